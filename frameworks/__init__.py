@@ -1,0 +1,1 @@
+"""Qualifications frameworks, their versions, levels and links; credit systems and grading scales."""

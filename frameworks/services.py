@@ -1,0 +1,474 @@
+"""Frameworks, levels, credit systems and grading scales: look-ups and loading definition files.
+
+Services validate with their schema, `flush()` and never commit: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from frameworks.models import (
+    CreditConversionRule,
+    CreditSystem,
+    Framework,
+    FrameworkVersion,
+    GradeConversionTable,
+    GradeDistribution,
+    GradingScale,
+    GraphGeneration,
+    Level,
+    LevelLink,
+)
+from frameworks.schemas import (
+    LEVEL_REF,
+    CreditSystemsFileSchema,
+    FrameworkFileSchema,
+    GradingScalesFileSchema,
+)
+from registry.core.errors import Conflict, InvalidData, NotFound
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+# --- level references -------------------------------------------------------------------
+
+
+def parse_level_ref(text: str | None, field: str = "level") -> tuple[str, str]:
+    """Split `FRAMEWORK:LEVEL`; anything else is InvalidData naming `field`."""
+    match = LEVEL_REF.match((text or "").strip())
+    if not match:
+        raise InvalidData(
+            f"{text!r} is not a level reference of the form FRAMEWORK:LEVEL (e.g. IE-NFQ:8).",
+            errors={field: ["Expected FRAMEWORK:LEVEL, e.g. IE-NFQ:8."]},
+        )
+    return match["framework"], match["level"]
+
+
+def get_framework(session: Session, code: str) -> Framework:
+    framework = session.scalar(select(Framework).where(Framework.code == code))
+    if framework is None:
+        raise NotFound(f"No framework with code {code!r}.", code=code)
+    return framework
+
+
+def list_frameworks(session: Session) -> list[Framework]:
+    return list(session.scalars(select(Framework).order_by(Framework.is_meta.desc(), Framework.code)))
+
+
+def version_on(framework: Framework, day: dt.date | None = None) -> FrameworkVersion | None:
+    """The published (or since superseded) version in force on `day`; without a day, the current one."""
+    candidates = [v for v in framework.versions if v.status in ("published", "superseded")]
+    if day is not None:
+        candidates = [v for v in candidates if v.valid_on(day)]
+    else:
+        candidates = [v for v in candidates if v.status == "published"] or candidates
+    return candidates[-1] if candidates else None
+
+
+def find_level(version: FrameworkVersion, code: str) -> Level | None:
+    """A level by code or alias, case-insensitively (`AT-NQR:vi`, `AT-NQR:6`)."""
+    wanted = code.casefold()
+    for level in version.levels:
+        if level.code.casefold() == wanted:
+            return level
+    for level in version.levels:
+        if wanted in (alias.casefold() for alias in level.aliases or ()):
+            return level
+    return None
+
+
+@dataclass(frozen=True)
+class ResolvedLevel:
+    """A level reference checked against the registry; `in_force` is False outside its version."""
+
+    ref: str
+    level: Level
+    in_force: bool
+
+
+def resolve_level(session: Session, text: str, on: dt.date, field: str = "level") -> ResolvedLevel:
+    """Resolve `FRAMEWORK:LEVEL` on a date.
+
+    Unknown framework: NotFound. A level the framework does not have: InvalidData naming `field`
+    and listing the framework's levels. A level whose version is not in force on `on` resolves
+    with `in_force=False`, so the caller can answer with a reason instead of an error.
+    """
+    framework_code, level_code = parse_level_ref(text, field)
+    framework = get_framework(session, framework_code)
+    in_force = version_on(framework, on)
+    released = [v for v in reversed(framework.versions) if v.status != "draft"]
+    for version in [in_force, *released]:
+        level = find_level(version, level_code) if version is not None else None
+        if level is not None:
+            return ResolvedLevel(f"{framework.code}:{level.code}", level, version is in_force)
+    known = ", ".join(level.code for level in (version_on(framework) or framework.versions[-1]).levels)
+    raise InvalidData(
+        f"{framework.code} has no level {level_code!r}; its levels are {known}.",
+        errors={field: [f"Unknown level {level_code!r} of {framework.code}."]},
+    )
+
+
+def list_levels(session: Session, code: str, on: dt.date | None = None) -> list[Level]:
+    """Levels of the version in force on `on` (default: the current version), lowest first."""
+    framework = get_framework(session, code)
+    version = version_on(framework, on)
+    if version is None:
+        raise NotFound(f"{code} had no version in force on {on}.", code=code)
+    return list(version.levels)
+
+
+def get_level(session: Session, framework_code: str, level_code: str) -> Level:
+    framework = get_framework(session, framework_code)
+    version = version_on(framework)
+    level = find_level(version, level_code) if version else None
+    if level is None:
+        raise NotFound(f"{framework_code} has no level {level_code!r}.", level=level_code)
+    return level
+
+
+# --- the graph generation token ---------------------------------------------------------
+
+
+def graph_generation(session: Session) -> str:
+    return session.scalar(select(GraphGeneration.token).where(GraphGeneration.id == 1)) or ""
+
+
+def bump_graph_generation(session: Session) -> None:
+    row = session.get(GraphGeneration, 1)
+    if row is None:
+        session.add(GraphGeneration(id=1, token=uuid.uuid4().hex))
+    else:
+        row.token = uuid.uuid4().hex
+    session.flush()
+
+
+# --- loading framework definition files ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    code: str
+    version: str
+    outcome: str  # created | unchanged | replaced
+    levels: int
+    links: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def _digest(data: dict[str, Any]) -> str:
+    canonical = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _load_schema(schema, data: Any, *, what: str) -> dict[str, Any]:
+    try:
+        return schema.load(data)
+    except ValidationError as error:
+        raise InvalidData(f"The {what} is invalid; nothing was written.", errors=error.messages)
+
+
+def _check_levels(levels: list[dict[str, Any]]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    seen_codes: dict[str, int] = {}
+    seen_ordinals: dict[int, int] = {}
+    for index, level in enumerate(levels):
+        for name in [level["code"], *level["aliases"]]:
+            key = name.casefold()
+            if key in seen_codes:
+                errors.setdefault(f"levels.{index}.code", []).append(
+                    f"Duplicate level code or alias {name!r} (also levels.{seen_codes[key]})."
+                )
+            seen_codes[key] = index
+        if level["ordinal"] in seen_ordinals:
+            errors.setdefault(f"levels.{index}.ordinal", []).append(
+                f"Duplicate ordinal {level['ordinal']} (also levels.{seen_ordinals[level['ordinal']]})."
+            )
+        seen_ordinals[level["ordinal"]] = index
+    return errors
+
+
+def _link_endpoint(
+    session: Session, ref: str, own_code: str, own_levels: dict[str, dict]
+) -> Level | dict | None:
+    framework_code, level_code = ref.split(":", 1)
+    if framework_code == own_code:
+        return own_levels.get(level_code.casefold())
+    framework = session.scalar(select(Framework).where(Framework.code == framework_code))
+    version = version_on(framework) if framework else None
+    return find_level(version, level_code) if version else None
+
+
+def load_framework(session: Session, raw: Any) -> LoadResult:
+    """Load one framework-definition file (already parsed JSON) as one framework version.
+
+    The whole file is checked first: schema errors, duplicate levels, links to levels that exist
+    neither in the file nor in the registry. Any error rejects the file whole, listing every
+    error, with nothing written. Loading the same definition again changes nothing; a changed
+    definition replaces a draft version but is refused (Conflict) for a published one.
+    """
+    data = _load_schema(FrameworkFileSchema(), raw, what="framework file")
+    code = data["code"]
+    errors = _check_levels(data["levels"])
+    own_levels: dict[str, dict] = {}
+    for level in data["levels"]:
+        for name in [level["code"], *level["aliases"]]:
+            own_levels[name.casefold()] = level
+    endpoints = []
+    for index, link in enumerate(data["links"]):
+        ends = []
+        for side, key in (("from", "source"), ("to", "target")):
+            found = _link_endpoint(session, link[key], code, own_levels)
+            if found is None:
+                errors.setdefault(f"links.{index}.{side}", []).append(
+                    f"No level {link[key]!r} in this file or in the registry."
+                )
+            ends.append(found)
+        if code not in (link["source"].split(":")[0], link["target"].split(":")[0]):
+            errors.setdefault(f"links.{index}", []).append(
+                f"A link in the {code} file must start or end at a {code} level."
+            )
+        if link["valid_from"] and link["valid_to"] and link["valid_from"] >= link["valid_to"]:
+            errors.setdefault(f"links.{index}.valid_to", []).append("Must be after valid_from.")
+        endpoints.append(ends)
+    if errors:
+        raise InvalidData(f"The {code} framework file is invalid; nothing was written.", errors=errors)
+
+    digest = _digest(data)
+    framework = session.scalar(select(Framework).where(Framework.code == code))
+    if framework is None:
+        framework = Framework(code=code)
+        session.add(framework)
+    framework.name = data["name"]
+    framework.country = data["country"]
+    framework.is_meta = data["meta"]
+    framework.owner = data["owner"]
+    framework.description = data["description"]
+    version_data = data["version"]
+    version = next((v for v in framework.versions if v.version == version_data["version"]), None)
+    outcome = "created"
+    if version is not None:
+        if version.definition_digest == digest:
+            return LoadResult(code, version.version, "unchanged", len(version.levels), len(data["links"]))
+        if version.status != "draft":
+            raise Conflict(
+                f"{code} version {version.version} is {version.status} and cannot change; "
+                "load the new definition as a new version.",
+                existing={"code": code, "version": version.version, "status": version.status},
+            )
+        session.delete(version)
+        session.flush()
+        outcome = "replaced"
+    version = FrameworkVersion(framework=framework, definition_digest=digest, **version_data)
+    if version.status == "published":
+        version.published_at = dt.datetime.now(dt.UTC)
+    session.add(version)
+    created = {}
+    for level_data in data["levels"]:
+        level = Level(version=version, **level_data)
+        session.add(level)
+        for name in [level_data["code"], *level_data["aliases"]]:
+            created[name.casefold()] = level
+    session.flush()
+    for link, (source, target) in zip(data["links"], endpoints, strict=True):
+        source = created[source["code"].casefold()] if isinstance(source, dict) else source
+        target = created[target["code"].casefold()] if isinstance(target, dict) else target
+        session.add(
+            LevelLink(
+                source=source,
+                target=target,
+                relation=link["relation"],
+                basis=link["basis"],
+                citation=link["citation"],
+                valid_from=link["valid_from"],
+                valid_to=link["valid_to"],
+                note=link["note"],
+            )
+        )
+    session.flush()
+    bump_graph_generation(session)
+    return LoadResult(code, version.version, outcome, len(data["levels"]), len(data["links"]))
+
+
+def _framework_files(directory: Path) -> list[dict[str, Any]]:
+    """Read every framework file, ordered so that a file's link targets load before it."""
+    files = {}
+    for path in sorted((directory / "frameworks").glob("*.json")):
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        files[raw.get("code", path.stem)] = raw
+    ordered: list[dict[str, Any]] = []
+    placed: set[str] = set()
+
+    def place(code: str, trail: tuple[str, ...] = ()) -> None:
+        if code in placed or code in trail or code not in files:
+            return
+        for link in files[code].get("links", []):
+            for ref in (link.get("from", ""), link.get("to", "")):
+                place(ref.split(":")[0], (*trail, code))
+        placed.add(code)
+        ordered.append(files[code])
+
+    for code in files:
+        place(code)
+    return ordered
+
+
+def _upsert(session: Session, model, key: str, rows: Iterable[dict[str, Any]]) -> dict[str, int]:
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    for row in rows:
+        existing = session.scalar(select(model).where(getattr(model, key) == row[key]))
+        if existing is None:
+            session.add(model(**row))
+            counts["created"] += 1
+        elif any(getattr(existing, name) != value for name, value in row.items()):
+            for name, value in row.items():
+                setattr(existing, name, value)
+            counts["updated"] += 1
+        else:
+            counts["unchanged"] += 1
+    session.flush()
+    return counts
+
+
+def load_credit_systems(session: Session, raw: Any) -> dict[str, int]:
+    data = _load_schema(CreditSystemsFileSchema(), raw, what="credit systems file")
+    return _upsert(session, CreditSystem, "code", data["credit_systems"])
+
+
+def load_grading_scales(session: Session, raw: Any) -> dict[str, int]:
+    data = _load_schema(GradingScalesFileSchema(), raw, what="grading scales file")
+    scales = [
+        {**scale, "bands": json.loads(json.dumps(scale["bands"], default=str))}
+        for scale in data["grading_scales"]
+    ]
+    counts = _upsert(session, GradingScale, "code", scales)
+    known = {scale["code"] for scale in scales} | set(session.scalars(select(GradingScale.code)))
+    distributions = []
+    for index, table in enumerate(data["distributions"]):
+        if table["scale"] not in known:
+            raise InvalidData(
+                "A distribution names an unknown scale; nothing was written.",
+                errors={f"distributions.{index}.scale": [f"Unknown scale {table['scale']!r}."]},
+            )
+        rows = [{"grade": row["grade"], "percent": str(row["percent"])} for row in table["rows"]]
+        distributions.append(
+            {
+                "scale_code": table["scale"],
+                "reference_group": table["reference_group"],
+                "rows": rows,
+                "citation": table["citation"],
+            }
+        )
+    for row in distributions:
+        existing = session.scalar(
+            select(GradeDistribution).where(
+                GradeDistribution.scale_code == row["scale_code"],
+                GradeDistribution.reference_group == row["reference_group"],
+            )
+        )
+        if existing is None:
+            session.add(GradeDistribution(**row))
+        else:
+            existing.rows, existing.citation = row["rows"], row["citation"]
+    session.flush()
+    return counts
+
+
+def load_reference(session: Session, directory: Path = DATA_DIR) -> dict[str, Any]:
+    """Load every bundled framework, credit system and grading scale. Idempotent."""
+    frameworks = [load_framework(session, raw) for raw in _framework_files(directory)]
+    credit_systems = load_credit_systems(
+        session, json.loads((directory / "credit_systems.json").read_text(encoding="utf-8"))
+    )
+    scales = load_grading_scales(
+        session, json.loads((directory / "grading_scales.json").read_text(encoding="utf-8"))
+    )
+    return {
+        "frameworks": [result.as_dict() for result in frameworks],
+        "credit_systems": credit_systems,
+        "grading_scales": scales,
+    }
+
+
+# --- credit systems and grading scales --------------------------------------------------------
+
+
+def get_credit_system(session: Session, code: str, field: str) -> CreditSystem:
+    system = session.scalar(select(CreditSystem).where(CreditSystem.code == code))
+    if system is None:
+        known = ", ".join(session.scalars(select(CreditSystem.code).order_by(CreditSystem.code)))
+        raise InvalidData(
+            f"Unknown credit system {code!r}; known: {known}.",
+            errors={field: [f"Unknown credit system {code!r}."]},
+        )
+    return system
+
+
+def get_credit_rule(session: Session, code: str) -> CreditConversionRule:
+    rule = session.scalar(select(CreditConversionRule).where(CreditConversionRule.code == code))
+    if rule is None:
+        raise InvalidData(f"Unknown conversion rule {code!r}.", errors={"rule": ["Unknown rule."]})
+    return rule
+
+
+def get_grading_scale(session: Session, code: str, field: str) -> GradingScale:
+    scale = session.scalar(select(GradingScale).where(GradingScale.code == code))
+    if scale is None:
+        known = ", ".join(session.scalars(select(GradingScale.code).order_by(GradingScale.code)))
+        raise InvalidData(
+            f"Unknown grading scale {code!r}; known: {known}.",
+            errors={field: [f"Unknown grading scale {code!r}."]},
+        )
+    return scale
+
+
+def list_grading_scales(session: Session) -> list[GradingScale]:
+    return list(session.scalars(select(GradingScale).order_by(GradingScale.code)))
+
+
+def get_distribution(session: Session, scale: str, group: str = "default") -> GradeDistribution | None:
+    return session.scalar(
+        select(GradeDistribution).where(
+            GradeDistribution.scale_code == scale, GradeDistribution.reference_group == group
+        )
+    )
+
+
+def get_conversion_table(session: Session, code: str) -> GradeConversionTable:
+    table = session.scalar(select(GradeConversionTable).where(GradeConversionTable.code == code))
+    if table is None:
+        raise InvalidData(f"Unknown conversion table {code!r}.", errors={"table": ["Unknown table."]})
+    return table
+
+
+def all_links(session: Session) -> list[LevelLink]:
+    """Every link with its levels, versions and frameworks loaded in a handful of queries."""
+    level_load = selectinload(Level.version).selectinload(FrameworkVersion.framework)
+    return list(
+        session.scalars(
+            select(LevelLink).options(
+                selectinload(LevelLink.source).options(level_load),
+                selectinload(LevelLink.target).options(level_load),
+            )
+        )
+    )
+
+
+def all_levels(session: Session) -> list[Level]:
+    return list(
+        session.scalars(
+            select(Level).options(selectinload(Level.version).selectinload(FrameworkVersion.framework))
+        )
+    )

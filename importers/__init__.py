@@ -1,0 +1,1 @@
+"""Readers for bulk imports; the only place lxml is used."""

@@ -1,0 +1,1 @@
+"""Level paths, conversions, rules and matching between frameworks, systems and institutions."""

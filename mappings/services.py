@@ -1,0 +1,196 @@
+"""Equivalences and conversions over the registry's data: the pure cores fed from the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from frameworks import services as frameworks
+from frameworks.models import FrameworkVersion, GradingScale, Level, LevelLink
+from mappings.credits import CreditRule, CreditSystemSpec, convert_credits
+from mappings.grades import (
+    Band,
+    ConversionTable,
+    Distribution,
+    GradeConversion,
+    ScaleSpec,
+    convert_grade,
+)
+from mappings.graph import Edge, Equivalents, LevelGraph
+
+_graph_cache: dict[str, tuple[str, LevelGraph]] = {}
+_graph_lock = threading.Lock()
+
+
+def _later(*days: dt.date | None) -> dt.date | None:
+    known = [day for day in days if day is not None]
+    return max(known) if known else None
+
+
+def _earlier(*days: dt.date | None) -> dt.date | None:
+    known = [day for day in days if day is not None]
+    return min(known) if known else None
+
+
+def _usable(version: FrameworkVersion) -> bool:
+    # Drafts never answer a registrar; the impact report builds its own graph with the draft in.
+    return version.status in ("published", "superseded")
+
+
+def edge_for(link: LevelLink) -> Edge:
+    """A link as a graph edge, valid only while the link and both levels' versions are."""
+    source, target = link.source.version, link.target.version
+    return Edge(
+        source=link.source.ref,
+        target=link.target.ref,
+        relation=link.relation,
+        basis=link.basis,
+        citation=link.citation,
+        valid_from=_later(link.valid_from, source.valid_from, target.valid_from),
+        valid_to=_earlier(link.valid_to, source.valid_to, target.valid_to),
+    )
+
+
+def build_graph(links: list[LevelLink], levels: list[Level]) -> LevelGraph:
+    usable = [
+        link for link in links if _usable(link.source.version) and _usable(link.target.version)
+    ]
+    return LevelGraph(
+        edges=[edge_for(link) for link in usable],
+        meta_frameworks=frozenset(
+            level.version.framework.code for level in levels if level.version.framework.is_meta
+        ),
+        no_eqf_reasons={level.ref: level.no_eqf_reason for level in levels if level.no_eqf_reason},
+        ordinals={level.ref: level.ordinal for level in levels},
+    )
+
+
+def level_graph(session: Session) -> LevelGraph:
+    """The process's cached graph, rebuilt when a write renewed the generation token."""
+    key = str(session.get_bind().engine.url)
+    generation = frameworks.graph_generation(session)
+    cached = _graph_cache.get(key)
+    if cached and cached[0] == generation:
+        return cached[1]
+    with _graph_lock:
+        graph = build_graph(frameworks.all_links(session), frameworks.all_levels(session))
+        _graph_cache[key] = (generation, graph)
+    return graph
+
+
+def equivalents(
+    session: Session, level: str, target: str, on: dt.date | None = None
+) -> Equivalents:
+    """Equivalents of `level` in framework `target` on `on` (default today).
+
+    Unknown framework: NotFound. Malformed reference or a level the framework lacks:
+    InvalidData. A level whose framework version was not in force on the date answers no
+    matches with the reason `not_in_force`.
+    """
+    on = on or dt.date.today()
+    frameworks.get_framework(session, target)
+    resolved = frameworks.resolve_level(session, level, on)
+    if not resolved.in_force:
+        return Equivalents(resolved.ref, target, on, (), "not_in_force")
+    return level_graph(session).equivalents(resolved.ref, target, on)
+
+
+def credits(
+    session: Session,
+    value: Decimal,
+    source: str,
+    target: str,
+    method: str = "annual_load",
+    rule: str | None = None,
+):
+    """Convert a credit volume; an explicit rule (by code) overrides the method."""
+    spec = {}
+    for field, code in (("from", source), ("to", target)):
+        system = frameworks.get_credit_system(session, code, field)
+        spec[field] = CreditSystemSpec(
+            system.code, system.hours_low, system.hours_high, system.per_year
+        )
+    explicit = None
+    if rule:
+        row = frameworks.get_credit_rule(session, rule)
+        explicit = CreditRule(row.code, row.source_system, row.target_system, row.factor, row.citation)
+    return convert_credits(value, spec["from"], spec["to"], method=method, rule=explicit)
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    return Decimal(value) if value is not None else None
+
+
+def _band(band: dict) -> Band:
+    # An ordinal band's bounds live on its equivalent scale (GB-HONS 2:1 = 60-70 on GB-PCT).
+    equivalent = band.get("equivalent")
+    bounds = equivalent or band
+    return Band(
+        code=band["code"],
+        passing=band["passing"],
+        low=_decimal(bounds.get("low")),
+        high=_decimal(bounds.get("high")),
+        equivalent_scale=equivalent["scale"] if equivalent else None,
+        label=band.get("label"),
+    )
+
+
+def scale_spec(scale: GradingScale) -> ScaleSpec:
+    return ScaleSpec(
+        code=scale.code,
+        kind=scale.kind,
+        best=scale.best,
+        worst=scale.worst,
+        pass_mark=scale.pass_mark,
+        decimals=scale.decimals,
+        rounding=scale.rounding,
+        bands=tuple(_band(band) for band in scale.bands or ()),
+        special_values=dict(scale.special_values or {}),
+    )
+
+
+def _distribution(session: Session, scale: str, group: str) -> Distribution | None:
+    row = frameworks.get_distribution(session, scale, group)
+    if row is None:
+        return None
+    rows = tuple((item["grade"], Decimal(item["percent"])) for item in row.rows)
+    return Distribution(row.scale_code, rows, row.reference_group)
+
+
+def grades(
+    session: Session,
+    value: str,
+    source: str,
+    target: str,
+    method: str = "linear",
+    pass_mark: Decimal | None = None,
+    table: str | None = None,
+    reference_group: str = "default",
+) -> GradeConversion:
+    """Convert a grade; an explicit table (by code) overrides the method."""
+    source_scale = frameworks.get_grading_scale(session, source, "from")
+    target_scale = frameworks.get_grading_scale(session, target, "to")
+    scales = {scale.code: scale_spec(scale) for scale in frameworks.list_grading_scales(session)}
+    explicit = None
+    if table:
+        row = frameworks.get_conversion_table(session, table)
+        explicit = ConversionTable(
+            row.code,
+            row.source_scale,
+            row.target_scale,
+            tuple((item["from"], item["to"]) for item in row.rows),
+        )
+    return convert_grade(
+        value,
+        scales[source_scale.code],
+        scales[target_scale.code],
+        method=method,
+        pass_mark=pass_mark,
+        scales=scales,
+        table=explicit,
+        source_distribution=_distribution(session, source, reference_group),
+        target_distribution=_distribution(session, target, reference_group),
+    )

@@ -1,0 +1,1 @@
+"""Cross-border credential recognition and transfer registry."""

@@ -1,0 +1,18 @@
+"""The application factory: a flat list of init steps."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from registry import api, errors, sessions, web
+from registry.config import load_config
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(load_config(config))
+    sessions.init_app(app)
+    api.init_app(app)
+    errors.init_app(app)
+    web.init_app(app)
+    return app

@@ -1,0 +1,257 @@
+"""The `registry` command: thin wrappers over the same services the API calls.
+
+Every command takes `--json` for machine output. Bad input (a domain error) prints one clear
+line on stderr and exits with code 2; each command is one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import sys
+from collections.abc import Callable
+from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import click
+from marshmallow import Schema
+
+from frameworks import services as frameworks
+from mappings import services as mappings
+from mappings.schemas import CreditConversionSchema, EquivalentsSchema, GradeConversionSchema
+from registry.config import load_config
+from registry.core.db import make_engine, make_session_factory
+from registry.core.errors import DomainError, InvalidData
+
+EXIT_BAD_INPUT = 2
+
+
+def _database_url() -> str:
+    return load_config()["DATABASE_URL"]
+
+
+@contextmanager
+def session_scope():
+    """One session per command: committed when the command succeeds, rolled back otherwise."""
+    url = _database_url()
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(url)
+    session = make_session_factory(engine)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+        engine.dispose()
+
+
+def domain_command(func: Callable) -> Callable:
+    """Turn domain errors into one line on stderr and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except DomainError as error:
+            fields = "; ".join(
+                f"{name}: {' '.join(map(str, messages)) if isinstance(messages, list) else messages}"
+                for name, messages in _flat(error.errors)
+            )
+            click.echo(f"error: {error.detail}" + (f" ({fields})" if fields else ""), err=True)
+            sys.exit(EXIT_BAD_INPUT)
+
+    return wrapper
+
+
+def _flat(errors: dict, prefix: str = ""):
+    for name, messages in errors.items():
+        if isinstance(messages, dict):
+            yield from _flat(messages, f"{prefix}{name}.")
+        else:
+            yield f"{prefix}{name}", messages
+
+
+def _emit(as_json: bool, data: dict, schema: Schema | None, text: str) -> None:
+    if as_json:
+        click.echo(json.dumps(schema.dump(data) if schema else data, ensure_ascii=False, indent=2))
+    else:
+        click.echo(text)
+
+
+def _decimal(value: str, field: str) -> Decimal:
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise InvalidData(f"{value!r} is not a number.", errors={field: ["Not a number."]})
+    if not number.is_finite():
+        raise InvalidData(f"{value!r} is not a finite number.", errors={field: ["Not a number."]})
+    return number
+
+
+def _date(value: str | None, field: str = "on") -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidData(f"{value!r} is not a date (YYYY-MM-DD).", errors={field: ["Not a valid date."]})
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+
+
+@click.group()
+def main() -> None:
+    """Cross-border credential recognition and transfer registry."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@json_option
+def db_upgrade(as_json: bool) -> None:
+    """Create or migrate the database to the latest schema."""
+    from registry.migrations import upgrade
+
+    url = _database_url()
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    upgrade(url)
+    _emit(as_json, {"database": url, "revision": "head"}, None, f"Database at head: {url}")
+
+
+@main.command("load-reference")
+@json_option
+@domain_command
+def load_reference(as_json: bool) -> None:
+    """Load the bundled frameworks, credit systems and grading scales (idempotent)."""
+    with session_scope() as session:
+        summary = frameworks.load_reference(session)
+    outcomes = [f"{r['code']} {r['version']}: {r['outcome']}" for r in summary["frameworks"]]
+    text = "\n".join(
+        [
+            *outcomes,
+            f"credit systems: {summary['credit_systems']}",
+            f"grading scales: {summary['grading_scales']}",
+        ]
+    )
+    _emit(as_json, summary, None, text)
+
+
+@main.group("import")
+def import_group() -> None:
+    """Load files into the registry."""
+
+
+@import_group.command("framework")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_option
+@domain_command
+def import_framework(file: Path, as_json: bool) -> None:
+    """Load one framework-definition file (see frameworks/data/README.md)."""
+    try:
+        raw = json.loads(file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InvalidData(f"{file} is not UTF-8 JSON: {error}", errors={"file": [str(error)]})
+    with session_scope() as session:
+        result = frameworks.load_framework(session, raw)
+    _emit(
+        as_json,
+        result.as_dict(),
+        None,
+        f"{result.code} {result.version}: {result.outcome} "
+        f"({result.levels} levels, {result.links} links)",
+    )
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the web UI and API (development server; use `gunicorn wsgi:app` in production)."""
+    from registry.app import create_app
+
+    create_app().run(host=host, port=port)
+
+
+@main.command()
+@click.argument("level")
+@click.option("--target", required=True, help="Target framework code, e.g. DE-DQR.")
+@click.option("--on", "on", default=None, help="Date the answer is valid on (YYYY-MM-DD).")
+@json_option
+@domain_command
+def equivalents(level: str, target: str, on: str | None, as_json: bool) -> None:
+    """Equivalent levels of LEVEL (FRAMEWORK:LEVEL) in the target framework."""
+    with session_scope() as session:
+        answer = EquivalentsSchema().dump(mappings.equivalents(session, level, target, _date(on)))
+    if answer["matches"]:
+        lines = [f"{answer['source']} in {target} on {answer['on']}:"]
+        for match in answer["matches"]:
+            lines.append(f"  {match['level']}  {match['relation']}  confidence {match['confidence']}")
+            for step in match["path"]:
+                lines.append(
+                    f"    {step['from']} -> {step['to']} {step['relation']} ({step['basis']}): "
+                    f"{step['citation']}"
+                )
+    else:
+        lines = [f"{answer['source']} has no counterpart in {target} on {answer['on']} ({answer['reason']})."]
+    _emit(as_json, answer, None, "\n".join(lines))
+
+
+@main.command("convert-credits")
+@click.argument("value")
+@click.argument("source")
+@click.option("--to", "target", required=True, help="Target credit system, e.g. ECTS.")
+@click.option("--method", default="annual_load", show_default=True,
+              type=click.Choice(["annual_load", "notional_hours"]))
+@click.option("--rule", default=None, help="An explicit conversion rule code; overrides the method.")
+@json_option
+@domain_command
+def convert_credits(value: str, source: str, target: str, method: str, rule: str | None,
+                    as_json: bool) -> None:
+    """Convert VALUE credits of system SOURCE."""
+    amount = _decimal(value, "value")
+    if amount < 0:
+        raise InvalidData("Credits cannot be negative.", errors={"value": ["Must be 0 or more."]})
+    with session_scope() as session:
+        answer = mappings.credits(session, amount, source, target, method, rule).as_dict()
+    text = f"{value} {source} = {answer['value']} {answer['unit']} ({answer['method']}: {answer['basis']})"
+    if "range" in answer:
+        text += f"; range {answer['range']['low']}..{answer['range']['high']}"
+    _emit(as_json, answer, CreditConversionSchema(), text)
+
+
+@main.command("convert-grade")
+@click.argument("value")
+@click.argument("source")
+@click.option("--to", "target", required=True, help="Target grading scale, e.g. FR-0-20.")
+@click.option("--method", default="linear", show_default=True,
+              type=click.Choice(["linear", "distribution"]))
+@click.option("--pass", "pass_mark", default=None, help="The source scale's pass mark, when it differs.")
+@click.option("--table", default=None, help="An explicit conversion table code; overrides the method.")
+@click.option("--group", default="default", show_default=True,
+              help="Reference group of the distribution tables.")
+@json_option
+@domain_command
+def convert_grade(value: str, source: str, target: str, method: str, pass_mark: str | None,
+                  table: str | None, group: str, as_json: bool) -> None:
+    """Convert grade VALUE of scale SOURCE."""
+    mark = _decimal(pass_mark, "pass") if pass_mark is not None else None
+    with session_scope() as session:
+        answer = mappings.grades(session, value, source, target, method, mark, table, group).as_dict()
+    verdict = "pass" if answer["passed"] else "fail"
+    text = f"{value} {source} = {answer['value']} {answer['scale']} ({verdict}, {answer['method']})"
+    _emit(as_json, answer, GradeConversionSchema(), "\n".join([text, *answer.get("steps", [])]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The Flask-free kernel: database base classes, domain errors, text folding, audit, permissions."""

@@ -1,0 +1,37 @@
+"""Domain errors carrying data; `registry.errors` maps them to HTTP, the CLI to exit codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    title = "Error"
+
+    def __init__(self, detail: str, *, errors: dict[str, Any] | None = None, **data: Any):
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or {}
+        self.data = data
+
+
+class NotFound(DomainError):
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    """The record exists already; `data["existing"]` names it."""
+
+    title = "Conflict"
+
+
+class InvalidData(DomainError):
+    """Input that fails validation; `errors` maps each field to its messages."""
+
+    title = "Invalid data"
+
+
+class PermissionDenied(DomainError):
+    title = "Permission denied"

@@ -1,0 +1,74 @@
+"""The one table from domain errors to HTTP, and the problem+json (RFC 9457) response shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, json
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from registry.core.errors import Conflict, DomainError, InvalidData, NotFound, PermissionDenied
+
+STATUS_BY_ERROR: dict[type[DomainError], int] = {
+    InvalidData: 400,
+    PermissionDenied: 403,
+    NotFound: 404,
+    Conflict: 409,
+}
+
+PROBLEM_TYPE = "https://registry.invalid/problems/"
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
+    body = {
+        "type": PROBLEM_TYPE + title.lower().replace(" ", "-"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    body.update({key: value for key, value in extra.items() if value})
+    return Response(json.dumps(body), status=status, mimetype="application/problem+json")
+
+
+def handle_domain_error(error: DomainError) -> Response:
+    status = next(code for kind, code in STATUS_BY_ERROR.items() if isinstance(error, kind))
+    return problem(status, error.title, error.detail, errors=error.errors, **error.data)
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    data = getattr(error, "data", None) or {}
+    status = error.code or 500
+    errors = data.get("errors") or _flatten_locations(data.get("messages"))
+    if status == 422:
+        # webargs reports unparseable parameters as 422; to a client they are a bad request.
+        status = 400
+    detail = data.get("message") or error.description or error.name
+    if errors and status == 400:
+        detail = "Invalid " + ", ".join(sorted(errors)) + "."
+    response = problem(status, error.name if status != 400 else "Bad Request", detail, errors=errors)
+    for name, value in (data.get("headers") or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def handle_unexpected(error: Exception) -> Response:
+    # Never a stack trace to the client; the log keeps it.
+    return handle_http_exception(InternalServerError())
+
+
+def _flatten_locations(errors: dict | None) -> dict:
+    """webargs nests messages by location ({"query": {"value": [...]}}); clients want the field."""
+    flat: dict = {}
+    for location, fields in (errors or {}).items():
+        if isinstance(fields, dict):
+            flat.update(fields)
+        else:
+            flat[location] = fields
+    return flat
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    if not app.config.get("PROPAGATE_EXCEPTIONS"):
+        app.register_error_handler(Exception, handle_unexpected)

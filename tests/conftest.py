@@ -1,0 +1,93 @@
+"""Test fixtures: a real database migrated to head by Alembic, the bundled reference data loaded
+once, and every test in a savepoint that is rolled back.
+
+Database tests run on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from frameworks.services import load_reference
+from registry.app import create_app
+from registry.core.db import make_engine
+from registry.migrations import upgrade
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def _database_urls(tmp_root: Path) -> list[tuple[str, str]]:
+    urls = [("sqlite", f"sqlite:///{tmp_root / 'test.sqlite3'}")]
+    if os.environ.get("TEST_DATABASE_URL"):
+        urls.append(("postgresql", os.environ["TEST_DATABASE_URL"]))
+    return urls
+
+
+def pytest_generate_tests(metafunc):
+    if "database_url" in metafunc.fixturenames:
+        ids = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+        metafunc.parametrize("database_url", ids, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def database_url(request, tmp_path_factory) -> str:
+    urls = dict(_database_urls(tmp_path_factory.mktemp("db")))
+    url = urls[request.param]
+    if url.startswith("postgresql"):
+        engine = make_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    """A database migrated to head, with the bundled reference data committed."""
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        load_reference(session)
+        session.commit()
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine):
+    """A session whose commits are savepoints inside one transaction rolled back afterwards."""
+    connection = engine.connect()
+    transaction = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint",
+                      expire_on_commit=False)
+    yield session
+    session.close()
+    transaction.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def app(engine, session):
+    """The app, its requests served by the test's session."""
+    app = create_app({"DATABASE_URL": str(engine.url.render_as_string(hide_password=False)),
+                      "TESTING": True})
+    app.extensions["registry.sessions"] = lambda: session
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def shared() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip(f"{SHARED} is absent: the shared formats and data sit beside the project in CI")
+    return SHARED

@@ -1,0 +1,132 @@
+"""Loading framework files into the database: all-or-nothing, idempotent, immutable when published."""
+
+import copy
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from frameworks import services
+from frameworks.models import Framework, Level, LevelLink
+from mappings import services as mappings
+from registry.core.errors import Conflict, InvalidData, NotFound
+
+DEFINITION = {
+    "code": "LU-TQF",
+    "name": "Test qualifications framework",
+    "country": "LU",
+    "version": {"version": "2020", "status": "published", "citation": "Test referencing report"},
+    "levels": [
+        {"code": "1", "ordinal": 1, "title": "Level one"},
+        {"code": "2", "ordinal": 2, "title": "Level two", "aliases": ["II"]},
+    ],
+    "links": [
+        {"from": "LU-TQF:1", "to": "EQF:5", "relation": "exactMatch", "basis": "referencing",
+         "citation": "Test report, table 1"},
+        {"from": "LU-TQF:2", "to": "EQF:6", "relation": "exactMatch", "basis": "referencing",
+         "citation": "Test report, table 1"},
+    ],
+}
+
+
+def counts(session):
+    return tuple(session.scalar(select(func.count()).select_from(model))
+                 for model in (Framework, Level, LevelLink))
+
+
+def test_load_then_reload_changes_nothing(session):
+    before = counts(session)
+    assert services.load_framework(session, DEFINITION).outcome == "created"
+    after = counts(session)
+    assert after == (before[0] + 1, before[1] + 2, before[2] + 2)
+    assert services.load_framework(session, copy.deepcopy(DEFINITION)).outcome == "unchanged"
+    assert counts(session) == after
+
+
+def test_loaded_framework_answers_equivalents_at_once(session):
+    assert mappings.equivalents(session, "IE-NFQ:8", "DE-DQR").matches  # warm the graph cache
+    services.load_framework(session, DEFINITION)
+    answer = mappings.equivalents(session, "LU-TQF:II", "IE-NFQ", dt.date(2021, 1, 1))
+    assert [m.level for m in answer.matches] == ["IE-NFQ:7", "IE-NFQ:8"]
+
+
+def test_reference_reload_is_idempotent(session):
+    before = counts(session)
+    summary = services.load_reference(session)
+    assert {result["outcome"] for result in summary["frameworks"]} == {"unchanged"}
+    assert counts(session) == before
+
+
+def test_published_version_cannot_change(session):
+    services.load_framework(session, DEFINITION)
+    changed = copy.deepcopy(DEFINITION)
+    changed["levels"][0]["title"] = "Renamed"
+    with pytest.raises(Conflict) as caught:
+        services.load_framework(session, changed)
+    assert caught.value.data["existing"] == {"code": "LU-TQF", "version": "2020",
+                                             "status": "published"}
+
+
+def test_draft_version_is_replaced(session):
+    draft = copy.deepcopy(DEFINITION)
+    draft["version"]["status"] = "draft"
+    services.load_framework(session, draft)
+    draft["levels"].append({"code": "3", "ordinal": 3, "title": "Level three"})
+    result = services.load_framework(session, draft)
+    assert result.outcome == "replaced" and result.levels == 3
+
+
+def test_draft_levels_never_answer_equivalents(session):
+    draft = copy.deepcopy(DEFINITION)
+    draft["version"]["status"] = "draft"
+    services.load_framework(session, draft)
+    with pytest.raises(InvalidData):
+        mappings.equivalents(session, "LU-TQF:1", "IE-NFQ")
+
+
+def test_bad_file_is_rejected_whole_with_every_error(session):
+    bad = copy.deepcopy(DEFINITION)
+    bad["levels"].append({"code": "2", "ordinal": 2, "title": "Duplicate"})
+    bad["links"].append({"from": "LU-TQF:1", "to": "EQF:9", "relation": "exactMatch",
+                         "basis": "referencing", "citation": "x"})
+    bad["links"].append({"from": "LU-TQF:7", "to": "EQF:1", "relation": "exactMatch",
+                         "basis": "referencing", "citation": "x"})
+    before = counts(session)
+    with pytest.raises(InvalidData) as caught:
+        services.load_framework(session, bad)
+    errors = caught.value.errors
+    assert "levels.2.code" in errors and "levels.2.ordinal" in errors
+    assert "links.2.to" in errors and "links.3.from" in errors
+    assert counts(session) == before
+
+
+def test_unknown_relation_and_schema_errors_are_listed(session):
+    bad = copy.deepcopy(DEFINITION)
+    bad["links"][0]["relation"] = "sameAs"
+    bad["links"][1]["basis"] = "rumour"
+    del bad["levels"][0]["title"]
+    bad["extra"] = True
+    with pytest.raises(InvalidData) as caught:
+        services.load_framework(session, bad)
+    errors = caught.value.errors
+    assert errors["links"][0]["relation"] and errors["links"][1]["basis"]
+    assert errors["levels"][0]["title"] and errors["extra"]
+
+
+def test_link_must_touch_its_own_framework(session):
+    bad = copy.deepcopy(DEFINITION)
+    bad["links"].append({"from": "IE-NFQ:8", "to": "EQF:6", "relation": "exactMatch",
+                         "basis": "referencing", "citation": "x"})
+    with pytest.raises(InvalidData) as caught:
+        services.load_framework(session, bad)
+    assert "links.2" in caught.value.errors
+
+
+def test_resolve_level_errors(session):
+    with pytest.raises(NotFound):
+        services.resolve_level(session, "XX-NOPE:1", dt.date.today())
+    with pytest.raises(InvalidData) as caught:
+        services.resolve_level(session, "IE-NFQ:99", dt.date.today())
+    assert "1, 2, 3" in caught.value.detail
+    with pytest.raises(InvalidData):
+        services.parse_level_ref("IE-NFQ")

@@ -1,0 +1,119 @@
+"""The `registry` command on a fresh SQLite database: setup, queries, --json, exit codes."""
+
+import json
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from registry.cli import main
+
+
+@pytest.fixture(scope="module")
+def cli(tmp_path_factory):
+    database = tmp_path_factory.mktemp("cli") / "registry.sqlite3"
+    runner = CliRunner(env={"DATABASE_URL": f"sqlite:///{database}"})
+
+    def run(*args, code=0):
+        result = runner.invoke(main, list(args))
+        assert result.exit_code == code, (result.output, result.stderr)
+        return result
+
+    run("db", "upgrade")
+    first = json.loads(run("load-reference", "--json").output)
+    assert {r["outcome"] for r in first["frameworks"]} == {"created"}
+    return run
+
+
+def test_load_reference_is_idempotent(cli):
+    again = json.loads(cli("load-reference", "--json").output)
+    assert {r["outcome"] for r in again["frameworks"]} == {"unchanged"}
+    assert again["credit_systems"]["created"] == again["credit_systems"]["updated"] == 0
+    assert again["grading_scales"]["created"] == again["grading_scales"]["updated"] == 0
+
+
+def test_equivalents_text_and_json(cli):
+    text = cli("equivalents", "IE-NFQ:8", "--target", "GB-SCQF").output
+    assert "GB-SCQF:9" in text and "GB-SCQF:10" in text and "EQF:6" in text
+    answer = json.loads(cli("equivalents", "IE-NFQ:8", "--target", "GB-SCQF", "--json").output)
+    assert [m["level"] for m in answer["matches"]] == ["GB-SCQF:9", "GB-SCQF:10"]
+    assert all(len(m["path"]) == 2 for m in answer["matches"])
+    dated = json.loads(
+        cli("equivalents", "IE-NFQ:8", "--target", "DE-DQR", "--on", "2015-06-30", "--json").output
+    )
+    assert dated["on"] == "2015-06-30" and dated["matches"][0]["level"] == "DE-DQR:6"
+
+
+def test_equivalents_answers_well_under_a_second(cli):
+    started = time.perf_counter()
+    cli("equivalents", "IE-NFQ:8", "--target", "GB-SCQF", "--json")
+    # The CLI opens its database and builds the graph from scratch on every call.
+    assert time.perf_counter() - started < 1.0
+
+
+def test_no_counterpart_prints_the_reason(cli):
+    text = cli("equivalents", "NZ-NZQCF:8", "--target", "DE-DQR").output
+    assert "unlevelled" in text
+
+
+@pytest.mark.parametrize(
+    "args, field",
+    [(("equivalents", "IE-NFQ", "--target", "DE-DQR"), "level"),
+     (("equivalents", "IE-NFQ:99", "--target", "DE-DQR"), "level"),
+     (("equivalents", "IE-NFQ:8", "--target", "DE-DQR", "--on", "2020-02-30"), "on"),
+     (("equivalents", "XX-NOPE:1", "--target", "DE-DQR"), None),
+     (("convert-credits", "--to", "ECTS", "--", "-5", "GB-CATS"), "value"),
+     (("convert-credits", "lots", "GB-CATS", "--to", "ECTS"), "value"),
+     (("convert-credits", "10", "XX", "--to", "ECTS"), "from"),
+     (("convert-grade", "7", "DE-1-5", "--to", "FR-0-20"), "value"),
+     (("convert-grade", "3.3", "US-GPA-4", "--to", "DE-1-5", "--pass", "x"), "pass")],
+)
+def test_bad_input_exits_2_with_one_clear_line(cli, args, field):
+    result = cli(*args, code=2)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    if field:
+        assert f"{field}:" in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_convert_credits(cli):
+    assert cli("convert-credits", "240", "GB-CATS", "--to", "ECTS").output.startswith(
+        "240 GB-CATS = 120 ECTS"
+    )
+    answer = json.loads(
+        cli("convert-credits", "120", "GB-CATS", "--to", "ECTS", "--method", "notional_hours",
+            "--json").output
+    )
+    assert answer["range"] == {"low": "40.00", "high": "48.00"}
+
+
+def test_convert_grade(cli):
+    answer = json.loads(cli("convert-grade", "1.7", "DE-1-5", "--to", "FR-0-20", "--json").output)
+    assert answer["value"] == "17.67" and answer["raw"] == "17.6667" and answer["passed"] is True
+    text = cli("convert-grade", "3.3", "US-GPA-4", "--to", "DE-1-5", "--pass", "2.0").output
+    assert text.startswith("3.3 US-GPA-4 = 2.0 DE-1-5 (pass, linear)")
+
+
+def test_import_framework_file(cli, tmp_path):
+    definition = {
+        "code": "XK-TQF", "name": "Test framework", "country": "XK",
+        "version": {"version": "1", "citation": "Test"},
+        "levels": [{"code": "1", "ordinal": 1, "title": "One"}],
+        "links": [{"from": "XK-TQF:1", "to": "EQF:1", "relation": "exactMatch",
+                   "basis": "decision", "citation": "Test decision"}],
+    }
+    path = tmp_path / "framework.json"
+    path.write_text(json.dumps(definition))
+    # XK (Kosovo) is a user-assigned code, not in ISO 3166-1: refused whole.
+    assert "country" in cli("import", "framework", str(path), code=2).stderr
+    definition["code"], definition["country"] = "LU-TQF", "LU"
+    definition["links"][0]["from"] = "LU-TQF:1"
+    path.write_text(json.dumps(definition))
+    created = json.loads(cli("import", "framework", str(path), "--json").output)
+    assert created["outcome"] == "created" and created["links"] == 1
+    assert json.loads(cli("import", "framework", str(path), "--json").output)["outcome"] == "unchanged"
+    answer = json.loads(cli("equivalents", "LU-TQF:1", "--target", "IE-NFQ", "--json").output)
+    assert [m["level"] for m in answer["matches"]] == ["IE-NFQ:1", "IE-NFQ:2"]
+    path.write_text("{not json")
+    assert "not UTF-8 JSON" in cli("import", "framework", str(path), code=2).stderr
