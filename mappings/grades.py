@@ -242,7 +242,8 @@ def _by_linear(
     else:
         value = _show(raw, target)
         how = "truncated" if target.rounding == "truncate" else "rounded half up"
-        steps.append(f"Shown with {target.decimals} decimal places, {how}: {value}.")
+        places = "place" if target.decimals == 1 else "places"
+        steps.append(f"Shown with {target.decimals} decimal {places}, {how}: {value}.")
     return GradeConversion(value, raw, target.code, passed, "linear", tuple(steps))
 
 

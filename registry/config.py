@@ -23,9 +23,8 @@ class Config:
     OPENAPI_URL_PREFIX = "/api"
     OPENAPI_JSON_PATH = "v1/openapi.json"
     OPENAPI_SWAGGER_UI_PATH = "docs"
-    OPENAPI_SWAGGER_UI_URL = os.environ.get(
-        "SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
-    )
+    # Served from the swagger-ui-bundle package, so the docs page works with no network.
+    OPENAPI_SWAGGER_UI_URL = "/api/docs/assets/"
     TESTING = False
 
 

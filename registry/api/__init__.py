@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import flask_smorest
+from flask import Blueprint as FlaskBlueprint
 from flask import Flask
+from swagger_ui_bundle import swagger_ui_path
 from marshmallow import Schema, fields
 from webargs.flaskparser import FlaskParser
 
@@ -39,6 +41,10 @@ class Api(flask_smorest.Api):
 def init_app(app: Flask) -> Api:
     from registry.api import conversions, equivalents, frameworks
 
+    app.register_blueprint(
+        FlaskBlueprint("swagger_ui", __name__, static_folder=swagger_ui_path,
+                       static_url_path="/api/docs/assets")
+    )
     api = Api(app, spec_kwargs={"servers": [{"url": "/"}]})
     for module in (frameworks, equivalents, conversions):
         api.register_blueprint(module.blp, url_prefix="/api/v1")

@@ -209,7 +209,10 @@ def test_openapi_document_and_docs_page(client):
                  "/api/v1/equivalents", "/api/v1/credits/convert", "/api/v1/grades/convert"):
         assert path in spec["paths"], path
     assert "ProblemSchema" in str(spec) or "Problem" in str(spec["components"])
-    assert get(client, "/api/docs").status_code == 200
+    page = get(client, "/api/docs").get_data(as_text=True)
+    assert "/api/docs/assets/swagger-ui-bundle.js" in page
+    with client.get("/api/docs/assets/swagger-ui-bundle.js") as asset:
+        assert asset.status_code == 200 and b"SwaggerUIBundle" in asset.get_data()
 
 
 def test_unknown_route_is_a_problem(client):
