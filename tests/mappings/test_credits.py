@@ -24,7 +24,9 @@ US_SEM = CreditSystemSpec("US-SEM", D(45), D(45), D(30))
 US_QTR = CreditSystemSpec("US-QTR", D(30), D(36), D(45))
 AU = CreditSystemSpec("AU-EFTSL", None, None, D("1.0"))
 
-US_RULE = CreditRule("UNI-X-2024", "US-SEM", "ECTS", D("1.5"), "University X learning agreement 2024")
+US_RULE = CreditRule(
+    "UNI-X-2024", "US-SEM", "ECTS", D("1.5"), "University X learning agreement 2024"
+)
 
 
 def errors_of(excinfo):
@@ -148,6 +150,13 @@ def test_rule_overrides_both_methods():
             "method": "rule",
             "basis": "rule UNI-X-2024: 1 US-SEM = 1.5 ECTS (University X learning agreement 2024)",
         }
+
+
+def test_rule_applies_even_within_one_system():
+    # An explicit decision is honoured as written, even between equal codes.
+    rule = CreditRule("UNI-Y", "ECTS", "ECTS", D("0.5"), "University Y: half credit for audits")
+    result = convert_credits(D(10), ECTS, ECTS, rule=rule)
+    assert (result.value, result.method) == (D(5), "rule")
 
 
 def test_same_system_keeps_value():

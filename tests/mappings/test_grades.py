@@ -162,6 +162,16 @@ def test_pass_mark_override_and_truncation():
     assert not convert_grade("1.5", US, DE, pass_mark=D("2.0")).passed
 
 
+def test_one_division_keeps_terminating_results_exact():
+    # 3 × 1.5 / 4.5 is exactly 1; 3 × (1.5 / 4.5) would be 0.999… and truncate to 0.9.
+    nl = ScaleSpec("NL-10", "numeric", best=D(10), worst=D(1), pass_mark=D("5.5"), decimals=1)
+    zero_pass = ScaleSpec(
+        "Z-0-3", "numeric", best=D(3), worst=D(0), pass_mark=D(0), decimals=1, rounding="truncate"
+    )
+    result = convert_grade("7", nl, zero_pass)
+    assert (result.raw, result.value) == (D(1), "1.0")
+
+
 def test_failing_grade_is_clamped():
     result = convert_grade("5", FR, DE)
     assert (result.value, result.raw, result.passed) == ("5.0", D("5.0"), False)
@@ -278,6 +288,12 @@ def test_distribution_boundary_takes_the_better_grade():
     assert result.steps[-1].endswith("on a boundary, so the better grade is taken.")
 
 
+def test_distribution_grade_nobody_got_at_the_top():
+    # A 0 % row spans 0-0: its midpoint 0 still lands in the best target grade.
+    table = Distribution("ECTS-A-F", (("A", D(0)), ("B", D(35)), ("C", D(65))))
+    assert by_distribution("A", ECTS_AF, DE, table, DE_TABLE).value == "1.0"
+
+
 def test_distribution_shares_are_relative_to_the_total():
     doubled = Distribution("DE-1-5", tuple((grade, share * 2) for grade, share in DE_TABLE.rows))
     assert by_distribution("C", ECTS_AF, DE, ECTS_TABLE, doubled).value == "2.0"
@@ -359,7 +375,10 @@ def test_table_overrides_methods(method):
     result = convert_grade("B", ECTS_AF, DE, method=method, table=ECTS_TO_DE)
     assert result == GradeConversion(
         "1.7", D("1.7"), "DE-1-5", True, "table",
-        ("B is a passing grade on ECTS-A-F.", "Conversion table UNI-T maps ECTS-A-F B to DE-1-5 1.7."),
+        (
+            "B is a passing grade on ECTS-A-F.",
+            "Conversion table UNI-T maps ECTS-A-F B to DE-1-5 1.7.",
+        ),
     )
 
 
