@@ -67,6 +67,9 @@ class FrameworkVersion(Base):
     levels: Mapped[list[Level]] = relationship(
         back_populates="version", order_by="Level.ordinal", cascade="all, delete-orphan"
     )
+    links: Mapped[list[LevelLink]] = relationship(
+        back_populates="owner_version", order_by="LevelLink.id", cascade="all, delete-orphan"
+    )
 
     def valid_on(self, day: dt.date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (
@@ -102,10 +105,20 @@ class Level(Base):
 
 
 class LevelLink(Base):
+    """A published link between two levels, filed with the framework version that declared it.
+
+    The link stands while its owner version is in force; the level at its other end is matched
+    by reference (`FRAMEWORK:LEVEL`), so it keeps pointing at that level across the other
+    framework's later versions for as long as they keep the level.
+    """
+
     __tablename__ = "level_link"
     __table_args__ = (UniqueConstraint("source_id", "target_id", "basis"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    owner_version_id: Mapped[int] = mapped_column(
+        ForeignKey("framework_version.id", ondelete="CASCADE"), index=True
+    )
     source_id: Mapped[int] = mapped_column(ForeignKey("level.id", ondelete="CASCADE"), index=True)
     target_id: Mapped[int] = mapped_column(ForeignKey("level.id", ondelete="CASCADE"), index=True)
     relation: Mapped[str] = mapped_column(String(20))
@@ -115,6 +128,7 @@ class LevelLink(Base):
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text)
 
+    owner_version: Mapped[FrameworkVersion] = relationship(back_populates="links")
     source: Mapped[Level] = relationship(foreign_keys=[source_id])
     target: Mapped[Level] = relationship(foreign_keys=[target_id])
 

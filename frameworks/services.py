@@ -287,6 +287,7 @@ def load_framework(session: Session, raw: Any) -> LoadResult:
         target = created[target["code"].casefold()] if isinstance(target, dict) else target
         session.add(
             LevelLink(
+                owner_version=version,
                 source=source,
                 target=target,
                 relation=link["relation"],
@@ -453,22 +454,20 @@ def get_conversion_table(session: Session, code: str) -> GradeConversionTable:
     return table
 
 
-def all_links(session: Session) -> list[LevelLink]:
-    """Every link with its levels, versions and frameworks loaded in a handful of queries."""
-    level_load = selectinload(Level.version).selectinload(FrameworkVersion.framework)
+def all_versions(session: Session) -> list[FrameworkVersion]:
+    """Every version with its framework, levels and links, in a handful of queries."""
+    endpoint = selectinload(Level.version).selectinload(FrameworkVersion.framework)
     return list(
         session.scalars(
-            select(LevelLink).options(
-                selectinload(LevelLink.source).options(level_load),
-                selectinload(LevelLink.target).options(level_load),
+            select(FrameworkVersion)
+            .order_by(FrameworkVersion.id)
+            .options(
+                selectinload(FrameworkVersion.framework),
+                selectinload(FrameworkVersion.levels),
+                selectinload(FrameworkVersion.links).options(
+                    selectinload(LevelLink.source).options(endpoint),
+                    selectinload(LevelLink.target).options(endpoint),
+                ),
             )
-        )
-    )
-
-
-def all_levels(session: Session) -> list[Level]:
-    return list(
-        session.scalars(
-            select(Level).options(selectinload(Level.version).selectinload(FrameworkVersion.framework))
         )
     )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections import defaultdict
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
 from frameworks import services as frameworks
-from frameworks.models import FrameworkVersion, GradingScale, Level, LevelLink
+from frameworks.models import FrameworkVersion, GradingScale
 from mappings.credits import CreditRule, CreditSystemSpec, convert_credits
 from mappings.grades import (
     Band,
@@ -25,47 +26,61 @@ _graph_cache: dict[str, tuple[str, LevelGraph]] = {}
 _graph_lock = threading.Lock()
 
 
-def _later(*days: dt.date | None) -> dt.date | None:
-    known = [day for day in days if day is not None]
-    return max(known) if known else None
+Window = tuple[dt.date | None, dt.date | None]
 
 
-def _earlier(*days: dt.date | None) -> dt.date | None:
-    known = [day for day in days if day is not None]
-    return min(known) if known else None
+def _intersect(first: Window, second: Window) -> Window | None:
+    starts = [day for day in (first[0], second[0]) if day is not None]
+    ends = [day for day in (first[1], second[1]) if day is not None]
+    window = (max(starts) if starts else None, min(ends) if ends else None)
+    if window[0] is not None and window[1] is not None and window[0] >= window[1]:
+        return None
+    return window
 
 
-def _usable(version: FrameworkVersion) -> bool:
-    # Drafts never answer a registrar; the impact report builds its own graph with the draft in.
-    return version.status in ("published", "superseded")
+def published_windows(versions: list[FrameworkVersion]) -> dict[int, Window]:
+    """When each version answers: drafts never do (the impact report simulates their publication)."""
+    return {
+        version.id: (version.valid_from, version.valid_to)
+        for version in versions
+        if version.status in ("published", "superseded")
+    }
 
 
-def edge_for(link: LevelLink) -> Edge:
-    """A link as a graph edge, valid only while the link and both levels' versions are."""
-    source, target = link.source.version, link.target.version
-    return Edge(
-        source=link.source.ref,
-        target=link.target.ref,
-        relation=link.relation,
-        basis=link.basis,
-        citation=link.citation,
-        valid_from=_later(link.valid_from, source.valid_from, target.valid_from),
-        valid_to=_earlier(link.valid_to, source.valid_to, target.valid_to),
-    )
-
-
-def build_graph(links: list[LevelLink], levels: list[Level]) -> LevelGraph:
-    usable = [
-        link for link in links if _usable(link.source.version) and _usable(link.target.version)
-    ]
-    return LevelGraph(
-        edges=[edge_for(link) for link in usable],
-        meta_frameworks=frozenset(
-            level.version.framework.code for level in levels if level.version.framework.is_meta
-        ),
-        no_eqf_reasons={level.ref: level.no_eqf_reason for level in levels if level.no_eqf_reason},
-        ordinals={level.ref: level.ordinal for level in levels},
-    )
+def build_graph(versions: list[FrameworkVersion], windows: dict[int, Window]) -> LevelGraph:
+    """The graph of every link whose owner version has a window, one edge per window in which
+    the owner version and both levels (by reference) are in force together."""
+    level_windows: dict[str, list[Window]] = defaultdict(list)
+    no_eqf_reasons: dict[str, str] = {}
+    ordinals: dict[str, int] = {}
+    meta = set()
+    for version in versions:
+        if version.id not in windows:
+            continue
+        code = version.framework.code
+        if version.framework.is_meta:
+            meta.add(code)
+        for level in version.levels:
+            ref = f"{code}:{level.code}"
+            level_windows[ref].append(windows[version.id])
+            ordinals[ref] = level.ordinal
+            if level.no_eqf_reason:
+                no_eqf_reasons[ref] = level.no_eqf_reason
+    edges = []
+    for version in versions:
+        if version.id not in windows:
+            continue
+        for link in version.links:
+            source, target = link.source.ref, link.target.ref
+            own = _intersect(windows[version.id], (link.valid_from, link.valid_to))
+            for source_window in level_windows.get(source, ()):
+                for target_window in level_windows.get(target, ()):
+                    window = own and _intersect(own, source_window)
+                    window = window and _intersect(window, target_window)
+                    if window:
+                        edges.append(Edge(source, target, link.relation, link.basis,
+                                          link.citation, *window))
+    return LevelGraph(edges, frozenset(meta), no_eqf_reasons, ordinals)
 
 
 def level_graph(session: Session) -> LevelGraph:
@@ -76,7 +91,8 @@ def level_graph(session: Session) -> LevelGraph:
     if cached and cached[0] == generation:
         return cached[1]
     with _graph_lock:
-        graph = build_graph(frameworks.all_links(session), frameworks.all_levels(session))
+        versions = frameworks.all_versions(session)
+        graph = build_graph(versions, published_windows(versions))
         _graph_cache[key] = (generation, graph)
     return graph
 

@@ -11,6 +11,7 @@ from registry.config import load_config
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(load_config(config))
+    app.json.sort_keys = False  # keep the documented field order of the contract
     sessions.init_app(app)
     api.init_app(app)
     errors.init_app(app)

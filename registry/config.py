@@ -16,7 +16,6 @@ def default_database_url() -> str:
 class Config:
     """Defaults; `load_config` reads the environment when the app or a command starts."""
 
-    JSON_SORT_KEYS = False
     API_TITLE = "Credential recognition registry"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"

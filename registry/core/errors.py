@@ -35,3 +35,9 @@ class InvalidData(DomainError):
 
 class PermissionDenied(DomainError):
     title = "Permission denied"
+
+
+class Unauthenticated(DomainError):
+    """No credentials, or credentials that are unknown, expired or revoked."""
+
+    title = "Unauthenticated"

@@ -1,0 +1,100 @@
+"""Who may do what: the one permission check used by the API, the CLI, the web pages and jobs.
+
+An actor is who is asking (an account reached through a token or a web login, the local CLI
+operator, or anonymous). `authorize` answers by raising: Unauthenticated when an anonymous actor
+asks to write, PermissionDenied when the role or the scope does not cover the target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from registry.core.errors import PermissionDenied, Unauthenticated
+
+ROLES = ("admin", "ministry", "institution", "registrar")
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    role: str | None  # None: anonymous
+    # A ministry's countries (ISO alpha-2) or framework codes; an institution's id.
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    account_id: int | None = None
+    token_id: int | None = None
+    # The request or command this actor acts in, so its audit events can be grouped.
+    request_id: str | None = None
+
+    @property
+    def anonymous(self) -> bool:
+        return self.role is None
+
+    def describe(self) -> str:
+        if self.anonymous:
+            return "anonymous"
+        scope = f" [{', '.join(sorted(self.scopes))}]" if self.scopes else ""
+        return f"{self.name} ({self.role}{scope})"
+
+
+ANONYMOUS = Actor(name="anonymous", role=None)
+# The operator at the server's own command line: `registry load-reference`, `registry token`.
+OPERATOR = Actor(name="operator (command line)", role="admin")
+
+
+@dataclass(frozen=True)
+class Target:
+    """What an action touches, as far as permissions care."""
+
+    kind: str  # framework | link | rule | institution | qualification | course | audit | token
+    key: str = ""
+    country: str | None = None  # a framework's country; None for meta-frameworks
+    framework: str | None = None
+    institution: str | None = None
+
+
+# action -> roles that may take it at all (the scope check below narrows ministry/institution).
+ACTIONS: dict[str, frozenset[str]] = {
+    "framework.create": frozenset({"admin", "ministry"}),
+    "framework.edit": frozenset({"admin", "ministry"}),
+    "framework.publish": frozenset({"admin", "ministry"}),
+    "framework.impact": frozenset({"admin", "ministry"}),
+    "link.edit": frozenset({"admin", "ministry"}),
+    "rule.edit": frozenset({"admin", "ministry", "institution"}),
+    "institution.edit": frozenset({"admin", "institution"}),
+    "catalogue.edit": frozenset({"admin", "institution"}),
+    "import.run": frozenset({"admin", "institution"}),
+    "assessment.create": frozenset({"admin", "registrar", "ministry", "institution"}),
+    "audit.read": frozenset({"admin", "ministry", "institution"}),
+    "token.manage": frozenset({"admin"}),
+    "reference.load": frozenset({"admin"}),
+}
+
+
+def in_scope(actor: Actor, target: Target) -> bool:
+    """Whether the target lies within the actor's scope; admins and registrars have no scope."""
+    if actor.role == "admin" or target.kind == "assessment":
+        return True
+    if actor.role == "ministry":
+        # A meta-framework (no country) belongs to no ministry.
+        return bool(
+            (target.country and target.country in actor.scopes)
+            or (target.framework and target.framework in actor.scopes)
+        )
+    if actor.role == "institution":
+        return bool(target.institution and target.institution in actor.scopes)
+    return False
+
+
+def authorize(actor: Actor, action: str, target: Target) -> None:
+    """Allow or raise. Every write path calls this before it changes anything."""
+    roles = ACTIONS[action]
+    details = {"action": action, "target": f"{target.kind}:{target.key}"}
+    if actor.anonymous:
+        raise Unauthenticated(f"{action} needs a token or a login.", **details)
+    if actor.role not in roles:
+        raise PermissionDenied(f"The {actor.role} role may not {action}.", **details)
+    if not in_scope(actor, target):
+        raise PermissionDenied(
+            f"{actor.describe()} may not {action} on {target.kind} {target.key}: outside its scope.",
+            **details,
+        )
