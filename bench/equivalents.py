@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from frameworks.models import Framework, FrameworkVersion, Level  # noqa: E402
 from frameworks.services import load_reference  # noqa: E402
+from registry.core.permissions import OPERATOR  # noqa: E402
 from mappings import services  # noqa: E402
 from registry.app import create_app  # noqa: E402
 from registry.core.db import make_engine  # noqa: E402
@@ -59,7 +60,7 @@ def main() -> None:
         upgrade(url)
         engine = make_engine(url)
         with Session(engine) as session:
-            load_reference(session)
+            load_reference(session, OPERATOR)
             session.commit()
         session = Session(engine)
         today = dt.date.today()

@@ -181,3 +181,28 @@ class FrameworkSchema(Schema):
 
 class FrameworkQuerySchema(Schema):
     on = fields.Date(load_default=None, metadata={"description": "Levels in force on this date."})
+
+
+class LoadResultSchema(Schema):
+    code = fields.String()
+    version = fields.String()
+    outcome = fields.String(metadata={"description": "created | unchanged | replaced"})
+    levels = fields.Integer()
+    links = fields.Integer()
+
+
+class LinkSchema(Schema):
+    source = fields.Function(lambda link: link.source.ref, data_key="from")
+    target = fields.Function(lambda link: link.target.ref, data_key="to")
+    relation = fields.String()
+    basis = fields.String()
+    citation = fields.String()
+    valid_from = fields.Date()
+    valid_to = fields.Date()
+    note = fields.String()
+
+
+class VersionDetailSchema(VersionSchema):
+    framework = fields.Function(lambda version: version.framework.code)
+    levels = fields.List(fields.Nested(LevelSchema))
+    links = fields.List(fields.Nested(LinkSchema))

@@ -36,7 +36,9 @@ from frameworks.schemas import (
     FrameworkFileSchema,
     GradingScalesFileSchema,
 )
+from registry.core import audit
 from registry.core.errors import Conflict, InvalidData, NotFound
+from registry.core.permissions import Actor, Target, authorize
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -119,6 +121,22 @@ def resolve_level(session: Session, text: str, on: dt.date, field: str = "level"
     )
 
 
+def target_of(framework: Framework) -> Target:
+    """The framework as permissions see it: owned by the ministry of its country."""
+    return Target("framework", framework.code, country=framework.country, framework=framework.code)
+
+
+def get_version(session: Session, actor: Actor, code: str, version: str) -> FrameworkVersion:
+    """One version; a draft is shown only to those who may edit the framework."""
+    framework = get_framework(session, code)
+    found = next((v for v in framework.versions if v.version == version), None)
+    if found is None:
+        raise NotFound(f"{code} has no version {version!r}.", code=code)
+    if found.status == "draft":
+        authorize(actor, "framework.edit", target_of(framework))
+    return found
+
+
 def list_levels(session: Session, code: str, on: dt.date | None = None) -> list[Level]:
     """Levels of the version in force on `on` (default: the current version), lowest first."""
     framework = get_framework(session, code)
@@ -173,7 +191,7 @@ def _digest(data: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _load_schema(schema, data: Any, *, what: str) -> dict[str, Any]:
+def validated(schema, data: Any, *, what: str) -> dict[str, Any]:
     try:
         return schema.load(data)
     except ValidationError as error:
@@ -219,7 +237,7 @@ def load_framework(session: Session, raw: Any) -> LoadResult:
     error, with nothing written. Loading the same definition again changes nothing; a changed
     definition replaces a draft version but is refused (Conflict) for a published one.
     """
-    data = _load_schema(FrameworkFileSchema(), raw, what="framework file")
+    data = validated(FrameworkFileSchema(), raw, what="framework file")
     code = data["code"]
     errors = _check_levels(data["levels"])
     own_levels: dict[str, dict] = {}
@@ -344,12 +362,12 @@ def _upsert(session: Session, model, key: str, rows: Iterable[dict[str, Any]]) -
 
 
 def load_credit_systems(session: Session, raw: Any) -> dict[str, int]:
-    data = _load_schema(CreditSystemsFileSchema(), raw, what="credit systems file")
+    data = validated(CreditSystemsFileSchema(), raw, what="credit systems file")
     return _upsert(session, CreditSystem, "code", data["credit_systems"])
 
 
 def load_grading_scales(session: Session, raw: Any) -> dict[str, int]:
-    data = _load_schema(GradingScalesFileSchema(), raw, what="grading scales file")
+    data = validated(GradingScalesFileSchema(), raw, what="grading scales file")
     scales = [
         {**scale, "bands": json.loads(json.dumps(scale["bands"], default=str))}
         for scale in data["grading_scales"]
@@ -387,15 +405,35 @@ def load_grading_scales(session: Session, raw: Any) -> dict[str, int]:
     return counts
 
 
-def load_reference(session: Session, directory: Path = DATA_DIR) -> dict[str, Any]:
+def import_definition(session: Session, actor: Actor, raw: Any) -> LoadResult:
+    """Load a framework file as its authority (or an admin) published it, with an audit event
+    when anything changed."""
+    code = raw.get("code") if isinstance(raw, dict) else None
+    existing = session.scalar(select(Framework).where(Framework.code == code)) if code else None
+    country = raw.get("country") if isinstance(raw, dict) else None
+    target = target_of(existing) if existing else Target("framework", str(code), country=country,
+                                                          framework=code)
+    authorize(actor, "framework.edit" if existing else "framework.create", target)
+    result = load_framework(session, raw)
+    if result.outcome != "unchanged":
+        audit.record(session, actor, "framework.import", f"framework:{result.code}/{result.version}",
+                     after=result.as_dict())
+    return result
+
+
+def load_reference(session: Session, actor: Actor, directory: Path = DATA_DIR) -> dict[str, Any]:
     """Load every bundled framework, credit system and grading scale. Idempotent."""
-    frameworks = [load_framework(session, raw) for raw in _framework_files(directory)]
+    authorize(actor, "reference.load", Target("reference", str(directory)))
+    frameworks = [import_definition(session, actor, raw) for raw in _framework_files(directory)]
     credit_systems = load_credit_systems(
         session, json.loads((directory / "credit_systems.json").read_text(encoding="utf-8"))
     )
     scales = load_grading_scales(
         session, json.loads((directory / "grading_scales.json").read_text(encoding="utf-8"))
     )
+    if credit_systems["created"] + credit_systems["updated"] + scales["created"] + scales["updated"]:
+        audit.record(session, actor, "reference.load", "reference:units",
+                     after={"credit_systems": credit_systems, "grading_scales": scales})
     return {
         "frameworks": [result.as_dict() for result in frameworks],
         "credit_systems": credit_systems,

@@ -108,3 +108,30 @@ class GradeConversionSchema(Schema):
     passed = fields.Boolean()
     method = fields.String()
     steps = fields.List(fields.String())
+
+
+class ImpactQuerySchema(Schema):
+    on = fields.Date(
+        load_default=None,
+        metadata={"description": "The day the draft would take effect (default: its valid_from, "
+                  "else today)."},
+    )
+
+
+class ImpactChangeSchema(Schema):
+    level = fields.String()
+    target_framework = fields.String()
+    old = fields.Nested(EquivalentsSchema, allow_none=True,
+                        metadata={"description": "The answer today; null for a level the draft adds."})
+    new = fields.Nested(EquivalentsSchema, allow_none=True,
+                        metadata={"description": "The answer once published; null for a level it removes."})
+
+
+class ImpactSchema(Schema):
+    framework = fields.String()
+    version = fields.String()
+    compared_with = fields.String(allow_none=True)
+    on = fields.Date()
+    levels = fields.Integer()
+    frameworks = fields.Integer()
+    changes = fields.List(fields.Nested(ImpactChangeSchema))

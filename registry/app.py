@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from registry import api, errors, sessions, web
+from registry import api, auth, errors, limits, sessions, web
 from registry.config import load_config
 
 
@@ -13,6 +13,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(config))
     app.json.sort_keys = False  # keep the documented field order of the contract
     sessions.init_app(app)
+    auth.init_app(app)
+    limits.init_app(app)
     api.init_app(app)
     errors.init_app(app)
     web.init_app(app)

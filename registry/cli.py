@@ -6,8 +6,10 @@ line on stderr and exits with code 2; each command is one transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
+import uuid
 import json
 import sys
 from collections.abc import Callable
@@ -23,7 +25,9 @@ from mappings import services as mappings
 from mappings.schemas import CreditConversionSchema, EquivalentsSchema, GradeConversionSchema
 from registry.config import load_config
 from registry.core.db import make_engine, make_session_factory
+from registry.core import accounts, audit
 from registry.core.errors import DomainError, InvalidData
+from registry.core.permissions import OPERATOR, ROLES, Actor, Target, authorize
 
 EXIT_BAD_INPUT = 2
 
@@ -106,6 +110,11 @@ def _date(value: str | None, field: str = "on") -> dt.date | None:
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 
 
+def operator() -> Actor:
+    """The person at the server's command line, acting as admin; one request id per command."""
+    return dataclasses.replace(OPERATOR, request_id=f"cli-{uuid.uuid4().hex}")
+
+
 @click.group()
 def main() -> None:
     """Cross-border credential recognition and transfer registry."""
@@ -135,7 +144,7 @@ def db_upgrade(as_json: bool) -> None:
 def load_reference(as_json: bool) -> None:
     """Load the bundled frameworks, credit systems and grading scales (idempotent)."""
     with session_scope() as session:
-        summary = frameworks.load_reference(session)
+        summary = frameworks.load_reference(session, operator())
     outcomes = [f"{r['code']} {r['version']}: {r['outcome']}" for r in summary["frameworks"]]
     text = "\n".join(
         [
@@ -163,7 +172,7 @@ def import_framework(file: Path, as_json: bool) -> None:
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InvalidData(f"{file} is not UTF-8 JSON: {error}", errors={"file": [str(error)]})
     with session_scope() as session:
-        result = frameworks.load_framework(session, raw)
+        result = frameworks.import_definition(session, operator(), raw)
     _emit(
         as_json,
         result.as_dict(),
@@ -251,6 +260,99 @@ def convert_grade(value: str, source: str, target: str, method: str, pass_mark: 
     verdict = "pass" if answer["passed"] else "fail"
     text = f"{value} {source} = {answer['value']} {answer['scale']} ({verdict}, {answer['method']})"
     _emit(as_json, answer, GradeConversionSchema(), "\n".join([text, *answer.get("steps", [])]))
+
+
+@main.group()
+def token() -> None:
+    """API tokens: create (shown once), list, revoke."""
+
+
+@token.command("create")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--scope", "scopes", multiple=True,
+              help="Country or framework code (ministry), institution id (institution). Repeatable.")
+@click.option("--account", "account_name", default=None,
+              help="Account name (default: role and scope); created if new.")
+@click.option("--label", default=None, help="What the token is for.")
+@click.option("--expires-in-days", type=click.IntRange(1, 3650), default=None)
+@json_option
+@domain_command
+def token_create(role: str, scopes: tuple[str, ...], account_name: str | None, label: str | None,
+                 expires_in_days: int | None, as_json: bool) -> None:
+    """Create a token for an account with ROLE and SCOPE; the secret is printed once."""
+    actor = operator()
+    name = account_name or "-".join([role, *sorted(scopes)])
+    expires = (accounts.utcnow() + dt.timedelta(days=expires_in_days)) if expires_in_days else None
+    with session_scope() as session:
+        authorize(actor, "token.manage", Target("token", name))
+        account = accounts.get_or_create_account(session, name, role, list(scopes))
+        created, secret = accounts.create_token(session, account, label=label, expires_at=expires)
+        audit.record(session, actor, "token.create", f"token:{created.id}",
+                     after={"account": name, "role": role, "scopes": sorted(scopes),
+                            "label": label, "expires_at": expires, "hint": created.hint})
+        answer = {"id": created.id, "account": name, "role": role, "scopes": sorted(scopes),
+                  "expires_at": expires.isoformat() if expires else None, "token": secret}
+    _emit(as_json, answer, None,
+          f"Token {answer['id']} for {name} ({role}). Shown once, keep it safe:\n{secret}")
+
+
+@token.command("list")
+@json_option
+@domain_command
+def token_list(as_json: bool) -> None:
+    """Every token with its account, state and hint (never the secret)."""
+    with session_scope() as session:
+        rows = [
+            {"id": t.id, "account": t.account.name, "role": t.account.role,
+             "scopes": t.account.scopes, "hint": t.hint + "…", "label": t.label,
+             "state": t.state(), "expires_at": t.expires_at.isoformat() if t.expires_at else None}
+            for t in accounts.list_tokens(session)
+        ]
+    text = "\n".join(
+        f"{r['id']:>4}  {r['state']:8} {r['hint']:14} {r['account']} ({r['role']}) {r['label'] or ''}"
+        for r in rows
+    ) or "No tokens."
+    _emit(as_json, {"tokens": rows}, None, text)
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@json_option
+@domain_command
+def token_revoke(token_id: int, as_json: bool) -> None:
+    """Revoke token TOKEN_ID at once."""
+    actor = operator()
+    with session_scope() as session:
+        authorize(actor, "token.manage", Target("token", str(token_id)))
+        revoked = accounts.revoke_token(session, token_id)
+        audit.record(session, actor, "token.revoke", f"token:{token_id}",
+                     after={"revoked_at": revoked.revoked_at})
+    _emit(as_json, {"id": token_id, "state": "revoked"}, None, f"Token {token_id} revoked.")
+
+
+@main.group()
+def account() -> None:
+    """Accounts for the web login."""
+
+
+@account.command("create")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--scope", "scopes", multiple=True)
+@click.password_option(help="At least 12 characters; asked for when not given.")
+@json_option
+@domain_command
+def account_create(name: str, role: str, scopes: tuple[str, ...], password: str,
+                   as_json: bool) -> None:
+    """Create (or set the password of) an account that can log in to the web pages."""
+    actor = operator()
+    with session_scope() as session:
+        authorize(actor, "token.manage", Target("account", name))
+        created = accounts.get_or_create_account(session, name, role, list(scopes))
+        accounts.set_password(created, password)
+        audit.record(session, actor, "account.password", f"account:{name}",
+                     after={"role": role, "scopes": sorted(scopes)})
+    _emit(as_json, {"account": name, "role": role}, None, f"Account {name} ({role}) can log in.")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -11,6 +12,17 @@ INSTANCE_DIR = Path(os.environ.get("REGISTRY_INSTANCE", PROJECT_ROOT / "instance
 
 def default_database_url() -> str:
     return f"sqlite:///{INSTANCE_DIR / 'registry.sqlite3'}"
+
+
+def instance_secret() -> str:
+    """A random session-signing key kept under instance/, made on first use: a fresh install is
+    never left with a known key. Set SECRET_KEY to share one key between several servers."""
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 class Config:
@@ -25,12 +37,18 @@ class Config:
     # Served from the swagger-ui-bundle package, so the docs page works with no network.
     OPENAPI_SWAGGER_UI_URL = "/api/docs/assets/"
     TESTING = False
+    # Per minute, per token (or per address without one); see registry/limits.py.
+    RATELIMIT_ANONYMOUS = "300 per minute"
+    RATELIMIT_AUTHENTICATED = "1200 per minute"
 
 
 def load_config(overrides: dict | None = None) -> dict:
     settings = {key: getattr(Config, key) for key in dir(Config) if key.isupper()}
     settings["DATABASE_URL"] = os.environ.get("DATABASE_URL") or default_database_url()
-    settings["SECRET_KEY"] = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    settings["SECRET_KEY"] = os.environ.get("SECRET_KEY") or instance_secret()
     settings["MAX_CONTENT_LENGTH"] = int(os.environ.get("MAX_CONTENT_LENGTH", 64 * 1024 * 1024))
+    settings["REDIS_URL"] = os.environ.get("REDIS_URL")
+    for name in ("RATELIMIT_ANONYMOUS", "RATELIMIT_AUTHENTICATED"):
+        settings[name] = os.environ.get(name, settings[name])
     settings.update(overrides or {})
     return settings

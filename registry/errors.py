@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, json
+from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from registry.core.errors import Conflict, DomainError, InvalidData, NotFound, PermissionDenied
+from registry.auth import actor_or_anonymous
+from registry.core import audit
+from registry.core.errors import (
+    Conflict,
+    DomainError,
+    InvalidData,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
+from registry.sessions import get_session
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
     InvalidData: 400,
+    Unauthenticated: 401,
     PermissionDenied: 403,
     NotFound: 404,
     Conflict: 409,
@@ -30,9 +41,29 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
     return Response(json.dumps(body), status=status, mimetype="application/problem+json")
 
 
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+REFUSALS = (Unauthenticated, PermissionDenied, Conflict)
+
+
 def handle_domain_error(error: DomainError) -> Response:
     status = next(code for kind, code in STATUS_BY_ERROR.items() if isinstance(error, kind))
-    return problem(status, error.title, error.detail, errors=error.errors, **error.data)
+    if request.method in WRITE_METHODS and isinstance(error, REFUSALS):
+        _record_refusal(error)
+    response = problem(status, error.title, error.detail, errors=error.errors, **error.data)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="registry"'
+    return response
+
+
+def _record_refusal(error: DomainError) -> None:
+    """A refused write leaves an audit event too, committed on its own: the write is dropped."""
+    session = get_session()
+    session.rollback()
+    audit.record(
+        session, actor_or_anonymous(), error.data.get("action", f"{request.method} {request.path}"),
+        error.data.get("target", request.path), outcome="refused", detail=error.detail,
+    )
+    session.commit()
 
 
 def handle_http_exception(error: HTTPException) -> Response:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g
+from flask import Flask, Response, current_app, g
 from sqlalchemy.orm import Session
 
 from registry.core.db import make_engine, make_session_factory
@@ -12,7 +12,19 @@ def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["registry.engine"] = engine
     app.extensions["registry.sessions"] = make_session_factory(engine)
+    app.after_request(_finish)
     app.teardown_appcontext(_close)
+
+
+def _finish(response: Response) -> Response:
+    """The request is the unit of work: commit what a successful request wrote, drop the rest."""
+    session = g.get("db_session")
+    if session is not None:
+        if response.status_code < 400:
+            session.commit()
+        else:
+            session.rollback()
+    return response
 
 
 def get_session() -> Session:

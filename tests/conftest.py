@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from frameworks.services import load_reference
+from registry.core.permissions import OPERATOR
 from registry.app import create_app
 from registry.core.db import make_engine
 from registry.migrations import upgrade
@@ -53,7 +54,7 @@ def engine(database_url):
     upgrade(database_url)
     engine = make_engine(database_url)
     with Session(engine) as session:
-        load_reference(session)
+        load_reference(session, OPERATOR)
         session.commit()
     yield engine
     engine.dispose()

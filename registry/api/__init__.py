@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import flask_smorest
 from flask import Blueprint as FlaskBlueprint
-from flask import Flask
+from flask import Flask, request
 from swagger_ui_bundle import swagger_ui_path
 from marshmallow import Schema, fields
 from webargs.flaskparser import FlaskParser
 
 from registry import errors
+from registry.core.errors import InvalidData
 
 
 class ProblemSchema(Schema):
@@ -38,14 +41,30 @@ class Api(flask_smorest.Api):
         return errors.handle_http_exception(error)
 
 
+def json_body(optional: bool = False) -> Any:
+    """The request's JSON, unvalidated: the service validates it with its own schema, exactly
+    as it does for the CLI and the importers."""
+    if optional and not request.get_data(cache=True):
+        return None
+    data = request.get_json(silent=True)
+    if data is None:
+        raise InvalidData("The request body must be JSON.", errors={"body": ["Not JSON."]})
+    return data
+
+
+def body_doc(schema, required: bool = True) -> dict:
+    """An OpenAPI requestBody for a JSON body a service validates."""
+    return {"required": required, "content": {"application/json": {"schema": schema}}}
+
+
 def init_app(app: Flask) -> Api:
-    from registry.api import conversions, equivalents, frameworks
+    from registry.api import audit, conversions, equivalents, frameworks
 
     app.register_blueprint(
         FlaskBlueprint("swagger_ui", __name__, static_folder=swagger_ui_path,
                        static_url_path="/api/docs/assets")
     )
     api = Api(app, spec_kwargs={"servers": [{"url": "/"}]})
-    for module in (frameworks, equivalents, conversions):
+    for module in (frameworks, equivalents, conversions, audit):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     return api

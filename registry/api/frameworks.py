@@ -1,10 +1,22 @@
-"""Frameworks and their levels."""
+"""Frameworks, their versions and levels; drafts, edits and publication by their authorities."""
 
 from flask.views import MethodView
 
-from frameworks import services
-from frameworks.schemas import FrameworkQuerySchema, FrameworkSchema, LevelSchema
-from registry.api import Blueprint
+from frameworks import editing, services
+from frameworks.schemas import (
+    FrameworkFileSchema,
+    FrameworkQuerySchema,
+    FrameworkSchema,
+    LevelSchema,
+    LinkSchema,
+    LoadResultSchema,
+    VersionDetailSchema,
+    VersionSchema,
+)
+from mappings import impact
+from mappings.schemas import ImpactQuerySchema, ImpactSchema
+from registry.api import Blueprint, body_doc, json_body
+from registry.auth import current_actor
 from registry.sessions import get_session
 
 blp = Blueprint("frameworks", __name__, description="Qualifications frameworks and their levels")
@@ -17,6 +29,12 @@ class Frameworks(MethodView):
         """List frameworks, meta-frameworks first."""
         return services.list_frameworks(get_session())
 
+    @blp.doc(requestBody=body_doc(FrameworkFileSchema))
+    @blp.response(201, LoadResultSchema)
+    def post(self):
+        """Create a framework from a definition file; its first version is a draft (ministry)."""
+        return editing.create_framework(get_session(), current_actor(), json_body())
+
 
 @blp.route("/frameworks/<code>")
 class FrameworkByCode(MethodView):
@@ -24,6 +42,48 @@ class FrameworkByCode(MethodView):
     def get(self, code):
         """One framework with its versions."""
         return services.get_framework(get_session(), code)
+
+
+@blp.route("/frameworks/<code>/versions")
+class Versions(MethodView):
+    @blp.doc(requestBody=body_doc(editing.NewDraftSchema, required=False))
+    @blp.response(201, VersionDetailSchema)
+    def post(self, code):
+        """Start the draft of the next version, a copy of the version in force (ministry)."""
+        return editing.new_draft(get_session(), current_actor(), code, json_body(optional=True))
+
+
+@blp.route("/frameworks/<code>/versions/<version>")
+class VersionByLabel(MethodView):
+    @blp.response(200, VersionDetailSchema)
+    def get(self, code, version):
+        """One version with its levels and links; a draft only for its authority."""
+        return services.get_version(get_session(), current_actor(), code, version)
+
+    @blp.doc(requestBody=body_doc(FrameworkFileSchema))
+    @blp.response(200, LoadResultSchema)
+    def put(self, code, version):
+        """Replace a draft's whole definition (levels and links) with a framework file."""
+        return editing.replace_draft(get_session(), current_actor(), code, version, json_body())
+
+
+@blp.route("/frameworks/<code>/versions/<version>/publish")
+class Publish(MethodView):
+    @blp.doc(requestBody=body_doc(editing.PublishSchema, required=False))
+    @blp.response(200, VersionSchema)
+    def post(self, code, version):
+        """Publish a draft: it becomes the version in force; the previous one is closed."""
+        return editing.publish(get_session(), current_actor(), code, version,
+                               json_body(optional=True))
+
+
+@blp.route("/frameworks/<code>/versions/<version>/impact")
+class Impact(MethodView):
+    @blp.arguments(ImpactQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, ImpactSchema)
+    def post(self, code, version, on):
+        """Every equivalence the draft would change, old and new side by side."""
+        return impact.impact(get_session(), current_actor(), code, version, on)
 
 
 @blp.route("/frameworks/<code>/levels")
@@ -41,3 +101,19 @@ class LevelByCode(MethodView):
     def get(self, code, level):
         """One level of the current version, by code or alias."""
         return services.get_level(get_session(), code, level)
+
+    @blp.doc(requestBody=body_doc(editing.LevelEditSchema))
+    @blp.response(200, LevelSchema)
+    def patch(self, code, level):
+        """Edit a level's descriptive fields in the draft (started if there is none)."""
+        return editing.edit_level(get_session(), current_actor(), code, level, json_body())
+
+
+@blp.route("/frameworks/<code>/levels/<level>/links")
+class LevelLinks(MethodView):
+    @blp.doc(requestBody=body_doc(editing.LevelLinkEditSchema(many=True)))
+    @blp.response(200, LinkSchema(many=True))
+    def put(self, code, level):
+        """Replace the links the framework files for one level, in the draft: how a level moves."""
+        return editing.replace_level_links(get_session(), current_actor(), code, level,
+                                           json_body())

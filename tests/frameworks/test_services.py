@@ -10,6 +10,7 @@ from frameworks import services
 from frameworks.models import Framework, Level, LevelLink
 from mappings import services as mappings
 from registry.core.errors import Conflict, InvalidData, NotFound
+from registry.core.permissions import OPERATOR
 
 DEFINITION = {
     "code": "LU-TQF",
@@ -52,7 +53,7 @@ def test_loaded_framework_answers_equivalents_at_once(session):
 
 def test_reference_reload_is_idempotent(session):
     before = counts(session)
-    summary = services.load_reference(session)
+    summary = services.load_reference(session, OPERATOR)
     assert {result["outcome"] for result in summary["frameworks"]} == {"unchanged"}
     assert counts(session) == before
 

@@ -1,0 +1,315 @@
+"""Writes to frameworks by their authorities: drafts, level and link edits, publication.
+
+A published version never changes: editing a framework edits its draft of the next version,
+created on the first edit as a copy of the version in force. Publishing makes the draft current
+and closes the previous version's validity on the same day. Every write is authorised first and
+leaves an audit event; the framework row is locked for the write, so concurrent edits and
+publications of one framework run one after the other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from frameworks.models import (
+    BASES,
+    NO_EQF_REASONS,
+    RELATIONS,
+    Framework,
+    FrameworkVersion,
+    Level,
+    LevelLink,
+)
+from frameworks.schemas import EHEA_CYCLES, LEVEL_REF, FrameworkFileSchema
+from frameworks.services import (
+    LoadResult,
+    validated,
+    bump_graph_generation,
+    find_level,
+    load_framework,
+    target_of,
+    version_on,
+)
+from registry.core import audit
+from registry.core.errors import Conflict, InvalidData, NotFound
+from registry.core.permissions import Actor, Target, authorize
+
+
+class LevelEditSchema(Schema):
+    """The descriptive fields of a level an authority may change in a draft."""
+
+    title = fields.String(validate=validate.Length(1, 300))
+    knowledge = fields.String(allow_none=True)
+    skills = fields.String(allow_none=True)
+    responsibility_autonomy = fields.String(allow_none=True)
+    qualification_types = fields.List(fields.String(validate=validate.Length(1, 300)))
+    ehea_cycle = fields.String(allow_none=True, validate=validate.OneOf(EHEA_CYCLES))
+    no_eqf_reason = fields.String(allow_none=True, validate=validate.OneOf(NO_EQF_REASONS))
+    note = fields.String(allow_none=True)
+
+
+class LevelLinkEditSchema(Schema):
+    """One link of a level, seen from that level: `to` is the level at the other end."""
+
+    to = fields.String(required=True, validate=validate.Regexp(LEVEL_REF))
+    relation = fields.String(required=True, validate=validate.OneOf(RELATIONS))
+    basis = fields.String(required=True, validate=validate.OneOf(BASES))
+    citation = fields.String(required=True, validate=validate.Length(1))
+    valid_from = fields.Date(load_default=None, allow_none=True)
+    valid_to = fields.Date(load_default=None, allow_none=True)
+    note = fields.String(load_default=None, allow_none=True)
+
+
+class NewDraftSchema(Schema):
+    version = fields.String(load_default=None, validate=validate.Length(1, 40))
+    citation = fields.String(load_default=None, validate=validate.Length(1))
+
+
+class PublishSchema(Schema):
+    valid_from = fields.Date(load_default=None)
+
+
+def _locked(session: Session, code: str) -> Framework:
+    """The framework row, locked for this transaction (PostgreSQL), with fresh versions."""
+    framework = session.scalar(
+        select(Framework).where(Framework.code == code).with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if framework is None:
+        raise NotFound(f"No framework with code {code!r}.", code=code)
+    session.refresh(framework, ["versions"])
+    return framework
+
+
+def _version(framework: Framework, version: str) -> FrameworkVersion:
+    for candidate in framework.versions:
+        if candidate.version == version:
+            return candidate
+    raise NotFound(f"{framework.code} has no version {version!r}.", code=framework.code)
+
+
+def _draft(framework: Framework) -> FrameworkVersion | None:
+    return next((v for v in framework.versions if v.status == "draft"), None)
+
+
+def _refuse_unless_draft(version: FrameworkVersion, action: str) -> None:
+    if version.status != "draft":
+        raise Conflict(
+            f"{version.framework.code} version {version.version} is {version.status}: published "
+            "versions never change. Edit the framework's draft of its next version instead.",
+            action=action, target=f"framework:{version.framework.code}/{version.version}",
+            existing={"version": version.version, "status": version.status},
+        )
+
+
+def summary(version: FrameworkVersion) -> dict[str, Any]:
+    """What an audit event keeps of a version: enough to see what changed."""
+    return {
+        "version": version.version,
+        "status": version.status,
+        "valid_from": version.valid_from,
+        "valid_to": version.valid_to,
+        "levels": {level.code: audit.plain(level) for level in version.levels},
+        "links": [
+            {"from": link.source.ref, "to": link.target.ref, "relation": link.relation,
+             "basis": link.basis, "citation": link.citation}
+            for link in version.links
+        ],
+    }
+
+
+def create_framework(session: Session, actor: Actor, raw: Any) -> LoadResult:
+    """A new framework from a definition file; its first version is always a draft."""
+    data = validated(FrameworkFileSchema(), raw, what="framework file")
+    target = Target("framework", data["code"], country=data["country"], framework=data["code"])
+    authorize(actor, "framework.create", target)
+    if session.scalar(select(Framework.id).where(Framework.code == data["code"])):
+        raise Conflict(
+            f"A framework with code {data['code']} exists.", action="framework.create",
+            target=f"framework:{data['code']}", existing={"code": data["code"]},
+        )
+    raw = {**raw, "version": {**raw["version"], "status": "draft"}}
+    result = load_framework(session, raw)
+    framework = _locked(session, data["code"])
+    audit.record(session, actor, "framework.create", f"framework:{data['code']}",
+                 after=summary(_version(framework, result.version)))
+    return result
+
+
+def _next_label(framework: Framework, today: dt.date) -> str:
+    taken = {version.version for version in framework.versions}
+    label, suffix = today.isoformat(), 1
+    while label in taken:
+        suffix += 1
+        label = f"{today.isoformat()}-{suffix}"
+    return label
+
+
+def _start_draft(session: Session, actor: Actor, framework: Framework, label: str | None,
+                 citation: str | None) -> FrameworkVersion:
+    if (existing := _draft(framework)) is not None:
+        raise Conflict(
+            f"{framework.code} already has a draft, version {existing.version}.",
+            action="framework.version.create", target=f"framework:{framework.code}",
+            existing={"version": existing.version, "status": "draft"},
+        )
+    current = version_on(framework)
+    if current is None:
+        raise InvalidData(f"{framework.code} has no published version to start a draft from.")
+    label = label or _next_label(framework, dt.date.today())
+    if any(version.version == label for version in framework.versions):
+        raise Conflict(f"{framework.code} has a version {label} already.",
+                       action="framework.version.create", target=f"framework:{framework.code}",
+                       existing={"version": label})
+    draft = FrameworkVersion(framework=framework, version=label, status="draft",
+                             citation=citation or current.citation)
+    session.add(draft)
+    copies: dict[int, Level] = {}
+    for level in current.levels:
+        fields_ = {c.key: getattr(level, c.key) for c in Level.__table__.columns
+                   if c.key not in ("id", "version_id")}
+        copies[level.id] = Level(version=draft, **fields_)
+        session.add(copies[level.id])
+    for link in current.links:
+        session.add(LevelLink(
+            owner_version=draft,
+            source=copies.get(link.source_id, link.source),
+            target=copies.get(link.target_id, link.target),
+            relation=link.relation, basis=link.basis, citation=link.citation,
+            valid_from=link.valid_from, valid_to=link.valid_to, note=link.note,
+        ))
+    session.flush()
+    audit.record(session, actor, "framework.version.create",
+                 f"framework:{framework.code}/{label}", after=summary(draft))
+    return draft
+
+
+def new_draft(session: Session, actor: Actor, code: str, raw: Any) -> FrameworkVersion:
+    """A draft of the next version, copied from the version in force."""
+    data = validated(NewDraftSchema(), raw or {}, what="draft request")
+    framework = _locked(session, code)
+    authorize(actor, "framework.edit", target_of(framework))
+    return _start_draft(session, actor, framework, data["version"], data["citation"])
+
+
+def _draft_for_edit(session: Session, actor: Actor, framework: Framework) -> FrameworkVersion:
+    return _draft(framework) or _start_draft(session, actor, framework, None, None)
+
+
+def edit_level(session: Session, actor: Actor, code: str, level_code: str, raw: Any) -> Level:
+    """Change a level's descriptive fields in the draft (created if there is none)."""
+    changes = validated(LevelEditSchema(), raw, what="level")
+    framework = _locked(session, code)
+    authorize(actor, "framework.edit", target_of(framework))
+    draft = _draft_for_edit(session, actor, framework)
+    level = find_level(draft, level_code)
+    if level is None:
+        raise NotFound(f"{code} has no level {level_code!r}.", level=level_code)
+    before = audit.plain(level)
+    for name, value in changes.items():
+        setattr(level, name, value)
+    session.flush()
+    audit.record(session, actor, "framework.level.edit",
+                 f"framework:{code}/{draft.version}/level:{level.code}",
+                 before=before, after=audit.plain(level))
+    return level
+
+
+def replace_level_links(session: Session, actor: Actor, code: str, level_code: str,
+                        raw: Any) -> list[LevelLink]:
+    """Replace the links the framework files for one level, in the draft (created if none).
+
+    This is how an authority moves a level: its referencing link now points elsewhere.
+    """
+    items = validated(LevelLinkEditSchema(many=True), raw, what="link list")
+    framework = _locked(session, code)
+    authorize(actor, "link.edit", target_of(framework))
+    draft = _draft_for_edit(session, actor, framework)
+    level = find_level(draft, level_code)
+    if level is None:
+        raise NotFound(f"{code} has no level {level_code!r}.", level=level_code)
+    errors: dict[str, list[str]] = {}
+    others = []
+    for index, item in enumerate(items):
+        other_code, other_level = item["to"].split(":", 1)
+        other_framework = session.scalar(select(Framework).where(Framework.code == other_code))
+        version = draft if other_code == code else (
+            version_on(other_framework) if other_framework else None)
+        other = find_level(version, other_level) if version else None
+        if other is None:
+            errors.setdefault(f"{index}.to", []).append(f"No level {item['to']!r} in the registry.")
+        if item["valid_from"] and item["valid_to"] and item["valid_from"] >= item["valid_to"]:
+            errors.setdefault(f"{index}.valid_to", []).append("Must be after valid_from.")
+        others.append(other)
+    if errors:
+        raise InvalidData("The links are invalid; nothing was changed.", errors=errors)
+    mine = [link for link in draft.links if level.id in (link.source_id, link.target_id)]
+    before = [{"from": link.source.ref, "to": link.target.ref, "relation": link.relation,
+               "basis": link.basis, "citation": link.citation} for link in mine]
+    for link in mine:
+        draft.links.remove(link)
+    session.flush()
+    created = []
+    for item, other in zip(items, others, strict=True):
+        link = LevelLink(owner_version=draft, source=level, target=other,
+                         **{key: value for key, value in item.items() if key != "to"})
+        session.add(link)
+        created.append(link)
+    session.flush()
+    audit.record(session, actor, "framework.links.replace",
+                 f"framework:{code}/{draft.version}/level:{level.code}", before=before,
+                 after=[{"from": level.ref, **audit.plain(item)} for item in items])
+    return created
+
+
+def replace_draft(session: Session, actor: Actor, code: str, version: str, raw: Any) -> LoadResult:
+    """Replace a draft's whole definition with a framework file (levels and links)."""
+    framework = _locked(session, code)
+    authorize(actor, "framework.edit", target_of(framework))
+    existing = _version(framework, version)
+    _refuse_unless_draft(existing, "framework.version.replace")
+    if not isinstance(raw, dict) or raw.get("code") != code:
+        raise InvalidData("The file's code must be the framework's.", errors={"code": [f"Expected {code}."]})
+    before = summary(existing)
+    version_data = raw.get("version") if isinstance(raw.get("version"), dict) else {}
+    raw = {**raw, "version": {**version_data, "version": version, "status": "draft"}}
+    result = load_framework(session, raw)
+    framework = _locked(session, code)
+    audit.record(session, actor, "framework.version.replace", f"framework:{code}/{version}",
+                 before=before, after=summary(_version(framework, version)))
+    return result
+
+
+def publish(session: Session, actor: Actor, code: str, version: str, raw: Any) -> FrameworkVersion:
+    """Make a draft the version in force from `valid_from` (default today)."""
+    data = validated(PublishSchema(), raw or {}, what="publish request")
+    framework = _locked(session, code)
+    authorize(actor, "framework.publish", target_of(framework))
+    draft = _version(framework, version)
+    _refuse_unless_draft(draft, "framework.publish")
+    valid_from = data["valid_from"] or dt.date.today()
+    previous = version_on(framework)
+    if previous and previous.valid_from and valid_from <= previous.valid_from:
+        raise InvalidData(
+            f"The new version must start after {previous.version} ({previous.valid_from}).",
+            errors={"valid_from": [f"After {previous.valid_from}."]},
+        )
+    before = {"draft": audit.plain(draft), "previous": audit.plain(previous) if previous else None}
+    if previous is not None:
+        previous.status = "superseded"
+        if previous.valid_to is None or previous.valid_to > valid_from:
+            previous.valid_to = valid_from
+    draft.status = "published"
+    draft.valid_from = valid_from
+    draft.published_at = dt.datetime.now(dt.UTC)
+    session.flush()
+    bump_graph_generation(session)
+    audit.record(session, actor, "framework.publish", f"framework:{code}/{version}", before=before,
+                 after={"published": audit.plain(draft),
+                        "previous": audit.plain(previous) if previous else None})
+    return draft

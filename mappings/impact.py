@@ -1,0 +1,86 @@
+"""What publishing a draft framework version would change, before it is published.
+
+The registry's graph is built twice on the day the draft would take effect: once as it stands,
+once as if the draft were published that day. Every level of the framework (in the version in
+force or in the draft) is looked up in every other framework in both graphs, and each answer
+that differs is reported with the old and the new side by side.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from frameworks import services as frameworks
+from mappings.graph import Equivalents, LevelGraph
+from mappings.schemas import EquivalentsSchema
+from mappings.services import Window, build_graph, published_windows
+from registry.core.errors import Conflict
+from registry.core.permissions import Actor, authorize
+
+
+def _fingerprint(answer: Equivalents | None) -> Any:
+    if answer is None:
+        return None
+    return (tuple((m.level, m.relation, m.confidence) for m in answer.matches), answer.reason)
+
+
+def compare(old: LevelGraph, new: LevelGraph, old_refs: set[str], new_refs: set[str],
+            targets: list[str], on: dt.date) -> list[dict[str, Any]]:
+    """Every (level, target framework) whose answer differs between the two graphs.
+
+    A level absent on one side (added or removed by the draft) has `None` there.
+    """
+    dump = EquivalentsSchema().dump
+    changes = []
+    for ref in sorted(old_refs | new_refs, key=lambda r: (new.ordinals.get(r, old.ordinals.get(r, 0)), r)):
+        for target in targets:
+            before = old.equivalents(ref, target, on) if ref in old_refs else None
+            after = new.equivalents(ref, target, on) if ref in new_refs else None
+            if _fingerprint(before) != _fingerprint(after):
+                changes.append({
+                    "level": ref,
+                    "target_framework": target,
+                    "old": dump(before) if before else None,
+                    "new": dump(after) if after else None,
+                })
+    return changes
+
+
+def impact(session: Session, actor: Actor, code: str, version: str,
+           on: dt.date | None = None) -> dict[str, Any]:
+    """The impact report of draft `version` of framework `code`, taking effect on `on`."""
+    framework = frameworks.get_framework(session, code)
+    authorize(actor, "framework.impact", frameworks.target_of(framework))
+    draft = next((v for v in framework.versions if v.version == version), None)
+    if draft is None or draft.status != "draft":
+        raise Conflict(
+            f"{code} version {version} is not a draft; the impact report compares a draft with "
+            "the version in force.",
+            existing={"version": version, "status": draft.status if draft else None},
+        )
+    on = on or draft.valid_from or dt.date.today()
+    current = frameworks.version_on(framework, on)
+    versions = frameworks.all_versions(session)
+    old_windows = published_windows(versions)
+    new_windows: dict[int, Window] = dict(old_windows)
+    if current is not None:
+        new_windows[current.id] = (current.valid_from, on)
+    new_windows[draft.id] = (on, None)
+    old_graph = build_graph(versions, old_windows)
+    new_graph = build_graph(versions, new_windows)
+    old_refs = {f"{code}:{level.code}" for level in (current.levels if current else ())}
+    new_refs = {f"{code}:{level.code}" for level in draft.levels}
+    targets = [other.code for other in frameworks.list_frameworks(session) if other.code != code]
+    changes = compare(old_graph, new_graph, old_refs, new_refs, targets, on)
+    return {
+        "framework": code,
+        "version": version,
+        "compared_with": current.version if current else None,
+        "on": on,
+        "levels": len(old_refs | new_refs),
+        "frameworks": len(targets),
+        "changes": changes,
+    }

@@ -1,0 +1,59 @@
+"""Who is asking: a bearer token or a web login becomes the Actor handed to services."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from flask import Flask, g, request, session
+
+from registry.core.accounts import Account, authenticate
+from registry.core.errors import Unauthenticated
+from registry.core.permissions import ANONYMOUS, Actor
+from registry.sessions import get_session
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def request_id() -> str:
+    """The caller's X-Request-ID when it is sane, else a fresh one."""
+    if "request_id" not in g:
+        given = request.headers.get("X-Request-ID", "")
+        g.request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+    return g.request_id
+
+
+def current_actor() -> Actor:
+    """The actor of this request. A bearer token that is unknown, expired or revoked is refused
+    outright (401), even for a read, so that a client learns its token is bad."""
+    if "actor" in g:
+        return g.actor
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise Unauthenticated("Use 'Authorization: Bearer <token>'.")
+        actor = authenticate(get_session(), secret.strip())
+    elif session.get("account_id"):
+        account = get_session().get(Account, session["account_id"])
+        actor = account.actor() if account and account.disabled_at is None else ANONYMOUS
+    else:
+        actor = ANONYMOUS
+    g.actor = Actor(actor.name, actor.role, actor.scopes, actor.account_id, actor.token_id,
+                    request_id())
+    return g.actor
+
+
+def actor_or_anonymous() -> Actor:
+    """For error paths: the actor if it can be told, anonymous otherwise."""
+    try:
+        return current_actor()
+    except Unauthenticated:
+        return Actor(ANONYMOUS.name, None, request_id=request_id())
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def _echo_request_id(response):
+        response.headers["X-Request-ID"] = request_id()
+        return response

@@ -1,0 +1,17 @@
+"""Which authority owns an audited entity, so that it may read that entity's audit trail."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from frameworks import services as frameworks
+from registry.core.permissions import Target
+
+
+def audit_target(session: Session, entity: str | None) -> Target:
+    """`framework:CODE[/...]` belongs to the framework's ministry; anything else, or the whole
+    trail, to admins only. An unknown framework is NotFound."""
+    kind, _, rest = (entity or "").partition(":")
+    if kind == "framework" and rest:
+        return frameworks.target_of(frameworks.get_framework(session, rest.split("/")[0]))
+    return Target("audit", entity or "*")
