@@ -193,7 +193,7 @@ def new_draft(session: Session, actor: Actor, code: str, raw: Any) -> FrameworkV
     """A draft of the next version, copied from the version in force."""
     data = validated(NewDraftSchema(), raw or {}, what="draft request")
     framework = _locked(session, code)
-    authorize(actor, "framework.edit", target_of(framework))
+    authorize(actor, "framework.edit", target_of(framework), "framework.version.create")
     return _start_draft(session, actor, framework, data["version"], data["citation"])
 
 
@@ -205,7 +205,7 @@ def edit_level(session: Session, actor: Actor, code: str, level_code: str, raw: 
     """Change a level's descriptive fields in the draft (created if there is none)."""
     changes = validated(LevelEditSchema(), raw, what="level")
     framework = _locked(session, code)
-    authorize(actor, "framework.edit", target_of(framework))
+    authorize(actor, "framework.edit", target_of(framework), "framework.level.edit")
     draft = _draft_for_edit(session, actor, framework)
     level = find_level(draft, level_code)
     if level is None:
@@ -228,7 +228,7 @@ def replace_level_links(session: Session, actor: Actor, code: str, level_code: s
     """
     items = validated(LevelLinkEditSchema(many=True), raw, what="link list")
     framework = _locked(session, code)
-    authorize(actor, "link.edit", target_of(framework))
+    authorize(actor, "link.edit", target_of(framework), "framework.links.replace")
     draft = _draft_for_edit(session, actor, framework)
     level = find_level(draft, level_code)
     if level is None:
@@ -270,7 +270,7 @@ def replace_level_links(session: Session, actor: Actor, code: str, level_code: s
 def replace_draft(session: Session, actor: Actor, code: str, version: str, raw: Any) -> LoadResult:
     """Replace a draft's whole definition with a framework file (levels and links)."""
     framework = _locked(session, code)
-    authorize(actor, "framework.edit", target_of(framework))
+    authorize(actor, "framework.edit", target_of(framework), "framework.version.replace")
     existing = _version(framework, version)
     _refuse_unless_draft(existing, "framework.version.replace")
     if not isinstance(raw, dict) or raw.get("code") != code:

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from frameworks import services as frameworks
 from mappings.graph import Equivalents, LevelGraph
-from mappings.schemas import EquivalentsSchema
 from mappings.services import Window, build_graph, published_windows
 from registry.core.errors import Conflict
 from registry.core.permissions import Actor, authorize
@@ -33,7 +32,6 @@ def compare(old: LevelGraph, new: LevelGraph, old_refs: set[str], new_refs: set[
 
     A level absent on one side (added or removed by the draft) has `None` there.
     """
-    dump = EquivalentsSchema().dump
     changes = []
     for ref in sorted(old_refs | new_refs, key=lambda r: (new.ordinals.get(r, old.ordinals.get(r, 0)), r)):
         for target in targets:
@@ -43,8 +41,8 @@ def compare(old: LevelGraph, new: LevelGraph, old_refs: set[str], new_refs: set[
                 changes.append({
                     "level": ref,
                     "target_framework": target,
-                    "old": dump(before) if before else None,
-                    "new": dump(after) if after else None,
+                    "old": before,
+                    "new": after,
                 })
     return changes
 

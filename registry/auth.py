@@ -53,6 +53,12 @@ def actor_or_anonymous() -> Actor:
 
 
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def _check_credentials():
+        # Resolve the caller up front, so that a bad token fails every request, reads included.
+        if request.headers.get("Authorization"):
+            current_actor()
+
     @app.after_request
     def _echo_request_id(response):
         response.headers["X-Request-ID"] = request_id()

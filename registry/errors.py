@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, json, request
+from flask import Flask, Response, current_app, json, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from registry.auth import actor_or_anonymous
@@ -84,6 +84,7 @@ def handle_http_exception(error: HTTPException) -> Response:
 
 def handle_unexpected(error: Exception) -> Response:
     # Never a stack trace to the client; the log keeps it.
+    current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
     return handle_http_exception(InternalServerError())
 
 
@@ -101,5 +102,5 @@ def _flatten_locations(errors: dict | None) -> dict:
 def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
-    if not app.config.get("PROPAGATE_EXCEPTIONS"):
+    if not app.testing:  # tests want the real exception
         app.register_error_handler(Exception, handle_unexpected)

@@ -85,10 +85,14 @@ def in_scope(actor: Actor, target: Target) -> bool:
     return False
 
 
-def authorize(actor: Actor, action: str, target: Target) -> None:
-    """Allow or raise. Every write path calls this before it changes anything."""
+def authorize(actor: Actor, action: str, target: Target, operation: str | None = None) -> None:
+    """Allow or raise. Every write path calls this before it changes anything.
+
+    `operation` names the write as its audit event does (`framework.publish`), so that a
+    refusal and a success of the same write read alike in the trail; it defaults to `action`.
+    """
     roles = ACTIONS[action]
-    details = {"action": action, "target": f"{target.kind}:{target.key}"}
+    details = {"action": operation or action, "target": f"{target.kind}:{target.key}"}
     if actor.anonymous:
         raise Unauthenticated(f"{action} needs a token or a login.", **details)
     if actor.role not in roles:
