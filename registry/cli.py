@@ -22,7 +22,13 @@ from marshmallow import Schema
 
 from frameworks import services as frameworks
 from mappings import services as mappings
-from mappings.schemas import CreditConversionSchema, EquivalentsSchema, GradeConversionSchema
+from mappings.impact import impact as impact_report
+from mappings.schemas import (
+    CreditConversionSchema,
+    EquivalentsSchema,
+    GradeConversionSchema,
+    ImpactSchema,
+)
 from registry.config import load_config
 from registry.core.db import make_engine, make_session_factory
 from registry.core import accounts, audit
@@ -260,6 +266,35 @@ def convert_grade(value: str, source: str, target: str, method: str, pass_mark: 
     verdict = "pass" if answer["passed"] else "fail"
     text = f"{value} {source} = {answer['value']} {answer['scale']} ({verdict}, {answer['method']})"
     _emit(as_json, answer, GradeConversionSchema(), "\n".join([text, *answer.get("steps", [])]))
+
+
+@main.command()
+@click.argument("code")
+@click.argument("version")
+@click.option("--on", "on", default=None, help="Day the draft would take effect (YYYY-MM-DD).")
+@json_option
+@domain_command
+def impact(code: str, version: str, on: str | None, as_json: bool) -> None:
+    """What publishing draft VERSION of framework CODE would change, old and new side by side."""
+    with session_scope() as session:
+        report = ImpactSchema().dump(impact_report(session, operator(), code, version, _date(on)))
+    lines = [
+        f"{code} draft {version} against {report['compared_with']}, on {report['on']}: "
+        f"{len(report['changes'])} changed answers ({report['levels']} levels x "
+        f"{report['frameworks']} frameworks compared)"
+    ]
+    for change in report["changes"]:
+        lines.append(f"  {change['level']} in {change['target_framework']}: "
+                     f"{_levels(change['old'])} -> {_levels(change['new'])}")
+    _emit(as_json, report, None, "\n".join(lines))
+
+
+def _levels(answer: dict | None) -> str:
+    if answer is None:
+        return "(no such level)"
+    if not answer["matches"]:
+        return f"none ({answer.get('reason')})"
+    return ", ".join(f"{m['level']} {m['relation']} {m['confidence']}" for m in answer["matches"])
 
 
 @main.group()

@@ -117,3 +117,48 @@ def test_import_framework_file(cli, tmp_path):
     assert [m["level"] for m in answer["matches"]] == ["IE-NFQ:1", "IE-NFQ:2"]
     path.write_text("{not json")
     assert "not UTF-8 JSON" in cli("import", "framework", str(path), code=2).stderr
+
+
+def test_tokens_create_list_revoke(cli):
+    created = json.loads(cli("token", "create", "--role", "ministry", "--scope", "IE",
+                             "--label", "QQI sync", "--expires-in-days", "30", "--json").output)
+    assert created["token"].startswith("crr_") and created["account"] == "ministry-IE"
+    listed = json.loads(cli("token", "list", "--json").output)["tokens"]
+    mine = next(t for t in listed if t["id"] == created["id"])
+    assert mine["state"] == "active" and mine["label"] == "QQI sync"
+    assert created["token"] not in cli("token", "list").output
+    assert json.loads(cli("token", "revoke", str(created["id"]), "--json").output)["state"] == "revoked"
+    listed = json.loads(cli("token", "list", "--json").output)["tokens"]
+    assert next(t for t in listed if t["id"] == created["id"])["state"] == "revoked"
+    assert "needs a scope" in cli("token", "create", "--role", "ministry", code=2).stderr
+    assert "No token" in cli("token", "revoke", "999999", code=2).stderr
+
+
+def test_account_with_password(cli):
+    cli("account", "create", "registrar-anna", "--role", "registrar", "--password", "correct horse battery")
+    assert "12 characters" in cli("account", "create", "registrar-bob", "--role", "registrar",
+                                  "--password", "short", code=2).stderr
+
+
+def test_impact_of_a_draft(cli, tmp_path):
+    definition = {
+        "code": "LU-IMP", "name": "Impact test", "country": "LU",
+        "version": {"version": "1", "citation": "Test"},
+        "levels": [{"code": "1", "ordinal": 1, "title": "One"}],
+        "links": [{"from": "LU-IMP:1", "to": "EQF:5", "relation": "exactMatch",
+                   "basis": "decision", "citation": "Test"}],
+    }
+    path = tmp_path / "v1.json"
+    path.write_text(json.dumps(definition))
+    cli("import", "framework", str(path))
+    definition["version"] = {"version": "2", "status": "draft", "citation": "Test"}
+    definition["links"][0]["to"] = "EQF:6"
+    path.write_text(json.dumps(definition))
+    cli("import", "framework", str(path))
+    report = json.loads(cli("impact", "LU-IMP", "2", "--json").output)
+    de = next(c for c in report["changes"] if c["target_framework"] == "DE-DQR")
+    assert de["old"]["matches"][0]["level"] == "DE-DQR:5"
+    assert de["new"]["matches"][0]["level"] == "DE-DQR:6"
+    text = cli("impact", "LU-IMP", "2").output
+    assert "LU-IMP:1 in DE-DQR: DE-DQR:5 exactMatch 0.9 -> DE-DQR:6 exactMatch 0.9" in text
+    assert "not a draft" in cli("impact", "LU-IMP", "1", code=2).stderr
