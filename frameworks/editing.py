@@ -25,7 +25,7 @@ from frameworks.models import (
     Level,
     LevelLink,
 )
-from frameworks.schemas import EHEA_CYCLES, LEVEL_REF, FrameworkFileSchema
+from frameworks.schemas import EHEA_CYCLES, LEVEL_REF, VERSION_LABEL, FrameworkFileSchema
 from frameworks.services import (
     LoadResult,
     validated,
@@ -66,7 +66,7 @@ class LevelLinkEditSchema(Schema):
 
 
 class NewDraftSchema(Schema):
-    version = fields.String(load_default=None, validate=validate.Length(1, 40))
+    version = fields.String(load_default=None, validate=validate.Regexp(VERSION_LABEL))
     citation = fields.String(load_default=None, validate=validate.Length(1))
 
 
@@ -293,6 +293,10 @@ def publish(session: Session, actor: Actor, code: str, version: str, raw: Any) -
     draft = _version(framework, version)
     _refuse_unless_draft(draft, "framework.publish")
     valid_from = data["valid_from"] or dt.date.today()
+    if valid_from < dt.date.today():
+        # Stored decisions cite the version in force on their dates: the past is not rewritten.
+        raise InvalidData("A version cannot take effect in the past.",
+                          errors={"valid_from": [f"Today ({dt.date.today()}) or later."]})
     previous = version_on(framework)
     if previous and previous.valid_from and valid_from <= previous.valid_from:
         raise InvalidData(

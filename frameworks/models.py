@@ -133,17 +133,6 @@ class LevelLink(Base):
     target: Mapped[Level] = relationship(foreign_keys=[target_id])
 
 
-class GraphGeneration(Base):
-    """A token renewed by every write to levels or links, so each process knows when to
-    rebuild its cached level graph without reading the whole graph. A random token, not a
-    counter: a rolled-back write must never leave a number another write will reuse."""
-
-    __tablename__ = "graph_generation"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    token: Mapped[str] = mapped_column(String(32))
-
-
 class CreditSystem(Base):
     __tablename__ = "credit_system"
 

@@ -17,6 +17,8 @@ FRAMEWORK_CODE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$")
 LEVEL_CODE = re.compile(r"^[A-Za-z0-9+/.-]{1,20}$")
 LEVEL_REF = re.compile(r"^(?P<framework>[A-Z][A-Z0-9-]*):(?P<level>[A-Za-z0-9+/.-]{1,20})$")
 EHEA_CYCLES = ("short", "first", "second", "third")
+# Version labels travel in URLs (/versions/<label>/publish).
+VERSION_LABEL = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
 
 
 def validate_country(code: str) -> None:
@@ -25,7 +27,7 @@ def validate_country(code: str) -> None:
 
 
 class VersionFileSchema(Schema):
-    version = fields.String(required=True, validate=validate.Length(1, 40))
+    version = fields.String(required=True, validate=validate.Regexp(VERSION_LABEL))
     status = fields.String(load_default="published", validate=validate.OneOf(VERSION_STATUSES))
     valid_from = fields.Date(load_default=None, allow_none=True)
     valid_to = fields.Date(load_default=None, allow_none=True)
@@ -176,7 +178,12 @@ class FrameworkSchema(Schema):
     meta = fields.Boolean(attribute="is_meta")
     owner = fields.String()
     description = fields.String()
-    versions = fields.List(fields.Nested(VersionSchema))
+    # Drafts are their authority's business until published (GET .../versions/{v} shows them).
+    versions = fields.Method("released_versions")
+
+    def released_versions(self, framework):
+        released = [v for v in framework.versions if v.status != "draft"]
+        return VersionSchema(many=True).dump(released)
 
 
 class FrameworkQuerySchema(Schema):

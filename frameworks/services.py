@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,6 @@ from frameworks.models import (
     GradeConversionTable,
     GradeDistribution,
     GradingScale,
-    GraphGeneration,
     Level,
     LevelLink,
 )
@@ -36,7 +34,7 @@ from frameworks.schemas import (
     FrameworkFileSchema,
     GradingScalesFileSchema,
 )
-from registry.core import audit
+from registry.core import audit, changes
 from registry.core.errors import Conflict, InvalidData, NotFound
 from registry.core.permissions import Actor, Target, authorize
 
@@ -155,20 +153,18 @@ def get_level(session: Session, framework_code: str, level_code: str) -> Level:
     return level
 
 
-# --- the graph generation token ---------------------------------------------------------
+# --- the level graph's change token ---------------------------------------------------------
+
+
+GRAPH = "level_graph"
 
 
 def graph_generation(session: Session) -> str:
-    return session.scalar(select(GraphGeneration.token).where(GraphGeneration.id == 1)) or ""
+    return changes.current(session, GRAPH)
 
 
 def bump_graph_generation(session: Session) -> None:
-    row = session.get(GraphGeneration, 1)
-    if row is None:
-        session.add(GraphGeneration(id=1, token=uuid.uuid4().hex))
-    else:
-        row.token = uuid.uuid4().hex
-    session.flush()
+    changes.renew(session, GRAPH)
 
 
 # --- loading framework definition files ----------------------------------------------------

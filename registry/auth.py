@@ -34,7 +34,9 @@ def current_actor() -> Actor:
         if scheme.lower() != "bearer" or not secret.strip():
             raise Unauthenticated("Use 'Authorization: Bearer <token>'.")
         actor = authenticate(get_session(), secret.strip())
-    elif session.get("account_id"):
+    elif request.blueprint == "web" and session.get("account_id"):
+        # The login cookie counts on the web pages only, where every form carries a CSRF token;
+        # the API takes bearer tokens, so a cross-site request cannot write through it.
         account = get_session().get(Account, session["account_id"])
         actor = account.actor() if account and account.disabled_at is None else ANONYMOUS
     else:

@@ -188,6 +188,88 @@ def import_framework(file: Path, as_json: bool) -> None:
     )
 
 
+@contextmanager
+def progress_file(path: Path, enabled: bool):
+    """The file opened for reading, with a progress bar on stderr that follows the bytes read."""
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with path.open("rb") as raw:
+        if not enabled:
+            yield raw, None
+            return
+        columns = (TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
+                   TimeRemainingColumn(), TextColumn("{task.fields[counts]}"))
+        with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task(path.name, total=path.stat().st_size, counts="")
+            with bar.wrap_file(raw, total=path.stat().st_size, task_id=task) as stream:
+                def update(report) -> None:
+                    bar.update(task, counts=f"{report.read} read, {report.rejected} rejected")
+
+                yield stream, update
+
+
+def _print_report(report, as_json: bool, errors_file: Path | None) -> None:
+    data = report.as_dict()
+    if errors_file:
+        import csv
+
+        with errors_file.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow(["position", "reason"])
+            writer.writerows((e["position"], e["reason"]) for e in data["errors"])
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(
+        f"{data['format']} {data['source']}: {data['state']}. read {data['read']} = inserted "
+        f"{data['inserted']} + updated {data['updated']} + unchanged {data['unchanged']} + "
+        f"rejected {data['rejected']}"
+    )
+    if data["failure"]:
+        click.echo(f"stopped at {data['failure']}")
+    for error in data["errors"][:20]:
+        click.echo(f"  {error['position']}: {error['reason']}")
+    if len(data["errors"]) > 20:
+        click.echo(f"  ... {len(data['errors']) - 20} more" + (
+            f" in {errors_file}" if errors_file else " (use --errors FILE.csv for all)"))
+
+
+def _institution_import(fmt: str):
+    @import_group.command(fmt)
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--status", type=click.Choice(["recognised", "not_recognised", "unknown"]),
+                  default=None, help="The recognition status the list states for its entries.")
+    @click.option("--status-source", default=None, help="Who publishes the list, and when.")
+    @click.option("--atomic", is_flag=True, help="All or nothing: any rejected record undoes all.")
+    @click.option("--errors", "errors_file", type=click.Path(dir_okay=False, path_type=Path),
+                  default=None, help="Write every rejected record's position and reason (CSV).")
+    @json_option
+    @domain_command
+    def command(file: Path, status, status_source, atomic, errors_file, as_json) -> None:
+        from importers.institutions import import_institutions
+
+        url = _database_url()
+        engine = make_engine(url)
+        try:
+            with progress_file(file, not as_json) as (stream, update):
+                report = import_institutions(
+                    make_session_factory(engine), operator(), fmt, stream, file.name,
+                    status=status, status_source=status_source, atomic=atomic, progress=update,
+                )
+        finally:
+            engine.dispose()
+        _print_report(report, as_json, errors_file)
+        if report.state != "completed":
+            sys.exit(1)
+
+    command.__doc__ = {
+        "institutions-json": "Import a list in the universities-and-domains JSON format.",
+        "ror": "Import a ROR schema v2 JSON data dump.",
+    }[fmt]
+    return command
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -266,6 +348,35 @@ def convert_grade(value: str, source: str, target: str, method: str, pass_mark: 
     verdict = "pass" if answer["passed"] else "fail"
     text = f"{value} {source} = {answer['value']} {answer['scale']} ({verdict}, {answer['method']})"
     _emit(as_json, answer, GradeConversionSchema(), "\n".join([text, *answer.get("steps", [])]))
+
+
+for _format in ("institutions-json", "ror"):
+    _institution_import(_format)
+
+
+@main.command("match-institution")
+@click.argument("name")
+@click.option("--country", default=None, help="ISO 3166-1 alpha-2 code, when known.")
+@click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 50))
+@json_option
+@domain_command
+def match_institution_command(name: str, country: str | None, limit: int, as_json: bool) -> None:
+    """Find the institution NAME (or an identifier or web domain) stands for."""
+    from mappings.institutions import match_institution
+
+    with session_scope() as session:
+        result = match_institution(session, name, country, limit)
+        answer = {
+            "query": result.query, "verdict": result.verdict,
+            "candidates": [
+                {"id": c.id, "name": c.name, "country": c.country, "score": c.score,
+                 "matched_on": c.matched_on} for c in result.candidates
+            ],
+        }
+    lines = [f"{answer['verdict']}: {name!r}" + (f" in {country}" if country else "")]
+    lines += [f"  {c['score']:5.1f}  #{c['id']} {c['name']} ({c['country']}) [{c['matched_on']}]"
+              for c in answer["candidates"]]
+    _emit(as_json, answer, None, "\n".join(lines))
 
 
 @main.command()

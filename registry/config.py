@@ -45,10 +45,14 @@ class Config:
 def load_config(overrides: dict | None = None) -> dict:
     settings = {key: getattr(Config, key) for key in dir(Config) if key.isupper()}
     settings["DATABASE_URL"] = os.environ.get("DATABASE_URL") or default_database_url()
-    settings["SECRET_KEY"] = os.environ.get("SECRET_KEY") or instance_secret()
+    overrides = overrides or {}
+    if "SECRET_KEY" not in overrides:
+        settings["SECRET_KEY"] = os.environ.get("SECRET_KEY") or instance_secret()
+    # Set SESSION_COOKIE_SECURE=1 behind HTTPS, so the login cookie never travels in clear.
+    settings["SESSION_COOKIE_SECURE"] = os.environ.get("SESSION_COOKIE_SECURE", "") == "1"
     settings["MAX_CONTENT_LENGTH"] = int(os.environ.get("MAX_CONTENT_LENGTH", 64 * 1024 * 1024))
     settings["REDIS_URL"] = os.environ.get("REDIS_URL")
     for name in ("RATELIMIT_ANONYMOUS", "RATELIMIT_AUTHENTICATED"):
         settings[name] = os.environ.get(name, settings[name])
-    settings.update(overrides or {})
+    settings.update(overrides)
     return settings

@@ -48,14 +48,14 @@ REFUSALS = (Unauthenticated, PermissionDenied, Conflict)
 def handle_domain_error(error: DomainError) -> Response:
     status = next(code for kind, code in STATUS_BY_ERROR.items() if isinstance(error, kind))
     if request.method in WRITE_METHODS and isinstance(error, REFUSALS):
-        _record_refusal(error)
+        record_refusal(error)
     response = problem(status, error.title, error.detail, errors=error.errors, **error.data)
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="registry"'
     return response
 
 
-def _record_refusal(error: DomainError) -> None:
+def record_refusal(error: DomainError) -> None:
     """A refused write leaves an audit event too, committed on its own: the write is dropped."""
     session = get_session()
     session.rollback()

@@ -5,13 +5,17 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from frameworks import services as frameworks
+from registry.institutions import services as institutions
 from registry.core.permissions import Target
 
 
 def audit_target(session: Session, entity: str | None) -> Target:
-    """`framework:CODE[/...]` belongs to the framework's ministry; anything else, or the whole
-    trail, to admins only. An unknown framework is NotFound."""
+    """`framework:CODE[/...]` belongs to the framework's ministry, `institution:ID` to the
+    institution (and its country's ministry); anything else, or the whole trail, to admins
+    only. An unknown framework or institution is NotFound."""
     kind, _, rest = (entity or "").partition(":")
     if kind == "framework" and rest:
         return frameworks.target_of(frameworks.get_framework(session, rest.split("/")[0]))
+    if kind == "institution" and rest.isdigit():
+        return institutions.target_of(institutions.get_institution(session, int(rest)))
     return Target("audit", entity or "*")

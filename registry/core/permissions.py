@@ -60,6 +60,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "framework.impact": frozenset({"admin", "ministry"}),
     "link.edit": frozenset({"admin", "ministry"}),
     "rule.edit": frozenset({"admin", "ministry", "institution"}),
+    "institution.create": frozenset({"admin", "ministry"}),
+    "institution.import": frozenset({"admin", "ministry"}),
+    "institution.status": frozenset({"admin", "ministry"}),
     "institution.edit": frozenset({"admin", "institution"}),
     "catalogue.edit": frozenset({"admin", "institution"}),
     "import.run": frozenset({"admin", "institution"}),
@@ -83,6 +86,14 @@ def in_scope(actor: Actor, target: Target) -> bool:
     if actor.role == "institution":
         return bool(target.institution and target.institution in actor.scopes)
     return False
+
+
+def authorize_role(actor: Actor, action: str) -> None:
+    """The role check alone, for a job whose records are scope-checked one by one."""
+    if actor.anonymous:
+        raise Unauthenticated(f"{action} needs a token or a login.", action=action)
+    if actor.role not in ACTIONS[action]:
+        raise PermissionDenied(f"The {actor.role} role may not {action}.", action=action)
 
 
 def authorize(actor: Actor, action: str, target: Target, operation: str | None = None) -> None:

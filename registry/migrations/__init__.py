@@ -15,6 +15,8 @@ def target_metadata():
     import frameworks.models  # noqa: F401
     import registry.core.accounts  # noqa: F401
     import registry.core.audit  # noqa: F401
+    import registry.core.changes  # noqa: F401
+    import registry.institutions.models  # noqa: F401
     from registry.core.db import Base
 
     return Base.metadata

@@ -156,7 +156,11 @@ def test_edit_level_starts_a_draft_and_never_touches_the_published_level(client,
     assert edited["note"] == "Revised descriptor"
     assert call(client, "GET", "/api/v1/frameworks/IE-NFQ/levels/8", {})["note"] != "Revised descriptor"
     versions = call(client, "GET", "/api/v1/frameworks/IE-NFQ", {})["versions"]
-    assert [v["status"] for v in versions] == ["published", "draft"]
+    assert [v["status"] for v in versions] == ["published"]  # the draft is not public
+    draft = call(client, "GET", f"/api/v1/frameworks/IE-NFQ/versions/{dt.date.today()}",
+                 tokens["ie"])
+    assert draft["status"] == "draft"
+    assert next(lv for lv in draft["levels"] if lv["code"] == "8")["note"] == "Revised descriptor"
     call(client, "PATCH", "/api/v1/frameworks/IE-NFQ/levels/8", tokens["ie"],
          json={"ordinal": 3}, status=400)
     actions = [(e.action, e.outcome) for e in reversed(
@@ -187,7 +191,7 @@ def test_replace_level_links(client, session, tokens):
 
 def test_impact_report_of_a_draft_that_moves_one_level(client, session, tokens):
     call(client, "PUT", "/api/v1/frameworks/IE-NFQ/levels/6/links", tokens["ie"], json=MOVE)
-    draft = call(client, "GET", "/api/v1/frameworks/IE-NFQ", {})["versions"][-1]["version"]
+    draft = dt.date.today().isoformat()  # the label a draft started by an edit gets
     url = f"/api/v1/frameworks/IE-NFQ/versions/{draft}/impact?on=2027-01-01"
     call(client, "POST", url, {}, status=401)
     call(client, "POST", url, tokens["de"], status=403)
@@ -207,7 +211,7 @@ def test_impact_report_of_a_draft_that_moves_one_level(client, session, tokens):
 
 def test_publish(client, session, tokens):
     call(client, "PUT", "/api/v1/frameworks/IE-NFQ/levels/6/links", tokens["ie"], json=MOVE)
-    draft = call(client, "GET", "/api/v1/frameworks/IE-NFQ", {})["versions"][-1]["version"]
+    draft = dt.date.today().isoformat()  # the label a draft started by an edit gets
     url = f"/api/v1/frameworks/IE-NFQ/versions/{draft}/publish"
     call(client, "POST", url, tokens["de"], json={"valid_from": "2027-01-01"}, status=403)
     call(client, "POST", url, tokens["registrar"], json={"valid_from": "2027-01-01"}, status=403)
@@ -232,13 +236,14 @@ def test_publish(client, session, tokens):
                        ("framework.publish", "allowed"), ("framework.publish", "refused")]
 
 
-def test_publish_date_must_follow_the_version_in_force(client, tokens):
+def test_publish_date_cannot_be_in_the_past(client, tokens):
     call(client, "PUT", "/api/v1/frameworks/FR-CNCP/levels/5/links", tokens["admin"], json=[
         {"to": "EQF:5", "relation": "exactMatch", "basis": "referencing", "citation": "x"}])
-    draft = call(client, "GET", "/api/v1/frameworks/FR-CNCP", {})["versions"][-1]["version"]
-    body = call(client, "POST", f"/api/v1/frameworks/FR-CNCP/versions/{draft}/publish",
-                tokens["admin"], json={"valid_from": "2018-01-01"}, status=400)
-    assert "valid_from" in body["errors"]
+    draft = dt.date.today().isoformat()
+    for day in ("2018-01-01", (dt.date.today() - dt.timedelta(days=1)).isoformat()):
+        body = call(client, "POST", f"/api/v1/frameworks/FR-CNCP/versions/{draft}/publish",
+                    tokens["admin"], json={"valid_from": day}, status=400)
+        assert "valid_from" in body["errors"]
 
 
 def test_audit_trail_access(client, session, tokens):
@@ -328,6 +333,15 @@ def test_flood_gets_429_after_the_limit(engine, session):
     refused = client.get("/api/v1/frameworks")
     assert refused.mimetype == PROBLEM and refused.get_json()["status"] == 429
     assert "Retry-After" in refused.headers
+
+
+def test_login_cookie_does_not_authorise_the_api(app, client, session):
+    account = accounts.get_or_create_account(session, "cookie-ie", "ministry", ["IE"])
+    session.commit()
+    with client.session_transaction() as cookie:
+        cookie["account_id"] = account.id
+    # A cross-site form could send the cookie, but never a bearer token.
+    call(client, "POST", "/api/v1/frameworks/IE-NFQ/versions", {}, status=401)
 
 
 def test_cors_is_off(client):

@@ -1,0 +1,148 @@
+"""The import loop shared by every format: read, validate, apply in batches, count, report.
+
+Nothing is lost silently: every record read is inserted, updated, unchanged or rejected with
+its position and reason, so read = inserted + updated + unchanged + rejected always holds. Valid
+records are committed batch by batch; `atomic` makes the whole file one transaction that is
+rolled back if any record is rejected or the file breaks off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from marshmallow import Schema, ValidationError
+from sqlalchemy.orm import Session, sessionmaker
+
+from registry.core import audit
+from registry.core.permissions import Actor
+
+OUTCOMES = ("inserted", "updated", "unchanged", "rejected")
+
+
+class FileError(Exception):
+    """The file itself cannot be read on (bad syntax, truncated): the import stops there."""
+
+    def __init__(self, position: str, reason: str):
+        super().__init__(f"{position}: {reason}")
+        self.position = position
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """What a reader yields for a record it can already tell is unusable, with the reason."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class RecordError:
+    position: str
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    format: str
+    source: str
+    atomic: bool = False
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    errors: list[RecordError] = field(default_factory=list)
+    state: str = "running"  # running | completed | failed | rolled_back
+    failure: str | None = None
+
+    def count(self, outcome: str, position: str | None = None, reason: str | None = None) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+        if outcome == "rejected":
+            self.errors.append(RecordError(position or "?", reason or "rejected"))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "format": self.format, "source": self.source, "atomic": self.atomic,
+            "state": self.state, "failure": self.failure, "read": self.read,
+            "inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "errors": [{"position": e.position, "reason": e.reason} for e in self.errors],
+        }
+
+
+def messages(error: ValidationError) -> str:
+    """A marshmallow error as one line: `field: message; other.field: message`."""
+
+    def walk(value: Any, prefix: str) -> Iterator[str]:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                yield from walk(item, f"{prefix}{key}.")
+        elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+            yield f"{prefix.rstrip('.')}: {' '.join(value)}"
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                yield from walk(item, f"{prefix}{index}.")
+        else:
+            yield f"{prefix.rstrip('.')}: {value}"
+
+    return "; ".join(walk(error.messages, ""))
+
+
+# Applies one batch of (position, validated record) in the session; returns one outcome each:
+# (outcome, reason) with outcome in OUTCOMES.
+Apply = Callable[[Session, list[tuple[str, dict[str, Any]]]], list[tuple[str, str | None]]]
+
+
+def run(
+    sessions: sessionmaker[Session], actor: Actor, report: ImportReport,
+    records: Iterable[tuple[str, Any]], schema: Schema, apply: Apply, *,
+    batch_size: int = 500, progress: Callable[[ImportReport], None] | None = None,
+) -> ImportReport:
+    """Run an import to its end; the report says how it ended and what each record became."""
+    session = sessions()
+    batch: list[tuple[str, dict[str, Any]]] = []
+
+    def flush_batch() -> None:
+        for (position, _), (outcome, reason) in zip(batch, apply(session, batch), strict=True):
+            report.count(outcome, position, reason)
+        batch.clear()
+        if not report.atomic:
+            session.commit()
+        if progress:
+            progress(report)
+
+    try:
+        for position, raw in records:
+            report.read += 1
+            if isinstance(raw, Rejected):
+                report.count("rejected", position, raw.reason)
+                continue
+            try:
+                batch.append((position, schema.load(raw)))
+            except ValidationError as error:
+                report.count("rejected", position, messages(error))
+            if len(batch) >= batch_size:
+                flush_batch()
+        if batch:
+            flush_batch()
+    except FileError as error:
+        report.failure = f"{error.position}: {error.reason}"
+    if report.atomic and (report.failure or report.rejected):
+        session.rollback()
+        report.state = "rolled_back"
+        # All or nothing: what was applied is undone, so it is counted as rejected too.
+        report.rejected += report.inserted + report.updated + report.unchanged
+        report.inserted = report.updated = report.unchanged = 0
+    else:
+        report.state = "failed" if report.failure else "completed"
+    audit.record(session, actor, f"import.{report.format}", f"import:{report.format}:{report.source}",
+                 after={key: value for key, value in report.as_dict().items() if key != "errors"},
+                 outcome="allowed" if report.state == "completed" else "refused",
+                 detail=report.failure)
+    session.commit()
+    session.close()
+    if progress:
+        progress(report)
+    return report

@@ -1,0 +1,1 @@
+"""Institutions: names in several languages, identifiers, recognition status."""
