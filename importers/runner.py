@@ -128,7 +128,10 @@ def run(
         if batch:
             flush_batch()
     except FileError as error:
+        # What was read before the break is valid and kept (unless atomic, below).
         report.failure = f"{error.position}: {error.reason}"
+        if batch:
+            flush_batch()
     if report.atomic and (report.failure or report.rejected):
         session.rollback()
         report.state = "rolled_back"

@@ -58,13 +58,13 @@ def body_doc(schema, required: bool = True) -> dict:
 
 
 def init_app(app: Flask) -> Api:
-    from registry.api import audit, conversions, equivalents, frameworks
+    from registry.api import audit, conversions, equivalents, frameworks, institutions
 
     app.register_blueprint(
         FlaskBlueprint("swagger_ui", __name__, static_folder=swagger_ui_path,
                        static_url_path="/api/docs/assets")
     )
     api = Api(app, spec_kwargs={"servers": [{"url": "/"}]})
-    for module in (frameworks, equivalents, conversions, audit):
+    for module in (frameworks, equivalents, conversions, institutions, audit):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     return api

@@ -28,7 +28,7 @@ class CandidateSchema(Schema):
     matched_on = fields.String(metadata={"description": "identifier | domain | name | alias"})
 
 
-class MatchSchema(Schema):
+class InstitutionMatchSchema(Schema):
     query = fields.String()
     verdict = fields.String(metadata={"description": "matched | ambiguous | no_match"})
     candidates = fields.List(fields.Nested(CandidateSchema))
@@ -37,7 +37,7 @@ class MatchSchema(Schema):
 @blp.route("/institutions")
 class Institutions(MethodView):
     @blp.arguments(SearchQuerySchema, location="query", as_kwargs=True)
-    @blp.response(200, MatchSchema)
+    @blp.response(200, InstitutionMatchSchema)
     def get(self, q, country, limit):
         """Find the institution a name, identifier or web domain stands for, best first."""
         return match_institution(get_session(), q, country, limit)

@@ -1,8 +1,9 @@
 """Text folding shared by the institution matcher and the importers.
 
 `fold` makes two spellings of the same text compare equal (case, width, diacritics, punctuation);
-`normalise_name` goes further for institution names (brackets, department prefixes, abbreviations,
-one spelling of "university" in every language). Both are pure and deterministic: the registry
+`normalise_name` goes further for institution names (brackets, abbreviations, one spelling of
+"university" in every language); `department_free` offers what a name means without its
+department prefix. Both are pure and deterministic: the registry
 stores `name_key(name)` beside each name, so changing them means re-keying stored names.
 """
 
@@ -82,11 +83,7 @@ _DEPARTMENT = frozenset(
     "division chair lehrstuhl laboratory lab laboratoire departement departamento "
     "dipartimento".split()
 )
-_INSTITUTION = frozenset(
-    "university college institute school academy hochschule fachhochschule polytechnic "
-    "politecnico ecole escuela escola hogeschool yliopisto korkeakoulu akademie akademia "
-    "conservatory seminary".split()
-)
+_JOINERS = frozenset("of and for in at the de di du des del da do".split())
 _BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|\{[^{}]*\}")
 
 
@@ -113,9 +110,6 @@ def normalise_name(text: str) -> str:
     - bracketed parts are removed ("UNIVERSITY OF HELSINKI (FINLAND)" -> "university of
       helsinki") unless nothing else is left; so "Augustana College (IL)" and "(SD)" give the
       same form, and the matcher calls such a query ambiguous rather than guess;
-    - a comma- or semicolon-separated part that starts like a department ("Department of
-      Physics", "Faculté de Droit", "School of Medicine") is dropped when another part names an
-      institution ("university", "college", "hochschule"...);
     - "university" in any language and its abbreviations (Universität, Universitaet, Université,
       Uniwersytet, Univ., Uni...) become "university", institute likewise; a short list of
       unambiguous abbreviations is expanded (Inst., Tech., Coll., TU, FH, St before a word);
@@ -123,24 +117,50 @@ def normalise_name(text: str) -> str:
     Umlaut transliterations are not folded generally ("Muenchen" stays apart from "munchen"):
     mapping ae/oe/ue to a/o/u would also rewrite Michael, Israel or Queens and make distinct
     names share a key; the fuzzy scorer absorbs the one-letter difference instead.
+    Departments are kept (see `department_free`): "School of Oriental and African Studies,
+    University of London" is an institution, not a department of another.
     Returns "" when the text has no letters or digits.
     """
+    return " ".join(_name_tokens(_unbracket(text)))
+
+
+def department_free(text: str) -> list[str]:
+    """Normalised forms of what `text` names once a department is taken away, most likely
+    first; [] when it does not start with, or contain a comma-separated part starting with, a
+    department ("Department of Physics", "Faculté de Droit", "School of Medicine").
+
+    Separated by a comma, the department part is dropped whole. Without one its end is a guess:
+    the forms without the first three and four words ("Faculty of Law ...", "Department of
+    Computer Science ..."), as long as two words remain.
+    """
+    text = _unbracket(text)
+    segments = [tokens for tokens in map(_tokens, re.split(r"[,;]", text)) if tokens]
+    kept = [tokens for tokens in segments if not _is_department(tokens)]
+    if len(segments) > 1 and kept and len(kept) < len(segments):
+        return [" ".join(_drop_the([token for part in kept for token in part]))]
+    tokens = _name_tokens(text)
+    if len(segments) != 1 or not _is_department(tokens):
+        return []
+    return [" ".join(tokens[n:]) for n in (3, 4)
+            if len(tokens) - n >= 2 and tokens[n] not in _JOINERS]
+
+
+def _unbracket(text: str) -> str:
     stripped = text
     while True:
         inner = _BRACKETED.sub(" ", stripped)
         if inner == stripped:
             break
         stripped = inner
-    if fold(stripped):
-        text = stripped
-    segments = [tokens for tokens in map(_tokens, re.split(r"[,;]", text)) if tokens]
-    kept = [tokens for tokens in segments if not _is_department(tokens)]
-    if kept and any(_INSTITUTION.intersection(tokens) for tokens in kept):
-        segments = kept
-    tokens = [token for part in segments for token in part]
-    if len(tokens) > 1 and tokens[0] == "the":
-        tokens = tokens[1:]
-    return " ".join(tokens)
+    return stripped if fold(stripped) else text
+
+
+def _name_tokens(text: str) -> list[str]:
+    return _drop_the([token for segment in re.split(r"[,;]", text) for token in _tokens(segment)])
+
+
+def _drop_the(tokens: list[str]) -> list[str]:
+    return tokens[1:] if len(tokens) > 1 and tokens[0] == "the" else tokens
 
 
 def name_key(text: str) -> str:

@@ -76,6 +76,10 @@ WRITES = {
     ("POST", "/api/v1/frameworks/<code>/versions/<version>/impact"),
     ("PATCH", "/api/v1/frameworks/<code>/levels/<level>"),
     ("PUT", "/api/v1/frameworks/<code>/levels/<level>/links"),
+    # Covered, allowed and refused, in test_institutions.py:
+    ("POST", "/api/v1/institutions"),
+    ("PATCH", "/api/v1/institutions/<int:institution_id>"),
+    ("PUT", "/api/v1/institutions/<int:institution_id>/status"),
 }
 
 

@@ -1,0 +1,1 @@
+"""Qualifications (national register entries and institutions' awards) and course catalogues."""
