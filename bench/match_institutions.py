@@ -57,7 +57,8 @@ def main() -> int:
     rng = random.Random(args.seed)
     world = load_world_list(WORLD)
     held_out = rng.sample(world, HELD_OUT)
-    real = [record for record in world if record not in set(held_out)]
+    absent_ids = {record.id for record in held_out}
+    real = [record for record in world if record.id not in absent_ids]
     synthetic = synthetic_records(REGISTRY_SIZE - len(real), args.seed,
                                   start_id=len(world) + 1, taken=(r.name for r in world))
     registry = real + synthetic

@@ -135,8 +135,8 @@ def import_qualifications(
             if institution_id is not None:
                 stated = row.get("institution_id")
                 if stated is not None and stated != str(institution_id):
-                    yield position, Rejected(
-                        f"institution_id {stated} is not this import's institution {institution_id}")
+                    yield position, Rejected(f"institution_id {stated} is not this import's "
+                                             f"institution {institution_id}")
                     continue
                 row = {**row, "institution_id": str(institution_id)}
             yield position, _record(row)

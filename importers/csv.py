@@ -83,11 +83,12 @@ def read_csv(
             return
         if not any(cell.strip() for cell in cells):
             continue
+        position = f"row {start}"
         if len(cells) != len(names):
-            yield f"row {start}", Rejected(f"row has {len(cells)} cells, the header has {len(names)}")
+            yield position, Rejected(f"row has {len(cells)} cells, the header has {len(names)}")
             continue
-        yield f"row {start}", {name: cell.strip() or None for name, cell in zip(names, cells,
-                                                                                  strict=True)}
+        yield position, {name: cell.strip() or None
+                         for name, cell in zip(names, cells, strict=True)}
 
 
 def _header(cells: list[str], columns: Sequence[str], required: Sequence[str]) -> list[str]:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, post_dump, validate
+import datetime as dt
+
+from marshmallow import Schema, ValidationError, fields, post_dump, validate
 
 from frameworks.schemas import FRAMEWORK_CODE, LEVEL_REF
+from registry.catalogue import isced
+from registry.catalogue.models import QUALIFICATION_TYPES
+from registry.institutions.models import SCHEMES
+from registry.institutions.schemas import CONTROL, iso_country
 from mappings.credits import METHODS as CREDIT_METHODS
 from mappings.grades import METHODS as GRADE_METHODS
 
@@ -135,3 +141,92 @@ class ImpactSchema(Schema):
     levels = fields.Integer()
     frameworks = fields.Integer()
     changes = fields.List(fields.Nested(ImpactChangeSchema))
+
+
+# --- assessments ---------------------------------------------------------------------------
+
+
+def _no_control(value: str) -> None:
+    if CONTROL.search(value):
+        raise ValidationError("Control characters are not allowed.")
+
+
+def _isced(value: str) -> None:
+    if not isced.is_valid(value):
+        raise ValidationError(f"{value!r} is not an ISCED-F 2013 field code.")
+
+
+def _not_future(value: dt.date) -> None:
+    if value > dt.date.today():
+        raise ValidationError("An award date cannot be in the future.")
+
+
+def _text(length: int, **kwargs) -> fields.String:
+    return fields.String(validate=[validate.Length(1, length), _no_control], **kwargs)
+
+
+class CredentialInstitutionSchema(Schema):
+    name = _text(400, required=True)
+    country = fields.String(required=True, validate=iso_country)
+    identifiers = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(SCHEMES)), values=_text(300), load_default=dict,
+        metadata={"example": {"schac": "gla.ac.uk", "erasmus": "UK GLASGOW01"}},
+    )
+
+
+class CreditsInSchema(Schema):
+    value = fields.Decimal(required=True, as_string=True, validate=validate.Range(min=0))
+    system = fields.String(required=True, validate=validate.Regexp(FRAMEWORK_CODE),
+                           metadata={"example": "GB-SCQF-CP"})
+
+
+class GradeInSchema(Schema):
+    value = _text(40, required=True)
+    scale = fields.String(required=True, validate=validate.Regexp(FRAMEWORK_CODE))
+
+
+class MicroCredentialSchema(Schema):
+    """The optional elements of the EU micro-credential standard (Council Recommendation
+    2022/C 243/02, Annex I) that the general credential fields do not already carry."""
+
+    assessment_type = _text(300, load_default=None)
+    participation_form = fields.String(load_default=None, validate=validate.OneOf(
+        ("online", "onsite", "blended", "volunteering", "work_experience")))
+    quality_assurance = _text(500, load_default=None)
+    stackable = fields.Boolean(load_default=None)
+    prerequisites = _text(1000, load_default=None)
+    assessment_supervision = fields.String(load_default=None, validate=validate.OneOf(
+        ("unsupervised", "supervised_no_identity_check", "supervised_identity_verified")))
+    eqf_level = fields.Integer(load_default=None, validate=validate.Range(1, 8))
+
+
+class CredentialSchema(Schema):
+    """A credential to assess. Only title, institution name and country, and the award date are
+    required; what is missing is resolved from the registry or reported as a gap."""
+
+    title = _text(500, required=True, metadata={"example": "BSc (Hons) Computing Science"})
+    language = fields.String(load_default=None, validate=validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$"))
+    institution = fields.Nested(CredentialInstitutionSchema, required=True)
+    qualification_id = fields.Integer(load_default=None, allow_none=True)
+    level = fields.String(load_default=None, allow_none=True,
+                          validate=validate.Regexp(LEVEL_REF, error=LEVEL_REF_MESSAGE),
+                          metadata={"example": "GB-SCQF:10"})
+    qualification_type = fields.String(load_default=None, allow_none=True,
+                                       validate=validate.OneOf(QUALIFICATION_TYPES))
+    credits = fields.Nested(CreditsInSchema, load_default=None, allow_none=True)
+    grade = fields.Nested(GradeInSchema, load_default=None, allow_none=True)
+    field = fields.String(load_default=None, allow_none=True, validate=_isced,
+                          metadata={"description": "ISCED-F 2013 code", "example": "0613"})
+    awarded_on = fields.Date(required=True, validate=_not_future)
+    delivery_mode = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(
+        ("onsite", "online", "blended")))
+    learning_outcomes = fields.List(_text(2000), load_default=list,
+                                    validate=validate.Length(max=200))
+    micro_credential = fields.Nested(MicroCredentialSchema, load_default=None, allow_none=True)
+
+
+class AssessQuerySchema(Schema):
+    target = fields.String(required=True, metadata={"description": "A country code or a framework code.",
+                                                    "example": "DE"})
+    target_qualification_type = fields.String(load_default=None,
+                                              validate=validate.OneOf(QUALIFICATION_TYPES))

@@ -380,6 +380,27 @@ def match_institution_command(name: str, country: str | None, limit: int, as_jso
 
 
 @main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--target", required=True, help="A country code (DE) or a framework code (GB-SCQF).")
+@click.option("--target-type", default=None, help="The qualification type asked for (bachelor...).")
+@json_option
+@domain_command
+def assess(file: Path, target: str, target_type: str | None, as_json: bool) -> None:
+    """Assess the credential in FILE (JSON) for TARGET and store the decision."""
+    from mappings.recognition import assess as run_assessment
+
+    try:
+        raw = json.loads(file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InvalidData(f"{file} is not UTF-8 JSON: {error}", errors={"file": [str(error)]})
+    with session_scope() as session:
+        answer = run_assessment(session, operator(), raw, target, target_type)
+    text = "\n".join([f"Assessment {answer['id']}: {answer['decision']} "
+                      f"(confidence {answer['confidence']})", *answer["explanation"]])
+    _emit(as_json, answer, None, text)
+
+
+@main.command()
 @click.argument("code")
 @click.argument("version")
 @click.option("--on", "on", default=None, help="Day the draft would take effect (YYYY-MM-DD).")

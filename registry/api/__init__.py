@@ -58,13 +58,20 @@ def body_doc(schema, required: bool = True) -> dict:
 
 
 def init_app(app: Flask) -> Api:
-    from registry.api import audit, conversions, equivalents, frameworks, institutions
+    from registry.api import (
+        assessments,
+        audit,
+        conversions,
+        equivalents,
+        frameworks,
+        institutions,
+    )
 
     app.register_blueprint(
         FlaskBlueprint("swagger_ui", __name__, static_folder=swagger_ui_path,
                        static_url_path="/api/docs/assets")
     )
     api = Api(app, spec_kwargs={"servers": [{"url": "/"}]})
-    for module in (frameworks, equivalents, conversions, institutions, audit):
+    for module in (frameworks, equivalents, conversions, institutions, assessments, audit):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     return api

@@ -53,7 +53,9 @@ class Qualification(Base):
     learning_outcomes: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Other ids of the same qualification: {"qdr": "...", "national": "..."}.
     identifiers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
@@ -82,7 +84,9 @@ class Course(Base):
     level: Mapped[str | None] = mapped_column(String(60))
     isced_f: Mapped[str | None] = mapped_column(String(4))
     learning_outcomes: Mapped[list[str]] = mapped_column(JSON, default=list)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )

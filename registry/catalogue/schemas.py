@@ -157,7 +157,8 @@ class _CatalogueSchema(Schema):
     credits = fields.Decimal(as_string=True)
     credit_system = fields.String()
     isced_f = fields.String()
-    isced_f_name = fields.Function(lambda entry: isced.name(entry.isced_f) if entry.isced_f else None)
+    isced_f_name = fields.Function(
+        lambda entry: isced.name(entry.isced_f) if entry.isced_f else None)
     learning_outcomes = fields.List(fields.String())
     created_at = fields.DateTime()
     updated_at = fields.DateTime()

@@ -16,6 +16,8 @@ def target_metadata():
     import registry.core.accounts  # noqa: F401
     import registry.core.audit  # noqa: F401
     import registry.core.changes  # noqa: F401
+    import mappings.models  # noqa: F401
+    import registry.catalogue.models  # noqa: F401
     import registry.institutions.models  # noqa: F401
     from registry.core.db import Base
 

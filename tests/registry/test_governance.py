@@ -80,6 +80,9 @@ WRITES = {
     ("POST", "/api/v1/institutions"),
     ("PATCH", "/api/v1/institutions/<int:institution_id>"),
     ("PUT", "/api/v1/institutions/<int:institution_id>/status"),
+    # Covered in test_assessments_api.py:
+    ("POST", "/api/v1/assessments"),
+    ("POST", "/api/v1/rules"),
 }
 
 

@@ -1,0 +1,88 @@
+"""Recognition assessments and the rules behind them."""
+
+from flask.views import MethodView
+from marshmallow import Schema, fields
+
+from mappings import recognition, rulebook
+from mappings.schemas import AssessQuerySchema, CredentialSchema
+from registry.api import Blueprint, body_doc, json_body
+from registry.auth import current_actor
+from registry.sessions import get_session
+
+blp = Blueprint("assessments", __name__, description="Recognition assessments and rules")
+
+
+class AssessmentSchema(Schema):
+    """The stored decision; see the README for every part."""
+
+    id = fields.Integer()
+    decision = fields.String(metadata={"description": "recognised | partially_recognised | "
+                                                      "not_recognised | needs_review"})
+    confidence = fields.String()
+    source = fields.Dict()
+    target = fields.Dict()
+    path = fields.List(fields.Dict())
+    rules = fields.List(fields.Dict(), metadata={"description": "Every rule evaluated, and why."})
+    substantial_differences = fields.List(fields.Dict())
+    conditions = fields.List(fields.String())
+    notes = fields.List(fields.String())
+    gaps = fields.List(fields.String())
+    steps = fields.List(fields.Dict())
+    explanation = fields.List(fields.String())
+    framework_versions = fields.Dict()
+    facts = fields.Dict()
+    inputs_digest = fields.String()
+    inputs = fields.Dict()
+    created_at = fields.String()
+
+
+class RuleSchema(Schema):
+    id = fields.String()
+    title = fields.String()
+    authority = fields.Dict()
+    jurisdiction = fields.String()
+    priority = fields.Integer()
+    valid_from = fields.String(allow_none=True)
+    valid_to = fields.String(allow_none=True)
+    when = fields.Raw(allow_none=True)
+    then = fields.Dict()
+
+
+class RuleQuerySchema(Schema):
+    jurisdiction = fields.String(load_default=None)
+
+
+@blp.route("/assessments")
+class Assessments(MethodView):
+    @blp.arguments(AssessQuerySchema, location="query", as_kwargs=True)
+    @blp.doc(requestBody=body_doc(CredentialSchema))
+    @blp.response(201, AssessmentSchema)
+    def post(self, target, target_qualification_type):
+        """Assess a credential for a target country or framework, and store the decision."""
+        return recognition.assess(get_session(), current_actor(), json_body(), target,
+                                  target_qualification_type)
+
+
+@blp.route("/assessments/<int:assessment_id>")
+class AssessmentById(MethodView):
+    @blp.response(200, AssessmentSchema)
+    def get(self, assessment_id):
+        """A stored assessment with its inputs."""
+        return recognition.get_assessment(get_session(), assessment_id)
+
+
+@blp.route("/rules")
+class Rules(MethodView):
+    @blp.arguments(RuleQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, RuleSchema(many=True))
+    def get(self, jurisdiction):
+        """The rules: the bundled default policy, then the authorities' own."""
+        return rulebook.list_rules(get_session(), jurisdiction)
+
+    @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "description": "A rule: see mappings/rules.py for the format."}}}})
+    @blp.response(201, RuleSchema)
+    def post(self):
+        """Store a rule (a ministry for its country, an institution for itself)."""
+        row = rulebook.create_rule(get_session(), current_actor(), json_body())
+        return row.body
