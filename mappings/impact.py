@@ -3,7 +3,8 @@
 The registry's graph is built twice on the day the draft would take effect: once as it stands,
 once as if the draft were published that day. Every level of the framework (in the version in
 force or in the draft) is looked up in every other framework in both graphs, and each answer
-that differs is reported with the old and the new side by side.
+that differs is reported with the old and the new side by side, and so is every stored
+assessment whose decision would change.
 """
 
 from __future__ import annotations
@@ -11,10 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from frameworks import services as frameworks
+from mappings import recognition
 from mappings.graph import Equivalents, LevelGraph
+from mappings.models import Assessment
+from mappings.schemas import CredentialSchema
 from mappings.services import Window, build_graph, published_windows
 from registry.core.errors import Conflict
 from registry.core.permissions import Actor, authorize
@@ -47,6 +52,28 @@ def compare(old: LevelGraph, new: LevelGraph, old_refs: set[str], new_refs: set[
     return changes
 
 
+def stored_decisions_changed(session: Session, code: str, graph: LevelGraph) -> list[dict[str, Any]]:
+    """The stored assessments from or into `code` whose decision the new graph would change,
+    re-run on their own inputs; the old decision is the one stored."""
+    changed = []
+    rows = session.scalars(
+        select(Assessment).where(or_(Assessment.source_framework == code,
+                                     Assessment.target_framework == code))
+        .order_by(Assessment.id)
+    )
+    for row in rows:
+        if "stack" in row.inputs:
+            continue  # a stack has no single level path of its own
+        credential = CredentialSchema().load(row.inputs)
+        spec = recognition.resolve_target(session, row.target, row.target_type)
+        answer = recognition.run(session, credential, spec, graph)
+        if answer["decision"] != row.decision:
+            changed.append({"id": row.id, "title": row.inputs.get("title"), "target": row.target,
+                            "old": row.decision, "new": answer["decision"],
+                            "new_levels": answer["target"].get("levels", [])})
+    return changed
+
+
 def impact(session: Session, actor: Actor, code: str, version: str,
            on: dt.date | None = None) -> dict[str, Any]:
     """The impact report of draft `version` of framework `code`, taking effect on `on`."""
@@ -74,6 +101,7 @@ def impact(session: Session, actor: Actor, code: str, version: str,
     targets = [other.code for other in frameworks.list_frameworks(session) if other.code != code]
     changes = compare(old_graph, new_graph, old_refs, new_refs, targets, on)
     return {
+        "assessments": stored_decisions_changed(session, code, new_graph),
         "framework": code,
         "version": version,
         "compared_with": current.version if current else None,

@@ -33,6 +33,7 @@ from mappings.institutions import match_institution
 from mappings.matching import best_title
 from mappings.models import Assessment, RecognitionRule
 from mappings.schemas import CredentialSchema, EquivalentsSchema
+from registry.catalogue import isced
 from registry.catalogue import services as catalogue
 from registry.core import audit
 from registry.core.errors import DomainError, InvalidData, NotFound
@@ -474,3 +475,98 @@ def get_assessment(session: Session, assessment_id: int) -> dict[str, Any]:
         raise NotFound(f"No assessment {assessment_id}.", id=assessment_id)
     return {"id": row.id, "created_at": row.created_at.isoformat(), "inputs": row.inputs,
             **{key: value for key, value in row.result.items() if key != "id"}}
+
+
+def assess_stack(session: Session, actor: Actor, raw: Any, target: str,
+                 target_type: str | None = None) -> dict[str, Any]:
+    """Assess several micro-credentials together toward one qualification type.
+
+    Each is assessed on its own first; the stack then counts the ECTS of those that stand
+    (institution identified and not unrecognised, at or above the target's EQF level, in the
+    stack's ISCED-F broad field), each credential once, and the rules decide on the total.
+    """
+    authorize(actor, "assessment.create", Target("assessment", target or ""))
+    items = raw.get("credentials") if isinstance(raw, dict) else None
+    if not isinstance(items, list) or not 1 <= len(items) <= 100 or set(raw) - {"credentials"}:
+        raise InvalidData("A stack is {\"credentials\": [1 to 100 credentials]}.",
+                          errors={"credentials": ["A list of 1 to 100 credentials."]})
+    validated, errors = [], {}
+    for index, item in enumerate(items):
+        try:
+            validated.append(validate(session, item, target, target_type)[0])
+        except InvalidData as error:
+            errors[f"credentials.{index}"] = error.errors
+    if errors:
+        raise InvalidData("Some credentials of the stack cannot be assessed as given.", errors=errors)
+    spec = resolve_target(session, target, target_type)
+    graph = conversions.level_graph(session)
+    answers = [run(session, credential, spec, graph) for credential in validated]
+    fields_ = [c["field"] for c in validated if c["field"]]
+    broad = max(set(map(isced.broad, fields_)), key=[isced.broad(f) for f in fields_].count) \
+        if fields_ else None
+    parts, seen, total = [], set(), Decimal(0)
+    for credential, answer in zip(validated, answers, strict=True):
+        facts = answer["facts"]
+        key = digest(audit.plain(credential), target, target_type)
+        reasons = []
+        if key in seen:
+            reasons.append("the same credential is already counted")
+        if facts.get("institution.match") != "matched" or facts.get("institution.status") == "not_recognised":
+            reasons.append("its institution is not identified or not recognised")
+        eqf = facts.get("source.eqf_level")
+        if spec.eqf_level and (eqf is None or int(eqf) < spec.eqf_level):
+            reasons.append(f"its level (EQF {eqf}) is below EQF {spec.eqf_level}")
+        if broad and (not credential["field"] or isced.broad(credential["field"]) != broad):
+            reasons.append(f"it is outside the stack's field {broad} ({isced.name(broad)})")
+        ects = Decimal(facts["credits.ects"]) if facts.get("credits.ects") is not None else None
+        if ects is None:
+            reasons.append("it states no workload")
+        counted = not reasons
+        seen.add(key)
+        total += ects if counted else 0
+        parts.append({"title": credential["title"], "ects": str(ects) if ects is not None else None,
+                      "counted": counted, "reasons": reasons, "decision": answer["decision"]})
+    stack_facts = {
+        "micro_credential": True, "target.country": spec.country, "target.framework": spec.framework,
+        "target.qualification_type": target_type, "target.eqf_level": spec.eqf_level,
+        "credits.ects": total, "level.found": any(p["counted"] for p in parts),
+        "institution.match": "matched", "learning_outcomes.present": all(
+            c["learning_outcomes"] for c in validated),
+    }
+    if spec.minimum_ects:
+        stack_facts["workload.ratio"] = total / spec.minimum_ects
+        stack_facts["workload.shortfall_ects"] = max(spec.minimum_ects - total, Decimal(0))
+    jurisdictions = [code for code in (spec.country, spec.framework) if code]
+    evaluation = rule_engine.evaluate(
+        [*rule_engine.load_default_policy(), *stored_rules(session, jurisdictions)], stack_facts,
+        jurisdiction=jurisdictions, on=max(c["awarded_on"] for c in validated))
+    decision = evaluation.decision or "needs_review"
+    counted = sum(1 for p in parts if p["counted"])
+    explanation = [f"{counted} of {len(parts)} micro-credentials count toward the stack, "
+                   f"{total:g} ECTS in all"
+                   + (f" against a minimum of {spec.minimum_ects:g} ECTS." if spec.minimum_ects else "."),
+                   *(f"{p['title']!r} is not counted: {'; '.join(p['reasons'])}." for p in parts
+                     if not p["counted"]),
+                   f"Decision: {decision.replace('_', ' ')}."]
+    inputs = {"stack": [audit.plain(c) for c in validated]}
+    answer = {
+        "decision": decision, "confidence": str(min(Decimal(a["confidence"]) for a in answers)),
+        "parts": parts, "total_ects": str(total),
+        "rules": _trace_json(evaluation),
+        "substantial_differences": audit.plain(list(evaluation.differences)),
+        "conditions": list(evaluation.outcome.get("conditions") or []),
+        "explanation": explanation,
+        "inputs_digest": hashlib.sha256(json.dumps(
+            {"stack": sorted(digest(c, target, target_type) for c in inputs["stack"])},
+            sort_keys=True).encode()).hexdigest(),
+    }
+    row = Assessment(actor=actor.name, inputs=inputs, target=target.strip(), target_type=target_type,
+                     inputs_digest=answer["inputs_digest"], source_framework=None,
+                     target_framework=spec.framework, decision=decision,
+                     confidence=Decimal(answer["confidence"]), result=answer,
+                     framework_versions={})
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "assessment.create", f"assessment:{row.id}",
+                 after={"decision": decision, "stack": len(parts)})
+    return {"id": row.id, **answer}

@@ -120,7 +120,8 @@ class ImpactQuerySchema(Schema):
     on = fields.Date(
         load_default=None,
         metadata={"description": "The day the draft would take effect (default: its valid_from, "
-                  "else today)."},
+                  "else today). An earlier day shows what the draft would have changed had it "
+                  "taken effect then; publication itself is never backdated."},
     )
 
 
@@ -133,6 +134,15 @@ class ImpactChangeSchema(Schema):
                         metadata={"description": "The answer once published; null for a level it removes."})
 
 
+class ImpactAssessmentSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    target = fields.String()
+    old = fields.String(metadata={"description": "The stored decision."})
+    new = fields.String(metadata={"description": "The decision once the draft is published."})
+    new_levels = fields.List(fields.Dict())
+
+
 class ImpactSchema(Schema):
     framework = fields.String()
     version = fields.String()
@@ -141,6 +151,7 @@ class ImpactSchema(Schema):
     levels = fields.Integer()
     frameworks = fields.Integer()
     changes = fields.List(fields.Nested(ImpactChangeSchema))
+    assessments = fields.List(fields.Nested(ImpactAssessmentSchema))
 
 
 # --- assessments ---------------------------------------------------------------------------

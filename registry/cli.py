@@ -235,39 +235,72 @@ def _print_report(report, as_json: bool, errors_file: Path | None) -> None:
             f" in {errors_file}" if errors_file else " (use --errors FILE.csv for all)"))
 
 
-def _institution_import(fmt: str):
-    @import_group.command(fmt)
-    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def _run_import(file: Path, as_json: bool, errors_file: Path | None, start) -> None:
+    """Run an import in the foreground with a progress bar; exit 1 unless it completed."""
+    engine = make_engine(_database_url())
+    try:
+        with progress_file(file, not as_json) as (stream, update):
+            report = start(make_session_factory(engine), stream, update)
+    finally:
+        engine.dispose()
+    _print_report(report, as_json, errors_file)
+    if report.state != "completed":
+        sys.exit(1)
+
+
+import_options = [
+    click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
+    click.option("--atomic", is_flag=True, help="All or nothing: any rejected record undoes all."),
+    click.option("--errors", "errors_file", type=click.Path(dir_okay=False, path_type=Path),
+                 default=None, help="Write every rejected record's position and reason (CSV)."),
+    json_option,
+    domain_command,
+]
+
+
+def with_import_options(command: Callable) -> Callable:
+    for option in reversed(import_options):
+        command = option(command)
+    return command
+
+
+def _institution_import(fmt: str, doc: str) -> None:
     @click.option("--status", type=click.Choice(["recognised", "not_recognised", "unknown"]),
                   default=None, help="The recognition status the list states for its entries.")
     @click.option("--status-source", default=None, help="Who publishes the list, and when.")
-    @click.option("--atomic", is_flag=True, help="All or nothing: any rejected record undoes all.")
-    @click.option("--errors", "errors_file", type=click.Path(dir_okay=False, path_type=Path),
-                  default=None, help="Write every rejected record's position and reason (CSV).")
-    @json_option
-    @domain_command
+    @with_import_options
     def command(file: Path, status, status_source, atomic, errors_file, as_json) -> None:
         from importers.institutions import import_institutions
 
-        url = _database_url()
-        engine = make_engine(url)
-        try:
-            with progress_file(file, not as_json) as (stream, update):
-                report = import_institutions(
-                    make_session_factory(engine), operator(), fmt, stream, file.name,
-                    status=status, status_source=status_source, atomic=atomic, progress=update,
-                )
-        finally:
-            engine.dispose()
-        _print_report(report, as_json, errors_file)
-        if report.state != "completed":
-            sys.exit(1)
+        _run_import(file, as_json, errors_file, lambda sessions, stream, update: import_institutions(
+            sessions, operator(), fmt, stream, file.name, status=status,
+            status_source=status_source, atomic=atomic, progress=update))
 
-    command.__doc__ = {
-        "institutions-json": "Import a list in the universities-and-domains JSON format.",
-        "ror": "Import a ROR schema v2 JSON data dump.",
-    }[fmt]
-    return command
+    command.__doc__ = doc
+    import_group.command(fmt)(command)
+
+
+def _catalogue_import(fmt: str, doc: str) -> None:
+    @click.option("--institution", "institution_id", type=int, default=None,
+                  help="The institution the entries belong to (required for courses).")
+    @with_import_options
+    def command(file: Path, institution_id, atomic, errors_file, as_json) -> None:
+        from importers import catalogue
+
+        start = {"qualifications-csv": catalogue.import_qualifications,
+                 "courses-csv": catalogue.import_courses}[fmt]
+        _run_import(file, as_json, errors_file, lambda sessions, stream, update: start(
+            sessions, operator(), stream, file.name, institution_id=institution_id,
+            atomic=atomic, progress=update))
+
+    command.__doc__ = doc
+    import_group.command(fmt)(command)
+
+
+_institution_import("institutions-json", "Import a list in the universities-and-domains JSON format.")
+_institution_import("ror", "Import a ROR schema v2 JSON data dump.")
+_catalogue_import("qualifications-csv", "Import qualifications (columns: see importers/catalogue.py).")
+_catalogue_import("courses-csv", "Import one institution's courses (columns: see importers/catalogue.py).")
 
 
 @main.command()
@@ -348,10 +381,6 @@ def convert_grade(value: str, source: str, target: str, method: str, pass_mark: 
     verdict = "pass" if answer["passed"] else "fail"
     text = f"{value} {source} = {answer['value']} {answer['scale']} ({verdict}, {answer['method']})"
     _emit(as_json, answer, GradeConversionSchema(), "\n".join([text, *answer.get("steps", [])]))
-
-
-for _format in ("institutions-json", "ror"):
-    _institution_import(_format)
 
 
 @main.command("match-institution")

@@ -63,6 +63,34 @@ class Assessments(MethodView):
                                   target_qualification_type)
 
 
+class StackSchema(Schema):
+    credentials = fields.List(fields.Nested(CredentialSchema), required=True)
+
+
+class StackAnswerSchema(Schema):
+    id = fields.Integer()
+    decision = fields.String()
+    confidence = fields.String()
+    total_ects = fields.String()
+    parts = fields.List(fields.Dict())
+    rules = fields.List(fields.Dict())
+    substantial_differences = fields.List(fields.Dict())
+    conditions = fields.List(fields.String())
+    explanation = fields.List(fields.String())
+    inputs_digest = fields.String()
+
+
+@blp.route("/assessments/stack")
+class Stack(MethodView):
+    @blp.arguments(AssessQuerySchema, location="query", as_kwargs=True)
+    @blp.doc(requestBody=body_doc(StackSchema))
+    @blp.response(201, StackAnswerSchema)
+    def post(self, target, target_qualification_type):
+        """Assess micro-credentials together as a stack toward a qualification type."""
+        return recognition.assess_stack(get_session(), current_actor(), json_body(), target,
+                                        target_qualification_type)
+
+
 @blp.route("/assessments/<int:assessment_id>")
 class AssessmentById(MethodView):
     @blp.response(200, AssessmentSchema)

@@ -296,3 +296,53 @@ def test_target_must_be_one_framework(session, registry):
     assert "GB-RQF" in str(caught.value.errors["target"])
     with pytest.raises(InvalidData):
         assess(session, CASES[1][1], "Mars")
+
+
+def test_impact_report_lists_stored_decisions_a_draft_would_change(session, registry):
+    from frameworks import editing
+    from mappings.impact import impact
+
+    data = credential("Higher Certificate in Computing", "Trinity College Dublin", "IE",
+                      level="IE-NFQ:6", credits=ects(120))
+    kept = assess(session, CASES[1][1])  # IE-NFQ:8: the draft does not touch it
+    stored = assess(session, data, "DE", "short_cycle")
+    assert stored["decision"] == "recognised"
+    editing.replace_level_links(session, OPERATOR, "IE-NFQ", "6", [
+        {"to": "EQF:4", "relation": "exactMatch", "basis": "referencing",
+         "citation": "Hypothetical revised referencing report"}])
+    draft = dt.date.today().isoformat()
+    # Taking effect today, the draft changes no award made before today.
+    assert impact(session, OPERATOR, "IE-NFQ", draft)["assessments"] == []
+    # As if it had taken effect before the award (a what-if: publication is never backdated).
+    report = impact(session, OPERATOR, "IE-NFQ", draft, dt.date(2019, 1, 1))
+    assert [(a["id"], a["old"], a["new"]) for a in report["assessments"]] == [
+        (stored["id"], "recognised", "not_recognised")]
+    assert kept["id"] not in [a["id"] for a in report["assessments"]]
+    # Nothing stored was changed by computing the report.
+    assert recognition.get_assessment(session, stored["id"])["decision"] == "recognised"
+
+
+def micro(title, ects_value, level="MT-MQF:7", field="0613", institution="University of Malta"):
+    return credential(title, institution, "MT", level=level, credits=ects(ects_value), field=field,
+                      learning_outcomes=["An outcome"],
+                      micro_credential={"participation_form": "online", "stackable": True})
+
+
+def test_micro_credential_stack(session, registry):
+    stack = {"credentials": [
+        micro("Machine Learning I", 20), micro("Machine Learning II", 20),
+        micro("Machine Learning I", 20),                      # the same one again: counted once
+        micro("Intro to Law", 10, field="0421"),              # another field
+        micro("Study Skills", 5, level="MT-MQF:5"),           # below the master's level
+    ]}
+    answer = recognition.assess_stack(session, OPERATOR, stack, "DE", "master")
+    assert answer["total_ects"] == "40"
+    assert [p["counted"] for p in answer["parts"]] == [True, True, False, False, False]
+    assert "already counted" in answer["parts"][2]["reasons"][0]
+    # 40 of the master's minimum 60 ECTS: two thirds, far short.
+    assert answer["decision"] == "not_recognised"
+    more = {"credentials": [micro(f"Module {n}", 20) for n in range(3)]}
+    assert recognition.assess_stack(session, OPERATOR, more, "DE", "master")["decision"] == "recognised"
+    with pytest.raises(InvalidData) as caught:
+        recognition.assess_stack(session, OPERATOR, {"credentials": [{"title": "x"}]}, "DE", "master")
+    assert "credentials.0" in caught.value.errors

@@ -2,6 +2,7 @@
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -162,3 +163,49 @@ def test_impact_of_a_draft(cli, tmp_path):
     text = cli("impact", "LU-IMP", "2").output
     assert "LU-IMP:1 in DE-DQR: DE-DQR:5 exactMatch 0.9 -> DE-DQR:6 exactMatch 0.9" in text
     assert "not a draft" in cli("impact", "LU-IMP", "1", code=2).stderr
+
+
+def test_import_institutions_match_and_assess(cli, tmp_path):
+    world = [
+        {"name": "University of Glasgow", "alpha_two_code": "GB", "domains": ["gla.ac.uk"]},
+        {"name": "Universität Wien", "alpha_two_code": "AT", "domains": ["univie.ac.at"]},
+        {"name": "Nowhere", "alpha_two_code": "XX", "domains": []},
+    ]
+    path = tmp_path / "world.json"
+    path.write_text(json.dumps(world))
+    errors = tmp_path / "errors.csv"
+    result = cli("import", "institutions-json", str(path), "--status", "recognised",
+                 "--status-source", "Test list 2026", "--errors", str(errors), "--json")
+    report = json.loads(result.output)
+    assert (report["read"], report["inserted"], report["rejected"]) == (3, 2, 1)
+    assert "record 3" in errors.read_text()
+    again = json.loads(cli("import", "institutions-json", str(path), "--json").output)
+    assert again["unchanged"] == 2 and again["inserted"] == 0
+    text = cli("import", "institutions-json", str(path)).output
+    assert "read 3 = inserted 0 + updated 0 + unchanged 2 + rejected 1" in text
+
+    match = json.loads(cli("match-institution", "Univ. of Glasgow", "--json").output)
+    assert match["verdict"] == "matched" and match["candidates"][0]["name"] == "University of Glasgow"
+    assert "country" in cli("match-institution", "Glasgow", "--country", "ZZ", code=2).stderr
+    assert "q:" in cli("match-institution", "   ", code=2).stderr
+
+    courses = tmp_path / "courses.csv"
+    courses.write_text("\ufeffcode;title;credits;credit_system;isced_f\n"
+                       "CS101;Programming 1;7,5;ECTS;0613\nCS102;Bad;abc;ECTS;0613\n", encoding="utf-8")
+    glasgow = match["candidates"][0]["id"]
+    imported = json.loads(cli("import", "courses-csv", str(courses), "--institution", str(glasgow),
+                              "--json").output)
+    assert (imported["inserted"], imported["rejected"], imported["state"]) == (1, 1, "completed")
+    assert imported["errors"] == [{"position": "row 3", "reason": "credits: Not a valid number."}]
+    # An atomic import with a rejected row undoes everything and exits 1.
+    atomic = json.loads(cli("import", "courses-csv", str(courses), "--institution", str(glasgow),
+                            "--atomic", "--json", code=1).output)
+    assert atomic["state"] == "rolled_back"
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "credential.json"
+    answer = json.loads(cli("assess", str(example), "--target", "DE", "--target-type", "bachelor",
+                            "--json").output)
+    assert answer["decision"] == "recognised" and answer["inputs_digest"]
+    text = cli("assess", str(example), "--target", "DE", "--target-type", "bachelor").output
+    assert text.startswith(f"Assessment {answer['id'] + 1}: recognised")
+    assert "target" in cli("assess", str(example), "--target", "GB", code=2).stderr

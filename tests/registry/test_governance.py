@@ -82,6 +82,7 @@ WRITES = {
     ("PUT", "/api/v1/institutions/<int:institution_id>/status"),
     # Covered in test_assessments_api.py:
     ("POST", "/api/v1/assessments"),
+    ("POST", "/api/v1/assessments/stack"),
     ("POST", "/api/v1/rules"),
 }
 
