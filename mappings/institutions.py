@@ -137,4 +137,12 @@ def match_institution(
         exact = _by_identifier(session, query)
         if exact is not None:
             return MatchResult(query, "matched", (exact,))
-    return institution_index(session).search(query, country=country, limit=limit)
+    index = institution_index(session)
+    result = index.search(query, country=country, limit=limit)
+    stale = [c.id for c in result.candidates if session.get(Institution, c.id) is None]
+    if stale:
+        # Written by a transaction that was then rolled back: forget it and ask again.
+        for institution_id in stale:
+            index.remove(institution_id)
+        result = index.search(query, country=country, limit=limit)
+    return result

@@ -73,6 +73,17 @@ def session(engine):
     connection.close()
 
 
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    """Each process caches the level graph and the name index; a test's rolled-back writes
+    must not leave entries behind for the next test (ids are reused after a rollback)."""
+    from mappings import institutions, services
+
+    services._graph_cache.clear()
+    institutions._cache.clear()
+    yield
+
+
 @pytest.fixture
 def app(engine, session):
     """The app, its requests served by the test's session."""
