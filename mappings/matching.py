@@ -76,7 +76,7 @@ ACRONYM_SCORE_WORLDWIDE = 85.0
 # A name matched once a department prefix is taken away ("Faculty of Law, University of X")
 # scores a little less than the whole query would, so an institution named exactly like the
 # whole ("School of Pharmacy, University of London") still wins over the university.
-DEPARTMENT_PENALTY = 4.0
+DEPARTMENT_PENALTY = 8.0
 _FOREVER = 2**62
 _NAME, _ALIAS, _ACRONYM = range(3)
 
