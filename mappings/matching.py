@@ -74,9 +74,10 @@ NEIGHBOURS = 10
 ACRONYM_SCORE = 100.0
 ACRONYM_SCORE_WORLDWIDE = 85.0
 # A name matched once a department prefix is taken away ("Faculty of Law, University of X")
-# scores a little less than the whole query would, so an institution named exactly like the
-# whole ("School of Pharmacy, University of London") still wins over the university.
-DEPARTMENT_PENALTY = 8.0
+# scores less than the whole query would, by the default margin, so an institution named
+# exactly like the whole ("School of Pharmacy, University of London") is matched rather than
+# the university.
+DEPARTMENT_PENALTY = 6.0
 _FOREVER = 2**62
 _NAME, _ALIAS, _ACRONYM = range(3)
 

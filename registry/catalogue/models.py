@@ -11,8 +11,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, UniqueConstraint, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, String, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.core.db import Base, ExactDecimal
 
@@ -90,3 +90,75 @@ class Course(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+class Transcript(Base):
+    """A learner's record as received (an ELMO transcript, a Europass credential, a badge).
+
+    Found again by `source_key` (format, issuer and the document's own identity), so that
+    re-importing the same document replaces its results instead of duplicating them. The
+    learner is kept as little as a registrar needs: a key derived from their identifiers and
+    the name printed on the record.
+    """
+
+    __tablename__ = "transcript"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_format: Mapped[str] = mapped_column(String(30))
+    source_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # The institution that received the record (whose token imported it), if any.
+    received_by_institution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("institution.id"), index=True)
+    issuer_institution_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"), index=True)
+    issuer_name: Mapped[str | None] = mapped_column(String(500))
+    issuer_country: Mapped[str | None] = mapped_column(String(2))
+    issuer_identifiers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    learner_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    learner_name: Mapped[str | None] = mapped_column(String(300))
+    issued_on: Mapped[dt.date | None] = mapped_column(Date)
+    import_source: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+    results: Mapped[list[TranscriptResult]] = relationship(
+        back_populates="transcript", cascade="all, delete-orphan", order_by="TranscriptResult.id"
+    )
+
+
+RESULT_STATUSES = ("passed", "failed", "in_progress", "withdrawn", "unknown")
+
+
+class TranscriptResult(Base):
+    """One learning opportunity of a transcript and its result (programme, module or course)."""
+
+    __tablename__ = "transcript_result"
+    __table_args__ = (UniqueConstraint("transcript_id", "local_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcript.id", ondelete="CASCADE"),
+                                               index=True)
+    # The opportunity's identifier within the document (its path when it has none).
+    local_id: Mapped[str] = mapped_column(String(200))
+    parent_local_id: Mapped[str | None] = mapped_column(String(200))
+    kind: Mapped[str | None] = mapped_column(String(60))  # Degree Programme, Module, Course...
+    code: Mapped[str | None] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(500))
+    language: Mapped[str | None] = mapped_column(String(35))
+    credits: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+    credit_system: Mapped[str | None] = mapped_column(String(20))
+    grade: Mapped[str | None] = mapped_column(String(60))
+    grading_scheme: Mapped[str | None] = mapped_column(String(200))
+    # An ECTS grading table sent with the result: [{"grade": "A", "percent": "10"}, ...]
+    grade_distribution: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    eqf_level: Mapped[int | None] = mapped_column()
+    level: Mapped[str | None] = mapped_column(String(60))  # FRAMEWORK:LEVEL when known
+    isced_f: Mapped[str | None] = mapped_column(String(4))
+    status: Mapped[str] = mapped_column(String(20), default="unknown")
+    started_on: Mapped[dt.date | None] = mapped_column(Date)
+    ended_on: Mapped[dt.date | None] = mapped_column(Date)
+
+    transcript: Mapped[Transcript] = relationship(back_populates="results")

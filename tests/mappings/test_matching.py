@@ -131,10 +131,16 @@ def test_a_department_name_of_its_own_beats_the_university(index):
     assert best(index.search("Faculty of Law, University of London")).id == 12
 
 
-def test_near_duplicates_of_missing_institutions_are_not_accepted(index):
+def test_near_duplicates_of_missing_institutions_are_not_accepted():
+    # Rarity is measured on the index: "State" must be as common as in a real registry.
+    states = ["Ohio", "Iowa", "Kansas", "Ball", "Wayne", "Utah", "Oregon", "Kent", "Texas"]
+    index = InstitutionIndex(INSTITUTIONS + [
+        NameEntry(100 + n, f"{state} State University", "US") for n, state in enumerate(states)
+    ])
     # Neither Bowie State University nor Hirosaki University is in the index.
-    for query in ("Bowie State University", "Hirosaki University", "University of Aalto Oulu"):
+    for query in ("Bowie State University", "Hirosaki University", "Aalto University Oulu"):
         assert index.search(query).verdict != "matched", query
+    assert index.search("Boise State University").verdict == "matched"
 
 
 def test_verdicts_follow_threshold_and_margin():
