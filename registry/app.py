@@ -18,4 +18,18 @@ def create_app(config: dict | None = None) -> Flask:
     api.init_app(app)
     errors.init_app(app)
     web.init_app(app)
+    if not (app.testing or app.config["IMPORTS_INLINE"] or app.config["REDIS_URL"]):
+        start_import_worker(app)
     return app
+
+
+def start_import_worker(app: Flask) -> None:
+    """The embedded default: one worker thread in this process over huey's SQLite queue.
+    With REDIS_URL set, `registry worker` processes run the jobs instead."""
+    from importers import jobs
+
+    consumer = jobs.huey.create_consumer(workers=1, worker_type="thread", periodic=False,
+                                         check_worker_health=False)
+    consumer.start()
+    jobs.requeue_interrupted(app.extensions["registry.sessions"], app.config["DATABASE_URL"])
+    app.extensions["registry.import_worker"] = consumer

@@ -409,6 +409,21 @@ def match_institution_command(name: str, country: str | None, limit: int, as_jso
 
 
 @main.command()
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 32))
+def worker(workers: int) -> None:
+    """Run import jobs from the queue (Redis when REDIS_URL is set, else instance/huey.sqlite3)."""
+    from importers import jobs
+
+    url = _database_url()
+    engine = make_engine(url)
+    requeued = jobs.requeue_interrupted(make_session_factory(engine), url)
+    engine.dispose()
+    click.echo(f"Import worker: {workers} thread(s); {len(requeued)} interrupted job(s) queued again.",
+               err=True)
+    jobs.huey.create_consumer(workers=workers, worker_type="thread").run()
+
+
+@main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--target", required=True, help="A country code (DE) or a framework code (GB-SCQF).")
 @click.option("--target-type", default=None, help="The qualification type asked for (bachelor...).")

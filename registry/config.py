@@ -6,8 +6,7 @@ import os
 import secrets
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-INSTANCE_DIR = Path(os.environ.get("REGISTRY_INSTANCE", PROJECT_ROOT / "instance"))
+from registry.core.instance import INSTANCE_DIR
 
 
 def default_database_url() -> str:
@@ -52,6 +51,9 @@ def load_config(overrides: dict | None = None) -> dict:
     settings["SESSION_COOKIE_SECURE"] = os.environ.get("SESSION_COOKIE_SECURE", "") == "1"
     settings["MAX_CONTENT_LENGTH"] = int(os.environ.get("MAX_CONTENT_LENGTH", 64 * 1024 * 1024))
     settings["REDIS_URL"] = os.environ.get("REDIS_URL")
+    settings["IMPORTS_DIR"] = Path(os.environ.get("IMPORTS_DIR", INSTANCE_DIR / "uploads"))
+    # Tests run an import inside the request; a server hands it to the queue.
+    settings["IMPORTS_INLINE"] = False
     for name in ("RATELIMIT_ANONYMOUS", "RATELIMIT_AUTHENTICATED"):
         settings[name] = os.environ.get(name, settings[name])
     settings.update(overrides)

@@ -85,10 +85,10 @@ def fresh_caches():
 
 
 @pytest.fixture
-def app(engine, session):
-    """The app, its requests served by the test's session."""
+def app(engine, session, tmp_path):
+    """The app, its requests served by the test's session; imports run inside the request."""
     app = create_app({"DATABASE_URL": str(engine.url.render_as_string(hide_password=False)),
-                      "TESTING": True})
+                      "TESTING": True, "IMPORTS_INLINE": True, "IMPORTS_DIR": tmp_path / "uploads"})
     app.extensions["registry.sessions"] = lambda: session
     return app
 

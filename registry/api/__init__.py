@@ -64,6 +64,7 @@ def init_app(app: Flask) -> Api:
         conversions,
         equivalents,
         frameworks,
+        imports,
         institutions,
     )
 
@@ -72,6 +73,7 @@ def init_app(app: Flask) -> Api:
                        static_url_path="/api/docs/assets")
     )
     api = Api(app, spec_kwargs={"servers": [{"url": "/"}]})
-    for module in (frameworks, equivalents, conversions, institutions, assessments, audit):
+    for module in (frameworks, equivalents, conversions, institutions, assessments, imports,
+                   audit):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     return api

@@ -13,6 +13,7 @@ HERE = Path(__file__).resolve().parent
 def target_metadata():
     """The metadata of every model module: what the migrations must agree with."""
     import frameworks.models  # noqa: F401
+    import importers.jobs  # noqa: F401
     import registry.core.accounts  # noqa: F401
     import registry.core.audit  # noqa: F401
     import registry.core.changes  # noqa: F401

@@ -84,6 +84,8 @@ WRITES = {
     ("POST", "/api/v1/assessments"),
     ("POST", "/api/v1/assessments/stack"),
     ("POST", "/api/v1/rules"),
+    # Covered in test_imports_api.py:
+    ("POST", "/api/v1/imports"),
 }
 
 

@@ -1,0 +1,117 @@
+"""Import jobs over the API: 202 with an id, progress and the error report, permissions."""
+
+import io
+import json
+
+import pytest
+
+from registry.core import accounts
+
+PROBLEM = "application/problem+json"
+WORLD = [
+    {"name": "University of Glasgow", "alpha_two_code": "GB", "domains": ["gla.ac.uk"]},
+    {"name": "Nowhere", "alpha_two_code": "XX", "domains": []},
+    {"name": "Universität Wien", "alpha_two_code": "AT", "domains": ["univie.ac.at"]},
+]
+
+
+@pytest.fixture
+def headers(session):
+    made = {}
+    for key, role, scopes in [("admin", "admin", []), ("registrar", "registrar", []),
+                              ("other-admin", "admin", [])]:
+        account = accounts.get_or_create_account(session, f"imports-{key}", role, scopes)
+        made[key] = {"Authorization": f"Bearer {accounts.create_token(session, account)[1]}"}
+    session.commit()
+    return made
+
+
+def upload(client, headers, fmt="institutions-json", data=None, options=None, name="world.json"):
+    form = {"format": fmt, "file": (io.BytesIO(json.dumps(data or WORLD).encode()), name)}
+    if options is not None:
+        form["options"] = json.dumps(options)
+    return client.post("/api/v1/imports", data=form, headers=headers,
+                       content_type="multipart/form-data")
+
+
+def test_upload_runs_and_reports(client, headers):
+    response = upload(client, headers["admin"], options={"status": "recognised",
+                                                         "status_source": "Test list"})
+    assert response.status_code == 202, response.get_data(as_text=True)
+    job = response.get_json()
+    assert job["id"] and job["state"] == "completed"
+    assert (job["read"], job["inserted"], job["rejected"]) == (3, 2, 1)
+    assert job["errors"][0]["position"] == "record 2"
+    polled = client.get(f"/api/v1/imports/{job['id']}", headers=headers["admin"]).get_json()
+    assert polled["state"] == "completed" and polled["read"] == 3
+    report = client.get(f"/api/v1/imports/{job['id']}/errors.csv", headers=headers["admin"])
+    assert report.mimetype == "text/csv"
+    assert report.get_data(as_text=True).splitlines()[:2][0] == "position,reason"
+    again = upload(client, headers["admin"]).get_json()
+    assert (again["inserted"], again["unchanged"]) == (0, 2)
+
+
+def test_upload_refusals(client, headers):
+    assert upload(client, {}).status_code == 401
+    assert upload(client, headers["registrar"]).status_code == 403
+    bad_format = upload(client, headers["admin"], fmt="docx")
+    assert bad_format.status_code == 400 and "format" in bad_format.get_json()["errors"]
+    bad_options = upload(client, headers["admin"], options={"colour": "red"})
+    assert bad_options.status_code == 400 and "options" in bad_options.get_json()["errors"]
+    missing = client.post("/api/v1/imports", data={"format": "ror"}, headers=headers["admin"],
+                          content_type="multipart/form-data")
+    assert missing.status_code == 400 and "file" in missing.get_json()["errors"]
+    job = upload(client, headers["admin"]).get_json()
+    other = client.get(f"/api/v1/imports/{job['id']}", headers=headers["registrar"])
+    assert other.status_code == 403
+    assert client.get("/api/v1/imports/999999", headers=headers["admin"]).status_code == 404
+
+
+def test_broken_file_is_a_failed_job_not_an_error(client, headers):
+    form = {"format": "institutions-json", "file": (io.BytesIO(b'[{"name": "Cut'), "cut.json")}
+    job = client.post("/api/v1/imports", data=form, headers=headers["admin"],
+                      content_type="multipart/form-data").get_json()
+    assert job["state"] == "failed" and "JSON" in job["failure"]
+
+
+def test_queued_job_runs_on_the_huey_worker_and_resumes(tmp_path):
+    """The queue path end to end on its own committed database: a job queued, run by the task;
+    an interrupted one queued again and run without duplicates."""
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from importers import jobs
+    from registry.core.db import make_engine, make_session_factory
+    from registry.core.permissions import OPERATOR
+    from registry.institutions.models import Institution
+    from registry.migrations import upgrade
+
+    url = f"sqlite:///{tmp_path / 'queue.sqlite3'}"
+    upgrade(url)
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    with Session(engine) as session:
+        job = jobs.create_job(session, OPERATOR, "institutions-json",
+                              io.BytesIO(json.dumps(WORLD).encode()), "world.json", {},
+                              tmp_path / "uploads", 10_000_000)
+        session.commit()
+        job_id = job.id
+    jobs.huey.immediate = True
+    try:
+        jobs.import_task(job_id, url)
+        with Session(engine) as session:
+            assert session.get(jobs.ImportJob, job_id).state == "completed"
+            interrupted = jobs.create_job(session, OPERATOR, "institutions-json",
+                                          io.BytesIO(json.dumps(WORLD).encode()), "again.json",
+                                          {}, tmp_path / "uploads", 10_000_000)
+            interrupted.state = "running"  # as a crashed worker leaves it
+            session.commit()
+            interrupted_id = interrupted.id
+        assert jobs.requeue_interrupted(sessions, url) == [interrupted_id]
+    finally:
+        jobs.huey.immediate = False
+    with Session(engine) as session:
+        again = session.get(jobs.ImportJob, interrupted_id)
+        assert (again.state, again.inserted, again.unchanged) == ("completed", 0, 2)
+        assert session.scalar(select(func.count()).select_from(Institution)) == 2
+    engine.dispose()
