@@ -5,10 +5,11 @@
 Builds a registry of 200,000 names: the shared list of 10,251 real institutions (less 500 held
 out) padded with synthetic near-duplicates (mappings.matching_eval). Times the index build and
 measures its memory (tracemalloc, in a second build), then answers noisy queries (half from
-real names, half from synthetic ones) with and without their country, and queries for the 500
-held-out institutions, which should not be "matched". The baseline, on a sample of the same
-queries without country: rapidfuzz `process.extractOne(query, names, scorer=WRatio,
-processor=default_process)` over every raw name (performance.md section 2, row a1). Prints
+real names, half from synthetic ones) with and without their country, times single queries,
+and answers queries for the 500 held-out institutions, which should not be "matched". The
+baseline, on a sample of the same queries without country: rapidfuzz `process.extractOne(query,
+names, scorer=WRatio, processor=default_process)` over every raw name (performance.md section
+2, row a1). Prints
 queries/s of both and their ratio, accuracy@1 of both, confident-wrong rate, build time and
 memory. Targets (performance.md section 7, B1/B2): >= 100x the baseline's throughput without a
 country, better accuracy, build < 30 s, index < 500 MB.
@@ -94,6 +95,15 @@ def main() -> int:
         print(f"{label:34}{rate:8.0f}{result['accuracy_at_1']:8.3f}{result['matched']:9.3f}"
               f"{result['confident_wrong']:8.4f}{result['ambiguous']:8.3f}"
               f"{result['no_match']:7.3f}")
+    latencies = []
+    for query, _, _ in queries[:2_000]:
+        started = time.perf_counter()
+        index.search(query)
+        latencies.append(time.perf_counter() - started)
+    latencies.sort()
+    print(f"{'latency without country':34}p50 {latencies[len(latencies) // 2] * 1e3:.2f} ms, "
+          f"p95 {latencies[int(len(latencies) * 0.95)] * 1e3:.2f} ms, "
+          f"max {latencies[-1] * 1e3:.1f} ms (one thread)")
     for with_country in (True, False):
         result = evaluate(index, absent, with_country)
         label = f"absent ones, {'with' if with_country else 'without'} country"
@@ -107,7 +117,7 @@ def main() -> int:
                                 processor=utils.default_process)[2] for query, _, _ in sample]
     naive_rate = len(sample) / (time.perf_counter() - started)
     naive_right = sum(registry[position].id == true for position, (_, _, true) in
-                      zip(found, sample)) / len(sample)
+                      zip(found, sample, strict=True)) / len(sample)
     ours = evaluate(index, sample, with_country=False)
     print(f"\nsame {len(sample)} queries, no country: naive WRatio {naive_rate:.1f} q/s, "
           f"acc@1 {naive_right:.3f}; matcher acc@1 {ours['accuracy_at_1']:.3f}")

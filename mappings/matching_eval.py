@@ -249,8 +249,17 @@ def _city(rng: random.Random, syllables: Sequence[str]) -> str:
     return "".join(rng.choice(syllables) for _ in range(rng.choice((2, 2, 3)))).capitalize()
 
 
-def synthetic_records(n: int, seed: int, *, start_id: int, taken: Iterable[str] = ()) -> \
-        list[Record]:
+def _some_city(rng: random.Random, known: list[str], syllables: Sequence[str]) -> str:
+    """A city already named in the country (60%), else a new one, remembered."""
+    if known and rng.random() < 0.6:
+        return rng.choice(known)
+    known.append(_city(rng, syllables))
+    return known[-1]
+
+
+def synthetic_records(
+    n: int, seed: int, *, start_id: int, taken: Iterable[str] = ()
+) -> list[Record]:
     """`n` realistic, unique institution names across 12 countries, ids from `start_id`.
 
     60% of names reuse a city already used in that country, so the registry holds the
@@ -266,15 +275,7 @@ def synthetic_records(n: int, seed: int, *, start_id: int, taken: Iterable[str] 
     while len(records) < n:
         country = rng.choices(countries, weights)[0]
         syllables = _SYLLABLES + _ACCENTED.get(country, "").split()
-        known = cities[country]
-
-        def city() -> str:
-            if known and rng.random() < 0.6:
-                return rng.choice(known)
-            known.append(_city(rng, syllables))
-            return known[-1]
-
-        first, second = city(), city()
+        first, second = (_some_city(rng, cities[country], syllables) for _ in range(2))
         if first == second:
             continue
         name = rng.choice(_TEMPLATES[country][1]).format(c=first, d=second)

@@ -7,7 +7,11 @@ Database tests run on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is se
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
+
+# Keep the tests' queue, uploads and session key out of the user's instance/ directory.
+os.environ.setdefault("REGISTRY_INSTANCE", tempfile.mkdtemp(prefix="registry-test-"))
 
 import pytest
 from sqlalchemy import text

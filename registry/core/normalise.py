@@ -3,8 +3,8 @@
 `fold` makes two spellings of the same text compare equal (case, width, diacritics, punctuation);
 `normalise_name` goes further for institution names (brackets, abbreviations, one spelling of
 "university" in every language); `department_free` offers what a name means without its
-department prefix. Both are pure and deterministic: the registry
-stores `name_key(name)` beside each name, so changing them means re-keying stored names.
+department prefix. All are pure and deterministic. The registry stores `name_key(name)` beside
+each name, so changing `normalise_name` means re-keying the stored names.
 """
 
 from __future__ import annotations
@@ -83,6 +83,7 @@ _DEPARTMENT = frozenset(
     "division chair lehrstuhl laboratory lab laboratoire departement departamento "
     "dipartimento".split()
 )
+# A guessed department-free form never starts with one of these ("of Helsinki").
 _JOINERS = frozenset("of and for in at the de di du des del da do".split())
 _BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|\{[^{}]*\}")
 

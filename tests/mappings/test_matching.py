@@ -255,6 +255,7 @@ def test_bad_input_is_refused(index, query, country, limit, field):
 
 def test_queries_without_letters_match_nothing(index):
     assert index.search("?!").verdict == "no_match"
+    assert index.search("?!", "FI") == MatchResult("?!", "no_match", ())
     assert InstitutionIndex().search("University of Helsinki").verdict == "no_match"
 
 

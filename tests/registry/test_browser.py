@@ -61,7 +61,7 @@ def server(tmp_path):
         set_password(get_or_create_account(session, NAME, "ministry", ["IE"]), PASSWORD)
         session.commit()
     engine.dispose()
-    app = create_app({"DATABASE_URL": url})
+    app = create_app({"DATABASE_URL": url, "IMPORTS_INLINE": True})
     http = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()

@@ -335,7 +335,7 @@ def test_flood_gets_429_after_the_limit(engine, session):
     from registry.app import create_app
 
     flooded = create_app({"DATABASE_URL": str(engine.url.render_as_string(hide_password=False)),
-                          "RATELIMIT_ANONYMOUS": "5 per minute"})
+                          "RATELIMIT_ANONYMOUS": "5 per minute", "TESTING": True})
     flooded.extensions["registry.sessions"] = lambda: session
     client = flooded.test_client()
     statuses = [client.get("/api/v1/frameworks").status_code for _ in range(8)]

@@ -1,0 +1,79 @@
+"""Batch assessment: every credential in a file of transcripts or credentials, assessed.
+
+A transcript's credential is its top-level achievement (an ELMO degree programme, an ELM
+qualification, a badge): the result no other result contains. Its title, issuer, level, credits
+and field become the credential an assessment takes; what the file does not state is a gap the
+decision names. Lines come out one per credential, then one summary line.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from importers.runner import Rejected
+from mappings.recognition import assess
+from registry.catalogue import isced
+from registry.core.errors import DomainError
+from registry.core.permissions import Actor
+
+
+def credentials(records: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, dict[str, Any] | str]]:
+    """(position, credential) for each top-level result; (position, reason) when one cannot
+    become a credential."""
+    for position, record in records:
+        if isinstance(record, Rejected):
+            yield position, record.reason
+            continue
+        result, transcript = record["result"], record["transcript"]
+        if result.get("parent_local_id"):
+            continue
+        issuer = transcript.get("issuer") or {}
+        awarded = result.get("ended_on") or transcript.get("issued_on")
+        if not awarded:
+            yield position, "no award date: neither the result nor the document gives one"
+            continue
+        level = result.get("level") or (f"EQF:{result['eqf_level']}" if result.get("eqf_level") else None)
+        credential = {
+            "title": result["title"],
+            "institution": {"name": issuer.get("name") or "", "country": issuer.get("country") or "",
+                            "identifiers": {k: v for k, v in (issuer.get("identifiers") or {}).items()
+                                            if k in ("schac", "erasmus", "pic", "ror", "domain")}},
+            "awarded_on": awarded[:10],
+            "level": level,
+            "field": result.get("isced_f") if result.get("isced_f") and isced.is_valid(
+                result["isced_f"]) else None,
+        }
+        if result.get("credits") is not None and result.get("credit_system"):
+            credential["credits"] = {"value": result["credits"], "system": result["credit_system"]}
+        yield position, credential
+
+
+def assess_records(session: Session, actor: Actor, records: Iterable[tuple[str, Any]],
+                   target: str, target_type: str | None = None) -> Iterator[dict[str, Any]]:
+    """One line per credential (assessed and stored, or why not), then the summary line."""
+    counts: Counter[str] = Counter()
+    for position, credential in credentials(records):
+        counts["read"] += 1
+        if isinstance(credential, str):
+            counts["not_assessed"] += 1
+            yield {"position": position, "assessed": False, "reason": credential}
+            continue
+        try:
+            answer = assess(session, actor, credential, target, target_type)
+        except DomainError as error:
+            counts["not_assessed"] += 1
+            yield {"position": position, "title": credential["title"], "assessed": False,
+                   "reason": error.detail, "errors": error.errors}
+            continue
+        counts["assessed"] += 1
+        counts[answer["decision"]] += 1
+        yield {"position": position, "title": credential["title"],
+               "institution": credential["institution"]["name"], "assessed": True,
+               "assessment_id": answer["id"], "decision": answer["decision"],
+               "confidence": answer["confidence"],
+               "levels": [level["level"] for level in answer["target"].get("levels", [])]}
+    yield {"summary": dict(counts)}
