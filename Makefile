@@ -35,8 +35,9 @@ run: reference
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Each benchmark prints its figures beside a baseline measured in the same run.
 bench: install-test
-	$(BIN)/python bench/equivalents.py
+	for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3*

@@ -17,21 +17,18 @@ import datetime as dt
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy.orm import Session  # noqa: E402
 
-from frameworks.services import load_reference  # noqa: E402
+from bench.timing import reference_database, table, timed  # noqa: E402
 from mappings import recognition, services  # noqa: E402
 from registry.catalogue.services import upsert_qualifications  # noqa: E402
-from registry.core.db import make_engine  # noqa: E402
 from registry.core.permissions import OPERATOR  # noqa: E402
 from registry.institutions.schemas import InstitutionRecordSchema  # noqa: E402
 from registry.institutions.services import upsert_many  # noqa: E402
-from registry.migrations import upgrade  # noqa: E402
 
 CREDENTIALS = [
     {"title": "BSc (Hons) Computing Science", "awarded_on": "2019-06-30",
@@ -45,27 +42,13 @@ CREDENTIALS = [
 ]
 
 
-def timed(call, seconds: float) -> list[float]:
-    samples, index = [], 0
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
-        started = time.perf_counter()
-        call(index)
-        samples.append(time.perf_counter() - started)
-        index += 1
-    return samples
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=3.0)
     seconds = parser.parse_args().seconds
     with tempfile.TemporaryDirectory() as directory:
-        url = f"sqlite:///{directory}/bench.sqlite3"
-        upgrade(url)
-        engine = make_engine(url)
+        _, engine = reference_database(directory)
         with Session(engine) as session:
-            load_reference(session, OPERATOR)
             records = [InstitutionRecordSchema().load(record) for record in (
                 {"name": "University of Glasgow", "country": "GB", "status": "recognised",
                  "status_source": "bench", "domains": ["gla.ac.uk"]},
@@ -99,13 +82,7 @@ def main() -> None:
         session.rollback()
         session.close()
         engine.dispose()
-    base = statistics.median(results["baseline"])
-    print(f"{'path':11} {'calls/s':>9} {'median ms':>10} {'p95 ms':>8} {'x baseline':>11}")
-    for name, samples in results.items():
-        median = statistics.median(samples)
-        p95 = statistics.quantiles(samples, n=20)[-1]
-        print(f"{name:11} {len(samples) / sum(samples):9.0f} {median * 1000:10.2f} "
-              f"{p95 * 1000:8.2f} {median / base:11.1f}")
+    table(results, "baseline")
     verdict = "met" if statistics.quantiles(results["assessment"], n=20)[-1] < 0.050 else "MISSED"
     print(f"target: an assessment under 50 ms at p95: {verdict}")
 

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -25,13 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from bench.timing import reference_database, table, timed  # noqa: E402
 from frameworks.models import Framework, FrameworkVersion, Level  # noqa: E402
-from frameworks.services import load_reference  # noqa: E402
-from registry.core.permissions import OPERATOR  # noqa: E402
 from mappings import services  # noqa: E402
 from registry.app import create_app  # noqa: E402
-from registry.core.db import make_engine  # noqa: E402
-from registry.migrations import upgrade  # noqa: E402
 
 QUERIES = [
     ("IE-NFQ:8", "GB-SCQF"), ("GB-SCQF:10", "DE-DQR"), ("AT-NQR:VI", "IT-QNQ"),
@@ -39,29 +34,12 @@ QUERIES = [
 ]
 
 
-def timed(call, seconds: float) -> list[float]:
-    samples = []
-    deadline = time.perf_counter() + seconds
-    index = 0
-    while time.perf_counter() < deadline:
-        started = time.perf_counter()
-        call(index)
-        samples.append(time.perf_counter() - started)
-        index += 1
-    return samples
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=3.0)
     seconds = parser.parse_args().seconds
     with tempfile.TemporaryDirectory() as directory:
-        url = f"sqlite:///{directory}/bench.sqlite3"
-        upgrade(url)
-        engine = make_engine(url)
-        with Session(engine) as session:
-            load_reference(session, OPERATOR)
-            session.commit()
+        url, engine = reference_database(directory)
         session = Session(engine)
         today = dt.date.today()
 
@@ -76,7 +54,8 @@ def main() -> None:
             level, target = QUERIES[index % len(QUERIES)]
             services.equivalents(session, level, target, today)
 
-        app = create_app({"DATABASE_URL": url})
+        # No rate limit and no import worker: this measures the look-up path alone.
+        app = create_app({"DATABASE_URL": url, "RATELIMIT_ENABLED": False, "IMPORTS_INLINE": True})
         client = app.test_client()
 
         def api(index):
@@ -93,13 +72,7 @@ def main() -> None:
         session.close()
         engine.dispose()
 
-    base = statistics.median(results["baseline"])
-    print(f"{'path':10} {'calls/s':>10} {'median ms':>10} {'p95 ms':>8} {'x baseline':>11}")
-    for name, samples in results.items():
-        median = statistics.median(samples)
-        p95 = statistics.quantiles(samples, n=20)[-1]
-        print(f"{name:10} {len(samples) / sum(samples):10.0f} {median * 1000:10.3f} "
-              f"{p95 * 1000:8.3f} {median / base:11.1f}")
+    table(results, "baseline")
 
 
 if __name__ == "__main__":

@@ -28,11 +28,11 @@ from frameworks.models import (
 from frameworks.schemas import EHEA_CYCLES, LEVEL_REF, VERSION_LABEL, FrameworkFileSchema
 from frameworks.services import (
     LoadResult,
-    validated,
     bump_graph_generation,
     find_level,
     load_framework,
     target_of,
+    validated,
     version_on,
 )
 from registry.core import audit

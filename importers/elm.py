@@ -45,8 +45,9 @@ V3_CONTEXT = re.compile(r"^https?://data\.europa\.eu/snb/model/context/")
 
 EQF_URI = re.compile(r"^https?://data\.europa\.eu/snb/eqf/(?P<level>[1-8])$")
 ISCED_URI = re.compile(r"^https?://data\.europa\.eu/snb/isced-f/(?P<code>\d{2,4})$")
-COUNTRY_URI = re.compile(r"^https?://publications\.europa\.eu/resource/authority/country/(?P<code>[A-Z0-9]{3})$")
-LANGUAGE_URI = re.compile(r"^https?://publications\.europa\.eu/resource/authority/language/(?P<code>[A-Z]{3})$")
+AUTHORITY = r"^https?://publications\.europa\.eu/resource/authority/"
+COUNTRY_URI = re.compile(AUTHORITY + r"country/(?P<code>[A-Z0-9]{3})$")
+LANGUAGE_URI = re.compile(AUTHORITY + r"language/(?P<code>[A-Z]{3})$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 # Credit systems by the URIs the models name them with (ELM v3 / QDR concept, ELM v2 scheme);
@@ -70,12 +71,14 @@ def read_json(stream: IO[bytes], what: str) -> Any:
     is not JSON. A credential is a single document, so it is read whole, but never unbounded."""
     data = stream.read(MAX_JSON_BYTES + 1)
     if len(data) > MAX_JSON_BYTES:
-        raise FileError("file", f"larger than {MAX_JSON_BYTES // (1024 * 1024)} MB; "
-                                f"{what} is a single document, far smaller")
+        raise FileError("file", f"larger than {MAX_JSON_BYTES} bytes; {what} is a single "
+                                "document, far smaller")
     try:
         return json.loads(data, parse_float=Decimal)
     except (UnicodeDecodeError, ValueError) as error:
         raise FileError("file", f"not well-formed JSON: {error}") from error
+    except RecursionError as error:
+        raise FileError("file", "JSON nested too deeply for a credential") from error
 
 
 def as_list(value: Any) -> list[Any]:
@@ -229,9 +232,10 @@ def _value(element, name: str) -> str | None:
     return text or None
 
 
-def _ref(element, name: str, attribute: str = "idref") -> str | None:
+def _ref(element, name: str) -> str | None:
+    """The id a child element refers to (`<issuer idref="urn:epass:org:1"/>`)."""
     found = element.find(SNB + name)
-    return found.get(attribute) if found is not None else None
+    return found.get("idref") if found is not None else None
 
 
 class _V2:

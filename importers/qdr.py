@@ -55,12 +55,12 @@ def qdr_records(stream: IO[bytes]) -> Iterator[tuple[str, dict[str, Any] | Rejec
         references.add(element)
     stream.seek(0)
     for element in _children(stream, {SPECIFICATIONS}):
-        if element.tag != LOQ + "qualification":
-            yield f"specification {element.get('id')}", Rejected("a learning achievement specification without a "
-                                     "qualification's level is not a qualification; "
-                                     "only qualifications are imported")
-        else:
+        if element.tag == LOQ + "qualification":
             yield f"qualification {element.get('id')}", references.record(element)
+        else:
+            yield f"specification {element.get('id')}", Rejected(
+                "a learning achievement specification without a qualification's level is not "
+                "a qualification; only qualifications are imported")
 
 
 def _children(stream: IO[bytes], containers: set[str]) -> Iterator[Any]:

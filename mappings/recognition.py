@@ -27,8 +27,8 @@ from frameworks.models import Framework
 from frameworks.schemas import FRAMEWORK_CODE
 from mappings import rules as rule_engine
 from mappings import services as conversions
-from mappings.graph import Equivalents, LevelGraph
 from mappings.grades import ScaleSpec, convert_grade
+from mappings.graph import Equivalents, LevelGraph
 from mappings.institutions import match_institution
 from mappings.matching import best_title
 from mappings.models import Assessment, RecognitionRule

@@ -7,12 +7,12 @@ import datetime as dt
 from marshmallow import Schema, ValidationError, fields, post_dump, validate
 
 from frameworks.schemas import FRAMEWORK_CODE, LEVEL_REF
+from mappings.credits import METHODS as CREDIT_METHODS
+from mappings.grades import METHODS as GRADE_METHODS
 from registry.catalogue import isced
 from registry.catalogue.models import QUALIFICATION_TYPES
 from registry.institutions.models import SCHEMES
 from registry.institutions.schemas import CONTROL, iso_country
-from mappings.credits import METHODS as CREDIT_METHODS
-from mappings.grades import METHODS as GRADE_METHODS
 
 LEVEL_REF_MESSAGE = "Expected FRAMEWORK:LEVEL, e.g. IE-NFQ:8."
 CODE_MESSAGE = "Expected a code such as DE-DQR or ECTS."

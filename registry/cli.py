@@ -9,9 +9,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import uuid
 import json
 import sys
+import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
@@ -30,8 +30,8 @@ from mappings.schemas import (
     ImpactSchema,
 )
 from registry.config import load_config
-from registry.core.db import make_engine, make_session_factory
 from registry.core import accounts, audit
+from registry.core.db import make_engine, make_session_factory
 from registry.core.errors import DomainError, InvalidData
 from registry.core.permissions import OPERATOR, ROLES, Actor, Target, authorize
 

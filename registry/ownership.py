@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from frameworks import services as frameworks
-from registry.institutions import services as institutions
 from registry.core.permissions import Target
+from registry.institutions import services as institutions
 
 
 def audit_target(session: Session, entity: str | None) -> Target:

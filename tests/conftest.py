@@ -18,9 +18,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from frameworks.services import load_reference
-from registry.core.permissions import OPERATOR
 from registry.app import create_app
 from registry.core.db import make_engine
+from registry.core.permissions import OPERATOR
 from registry.migrations import upgrade
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"

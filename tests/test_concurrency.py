@@ -60,7 +60,7 @@ def run_all(jobs) -> list:
 @pytest.fixture
 def pg(engine):
     if engine.dialect.name != "postgresql":
-        pytest.skip("the concurrency test needs PostgreSQL (set TEST_DATABASE_URL)")
+        pytest.skip("the concurrency test runs on PostgreSQL only (set TEST_DATABASE_URL)")
     created: list[str] = []
     yield engine, created
     with Session(engine) as session:

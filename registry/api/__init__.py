@@ -7,8 +7,8 @@ from typing import Any
 import flask_smorest
 from flask import Blueprint as FlaskBlueprint
 from flask import Flask, request
-from swagger_ui_bundle import swagger_ui_path
 from marshmallow import Schema, fields
+from swagger_ui_bundle import swagger_ui_path
 from webargs.flaskparser import FlaskParser
 
 from registry import errors

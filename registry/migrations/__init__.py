@@ -14,11 +14,11 @@ def target_metadata():
     """The metadata of every model module: what the migrations must agree with."""
     import frameworks.models  # noqa: F401
     import importers.jobs  # noqa: F401
+    import mappings.models  # noqa: F401
+    import registry.catalogue.models  # noqa: F401
     import registry.core.accounts  # noqa: F401
     import registry.core.audit  # noqa: F401
     import registry.core.changes  # noqa: F401
-    import mappings.models  # noqa: F401
-    import registry.catalogue.models  # noqa: F401
     import registry.institutions.models  # noqa: F401
     from registry.core.db import Base
 

@@ -254,6 +254,7 @@ def test_malformed_files_are_refused():
         "not well-formed JSON:")
     assert refused(b"<europassCredential xmlns='http://data.europa.eu/snb'><title>").startswith(
         "not well-formed XML")
+    assert refused(b'{"a": ' + b"[" * 100_000) == "JSON nested too deeply for a credential"
     assert refused(b"%PDF-1.7").startswith("neither XML nor JSON")
     assert refused(b"").startswith("neither XML nor JSON")
 

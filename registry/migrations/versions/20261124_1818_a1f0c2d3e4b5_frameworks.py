@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-24 18:18:27.845401
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'a1f0c2d3e4b5'
 down_revision = None

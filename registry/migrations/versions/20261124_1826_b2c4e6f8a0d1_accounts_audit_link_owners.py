@@ -5,9 +5,8 @@ Revises: a1f0c2d3e4b5
 Create Date: 2026-11-24 18:26:27.811210
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'b2c4e6f8a0d1'
 down_revision = 'a1f0c2d3e4b5'

@@ -5,9 +5,8 @@ Revises: b2c4e6f8a0d1
 Create Date: 2026-11-24 18:36:48.002304
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'c3d5f7a9b1e2'
 down_revision = 'b2c4e6f8a0d1'

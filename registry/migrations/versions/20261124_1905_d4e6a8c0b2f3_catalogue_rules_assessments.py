@@ -5,9 +5,8 @@ Revises: c3d5f7a9b1e2
 Create Date: 2026-11-24 18:52:28.354508
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'd4e6a8c0b2f3'
 down_revision = 'c3d5f7a9b1e2'

@@ -5,9 +5,8 @@ Revises: d4e6a8c0b2f3
 Create Date: 2026-11-24 19:05:49.159890
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'e5f7b9d1c3a4'
 down_revision = 'd4e6a8c0b2f3'

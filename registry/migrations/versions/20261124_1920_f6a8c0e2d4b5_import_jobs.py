@@ -5,9 +5,8 @@ Revises: e5f7b9d1c3a4
 Create Date: 2026-11-24 19:07:48.961296
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'f6a8c0e2d4b5'
 down_revision = 'e5f7b9d1c3a4'
