@@ -462,6 +462,10 @@ def impact(code: str, version: str, on: str | None, as_json: bool) -> None:
     for change in report["changes"]:
         lines.append(f"  {change['level']} in {change['target_framework']}: "
                      f"{_levels(change['old'])} -> {_levels(change['new'])}")
+    if report["assessments"]:
+        lines.append(f"{len(report['assessments'])} stored assessments would change:")
+        lines += [f"  #{a['id']} {a['title']!r} for {a['target']}: {a['old']} -> {a['new']}"
+                  for a in report["assessments"]]
     _emit(as_json, report, None, "\n".join(lines))
 
 
