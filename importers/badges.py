@@ -3,6 +3,7 @@
 A file holds one credential or a JSON list of them; each becomes one transcript with one result,
 the badge's achievement:
 
+    transcript   issued_on = awardedDate (else the VC 1.1 issuanceDate)
     issuer       name, country (address.addressCountryCode), identifiers: the domain of its
                  `url`, else of its `id` when that is a web address; otherIdentifier entries by
                  their type ("ext:eIDASIdentifier" -> "eidas")
@@ -29,7 +30,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import IO, Any
 
-from importers.elm import as_list, day, domain, eqf_level, isced_code, read_json, result
+from importers.elm import as_list, day, domain, eqf_level, isced_code, key, read_json, result
 from importers.runner import FileError, Rejected
 from registry.core.errors import InvalidData
 
@@ -57,7 +58,9 @@ def badge_records(stream: IO[bytes], *, credit_system: str | None,
     return _records(stream, credit_system, credits_per_badge)
 
 
-def _records(stream, credit_system, credits_per_badge):
+def _records(stream: IO[bytes], credit_system: str | None,
+             credits_per_badge: Decimal | str | None
+             ) -> Iterator[tuple[str, dict[str, Any] | Rejected]]:
     document = read_json(stream, "an Open Badges credential or a list of them")
     if isinstance(document, dict):
         if not _is_badge(document):
@@ -96,8 +99,9 @@ def _record(credential: dict[str, Any], credit_system: str | None,
     if stated is not None and not credit_system:
         return Rejected(f"the badge states {stated} credits but no unit; pass the credit system")
     credits = stated if stated is not None else credits_per_badge
-    awarded = credential.get("awardedDate") or credential.get("issuanceDate")
+    awarded = credential.get("awardedDate")
     first = _dict(next(iter(as_list(subject.get("result"))), None))
+    status = first.get("status") if isinstance(first.get("status"), str) else None
     description = next((_dict(item) for item in as_list(achievement.get("resultDescription"))
                         if _dict(item).get("id") == first.get("resultDescription")), {})
     eqf, isced = _alignments(as_list(achievement.get("alignment")))
@@ -106,7 +110,8 @@ def _record(credential: dict[str, Any], credit_system: str | None,
         "transcript": {
             "format": FORMAT,
             "document_id": credential.get("id") if isinstance(credential.get("id"), str) else None,
-            "issued_on": day(awarded), "issuer": _issuer(_dict(credential.get("issuer"))),
+            "issued_on": day(awarded or credential.get("issuanceDate")),
+            "issuer": _issuer(_dict(credential.get("issuer"))),
             "learner": _learner(subject),
         },
         "result": result(
@@ -116,8 +121,7 @@ def _record(credential: dict[str, Any], credit_system: str | None,
             credit_system=credit_system if credits is not None else None,
             grade=first.get("value"), grading_scheme=description.get("name"),
             eqf_level=eqf, isced_f=isced,
-            status=STATUSES.get(first.get("status"), "passed" if not first.get("status")
-                                else "unknown"),
+            status=STATUSES.get(status, "unknown") if status else "passed",
             ended_on=day(awarded)),
     }
 
@@ -127,7 +131,7 @@ def _issuer(profile: dict[str, Any]) -> dict[str, Any]:
     for entry in as_list(profile.get("otherIdentifier")):
         kind = str(_dict(entry).get("identifierType", "")).removeprefix("ext:").lower()
         if kind and isinstance(entry.get("identifier"), str):
-            identifiers["eidas" if kind == "eidasidentifier" else kind] = entry["identifier"]
+            identifiers["eidas" if kind == "eidasidentifier" else key(kind)] = entry["identifier"]
     host = domain(profile.get("url")) or domain(profile.get("id"))
     if host:
         identifiers["domain"] = host
@@ -143,7 +147,7 @@ def _learner(subject: dict[str, Any]) -> dict[str, Any]:
     for identity in as_list(subject.get("identifier")):
         kind, value = _dict(identity).get("identityType"), _dict(identity).get("identityHash")
         if isinstance(kind, str) and isinstance(value, str):
-            identifiers[kind] = value
+            identifiers[key(kind)] = value
             if kind == "name" and not identity.get("hashed"):
                 name = value
     return {"identifiers": identifiers, "name": name}

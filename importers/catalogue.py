@@ -175,3 +175,17 @@ def import_courses(
                       lambda record: Target("course", record["code"],
                                             institution=str(record["institution_id"]))),
                progress=progress)
+
+
+def import_qdr(
+    sessions: sessionmaker[Session], actor: Actor, stream: IO[bytes], source: str, *,
+    atomic: bool = False, progress=None,
+) -> ImportReport:
+    """Import a Europass QDR upload (a national database's qualifications) as national register
+    entries: the ministry of each entry's country, or an admin."""
+    from importers.qdr import qdr_records
+
+    authorize_role(actor, ACTION)
+    report = ImportReport("qdr", source, atomic=atomic)
+    return run(sessions, actor, report, qdr_records(stream), QualificationRecordSchema(),
+               _apply(actor, upsert_qualifications, _qualification_target), progress=progress)

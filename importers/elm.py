@@ -6,8 +6,9 @@ transcript. The variant is told by the file itself: an XML root `europassCredent
 `http://data.europa.eu/snb` namespace (ELM v2, EDC "xsdVersion 0.10"), or a JSON-LD document whose
 @context names the EDC application profile (ELM v3; also as the EDC issuer's upload form
 `{"credential": {...}}` and as the JAdES-signed form `{"payload": "<json>", "signatures": [...]}`,
-whose signature is not checked here). Anything else stops the import with FileError naming what
-was found.
+whose signature is not checked here). XML is read through `importers.xmlsafe` (gzip accepted);
+JSON whole, up to MAX_JSON_BYTES. Anything else stops the import with FileError naming what was
+found.
 
 What becomes a result: every learning achievement (nested ones through `hasPart`, keeping their
 parent's id) and every learning activity that no achievement was influenced by (a certificate of
@@ -32,6 +33,7 @@ from typing import IO, Any
 import pycountry
 
 from importers.runner import FileError, Rejected
+from importers.xmlsafe import GZIP_MAGIC, Events
 from registry.institutions.schemas import normalise_identifier
 
 FORMAT = "elm"
@@ -49,6 +51,8 @@ AUTHORITY = r"^https?://publications\.europa\.eu/resource/authority/"
 COUNTRY_URI = re.compile(AUTHORITY + r"country/(?P<code>[A-Z0-9]{3})$")
 LANGUAGE_URI = re.compile(AUTHORITY + r"language/(?P<code>[A-Z]{3})$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+# What the record schema allows in an identifier key.
+IDENTIFIER_KEY = re.compile(r"[^A-Za-z0-9:._-]+")
 
 # Credit systems by the URIs the models name them with (ELM v3 / QDR concept, ELM v2 scheme);
 # an unknown URI leaves the credits out rather than guessing their unit.
@@ -124,14 +128,23 @@ def credit_system(uri: Any) -> str | None:
     return CREDIT_SYSTEMS.get(uri.strip()) if isinstance(uri, str) else None
 
 
+def key(scheme: str) -> str:
+    """An identifier scheme name as a record key ("Student Card" -> "Student-Card")."""
+    return IDENTIFIER_KEY.sub("-", scheme).strip("-:._")[:100] or "id"
+
+
 def result(local_id: str, title: str | None, **values: Any) -> dict[str, Any]:
-    """A result in the transcript record shape; fields not given are None, the status unknown."""
-    eqf = values.get("eqf_level")
+    """A result in the transcript record shape; fields not given are None, the status unknown.
+
+    `level` stays None: it is for a national FRAMEWORK:LEVEL (as the ELMO reader fills it), and
+    these formats name national levels only by vocabulary URIs with no registry framework code;
+    the EQF level is `eqf_level`.
+    """
     return {
         "local_id": local_id, "parent_local_id": None, "kind": None, "code": None,
         "title": title, "language": None, "credits": None, "credit_system": None,
         "grade": None, "grading_scheme": None, "grade_distribution": None,
-        "eqf_level": None, "level": f"EQF:{eqf}" if eqf else None, "isced_f": None,
+        "eqf_level": None, "level": None, "isced_f": None,
         "status": "unknown", "started_on": None, "ended_on": None,
     } | values
 
@@ -148,7 +161,7 @@ def elm_records(stream: IO[bytes]) -> Iterator[tuple[str, dict[str, Any] | Rejec
     head = stream.read(64)
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     stream = _Replayed(head, stream)
-    if start == b"<":
+    if start == b"<" or head.startswith(GZIP_MAGIC):
         context, results = _v2(stream)
     elif start in (b"{", b"["):
         context, results = _v3(read_json(stream, "a credential"))
@@ -190,17 +203,6 @@ def _context(document_id: Any, issued: Any, issuer: dict[str, Any], learner: dic
             "issued_on": day(issued), "issuer": issuer, "learner": learner}
 
 
-def iterparse(stream, events):
-    """Placeholder until importers.xmlsafe exists: the hardened lxml parse of DESIGN.md."""
-    from lxml import etree
-
-    try:
-        yield from etree.iterparse(stream, events=events, resolve_entities=False,
-                                   no_network=True, load_dtd=False, huge_tree=False)
-    except etree.XMLSyntaxError as error:
-        raise FileError("file", f"not well-formed XML: {error}") from error
-
-
 # --- ELM v2: Europass XML ---------------------------------------------------------------------
 
 
@@ -222,8 +224,9 @@ def _pick(texts: dict[str, str], language: str | None) -> tuple[str | None, str 
 
 def _label(element, language: str | None) -> str | None:
     """The name of a code (`<type uri=...><targetName>`)."""
-    return _pick(_texts(element.find(SNB + "targetName")), language)[0] if element is not None \
-        else None
+    if element is None:
+        return None
+    return _pick(_texts(element.find(SNB + "targetName")), language)[0]
 
 
 def _value(element, name: str) -> str | None:
@@ -251,7 +254,7 @@ class _V2:
         self.issued = None
         self.issuer_ref = None
         self.language = None
-        self.learner = {"identifiers": {}, "name": None}
+        self.learner = {"identifiers": {}, "name": None, "birth_date": None}
         self.claims: list[dict[str, Any]] = []
         self.influencing: set[str] = set()
         self.organisations: dict[str, dict[str, Any]] = {}
@@ -288,11 +291,12 @@ class _V2:
 
     def subject(self, element) -> None:
         name = _pick(_texts(element.find(SNB + "fullName")), self.language)[0]
-        identifiers = {item.get("schemeID") or "id": (item.text or "").strip()
+        identifiers = {key(item.get("schemeID") or "id"): (item.text or "").strip()
                        for item in element.findall(SNB + "identifier") if (item.text or "").strip()}
         if (national := _value(element, "nationalId")) is not None:
             identifiers["national"] = national
-        self.learner = {"identifiers": identifiers, "name": name}
+        self.learner = {"identifiers": identifiers, "name": name,
+                        "birth_date": day(_value(element, "dateOfBirth"))}
         achievements = element.find(SNB + "achievements")
         if achievements is not None:
             for child in achievements:
@@ -341,9 +345,10 @@ class _V2:
         if homepage is not None and (host := domain(homepage.get("uri"))):
             identifiers["domain"] = host
         address = element.find(f"{SNB}hasLocation/{SNB}hasAddress/{SNB}country")
-        return {"name": _pick(_texts(element.find(SNB + "prefLabel")), self.language)[0],
+        names = _texts(element.find(SNB + "prefLabel"))
+        return {"name": _pick(names, self.language)[0],
                 "country": country(address.get("uri")) if address is not None else None,
-                "identifiers": identifiers}
+                "identifiers": identifiers, "titles": names}
 
     def specification(self, element) -> dict[str, Any]:
         isced = element.find(SNB + "hasISCED-FCode")
@@ -375,8 +380,8 @@ class _V2:
             if claim["class"] == "achievement":
                 awarding = self.awarding.get(claim["awarded_by"], {})
                 scheme = self.assessment_schemes.get(claim["assessment_specification"])
-                values |= {key: specification.get(key)
-                           for key in ("credits", "credit_system", "eqf_level", "isced_f")}
+                values |= {name: specification.get(name)
+                           for name in ("credits", "credit_system", "eqf_level", "isced_f")}
                 values |= {"grade": claim["grade"], "grading_scheme": self.schemes.get(scheme),
                            "status": "passed", "ended_on": day(awarding.get("date"))}
             else:
@@ -388,38 +393,35 @@ class _V2:
                       if claim["class"] == "achievement" and claim["parent"] is None), None)
         body = self.awarding.get(first["awarded_by"], {}).get("body") if first else None
         found = self.organisations.get(body) or self.organisations.get(self.issuer_ref)
-        return found or {"name": None, "country": None, "identifiers": {}}
+        return found or {"name": None, "country": None, "identifiers": {}, "titles": {}}
 
 
-# Containers whose children are referenced by id from the claims.
+# The root's children read: the subject and the containers of what its claims refer to. None of
+# these names occurs deeper, so each arrives whole; a credential is small enough for that.
 V2_REFERENCES = {SNB + name for name in (
     "agentReferences", "awardingProcessReferences", "learningSpecificationReferences",
     "learningActivitySpecificationReferences", "assessmentSpecificationReferences",
     "scoringSchemeReferences")}
+V2_TOP = {SNB + "primaryLanguage", CRED + "issued", CRED + "issuer", SNB + "credentialSubject"}
+# Base64 images and signatures: dropped unread.
+V2_SKIP = {SNB + "logo", SNB + "displayParameters", SNB + "proof"}
 
 
 def _v2(stream: IO[bytes]) -> tuple[dict[str, Any], Results]:
     credential = _V2()
-    depth = 0
-    for event, element in iterparse(stream, events=("start", "end")):
-        if event == "start":
-            if depth == 0:
-                if element.tag != V2_ROOT:
-                    raise FileError("file", f"not a Europass ELM v2 credential: the root "
-                                            f"element is {element.tag}, not {V2_ROOT}")
-                credential.document_id = element.get(CRED + "id")
-            depth += 1
-            continue
-        depth -= 1
-        if depth == 1:
+    for event, element in Events(stream, V2_TOP | V2_REFERENCES, skip=V2_SKIP):
+        if element.getparent() is None:
+            if element.tag != V2_ROOT:
+                raise FileError("file", f"not a Europass ELM v2 credential: the root "
+                                        f"element is {element.tag}, not {V2_ROOT}")
+            credential.document_id = element.get(CRED + "id")
+        elif event == "end" and element.tag in V2_REFERENCES:
+            for child in element:
+                credential.reference(child)
+        elif event == "end":
             credential.top(element)
-        elif depth == 2 and element.getparent().tag in V2_REFERENCES:
-            credential.reference(element)
-        else:
-            continue
-        element.clear()
-    learner = credential.learner
-    context = _context(credential.document_id, credential.issued, credential.issuer(), learner)
+    context = _context(credential.document_id, credential.issued, credential.issuer(),
+                       credential.learner)
     return context, list(credential.results())
 
 
@@ -432,13 +434,14 @@ def _v3(document: Any) -> tuple[dict[str, Any], Results]:
     subject = document.get("credentialSubject")
     subject = subject if isinstance(subject, dict) else {}
     claims = [claim for claim in as_list(subject.get("hasClaim")) if isinstance(claim, dict)]
-    first = next((claim for claim in claims if claim.get("type") == "LearningAchievement"),
+    first = next((claim for claim in claims if _claim_type(claim) == "LearningAchievement"),
                  claims[0] if claims else {})
-    body = next(iter(as_list(_dict(first.get("awardedBy")).get("awardingBody"))), None)
+    body = next(iter(as_list(_first(first.get("awardedBy")).get("awardingBody"))), None)
     issuer = _organisation(body if isinstance(body, dict) else _dict(document.get("issuer")),
                            language)
-    learner = {"identifiers": _identifiers(subject), "name": _lang(subject.get("fullName"),
-                                                                   language)[0]}
+    learner = {"identifiers": _identifiers(subject),
+               "name": _lang(subject.get("fullName"), language)[0],
+               "birth_date": day(subject.get("dateOfBirth"))}
     issued = document.get("issued") or document.get("issuanceDate")
     context = _context(document.get("id"), issued, issuer, learner)
     return context, list(_v3_results(claims, None, language))
@@ -452,7 +455,7 @@ def _unwrap(document: Any) -> dict[str, Any]:
             and "signatures" in document:
         try:
             document = json.loads(document["payload"], parse_float=Decimal)
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:
             raise FileError("payload", f"the signed payload is not JSON: {error}") from error
     if not isinstance(document, dict):
         raise FileError("file", f"not an ELM v3 credential: the JSON is a {type(document).__name__}"
@@ -489,7 +492,7 @@ def _identifiers(subject: dict[str, Any]) -> dict[str, str]:
     identifiers = {}
     for item in as_list(subject.get("identifier")):
         if isinstance(item, dict) and isinstance(item.get("notation"), str):
-            identifiers[item.get("schemeName") or "id"] = item["notation"]
+            identifiers[key(item.get("schemeName") or "id")] = item["notation"]
     national = _dict(subject.get("nationalID")).get("notation")
     if isinstance(national, str):
         identifiers["national"] = national
@@ -504,19 +507,26 @@ def _organisation(body: dict[str, Any], language: str | None) -> dict[str, Any]:
             identifiers[scheme] = item["notation"]
     for name, scheme in (("registration", "legal"), ("eIDASIdentifier", "eidas"),
                          ("vatIdentifier", "vat")):
-        notation = _dict(next(iter(as_list(body.get(name))), None)).get("notation")
+        notation = _first(body.get(name)).get("notation")
         if isinstance(notation, str):
             identifiers[scheme] = notation
     homepage = next((host for page in as_list(body.get("homepage"))
                      if (host := domain(_dict(page).get("contentURL")))), None)
     if homepage:
         identifiers["domain"] = homepage
-    location = _dict(next(iter(as_list(body.get("location"))), None))
-    registration = _dict(next(iter(as_list(body.get("registration"))), None))
+    location = _first(body.get("location"))
+    registration = _first(body.get("registration"))
     found = (country(_dict(_dict(location.get("address")).get("countryCode")).get("id"))
              or country(_dict(registration.get("spatial")).get("id")))
-    return {"name": _lang(body.get("legalName"), language)[0], "country": found,
-            "identifiers": identifiers}
+    names = {lang: text for lang, text in _dict(body.get("legalName")).items()
+             if isinstance(text, str) and text.strip()}
+    return {"name": _lang(names, language)[0], "country": found, "identifiers": identifiers,
+            "titles": names}
+
+
+def _first(value: Any) -> dict[str, Any]:
+    """The first object of a property that may hold one or several."""
+    return _dict(next(iter(as_list(value)), None))
 
 
 def _concept(value: Any) -> str | None:
@@ -537,12 +547,21 @@ def _credits(specification: dict[str, Any]) -> tuple[str | None, str | None]:
 V3_CLAIMS = {"LearningAchievement": "achievement", "LearningActivity": "activity"}
 
 
-def _v3_results(claims: list[Any], parent: str | None, language: str | None) -> Results:
+def _claim_type(claim: dict[str, Any]) -> str | None:
+    """The claim's class: the one this reader imports if it names one, else the first."""
+    types = [value for value in as_list(claim.get("type")) if isinstance(value, str)]
+    return next((value for value in types if value in V3_CLAIMS), types[0] if types else None)
+
+
+def _v3_results(claims: list[Any], parent: str | None, language: str | None,
+                path: str = "#") -> Results:
+    """Each claim, then its parts; a claim without an id is named by its place ("#2.1")."""
     for number, claim in enumerate(claims, start=1):
         if not isinstance(claim, dict):
             continue
-        kind = claim.get("type")
-        local_id = claim.get("id") if isinstance(claim.get("id"), str) else f"claim {number}"
+        kind = _claim_type(claim)
+        place = f"{path}{number}"
+        local_id = claim["id"] if isinstance(claim.get("id"), str) else place
         position = f"{V3_CLAIMS.get(kind, 'claim')} {local_id}"
         if kind not in V3_CLAIMS:
             yield position, Rejected(f"a {kind or 'untyped'} claim on its own is not imported; "
@@ -552,14 +571,13 @@ def _v3_results(claims: list[Any], parent: str | None, language: str | None) -> 
         title, lang = _lang(claim.get("title"), language)
         if title is None:
             title, lang = _lang(specification.get("title"), language)
-        code = (_dict(next(iter(as_list(claim.get("identifier"))), None)).get("notation")
-                or _dict(next(iter(as_list(specification.get("identifier"))), None))
-                .get("notation"))
+        code = (_first(claim.get("identifier")).get("notation")
+                or _first(specification.get("identifier")).get("notation"))
         values = {"parent_local_id": parent, "code": code, "language": lang,
-                  "kind": _lang(_dict(specification.get("dcType")).get("prefLabel"), language)[0]}
+                  "kind": _lang(_first(specification.get("dcType")).get("prefLabel"), language)[0]}
         if kind == "LearningAchievement":
             credits, system = _credits(specification)
-            assessment = _dict(next(iter(as_list(claim.get("provenBy"))), None))
+            assessment = _first(claim.get("provenBy"))
             grade = assessment.get("grade")
             scheme = _dict(_dict(assessment.get("specifiedBy")).get("gradingScheme"))
             values |= {
@@ -570,11 +588,11 @@ def _v3_results(claims: list[Any], parent: str | None, language: str | None) -> 
                                else grade, language)[0],
                 "grading_scheme": _lang(scheme.get("title"), language)[0],
                 "status": "passed",
-                "ended_on": day(_dict(claim.get("awardedBy")).get("awardingDate")),
+                "ended_on": day(_first(claim.get("awardedBy")).get("awardingDate")),
             }
         else:
             period = _dict(claim.get("temporal"))
             values |= {"started_on": day(period.get("startDate")),
                        "ended_on": day(period.get("endDate"))}
         yield position, result(local_id, title, **values)
-        yield from _v3_results(as_list(claim.get("hasPart")), local_id, language)
+        yield from _v3_results(as_list(claim.get("hasPart")), local_id, language, f"{place}.")

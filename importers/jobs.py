@@ -76,6 +76,10 @@ class CatalogueOptions(Schema):
     atomic = fields.Boolean(load_default=False)
 
 
+class AtomicOptions(Schema):
+    atomic = fields.Boolean(load_default=False)
+
+
 class TranscriptOptions(Schema):
     received_by = fields.Integer(load_default=None)
     atomic = fields.Boolean(load_default=False)
@@ -99,6 +103,12 @@ def _catalogue(kind: str):
     return start
 
 
+def _qdr(sessions, actor, stream, source, options, progress):
+    from importers.catalogue import import_qdr
+
+    return import_qdr(sessions, actor, stream, source, progress=progress, **options)
+
+
 def _transcripts(fmt: str):
     def start(sessions, actor, stream, source, options, progress):
         from importers.transcripts import import_transcripts
@@ -114,6 +124,7 @@ FORMATS: dict[str, tuple[str, type[Schema], Callable[..., ImportReport]]] = {
     "ror": ("institution.import", InstitutionOptions, _institutions("ror")),
     "qualifications-csv": ("catalogue.edit", CatalogueOptions, _catalogue("qualifications")),
     "courses-csv": ("catalogue.edit", CatalogueOptions, _catalogue("courses")),
+    "qdr": ("catalogue.edit", AtomicOptions, _qdr),
     "elmo": ("import.run", TranscriptOptions, _transcripts("elmo")),
     "elm": ("import.run", TranscriptOptions, _transcripts("elm")),
     "open-badges": ("import.run", TranscriptOptions, _transcripts("open-badges")),

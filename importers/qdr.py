@@ -14,9 +14,9 @@ element:
     credits           the first credit point in a known system (ECTS preferred, ECVET)
     learning_outcomes the titles of the learning outcomes it references (in the title's
                       language where given), else its learning outcome summary
-    country           the country of its awarding body (registration jurisdiction, else address,
-                      else location), else of the providers of the learning opportunities that
-                      lead to it: the dataset states its country only through these
+    country           the country of its awarding body (its registration's jurisdiction, else
+                      its contact address), else of the providers of the learning opportunities
+                      that lead to it: the dataset states its country only through these
 
 Plain learning achievement specifications (the same profile without a level) describe learning
 opportunities, not qualifications; they are rejected with that reason rather than dropped.
@@ -33,28 +33,56 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import IO, Any
 
-from importers.elm import country, credit_system, eqf_level, isced_code, iterparse
+from importers.elm import country, credit_system, eqf_level, isced_code
 from importers.runner import FileError, Rejected
+from importers.xmlsafe import Events
 
 LOQ = "{http://data.europa.eu/snb/model/ap/loq-constraints/}"
 SKOS = "{http://www.w3.org/2004/02/skos/core#}"
 ROOT = LOQ + "Courses"
 SPECIFICATIONS = LOQ + "learningAchievementSpecificationReferences"
+# Every record element of the profile, asked for so that each is released as it ends and memory
+# stays flat. xmlsafe clears a wanted element, and deletes its earlier siblings, as soon as the
+# next event is asked for, so an element is only read whole if no wanted name occurs inside it;
+# the LOQ reuses record names for idref leaves (learningOutcome, location, accreditation...
+# inside qualifications and organisations). Each pass therefore asks for the names it can.
+RECORDS = {LOQ + name for name in (
+    "learningOpportunity", "qualification", "learningAchievementSpecification",
+    "learningActivitySpecification", "learningAssessmentSpecification",
+    "learningEntitlementSpecification", "learningOutcome", "organisation", "agent", "group",
+    "accreditation", "gradingScheme", "location")}
+# Pass 1 reads learning outcomes whole and the rest from leaves: which agents provide a learning
+# opportunity and which specification it leads to, who awards a qualification, and an agent's
+# registration and address (an organisation holds location and accreditation idrefs, so it is
+# not read whole).
+FIRST_PASS = RECORDS | {LOQ + name for name in ("providedBy", "awardingBody", "registration",
+                                                "address")}
+# Pass 2 reads qualifications whole: none of these names occurs inside one except as the
+# awarding opportunity's learningAchievementSpecification idref, whose loss costs nothing here.
+SECOND_PASS = {LOQ + "learningOpportunity", LOQ + "qualification",
+               LOQ + "learningAchievementSpecification", SPECIFICATIONS}
 
 
 def qdr_records(stream: IO[bytes]) -> Iterator[tuple[str, dict[str, Any] | Rejected]]:
     """(position, raw qualification record) for each qualification of a QDR/LOQ document.
 
-    Raises FileError for a document whose root is not the LOQ `Courses`, for malformed XML, and
-    for a stream that cannot be read twice.
+    Raises FileError for a document whose root is not the LOQ `Courses`, for anything xmlsafe
+    refuses (malformed, entities, limits), and for a stream that cannot be read twice.
     """
     if not stream.seekable():
         raise FileError("file", "the QDR reader reads the file twice; give it a file, not a pipe")
     references = _References()
-    for element in _children(stream, references.container):
-        references.add(element)
+    for event, element in _events(stream, FIRST_PASS):
+        if event == "end":
+            references.add(element)
     stream.seek(0)
-    for element in _children(stream, {SPECIFICATIONS}):
+    for event, element in _events(stream, SECOND_PASS):
+        if event != "end":
+            continue
+        if element.tag == SPECIFICATIONS:
+            return  # nothing after this section is a qualification
+        if element.getparent().tag != SPECIFICATIONS:
+            continue  # a learning opportunity, or a specification idref
         if element.tag == LOQ + "qualification":
             yield f"qualification {element.get('id')}", references.record(element)
         else:
@@ -63,21 +91,14 @@ def qdr_records(stream: IO[bytes]) -> Iterator[tuple[str, dict[str, Any] | Rejec
                 "a qualification; only qualifications are imported")
 
 
-def _children(stream: IO[bytes], containers: set[str]) -> Iterator[Any]:
-    """The complete children of the root's `containers`, each cleared once used."""
-    depth = 0
-    for event, element in iterparse(stream, events=("start", "end")):
-        if event == "start":
-            if depth == 0 and element.tag != ROOT:
-                raise FileError("file", f"not a Europass QDR/LOQ document: the root element is "
-                                        f"{element.tag}, not {ROOT}")
-            depth += 1
-            continue
-        depth -= 1
-        if depth == 2 and element.getparent().tag in containers:
-            yield element
-        if depth <= 2:
-            element.clear()
+def _events(stream: IO[bytes], tags: set[str]) -> Iterator[tuple[str, Any]]:
+    """The events of `tags` below the root, once the root is known to be the LOQ's."""
+    for event, element in Events(stream, tags):
+        if element.getparent() is not None:
+            yield event, element
+        elif element.tag != ROOT:
+            raise FileError("file", f"not a Europass QDR/LOQ document: the root element is "
+                                    f"{element.tag}, not {ROOT}")
 
 
 def _texts(element, name: str) -> list[tuple[str, str | None]]:
@@ -92,41 +113,59 @@ def _in(texts: list[tuple[str, str | None]], language: str | None) -> str | None
                 texts[0][0] if texts else None)
 
 
+def _owner(element, tag: str, container: str):
+    """The record `element` sits in directly, if it is a `tag` record of `container`."""
+    owner = element.getparent()
+    if owner.tag == tag and owner.getparent() is not None and owner.getparent().tag == container:
+        return owner
+    return None
+
+
 class _References:
     """The small maps the qualifications need, collected on the first pass."""
 
-    container = {LOQ + name for name in ("learningOpportunityReferences",
-                                         "learningOutcomeReferences", "agentReferences",
-                                         "locationReferences")}
-
     def __init__(self):
         self.outcomes: dict[str, list[tuple[str, str | None]]] = {}
-        self.agents: dict[str, tuple[str | None, list[str]]] = {}
-        self.locations: dict[str, str | None] = {}
-        self.providers: dict[str, list[str]] = {}
+        self.registered: dict[str, str | None] = {}
+        self.addresses: dict[str, str | None] = {}
+        self.providers: dict[str, list[str]] = {}  # learning opportunity -> agents
+        self.leads_to: dict[str, list[str]] = {}  # qualification -> learning opportunities
+        self.awarded_by: dict[str, list[str]] = {}  # qualification -> agents
 
     def add(self, element) -> None:
-        tag, key = element.tag, element.get("id")
-        if tag == LOQ + "learningOutcome":
-            self.outcomes[key] = _texts(element, "title")
-        elif tag in (LOQ + "organisation", LOQ + "agent"):
-            registered = element.find(f"{LOQ}registration/{LOQ}spatial")
-            address = element.find(f"{LOQ}contactPoint/{LOQ}address/{LOQ}countryCode")
-            found = ((country(registered.get("uri")) if registered is not None else None)
-                     or (country(address.get("uri")) if address is not None else None))
-            self.agents[key] = (found, [location.get("idref")
-                                        for location in element.findall(LOQ + "location")])
-        elif tag == LOQ + "location":
-            address = element.find(f"{LOQ}address/{LOQ}countryCode")
-            self.locations[key] = country(address.get("uri")) if address is not None else None
-        elif tag == LOQ + "learningOpportunity":
-            providers = [agent.get("idref") for agent in element.findall(LOQ + "providedBy")]
-            for specification in element.findall(LOQ + "learningAchievementSpecification"):
-                self.providers.setdefault(specification.get("idref"), []).extend(providers)
+        tag = element.tag
+        if tag == LOQ + "learningOutcome" and \
+                element.getparent().tag == LOQ + "learningOutcomeReferences":
+            self.outcomes[element.get("id")] = _texts(element, "title")
+        elif tag == LOQ + "providedBy" and (
+                opportunity := _owner(element, LOQ + "learningOpportunity",
+                                      LOQ + "learningOpportunityReferences")) is not None:
+            self.providers.setdefault(opportunity.get("id"), []).append(element.get("idref"))
+        elif tag == LOQ + "learningAchievementSpecification" and (
+                opportunity := _owner(element, LOQ + "learningOpportunity",
+                                      LOQ + "learningOpportunityReferences")) is not None:
+            self.leads_to.setdefault(element.get("idref"), []).append(opportunity.get("id"))
+        elif tag == LOQ + "awardingBody" and (
+                qualification := _owner(element.getparent(), LOQ + "qualification",
+                                        SPECIFICATIONS)) is not None:
+            self.awarded_by.setdefault(qualification.get("id"), []).append(element.get("idref"))
+        elif tag == LOQ + "registration" and (agent := self._agent(element)) is not None:
+            spatial = element.find(LOQ + "spatial")
+            self.registered.setdefault(agent, _country_of(spatial))
+        elif tag == LOQ + "address" and element.getparent().tag == LOQ + "contactPoint" and (
+                agent := self._agent(element.getparent())) is not None:
+            self.addresses.setdefault(agent, _country_of(element.find(LOQ + "countryCode")))
 
-    def country_of(self, agent: str | None) -> str | None:
-        found, locations = self.agents.get(agent, (None, []))
-        return found or next(filter(None, (self.locations.get(ref) for ref in locations)), None)
+    @staticmethod
+    def _agent(element) -> str | None:
+        owner = element.getparent()
+        if owner.tag in (LOQ + "organisation", LOQ + "agent") and \
+                owner.getparent().tag == LOQ + "agentReferences":
+            return owner.get("id")
+        return None
+
+    def country_of(self, agent: str) -> str | None:
+        return self.registered.get(agent) or self.addresses.get(agent)
 
     def record(self, element) -> dict[str, Any]:
         key = element.get("id")
@@ -136,7 +175,6 @@ class _References:
         code = (notation.text or "").strip() if notation is not None else ""
         eqf = element.find(LOQ + "EQFLevel")
         level = eqf_level(eqf.get("uri")) if eqf is not None else None
-        isced = element.find(LOQ + "ISCEDFCode")
         points = [(point, system) for credit in element.findall(LOQ + "creditPoint")
                   if (system := credit_system(_uri(credit.find(LOQ + "framework"))))
                   and (point := (credit.findtext(LOQ + "point") or "").strip())]
@@ -148,19 +186,24 @@ class _References:
             summary = element.find(LOQ + "learningOutcomeSummary")
             outcomes = [text] if summary is not None and (
                 text := _in(_texts(summary, "noteLiteral"), language)) else []
-        bodies = [body.get("idref") for body in
-                  element.findall(f"{LOQ}awardingOpportunity/{LOQ}awardingBody")]
-        found = next(filter(None, map(self.country_of, bodies + self.providers.get(key, []))),
-                     None)
+        agents = self.awarded_by.get(key, []) + [
+            agent for opportunity in self.leads_to.get(key, [])
+            for agent in self.providers.get(opportunity, [])]
         return {
-            "institution_id": None, "country": found, "code": code or key,
-            "identifiers": {"qdr": key}, "title": title, "language": language,
+            "institution_id": None,
+            "country": next(filter(None, map(self.country_of, agents)), None),
+            "code": code or key, "identifiers": {"qdr": key},
+            "title": title, "language": language,
             "other_titles": [{"value": value, "lang": lang} for value, lang in titles[1:]],
             "level": f"EQF:{level}" if level else None,
-            "isced_f": isced_code(_uri(isced)), "credits": credits, "credit_system": system,
-            "learning_outcomes": outcomes,
+            "isced_f": isced_code(_uri(element.find(LOQ + "ISCEDFCode"))),
+            "credits": credits, "credit_system": system, "learning_outcomes": outcomes,
         }
 
 
 def _uri(element) -> str | None:
     return element.get("uri") if element is not None else None
+
+
+def _country_of(element) -> str | None:
+    return country(element.get("uri")) if element is not None else None

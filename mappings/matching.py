@@ -531,3 +531,16 @@ def best_title(query: str, titles: list[str]) -> tuple[int | None, float]:
         return None, 0.0
     found = process.extractOne(normalise_name(query), keys, scorer=fuzz.token_set_ratio)
     return found[2], round(float(found[1]), 1)
+
+
+def similar_words(words: Iterable[str], vocabulary: list[str],
+                  cutoff: float) -> dict[str, dict[str, float]]:
+    """For each of `words`, the `vocabulary` words at least `cutoff` (0-100) alike by
+    rapidfuzz ratio, as {word: {vocabulary word: score}}; a word with none maps to {}.
+
+    For course titles (mappings.transfer), where one word's spelling in a neighbouring language
+    ("thermodynamik", "thermodynamique") is the evidence, and word order is not.
+    """
+    return {word: {vocabulary[position]: score for _, score, position in process.extract(
+        word, vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None)}
+        for word in dict.fromkeys(words)}

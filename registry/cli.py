@@ -297,6 +297,37 @@ def _catalogue_import(fmt: str, doc: str) -> None:
     import_group.command(fmt)(command)
 
 
+def _qdr_import() -> None:
+    @with_import_options
+    def command(file: Path, atomic, errors_file, as_json) -> None:
+        """Import a Europass QDR upload (national register qualifications)."""
+        from importers.catalogue import import_qdr
+
+        _run_import(file, as_json, errors_file, lambda sessions, stream, update: import_qdr(
+            sessions, operator(), stream, file.name, atomic=atomic, progress=update))
+
+    import_group.command("qdr")(command)
+
+
+def _transcript_import(fmt: str, doc: str) -> None:
+    @click.option("--received-by", "received_by", type=int, default=None,
+                  help="The institution that received the records (its id).")
+    @with_import_options
+    def command(file: Path, received_by, atomic, errors_file, as_json) -> None:
+        from importers.transcripts import import_transcripts
+
+        _run_import(file, as_json, errors_file, lambda sessions, stream, update: import_transcripts(
+            sessions, operator(), fmt, stream, file.name, received_by=received_by, atomic=atomic,
+            progress=update))
+
+    command.__doc__ = doc
+    import_group.command(fmt)(command)
+
+
+_qdr_import()
+_transcript_import("elmo", "Import ELMO transcripts (bare, or in an EWP ToR response; gzip too).")
+_transcript_import("elm", "Import Europass ELM credentials (v2 XML or v3 JSON-LD).")
+_transcript_import("open-badges", "Import Open Badges 3.0 credentials (JSON).")
 _institution_import("institutions-json", "Import a list in the universities-and-domains JSON format.")
 _institution_import("ror", "Import a ROR schema v2 JSON data dump.")
 _catalogue_import("qualifications-csv", "Import qualifications (columns: see importers/catalogue.py).")
@@ -406,6 +437,35 @@ def match_institution_command(name: str, country: str | None, limit: int, as_jso
     lines += [f"  {c['score']:5.1f}  #{c['id']} {c['name']} ({c['country']}) [{c['matched_on']}]"
               for c in answer["candidates"]]
     _emit(as_json, answer, None, "\n".join(lines))
+
+
+@main.command("assess-batch")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", required=True, type=click.Choice(["elmo", "elm", "open-badges"]))
+@click.option("--target", required=True, help="A country code (DE) or a framework code (GB-SCQF).")
+@click.option("--target-type", default=None, help="The qualification type asked for (bachelor...).")
+@click.option("--output", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@domain_command
+def assess_batch(file: Path, fmt: str, target: str, target_type: str | None, output: str) -> None:
+    """Assess every credential or transcript in FILE; one line each, then a summary line."""
+    import csv
+
+    from importers.batch import assess_records
+    from importers.transcripts import READERS
+
+    columns = ["position", "title", "institution", "assessed", "assessment_id", "decision",
+               "confidence", "levels", "reason"]
+    writer = csv.DictWriter(sys.stdout, columns, extrasaction="ignore") if output == "csv" else None
+    if writer:
+        writer.writeheader()
+    with session_scope() as session, file.open("rb") as stream:
+        for line in assess_records(session, operator(), READERS[fmt](stream), target, target_type):
+            if writer is None:
+                click.echo(json.dumps(line, ensure_ascii=False, default=str))
+            elif "summary" in line:
+                writer.writerow({"position": "summary", "reason": json.dumps(line["summary"])})
+            else:
+                writer.writerow({**line, "levels": " ".join(line.get("levels", []))})
 
 
 @main.command()

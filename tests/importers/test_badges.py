@@ -11,7 +11,10 @@ import pytest
 from importers import elm
 from importers.badges import badge_records
 from importers.runner import FileError, Rejected
+from importers.transcripts import import_transcripts
+from registry.catalogue.transcripts import RecordChecker, TranscriptResultRecordSchema
 from registry.core.errors import InvalidData
+from registry.core.permissions import OPERATOR
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 EXAMPLE = SHARED / "formats" / "open-badges-3" / "ob3-microcredential-example.json"
@@ -74,6 +77,13 @@ def test_example_with_its_credit_system():
 
 
 @needs_samples
+def test_example_record_is_valid():
+    with EXAMPLE.open("rb") as stream:
+        [(_, record)] = badge_records(stream, credit_system="ECTS")
+    assert TranscriptResultRecordSchema().load(record) == RecordChecker().load(record)
+
+
+@needs_samples
 def test_example_states_credits_without_a_unit():
     with EXAMPLE.open("rb") as stream:
         assert list(badge_records(stream, credit_system=None)) == [
@@ -121,8 +131,7 @@ def test_eqf_and_isced_alignments():
         {"type": ["Alignment"], "targetName": "Software and applications development",
          "targetUrl": "http://data.europa.eu/snb/isced-f/0613"}])
     [(_, record)] = read(europass)
-    assert (record["result"]["eqf_level"], record["result"]["level"],
-            record["result"]["isced_f"]) == (6, "EQF:6", "0613")
+    assert (record["result"]["eqf_level"], record["result"]["isced_f"]) == (6, "0613")
     edubadges = badge(alignment=[
         {"type": ["Alignment"], "targetName": "EQF", "targetType": "ext:EQF", "targetCode": "7",
          "targetUrl": "https://ec.europa.eu/ploteus/content/descriptors-page"},
@@ -175,3 +184,12 @@ def test_files_that_are_not_badges_are_refused():
 def test_oversized_json_is_refused(monkeypatch):
     monkeypatch.setattr(elm, "MAX_JSON_BYTES", 512)
     assert "larger than" in refused(json.dumps([BADGE] * 5).encode())
+
+
+def test_import_keeps_a_badge_without_credits_and_reports_one_with_unitless_credits(session):
+    data = json.dumps([BADGE, badge(creditsAvailable=5)]).encode()
+    report = import_transcripts(lambda: session, OPERATOR, "open-badges", io.BytesIO(data),
+                                "badges.json")
+    assert (report.state, report.inserted, report.rejected) == ("completed", 1, 1)
+    assert [(error.position, error.reason) for error in report.errors] == [
+        ("credential 2", "the badge states 5 credits but no unit; pass the credit system")]

@@ -1,6 +1,7 @@
 """The Europass credential reader on the real ELM v2 XML and v3 JSON-LD samples, and on files it
 must refuse. No database."""
 
+import gzip
 import io
 import json
 from pathlib import Path
@@ -10,6 +11,9 @@ import pytest
 from importers import elm
 from importers.elm import elm_records
 from importers.runner import FileError, Rejected
+from importers.transcripts import import_transcripts
+from registry.catalogue.transcripts import RecordChecker, TranscriptResultRecordSchema
+from registry.core.permissions import OPERATOR
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 ELM = SHARED / "formats" / "europass-elm-edc"
@@ -32,6 +36,21 @@ def refused(data: bytes) -> str:
     return error.value.reason
 
 
+@needs_samples
+@pytest.mark.parametrize("name", [
+    "elm-v2-xml/EDC_SampleDegree_AA.xml", "elm-v2-xml/EDC_SampleACT_AA.xml",
+    "elm-v3-jsonld/Sample-MC-Annex1-unsigned.jsonld",
+    "elm-v3-jsonld/Sample-MC-Annex1-signed.jsonld",
+    "elm-v3-jsonld/Sample-CertOfPart-unsigned.jsonld",
+    "elm-v3-jsonld/Sample-CertOfPart-unsigned-uploadable.json",
+    "mynextid/edc-degree-certificate-example.json", "rdf/credential-sample.jsonld"])
+def test_every_sample_record_is_valid(name):
+    records = read(ELM / name)
+    assert records
+    for _, record in records:
+        assert TranscriptResultRecordSchema().load(record) == RecordChecker().load(record)
+
+
 # --- ELM v2 XML ---------------------------------------------------------------------------------
 
 
@@ -49,9 +68,10 @@ def test_v2_degree_gives_the_programme_and_its_courses_with_the_awarding_faculty
         # awardingProcess:6 names org:2, the faculty; the credential's issuer is org:1.
         "issuer": {"name": "Faculty of Civil Engineering, Architecture and Geodesy",
                    "country": "HR",
-                   "identifiers": {"legal": "HR-12345098765", "vat": "29845096215"}},
-        "learner": {"name": "Ana Andromeda",
-                    "identifiers": {"Student Card": "12345678", "EU Health Card": "18118654",
+                   "identifiers": {"legal": "HR-12345098765", "vat": "29845096215"},
+                   "titles": {"en": "Faculty of Civil Engineering, Architecture and Geodesy"}},
+        "learner": {"name": "Ana Andromeda", "birth_date": "1992-10-02",
+                    "identifiers": {"Student-Card": "12345678", "EU-Health-Card": "18118654",
                                     "national": "12345LA"}},
     }
     master = records[0][1]["result"]
@@ -61,7 +81,7 @@ def test_v2_degree_gives_the_programme_and_its_courses_with_the_awarding_faculty
         "title": "Master of Science in Civil Engineering", "language": "en",
         "credits": "120", "credit_system": "ECTS",
         "grade": "excellent (5)", "grading_scheme": "General grading scheme in Croatia",
-        "grade_distribution": None, "eqf_level": 5, "level": "EQF:5", "isced_f": "071",
+        "grade_distribution": None, "eqf_level": 5, "level": None, "isced_f": "071",
         "status": "passed", "started_on": None, "ended_on": "2019-09-20",
     }
 
@@ -97,7 +117,8 @@ def test_v2_certificate_of_participation_gives_its_activity():
     assert position == "activity urn:epass:activity:1"
     assert record["transcript"]["issuer"] == {
         "name": "Spanish Training Provider", "country": "ES",
-        "identifiers": {"legal": "ES-5166142G", "vat": "5166142G", "domain": "stp.es"}}
+        "identifiers": {"legal": "ES-5166142G", "vat": "5166142G", "domain": "stp.es"},
+        "titles": {"en": "Spanish Training Provider"}}
     activity = record["result"]
     assert (activity["title"], activity["kind"], activity["status"]) == (
         "InfoDay 2021", "workshop, seminar or conference", "unknown")
@@ -123,8 +144,11 @@ def test_v3_micro_credential():
         "format": "elm", "document_id": "urn:credential:3ef0ac26-9a1f-41c6-871b-2b82e670907b",
         "issued_on": None,  # the unsigned sample states only validFrom
         "issuer": {"name": "University of Zed", "country": "IE",
-                   "identifiers": {"legal": "0000", "vat": "654321", "domain": "uniz.edu"}},
-        "learner": {"name": "Ana Andromeda", "identifiers": {"national": "LA-234218"}},
+                   "identifiers": {"legal": "0000", "vat": "654321", "domain": "uniz.edu"},
+                   "titles": {"en": "University of Zed"}},
+        # A timestamp, as EDC writes dates of birth: its date as written.
+        "learner": {"name": "Ana Andromeda", "birth_date": "1999-10-01",
+                    "identifiers": {"national": "LA-234218"}},
     }
     assert record["result"] == {
         "local_id": "urn:epass:learningAchievement:1", "parent_local_id": None,
@@ -133,7 +157,7 @@ def test_v3_micro_credential():
         "credits": "2", "credit_system": "ECTS", "grade": "Pass",
         "grading_scheme": "Standard grading", "grade_distribution": None,
         # thematicArea lists 003 then 0688: the first is taken.
-        "eqf_level": 6, "level": "EQF:6", "isced_f": "003",
+        "eqf_level": 6, "level": None, "isced_f": "003",
         "status": "passed", "started_on": None, "ended_on": None,
     }
 
@@ -158,7 +182,7 @@ def test_v3_certificate_of_participation_plain_and_upload_forms_agree():
         "European Digital Credentials for Learning Support Team")
     assert record["transcript"]["issuer"]["identifiers"]["domain"] == "europa.eu"
     assert record["transcript"]["learner"]["identifiers"] == {
-        "Student ID": "97168A", "national": "LA-234218"}
+        "Student-ID": "97168A", "national": "LA-234218"}
     activity = record["result"]
     assert (activity["title"], activity["kind"], activity["status"]) == (
         "EDC Updates Webinar", "workshop, seminar or conference", "unknown")
@@ -171,7 +195,8 @@ def test_v3_issuer_is_the_awarding_body_not_the_issuing_service():
     # Issued by Velocert OÜ on behalf of NETIS, which awarded the activity.
     assert record["transcript"]["issuer"] == {
         "name": "NETIS d.o.o.", "country": "SI",
-        "identifiers": {"legal": "1532332000", "domain": "netis.si"}}
+        "identifiers": {"legal": "1532332000", "domain": "netis.si"},
+        "titles": {"de": "NETIS d.o.o.", "en": "NETIS d.o.o."}}
     assert record["transcript"]["issued_on"] == "2026-01-12"
     assert record["result"]["title"] == "Title of Activity"
 
@@ -218,6 +243,15 @@ def test_v3_nested_parts_keep_their_parent_and_other_claims_are_rejected():
                                      "only learning achievements and activities are")
 
 
+def test_v3_claims_without_ids_are_named_by_their_place():
+    document = v3([{"type": ["LearningAchievement"], "title": {"en": "Programme"},
+                    "hasPart": [{"type": "LearningActivity", "title": {"en": "Lab"}},
+                                {"type": "LearningAchievement", "title": {"en": "Module"}}]}])
+    records = list(elm_records(io.BytesIO(document)))
+    assert [(position, record["result"]["parent_local_id"]) for position, record in records] == [
+        ("achievement #1", None), ("activity #1.1", "#1"), ("achievement #1.2", "#1")]
+
+
 def test_v3_titles_follow_the_primary_language():
     document = v3([{"id": "urn:a:1", "type": "LearningAchievement",
                     "title": {"de": "Mathematik", "fr": "Mathématiques"}}],
@@ -252,11 +286,26 @@ def test_other_json_ld_is_refused_naming_its_context():
 def test_malformed_files_are_refused():
     assert refused(b'{"@context": ["http://data.europa.eu/snb/model/context/edc-ap"], ').startswith(
         "not well-formed JSON:")
-    assert refused(b"<europassCredential xmlns='http://data.europa.eu/snb'><title>").startswith(
-        "not well-formed XML")
     assert refused(b'{"a": ' + b"[" * 100_000) == "JSON nested too deeply for a credential"
     assert refused(b"%PDF-1.7").startswith("neither XML nor JSON")
     assert refused(b"").startswith("neither XML nor JSON")
+
+
+def test_broken_or_unsafe_xml_is_refused_where_it_breaks():
+    with pytest.raises(FileError) as error:
+        list(elm_records(io.BytesIO(
+            b"<europassCredential xmlns='http://data.europa.eu/snb'>\n<title>")))
+    assert error.value.position == "line 2"
+    laughs = (b'<?xml version="1.0"?><!DOCTYPE lol [<!ENTITY lol "lol">'
+              b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
+              b'<europassCredential xmlns="http://data.europa.eu/snb">&lol2;</europassCredential>')
+    assert "entities are not accepted" in refused(laughs)
+
+
+@needs_samples
+def test_v2_gzipped_credential_reads_as_the_plain_one():
+    path = ELM / "elm-v2-xml" / "EDC_SampleDegree_AA.xml"
+    assert list(elm_records(io.BytesIO(gzip.compress(path.read_bytes())))) == read(path)
 
 
 def test_oversized_json_is_refused_before_parsing(monkeypatch):
@@ -265,3 +314,12 @@ def test_oversized_json_is_refused_before_parsing(monkeypatch):
     assert "larger than" in refused(document)
     monkeypatch.setattr(elm, "MAX_JSON_BYTES", len(document))
     assert len(list(elm_records(io.BytesIO(document)))) == 1
+
+
+@needs_samples
+def test_importing_a_credential_twice_stores_it_once(session):
+    data = (ELM / "elm-v2-xml" / "EDC_SampleDegree_AA.xml").read_bytes()
+    first = import_transcripts(lambda: session, OPERATOR, "elm", io.BytesIO(data), "degree.xml")
+    assert (first.state, first.inserted, first.rejected) == ("completed", 6, 0)
+    again = import_transcripts(lambda: session, OPERATOR, "elm", io.BytesIO(data), "degree.xml")
+    assert (again.state, again.unchanged) == ("completed", 6)

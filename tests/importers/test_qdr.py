@@ -175,10 +175,34 @@ def test_other_profiles_are_refused_by_their_root():
         "{http://data.europa.eu/snb/model/ap/loq-constraints/}Courses")
 
 
-def test_malformed_xml_is_refused():
+def test_malformed_xml_is_refused_where_it_breaks():
     with pytest.raises(FileError) as error:
-        read(HEAD + b"<learningAchievementSpecificationReferences><qualification id='q'>")
-    assert error.value.reason.startswith("not well-formed XML")
+        read(HEAD + b"\n<learningAchievementSpecificationReferences><qualification id='q'>")
+    assert error.value.position == "line 3"
+
+
+def test_a_large_register_streams_through():
+    outcomes = b"".join(
+        b'<learningOutcome id="o%d"><title language="en">Outcome %d</title></learningOutcome>'
+        % (n, n) for n in range(5_000))
+    qualifications = b"".join(
+        b'<qualification id="q%d"><identifier><skos:notation>Q%d</skos:notation></identifier>'
+        b'<title language="en">Qualification %d</title><ISCEDFCode uri="%s0613"/>'
+        b'<learningOutcome idref="o%d"/><EQFLevel uri="%s6"/></qualification>'
+        % (n, n, n, ISCED.encode(), n, EQF.encode()) for n in range(5_000))
+    locations = b"".join(
+        b'<location id="l%d"><address><countryCode uri="%sIRL"/></address></location>'
+        % (n, COUNTRY.encode()) for n in range(50_000))
+    records = read(HEAD + b"<learningAchievementSpecificationReferences>" + qualifications
+                   + b"</learningAchievementSpecificationReferences><learningOutcomeReferences>"
+                   + outcomes + b"</learningOutcomeReferences><locationReferences>" + locations
+                   + b"</locationReferences></Courses>")
+    assert len(records) == 5_000
+    assert records[-1] == ("qualification q4999", {
+        "institution_id": None, "country": None, "code": "Q4999", "identifiers": {"qdr": "q4999"},
+        "title": "Qualification 4999", "language": "en", "other_titles": [], "level": "EQF:6",
+        "isced_f": "0613", "credits": None, "credit_system": None,
+        "learning_outcomes": ["Outcome 4999"]})
 
 
 def test_a_stream_that_cannot_be_read_twice_is_refused():

@@ -1,0 +1,503 @@
+"""EMREX ELMO transcripts, bare (`elmo` root) or inside an EWP ToR response (`tor` wrappers).
+
+One record per learning opportunity result: every `learningOpportunitySpecification` of a report,
+nested ones (programme > module > course > class, through `hasPart`) included, with its
+`learningOpportunityInstance`. The record shape (shared by every transcript reader) is that of
+`registry.catalogue.transcripts.TranscriptResultRecordSchema`; the transcript context (issuer,
+learner, issue date) is the same dict object for every result of one report.
+
+Read in a stream (`importers.xmlsafe`): a record is taken from the tree when its `specifies` ends
+(everything it needs comes before), then cleared. A report's results are held until the report
+ends, because what they need from it comes after them in the schema's order: `issueDate`, and the
+`gradingScheme` descriptions that `gradingSchemeLocalId` refers to (the identifier itself is
+valid only within the file). A report holds at most `max_results` results (far above any real
+transcript), which bounds that memory. Attachments, diploma supplements, recognition results,
+groups, extensions and signatures are dropped unread.
+
+Choices where ELMO leaves room:
+- local_id: the `local` identifier, else the first identifier as "type:value", else the
+  opportunity's place in the report ("#3.1": third top-level, its first part), which is stable
+  for the same file.
+- title: the English title when there is one, else the first; `language` is its xml:lang.
+- credits: the ECTS credit when there is one, else the first; "ects" is spelt "ECTS", any other
+  scheme is kept as given, upper-cased (checked against the registry's credit systems later).
+- status: passed, failed, in-progress -> passed, failed, in_progress; none means passed (the
+  schema tells clients to assume so).
+- dates: `start`/`date`, else the academic term's start/end; dateTimes keep their date.
+- grade_distribution: `resultDistribution` counts as percentages of all students.
+- level: an EQF `level` gives eqf_level; a national one gives `level` ("PL-PQF:6") only when
+  unambiguous: its type is a framework code, or it is "NQF" of an issuer whose country has a
+  single national framework among the registry's bundled ones, and its description (if any)
+  names nothing but that framework.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import IO, Any
+
+from lxml import etree
+
+from frameworks.services import DATA_DIR
+from importers.runner import FileError, Rejected
+from importers.xmlsafe import Events
+from registry.core.normalise import fold
+
+ELMO = "https://github.com/emrex-eu/elmo-schemas/tree/v1"
+EWP_TORS = ("https://github.com/erasmus-without-paper/ewp-specs-api-imobility-tors/blob/"
+            "stable-v2/endpoints/get-response.xsd")
+DSIG = "http://www.w3.org/2000/09/xmldsig#"
+LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+FORMAT = "elmo"
+# Far above a real transcript (a few hundred results); bounds what one report holds in memory.
+MAX_RESULTS = 20_000
+
+
+def _e(name: str) -> str:
+    return f"{{{ELMO}}}{name}"
+
+
+ROOT_ELMO, GET_RESPONSE = _e("elmo"), f"{{{EWP_TORS}}}imobility-tors-get-response"
+TOR, OMOBILITY_ID = f"{{{EWP_TORS}}}tor", f"{{{EWP_TORS}}}omobility-id"
+GENERATED, LEARNER, REPORT, ISSUER = (_e("generatedDate"), _e("learner"), _e("report"),
+                                      _e("issuer"))
+LOS, HAS_PART, LOI = (_e("learningOpportunitySpecification"), _e("hasPart"),
+                      _e("learningOpportunityInstance"))
+ISSUE_DATE, GRADING_SCHEME = _e("issueDate"), _e("gradingScheme")
+IDENTIFIER, TITLE, TYPE, DESCRIPTION = _e("identifier"), _e("title"), _e("type"), _e("description")
+SCHEME, VALUE, START, END, CATEGORY = (_e("scheme"), _e("value"), _e("start"), _e("end"),
+                                       _e("category"))
+TAGS = (ROOT_ELMO, GENERATED, LEARNER, REPORT, ISSUER, LOS, ISSUE_DATE, GRADING_SCHEME, TOR,
+        OMOBILITY_ID)
+SKIP = (_e("attachment"), _e("diplomaSupplement"), _e("resultOfRecognition"), _e("groups"),
+        _e("extension"), _e("descriptionHtml"), f"{{{DSIG}}}Signature",
+        f"{{{EWP_TORS}}}gradeConversionTable")
+# What a child of these elements is, by tag (one dictionary look-up per child).
+LOS_FIELDS = {TITLE: "title", TYPE: "type", _e("iscedCode"): "isced", _e("specifies"): "specifies"}
+# Children that follow a learning opportunity's identifiers.
+_AFTER_IDENTIFIERS = frozenset((TITLE, _e("specifies"), HAS_PART))
+LOI_FIELDS = {_e(name): name for name in (
+    "start", "date", "academicTerm", "status", "gradingSchemeLocalId", "gradingSchemeExternalId",
+    "resultLabel", "resultDistribution", "credit", "level")}
+LEARNER_FIELDS = {IDENTIFIER: "identifier", _e("givenNames"): "given", _e("familyName"): "family",
+                  _e("dateOfBirth"): "birth", _e("bday"): "birth"}
+ISSUER_FIELDS = {IDENTIFIER: "identifier", TITLE: "title", _e("country"): "country"}
+STATUSES = {"passed": "passed", "failed": "failed", "in-progress": "in_progress"}
+NATIONAL_FRAMEWORK = re.compile(r"^[A-Z]{2}-[A-Z0-9]+(?:-[A-Z0-9]+)*$")
+# Words a level description may hold besides the framework's own name.
+GENERIC_WORDS = frozenset("national qualification qualifications framework frameworks nqf level "
+                          "levels of the for and in lifelong learning".split())
+SCHEME_LENGTH = 200  # transcript_result.grading_scheme
+HUNDREDTH = Decimal("0.01")
+
+
+def read(stream: str | Path | IO[bytes], *, max_results: int = MAX_RESULTS
+         ) -> Iterator[tuple[str, dict[str, Any] | Rejected]]:
+    """(position, record) for every learning opportunity of the document, or (position,
+    Rejected) for one that cannot be read (no `specifies`, out of place). Raises FileError when
+    the document is not ELMO (root or namespace), is not well-formed, or breaks a limit."""
+    events = Events(stream, TAGS, skip=SKIP)
+    document: dict[str, Any] = {}
+    report: _Report | None = None
+    tor: dict[str, Any] | None = None
+    opportunities: list[_Opportunity] = []
+    for event, element in events:
+        tag = element.tag
+        if event == "start":
+            if tag == LOS:
+                opportunities.append(_Opportunity.open(element, opportunities, report, events))
+            elif tag == REPORT and element.getparent().tag == ROOT_ELMO:
+                report = _Report(f"{events.path(element)}/learningOpportunitySpecification")
+            elif tag == ROOT_ELMO:
+                if element.getparent() is None:
+                    tor = None
+                elif tor is not None:
+                    tor["elmo"] = True
+                document = {"document_id": tor["id"] if tor else None, "generated": None,
+                            "learner": None}
+            elif tag == TOR:
+                tor = {"id": None, "elmo": False}
+            elif element.getparent() is None:
+                _check_root(element, events)
+            continue
+        if tag == LOS:
+            opportunity = opportunities.pop()
+            position = f"line {element.sourceline} ({opportunity.path})"
+            item = opportunity.read(report)
+            if report is None:
+                yield position, item
+            else:
+                report.add(position, item, max_results)
+        elif tag == REPORT and report is not None and element.getparent().tag == ROOT_ELMO:
+            yield from report.records(document)
+            report = None
+        elif tag == ISSUER and report is not None and element.getparent().tag == REPORT:
+            report.issuer = _issuer(element)
+        elif tag == ISSUE_DATE and report is not None and element.getparent().tag == REPORT:
+            report.issued_on = _date(element.text)
+        elif tag == GRADING_SCHEME and report is not None:
+            report.add_scheme(element)
+        elif tag == LEARNER:
+            document["learner"] = _learner(element)
+        elif tag == GENERATED:
+            document["generated"] = _date(element.text)
+        elif tag == OMOBILITY_ID and tor is not None:
+            tor["id"] = _token(element.text)
+        elif tag == TOR and tor is not None:
+            if not tor["elmo"]:
+                yield events.position(element), Rejected(_missing_elmo(element))
+            tor = None
+
+
+def _check_root(root: Any, events: Events) -> None:
+    if root.tag in (ROOT_ELMO, GET_RESPONSE):
+        return
+    name = etree.QName(root)
+    expected = {"elmo": ELMO, "imobility-tors-get-response": EWP_TORS}
+    where = f"namespace {name.namespace}" if name.namespace else "no namespace"
+    if name.localname in expected:
+        reason = (f"the root element {name.localname} is in {where}; expected namespace "
+                  f"{expected[name.localname]}")
+    else:
+        reason = (f"the root element is {name.localname} in {where}; expected elmo "
+                  f"(namespace {ELMO}) or imobility-tors-get-response (namespace {EWP_TORS})")
+    raise FileError(events.position(root), reason)
+
+
+def _missing_elmo(tor: Any) -> str:
+    for child in tor:
+        if isinstance(child.tag, str) and etree.QName(child).localname == "elmo":
+            where = etree.QName(child).namespace or "no namespace"
+            return f"this tor's elmo is in {where}; expected namespace {ELMO}"
+    return "this tor holds no elmo document"
+
+
+class _Report:
+    """What one report has read so far; its results wait for its end (see the module doc)."""
+
+    __slots__ = ("path", "issuer", "issued_on", "schemes", "items")
+
+    def __init__(self, path: str):
+        self.path = path  # of its opportunities: elmo/report[2]/learningOpportunitySpecification
+        self.issuer: dict[str, Any] | None = None
+        self.issued_on: str | None = None
+        self.schemes: dict[str, str] = {}
+        self.items: list[tuple[str, dict[str, Any] | Rejected]] = []
+
+    def add(self, position: str, item: dict[str, Any] | Rejected, max_results: int) -> None:
+        if len(self.items) >= max_results:
+            raise FileError(position, f"a report holds more than {max_results} learning "
+                                      "opportunities (a limit of the reader)")
+        self.items.append((position, item))
+
+    def add_scheme(self, element: Any) -> None:
+        local_id = _token(element.get("localId"))
+        if not local_id:
+            return
+        descriptions = [(child.get(LANG), _token(child.text)) for child in element
+                        if child.tag == DESCRIPTION]
+        text = _preferred([(lang, text) for lang, text in descriptions if text])
+        if text is None:
+            return
+        text = text[0]
+        self.schemes[local_id] = (text if len(text) <= SCHEME_LENGTH
+                                  else text[:SCHEME_LENGTH - 1] + "…")
+
+    def records(self, document: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+        transcript = {
+            "format": FORMAT, "document_id": document["document_id"],
+            "issued_on": self.issued_on or document["generated"], "issuer": self.issuer,
+            "learner": document["learner"],
+        }
+        schemes = self.schemes
+        for position, item in self.items:
+            if isinstance(item, dict):
+                scheme = item["grading_scheme"]
+                if scheme is not None:
+                    item["grading_scheme"] = schemes.get(scheme, scheme)
+                item = {"transcript": transcript, "result": item}
+            yield position, item
+
+
+class _Opportunity:
+    """A learningOpportunitySpecification being read; its result is taken when it ends (its
+    parts, ended before it, have been read and cleared by then)."""
+
+    __slots__ = ("element", "parent", "ordinal", "path", "misplaced", "_identity")
+
+    def __init__(self, element: Any, parent: _Opportunity | None, ordinal: str, path: str,
+                 misplaced: str):
+        self.element = element
+        self.parent = parent
+        self.ordinal = ordinal
+        self.path = path
+        self.misplaced = misplaced
+        self._identity: tuple[str, str | None] | None = None
+
+    @classmethod
+    def open(cls, element: Any, open_ones: list[_Opportunity], report: _Report | None,
+             events: Events) -> _Opportunity:
+        container = element.getparent()
+        enclosing = open_ones[-1] if open_ones else None
+        # Only the opportunities are tracked, so the index among an enclosing opportunity's
+        # is the index of its hasPart (one opportunity each).
+        index = events.index(element)
+        if container.tag == REPORT and report is not None and enclosing is None:
+            return cls(element, None, str(index), f"{report.path}[{index}]", "")
+        if (container.tag == HAS_PART and enclosing is not None
+                and container.getparent() is enclosing.element):
+            return cls(element, enclosing, f"{enclosing.ordinal}.{index}",
+                       f"{enclosing.path}/hasPart[{index}]/learningOpportunitySpecification",
+                       enclosing.misplaced)
+        where = etree.QName(container).localname
+        return cls(element, enclosing, "", events.path(element),
+                   f"a learningOpportunitySpecification inside {where} is outside any "
+                   "report's tree")
+
+    def identity(self) -> tuple[str, str | None]:
+        """(local_id, the `local` identifier): its identifiers come first, so an enclosing
+        opportunity's are known while its parts are read."""
+        if self._identity is None:
+            first = local = None
+            for child in self.element:
+                if child.tag == IDENTIFIER:
+                    value = _token(child.text)
+                    if value:
+                        scheme = _token(child.get("type"))
+                        if scheme == "local":
+                            local = value
+                            break
+                        if first is None:
+                            first = f"{scheme}:{value}"
+                elif child.tag in _AFTER_IDENTIFIERS:
+                    break
+            self._identity = (local or first or f"#{self.ordinal}", local)
+        return self._identity
+
+    def read(self, report: _Report | None) -> dict[str, Any] | Rejected:
+        if self.misplaced:
+            return Rejected(self.misplaced)
+        titles: list[tuple[str | None, str]] = []
+        kind = isced = None
+        instances = []
+        for child in self.element:
+            field = LOS_FIELDS.get(child.tag)
+            if field == "title":
+                titles.append((child.get(LANG), _text(child)))
+            elif field == "type":
+                kind = _token(child.text)
+            elif field == "isced":
+                isced = _token(child.text)
+            elif field == "specifies":
+                instances.append(next((part for part in child if part.tag == LOI), None))
+        if len(instances) != 1 or instances[0] is None:
+            return Rejected("no specifies/learningOpportunityInstance: there is no result to "
+                            "read" if not any(instances) else "more than one specifies")
+        local_id, local = self.identity()
+        title = _preferred(titles)
+        result = {
+            "local_id": local_id,
+            "parent_local_id": self.parent.identity()[0] if self.parent else None,
+            "kind": kind, "code": local,
+            "title": title[0] if title else None, "language": title[1] if title else None,
+        }
+        _instance(instances[0], result, report.issuer if report else None)
+        result["isced_f"] = isced
+        return result
+
+
+def _instance(instance: Any, result: dict[str, Any], issuer: dict[str, Any] | None) -> None:
+    """The learningOpportunityInstance's result fields, into `result`."""
+    start = end = status = local_scheme = external_scheme = grade = distribution = None
+    term_start = term_end = None
+    credits: list[tuple[str, str | None]] = []
+    levels: list[tuple[str, str | None, str | None]] = []
+    for child in instance if instance is not None else ():
+        field = LOI_FIELDS.get(child.tag)
+        if field is None:
+            continue
+        if field == "resultLabel":
+            grade = _token(child.text)
+        elif field == "credit":
+            scheme = value = None
+            for part in child:
+                if part.tag == SCHEME:
+                    scheme = _token(part.text)
+                elif part.tag == VALUE:
+                    value = _token(part.text)
+            if scheme:
+                credits.append((scheme.upper(), value))
+        elif field == "status":
+            status = _token(child.text)
+        elif field == "date":
+            end = _date(child.text)
+        elif field == "start":
+            start = _date(child.text)
+        elif field == "level":
+            kind = value = description = None
+            for part in child:
+                if part.tag == TYPE:
+                    kind = _token(part.text)
+                elif part.tag == VALUE:
+                    value = _token(part.text)
+                elif part.tag == DESCRIPTION:
+                    description = _token(part.text)
+            if kind:
+                levels.append((kind, value, description))
+        elif field == "gradingSchemeLocalId":
+            local_scheme = _token(child.text)
+        elif field == "gradingSchemeExternalId":
+            external_scheme = _token(child.text)
+        elif field == "resultDistribution":
+            distribution = _distribution(child)
+        elif field == "academicTerm":
+            for part in child:
+                if part.tag == START:
+                    term_start = _date(part.text)
+                elif part.tag == END:
+                    term_end = _date(part.text)
+    credit = next((c for c in credits if c[0] == "ECTS" and c[1] is not None),
+                  next((c for c in credits if c[1] is not None), None))
+    result["credits"] = credit[1] if credit else None
+    result["credit_system"] = credit[0] if credit else None
+    result["grade"] = grade
+    result["grading_scheme"] = local_scheme or external_scheme
+    result["grade_distribution"] = distribution
+    eqf = next((value for kind, value, _ in levels if kind.upper() == "EQF"), None)
+    result["eqf_level"] = int(eqf) if eqf is not None and eqf.isdigit() else eqf
+    result["level"] = _national_level(levels, issuer) if levels else None
+    result["status"] = STATUSES.get(status, status) if status is not None else "passed"
+    result["started_on"] = start or term_start
+    result["ended_on"] = end or term_end
+
+
+def _distribution(element: Any) -> list[dict[str, str | None]] | None:
+    """Category counts as percentages of the total (two decimals, trailing zeros dropped); a
+    count that is not a whole number leaves every percent None, for validation to refuse."""
+    categories = [(_token(child.get("label")), _token(child.get("count")))
+                  for child in element if child.tag == CATEGORY]
+    if not categories:
+        return None
+    counts = [int(count) if count and count.isdigit() else None for _, count in categories]
+    if None in counts:
+        return [{"grade": label, "percent": None} for label, _ in categories]
+    total = sum(counts)  # type: ignore[arg-type]
+    return [{"grade": label,
+             "percent": _plain(Decimal(count) * 100 / total) if total else "0"}
+            for (label, _), count in zip(categories, counts, strict=True)]
+
+
+def _plain(value: Decimal) -> str:
+    text = format(value.quantize(HUNDREDTH), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _national_level(levels: list[tuple[str, str | None, str | None]],
+                    issuer: dict[str, Any] | None) -> str | None:
+    found = set()
+    for kind, value, description in levels:
+        if value is None or kind.upper() == "EQF":
+            continue
+        if NATIONAL_FRAMEWORK.match(kind):
+            found.add(f"{kind}:{value}")
+        elif kind.upper() == "NQF":
+            framework = _framework_of(issuer.get("country") if issuer else None, description)
+            found.add(f"{framework}:{value}" if framework else None)
+    return found.pop() if len(found) == 1 else None
+
+
+def _framework_of(country: str | None, description: str | None) -> str | None:
+    """The country's national framework when the bundled reference data has exactly one and
+    the level's description names nothing else."""
+    candidates = _national_frameworks().get((country or "").upper(), [])
+    if len(candidates) != 1:
+        return None
+    code, words = candidates[0]
+    if description and not set(fold(description).split()) - GENERIC_WORDS <= words:
+        return None
+    return code
+
+
+@cache
+def _national_frameworks() -> dict[str, list[tuple[str, frozenset[str]]]]:
+    """country -> [(framework code, the words of its code and name)], from the bundled files."""
+    found: dict[str, list[tuple[str, frozenset[str]]]] = {}
+    for path in sorted((DATA_DIR / "frameworks").glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("country") and not data.get("meta"):
+            words = frozenset(fold(f"{data['code']} {data.get('name', '')}").split())
+            found.setdefault(data["country"], []).append((data["code"], words))
+    return found
+
+
+def _issuer(element: Any) -> dict[str, Any]:
+    identifiers: dict[str, str] = {}
+    titles: list[tuple[str | None, str]] = []
+    country = None
+    for child in element:
+        field = ISSUER_FIELDS.get(child.tag)
+        if field == "identifier":
+            value = _token(child.text)
+            if value:
+                identifiers.setdefault(_token(child.get("type")) or "", value)
+        elif field == "title":
+            titles.append((child.get(LANG), _text(child)))
+        elif field == "country":
+            country = _token(child.text)
+    name = _preferred(titles)
+    return {"name": name[0] if name else None, "country": country, "identifiers": identifiers,
+            "titles": {lang or "": title for lang, title in titles}}
+
+
+def _learner(element: Any) -> dict[str, Any]:
+    identifiers: dict[str, str] = {}
+    given = family = birth = None
+    for child in element:
+        field = LEARNER_FIELDS.get(child.tag)
+        if field == "identifier":
+            value = _token(child.text)
+            if value:
+                identifiers.setdefault(_token(child.get("type")) or "", value)
+        elif field == "given":
+            given = _token(child.text)
+        elif field == "family":
+            family = _token(child.text)
+        elif field == "birth":
+            birth = _date(child.text)
+    name = " ".join(part for part in (given, family) if part) or None
+    return {"identifiers": identifiers, "name": name, "birth_date": birth}
+
+
+def _preferred(texts: list[tuple[str | None, str]]) -> tuple[str, str | None] | None:
+    """(text, lang): the English one if any, else the first non-empty; None when none."""
+    texts = [(lang, text) for lang, text in texts if text]
+    english = next(((t, lang) for lang, t in texts if lang and lang.lower().startswith("en")),
+                   None)
+    if english:
+        return english
+    return (texts[0][1], texts[0][0]) if texts else None
+
+
+def _token(text: str | None) -> str | None:
+    """xs:token: whitespace collapsed; None when empty."""
+    if text is None:
+        return None
+    return " ".join(text.split()) or None
+
+
+def _text(element: Any) -> str | None:
+    return _token(element.text if len(element) == 0 else "".join(element.itertext()))
+
+
+def _date(text: str | None) -> str | None:
+    """The date of an xs:date or xs:dateTime (a time zone dropped); other text as given, for
+    validation to refuse."""
+    text = _token(text)
+    if text and len(text) > 10 and text[4] == "-" and text[7] == "-":
+        return text[:10]
+    return text

@@ -1,0 +1,69 @@
+"""Transcript imports: a format's reader feeds the shared runner, which checks every record and
+upserts the results in batches (registry.catalogue.transcripts).
+
+Every reader yields (position, record) in the one shape of `TranscriptResultRecordSchema`, or
+(position, Rejected) for what it could not read; READERS maps a format name to its reader, so a
+new format is one reader and one line here.
+
+Who may import: an admin, for any receiving institution or none; an institution account only
+transcripts it received itself (`received_by` is its own id). The receiving institution is part
+of each transcript's identity, so two institutions importing the same document each get their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import IO, Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from importers import badges, elm, elmo
+from importers.runner import ImportReport, Rejected, run
+from registry.catalogue.transcripts import RecordChecker, upsert_results
+from registry.core.errors import InvalidData, NotFound
+from registry.core.permissions import Actor, Target, authorize, authorize_role
+from registry.institutions.models import Institution
+
+ACTION = "import.run"
+Reader = Callable[[IO[bytes]], Iterator[tuple[str, dict[str, Any] | Rejected]]]
+READERS: dict[str, Reader] = {
+    "elmo": elmo.read,
+    "elm": elm.elm_records,
+    # No credit system is passed yet: a badge stating credits is rejected with the reason.
+    "open-badges": partial(badges.badge_records, credit_system=None),
+}
+# Large batches keep the per-batch look-ups and commits few; a batch is a few MB at most.
+BATCH_SIZE = 5000
+
+
+def import_transcripts(
+    sessions: sessionmaker[Session], actor: Actor, fmt: str, stream: IO[bytes], source: str, *,
+    received_by: int | None = None, atomic: bool = False, progress=None,
+    batch_size: int = BATCH_SIZE,
+) -> ImportReport:
+    """Import the transcripts of one file. Raises InvalidData for an unknown format, NotFound
+    for an unknown receiving institution, PermissionDenied (before reading anything) when the
+    actor may not import for `received_by`. A broken file ends the report as failed (records
+    before the break kept unless atomic)."""
+    authorize_role(actor, ACTION)
+    if fmt not in READERS:
+        raise InvalidData(f"Unknown transcript format {fmt!r}.",
+                          errors={"format": [f"One of {', '.join(READERS)}."]})
+    authorize(actor, ACTION, Target("transcript", source,
+                                    institution=None if received_by is None else str(received_by)))
+    if received_by is not None:
+        session = sessions()
+        try:
+            if session.get(Institution, received_by) is None:
+                raise NotFound(f"No institution {received_by}.", id=received_by)
+        finally:
+            session.close()
+
+    def apply(session: Session, batch):
+        return upsert_results(session, [record for _, record in batch], received_by=received_by,
+                              import_source=source[:300])
+
+    report = ImportReport(fmt, source, atomic=atomic)
+    return run(sessions, actor, report, READERS[fmt](stream), RecordChecker(), apply,
+               batch_size=batch_size, progress=progress)

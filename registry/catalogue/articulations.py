@@ -1,0 +1,496 @@
+"""Articulations: which courses of one institution count for which courses of another.
+
+An articulation is the receiving (target) institution's rule: "these source courses, passed,
+count as these target courses, for this many credits, while the rule is valid". It may bundle
+courses both ways (two source courses for one target course, one for two). It is found again by
+its natural key, the receiving institution and its `rule_id`, so re-importing a list updates it.
+
+Only the receiving institution (or an admin) writes its articulations: they are part of its
+catalogue (`catalogue.edit` on the target institution). A rule proposed by someone is not applied
+until it is approved; two approved rules for the same source courses at the same institution may
+not be valid on the same day, so an evaluation never has to choose between them.
+
+Evaluations of transcripts against articulations are stored here too (`TransferEvaluation`),
+since an approved decision on one becomes an articulation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
+
+from frameworks.services import get_credit_system
+from registry.catalogue.models import Course
+from registry.catalogue.schemas import CREDIT_SYSTEM, MAX_CREDITS
+from registry.core import audit
+from registry.core.db import Base, ExactDecimal
+from registry.core.errors import Conflict, DomainError, InvalidData, NotFound
+from registry.core.permissions import Actor, Target, authorize
+from registry.institutions.models import Institution
+from registry.institutions.schemas import no_control_characters
+
+STATUSES = ("proposed", "approved", "rejected")
+SIDES = ("source", "target")
+ACTION = "catalogue.edit"
+# A bundle larger than this is a programme, not a course articulation.
+MAX_COURSES = 50
+
+
+class Articulation(Base):
+    __tablename__ = "articulation"
+    __table_args__ = (UniqueConstraint("target_institution_id", "rule_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The receiving institution's own reference for the rule: the natural key of imports.
+    rule_id: Mapped[str] = mapped_column(String(100))
+    source_institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    target_institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
+    credits_granted: Mapped[Decimal] = mapped_column(ExactDecimal())
+    credit_system: Mapped[str] = mapped_column(String(20))
+    # Half-open [valid_from, valid_to): a rule replaced on 1 September ends on 1 September.
+    valid_from: Mapped[dt.date | None] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="proposed")
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+    courses: Mapped[list[ArticulationCourse]] = relationship(
+        back_populates="articulation", cascade="all, delete-orphan",
+        order_by="ArticulationCourse.id",
+    )
+
+    def course_ids(self, side: str) -> list[int]:
+        return sorted(link.course_id for link in self.courses if link.side == side)
+
+    @property
+    def source_course_ids(self) -> list[int]:
+        return self.course_ids("source")
+
+    @property
+    def target_course_ids(self) -> list[int]:
+        return self.course_ids("target")
+
+    def valid_on(self, day: dt.date) -> bool:
+        return ((self.valid_from is None or self.valid_from <= day)
+                and (self.valid_to is None or day < self.valid_to))
+
+
+class ArticulationCourse(Base):
+    """One course on one side of an articulation."""
+
+    __tablename__ = "articulation_course"
+    __table_args__ = (UniqueConstraint("articulation_id", "side", "course_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    articulation_id: Mapped[int] = mapped_column(
+        ForeignKey("articulation.id", ondelete="CASCADE"), index=True)
+    side: Mapped[str] = mapped_column(String(6))  # source | target
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+
+    articulation: Mapped[Articulation] = relationship(back_populates="courses")
+
+
+class TransferEvaluation(Base):
+    """One stored evaluation of a transcript for a receiving institution (mappings.transfer).
+
+    `result` is what the evaluation answered and never changes: the same inputs on the same
+    registry answer the same result and digest. Decisions a person takes afterwards on its
+    pending results are appended to `decisions`, each naming the articulation it became.
+    """
+
+    __tablename__ = "transfer_evaluation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    actor: Mapped[str] = mapped_column(String(200))
+    receiving_institution_id: Mapped[int] = mapped_column(
+        ForeignKey("institution.id"), index=True)
+    # The stored transcript evaluated, if it was one; `inputs` keeps what was read from it.
+    transcript_id: Mapped[int | None] = mapped_column(
+        ForeignKey("transcript.id", ondelete="SET NULL"), index=True)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # sha256 of the canonical inputs: the same case, the same digest.
+    inputs_digest: Mapped[str] = mapped_column(String(64), index=True)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    decisions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+# --- input ------------------------------------------------------------------------------------
+
+
+def _text(length: int, **kwargs) -> fields.String:
+    return fields.String(validate=[validate.Length(1, length), no_control_characters], **kwargs)
+
+
+def _course_ids(**kwargs) -> fields.List:
+    return fields.List(fields.Integer(strict=False, validate=validate.Range(min=1)),
+                       validate=validate.Length(1, MAX_COURSES), **kwargs)
+
+
+class ArticulationRecordSchema(Schema):
+    """An articulation as a client or an import states it, institutions and courses by id."""
+
+    rule_id = _text(100, required=True, metadata={"example": "TUM-IN-2024-017"})
+    source_institution_id = fields.Integer(required=True, strict=False,
+                                           validate=validate.Range(min=1))
+    target_institution_id = fields.Integer(required=True, strict=False,
+                                           validate=validate.Range(min=1))
+    source_course_ids = _course_ids(required=True)
+    target_course_ids = _course_ids(required=True)
+    credits_granted = fields.Decimal(required=True, validate=validate.Range(min=0, max=MAX_CREDITS))
+    credit_system = fields.String(required=True, validate=validate.Regexp(
+        CREDIT_SYSTEM, error="Expected a credit system code, e.g. ECTS or GB-CATS."))
+    valid_from = fields.Date(load_default=None, allow_none=True)
+    valid_to = fields.Date(load_default=None, allow_none=True,
+                           metadata={"description": "Exclusive: the first day it no longer holds."})
+    status = fields.String(load_default="proposed", validate=validate.OneOf(STATUSES))
+    reason = _text(2000, load_default=None, allow_none=True)
+
+    @pre_load
+    def _upper_case_system(self, data, **_):
+        if isinstance(data, dict) and isinstance(data.get("credit_system"), str):
+            data = {**data, "credit_system": data["credit_system"].strip().upper()}
+        return data
+
+    @post_load
+    def _plain_credits(self, data, **_):
+        if data.get("credits_granted") is not None:
+            data["credits_granted"] = Decimal(format(data["credits_granted"], "f"))
+        return data
+
+
+# What an update may change: the rule's key (receiving institution and rule_id) stays.
+UPDATE_FIELDS = ("source_institution_id", "source_course_ids", "target_course_ids",
+                 "credits_granted", "credit_system", "valid_from", "valid_to", "status", "reason")
+
+
+class DecisionSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    reason = _text(2000, load_default=None, allow_none=True)
+
+
+def _load(schema: Schema, raw: Any, **kwargs) -> dict[str, Any]:
+    try:
+        return schema.load(raw if raw is not None else {}, **kwargs)
+    except ValidationError as error:
+        raise InvalidData("The articulation is invalid; nothing was written.",
+                          errors=error.messages) from error
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+
+def target_of(target_institution_id: int, rule_id: str = "") -> Target:
+    """Whose articulation it is: the receiving institution's."""
+    return Target("articulation", rule_id, institution=str(target_institution_id))
+
+
+def get_articulation(session: Session, articulation_id: int) -> Articulation:
+    articulation = session.get(Articulation, articulation_id)
+    if articulation is None:
+        raise NotFound(f"No articulation {articulation_id}.", id=articulation_id)
+    return articulation
+
+
+def find_articulation(session: Session, target_institution_id: int,
+                      rule_id: str) -> Articulation | None:
+    return session.scalar(select(Articulation).where(
+        Articulation.target_institution_id == target_institution_id,
+        Articulation.rule_id == rule_id))
+
+
+def list_articulations(session: Session, *, institution_id: int | None = None,
+                       course_id: int | None = None, status: str | None = None
+                       ) -> list[Articulation]:
+    """Articulations by id; each filter only when given. `institution_id` matches either side,
+    `course_id` a course on either side."""
+    query = select(Articulation).options(selectinload(Articulation.courses)).order_by(
+        Articulation.id)
+    if institution_id is not None:
+        query = query.where(or_(Articulation.source_institution_id == institution_id,
+                                Articulation.target_institution_id == institution_id))
+    if course_id is not None:
+        query = query.where(Articulation.id.in_(
+            select(ArticulationCourse.articulation_id).where(
+                ArticulationCourse.course_id == course_id)))
+    if status is not None:
+        query = query.where(Articulation.status == status)
+    return list(session.scalars(query))
+
+
+def articulations_for_course(session: Session, course_id: int) -> list[Articulation]:
+    """Every articulation the course is part of, on either side, whatever its status."""
+    return list_articulations(session, course_id=course_id)
+
+
+def approved_for(session: Session, source_course_ids: set[int], on: dt.date,
+                 target_institution_id: int | None = None) -> list[Articulation]:
+    """The approved articulations valid on `on` whose source courses all lie within
+    `source_course_ids` (at `target_institution_id` when given): larger bundles first, then by
+    id, so a caller taking them in order prefers the rule that covers most. [] when none."""
+    if not source_course_ids:
+        return []
+    holding = select(ArticulationCourse.articulation_id).where(
+        ArticulationCourse.side == "source",
+        ArticulationCourse.course_id.in_(sorted(source_course_ids)))
+    query = select(Articulation).options(selectinload(Articulation.courses)).where(
+        Articulation.status == "approved", Articulation.id.in_(holding),
+        or_(Articulation.valid_from.is_(None), Articulation.valid_from <= on),
+        or_(Articulation.valid_to.is_(None), Articulation.valid_to > on))
+    if target_institution_id is not None:
+        query = query.where(Articulation.target_institution_id == target_institution_id)
+    found = [articulation for articulation in session.scalars(query)
+             if set(articulation.source_course_ids) <= source_course_ids]
+    return sorted(found, key=lambda a: (-len(a.source_course_ids), a.id))
+
+
+def snapshot(articulation: Articulation) -> dict[str, Any]:
+    """The articulation as its audit events and the API show it."""
+    return {
+        "id": articulation.id, "rule_id": articulation.rule_id,
+        "source_institution_id": articulation.source_institution_id,
+        "target_institution_id": articulation.target_institution_id,
+        "source_course_ids": articulation.source_course_ids,
+        "target_course_ids": articulation.target_course_ids,
+        "credits_granted": articulation.credits_granted,
+        "credit_system": articulation.credit_system,
+        "valid_from": articulation.valid_from, "valid_to": articulation.valid_to,
+        "status": articulation.status, "decided_by": articulation.decided_by,
+        "reason": articulation.reason,
+    }
+
+
+# --- writes -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    outcome: str  # inserted | updated | unchanged | rejected
+    articulation: Articulation | None = None
+    reason: str | None = None
+
+
+def create_articulation(session: Session, actor: Actor, raw: Any) -> Articulation:
+    """A new articulation of the receiving institution (its account, or an admin).
+
+    InvalidData for bad input; Conflict when the institution already has this rule_id, or when
+    it would be approved while another approved rule for the same source courses is valid on
+    some of the same days.
+    """
+    data = _load(ArticulationRecordSchema(), raw)
+    authorize(actor, ACTION, target_of(data["target_institution_id"], data["rule_id"]),
+              "articulation.create")
+    existing = find_articulation(session, data["target_institution_id"], data["rule_id"])
+    if existing is not None:
+        raise Conflict(f"Institution {existing.target_institution_id} already has rule "
+                       f"{existing.rule_id!r} (articulation {existing.id}).",
+                       action="articulation.create",
+                       target=f"articulation:{data['target_institution_id']}/{data['rule_id']}",
+                       existing={"id": existing.id, "rule_id": existing.rule_id})
+    return _insert(session, actor, data)
+
+
+def update_articulation(session: Session, actor: Actor, articulation_id: int,
+                        raw: Any) -> Articulation:
+    """Change an articulation; a change of status is a decision (`articulation.decide`).
+
+    The receiving institution and the rule_id cannot change (they are its key). Raises as
+    `create_articulation` does, and NotFound for an unknown id.
+    """
+    data = _load(ArticulationRecordSchema(only=UPDATE_FIELDS), raw, partial=True)
+    articulation = get_articulation(session, articulation_id)
+    action = "articulation.decide" if "status" in data else "articulation.update"
+    authorize(actor, ACTION, target_of(articulation.target_institution_id, articulation.rule_id),
+              action)
+    return _change(session, actor, articulation, data, action)
+
+
+def decide(session: Session, actor: Actor, articulation_id: int, raw: Any) -> Articulation:
+    """Approve, reject or re-open an articulation: {"status": ..., "reason": ...}."""
+    return update_articulation(session, actor, articulation_id, _load(DecisionSchema(), raw))
+
+
+def upsert_articulation(session: Session, actor: Actor, record: dict[str, Any]) -> Outcome:
+    """Insert or update by natural key, for imports: a validated ArticulationRecordSchema
+    record. A record that cannot be stored (permission, bad references, overlap) is `rejected`
+    with the reason and changes nothing; nothing else raises. A record without a reason leaves
+    the stored reason as it is."""
+    try:
+        authorize(actor, ACTION, target_of(record["target_institution_id"], record["rule_id"]))
+        existing = find_articulation(session, record["target_institution_id"], record["rule_id"])
+        if existing is None:
+            return Outcome("inserted", _insert(session, actor, record))
+        changes = {name: record[name] for name in UPDATE_FIELDS
+                   if name != "reason" or record[name] is not None}
+        current = snapshot(existing)
+        if all(current[name] == value for name, value in changes.items()):
+            return Outcome("unchanged", existing)
+        action = ("articulation.decide" if changes["status"] != existing.status
+                  else "articulation.update")
+        return Outcome("updated", _change(session, actor, existing, changes, action))
+    except DomainError as error:
+        return Outcome("rejected", reason=_reason(error))
+
+
+def _reason(error: DomainError) -> str:
+    details = "; ".join(
+        f"{name}: {' '.join(map(str, messages)) if isinstance(messages, list) else messages}"
+        for name, messages in error.errors.items())
+    return f"{error.detail} ({details})" if details else error.detail
+
+
+def _build(values: dict[str, Any], actor: Actor, decided_by: str | None = None) -> Articulation:
+    """A transient articulation holding `values` (the fields of ArticulationRecordSchema)."""
+    articulation = Articulation(
+        id=values.get("id"), rule_id=values["rule_id"],
+        source_institution_id=values["source_institution_id"],
+        target_institution_id=values["target_institution_id"],
+        credits_granted=values["credits_granted"], credit_system=values["credit_system"],
+        valid_from=values["valid_from"], valid_to=values["valid_to"], status=values["status"],
+        decided_by=decided_by, reason=values["reason"],
+    )
+    if values["status"] != "proposed" and decided_by is None:
+        articulation.decided_by = actor.name
+    _set_courses(articulation, values["source_course_ids"], values["target_course_ids"])
+    return articulation
+
+
+def _insert(session: Session, actor: Actor, data: dict[str, Any]) -> Articulation:
+    articulation = _build({**data, "id": None}, actor)
+    _check(session, articulation, "articulation.create")
+    session.add(articulation)
+    session.flush()
+    audit.record(session, actor, "articulation.create", f"articulation:{articulation.id}",
+                 after=snapshot(articulation))
+    return articulation
+
+
+def _change(session: Session, actor: Actor, articulation: Articulation, data: dict[str, Any],
+            action: str) -> Articulation:
+    """Check the changed articulation as a transient copy first, so that a refused change
+    leaves the stored one untouched (an import goes on with the next record)."""
+    before = snapshot(articulation)
+    values = {**before, **data}
+    same_status = values["status"] == articulation.status
+    candidate = _build(values, actor, articulation.decided_by if same_status else None)
+    with session.no_autoflush:
+        _check(session, candidate, action)
+    for name in ("source_institution_id", "credits_granted", "credit_system", "valid_from",
+                 "valid_to", "status", "decided_by", "reason"):
+        setattr(articulation, name, getattr(candidate, name))
+    _set_courses(articulation, values["source_course_ids"], values["target_course_ids"])
+    session.flush()
+    audit.record(session, actor, action, f"articulation:{articulation.id}", before=before,
+                 after=snapshot(articulation))
+    return articulation
+
+
+def _set_courses(articulation: Articulation, source_ids: list[int], target_ids: list[int]) -> None:
+    wanted = {(side, course_id) for side, ids in (("source", source_ids), ("target", target_ids))
+              for course_id in ids}
+    for link in list(articulation.courses):
+        if (link.side, link.course_id) not in wanted:
+            articulation.courses.remove(link)
+    held = {(link.side, link.course_id) for link in articulation.courses}
+    for side, course_id in sorted(wanted - held):
+        articulation.courses.append(ArticulationCourse(side=side, course_id=course_id))
+
+
+def _check(session: Session, articulation: Articulation, action: str) -> None:
+    """The checks that need the database; InvalidData listing every problem, or Conflict."""
+    errors: dict[str, list[str]] = {}
+    institutions = {}
+    for side in SIDES:
+        institution_id = getattr(articulation, f"{side}_institution_id")
+        institutions[side] = session.get(Institution, institution_id)
+        if institutions[side] is None:
+            errors.setdefault(f"{side}_institution_id", []).append(
+                f"No institution {institution_id}.")
+    if articulation.source_institution_id == articulation.target_institution_id:
+        errors.setdefault("target_institution_id", []).append(
+            "An articulation maps one institution's courses onto another's: the source and "
+            "target institutions are the same.")
+    for side in SIDES:
+        institution_id = getattr(articulation, f"{side}_institution_id")
+        for course_id in articulation.course_ids(side):
+            course = session.get(Course, course_id)
+            if course is None:
+                errors.setdefault(f"{side}_course_ids", []).append(f"No course {course_id}.")
+            elif course.institution_id != institution_id:
+                errors.setdefault(f"{side}_course_ids", []).append(
+                    f"Course {course_id} ({course.code}) belongs to institution "
+                    f"{course.institution_id}, not to the {side} institution {institution_id}.")
+    if (articulation.valid_from and articulation.valid_to
+            and articulation.valid_to <= articulation.valid_from):
+        errors.setdefault("valid_to", []).append(
+            "Must be later than valid_from: the interval is [valid_from, valid_to).")
+    try:
+        get_credit_system(session, articulation.credit_system, "credit_system")
+    except InvalidData as error:
+        errors.update(error.errors)
+    if errors:
+        raise InvalidData("The articulation cannot be stored as given.", errors=errors)
+    if articulation.status == "approved":
+        other = _overlapping(session, articulation)
+        if other is not None:
+            window = f"[{other.valid_from or '…'}, {other.valid_to or '…'})"
+            raise Conflict(
+                f"Approved articulation {other.id} ({other.rule_id!r}) already maps the same "
+                f"source courses at this institution for {window}; validity periods of approved "
+                "rules for one set of source courses may not overlap.",
+                action=action, target=f"articulation:{articulation.id or articulation.rule_id}",
+                existing={"id": other.id, "rule_id": other.rule_id,
+                          "valid_from": audit.plain(other.valid_from),
+                          "valid_to": audit.plain(other.valid_to)})
+
+
+def _overlapping(session: Session, articulation: Articulation) -> Articulation | None:
+    sources = set(articulation.source_course_ids)
+    query = select(Articulation).options(selectinload(Articulation.courses)).where(
+        Articulation.status == "approved",
+        Articulation.target_institution_id == articulation.target_institution_id,
+        Articulation.id.in_(select(ArticulationCourse.articulation_id).where(
+            ArticulationCourse.side == "source",
+            ArticulationCourse.course_id.in_(sorted(sources)))),
+    ).order_by(Articulation.id)
+    if articulation.id is not None:
+        query = query.where(Articulation.id != articulation.id)
+    for other in session.scalars(query):
+        if set(other.source_course_ids) == sources and _overlap(
+                (articulation.valid_from, articulation.valid_to),
+                (other.valid_from, other.valid_to)):
+            return other
+    return None
+
+
+def _overlap(first: tuple[dt.date | None, dt.date | None],
+             second: tuple[dt.date | None, dt.date | None]) -> bool:
+    """Whether two half-open intervals share a day; None is an open end."""
+    (start1, end1), (start2, end2) = first, second
+    return ((start1 is None or end2 is None or start1 < end2)
+            and (start2 is None or end1 is None or start2 < end1))

@@ -1,0 +1,680 @@
+"""Transcripts as received (ELMO, Europass, badges): the record every reader yields, its checks,
+and the batch upsert an import applies.
+
+A record is one learning opportunity result with its transcript's context:
+
+    {"transcript": {"format", "document_id", "issued_on",
+                    "issuer": {"name", "country", "identifiers": {scheme: value}, "titles"},
+                    "learner": {"identifiers": {type: value}, "name", "birth_date"}},
+     "result": {"local_id", "parent_local_id", "kind", "code", "title", "language", "credits",
+                "credit_system", "grade", "grading_scheme", "grade_distribution", "eqf_level",
+                "level", "isced_f", "status", "started_on", "ended_on"}}
+
+`TranscriptResultRecordSchema` states the rules; `RecordChecker` applies the same rules in plain
+Python, because an import validates every one of a million records and marshmallow's nested
+schemas cost more than parsing and storing them together (see bench/import_elmo.py). Both give
+the same validated record and refuse the same records (tests/importers/test_elmo.py holds them
+to it).
+
+A transcript is found again by `source_key`, a digest of what identifies the document: format,
+issuer identifiers, learner, the document's id (else its issue date) and the institution that
+received it. So re-importing a file finds the same transcripts, and its results are upserted by
+(transcript, local_id): inserted, updated (the changed fields named) or unchanged. The learner is
+kept as a digest of their identifiers (of name and birth date when they have none) and the name
+printed on the record; identifiers and birth date are not stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from frameworks.schemas import LEVEL_REF
+from registry.catalogue.models import RESULT_STATUSES, Transcript, TranscriptResult
+from registry.catalogue.schemas import MAX_CREDITS, language_tag
+from registry.institutions.models import InstitutionIdentifier
+from registry.institutions.schemas import CONTROL, iso_country, normalise_identifier
+
+FORMAT = re.compile(r"^[a-z][a-z0-9-]{0,29}$")
+IDENTIFIER_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:._-]{0,99}$")
+ISCED = re.compile(r"^\d{2,4}$")
+# Issuer identifiers the registry knows institutions by, in the order they are trusted.
+ISSUER_SCHEMES = ("erasmus", "pic", "schac")
+RESULT_FIELDS = ("parent_local_id", "kind", "code", "title", "language", "credits",
+                 "credit_system", "grade", "grading_scheme", "grade_distribution", "eqf_level",
+                 "level", "isced_f", "status", "started_on", "ended_on")
+NOT_NULL = "Field may not be null."
+REQUIRED = "Missing data for required field."
+UNKNOWN = "Unknown field."
+CHUNK = 500
+
+
+def _no_control(value: str) -> None:
+    if CONTROL.search(value):
+        raise ValidationError("Control characters are not allowed.")
+
+
+def _text(length: int, *, required: bool = False) -> fields.String:
+    """Text of 1..length characters, no control characters; optional ones may be null."""
+    if required:
+        return fields.String(required=True, validate=[validate.Length(1, length), _no_control])
+    return fields.String(load_default=None, allow_none=True,
+                         validate=[validate.Length(1, length), _no_control])
+
+
+def _normalised_identifiers(identifiers: dict[str, str]) -> dict[str, str]:
+    """Known schemes in their stored form; one that does not parse is kept as sent (it then
+    resolves no institution) rather than losing the transcript over its issuer's typo."""
+    out = {}
+    for scheme, value in identifiers.items():
+        if scheme in ISSUER_SCHEMES:
+            try:
+                value = normalise_identifier(scheme, value)
+            except ValueError:
+                pass
+        out[scheme] = value
+    return out
+
+
+def _plain_decimal(value: Decimal) -> Decimal:
+    # 1E+2 and 100 are the same number; store the plain notation.
+    return Decimal(format(value, "f"))
+
+
+class IssuerSchema(Schema):
+    name = _text(500, required=True)
+    country = fields.String(load_default=None, allow_none=True, validate=iso_country)
+    identifiers = fields.Dict(keys=fields.String(validate=validate.Regexp(IDENTIFIER_TYPE)),
+                              values=fields.String(validate=[validate.Length(1, 300),
+                                                             _no_control]),
+                              load_default=dict)
+    titles = fields.Dict(keys=fields.String(validate=validate.Length(0, 35)),
+                         values=fields.String(validate=[validate.Length(1, 500), _no_control]),
+                         load_default=dict)
+
+    @post_load
+    def _normalise(self, data, **_):
+        data["identifiers"] = _normalised_identifiers(data["identifiers"])
+        return data
+
+
+class LearnerSchema(Schema):
+    identifiers = fields.Dict(keys=fields.String(validate=validate.Regexp(IDENTIFIER_TYPE)),
+                              values=fields.String(validate=[validate.Length(1, 300),
+                                                             _no_control]),
+                              load_default=dict)
+    name = _text(300)
+    birth_date = fields.Date(load_default=None, allow_none=True)
+
+
+class TranscriptSchema(Schema):
+    format = fields.String(required=True, validate=validate.Regexp(FORMAT))
+    document_id = _text(200)
+    issued_on = fields.Date(load_default=None, allow_none=True)
+    issuer = fields.Nested(IssuerSchema, required=True)
+    learner = fields.Nested(LearnerSchema, required=True)
+
+
+class GradeShareSchema(Schema):
+    grade = fields.String(required=True, validate=[validate.Length(1, 60), _no_control])
+    percent = fields.Decimal(required=True, validate=validate.Range(0, 100))
+
+    @post_load
+    def _as_text(self, data, **_):
+        data["percent"] = format(_plain_decimal(data["percent"]), "f")
+        return data
+
+
+class ResultSchema(Schema):
+    local_id = _text(200, required=True)
+    parent_local_id = _text(200)
+    kind = _text(60)
+    code = _text(100)
+    title = _text(500, required=True)
+    language = fields.String(load_default=None, allow_none=True, validate=language_tag)
+    credits = fields.Decimal(load_default=None, allow_none=True,
+                             validate=validate.Range(min=0, max=MAX_CREDITS))
+    # Kept as the document spells it (upper-cased); an unknown system is flagged when assessed.
+    credit_system = _text(20)
+    grade = _text(60)
+    grading_scheme = _text(200)
+    grade_distribution = fields.List(fields.Nested(GradeShareSchema), load_default=None,
+                                     allow_none=True, validate=validate.Length(min=1))
+    eqf_level = fields.Integer(load_default=None, allow_none=True, strict=True,
+                               validate=validate.Range(1, 8))
+    level = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(
+        LEVEL_REF, error="Expected FRAMEWORK:LEVEL, e.g. IE-NFQ:8."))
+    isced_f = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(
+        ISCED, error="Expected an ISCED-F code of 2 to 4 digits."))
+    status = fields.String(required=True, validate=validate.OneOf(RESULT_STATUSES))
+    started_on = fields.Date(load_default=None, allow_none=True)
+    ended_on = fields.Date(load_default=None, allow_none=True)
+
+    @validates_schema
+    def _credits_with_system(self, data, **_):
+        if data.get("credits") is not None and data.get("credit_system") is None:
+            raise ValidationError("Required with credits.", "credit_system")
+        if data.get("credit_system") is not None and data.get("credits") is None:
+            raise ValidationError("Required with credit_system.", "credits")
+
+    @post_load
+    def _plain_credits(self, data, **_):
+        if data["credits"] is not None:
+            data["credits"] = _plain_decimal(data["credits"])
+        return data
+
+
+class TranscriptResultRecordSchema(Schema):
+    """One learning opportunity result and its transcript, as every transcript reader yields."""
+
+    transcript = fields.Nested(TranscriptSchema, required=True)
+    result = fields.Nested(ResultSchema, required=True)
+
+
+# --- the same rules in plain Python, for the import path ----------------------------------------
+
+
+class RecordChecker:
+    """`load(raw)` with TranscriptResultRecordSchema's rules and result, ValidationError alike,
+    at a fraction of the cost. A transcript dict shared by consecutive records (as readers yield
+    them) is checked once: readers must not change a transcript dict once they have yielded it.
+    """
+
+    def __init__(self):
+        self._last: tuple[Any, dict[str, Any] | None, dict[str, Any] | None] = (None, None, None)
+        self._languages: dict[str, str | None] = {}
+        self._countries: dict[str, str | None] = {}
+
+    def load(self, raw: Any) -> dict[str, Any]:
+        if not isinstance(raw, dict):
+            raise ValidationError({"_schema": ["Invalid input type."]})
+        errors: dict[str, Any] = {}
+        unknown = raw.keys() - {"transcript", "result"}
+        for key in unknown:
+            errors[key] = [UNKNOWN]
+        transcript = result = None
+        if "transcript" not in raw:
+            errors["transcript"] = [REQUIRED]
+        else:
+            raw_transcript = raw["transcript"]
+            if raw_transcript is self._last[0] and raw_transcript is not None:
+                transcript, transcript_errors = self._last[1], self._last[2]
+            else:
+                transcript, transcript_errors = self._transcript(raw_transcript)
+                self._last = (raw_transcript, transcript, transcript_errors)
+            if transcript_errors:
+                errors["transcript"] = transcript_errors
+        if "result" not in raw:
+            errors["result"] = [REQUIRED]
+        else:
+            result, result_errors = self._result(raw["result"])
+            if result_errors:
+                errors["result"] = result_errors
+        if errors:
+            raise ValidationError(errors)
+        return {"transcript": transcript, "result": result}
+
+    # Each part returns (value, errors): the validated dict, or None and {field: [messages]}.
+
+    def _transcript(self, raw: Any) -> tuple[dict[str, Any] | None, Any]:
+        if raw is None:
+            return None, [NOT_NULL]
+        if not isinstance(raw, dict):
+            return None, {"_schema": ["Invalid input type."]}
+        errors: dict[str, Any] = {key: [UNKNOWN] for key in raw.keys() - _TRANSCRIPT_KEYS}
+        out: dict[str, Any] = {}
+        value = raw.get("format", _MISSING)
+        if value is _MISSING:
+            errors["format"] = [REQUIRED]
+        elif value is None:
+            errors["format"] = [NOT_NULL]
+        elif not isinstance(value, str):
+            errors["format"] = ["Not a valid string."]
+        elif not FORMAT.match(value):
+            errors["format"] = ["String does not match expected pattern."]
+        out["format"] = value
+        _optional_text(raw, "document_id", 200, out, errors)
+        _optional_date(raw, "issued_on", out, errors)
+        for part, check in (("issuer", self._issuer), ("learner", self._learner)):
+            if part not in raw:
+                errors[part] = [REQUIRED]
+                continue
+            value = raw[part]
+            if value is None:
+                errors[part] = [NOT_NULL]
+            elif not isinstance(value, dict):
+                errors[part] = {"_schema": ["Invalid input type."]}
+            else:
+                out[part], part_errors = check(value)
+                if part_errors:
+                    errors[part] = part_errors
+        return (None, errors) if errors else (out, None)
+
+    def _issuer(self, raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        errors: dict[str, Any] = {key: [UNKNOWN] for key in raw.keys() - _ISSUER_KEYS}
+        out: dict[str, Any] = {}
+        value = raw.get("name", _MISSING)
+        if value is _MISSING:
+            errors["name"] = [REQUIRED]
+        else:
+            _text_value(value, 500, "name", out, errors)
+        country = raw.get("country")
+        if country is not None:
+            if not isinstance(country, str):
+                errors["country"] = ["Not a valid string."]
+            elif self._country(country):
+                errors["country"] = [self._country(country)]
+        out["country"] = country
+        identifiers = _mapping(raw, "identifiers", IDENTIFIER_TYPE, 300, errors)
+        out["identifiers"] = _normalised_identifiers(identifiers) if identifiers else {}
+        out["titles"] = _mapping(raw, "titles", None, 500, errors) or {}
+        return out, errors
+
+    def _learner(self, raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        errors: dict[str, Any] = {key: [UNKNOWN] for key in raw.keys() - _LEARNER_KEYS}
+        out: dict[str, Any] = {"identifiers": _mapping(raw, "identifiers", IDENTIFIER_TYPE, 300,
+                                                       errors) or {}}
+        _optional_text(raw, "name", 300, out, errors)
+        _optional_date(raw, "birth_date", out, errors)
+        return out, errors
+
+    def _result(self, raw: Any) -> tuple[dict[str, Any] | None, Any]:
+        if raw is None:
+            return None, [NOT_NULL]
+        if not isinstance(raw, dict):
+            return None, {"_schema": ["Invalid input type."]}
+        errors: dict[str, Any] = {}
+        if len(raw) != len(_RESULT_KEYS) or raw.keys() != _RESULT_KEYS:
+            errors.update({key: [UNKNOWN] for key in raw.keys() - _RESULT_KEYS})
+        out: dict[str, Any] = {}
+        for name, length in (("local_id", 200), ("title", 500)):
+            value = raw.get(name, _MISSING)
+            if value is _MISSING:
+                errors[name] = [REQUIRED]
+            else:
+                _text_value(value, length, name, out, errors)
+        for name, length in _RESULT_TEXTS:
+            _optional_text(raw, name, length, out, errors)
+        language = raw.get("language")
+        if language is not None:
+            problem = (self._language(language) if isinstance(language, str)
+                       else "Not a valid string.")
+            if problem:
+                errors["language"] = [problem]
+        out["language"] = language
+        credits = raw.get("credits")
+        if credits is not None:
+            credits = _decimal(credits, "credits", errors, 0, MAX_CREDITS)
+        out["credits"] = credits
+        if "credits" not in errors and "credit_system" not in errors:
+            if credits is not None and out["credit_system"] is None:
+                errors["credit_system"] = ["Required with credits."]
+            elif out["credit_system"] is not None and credits is None:
+                errors["credits"] = ["Required with credit_system."]
+        out["grade_distribution"] = _distribution(raw.get("grade_distribution"), errors)
+        eqf = raw.get("eqf_level")
+        if eqf is not None:
+            if not isinstance(eqf, int) or isinstance(eqf, bool):
+                errors["eqf_level"] = ["Not a valid integer."]
+            elif not 1 <= eqf <= 8:
+                errors["eqf_level"] = ["Must be greater than or equal to 1 and less than or "
+                                       "equal to 8."]
+        out["eqf_level"] = eqf
+        for name, pattern, message in _RESULT_PATTERNS:
+            value = raw.get(name)
+            if value is not None:
+                if not isinstance(value, str):
+                    errors[name] = ["Not a valid string."]
+                elif not pattern.match(value):
+                    errors[name] = [message]
+            out[name] = value
+        status = raw.get("status", _MISSING)
+        if status is _MISSING:
+            errors["status"] = [REQUIRED]
+        elif status is None:
+            errors["status"] = [NOT_NULL]
+        elif status not in RESULT_STATUSES:
+            errors["status"] = [f"Must be one of: {', '.join(RESULT_STATUSES)}."]
+        out["status"] = status
+        _optional_date(raw, "started_on", out, errors)
+        _optional_date(raw, "ended_on", out, errors)
+        return (None, errors) if errors else (out, None)
+
+    def _language(self, value: str) -> str | None:
+        if value not in self._languages:
+            try:
+                language_tag(value)
+                self._languages[value] = None
+            except ValidationError as error:
+                self._languages[value] = error.messages[0]
+        return self._languages[value]
+
+    def _country(self, value: str) -> str | None:
+        if value not in self._countries:
+            try:
+                iso_country(value)
+                self._countries[value] = None
+            except ValidationError as error:
+                self._countries[value] = error.messages[0]
+        return self._countries[value]
+
+
+_MISSING = object()
+_TRANSCRIPT_KEYS = frozenset(TranscriptSchema().fields)
+_ISSUER_KEYS = frozenset(IssuerSchema().fields)
+_LEARNER_KEYS = frozenset(LearnerSchema().fields)
+_RESULT_KEYS = frozenset(ResultSchema().fields)
+_RESULT_TEXTS = (("parent_local_id", 200), ("kind", 60), ("code", 100), ("credit_system", 20),
+                 ("grade", 60), ("grading_scheme", 200))
+_RESULT_PATTERNS = (
+    ("level", LEVEL_REF, "Expected FRAMEWORK:LEVEL, e.g. IE-NFQ:8."),
+    ("isced_f", ISCED, "Expected an ISCED-F code of 2 to 4 digits."),
+)
+
+
+def _text_value(value: Any, length: int, name: str, out: dict, errors: dict) -> None:
+    if value is None:
+        errors[name] = [NOT_NULL]
+    elif not isinstance(value, str):
+        errors[name] = ["Not a valid string."]
+    elif not 1 <= len(value) <= length:
+        errors[name] = [f"Length must be between 1 and {length}."]
+    elif CONTROL.search(value):
+        errors[name] = ["Control characters are not allowed."]
+    out[name] = value
+
+
+def _optional_text(raw: dict, name: str, length: int, out: dict, errors: dict) -> None:
+    value = raw.get(name)
+    if value is None:
+        out[name] = None
+    else:
+        _text_value(value, length, name, out, errors)
+
+
+def _optional_date(raw: dict, name: str, out: dict, errors: dict) -> None:
+    value = raw.get(name)
+    if value is None:
+        out[name] = None
+        return
+    if isinstance(value, dt.date):
+        out[name] = value
+        return
+    try:
+        out[name] = dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        errors[name] = ["Not a valid date."]
+
+
+def _mapping(raw: dict, name: str, key_pattern: re.Pattern | None, length: int,
+             errors: dict) -> dict[str, str] | None:
+    value = raw.get(name)
+    if value is None:
+        if name in raw:
+            errors[name] = [NOT_NULL]
+        return None
+    if not isinstance(value, dict):
+        errors[name] = ["Not a valid mapping type."]
+        return None
+    problems: dict[str, Any] = {}
+    for key, item in value.items():
+        entry: dict[str, list[str]] = {}
+        if not isinstance(key, str):
+            entry["key"] = ["Not a valid string."]
+        elif key_pattern is not None and not key_pattern.match(key):
+            entry["key"] = ["String does not match expected pattern."]
+        elif key_pattern is None and len(key) > 35:
+            entry["key"] = ["Length must be between 0 and 35."]
+        if item is None:
+            entry["value"] = [NOT_NULL]
+        elif not isinstance(item, str):
+            entry["value"] = ["Not a valid string."]
+        elif not 1 <= len(item) <= length:
+            entry["value"] = [f"Length must be between 1 and {length}."]
+        elif CONTROL.search(item):
+            entry["value"] = ["Control characters are not allowed."]
+        if entry:
+            problems[key] = entry
+    if problems:
+        errors[name] = problems
+        return None
+    return value
+
+
+def _decimal(value: Any, name: str, errors: dict, low: Decimal | int, high: Decimal | int
+             ) -> Decimal | None:
+    if value is True or value is False:
+        errors[name] = ["Not a valid number."]
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        errors[name] = ["Not a valid number."]
+        return None
+    if not number.is_finite():
+        errors[name] = ["Special numeric values (nan or infinity) are not permitted."]
+        return None
+    if not low <= number <= high:
+        errors[name] = [f"Must be greater than or equal to {low} and less than or equal to "
+                        f"{high}."]
+        return None
+    return _plain_decimal(number)
+
+
+def _distribution(value: Any, errors: dict) -> list[dict[str, str]] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        errors["grade_distribution"] = ["Not a valid list."]
+        return None
+    if not value:
+        errors["grade_distribution"] = ["Shorter than minimum length 1."]
+        return None
+    out, problems = [], {}
+    for index, share in enumerate(value):
+        entry: dict[str, Any] = {}
+        if not isinstance(share, dict):
+            problems[index] = {"_schema": ["Invalid input type."]}
+            continue
+        entry.update({key: [UNKNOWN] for key in share.keys() - {"grade", "percent"}})
+        grade = {}
+        if "grade" not in share:
+            entry["grade"] = [REQUIRED]
+        else:
+            _text_value(share["grade"], 60, "grade", grade, entry)
+        percent = None
+        if "percent" not in share:
+            entry["percent"] = [REQUIRED]
+        elif share["percent"] is None:
+            entry["percent"] = [NOT_NULL]
+        else:
+            percent = _decimal(share["percent"], "percent", entry, 0, 100)
+        if entry:
+            problems[index] = entry
+        else:
+            out.append({"grade": grade["grade"], "percent": format(percent, "f")})
+    if problems:
+        errors["grade_distribution"] = problems
+        return None
+    return out
+
+
+# --- storage ---------------------------------------------------------------------------------
+
+
+def learner_key(learner: dict[str, Any]) -> str | None:
+    """A digest of the learner's identifiers; of name and birth date when they have none;
+    None when the record says nothing about them."""
+    if learner["identifiers"]:
+        basis: Any = ["ids", sorted(learner["identifiers"].items())]
+    elif learner.get("name") or learner.get("birth_date"):
+        name = " ".join((learner.get("name") or "").casefold().split())
+        birth = learner.get("birth_date")
+        basis = ["name", name, birth.isoformat() if birth else None]
+    else:
+        return None
+    return _digest(basis)
+
+
+def source_key(transcript: dict[str, Any], received_by: int | None) -> str:
+    """What identifies one received document (see the module docstring)."""
+    issued = transcript["issued_on"]
+    document = (["id", transcript["document_id"]] if transcript["document_id"] is not None
+                else ["on", issued.isoformat() if issued else None])
+    return _digest([transcript["format"], sorted(transcript["issuer"]["identifiers"].items()),
+                    learner_key(transcript["learner"]), document, received_by])
+
+
+def _digest(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def upsert_results(session: Session, records: Sequence[dict[str, Any]], *,
+                   received_by: int | None = None, import_source: str | None = None
+                   ) -> list[tuple[str, str | None]]:
+    """Store a batch of validated records; (outcome, reason) for each, in order: inserted,
+    updated (reason: the changed fields) or unchanged. Transcripts are created as needed (their
+    issuer resolved to a registry institution by Erasmus code, PIC or SCHAC, else left
+    unresolved with its name kept) and refreshed when what they say changed. SQLAlchemy Core
+    throughout, one look-up of the stored keys per batch: this is an import's hot path."""
+    transcript_ids, new_transcripts = _transcripts(session, records, received_by, import_source)
+    table = TranscriptResult.__table__
+    keys = [(tid, record["result"]["local_id"])
+            for tid, record in zip(transcript_ids, records, strict=True)]
+    stored = _stored_results(session, [key for key in set(keys) if key[0] not in new_transcripts])
+    pending: dict[tuple[int, str], dict[str, Any]] = {}
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    outcomes: list[tuple[str, str | None]] = []
+    for key, record in zip(keys, records, strict=True):
+        result = record["result"]
+        values = tuple([result[name] for name in RESULT_FIELDS])
+        current = stored.get(key)
+        if current is None:
+            row = dict(zip(RESULT_FIELDS, values, strict=True))
+            row["transcript_id"], row["local_id"] = key
+            inserts.append(row)
+            pending[key] = row
+            stored[key] = (None, values)
+            outcomes.append(("inserted", None))
+            continue
+        row_id, before = current
+        if before == values:
+            outcomes.append(("unchanged", None))
+            continue
+        changed = [name for name, old, new in zip(RESULT_FIELDS, before, values, strict=True)
+                   if old != new]
+        if row_id is None:  # inserted earlier in this batch: the row is not written yet
+            pending[key].update(zip(RESULT_FIELDS, values, strict=True))
+        else:
+            updates.append({"row_id": row_id, **dict(zip(RESULT_FIELDS, values, strict=True))})
+        stored[key] = (row_id, values)
+        outcomes.append(("updated", "changed: " + ", ".join(changed)))
+    if inserts:
+        session.execute(insert(table), inserts)
+    if updates:
+        session.execute(update(table).where(table.c.id == bindparam("row_id")), updates)
+    return outcomes
+
+
+def _stored_results(session: Session, keys: list[tuple[int, str]]
+                    ) -> dict[tuple[int, str], tuple[int | None, tuple]]:
+    table = TranscriptResult.__table__
+    columns = [table.c[name] for name in RESULT_FIELDS]
+    found: dict[tuple[int, str], tuple[int | None, tuple]] = {}
+    for chunk in _chunks(sorted(keys), CHUNK):
+        query = select(table.c.id, table.c.transcript_id, table.c.local_id, *columns).where(
+            tuple_(table.c.transcript_id, table.c.local_id).in_(chunk))
+        for row in session.execute(query):
+            found[(row[1], row[2])] = (row[0], tuple(row[3:]))
+    return found
+
+
+TRANSCRIPT_FIELDS = ("issuer_institution_id", "issuer_name", "issuer_country",
+                     "issuer_identifiers", "learner_key", "learner_name", "issued_on")
+
+
+def _transcripts(session: Session, records: Sequence[dict[str, Any]], received_by: int | None,
+                 import_source: str | None) -> tuple[list[int], set[int]]:
+    """The transcript id of each record (created when new), and the ids created now."""
+    by_object: dict[int, str] = {}  # records of one document share its transcript dict
+    contexts: dict[str, dict[str, Any]] = {}
+    record_keys = []
+    for record in records:
+        transcript = record["transcript"]
+        key = by_object.get(id(transcript))
+        if key is None:
+            key = by_object[id(transcript)] = source_key(transcript, received_by)
+            contexts.setdefault(key, transcript)
+        record_keys.append(key)
+    table = Transcript.__table__
+    columns = [table.c[name] for name in TRANSCRIPT_FIELDS]
+    stored = {}
+    for chunk in _chunks(sorted(contexts), CHUNK):
+        for row in session.execute(select(table.c.id, table.c.source_key, *columns)
+                                   .where(table.c.source_key.in_(chunk))):
+            stored[row[1]] = (row[0], tuple(row[2:]))
+    issuers = _issuer_institutions(session, contexts.values())
+    rows, changes = [], []
+    for key, transcript in contexts.items():
+        issuer, learner = transcript["issuer"], transcript["learner"]
+        values = (issuers.get(_issuer_pairs(issuer)), issuer["name"], issuer["country"],
+                  issuer["identifiers"], learner_key(learner), learner["name"],
+                  transcript["issued_on"])
+        if key not in stored:
+            rows.append({"source_format": transcript["format"], "source_key": key,
+                         "received_by_institution_id": received_by,
+                         "import_source": import_source,
+                         **dict(zip(TRANSCRIPT_FIELDS, values, strict=True))})
+        elif stored[key][1] != values:
+            changes.append({"row_id": stored[key][0],
+                            **dict(zip(TRANSCRIPT_FIELDS, values, strict=True))})
+    created: set[int] = set()
+    if rows:
+        session.execute(insert(table), rows)
+        for chunk in _chunks([row["source_key"] for row in rows], CHUNK):
+            for row_id, key in session.execute(select(table.c.id, table.c.source_key)
+                                               .where(table.c.source_key.in_(chunk))):
+                stored[key] = (row_id, ())
+                created.add(row_id)
+    if changes:
+        session.execute(update(table).where(table.c.id == bindparam("row_id")), changes)
+    return [stored[key][0] for key in record_keys], created
+
+
+def _issuer_pairs(issuer: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    identifiers = issuer["identifiers"]
+    return tuple((scheme, identifiers[scheme]) for scheme in ISSUER_SCHEMES
+                 if scheme in identifiers)
+
+
+def _issuer_institutions(session: Session, transcripts: Iterable[dict[str, Any]]
+                         ) -> dict[tuple[tuple[str, str], ...], int]:
+    """issuer identifier pairs -> the institution holding the most trusted of them: the look-up
+    of institutions.services.find_by_identifier, for a whole batch in one query."""
+    wanted = {_issuer_pairs(t["issuer"]) for t in transcripts}
+    pairs = sorted({pair for group in wanted for pair in group})
+    holders: dict[tuple[str, str], int] = {}
+    column = InstitutionIdentifier.__table__.c
+    for chunk in _chunks(pairs, CHUNK):
+        for institution_id, scheme, value in session.execute(
+                select(column.institution_id, column.scheme, column.value)
+                .where(tuple_(column.scheme, column.value).in_(chunk))):
+            holders[(scheme, value)] = institution_id
+    return {group: next(holders[pair] for pair in group if pair in holders)
+            for group in wanted if any(pair in holders for pair in group)}
+
+
+def _chunks(items: list, size: int) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
