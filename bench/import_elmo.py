@@ -135,12 +135,15 @@ def bare_insert(directory: Path, rows: int) -> float:
 
 def real_import(path: Path) -> dict:
     """(c) in this process: a fresh migrated database, the import, its figures."""
+    from importers.transcripts import import_transcripts
     from registry.core.db import make_engine, make_session_factory
     from registry.core.permissions import OPERATOR
     from registry.migrations import upgrade
-    from importers.transcripts import import_transcripts
 
-    url = f"sqlite:///{path.parent / (path.stem + '.sqlite3')}"
+    database = path.parent / f"{path.stem}.sqlite3"
+    for leftover in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        leftover.unlink(missing_ok=True)
+    url = f"sqlite:///{database}"
     upgrade(url)
     engine = make_engine(url)
     started = time.perf_counter()
@@ -151,7 +154,17 @@ def real_import(path: Path) -> dict:
     engine.dispose()
     return {"read": report.read, "inserted": report.inserted, "rejected": report.rejected,
             "state": report.state, "seconds": elapsed,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_rss_mb": peak_rss_mb()}
+
+
+def peak_rss_mb() -> float:
+    """VmHWM: ru_maxrss on Linux keeps the peak of the parent a process was forked from."""
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status
+                        if line.startswith("VmHWM")) / 1024
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def in_subprocess(path: Path) -> dict:

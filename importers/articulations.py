@@ -23,7 +23,8 @@ unknown columns refused). Columns, in any order:
 Every row of a rule must state the same institutions, credits, credit system, dates and status;
 the rule's source and target courses are the distinct courses of its rows. A rule is applied
 whole or not at all: when any of its rows is invalid, every row of the rule is rejected, each
-naming the rows at fault. A rule stored already is updated to what the file states (its course
+naming the rows at fault (a row whose cells cannot be told apart names no rule: it is rejected
+on its own). A rule stored already is updated to what the file states (its course
 sets included), or left unchanged; so read = inserted + updated + unchanged + rejected counts
 rows, and each row counts what became of its rule.
 

@@ -312,16 +312,20 @@ class _Opportunity:
 
 
 def _instance(instance: Any, result: dict[str, Any], issuer: dict[str, Any] | None) -> None:
-    """The learningOpportunityInstance's result fields, into `result`."""
+    """The learningOpportunityInstance's result fields, into `result`. (Branches in the order
+    of how often the elements occur: this runs once per record.)"""
     start = end = status = local_scheme = external_scheme = grade = distribution = None
-    term_start = term_end = None
-    credits: list[tuple[str, str | None]] = []
+    term_start = term_end = credit = None
     levels: list[tuple[str, str | None, str | None]] = []
-    for child in instance if instance is not None else ():
+    for child in instance:
         field = LOI_FIELDS.get(child.tag)
         if field is None:
             continue
-        if field == "resultLabel":
+        if field == "date":
+            end = _date(child.text)
+        elif field == "status":
+            status = _token(child.text)
+        elif field == "resultLabel":
             grade = _token(child.text)
         elif field == "credit":
             scheme = value = None
@@ -330,12 +334,13 @@ def _instance(instance: Any, result: dict[str, Any], issuer: dict[str, Any] | No
                     scheme = _token(part.text)
                 elif part.tag == VALUE:
                     value = _token(part.text)
-            if scheme:
-                credits.append((scheme.upper(), value))
-        elif field == "status":
-            status = _token(child.text)
-        elif field == "date":
-            end = _date(child.text)
+            if scheme and value is not None:
+                scheme = scheme.upper()
+                # The ECTS credit when there is one, else the first.
+                if credit is None or (scheme == "ECTS" and credit[0] != "ECTS"):
+                    credit = (scheme, value)
+        elif field == "gradingSchemeLocalId":
+            local_scheme = _token(child.text)
         elif field == "start":
             start = _date(child.text)
         elif field == "level":
@@ -349,28 +354,29 @@ def _instance(instance: Any, result: dict[str, Any], issuer: dict[str, Any] | No
                     description = _token(part.text)
             if kind:
                 levels.append((kind, value, description))
-        elif field == "gradingSchemeLocalId":
-            local_scheme = _token(child.text)
-        elif field == "gradingSchemeExternalId":
-            external_scheme = _token(child.text)
-        elif field == "resultDistribution":
-            distribution = _distribution(child)
         elif field == "academicTerm":
             for part in child:
                 if part.tag == START:
                     term_start = _date(part.text)
                 elif part.tag == END:
                     term_end = _date(part.text)
-    credit = next((c for c in credits if c[0] == "ECTS" and c[1] is not None),
-                  next((c for c in credits if c[1] is not None), None))
-    result["credits"] = credit[1] if credit else None
-    result["credit_system"] = credit[0] if credit else None
+        elif field == "resultDistribution":
+            distribution = _distribution(child)
+        elif field == "gradingSchemeExternalId":
+            external_scheme = _token(child.text)
+    if credit is None:
+        result["credits"] = result["credit_system"] = None
+    else:
+        result["credit_system"], result["credits"] = credit
     result["grade"] = grade
     result["grading_scheme"] = local_scheme or external_scheme
     result["grade_distribution"] = distribution
-    eqf = next((value for kind, value, _ in levels if kind.upper() == "EQF"), None)
-    result["eqf_level"] = int(eqf) if eqf is not None and eqf.isdigit() else eqf
-    result["level"] = _national_level(levels, issuer) if levels else None
+    if levels:
+        eqf = next((value for kind, value, _ in levels if kind.upper() == "EQF"), None)
+        result["eqf_level"] = int(eqf) if eqf is not None and eqf.isdigit() else eqf
+        result["level"] = _national_level(levels, issuer)
+    else:
+        result["eqf_level"] = result["level"] = None
     result["status"] = STATUSES.get(status, status) if status is not None else "passed"
     result["started_on"] = start or term_start
     result["ended_on"] = end or term_end
@@ -475,6 +481,9 @@ def _learner(element: Any) -> dict[str, Any]:
 
 def _preferred(texts: list[tuple[str | None, str]]) -> tuple[str, str | None] | None:
     """(text, lang): the English one if any, else the first non-empty; None when none."""
+    if len(texts) == 1:
+        lang, text = texts[0]
+        return (text, lang) if text else None
     texts = [(lang, text) for lang, text in texts if text]
     english = next(((t, lang) for lang, t in texts if lang and lang.lower().startswith("en")),
                    None)

@@ -109,6 +109,12 @@ def _qdr(sessions, actor, stream, source, options, progress):
     return import_qdr(sessions, actor, stream, source, progress=progress, **options)
 
 
+def _articulations(sessions, actor, stream, source, options, progress):
+    from importers.articulations import import_articulations
+
+    return import_articulations(sessions, actor, stream, source, progress=progress, **options)
+
+
 def _transcripts(fmt: str):
     def start(sessions, actor, stream, source, options, progress):
         from importers.transcripts import import_transcripts
@@ -125,6 +131,7 @@ FORMATS: dict[str, tuple[str, type[Schema], Callable[..., ImportReport]]] = {
     "qualifications-csv": ("catalogue.edit", CatalogueOptions, _catalogue("qualifications")),
     "courses-csv": ("catalogue.edit", CatalogueOptions, _catalogue("courses")),
     "qdr": ("catalogue.edit", AtomicOptions, _qdr),
+    "articulations-csv": ("catalogue.edit", AtomicOptions, _articulations),
     "elmo": ("import.run", TranscriptOptions, _transcripts("elmo")),
     "elm": ("import.run", TranscriptOptions, _transcripts("elm")),
     "open-badges": ("import.run", TranscriptOptions, _transcripts("open-badges")),

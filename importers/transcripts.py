@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from importers import badges, elm, elmo
 from importers.runner import ImportReport, Rejected, run
 from registry.catalogue.transcripts import RecordChecker, upsert_results
-from registry.core.errors import InvalidData, NotFound
+from registry.core.errors import InvalidData
 from registry.core.permissions import Actor, Target, authorize, authorize_role
 from registry.institutions.models import Institution
 
@@ -42,25 +42,23 @@ def import_transcripts(
     received_by: int | None = None, atomic: bool = False, progress=None,
     batch_size: int = BATCH_SIZE,
 ) -> ImportReport:
-    """Import the transcripts of one file. Raises InvalidData for an unknown format, NotFound
-    for an unknown receiving institution, PermissionDenied (before reading anything) when the
-    actor may not import for `received_by`. A broken file ends the report as failed (records
-    before the break kept unless atomic)."""
+    """Import the transcripts of one file. Raises InvalidData for an unknown format and
+    PermissionDenied (before reading anything) when the actor may not import for `received_by`.
+    Every record is rejected when `received_by` names no institution. A broken file ends the
+    report as failed (records before the break kept unless atomic)."""
     authorize_role(actor, ACTION)
     if fmt not in READERS:
         raise InvalidData(f"Unknown transcript format {fmt!r}.",
                           errors={"format": [f"One of {', '.join(READERS)}."]})
     authorize(actor, ACTION, Target("transcript", source,
                                     institution=None if received_by is None else str(received_by)))
-    if received_by is not None:
-        session = sessions()
-        try:
-            if session.get(Institution, received_by) is None:
-                raise NotFound(f"No institution {received_by}.", id=received_by)
-        finally:
-            session.close()
+    unknown: list[bool] = []  # whether received_by names no institution, once looked up
 
     def apply(session: Session, batch):
+        if received_by is not None and not unknown:
+            unknown.append(session.get(Institution, received_by) is None)
+        if unknown and unknown[0]:
+            return [("rejected", f"received_by: no institution {received_by}.")] * len(batch)
         return upsert_results(session, [record for _, record in batch], received_by=received_by,
                               import_source=source[:300])
 

@@ -38,7 +38,8 @@ MAX_DEPTH = 64
 MAX_TEXT = 1 << 20
 MAX_DECOMPRESSED = 2 << 30
 MAX_PROLOG = 1 << 20
-# '<' characters (about two per element) read since the last release: bounds the tree held.
+# '<' characters (about two per element) read since the chunk of the last release: bounds the
+# tree held. A chunk holds at most CHUNK / 3 of them, so this must stay well above that.
 MAX_HELD = 200_000
 CHUNK = 1 << 16
 GZIP_MAGIC = b"\x1f\x8b"
@@ -241,12 +242,12 @@ class Events:
             yield None  # end of input: close the parser
 
         for chunk in fed():
-            broken = None
+            broken, released, markup = None, False, 0
             try:
                 if chunk is None:
                     parser.close()
                 else:
-                    held += chunk.count(b"<")
+                    markup = chunk.count(b"<")
                     parser.feed(chunk)
             except etree.XMLSyntaxError as error:
                 broken = error
@@ -282,9 +283,11 @@ class Events:
                     while element.getprevious() is not None:
                         del parent[0]
                 stack.pop()
-                held = 0
+                released = True
             if broken is not None:
                 raise _syntax_error(broken) from broken
+            # Counted by chunk: all of a chunk may follow its last release.
+            held = markup if released else held + markup
             if held > self.max_held:
                 raise FileError(self.position(), f"more than {self.max_held} tags read with no "
                                                  "element of interest ending")

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from frameworks import services as frameworks
 from frameworks.schemas import LEVEL_REF
 from mappings import services as conversions
+from mappings.credits import CreditConversion
 from mappings.grades import Band, Distribution, ScaleSpec, convert_grade
 from mappings.institutions import match_institution
 from mappings.matching import similar_words
@@ -115,6 +116,8 @@ PHRASES = {
 CONCEPTS = {
     "#programming": ("program", "programm"),
     "#software": ("software", "logiciel", "oprogramowan"),
+    "#object": ("object", "objekt", "objet", "objeto", "oggett", "obiekt"),
+    "#oriented": ("orient",),
     "#engineering": ("engineering", "technik", "techniek", "technika", "ingenier", "ingegner",
                      "inzynier", "genie"),
     "#database": ("datenbank", "database", "databank"),
@@ -209,7 +212,7 @@ STOP_WORDS = frozenset("""
     und der die das des dem den fur mit zur zum im von vom ins am kurs
     de la le les des du et au aux pour en l d un une sur cours
     el los las del y al para con e sobre curso
-    di il lo gli della delle dei degli del e ed per alla allo ai corso
+    di il lo gli della delle dei degli del e ed per alla allo ai agli alle nel nella corso
     het een van voor tot met op vak
     w z ze na oraz dla do przedmiot
     """.split())
@@ -561,11 +564,10 @@ def _show(number: Decimal) -> str:
 class Case:
     """One evaluation under way: the registry facts it needs, looked up once each."""
 
-    def __init__(self, session: Session, inputs: dict[str, Any], receiving: Institution):
+    def __init__(self, session: Session, on: dt.date, receiving: Institution):
         self.session = session
-        self.inputs = inputs
         self.receiving = receiving
-        self.on = dt.date.fromisoformat(inputs["on"])
+        self.on = on
         self.flags: list[str] = []
         self._systems: dict[str, bool] = {}
         self._conversions: dict[tuple[Decimal, str, str], Any] = {}
@@ -584,7 +586,7 @@ class Case:
                 self._systems[code] = False
         return self._systems[code]
 
-    def convert(self, value: Decimal, source: str, target: str | None):
+    def convert(self, value: Decimal, source: str, target: str | None) -> CreditConversion | None:
         """A CreditConversion into `target`, or None when there is no target or no way."""
         if target is None:
             return None
@@ -784,7 +786,7 @@ def identifiers(institution: Institution) -> list[list[str]]:
 
 def run(session: Session, inputs: dict[str, Any], receiving: Institution) -> dict[str, Any]:
     """Every step on validated inputs; the answer, not yet stored."""
-    case = Case(session, inputs, receiving)
+    case = Case(session, dt.date.fromisoformat(inputs["on"]), receiving)
     results = inputs["results"]
     issuer = resolve_issuer(session, inputs)
     if issuer["verdict"] != "matched":
@@ -867,7 +869,7 @@ def _evaluate(case: Case, i: int, result: dict[str, Any], *, system, scale, repe
         converted = case.convert(value, result["credit_system"], system)
         answer["credits"] = {"value": result["credits"], "system": result["credit_system"],
                              "converted": converted.as_dict() if converted else None}
-        volume = converted.value if converted else (value if system is None else None)
+        volume = converted.value if converted else None
     elif result["credits"] is not None:
         answer["credits"] = {"value": result["credits"], "system": result["credit_system"],
                              "converted": None}
@@ -901,7 +903,8 @@ def _evaluate(case: Case, i: int, result: dict[str, Any], *, system, scale, repe
             answer["credits_granted"] = granted.as_dict() if granted else None
             answer["reason"] = (f"Approved articulation {articulation.rule_id!r} counts it as "
                                 f"{codes}.")
-            return answer, granted.value if granted else None
+            # Without a receiving system the grant stays in the rule's, outside the sums.
+            return answer, granted.value if granted and system else None
         answer["reason"] = (f"Approved articulation {articulation.rule_id!r} counts it, with "
                             f"result #{bundle[0]}, as {codes}; the credits are on result "
                             f"#{bundle[0]}.")

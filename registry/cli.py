@@ -325,6 +325,18 @@ def _transcript_import(fmt: str, doc: str) -> None:
 
 
 _qdr_import()
+
+
+@import_group.command("articulations-csv")
+@with_import_options
+def import_articulations_command(file: Path, atomic, errors_file, as_json) -> None:
+    """Import course articulations (long format; columns: see importers/articulations.py)."""
+    from importers.articulations import import_articulations
+
+    _run_import(file, as_json, errors_file, lambda sessions, stream, update: import_articulations(
+        sessions, operator(), stream, file.name, atomic=atomic, progress=update))
+
+
 _transcript_import("elmo", "Import ELMO transcripts (bare, or in an EWP ToR response; gzip too).")
 _transcript_import("elm", "Import Europass ELM credentials (v2 XML or v3 JSON-LD).")
 _transcript_import("open-badges", "Import Open Badges 3.0 credentials (JSON).")
@@ -436,6 +448,42 @@ def match_institution_command(name: str, country: str | None, limit: int, as_jso
     lines = [f"{answer['verdict']}: {name!r}" + (f" in {country}" if country else "")]
     lines += [f"  {c['score']:5.1f}  #{c['id']} {c['name']} ({c['country']}) [{c['matched_on']}]"
               for c in answer["candidates"]]
+    _emit(as_json, answer, None, "\n".join(lines))
+
+
+@main.command()
+@click.argument("transcript")
+@click.option("--institution", "institution_id", required=True, type=int,
+              help="The receiving institution's id.")
+@click.option("--on", "on", default=None, help="Evaluate as of this date (YYYY-MM-DD).")
+@json_option
+@domain_command
+def transfer(transcript: str, institution_id: int, on: str | None, as_json: bool) -> None:
+    """Evaluate TRANSCRIPT (a stored transcript id, or a JSON file) course by course."""
+    from mappings.transfer import evaluate_transcript
+
+    if transcript.isdigit():
+        source: object = int(transcript)
+    else:
+        try:
+            source = json.loads(Path(transcript).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise InvalidData(f"{transcript} is not a readable JSON file: {error}",
+                              errors={"transcript": [str(error)]})
+    with session_scope() as session:
+        answer = evaluate_transcript(session, operator(), source, institution_id, on=_date(on))
+    lines = []
+    for index, item in enumerate(answer["results"]):
+        best = (item.get("suggestions") or [None])[0]
+        if item["status"] == "granted":
+            detail = f"granted {item['credits_granted']}"
+        elif best:
+            detail = f"suggest {best.get('code')} {best.get('title')!r} (score {best['score']})"
+        else:
+            detail = item.get("reason") or ""
+        lines.append(f"{index:3} {item.get('code') or '-':10} {item['title'][:40]!r:42} "
+                     f"{item['status']:14} {detail}")
+    lines.append(f"summary: {json.dumps(answer['summary'], default=str)}")
     _emit(as_json, answer, None, "\n".join(lines))
 
 

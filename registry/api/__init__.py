@@ -66,6 +66,7 @@ def init_app(app: Flask) -> Api:
         frameworks,
         imports,
         institutions,
+        transfers,
     )
 
     app.register_blueprint(
@@ -74,6 +75,6 @@ def init_app(app: Flask) -> Api:
     )
     api = Api(app, spec_kwargs={"servers": [{"url": "/"}]})
     for module in (frameworks, equivalents, conversions, institutions, assessments, imports,
-                   audit):
+                   transfers, audit):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     return api

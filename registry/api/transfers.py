@@ -116,8 +116,7 @@ class ArticulationById(MethodView):
         """One articulation."""
         return articulations.get_articulation(get_session(), articulation_id)
 
-    @blp.doc(requestBody=body_doc(articulations.ArticulationRecordSchema(
-        partial=True, only=articulations.UPDATE_FIELDS)))
+    @blp.doc(requestBody=body_doc(articulations.ArticulationChangeSchema))
     @blp.response(200, ArticulationSchema)
     def patch(self, articulation_id):
         """Approve, reject or change an articulation (the receiving institution, or an admin)."""

@@ -184,7 +184,14 @@ class ArticulationRecordSchema(Schema):
         return data
 
 
-# What an update may change: the rule's key (receiving institution and rule_id) stays.
+class ArticulationChangeSchema(ArticulationRecordSchema):
+    """What an update may change (any of it): the rule's key, the receiving institution and
+    the rule_id, stays."""
+
+    class Meta:
+        exclude = ("rule_id", "target_institution_id")
+
+
 UPDATE_FIELDS = ("source_institution_id", "source_course_ids", "target_course_ids",
                  "credits_granted", "credit_system", "valid_from", "valid_to", "status", "reason")
 
@@ -322,12 +329,13 @@ def update_articulation(session: Session, actor: Actor, articulation_id: int,
     The receiving institution and the rule_id cannot change (they are its key). Raises as
     `create_articulation` does, and NotFound for an unknown id.
     """
-    data = _load(ArticulationRecordSchema(only=UPDATE_FIELDS), raw, partial=True)
     articulation = get_articulation(session, articulation_id)
-    action = "articulation.decide" if "status" in data else "articulation.update"
+    action = ("articulation.decide" if isinstance(raw, dict) and "status" in raw
+              else "articulation.update")
     authorize(actor, ACTION, target_of(articulation.target_institution_id, articulation.rule_id),
               action)
-    return _change(session, actor, articulation, data, action)
+    return _change(session, actor, articulation,
+                   _load(ArticulationChangeSchema(), raw, partial=True), action)
 
 
 def decide(session: Session, actor: Actor, articulation_id: int, raw: Any) -> Articulation:

@@ -55,7 +55,7 @@ RESULT_FIELDS = ("parent_local_id", "kind", "code", "title", "language", "credit
 NOT_NULL = "Field may not be null."
 REQUIRED = "Missing data for required field."
 UNKNOWN = "Unknown field."
-CHUNK = 500
+CHUNK = 1000
 
 
 def _no_control(value: str) -> None:
@@ -296,14 +296,24 @@ class RecordChecker:
         if len(raw) != len(_RESULT_KEYS) or raw.keys() != _RESULT_KEYS:
             errors.update({key: [UNKNOWN] for key in raw.keys() - _RESULT_KEYS})
         out: dict[str, Any] = {}
-        for name, length in (("local_id", 200), ("title", 500)):
-            value = raw.get(name, _MISSING)
-            if value is _MISSING:
-                errors[name] = [REQUIRED]
+        get = raw.get
+        texts = []
+        for name, length, required in _RESULT_TEXTS:
+            value = get(name, _MISSING)
+            if value is None or value is _MISSING:
+                if required:
+                    errors[name] = [REQUIRED if value is _MISSING else NOT_NULL]
+                value = None
+            elif isinstance(value, str) and 0 < len(value) <= length:
+                texts.append(value)
             else:
-                _text_value(value, length, name, out, errors)
-        for name, length in _RESULT_TEXTS:
-            _optional_text(raw, name, length, out, errors)
+                _text_value(value, length, name, {}, errors)
+            out[name] = value
+        # One search over all of them; the culprits only when there is one.
+        if CONTROL.search("".join(texts)):
+            for name, length, _ in _RESULT_TEXTS:
+                if name not in errors and out[name] is not None:
+                    _text_value(out[name], length, name, out, errors)
         language = raw.get("language")
         if language is not None:
             problem = (self._language(language) if isinstance(language, str)
@@ -320,7 +330,9 @@ class RecordChecker:
                 errors["credit_system"] = ["Required with credits."]
             elif out["credit_system"] is not None and credits is None:
                 errors["credits"] = ["Required with credit_system."]
-        out["grade_distribution"] = _distribution(raw.get("grade_distribution"), errors)
+        distribution = get("grade_distribution")
+        out["grade_distribution"] = (None if distribution is None
+                                     else _distribution(distribution, errors))
         eqf = raw.get("eqf_level")
         if eqf is not None:
             if not isinstance(eqf, int) or isinstance(eqf, bool):
@@ -373,8 +385,9 @@ _TRANSCRIPT_KEYS = frozenset(TranscriptSchema().fields)
 _ISSUER_KEYS = frozenset(IssuerSchema().fields)
 _LEARNER_KEYS = frozenset(LearnerSchema().fields)
 _RESULT_KEYS = frozenset(ResultSchema().fields)
-_RESULT_TEXTS = (("parent_local_id", 200), ("kind", 60), ("code", 100), ("credit_system", 20),
-                 ("grade", 60), ("grading_scheme", 200))
+_RESULT_TEXTS = (("local_id", 200, True), ("title", 500, True), ("parent_local_id", 200, False),
+                 ("kind", 60, False), ("code", 100, False), ("credit_system", 20, False),
+                 ("grade", 60, False), ("grading_scheme", 200, False))
 _RESULT_PATTERNS = (
     ("level", LEVEL_REF, "Expected FRAMEWORK:LEVEL, e.g. IE-NFQ:8."),
     ("isced_f", ISCED, "Expected an ISCED-F code of 2 to 4 digits."),
@@ -589,14 +602,22 @@ def upsert_results(session: Session, records: Sequence[dict[str, Any]], *,
 
 def _stored_results(session: Session, keys: list[tuple[int, str]]
                     ) -> dict[tuple[int, str], tuple[int | None, tuple]]:
+    """The stored rows of these (transcript_id, local_id) keys: (row id, RESULT_FIELDS values).
+    Two IN lists rather than one of pairs: SQLite then walks the unique index instead of
+    scanning the table."""
     table = TranscriptResult.__table__
     columns = [table.c[name] for name in RESULT_FIELDS]
+    wanted = set(keys)
+    transcripts = sorted({key[0] for key in keys})
     found: dict[tuple[int, str], tuple[int | None, tuple]] = {}
-    for chunk in _chunks(sorted(keys), CHUNK):
-        query = select(table.c.id, table.c.transcript_id, table.c.local_id, *columns).where(
-            tuple_(table.c.transcript_id, table.c.local_id).in_(chunk))
-        for row in session.execute(query):
-            found[(row[1], row[2])] = (row[0], tuple(row[3:]))
+    for local_ids in _chunks(sorted({key[1] for key in keys}), CHUNK):
+        for ids in _chunks(transcripts, CHUNK):
+            query = select(table.c.id, table.c.transcript_id, table.c.local_id, *columns).where(
+                table.c.transcript_id.in_(ids), table.c.local_id.in_(local_ids))
+            for row in session.execute(query):
+                key = (row[1], row[2])
+                if key in wanted:
+                    found[key] = (row[0], tuple(row[3:]))
     return found
 
 

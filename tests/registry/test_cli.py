@@ -209,3 +209,34 @@ def test_import_institutions_match_and_assess(cli, tmp_path):
     text = cli("assess", str(example), "--target", "DE", "--target-type", "bachelor").output
     assert text.startswith(f"Assessment {answer['id'] + 1}: recognised")
     assert "target" in cli("assess", str(example), "--target", "GB", code=2).stderr
+
+
+def test_transfer_a_json_transcript(cli, tmp_path):
+    world = [{"name": "Universität Wien", "alpha_two_code": "AT", "domains": ["univie.ac.at"]},
+             {"name": "Trinity College Dublin", "alpha_two_code": "IE", "domains": ["tcd.ie"]}]
+    path = tmp_path / "world.json"
+    path.write_text(json.dumps(world))
+    cli("import", "institutions-json", str(path))
+    trinity = json.loads(cli("match-institution", "tcd.ie", "--json").output)["candidates"][0]["id"]
+    courses = tmp_path / "courses.csv"
+    courses.write_text("code,title,credits,credit_system,isced_f\n"
+                       "CS1001,Introduction to Programming,10,ECTS,0613\n"
+                       "MA1001,Linear Algebra,5,ECTS,0541\n", encoding="utf-8")
+    cli("import", "courses-csv", str(courses), "--institution", str(trinity))
+    transcript = tmp_path / "transcript.json"
+    transcript.write_text(json.dumps({
+        "issuer": {"name": "Universität Wien", "country": "AT"},
+        "results": [
+            {"code": "P1", "title": "Einführung in die Programmierung", "credits": "10",
+             "credit_system": "ECTS", "status": "passed", "isced_f": "0613", "ended_on": "2025-02-01"},
+            {"code": "M1", "title": "Lineare Algebra", "credits": "5", "credit_system": "ECTS",
+             "status": "failed", "ended_on": "2025-02-01"},
+        ]}))
+    answer = json.loads(cli("transfer", str(transcript), "--institution", str(trinity), "--json").output)
+    first, second = answer["results"]
+    assert first["status"] == "pending" and first["suggestions"][0]["code"] == "CS1001"
+    assert second["status"] != "granted"
+    text = cli("transfer", str(transcript), "--institution", str(trinity)).output
+    assert "suggest CS1001" in text and text.splitlines()[-1].startswith("summary:")
+    assert "not a readable JSON" in cli("transfer", str(tmp_path / "missing.json"), "--institution",
+                                        str(trinity), code=2).stderr

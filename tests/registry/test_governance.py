@@ -86,6 +86,11 @@ WRITES = {
     ("POST", "/api/v1/rules"),
     # Covered in test_imports_api.py:
     ("POST", "/api/v1/imports"),
+    # Covered in test_articulations.py and tests/mappings/test_transfer.py:
+    ("POST", "/api/v1/articulations"),
+    ("PATCH", "/api/v1/articulations/<int:articulation_id>"),
+    ("POST", "/api/v1/transfers"),
+    ("POST", "/api/v1/transfers/<int:evaluation_id>/decisions"),
 }
 
 
