@@ -6,9 +6,11 @@ nested ones (programme > module > course > class, through `hasPart`) included, w
 `registry.catalogue.transcripts.TranscriptResultRecordSchema`; the transcript context (issuer,
 learner, issue date) is the same dict object for every result of one report.
 
-Read in a stream (`importers.xmlsafe`): a record is taken from the tree when its `specifies` ends
-(everything it needs comes before), then cleared. A report's results are held until the report
-ends, because what they need from it comes after them in the schema's order: `issueDate`, and the
+Read in a stream (`importers.xmlsafe`): only learning opportunities and the report-level parts
+produce events (two per record, which keeps the parse cheap); a record is taken from its
+opportunity when that ends, its parts having been read and cleared before it (so records come
+parts first), and is cleared in turn. A report's results are held until the report ends,
+because what they need from it comes after them in the schema's order: `issueDate`, and the
 `gradingScheme` descriptions that `gradingSchemeLocalId` refers to (the identifier itself is
 valid only within the file). A report holds at most `max_results` results (far above any real
 transcript), which bounds that memory. Attachments, diploma supplements, recognition results,

@@ -83,6 +83,10 @@ class AtomicOptions(Schema):
 class TranscriptOptions(Schema):
     received_by = fields.Integer(load_default=None)
     atomic = fields.Boolean(load_default=False)
+    # Open Badges only: the unit of the credits badges state, and credits for a badge stating none.
+    credit_system = fields.String(load_default=None, validate=validate.Length(1, 20))
+    credits_per_badge = fields.Decimal(load_default=None, as_string=True,
+                                       validate=validate.Range(min=0))
 
 
 def _institutions(fmt: str):

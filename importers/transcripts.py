@@ -30,7 +30,7 @@ Reader = Callable[[IO[bytes]], Iterator[tuple[str, dict[str, Any] | Rejected]]]
 READERS: dict[str, Reader] = {
     "elmo": elmo.read,
     "elm": elm.elm_records,
-    # No credit system is passed yet: a badge stating credits is rejected with the reason.
+    # Without the importer's credit system, a badge stating credits is rejected with the reason.
     "open-badges": partial(badges.badge_records, credit_system=None),
 }
 # Large batches keep the per-batch look-ups and commits few; a batch is a few MB at most.
@@ -40,7 +40,8 @@ BATCH_SIZE = 5000
 def import_transcripts(
     sessions: sessionmaker[Session], actor: Actor, fmt: str, stream: IO[bytes], source: str, *,
     received_by: int | None = None, atomic: bool = False, progress=None,
-    batch_size: int = BATCH_SIZE,
+    batch_size: int = BATCH_SIZE, credit_system: str | None = None,
+    credits_per_badge: str | None = None,
 ) -> ImportReport:
     """Import the transcripts of one file. Raises InvalidData for an unknown format and
     PermissionDenied (before reading anything) when the actor may not import for `received_by`.
@@ -62,6 +63,11 @@ def import_transcripts(
         return upsert_results(session, [record for _, record in batch], received_by=received_by,
                               import_source=source[:300])
 
+    reader = READERS[fmt]
+    if fmt == "open-badges":
+        # The unit a badge's credits are in is the importer's statement, never a guess.
+        reader = partial(badges.badge_records, credit_system=credit_system,
+                         credits_per_badge=credits_per_badge)
     report = ImportReport(fmt, source, atomic=atomic)
-    return run(sessions, actor, report, READERS[fmt](stream), RecordChecker(), apply,
+    return run(sessions, actor, report, reader(stream), RecordChecker(), apply,
                batch_size=batch_size, progress=progress)

@@ -178,7 +178,7 @@ class Events:
     def __iter__(self) -> Iterator[tuple[str, Any]]:
         opened = None
         if isinstance(self.source, (str, Path)):
-            stream = opened = open(self.source, "rb")  # noqa: SIM115 (closed below)
+            stream = opened = open(self.source, "rb")  # closed below
         else:
             stream = self.source
         try:

@@ -312,13 +312,18 @@ def _qdr_import() -> None:
 def _transcript_import(fmt: str, doc: str) -> None:
     @click.option("--received-by", "received_by", type=int, default=None,
                   help="The institution that received the records (its id).")
+    @click.option("--credit-system", default=None,
+                  help="Open Badges: the credit system of the credits the badges state.")
+    @click.option("--credits-per-badge", default=None,
+                  help="Open Badges: the credits of a badge that states none.")
     @with_import_options
-    def command(file: Path, received_by, atomic, errors_file, as_json) -> None:
+    def command(file: Path, received_by, credit_system, credits_per_badge, atomic, errors_file,
+                as_json) -> None:
         from importers.transcripts import import_transcripts
 
         _run_import(file, as_json, errors_file, lambda sessions, stream, update: import_transcripts(
             sessions, operator(), fmt, stream, file.name, received_by=received_by, atomic=atomic,
-            progress=update))
+            progress=update, credit_system=credit_system, credits_per_badge=credits_per_badge))
 
     command.__doc__ = doc
     import_group.command(fmt)(command)

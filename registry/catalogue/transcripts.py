@@ -468,8 +468,9 @@ def _decimal(value: Any, name: str, errors: dict, low: Decimal | int, high: Deci
     if value is True or value is False:
         errors[name] = ["Not a valid number."]
         return None
+    text = str(value)
     try:
-        number = Decimal(str(value))
+        number = Decimal(text)
     except InvalidOperation:
         errors[name] = ["Not a valid number."]
         return None
@@ -480,7 +481,8 @@ def _decimal(value: Any, name: str, errors: dict, low: Decimal | int, high: Deci
         errors[name] = [f"Must be greater than or equal to {low} and less than or equal to "
                         f"{high}."]
         return None
-    return _plain_decimal(number)
+    # Only an exponent ("1E+2") is not already the plain notation.
+    return _plain_decimal(number) if "e" in text or "E" in text else number
 
 
 def _distribution(value: Any, errors: dict) -> list[dict[str, str]] | None:

@@ -115,3 +115,23 @@ def test_queued_job_runs_on_the_huey_worker_and_resumes(tmp_path):
         assert (again.state, again.inserted, again.unchanged) == ("completed", 0, 2)
         assert session.scalar(select(func.count()).select_from(Institution)) == 2
     engine.dispose()
+
+
+def test_elmo_and_badges_through_the_api(client, headers, shared):
+    elmo = (shared / "formats" / "emrex-elmo" / "example.xml").read_bytes()
+    form = {"format": "elmo", "file": (io.BytesIO(elmo), "example.xml")}
+    job = client.post("/api/v1/imports", data=form, headers=headers["admin"],
+                      content_type="multipart/form-data").get_json()
+    assert job["state"] == "completed" and job["inserted"] == 6 and job["rejected"] == 0
+    badge = (shared / "formats" / "open-badges-3" / "ob3-microcredential-example.json").read_bytes()
+
+    def send(options):
+        form = {"format": "open-badges", "file": (io.BytesIO(badge), "badge.json"),
+                "options": json.dumps(options)}
+        return client.post("/api/v1/imports", data=form, headers=headers["admin"],
+                           content_type="multipart/form-data").get_json()
+
+    unitless = send({})
+    assert unitless["rejected"] == 1 and "no unit" in unitless["errors"][0]["reason"]
+    stated = send({"credit_system": "ECTS"})
+    assert stated["inserted"] == 1 and stated["rejected"] == 0
