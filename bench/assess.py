@@ -31,14 +31,27 @@ from registry.institutions.schemas import InstitutionRecordSchema  # noqa: E402
 from registry.institutions.services import upsert_many  # noqa: E402
 
 CREDENTIALS = [
-    {"title": "BSc (Hons) Computing Science", "awarded_on": "2019-06-30",
-     "institution": {"name": "Univ. of Glasgow", "country": "GB"},
-     "grade": {"value": "2:1", "scale": "GB-HONS"}},
-    {"title": "Laurea in Informatica", "awarded_on": "2020-07-15", "level": "IT-QNQ:6",
-     "institution": {"name": "Universita di Bologna", "country": "IT"},
-     "credits": {"value": "180", "system": "ECTS"}, "grade": {"value": "27", "scale": "IT-30"}},
-    {"title": "Bachelor in Computer Science", "awarded_on": "2018-06-30", "level": "IE-NFQ:8",
-     "institution": {"name": "tcd.ie", "country": "IE"}, "credits": {"value": "240", "system": "ECTS"}},
+    {
+        "title": "BSc (Hons) Computing Science",
+        "awarded_on": "2019-06-30",
+        "institution": {"name": "Univ. of Glasgow", "country": "GB"},
+        "grade": {"value": "2:1", "scale": "GB-HONS"},
+    },
+    {
+        "title": "Laurea in Informatica",
+        "awarded_on": "2020-07-15",
+        "level": "IT-QNQ:6",
+        "institution": {"name": "Universita di Bologna", "country": "IT"},
+        "credits": {"value": "180", "system": "ECTS"},
+        "grade": {"value": "27", "scale": "IT-30"},
+    },
+    {
+        "title": "Bachelor in Computer Science",
+        "awarded_on": "2018-06-30",
+        "level": "IE-NFQ:8",
+        "institution": {"name": "tcd.ie", "country": "IE"},
+        "credits": {"value": "240", "system": "ECTS"},
+    },
 ]
 
 
@@ -49,27 +62,54 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         _, engine = reference_database(directory)
         with Session(engine) as session:
-            records = [InstitutionRecordSchema().load(record) for record in (
-                {"name": "University of Glasgow", "country": "GB", "status": "recognised",
-                 "status_source": "bench", "domains": ["gla.ac.uk"]},
-                {"name": "Alma Mater Studiorum Università di Bologna", "country": "IT",
-                 "names": [{"value": "Università di Bologna"}], "domains": ["unibo.it"]},
-                {"name": "Trinity College Dublin", "country": "IE", "domains": ["tcd.ie"]},
-            )]
+            records = [
+                InstitutionRecordSchema().load(record)
+                for record in (
+                    {
+                        "name": "University of Glasgow",
+                        "country": "GB",
+                        "status": "recognised",
+                        "status_source": "bench",
+                        "domains": ["gla.ac.uk"],
+                    },
+                    {
+                        "name": "Alma Mater Studiorum Università di Bologna",
+                        "country": "IT",
+                        "names": [{"value": "Università di Bologna"}],
+                        "domains": ["unibo.it"],
+                    },
+                    {"name": "Trinity College Dublin", "country": "IE", "domains": ["tcd.ie"]},
+                )
+            ]
             glasgow = upsert_many(session, records)[0].institution.id
-            upsert_qualifications(session, [{
-                "code": "G400", "title": "BSc (Hons) Computing Science", "language": "en",
-                "country": "GB", "institution_id": glasgow, "level": "GB-SCQF:10",
-                "credits": "480", "credit_system": "GB-SCQF-CP", "isced_f": "0613",
-                "qualification_type": "bachelor", "learning_outcomes": [], "other_titles": [],
-                "identifiers": {}}])
+            upsert_qualifications(
+                session,
+                [
+                    {
+                        "code": "G400",
+                        "title": "BSc (Hons) Computing Science",
+                        "language": "en",
+                        "country": "GB",
+                        "institution_id": glasgow,
+                        "level": "GB-SCQF:10",
+                        "credits": "480",
+                        "credit_system": "GB-SCQF-CP",
+                        "isced_f": "0613",
+                        "qualification_type": "bachelor",
+                        "learning_outcomes": [],
+                        "other_titles": [],
+                        "identifiers": {},
+                    }
+                ],
+            )
             session.commit()
         session = Session(engine)
         today = dt.date.today()
 
         def baseline(index):
-            services.equivalents(session, ("GB-SCQF:10", "IT-QNQ:6", "IE-NFQ:8")[index % 3],
-                                 "DE-DQR", today)
+            services.equivalents(
+                session, ("GB-SCQF:10", "IT-QNQ:6", "IE-NFQ:8")[index % 3], "DE-DQR", today
+            )
 
         def assessment(index):
             answer = recognition.assess(session, OPERATOR, CREDENTIALS[index % 3], "DE", "bachelor")

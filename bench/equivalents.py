@@ -29,8 +29,12 @@ from mappings import services  # noqa: E402
 from registry.app import create_app  # noqa: E402
 
 QUERIES = [
-    ("IE-NFQ:8", "GB-SCQF"), ("GB-SCQF:10", "DE-DQR"), ("AT-NQR:VI", "IT-QNQ"),
-    ("FR-CNCP-1969:I", "PL-PQF"), ("NZ-NZQCF:7", "MT-MQF"), ("NL-NLQF:4+", "GB-RQF"),
+    ("IE-NFQ:8", "GB-SCQF"),
+    ("GB-SCQF:10", "DE-DQR"),
+    ("AT-NQR:VI", "IT-QNQ"),
+    ("FR-CNCP-1969:I", "PL-PQF"),
+    ("NZ-NZQCF:7", "MT-MQF"),
+    ("NL-NLQF:4+", "GB-RQF"),
 ]
 
 
@@ -46,7 +50,9 @@ def main() -> None:
         def baseline(index):
             framework, code = QUERIES[index % len(QUERIES)][0].split(":")
             session.scalar(
-                select(Level).join(FrameworkVersion).join(Framework)
+                select(Level)
+                .join(FrameworkVersion)
+                .join(Framework)
                 .where(Framework.code == framework, Level.code == code)
             )
 
@@ -60,15 +66,24 @@ def main() -> None:
 
         def api(index):
             level, target = QUERIES[index % len(QUERIES)]
-            response = client.get("/api/v1/equivalents", query_string={"level": level, "target": target})
+            response = client.get(
+                "/api/v1/equivalents", query_string={"level": level, "target": target}
+            )
             assert response.status_code == 200
 
         def cold(index):
             services._graph_cache.clear()
             service(index)
 
-        results = {name: timed(call, seconds) for name, call in
-                   (("baseline", baseline), ("service", service), ("api", api), ("cold", cold))}
+        results = {
+            name: timed(call, seconds)
+            for name, call in (
+                ("baseline", baseline),
+                ("service", service),
+                ("api", api),
+                ("cold", cold),
+            )
+        }
         session.close()
         engine.dispose()
 

@@ -43,33 +43,39 @@ def generate(path: Path, records: int, seed: int = 7) -> None:
     """Write an ELMO file of `records` results (one programme per report, the rest courses)."""
     rnd = random.Random(seed)
     with path.open("w", encoding="utf-8") as out:
-        out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<elmo xmlns="{ELMO}">\n'
-                  "<generatedDate>2024-07-01T12:00:00+02:00</generatedDate>\n"
-                  '<learner><citizenship>PL</citizenship><identifier type="esi">urn:schac:'
-                  "personalUniqueCode:int:esi:example.org:4711</identifier><givenNames>Anna"
-                  "</givenNames><familyName>Kowalska</familyName><dateOfBirth>2001-02-03"
-                  "</dateOfBirth></learner>\n")
+        out.write(
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<elmo xmlns="{ELMO}">\n'
+            "<generatedDate>2024-07-01T12:00:00+02:00</generatedDate>\n"
+            '<learner><citizenship>PL</citizenship><identifier type="esi">urn:schac:'
+            "personalUniqueCode:int:esi:example.org:4711</identifier><givenNames>Anna"
+            "</givenNames><familyName>Kowalska</familyName><dateOfBirth>2001-02-03"
+            "</dateOfBirth></learner>\n"
+        )
         written, report = 0, 0
         while written < records:
             report += 1
             size = min(PER_REPORT, records - written)
-            out.write(f'<report><issuer><country>PL</country><identifier type="schac">'
-                      f"u{report}.example.pl</identifier><identifier type=\"pic\">"
-                      f"{900000000 + report}</identifier><title xml:lang=\"en\">University "
-                      f"{report}</title><url>https://u{report}.example.pl</url></issuer>\n"
-                      f'<learningOpportunitySpecification><identifier type="local">P{report}'
-                      f'</identifier><title xml:lang="en">Programme {report}</title><type>'
-                      "Degree Programme</type><iscedCode>0613</iscedCode><specifies>"
-                      "<learningOpportunityInstance><start>2020-10-01</start><date>2024-06-30"
-                      "</date><status>passed</status><credit><scheme>ects</scheme><value>180"
-                      "</value></credit><level><type>EQF</type><value>6</value></level>"
-                      "</learningOpportunityInstance></specifies>\n")
+            out.write(
+                f'<report><issuer><country>PL</country><identifier type="schac">'
+                f'u{report}.example.pl</identifier><identifier type="pic">'
+                f'{900000000 + report}</identifier><title xml:lang="en">University '
+                f"{report}</title><url>https://u{report}.example.pl</url></issuer>\n"
+                f'<learningOpportunitySpecification><identifier type="local">P{report}'
+                f'</identifier><title xml:lang="en">Programme {report}</title><type>'
+                "Degree Programme</type><iscedCode>0613</iscedCode><specifies>"
+                "<learningOpportunityInstance><start>2020-10-01</start><date>2024-06-30"
+                "</date><status>passed</status><credit><scheme>ects</scheme><value>180"
+                "</value></credit><level><type>EQF</type><value>6</value></level>"
+                "</learningOpportunityInstance></specifies>\n"
+            )
             for number in range(1, size):
                 out.write(_course(rnd, report, number))
-            out.write("</learningOpportunitySpecification>\n<issueDate>2024-07-01T12:00:00+02:00"
-                      '</issueDate><gradingScheme localId="AF"><description xml:lang="en">ECTS '
-                      "grades A (best) to E (pass), F (fail)</description></gradingScheme>"
-                      "</report>\n")
+            out.write(
+                "</learningOpportunitySpecification>\n<issueDate>2024-07-01T12:00:00+02:00"
+                '</issueDate><gradingScheme localId="AF"><description xml:lang="en">ECTS '
+                "grades A (best) to E (pass), F (fail)</description></gradingScheme>"
+                "</report>\n"
+            )
             written += size
         out.write("</elmo>\n")
 
@@ -82,27 +88,36 @@ def _course(rnd: random.Random, report: int, number: int) -> str:
     level = "<level><type>EQF</type><value>6</value></level>" if rnd.random() < 0.2 else ""
     distribution = ""
     if rnd.random() < 0.1:
-        distribution = "<resultDistribution>" + "".join(
-            f'<category count="{rnd.randint(0, 90)}" label="{g}"/>' for g in GRADES
-        ) + "</resultDistribution>"
+        distribution = (
+            "<resultDistribution>"
+            + "".join(f'<category count="{rnd.randint(0, 90)}" label="{g}"/>' for g in GRADES)
+            + "</resultDistribution>"
+        )
     status = "failed" if grade == "F" else "passed"
-    return (f'<hasPart><learningOpportunitySpecification><identifier type="local">C{report}-'
-            f'{number}</identifier><title xml:lang="en">Course {number}</title><type>Course'
-            f"</type>{extra}<specifies><learningOpportunityInstance><date>2023-0"
-            f"{rnd.randint(1, 9)}-1{rnd.randint(0, 9)}</date><status>{status}</status>"
-            f"<gradingSchemeLocalId>AF</gradingSchemeLocalId><resultLabel>{grade}</resultLabel>"
-            f"{distribution}<credit><scheme>ects</scheme><value>{rnd.choice(CREDITS)}</value>"
-            f"</credit>{level}</learningOpportunityInstance></specifies>"
-            "</learningOpportunitySpecification></hasPart>\n")
+    return (
+        f'<hasPart><learningOpportunitySpecification><identifier type="local">C{report}-'
+        f'{number}</identifier><title xml:lang="en">Course {number}</title><type>Course'
+        f"</type>{extra}<specifies><learningOpportunityInstance><date>2023-0"
+        f"{rnd.randint(1, 9)}-1{rnd.randint(0, 9)}</date><status>{status}</status>"
+        f"<gradingSchemeLocalId>AF</gradingSchemeLocalId><resultLabel>{grade}</resultLabel>"
+        f"{distribution}<credit><scheme>ects</scheme><value>{rnd.choice(CREDITS)}</value>"
+        f"</credit>{level}</learningOpportunityInstance></specifies>"
+        "</learningOpportunitySpecification></hasPart>\n"
+    )
 
 
 def bare_parse(path: Path) -> tuple[int, float]:
     """(a): iterparse + clear + delete previous siblings, no field read."""
     started, count = time.perf_counter(), 0
     with path.open("rb") as stream:
-        for _, element in etree.iterparse(stream, tag=f"{{{ELMO}}}learningOpportunitySpecification",
-                                          resolve_entities=False, no_network=True,
-                                          load_dtd=False, huge_tree=False):
+        for _, element in etree.iterparse(
+            stream,
+            tag=f"{{{ELMO}}}learningOpportunitySpecification",
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            huge_tree=False,
+        ):
             count += 1
             element.clear(keep_tail=True)
             parent = element.getparent()
@@ -119,14 +134,37 @@ def bare_insert(directory: Path, rows: int) -> float:
         "parent_local_id TEXT, kind TEXT, code TEXT, title TEXT, language TEXT, credits TEXT, "
         "credit_system TEXT, grade TEXT, grading_scheme TEXT, grade_distribution TEXT, "
         "eqf_level INTEGER, level TEXT, isced_f TEXT, status TEXT, started_on TEXT, "
-        "ended_on TEXT, UNIQUE (transcript_id, local_id))")
+        "ended_on TEXT, UNIQUE (transcript_id, local_id))"
+    )
     statement = f"INSERT INTO result VALUES (NULL{', ?' * 18})"
     started = time.perf_counter()
     for first in range(0, rows, 10_000):
-        connection.executemany(statement, (
-            (n // PER_REPORT, f"C{n}", f"P{n // PER_REPORT}", "Course", f"C{n}",
-             f"Course {n}", "en", "6", "ECTS", "B", "ECTS grades", None, None, None, "0613",
-             "passed", None, "2023-05-12") for n in range(first, min(first + 10_000, rows))))
+        connection.executemany(
+            statement,
+            (
+                (
+                    n // PER_REPORT,
+                    f"C{n}",
+                    f"P{n // PER_REPORT}",
+                    "Course",
+                    f"C{n}",
+                    f"Course {n}",
+                    "en",
+                    "6",
+                    "ECTS",
+                    "B",
+                    "ECTS grades",
+                    None,
+                    None,
+                    None,
+                    "0613",
+                    "passed",
+                    None,
+                    "2023-05-12",
+                )
+                for n in range(first, min(first + 10_000, rows))
+            ),
+        )
     connection.commit()
     elapsed = time.perf_counter() - started
     connection.close()
@@ -148,28 +186,37 @@ def real_import(path: Path) -> dict:
     engine = make_engine(url)
     started = time.perf_counter()
     with path.open("rb") as stream:
-        report = import_transcripts(make_session_factory(engine), OPERATOR, "elmo", stream,
-                                    path.name)
+        report = import_transcripts(
+            make_session_factory(engine), OPERATOR, "elmo", stream, path.name
+        )
     elapsed = time.perf_counter() - started
     engine.dispose()
-    return {"read": report.read, "inserted": report.inserted, "rejected": report.rejected,
-            "state": report.state, "seconds": elapsed,
-            "peak_rss_mb": peak_rss_mb()}
+    return {
+        "read": report.read,
+        "inserted": report.inserted,
+        "rejected": report.rejected,
+        "state": report.state,
+        "seconds": elapsed,
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 def peak_rss_mb() -> float:
     """VmHWM: ru_maxrss on Linux keeps the peak of the parent a process was forked from."""
     try:
         with open("/proc/self/status") as status:
-            return next(int(line.split()[1]) for line in status
-                        if line.startswith("VmHWM")) / 1024
+            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
     except OSError:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def in_subprocess(path: Path) -> dict:
-    output = subprocess.run([sys.executable, __file__, "--import-only", str(path)],
-                            check=True, capture_output=True, text=True).stdout
+    output = subprocess.run(
+        [sys.executable, __file__, "--import-only", str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
@@ -195,19 +242,26 @@ def main() -> None:
         insert_s = bare_insert(directory, args.records)
         full = in_subprocess(big)
         little = in_subprocess(small)
-        rate = {"a": count / parse_s, "b": args.records / insert_s,
-                "c": full["read"] / full["seconds"]}
+        rate = {
+            "a": count / parse_s,
+            "b": args.records / insert_s,
+            "c": full["read"] / full["seconds"],
+        }
         print(f"(a) bare lxml parse + clear    {rate['a']:>10,.0f} records/s  ({parse_s:.1f} s)")
         print(f"(b) bare sqlite3 executemany   {rate['b']:>10,.0f} rows/s     ({insert_s:.1f} s)")
-        print(f"(c) import_transcripts         {rate['c']:>10,.0f} records/s  "
-              f"({full['seconds']:.1f} s; {full['inserted']:,} inserted, "
-              f"{full['rejected']} rejected, {full['state']})")
+        print(
+            f"(c) import_transcripts         {rate['c']:>10,.0f} records/s  "
+            f"({full['seconds']:.1f} s; {full['inserted']:,} inserted, "
+            f"{full['rejected']} rejected, {full['state']})"
+        )
         ratio = rate["c"] / min(rate["a"], rate["b"])
         print(f"ratio (c) / slower of (a), (b): {ratio:.2f}  (target >= 0.40)")
         drift = full["peak_rss_mb"] / little["peak_rss_mb"] - 1
-        print(f"peak RSS of (c): {little['peak_rss_mb']:.0f} MB for {args.small:,} records, "
-              f"{full['peak_rss_mb']:.0f} MB for {args.records:,} ({drift:+.0%}; target < 300 MB "
-              "and within 20%)")
+        print(
+            f"peak RSS of (c): {little['peak_rss_mb']:.0f} MB for {args.small:,} records, "
+            f"{full['peak_rss_mb']:.0f} MB for {args.records:,} ({drift:+.0%}; target < 300 MB "
+            "and within 20%)"
+        )
 
 
 if __name__ == "__main__":

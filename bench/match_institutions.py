@@ -60,8 +60,9 @@ def main() -> int:
     held_out = rng.sample(world, HELD_OUT)
     absent_ids = {record.id for record in held_out}
     real = [record for record in world if record.id not in absent_ids]
-    synthetic = synthetic_records(REGISTRY_SIZE - len(real), args.seed,
-                                  start_id=len(world) + 1, taken=(r.name for r in world))
+    synthetic = synthetic_records(
+        REGISTRY_SIZE - len(real), args.seed, start_id=len(world) + 1, taken=(r.name for r in world)
+    )
     registry = real + synthetic
     entries = [NameEntry(record.id, record.name, record.country) for record in registry]
 
@@ -73,14 +74,19 @@ def main() -> int:
     index = InstitutionIndex(entries)
     size, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(f"registry: {len(entries):,} names ({len(real):,} real, {len(synthetic):,} synthetic), "
-          f"{len(index):,} institutions")
-    print(f"build: {build:.1f} s; index {size / 2**20:.0f} MB, peak {peak / 2**20:.0f} MB "
-          f"while building (targets < 30 s, < 500 MB)")
+    print(
+        f"registry: {len(entries):,} names ({len(real):,} real, {len(synthetic):,} synthetic), "
+        f"{len(index):,} institutions"
+    )
+    print(
+        f"build: {build:.1f} s; index {size / 2**20:.0f} MB, peak {peak / 2**20:.0f} MB "
+        f"while building (targets < 30 s, < 500 MB)"
+    )
 
     half = args.queries // 2
-    queries = variants(real, half, args.seed) + variants(synthetic, args.queries - half,
-                                                         args.seed + 1)
+    queries = variants(real, half, args.seed) + variants(
+        synthetic, args.queries - half, args.seed + 1
+    )
     rng.shuffle(queries)
     absent = variants(held_out, min(args.queries, 2_000), args.seed + 2)
 
@@ -92,37 +98,50 @@ def main() -> int:
         rate = len(queries) / (time.perf_counter() - started)
         answers[with_country] = rate
         label = f"matcher, {'with' if with_country else 'without'} country"
-        print(f"{label:34}{rate:8.0f}{result['accuracy_at_1']:8.3f}{result['matched']:9.3f}"
-              f"{result['confident_wrong']:8.4f}{result['ambiguous']:8.3f}"
-              f"{result['no_match']:7.3f}")
+        print(
+            f"{label:34}{rate:8.0f}{result['accuracy_at_1']:8.3f}{result['matched']:9.3f}"
+            f"{result['confident_wrong']:8.4f}{result['ambiguous']:8.3f}"
+            f"{result['no_match']:7.3f}"
+        )
     latencies = []
     for query, _, _ in queries[:2_000]:
         started = time.perf_counter()
         index.search(query)
         latencies.append(time.perf_counter() - started)
     latencies.sort()
-    print(f"{'latency without country':34}p50 {latencies[len(latencies) // 2] * 1e3:.2f} ms, "
-          f"p95 {latencies[int(len(latencies) * 0.95)] * 1e3:.2f} ms, "
-          f"max {latencies[-1] * 1e3:.1f} ms (one thread)")
+    print(
+        f"{'latency without country':34}p50 {latencies[len(latencies) // 2] * 1e3:.2f} ms, "
+        f"p95 {latencies[int(len(latencies) * 0.95)] * 1e3:.2f} ms, "
+        f"max {latencies[-1] * 1e3:.1f} ms (one thread)"
+    )
     for with_country in (True, False):
         result = evaluate(index, absent, with_country)
         label = f"absent ones, {'with' if with_country else 'without'} country"
-        print(f"{label:34}{'':16}{result['matched']:9.3f}{result['confident_wrong']:8.4f}"
-              f"{result['ambiguous']:8.3f}{result['no_match']:7.3f}")
+        print(
+            f"{label:34}{'':16}{result['matched']:9.3f}{result['confident_wrong']:8.4f}"
+            f"{result['ambiguous']:8.3f}{result['no_match']:7.3f}"
+        )
 
     sample = rng.sample(queries, args.naive)
     names = [record.name for record in registry]
     started = time.perf_counter()
-    found = [process.extractOne(query, names, scorer=fuzz.WRatio,
-                                processor=utils.default_process)[2] for query, _, _ in sample]
+    found = [
+        process.extractOne(query, names, scorer=fuzz.WRatio, processor=utils.default_process)[2]
+        for query, _, _ in sample
+    ]
     naive_rate = len(sample) / (time.perf_counter() - started)
-    naive_right = sum(registry[position].id == true for position, (_, _, true) in
-                      zip(found, sample, strict=True)) / len(sample)
+    naive_right = sum(
+        registry[position].id == true for position, (_, _, true) in zip(found, sample, strict=True)
+    ) / len(sample)
     ours = evaluate(index, sample, with_country=False)
-    print(f"\nsame {len(sample)} queries, no country: naive WRatio {naive_rate:.1f} q/s, "
-          f"acc@1 {naive_right:.3f}; matcher acc@1 {ours['accuracy_at_1']:.3f}")
-    print(f"throughput ratio without country: {answers[False] / naive_rate:.0f}x "
-          f"(target >= 100x); with country: {answers[True] / naive_rate:.0f}x")
+    print(
+        f"\nsame {len(sample)} queries, no country: naive WRatio {naive_rate:.1f} q/s, "
+        f"acc@1 {naive_right:.3f}; matcher acc@1 {ours['accuracy_at_1']:.3f}"
+    )
+    print(
+        f"throughput ratio without country: {answers[False] / naive_rate:.0f}x "
+        f"(target >= 100x); with country: {answers[True] / naive_rate:.0f}x"
+    )
     return 0
 
 

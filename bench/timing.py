@@ -34,8 +34,10 @@ def table(results: dict[str, list[float]], baseline: str) -> None:
     for name, samples in results.items():
         median = statistics.median(samples)
         p95 = statistics.quantiles(samples, n=20)[-1]
-        print(f"{name:11} {len(samples) / sum(samples):9.0f} {median * 1000:10.3f} "
-              f"{p95 * 1000:8.3f} {median / base:11.1f}")
+        print(
+            f"{name:11} {len(samples) / sum(samples):9.0f} {median * 1000:10.3f} "
+            f"{p95 * 1000:8.3f} {median / base:11.1f}"
+        )
 
 
 def reference_database(directory: str) -> tuple[str, Engine]:

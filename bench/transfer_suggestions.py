@@ -54,16 +54,31 @@ def load_pairs() -> dict[str, Any]:
 def measure(session: Session, actor: Actor = OPERATOR) -> dict[str, Any]:
     """Evaluate every source course against its catalogue; the figures and the misses."""
     data = load_pairs()
-    institutions = upsert_many(session, [InstitutionRecordSchema().load({
-        "name": f"Benchmark University ({language}, test data)", "country": COUNTRIES[language]})
-        for language in data["catalogues"]])
+    institutions = upsert_many(
+        session,
+        [
+            InstitutionRecordSchema().load(
+                {
+                    "name": f"Benchmark University ({language}, test data)",
+                    "country": COUNTRIES[language],
+                }
+            )
+            for language in data["catalogues"]
+        ],
+    )
     found = right = baseline = granted = 0
     misses = []
-    for (language, catalogue), outcome in zip(data["catalogues"].items(), institutions,
-                                               strict=True):
+    for (language, catalogue), outcome in zip(
+        data["catalogues"].items(), institutions, strict=True
+    ):
         receiving = outcome.institution.id
-        upsert_courses(session, [CourseRecordSchema().load(
-            {**course, "institution_id": receiving}) for course in catalogue["courses"]])
+        upsert_courses(
+            session,
+            [
+                CourseRecordSchema().load({**course, "institution_id": receiving})
+                for course in catalogue["courses"]
+            ],
+        )
         # Each source course once, with the codes it is labelled the same as.
         sources: dict[tuple, set[str]] = defaultdict(set)
         for pair in data["pairs"]:
@@ -71,10 +86,17 @@ def measure(session: Session, actor: Actor = OPERATOR) -> dict[str, Any]:
                 key = tuple(sorted(pair["source"].items()))
                 sources[key] |= {pair["target"]["code"]} if pair["label"] == "same" else set()
         keys = list(sources)
-        evaluation = transfer.evaluate_transcript(session, actor, {
-            "issuer": {"name": "Hochschule für Benchmarks (test data)", "country": "AT"},
-            "results": [{**dict(key), "status": "passed", "ended_on": "2024-02-15"}
-                        for key in keys]}, receiving)
+        evaluation = transfer.evaluate_transcript(
+            session,
+            actor,
+            {
+                "issuer": {"name": "Hochschule für Benchmarks (test data)", "country": "AT"},
+                "results": [
+                    {**dict(key), "status": "passed", "ended_on": "2024-02-15"} for key in keys
+                ],
+            },
+            receiving,
+        )
         titles = [course["title"] for course in catalogue["courses"]]
         for key, result in zip(keys, evaluation["results"], strict=True):
             granted += result["status"] == "granted"
@@ -88,8 +110,13 @@ def measure(session: Session, actor: Actor = OPERATOR) -> dict[str, Any]:
             baseline += index is not None and catalogue["courses"][index]["code"] in expected
             if top not in expected:
                 misses.append((dict(key)["title"], language, sorted(expected), top))
-    return {"sources": found, "top1": right / found, "baseline": baseline / found,
-            "granted": granted, "misses": misses}
+    return {
+        "sources": found,
+        "top1": right / found,
+        "baseline": baseline / found,
+        "granted": granted,
+        "misses": misses,
+    }
 
 
 def main() -> None:

@@ -77,7 +77,9 @@ class PublishSchema(Schema):
 def _locked(session: Session, code: str) -> Framework:
     """The framework row, locked for this transaction (PostgreSQL), with fresh versions."""
     framework = session.scalar(
-        select(Framework).where(Framework.code == code).with_for_update()
+        select(Framework)
+        .where(Framework.code == code)
+        .with_for_update()
         .execution_options(populate_existing=True)
     )
     if framework is None:
@@ -102,7 +104,8 @@ def _refuse_unless_draft(version: FrameworkVersion, action: str) -> None:
         raise Conflict(
             f"{version.framework.code} version {version.version} is {version.status}: published "
             "versions never change. Edit the framework's draft of its next version instead.",
-            action=action, target=f"framework:{version.framework.code}/{version.version}",
+            action=action,
+            target=f"framework:{version.framework.code}/{version.version}",
             existing={"version": version.version, "status": version.status},
         )
 
@@ -116,8 +119,13 @@ def summary(version: FrameworkVersion) -> dict[str, Any]:
         "valid_to": version.valid_to,
         "levels": {level.code: audit.plain(level) for level in version.levels},
         "links": [
-            {"from": link.source.ref, "to": link.target.ref, "relation": link.relation,
-             "basis": link.basis, "citation": link.citation}
+            {
+                "from": link.source.ref,
+                "to": link.target.ref,
+                "relation": link.relation,
+                "basis": link.basis,
+                "citation": link.citation,
+            }
             for link in version.links
         ],
     }
@@ -130,14 +138,21 @@ def create_framework(session: Session, actor: Actor, raw: Any) -> LoadResult:
     authorize(actor, "framework.create", target)
     if session.scalar(select(Framework.id).where(Framework.code == data["code"])):
         raise Conflict(
-            f"A framework with code {data['code']} exists.", action="framework.create",
-            target=f"framework:{data['code']}", existing={"code": data["code"]},
+            f"A framework with code {data['code']} exists.",
+            action="framework.create",
+            target=f"framework:{data['code']}",
+            existing={"code": data["code"]},
         )
     raw = {**raw, "version": {**raw["version"], "status": "draft"}}
     result = load_framework(session, raw)
     framework = _locked(session, data["code"])
-    audit.record(session, actor, "framework.create", f"framework:{data['code']}",
-                 after=summary(_version(framework, result.version)))
+    audit.record(
+        session,
+        actor,
+        "framework.create",
+        f"framework:{data['code']}",
+        after=summary(_version(framework, result.version)),
+    )
     return result
 
 
@@ -150,12 +165,14 @@ def _next_label(framework: Framework, today: dt.date) -> str:
     return label
 
 
-def _start_draft(session: Session, actor: Actor, framework: Framework, label: str | None,
-                 citation: str | None) -> FrameworkVersion:
+def _start_draft(
+    session: Session, actor: Actor, framework: Framework, label: str | None, citation: str | None
+) -> FrameworkVersion:
     if (existing := _draft(framework)) is not None:
         raise Conflict(
             f"{framework.code} already has a draft, version {existing.version}.",
-            action="framework.version.create", target=f"framework:{framework.code}",
+            action="framework.version.create",
+            target=f"framework:{framework.code}",
             existing={"version": existing.version, "status": "draft"},
         )
     current = version_on(framework)
@@ -163,29 +180,47 @@ def _start_draft(session: Session, actor: Actor, framework: Framework, label: st
         raise InvalidData(f"{framework.code} has no published version to start a draft from.")
     label = label or _next_label(framework, dt.date.today())
     if any(version.version == label for version in framework.versions):
-        raise Conflict(f"{framework.code} has a version {label} already.",
-                       action="framework.version.create", target=f"framework:{framework.code}",
-                       existing={"version": label})
-    draft = FrameworkVersion(framework=framework, version=label, status="draft",
-                             citation=citation or current.citation)
+        raise Conflict(
+            f"{framework.code} has a version {label} already.",
+            action="framework.version.create",
+            target=f"framework:{framework.code}",
+            existing={"version": label},
+        )
+    draft = FrameworkVersion(
+        framework=framework, version=label, status="draft", citation=citation or current.citation
+    )
     session.add(draft)
     copies: dict[int, Level] = {}
     for level in current.levels:
-        fields_ = {c.key: getattr(level, c.key) for c in Level.__table__.columns
-                   if c.key not in ("id", "version_id")}
+        fields_ = {
+            c.key: getattr(level, c.key)
+            for c in Level.__table__.columns
+            if c.key not in ("id", "version_id")
+        }
         copies[level.id] = Level(version=draft, **fields_)
         session.add(copies[level.id])
     for link in current.links:
-        session.add(LevelLink(
-            owner_version=draft,
-            source=copies.get(link.source_id, link.source),
-            target=copies.get(link.target_id, link.target),
-            relation=link.relation, basis=link.basis, citation=link.citation,
-            valid_from=link.valid_from, valid_to=link.valid_to, note=link.note,
-        ))
+        session.add(
+            LevelLink(
+                owner_version=draft,
+                source=copies.get(link.source_id, link.source),
+                target=copies.get(link.target_id, link.target),
+                relation=link.relation,
+                basis=link.basis,
+                citation=link.citation,
+                valid_from=link.valid_from,
+                valid_to=link.valid_to,
+                note=link.note,
+            )
+        )
     session.flush()
-    audit.record(session, actor, "framework.version.create",
-                 f"framework:{framework.code}/{label}", after=summary(draft))
+    audit.record(
+        session,
+        actor,
+        "framework.version.create",
+        f"framework:{framework.code}/{label}",
+        after=summary(draft),
+    )
     return draft
 
 
@@ -214,14 +249,20 @@ def edit_level(session: Session, actor: Actor, code: str, level_code: str, raw: 
     for name, value in changes.items():
         setattr(level, name, value)
     session.flush()
-    audit.record(session, actor, "framework.level.edit",
-                 f"framework:{code}/{draft.version}/level:{level.code}",
-                 before=before, after=audit.plain(level))
+    audit.record(
+        session,
+        actor,
+        "framework.level.edit",
+        f"framework:{code}/{draft.version}/level:{level.code}",
+        before=before,
+        after=audit.plain(level),
+    )
     return level
 
 
-def replace_level_links(session: Session, actor: Actor, code: str, level_code: str,
-                        raw: Any) -> list[LevelLink]:
+def replace_level_links(
+    session: Session, actor: Actor, code: str, level_code: str, raw: Any
+) -> list[LevelLink]:
     """Replace the links the framework files for one level, in the draft (created if none).
 
     This is how an authority moves a level: its referencing link now points elsewhere.
@@ -238,8 +279,11 @@ def replace_level_links(session: Session, actor: Actor, code: str, level_code: s
     for index, item in enumerate(items):
         other_code, other_level = item["to"].split(":", 1)
         other_framework = session.scalar(select(Framework).where(Framework.code == other_code))
-        version = draft if other_code == code else (
-            version_on(other_framework) if other_framework else None)
+        version = (
+            draft
+            if other_code == code
+            else (version_on(other_framework) if other_framework else None)
+        )
         other = find_level(version, other_level) if version else None
         if other is None:
             errors.setdefault(f"{index}.to", []).append(f"No level {item['to']!r} in the registry.")
@@ -249,21 +293,38 @@ def replace_level_links(session: Session, actor: Actor, code: str, level_code: s
     if errors:
         raise InvalidData("The links are invalid; nothing was changed.", errors=errors)
     mine = [link for link in draft.links if level.id in (link.source_id, link.target_id)]
-    before = [{"from": link.source.ref, "to": link.target.ref, "relation": link.relation,
-               "basis": link.basis, "citation": link.citation} for link in mine]
+    before = [
+        {
+            "from": link.source.ref,
+            "to": link.target.ref,
+            "relation": link.relation,
+            "basis": link.basis,
+            "citation": link.citation,
+        }
+        for link in mine
+    ]
     for link in mine:
         draft.links.remove(link)
     session.flush()
     created = []
     for item, other in zip(items, others, strict=True):
-        link = LevelLink(owner_version=draft, source=level, target=other,
-                         **{key: value for key, value in item.items() if key != "to"})
+        link = LevelLink(
+            owner_version=draft,
+            source=level,
+            target=other,
+            **{key: value for key, value in item.items() if key != "to"},
+        )
         session.add(link)
         created.append(link)
     session.flush()
-    audit.record(session, actor, "framework.links.replace",
-                 f"framework:{code}/{draft.version}/level:{level.code}", before=before,
-                 after=[{"from": level.ref, **audit.plain(item)} for item in items])
+    audit.record(
+        session,
+        actor,
+        "framework.links.replace",
+        f"framework:{code}/{draft.version}/level:{level.code}",
+        before=before,
+        after=[{"from": level.ref, **audit.plain(item)} for item in items],
+    )
     return created
 
 
@@ -274,14 +335,22 @@ def replace_draft(session: Session, actor: Actor, code: str, version: str, raw: 
     existing = _version(framework, version)
     _refuse_unless_draft(existing, "framework.version.replace")
     if not isinstance(raw, dict) or raw.get("code") != code:
-        raise InvalidData("The file's code must be the framework's.", errors={"code": [f"Expected {code}."]})
+        raise InvalidData(
+            "The file's code must be the framework's.", errors={"code": [f"Expected {code}."]}
+        )
     before = summary(existing)
     version_data = raw.get("version") if isinstance(raw.get("version"), dict) else {}
     raw = {**raw, "version": {**version_data, "version": version, "status": "draft"}}
     result = load_framework(session, raw)
     framework = _locked(session, code)
-    audit.record(session, actor, "framework.version.replace", f"framework:{code}/{version}",
-                 before=before, after=summary(_version(framework, version)))
+    audit.record(
+        session,
+        actor,
+        "framework.version.replace",
+        f"framework:{code}/{version}",
+        before=before,
+        after=summary(_version(framework, version)),
+    )
     return result
 
 
@@ -295,8 +364,10 @@ def publish(session: Session, actor: Actor, code: str, version: str, raw: Any) -
     valid_from = data["valid_from"] or dt.date.today()
     if valid_from < dt.date.today():
         # Stored decisions cite the version in force on their dates: the past is not rewritten.
-        raise InvalidData("A version cannot take effect in the past.",
-                          errors={"valid_from": [f"Today ({dt.date.today()}) or later."]})
+        raise InvalidData(
+            "A version cannot take effect in the past.",
+            errors={"valid_from": [f"Today ({dt.date.today()}) or later."]},
+        )
     previous = version_on(framework)
     if previous and previous.valid_from and valid_from <= previous.valid_from:
         raise InvalidData(
@@ -313,7 +384,15 @@ def publish(session: Session, actor: Actor, code: str, version: str, raw: Any) -
     draft.published_at = dt.datetime.now(dt.UTC)
     session.flush()
     bump_graph_generation(session)
-    audit.record(session, actor, "framework.publish", f"framework:{code}/{version}", before=before,
-                 after={"published": audit.plain(draft),
-                        "previous": audit.plain(previous) if previous else None})
+    audit.record(
+        session,
+        actor,
+        "framework.publish",
+        f"framework:{code}/{version}",
+        before=before,
+        after={
+            "published": audit.plain(draft),
+            "previous": audit.plain(previous) if previous else None,
+        },
+    )
     return draft

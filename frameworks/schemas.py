@@ -116,7 +116,9 @@ class GradingScaleFileSchema(Schema):
     worst = fields.Decimal(load_default=None, allow_none=True, as_string=True)
     pass_mark = fields.Decimal(load_default=None, allow_none=True, as_string=True)
     decimals = fields.Integer(load_default=2, validate=validate.Range(0, 4))
-    rounding = fields.String(load_default="half_up", validate=validate.OneOf(("half_up", "truncate")))
+    rounding = fields.String(
+        load_default="half_up", validate=validate.OneOf(("half_up", "truncate"))
+    )
     bands = fields.List(fields.Nested(BandSchema), load_default=list)
     special_values = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
     citation = fields.String(required=True, validate=validate.Length(1))
@@ -131,7 +133,9 @@ class DistributionRowSchema(Schema):
 class DistributionFileSchema(Schema):
     scale = fields.String(required=True)
     reference_group = fields.String(load_default="default")
-    rows = fields.List(fields.Nested(DistributionRowSchema), required=True, validate=validate.Length(1))
+    rows = fields.List(
+        fields.Nested(DistributionRowSchema), required=True, validate=validate.Length(1)
+    )
     citation = fields.String(required=True, validate=validate.Length(1))
 
 

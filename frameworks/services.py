@@ -63,7 +63,9 @@ def get_framework(session: Session, code: str) -> Framework:
 
 
 def list_frameworks(session: Session) -> list[Framework]:
-    return list(session.scalars(select(Framework).order_by(Framework.is_meta.desc(), Framework.code)))
+    return list(
+        session.scalars(select(Framework).order_by(Framework.is_meta.desc(), Framework.code))
+    )
 
 
 def version_on(framework: Framework, day: dt.date | None = None) -> FrameworkVersion | None:
@@ -112,7 +114,9 @@ def resolve_level(session: Session, text: str, on: dt.date, field: str = "level"
         level = find_level(version, level_code) if version is not None else None
         if level is not None:
             return ResolvedLevel(f"{framework.code}:{level.code}", level, version is in_force)
-    known = ", ".join(level.code for level in (version_on(framework) or framework.versions[-1]).levels)
+    known = ", ".join(
+        level.code for level in (version_on(framework) or framework.versions[-1]).levels
+    )
     raise InvalidData(
         f"{framework.code} has no level {level_code!r}; its levels are {known}.",
         errors={field: [f"Unknown level {level_code!r} of {framework.code}."]},
@@ -191,7 +195,9 @@ def validated(schema, data: Any, *, what: str) -> dict[str, Any]:
     try:
         return schema.load(data)
     except ValidationError as error:
-        raise InvalidData(f"The {what} is invalid; nothing was written.", errors=error.messages)
+        raise InvalidData(
+            f"The {what} is invalid; nothing was written.", errors=error.messages
+        ) from error
 
 
 def _check_levels(levels: list[dict[str, Any]]) -> dict[str, list[str]]:
@@ -258,7 +264,9 @@ def load_framework(session: Session, raw: Any) -> LoadResult:
             errors.setdefault(f"links.{index}.valid_to", []).append("Must be after valid_from.")
         endpoints.append(ends)
     if errors:
-        raise InvalidData(f"The {code} framework file is invalid; nothing was written.", errors=errors)
+        raise InvalidData(
+            f"The {code} framework file is invalid; nothing was written.", errors=errors
+        )
 
     digest = _digest(data)
     framework = session.scalar(select(Framework).where(Framework.code == code))
@@ -275,7 +283,9 @@ def load_framework(session: Session, raw: Any) -> LoadResult:
     outcome = "created"
     if version is not None:
         if version.definition_digest == digest:
-            return LoadResult(code, version.version, "unchanged", len(version.levels), len(data["links"]))
+            return LoadResult(
+                code, version.version, "unchanged", len(version.levels), len(data["links"])
+            )
         if version.status != "draft":
             raise Conflict(
                 f"{code} version {version.version} is {version.status} and cannot change; "
@@ -407,13 +417,21 @@ def import_definition(session: Session, actor: Actor, raw: Any) -> LoadResult:
     code = raw.get("code") if isinstance(raw, dict) else None
     existing = session.scalar(select(Framework).where(Framework.code == code)) if code else None
     country = raw.get("country") if isinstance(raw, dict) else None
-    target = target_of(existing) if existing else Target("framework", str(code), country=country,
-                                                          framework=code)
+    target = (
+        target_of(existing)
+        if existing
+        else Target("framework", str(code), country=country, framework=code)
+    )
     authorize(actor, "framework.edit" if existing else "framework.create", target)
     result = load_framework(session, raw)
     if result.outcome != "unchanged":
-        audit.record(session, actor, "framework.import", f"framework:{result.code}/{result.version}",
-                     after=result.as_dict())
+        audit.record(
+            session,
+            actor,
+            "framework.import",
+            f"framework:{result.code}/{result.version}",
+            after=result.as_dict(),
+        )
     return result
 
 
@@ -427,9 +445,19 @@ def load_reference(session: Session, actor: Actor, directory: Path = DATA_DIR) -
     scales = load_grading_scales(
         session, json.loads((directory / "grading_scales.json").read_text(encoding="utf-8"))
     )
-    if credit_systems["created"] + credit_systems["updated"] + scales["created"] + scales["updated"]:
-        audit.record(session, actor, "reference.load", "reference:units",
-                     after={"credit_systems": credit_systems, "grading_scales": scales})
+    if (
+        credit_systems["created"]
+        + credit_systems["updated"]
+        + scales["created"]
+        + scales["updated"]
+    ):
+        audit.record(
+            session,
+            actor,
+            "reference.load",
+            "reference:units",
+            after={"credit_systems": credit_systems, "grading_scales": scales},
+        )
     return {
         "frameworks": [result.as_dict() for result in frameworks],
         "credit_systems": credit_systems,
@@ -473,7 +501,9 @@ def list_grading_scales(session: Session) -> list[GradingScale]:
     return list(session.scalars(select(GradingScale).order_by(GradingScale.code)))
 
 
-def get_distribution(session: Session, scale: str, group: str = "default") -> GradeDistribution | None:
+def get_distribution(
+    session: Session, scale: str, group: str = "default"
+) -> GradeDistribution | None:
     return session.scalar(
         select(GradeDistribution).where(
             GradeDistribution.scale_code == scale, GradeDistribution.reference_group == group
@@ -484,7 +514,9 @@ def get_distribution(session: Session, scale: str, group: str = "default") -> Gr
 def get_conversion_table(session: Session, code: str) -> GradeConversionTable:
     table = session.scalar(select(GradeConversionTable).where(GradeConversionTable.code == code))
     if table is None:
-        raise InvalidData(f"Unknown conversion table {code!r}.", errors={"table": ["Unknown table."]})
+        raise InvalidData(
+            f"Unknown conversion table {code!r}.", errors={"table": ["Unknown table."]}
+        )
     return table
 
 

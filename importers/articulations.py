@@ -55,21 +55,51 @@ from registry.institutions.schemas import no_control_characters, normalise_ident
 from registry.institutions.services import find_by_identifier
 
 FORMAT = "articulations-csv"
-COLUMNS = ("rule_id", "source_scheme", "source_institution", "source_course", "target_scheme",
-           "target_institution", "target_course", "credits_granted", "credit_system",
-           "valid_from", "valid_to", "status")
-REQUIRED = ("rule_id", "source_institution", "source_course", "target_institution",
-            "target_course", "credits_granted", "credit_system")
+COLUMNS = (
+    "rule_id",
+    "source_scheme",
+    "source_institution",
+    "source_course",
+    "target_scheme",
+    "target_institution",
+    "target_course",
+    "credits_granted",
+    "credit_system",
+    "valid_from",
+    "valid_to",
+    "status",
+)
+REQUIRED = (
+    "rule_id",
+    "source_institution",
+    "source_course",
+    "target_institution",
+    "target_course",
+    "credits_granted",
+    "credit_system",
+)
 SCHEMES = ("id", "schac", "erasmus", "ror", "pic", "domain")
 # What every row of one rule must agree on.
-RULE_FIELDS = ("source_scheme", "source_institution", "target_scheme", "target_institution",
-               "credits_granted", "credit_system", "valid_from", "valid_to", "status")
+RULE_FIELDS = (
+    "source_scheme",
+    "source_institution",
+    "target_scheme",
+    "target_institution",
+    "credits_granted",
+    "credit_system",
+    "valid_from",
+    "valid_to",
+    "status",
+)
 DECIMAL_COMMA = re.compile(r"^\d+,\d+$")
 
 
 def _text(length: int, **kwargs) -> fields.String:
-    return fields.String(validate=[validate.Length(1, length), no_control_characters],
-                         error_messages={"null": "May not be empty."}, **kwargs)
+    return fields.String(
+        validate=[validate.Length(1, length), no_control_characters],
+        error_messages={"null": "May not be empty."},
+        **kwargs,
+    )
 
 
 class ArticulationRowSchema(Schema):
@@ -84,8 +114,12 @@ class ArticulationRowSchema(Schema):
     target_institution = _text(300, required=True)
     target_course = _text(100, required=True)
     credits_granted = fields.Decimal(required=True, validate=validate.Range(min=0, max=MAX_CREDITS))
-    credit_system = fields.String(required=True, validate=validate.Regexp(
-        CREDIT_SYSTEM, error="Expected a credit system code, e.g. ECTS or GB-CATS."))
+    credit_system = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            CREDIT_SYSTEM, error="Expected a credit system code, e.g. ECTS or GB-CATS."
+        ),
+    )
     valid_from = fields.Date(load_default=None, allow_none=True)
     valid_to = fields.Date(load_default=None, allow_none=True)
     status = fields.String(load_default="proposed", validate=validate.OneOf(articulations.STATUSES))
@@ -95,15 +129,15 @@ class ArticulationRowSchema(Schema):
         if not isinstance(data, dict):
             return data
         # An empty optional cell means its default, not "clear it": a rule is stated whole.
-        data = {key: value for key, value in data.items() if value is not None
-                or key in REQUIRED}
+        data = {key: value for key, value in data.items() if value is not None or key in REQUIRED}
         for key in ("source_scheme", "target_scheme", "status"):
             if isinstance(data.get(key), str):
                 data[key] = data[key].strip().lower()
         if isinstance(data.get("credit_system"), str):
             data["credit_system"] = data["credit_system"].strip().upper()
         if isinstance(data.get("credits_granted"), str) and DECIMAL_COMMA.match(
-                data["credits_granted"]):
+            data["credits_granted"]
+        ):
             data["credits_granted"] = data["credits_granted"].replace(",", ".")
         return data
 
@@ -135,8 +169,9 @@ class _Rules:
     def course(self, session: Session, institution_id: int, code: str) -> Course | None:
         key = (institution_id, code)
         if key not in self.courses:
-            self.courses[key] = session.scalar(select(Course).where(
-                Course.institution_id == institution_id, Course.code == code))
+            self.courses[key] = session.scalar(
+                select(Course).where(Course.institution_id == institution_id, Course.code == code)
+            )
         return self.courses[key]
 
 
@@ -155,20 +190,29 @@ def _apply(actor: Actor, rules: _Rules):
     return apply
 
 
-def _rule(session: Session, actor: Actor, rules: _Rules, rule_id: str,
-          members: list[tuple[int, str, dict[str, Any]]]) -> tuple[str, str | None]:
+def _rule(
+    session: Session,
+    actor: Actor,
+    rules: _Rules,
+    rule_id: str,
+    members: list[tuple[int, str, dict[str, Any]]],
+) -> tuple[str, str | None]:
     """What becomes of one rule, given its valid rows: (outcome, reason)."""
     arrived = {position for _, position, _ in members}
     missing = [position for position in rules.positions[rule_id] if position not in arrived]
     if missing:
-        return "rejected", (f"rule {rule_id!r} is applied whole or not at all, and its "
-                            f"{', '.join(missing)} is invalid")
+        return "rejected", (
+            f"rule {rule_id!r} is applied whole or not at all, and its "
+            f"{', '.join(missing)} is invalid"
+        )
     first_position, first = members[0][1], members[0][2]
     for _, position, row in members[1:]:
         for name in RULE_FIELDS:
             if row[name] != first[name]:
-                return "rejected", (f"rule {rule_id!r}: {position} states {name} {row[name]}, "
-                                    f"but {first_position} states {first[name]}")
+                return "rejected", (
+                    f"rule {rule_id!r}: {position} states {name} {row[name]}, "
+                    f"but {first_position} states {first[name]}"
+                )
     sides = {}
     for side in ("source", "target"):
         scheme, value = first[f"{side}_scheme"], first[f"{side}_institution"]
@@ -179,26 +223,38 @@ def _rule(session: Session, actor: Actor, rules: _Rules, rule_id: str,
         for _, position, row in members:
             course = rules.course(session, institution.id, row[f"{side}_course"])
             if course is None:
-                return "rejected", (f"rule {rule_id!r}, {position}: no course "
-                                    f"{row[f'{side}_course']!r} at {institution.name} "
-                                    f"(institution {institution.id})")
+                return "rejected", (
+                    f"rule {rule_id!r}, {position}: no course "
+                    f"{row[f'{side}_course']!r} at {institution.name} "
+                    f"(institution {institution.id})"
+                )
             ids.append(course.id)
         sides[side] = (institution.id, sorted(set(ids)))
     record = {
-        "rule_id": rule_id, "source_institution_id": sides["source"][0],
-        "target_institution_id": sides["target"][0], "source_course_ids": sides["source"][1],
+        "rule_id": rule_id,
+        "source_institution_id": sides["source"][0],
+        "target_institution_id": sides["target"][0],
+        "source_course_ids": sides["source"][1],
         "target_course_ids": sides["target"][1],
-        "credits_granted": first["credits_granted"], "credit_system": first["credit_system"],
-        "valid_from": first["valid_from"], "valid_to": first["valid_to"],
-        "status": first["status"], "reason": None,
+        "credits_granted": first["credits_granted"],
+        "credit_system": first["credit_system"],
+        "valid_from": first["valid_from"],
+        "valid_to": first["valid_to"],
+        "status": first["status"],
+        "reason": None,
     }
     result = articulations.upsert_articulation(session, actor, record)
     return result.outcome, (f"rule {rule_id!r}: {result.reason}" if result.reason else None)
 
 
 def import_articulations(
-    sessions: sessionmaker[Session], actor: Actor, stream: IO[bytes], source: str, *,
-    atomic: bool = False, progress=None,
+    sessions: sessionmaker[Session],
+    actor: Actor,
+    stream: IO[bytes],
+    source: str,
+    *,
+    atomic: bool = False,
+    progress=None,
 ) -> ImportReport:
     """Import articulations from an `articulations-csv` file. Raises PermissionDenied before
     reading when the actor's role may not edit catalogues at all."""
@@ -213,12 +269,26 @@ def import_articulations(
 
     def records():
         for position, row in rows:
-            yield position, (Rejected(f"not applied: the file breaks off at {broken.position}")
-                             if broken and not isinstance(row, Rejected) else row)
+            yield (
+                position,
+                (
+                    Rejected(f"not applied: the file breaks off at {broken.position}")
+                    if broken and not isinstance(row, Rejected)
+                    else row
+                ),
+            )
         if broken:
             raise broken
 
     report = ImportReport(FORMAT, source, atomic=atomic)
     # One batch: the rows of a rule may be anywhere in the file, and a rule is applied whole.
-    return run(sessions, actor, report, records(), ArticulationRowSchema(),
-               _apply(actor, rules), batch_size=len(rows) + 1, progress=progress)
+    return run(
+        sessions,
+        actor,
+        report,
+        records(),
+        ArticulationRowSchema(),
+        _apply(actor, rules),
+        batch_size=len(rows) + 1,
+        progress=progress,
+    )

@@ -37,47 +37,64 @@ from registry.core.errors import InvalidData
 FORMAT = "open-badges"
 BADGE_TYPES = {"OpenBadgeCredential", "AchievementCredential"}
 # OB 3.0 ResultStatusType -> the transcript's statuses.
-STATUSES = {"Completed": "passed", "Failed": "failed", "Enrolled": "in_progress",
-            "InProgress": "in_progress", "OnHold": "in_progress", "Provisional": "in_progress",
-            "Withdrew": "withdrawn"}
+STATUSES = {
+    "Completed": "passed",
+    "Failed": "failed",
+    "Enrolled": "in_progress",
+    "InProgress": "in_progress",
+    "OnHold": "in_progress",
+    "Provisional": "in_progress",
+    "Withdrew": "withdrawn",
+}
 EQF_CODE = re.compile(r"^[1-8]$")
 ISCED_CODE = re.compile(r"^\d{2,4}$")
 
 
-def badge_records(stream: IO[bytes], *, credit_system: str | None,
-                  credits_per_badge: Decimal | str | None = None
-                  ) -> Iterator[tuple[str, dict[str, Any] | Rejected]]:
+def badge_records(
+    stream: IO[bytes], *, credit_system: str | None, credits_per_badge: Decimal | str | None = None
+) -> Iterator[tuple[str, dict[str, Any] | Rejected]]:
     """(position, record) per credential: `credential 1`, `credential 2`... in file order.
 
     Raises InvalidData (before reading) for `credits_per_badge` without `credit_system`, and
     FileError for a file that is not JSON, too large, or neither a badge nor a list.
     """
     if credits_per_badge is not None and not credit_system:
-        raise InvalidData("Credits per badge need their credit system.",
-                          errors={"credit_system": ["Required with credits_per_badge."]})
+        raise InvalidData(
+            "Credits per badge need their credit system.",
+            errors={"credit_system": ["Required with credits_per_badge."]},
+        )
     return _records(stream, credit_system, credits_per_badge)
 
 
-def _records(stream: IO[bytes], credit_system: str | None,
-             credits_per_badge: Decimal | str | None
-             ) -> Iterator[tuple[str, dict[str, Any] | Rejected]]:
+def _records(
+    stream: IO[bytes], credit_system: str | None, credits_per_badge: Decimal | str | None
+) -> Iterator[tuple[str, dict[str, Any] | Rejected]]:
     document = read_json(stream, "an Open Badges credential or a list of them")
     if isinstance(document, dict):
         if not _is_badge(document):
-            raise FileError("file", f"not an Open Badges 3.0 credential: type is "
-                                    f"{document.get('type')!r}, @context is "
-                                    f"{document.get('@context')!r}")
+            raise FileError(
+                "file",
+                f"not an Open Badges 3.0 credential: type is "
+                f"{document.get('type')!r}, @context is "
+                f"{document.get('@context')!r}",
+            )
         credentials = [document]
     elif isinstance(document, list):
         credentials = document
     else:
-        raise FileError("file", "not an Open Badges credential or a list of them: the JSON is "
-                                f"a {type(document).__name__}")
+        raise FileError(
+            "file",
+            "not an Open Badges credential or a list of them: the JSON is "
+            f"a {type(document).__name__}",
+        )
     for number, credential in enumerate(credentials, start=1):
         position = f"credential {number}"
         if not _is_badge(credential):
-            found = credential.get("type") if isinstance(credential, dict) else \
-                type(credential).__name__
+            found = (
+                credential.get("type")
+                if isinstance(credential, dict)
+                else type(credential).__name__
+            )
             yield position, Rejected(f"not an Open Badges 3.0 credential ({found!r})")
             continue
         yield position, _record(credential, credit_system, credits_per_badge)
@@ -91,8 +108,9 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _record(credential: dict[str, Any], credit_system: str | None,
-            credits_per_badge: Decimal | str | None) -> dict[str, Any] | Rejected:
+def _record(
+    credential: dict[str, Any], credit_system: str | None, credits_per_badge: Decimal | str | None
+) -> dict[str, Any] | Rejected:
     subject = _dict(next(iter(as_list(credential.get("credentialSubject"))), None))
     achievement = _dict(subject.get("achievement"))
     stated = achievement.get("creditsAvailable")
@@ -102,8 +120,14 @@ def _record(credential: dict[str, Any], credit_system: str | None,
     awarded = credential.get("awardedDate")
     first = _dict(next(iter(as_list(subject.get("result"))), None))
     status = first.get("status") if isinstance(first.get("status"), str) else None
-    description = next((_dict(item) for item in as_list(achievement.get("resultDescription"))
-                        if _dict(item).get("id") == first.get("resultDescription")), {})
+    description = next(
+        (
+            _dict(item)
+            for item in as_list(achievement.get("resultDescription"))
+            if _dict(item).get("id") == first.get("resultDescription")
+        ),
+        {},
+    )
     eqf, isced = _alignments(as_list(achievement.get("alignment")))
     local_id = achievement.get("id") if isinstance(achievement.get("id"), str) else "achievement"
     return {
@@ -115,14 +139,20 @@ def _record(credential: dict[str, Any], credit_system: str | None,
             "learner": _learner(subject),
         },
         "result": result(
-            local_id, achievement.get("name"), kind=achievement.get("achievementType"),
-            code=achievement.get("humanCode"), language=achievement.get("inLanguage"),
+            local_id,
+            achievement.get("name"),
+            kind=achievement.get("achievementType"),
+            code=achievement.get("humanCode"),
+            language=achievement.get("inLanguage"),
             credits=str(credits) if credits is not None else None,
             credit_system=credit_system if credits is not None else None,
-            grade=first.get("value"), grading_scheme=description.get("name"),
-            eqf_level=eqf, isced_f=isced,
+            grade=first.get("value"),
+            grading_scheme=description.get("name"),
+            eqf_level=eqf,
+            isced_f=isced,
             status=STATUSES.get(status, "unknown") if status else "passed",
-            ended_on=day(awarded)),
+            ended_on=day(awarded),
+        ),
     }
 
 
@@ -136,8 +166,11 @@ def _issuer(profile: dict[str, Any]) -> dict[str, Any]:
     if host:
         identifiers["domain"] = host
     address = _dict(profile.get("address"))
-    return {"name": profile.get("name"), "country": address.get("addressCountryCode"),
-            "identifiers": identifiers}
+    return {
+        "name": profile.get("name"),
+        "country": address.get("addressCountryCode"),
+        "identifiers": identifiers,
+    }
 
 
 def _learner(subject: dict[str, Any]) -> dict[str, Any]:
@@ -162,9 +195,9 @@ def _alignments(alignments: list[Any]) -> tuple[int | None, str | None]:
         named = f"{alignment.get('targetFramework')} {alignment.get('targetType')}".upper()
         code = str(alignment.get("targetCode") or "").strip()
         if eqf is None:
-            eqf = eqf_level(url) or (int(code) if "EQF" in named and EQF_CODE.match(code)
-                                     else None)
+            eqf = eqf_level(url) or (int(code) if "EQF" in named and EQF_CODE.match(code) else None)
         if isced is None:
-            isced = isced_code(url) or (code if "ISCED" in named and ISCED_CODE.match(code)
-                                        else None)
+            isced = isced_code(url) or (
+                code if "ISCED" in named and ISCED_CODE.match(code) else None
+            )
     return eqf, isced

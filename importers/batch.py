@@ -36,24 +36,38 @@ def credentials(records: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, dict[
         if not awarded:
             yield position, "no award date: neither the result nor the document gives one"
             continue
-        level = result.get("level") or (f"EQF:{result['eqf_level']}" if result.get("eqf_level") else None)
+        level = result.get("level") or (
+            f"EQF:{result['eqf_level']}" if result.get("eqf_level") else None
+        )
         credential = {
             "title": result["title"],
-            "institution": {"name": issuer.get("name") or "", "country": issuer.get("country") or "",
-                            "identifiers": {k: v for k, v in (issuer.get("identifiers") or {}).items()
-                                            if k in ("schac", "erasmus", "pic", "ror", "domain")}},
+            "institution": {
+                "name": issuer.get("name") or "",
+                "country": issuer.get("country") or "",
+                "identifiers": {
+                    k: v
+                    for k, v in (issuer.get("identifiers") or {}).items()
+                    if k in ("schac", "erasmus", "pic", "ror", "domain")
+                },
+            },
             "awarded_on": awarded[:10],
             "level": level,
-            "field": result.get("isced_f") if result.get("isced_f") and isced.is_valid(
-                result["isced_f"]) else None,
+            "field": result.get("isced_f")
+            if result.get("isced_f") and isced.is_valid(result["isced_f"])
+            else None,
         }
         if result.get("credits") is not None and result.get("credit_system"):
             credential["credits"] = {"value": result["credits"], "system": result["credit_system"]}
         yield position, credential
 
 
-def assess_records(session: Session, actor: Actor, records: Iterable[tuple[str, Any]],
-                   target: str, target_type: str | None = None) -> Iterator[dict[str, Any]]:
+def assess_records(
+    session: Session,
+    actor: Actor,
+    records: Iterable[tuple[str, Any]],
+    target: str,
+    target_type: str | None = None,
+) -> Iterator[dict[str, Any]]:
     """One line per credential (assessed and stored, or why not), then the summary line."""
     counts: Counter[str] = Counter()
     for position, credential in credentials(records):
@@ -66,14 +80,24 @@ def assess_records(session: Session, actor: Actor, records: Iterable[tuple[str, 
             answer = assess(session, actor, credential, target, target_type)
         except DomainError as error:
             counts["not_assessed"] += 1
-            yield {"position": position, "title": credential["title"], "assessed": False,
-                   "reason": error.detail, "errors": error.errors}
+            yield {
+                "position": position,
+                "title": credential["title"],
+                "assessed": False,
+                "reason": error.detail,
+                "errors": error.errors,
+            }
             continue
         counts["assessed"] += 1
         counts[answer["decision"]] += 1
-        yield {"position": position, "title": credential["title"],
-               "institution": credential["institution"]["name"], "assessed": True,
-               "assessment_id": answer["id"], "decision": answer["decision"],
-               "confidence": answer["confidence"],
-               "levels": [level["level"] for level in answer["target"].get("levels", [])]}
+        yield {
+            "position": position,
+            "title": credential["title"],
+            "institution": credential["institution"]["name"],
+            "assessed": True,
+            "assessment_id": answer["id"],
+            "decision": answer["decision"],
+            "confidence": answer["confidence"],
+            "levels": [level["level"] for level in answer["target"].get("levels", [])],
+        }
     yield {"summary": dict(counts)}

@@ -52,12 +52,31 @@ from registry.core.errors import DomainError, InvalidData
 from registry.core.permissions import Actor, Target, authorize, authorize_role
 
 QUALIFICATIONS_FORMAT = "qualifications-csv"
-QUALIFICATION_COLUMNS = ("code", "title", "language", "country", "institution_id", "level",
-                         "credits", "credit_system", "isced_f", "qualification_type",
-                         "learning_outcomes", "other_titles")
+QUALIFICATION_COLUMNS = (
+    "code",
+    "title",
+    "language",
+    "country",
+    "institution_id",
+    "level",
+    "credits",
+    "credit_system",
+    "isced_f",
+    "qualification_type",
+    "learning_outcomes",
+    "other_titles",
+)
 COURSES_FORMAT = "courses-csv"
-COURSE_COLUMNS = ("code", "title", "language", "credits", "credit_system", "level", "isced_f",
-                  "learning_outcomes")
+COURSE_COLUMNS = (
+    "code",
+    "title",
+    "language",
+    "credits",
+    "credit_system",
+    "level",
+    "isced_f",
+    "learning_outcomes",
+)
 REQUIRED = ("code", "title")
 ACTION = "catalogue.edit"
 
@@ -76,14 +95,18 @@ def _record(row: dict[str, str | None]) -> dict[str, Any]:
     if "other_titles" in record:
         record["other_titles"] = [
             {"value": match["value"], "lang": match["lang"]}
-            if (match := TITLE_LANG.match(title)) else {"value": title, "lang": None}
+            if (match := TITLE_LANG.match(title))
+            else {"value": title, "lang": None}
             for title in split_cell(record["other_titles"])
         ]
     return record
 
 
-def _apply(actor: Actor, upsert: Callable[[Session, list[dict[str, Any]]], list[Outcome]],
-           target_of: Callable[[dict[str, Any]], Target]) -> Apply:
+def _apply(
+    actor: Actor,
+    upsert: Callable[[Session, list[dict[str, Any]]], list[Outcome]],
+    target_of: Callable[[dict[str, Any]], Target],
+) -> Apply:
     """Upsert the rows the actor may write; the others are rejected with the reason."""
 
     def apply(session: Session, batch):
@@ -114,8 +137,14 @@ def _qualification_target(record: dict[str, Any]) -> Target:
 
 
 def import_qualifications(
-    sessions: sessionmaker[Session], actor: Actor, stream: IO[bytes], source: str, *,
-    institution_id: int | None = None, atomic: bool = False, progress=None,
+    sessions: sessionmaker[Session],
+    actor: Actor,
+    stream: IO[bytes],
+    source: str,
+    *,
+    institution_id: int | None = None,
+    atomic: bool = False,
+    progress=None,
 ) -> ImportReport:
     """Import qualifications from a `qualifications-csv` file.
 
@@ -135,20 +164,38 @@ def import_qualifications(
             if institution_id is not None:
                 stated = row.get("institution_id")
                 if stated is not None and stated != str(institution_id):
-                    yield position, Rejected(f"institution_id {stated} is not this import's "
-                                             f"institution {institution_id}")
+                    yield (
+                        position,
+                        Rejected(
+                            f"institution_id {stated} is not this import's "
+                            f"institution {institution_id}"
+                        ),
+                    )
                     continue
                 row = {**row, "institution_id": str(institution_id)}
             yield position, _record(row)
 
     report = ImportReport(QUALIFICATIONS_FORMAT, source, atomic=atomic)
-    return run(sessions, actor, report, records(), QualificationRecordSchema(),
-               _apply(actor, upsert_qualifications, _qualification_target), progress=progress)
+    return run(
+        sessions,
+        actor,
+        report,
+        records(),
+        QualificationRecordSchema(),
+        _apply(actor, upsert_qualifications, _qualification_target),
+        progress=progress,
+    )
 
 
 def import_courses(
-    sessions: sessionmaker[Session], actor: Actor, stream: IO[bytes], source: str, *,
-    institution_id: int | None = None, atomic: bool = False, progress=None,
+    sessions: sessionmaker[Session],
+    actor: Actor,
+    stream: IO[bytes],
+    source: str,
+    *,
+    institution_id: int | None = None,
+    atomic: bool = False,
+    progress=None,
 ) -> ImportReport:
     """Import one institution's courses from a `courses-csv` file.
 
@@ -158,8 +205,10 @@ def import_courses(
     """
     authorize_role(actor, ACTION)
     if institution_id is None:
-        raise InvalidData("A course import needs the institution the courses belong to.",
-                          errors={"institution_id": ["Required for courses-csv."]})
+        raise InvalidData(
+            "A course import needs the institution the courses belong to.",
+            errors={"institution_id": ["Required for courses-csv."]},
+        )
     authorize(actor, ACTION, _institution_target(institution_id))
 
     def records():
@@ -170,16 +219,31 @@ def import_courses(
             yield position, _record({**row, "institution_id": str(institution_id)})
 
     report = ImportReport(COURSES_FORMAT, source, atomic=atomic)
-    return run(sessions, actor, report, records(), CourseRecordSchema(),
-               _apply(actor, upsert_courses,
-                      lambda record: Target("course", record["code"],
-                                            institution=str(record["institution_id"]))),
-               progress=progress)
+    return run(
+        sessions,
+        actor,
+        report,
+        records(),
+        CourseRecordSchema(),
+        _apply(
+            actor,
+            upsert_courses,
+            lambda record: Target(
+                "course", record["code"], institution=str(record["institution_id"])
+            ),
+        ),
+        progress=progress,
+    )
 
 
 def import_qdr(
-    sessions: sessionmaker[Session], actor: Actor, stream: IO[bytes], source: str, *,
-    atomic: bool = False, progress=None,
+    sessions: sessionmaker[Session],
+    actor: Actor,
+    stream: IO[bytes],
+    source: str,
+    *,
+    atomic: bool = False,
+    progress=None,
 ) -> ImportReport:
     """Import a Europass QDR upload (a national database's qualifications) as national register
     entries: the ministry of each entry's country, or an admin."""
@@ -187,5 +251,12 @@ def import_qdr(
 
     authorize_role(actor, ACTION)
     report = ImportReport("qdr", source, atomic=atomic)
-    return run(sessions, actor, report, qdr_records(stream), QualificationRecordSchema(),
-               _apply(actor, upsert_qualifications, _qualification_target), progress=progress)
+    return run(
+        sessions,
+        actor,
+        report,
+        qdr_records(stream),
+        QualificationRecordSchema(),
+        _apply(actor, upsert_qualifications, _qualification_target),
+        progress=progress,
+    )

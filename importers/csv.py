@@ -87,8 +87,10 @@ def read_csv(
         if len(cells) != len(names):
             yield position, Rejected(f"row has {len(cells)} cells, the header has {len(names)}")
             continue
-        yield position, {name: cell.strip() or None
-                         for name, cell in zip(names, cells, strict=True)}
+        yield (
+            position,
+            {name: cell.strip() or None for name, cell in zip(names, cells, strict=True)},
+        )
 
 
 def _header(cells: list[str], columns: Sequence[str], required: Sequence[str]) -> list[str]:
@@ -100,8 +102,11 @@ def _header(cells: list[str], columns: Sequence[str], required: Sequence[str]) -
             raise FileError("line 1", f"column {name!r} appears more than once in the header")
     unknown = [name for name in names if name not in columns]
     if unknown:
-        raise FileError("line 1", f"unknown column(s) {', '.join(unknown)}; this format's "
-                                  f"columns are {', '.join(columns)}")
+        raise FileError(
+            "line 1",
+            f"unknown column(s) {', '.join(unknown)}; this format's "
+            f"columns are {', '.join(columns)}",
+        )
     missing = [name for name in required if name not in names]
     if missing:
         raise FileError("line 1", f"missing required column(s): {', '.join(missing)}")

@@ -63,8 +63,13 @@ CREDIT_SYSTEMS = {
     "http://data.europa.eu/europass/educationalCreditPointSystem/ecvet": "ECVET",
 }
 # Identifier scheme names (ELM `schemeName` / `schemeID`) the registry matches institutions on.
-INSTITUTION_SCHEMES = {"erasmus": "erasmus", "erasmus code": "erasmus", "schac": "schac",
-                       "schac code": "schac", "pic": "pic"}
+INSTITUTION_SCHEMES = {
+    "erasmus": "erasmus",
+    "erasmus code": "erasmus",
+    "schac": "schac",
+    "schac code": "schac",
+    "pic": "pic",
+}
 
 
 # --- shared by the JSON readers (ELM v3, Open Badges) -----------------------------------------
@@ -75,8 +80,9 @@ def read_json(stream: IO[bytes], what: str) -> Any:
     is not JSON. A credential is a single document, so it is read whole, but never unbounded."""
     data = stream.read(MAX_JSON_BYTES + 1)
     if len(data) > MAX_JSON_BYTES:
-        raise FileError("file", f"larger than {MAX_JSON_BYTES} bytes; {what} is a single "
-                                "document, far smaller")
+        raise FileError(
+            "file", f"larger than {MAX_JSON_BYTES} bytes; {what} is a single document, far smaller"
+        )
     try:
         return json.loads(data, parse_float=Decimal)
     except (UnicodeDecodeError, ValueError) as error:
@@ -141,11 +147,23 @@ def result(local_id: str, title: str | None, **values: Any) -> dict[str, Any]:
     the EQF level is `eqf_level`.
     """
     return {
-        "local_id": local_id, "parent_local_id": None, "kind": None, "code": None,
-        "title": title, "language": None, "credits": None, "credit_system": None,
-        "grade": None, "grading_scheme": None, "grade_distribution": None,
-        "eqf_level": None, "level": None, "isced_f": None,
-        "status": "unknown", "started_on": None, "ended_on": None,
+        "local_id": local_id,
+        "parent_local_id": None,
+        "kind": None,
+        "code": None,
+        "title": title,
+        "language": None,
+        "credits": None,
+        "credit_system": None,
+        "grade": None,
+        "grading_scheme": None,
+        "grade_distribution": None,
+        "eqf_level": None,
+        "level": None,
+        "isced_f": None,
+        "status": "unknown",
+        "started_on": None,
+        "ended_on": None,
     } | values
 
 
@@ -166,16 +184,23 @@ def elm_records(stream: IO[bytes]) -> Iterator[tuple[str, dict[str, Any] | Rejec
     elif start in (b"{", b"["):
         context, results = _v3(read_json(stream, "a credential"))
     else:
-        raise FileError("file", "neither XML nor JSON: an ELM credential is a Europass XML "
-                                "(ELM v2) or JSON-LD (ELM v3) document")
+        raise FileError(
+            "file",
+            "neither XML nor JSON: an ELM credential is a Europass XML "
+            "(ELM v2) or JSON-LD (ELM v3) document",
+        )
     yielded = False
     for position, value in results:
         yielded = True
-        yield position, value if isinstance(value, Rejected) else {"transcript": context,
-                                                                   "result": value}
+        yield (
+            position,
+            value if isinstance(value, Rejected) else {"transcript": context, "result": value},
+        )
     if not yielded:
-        yield (f"credential {context['document_id'] or ''}".strip(),
-               Rejected("the credential states no learning achievement or activity"))
+        yield (
+            f"credential {context['document_id'] or ''}".strip(),
+            Rejected("the credential states no learning achievement or activity"),
+        )
 
 
 class _Replayed:
@@ -197,10 +222,16 @@ class _Replayed:
 Results = Iterable[tuple[str, dict[str, Any] | Rejected]]
 
 
-def _context(document_id: Any, issued: Any, issuer: dict[str, Any], learner: dict[str, Any]
-             ) -> dict[str, Any]:
-    return {"format": FORMAT, "document_id": document_id if isinstance(document_id, str) else None,
-            "issued_on": day(issued), "issuer": issuer, "learner": learner}
+def _context(
+    document_id: Any, issued: Any, issuer: dict[str, Any], learner: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "document_id": document_id if isinstance(document_id, str) else None,
+        "issued_on": day(issued),
+        "issuer": issuer,
+        "learner": learner,
+    }
 
 
 # --- ELM v2: Europass XML ---------------------------------------------------------------------
@@ -210,8 +241,11 @@ def _texts(element) -> dict[str, str]:
     """A TextType/NoteType's texts by language, in document order."""
     if element is None:
         return {}
-    return {text.get("lang") or "": value for text in element.findall(SNB + "text")
-            if (value := " ".join((text.text or "").split()))}
+    return {
+        text.get("lang") or "": value
+        for text in element.findall(SNB + "text")
+        if (value := " ".join((text.text or "").split()))
+    }
 
 
 def _pick(texts: dict[str, str], language: str | None) -> tuple[str | None, str | None]:
@@ -279,10 +313,15 @@ class _V2:
         if tag == SNB + "organization":
             self.organisations[key] = self.organisation(element)
         elif tag == SNB + "awardingProcess":
-            self.awarding[key] = {"body": _ref(element, "awardingBody"),
-                                  "date": _value(element, "date")}
-        elif tag in (SNB + "qualification", SNB + "learningSpecification",
-                     SNB + "learningActivitySpecification"):
+            self.awarding[key] = {
+                "body": _ref(element, "awardingBody"),
+                "date": _value(element, "date"),
+            }
+        elif tag in (
+            SNB + "qualification",
+            SNB + "learningSpecification",
+            SNB + "learningActivitySpecification",
+        ):
             self.specifications[key] = self.specification(element)
         elif tag == SNB + "assessmentSpecification":
             self.assessment_schemes[key] = _ref(element, "gradingScheme")
@@ -291,42 +330,58 @@ class _V2:
 
     def subject(self, element) -> None:
         name = _pick(_texts(element.find(SNB + "fullName")), self.language)[0]
-        identifiers = {key(item.get("schemeID") or "id"): (item.text or "").strip()
-                       for item in element.findall(SNB + "identifier") if (item.text or "").strip()}
+        identifiers = {
+            key(item.get("schemeID") or "id"): (item.text or "").strip()
+            for item in element.findall(SNB + "identifier")
+            if (item.text or "").strip()
+        }
         if (national := _value(element, "nationalId")) is not None:
             identifiers["national"] = national
-        self.learner = {"identifiers": identifiers, "name": name,
-                        "birth_date": day(_value(element, "dateOfBirth"))}
+        self.learner = {
+            "identifiers": identifiers,
+            "name": name,
+            "birth_date": day(_value(element, "dateOfBirth")),
+        }
         achievements = element.find(SNB + "achievements")
         if achievements is not None:
             for child in achievements:
                 self.achievement(child, None)
         activities = element.find(SNB + "activities")
         for activity in activities if activities is not None else ():
-            self.claims.append({
-                "class": "activity", "id": activity.get("id"), "parent": None,
-                "identifier": _value(activity, "identifier"),
-                "title": _texts(activity.find(SNB + "title")),
-                "specification": _ref(activity, "specifiedBy"),
-                "started": _value(activity, "startedAtTime"),
-                "ended": _value(activity, "endedAtTime"),
-            })
+            self.claims.append(
+                {
+                    "class": "activity",
+                    "id": activity.get("id"),
+                    "parent": None,
+                    "identifier": _value(activity, "identifier"),
+                    "title": _texts(activity.find(SNB + "title")),
+                    "specification": _ref(activity, "specifiedBy"),
+                    "started": _value(activity, "startedAtTime"),
+                    "ended": _value(activity, "endedAtTime"),
+                }
+            )
 
     def achievement(self, element, parent: str | None) -> None:
         """A learningAchievement or qualificationAward, then its parts, parent first."""
         assessment = element.find(SNB + "wasDerivedFrom")
-        self.influencing.update(activity.get("id")
-                                for activity in element.findall(SNB + "wasInfluencedBy"))
-        self.claims.append({
-            "class": "achievement", "id": element.get("id"), "parent": parent,
-            "identifier": _value(element, "identifier"),
-            "title": _texts(element.find(SNB + "title")),
-            "specification": _ref(element, "specifiedBy"),
-            "awarded_by": _ref(element, "wasAwardedBy"),
-            "grade": _value(assessment, "grade") if assessment is not None else None,
-            "assessment_specification": (_ref(assessment, "specifiedBy")
-                                         if assessment is not None else None),
-        })
+        self.influencing.update(
+            activity.get("id") for activity in element.findall(SNB + "wasInfluencedBy")
+        )
+        self.claims.append(
+            {
+                "class": "achievement",
+                "id": element.get("id"),
+                "parent": parent,
+                "identifier": _value(element, "identifier"),
+                "title": _texts(element.find(SNB + "title")),
+                "specification": _ref(element, "specifiedBy"),
+                "awarded_by": _ref(element, "wasAwardedBy"),
+                "grade": _value(assessment, "grade") if assessment is not None else None,
+                "assessment_specification": (
+                    _ref(assessment, "specifiedBy") if assessment is not None else None
+                ),
+            }
+        )
         for part in element.findall(SNB + "hasPart"):
             for child in part:
                 self.achievement(child, element.get("id"))
@@ -337,8 +392,11 @@ class _V2:
             scheme = INSTITUTION_SCHEMES.get((item.get("schemeID") or "").strip().lower())
             if scheme and (item.text or "").strip():
                 identifiers[scheme] = item.text.strip()
-        for name, scheme in (("registration", "legal"), ("eidasLegalIdentifier", "eidas"),
-                             ("vatIdentifier", "vat")):
+        for name, scheme in (
+            ("registration", "legal"),
+            ("eidasLegalIdentifier", "eidas"),
+            ("vatIdentifier", "vat"),
+        ):
             if (value := _value(element, name)) is not None:
                 identifiers[scheme] = value
         homepage = element.find(SNB + "homepage")
@@ -346,17 +404,26 @@ class _V2:
             identifiers["domain"] = host
         address = element.find(f"{SNB}hasLocation/{SNB}hasAddress/{SNB}country")
         names = _texts(element.find(SNB + "prefLabel"))
-        return {"name": _pick(names, self.language)[0],
-                "country": country(address.get("uri")) if address is not None else None,
-                "identifiers": identifiers, "titles": names}
+        return {
+            "name": _pick(names, self.language)[0],
+            "country": country(address.get("uri")) if address is not None else None,
+            "identifiers": identifiers,
+            "titles": names,
+        }
 
     def specification(self, element) -> dict[str, Any]:
         isced = element.find(SNB + "hasISCED-FCode")
         eqf = element.find(SNB + "eqfLevel")
         credits, system = _value(element, "hasECTSCreditPoints"), "ECTS"
         if credits is None:
-            other = next((item for item in element.findall(SNB + "hasCreditPoints")
-                          if credit_system(item.get("schemeID"))), None)
+            other = next(
+                (
+                    item
+                    for item in element.findall(SNB + "hasCreditPoints")
+                    if credit_system(item.get("schemeID"))
+                ),
+                None,
+            )
             credits = (other.text or "").strip() or None if other is not None else None
             system = credit_system(other.get("schemeID")) if other is not None else None
         return {
@@ -365,7 +432,8 @@ class _V2:
             "kind": _label(element.find(SNB + "type"), self.language),
             "isced_f": isced_code(isced.get("uri")) if isced is not None else None,
             "eqf_level": eqf_level(eqf.get("uri")) if eqf is not None else None,
-            "credits": credits, "credit_system": system if credits else None,
+            "credits": credits,
+            "credit_system": system if credits else None,
         }
 
     def results(self) -> Results:
@@ -374,23 +442,38 @@ class _V2:
                 continue
             specification = self.specifications.get(claim["specification"], {})
             title, lang = _pick(claim["title"] or specification.get("title", {}), self.language)
-            values = {"kind": specification.get("kind"),
-                      "code": claim["identifier"] or specification.get("identifier"),
-                      "language": lang, "parent_local_id": claim["parent"]}
+            values = {
+                "kind": specification.get("kind"),
+                "code": claim["identifier"] or specification.get("identifier"),
+                "language": lang,
+                "parent_local_id": claim["parent"],
+            }
             if claim["class"] == "achievement":
                 awarding = self.awarding.get(claim["awarded_by"], {})
                 scheme = self.assessment_schemes.get(claim["assessment_specification"])
-                values |= {name: specification.get(name)
-                           for name in ("credits", "credit_system", "eqf_level", "isced_f")}
-                values |= {"grade": claim["grade"], "grading_scheme": self.schemes.get(scheme),
-                           "status": "passed", "ended_on": day(awarding.get("date"))}
+                values |= {
+                    name: specification.get(name)
+                    for name in ("credits", "credit_system", "eqf_level", "isced_f")
+                }
+                values |= {
+                    "grade": claim["grade"],
+                    "grading_scheme": self.schemes.get(scheme),
+                    "status": "passed",
+                    "ended_on": day(awarding.get("date")),
+                }
             else:
                 values |= {"started_on": day(claim["started"]), "ended_on": day(claim["ended"])}
             yield f"{claim['class']} {claim['id']}", result(claim["id"], title, **values)
 
     def issuer(self) -> dict[str, Any]:
-        first = next((claim for claim in self.claims
-                      if claim["class"] == "achievement" and claim["parent"] is None), None)
+        first = next(
+            (
+                claim
+                for claim in self.claims
+                if claim["class"] == "achievement" and claim["parent"] is None
+            ),
+            None,
+        )
         body = self.awarding.get(first["awarded_by"], {}).get("body") if first else None
         found = self.organisations.get(body) or self.organisations.get(self.issuer_ref)
         return found or {"name": None, "country": None, "identifiers": {}, "titles": {}}
@@ -398,10 +481,17 @@ class _V2:
 
 # The root's children read: the subject and the containers of what its claims refer to. None of
 # these names occurs deeper, so each arrives whole; a credential is small enough for that.
-V2_REFERENCES = {SNB + name for name in (
-    "agentReferences", "awardingProcessReferences", "learningSpecificationReferences",
-    "learningActivitySpecificationReferences", "assessmentSpecificationReferences",
-    "scoringSchemeReferences")}
+V2_REFERENCES = {
+    SNB + name
+    for name in (
+        "agentReferences",
+        "awardingProcessReferences",
+        "learningSpecificationReferences",
+        "learningActivitySpecificationReferences",
+        "assessmentSpecificationReferences",
+        "scoringSchemeReferences",
+    )
+}
 V2_TOP = {SNB + "primaryLanguage", CRED + "issued", CRED + "issuer", SNB + "credentialSubject"}
 # Base64 images and signatures: dropped unread.
 V2_SKIP = {SNB + "logo", SNB + "displayParameters", SNB + "proof"}
@@ -412,16 +502,20 @@ def _v2(stream: IO[bytes]) -> tuple[dict[str, Any], Results]:
     for event, element in Events(stream, V2_TOP | V2_REFERENCES, skip=V2_SKIP):
         if element.getparent() is None:
             if element.tag != V2_ROOT:
-                raise FileError("file", f"not a Europass ELM v2 credential: the root "
-                                        f"element is {element.tag}, not {V2_ROOT}")
+                raise FileError(
+                    "file",
+                    f"not a Europass ELM v2 credential: the root "
+                    f"element is {element.tag}, not {V2_ROOT}",
+                )
             credential.document_id = element.get(CRED + "id")
         elif event == "end" and element.tag in V2_REFERENCES:
             for child in element:
                 credential.reference(child)
         elif event == "end":
             credential.top(element)
-    context = _context(credential.document_id, credential.issued, credential.issuer(),
-                       credential.learner)
+    context = _context(
+        credential.document_id, credential.issued, credential.issuer(), credential.learner
+    )
     return context, list(credential.results())
 
 
@@ -434,14 +528,19 @@ def _v3(document: Any) -> tuple[dict[str, Any], Results]:
     subject = document.get("credentialSubject")
     subject = subject if isinstance(subject, dict) else {}
     claims = [claim for claim in as_list(subject.get("hasClaim")) if isinstance(claim, dict)]
-    first = next((claim for claim in claims if _claim_type(claim) == "LearningAchievement"),
-                 claims[0] if claims else {})
+    first = next(
+        (claim for claim in claims if _claim_type(claim) == "LearningAchievement"),
+        claims[0] if claims else {},
+    )
     body = next(iter(as_list(_first(first.get("awardedBy")).get("awardingBody"))), None)
-    issuer = _organisation(body if isinstance(body, dict) else _dict(document.get("issuer")),
-                           language)
-    learner = {"identifiers": _identifiers(subject),
-               "name": _lang(subject.get("fullName"), language)[0],
-               "birth_date": day(subject.get("dateOfBirth"))}
+    issuer = _organisation(
+        body if isinstance(body, dict) else _dict(document.get("issuer")), language
+    )
+    learner = {
+        "identifiers": _identifiers(subject),
+        "name": _lang(subject.get("fullName"), language)[0],
+        "birth_date": day(subject.get("dateOfBirth")),
+    }
     issued = document.get("issued") or document.get("issuanceDate")
     context = _context(document.get("id"), issued, issuer, learner)
     return context, list(_v3_results(claims, None, language))
@@ -451,20 +550,29 @@ def _unwrap(document: Any) -> dict[str, Any]:
     """The credential itself, from the plain, upload or JAdES-signed form; FileError otherwise."""
     if isinstance(document, dict) and isinstance(document.get("credential"), dict):
         document = document["credential"]
-    elif isinstance(document, dict) and isinstance(document.get("payload"), str) \
-            and "signatures" in document:
+    elif (
+        isinstance(document, dict)
+        and isinstance(document.get("payload"), str)
+        and "signatures" in document
+    ):
         try:
             document = json.loads(document["payload"], parse_float=Decimal)
         except (ValueError, RecursionError) as error:
             raise FileError("payload", f"the signed payload is not JSON: {error}") from error
     if not isinstance(document, dict):
-        raise FileError("file", f"not an ELM v3 credential: the JSON is a {type(document).__name__}"
-                                ", not a credential object")
+        raise FileError(
+            "file",
+            f"not an ELM v3 credential: the JSON is a {type(document).__name__}"
+            ", not a credential object",
+        )
     contexts = [value for value in as_list(document.get("@context")) if isinstance(value, str)]
     if not any(V3_CONTEXT.match(value) for value in contexts):
         found = ", ".join(contexts) or "no @context"
-        raise FileError("file", f"not an ELM v3 credential: @context is {found}; expected the "
-                                "EDC context http://data.europa.eu/snb/model/context/edc-ap")
+        raise FileError(
+            "file",
+            f"not an ELM v3 credential: @context is {found}; expected the "
+            "EDC context http://data.europa.eu/snb/model/context/edc-ap",
+        )
     return document
 
 
@@ -483,8 +591,11 @@ def _lang(value: Any, language: str | None) -> tuple[str | None, str | None]:
     """(text, language) of a JSON-LD language map (`{"en": "..."}`), as `_pick` does for XML."""
     if isinstance(value, str):
         return value, None
-    texts = {lang: " ".join(text.split()) for lang, text in _dict(value).items()
-             if isinstance(text, str) and text.strip()}
+    texts = {
+        lang: " ".join(text.split())
+        for lang, text in _dict(value).items()
+        if isinstance(text, str) and text.strip()
+    }
     return _pick(texts, language)
 
 
@@ -505,23 +616,40 @@ def _organisation(body: dict[str, Any], language: str | None) -> dict[str, Any]:
         scheme = INSTITUTION_SCHEMES.get(str(_dict(item).get("schemeName", "")).strip().lower())
         if scheme and isinstance(item.get("notation"), str):
             identifiers[scheme] = item["notation"]
-    for name, scheme in (("registration", "legal"), ("eIDASIdentifier", "eidas"),
-                         ("vatIdentifier", "vat")):
+    for name, scheme in (
+        ("registration", "legal"),
+        ("eIDASIdentifier", "eidas"),
+        ("vatIdentifier", "vat"),
+    ):
         notation = _first(body.get(name)).get("notation")
         if isinstance(notation, str):
             identifiers[scheme] = notation
-    homepage = next((host for page in as_list(body.get("homepage"))
-                     if (host := domain(_dict(page).get("contentURL")))), None)
+    homepage = next(
+        (
+            host
+            for page in as_list(body.get("homepage"))
+            if (host := domain(_dict(page).get("contentURL")))
+        ),
+        None,
+    )
     if homepage:
         identifiers["domain"] = homepage
     location = _first(body.get("location"))
     registration = _first(body.get("registration"))
-    found = (country(_dict(_dict(location.get("address")).get("countryCode")).get("id"))
-             or country(_dict(registration.get("spatial")).get("id")))
-    names = {lang: text for lang, text in _dict(body.get("legalName")).items()
-             if isinstance(text, str) and text.strip()}
-    return {"name": _lang(names, language)[0], "country": found, "identifiers": identifiers,
-            "titles": names}
+    found = country(_dict(_dict(location.get("address")).get("countryCode")).get("id")) or country(
+        _dict(registration.get("spatial")).get("id")
+    )
+    names = {
+        lang: text
+        for lang, text in _dict(body.get("legalName")).items()
+        if isinstance(text, str) and text.strip()
+    }
+    return {
+        "name": _lang(names, language)[0],
+        "country": found,
+        "identifiers": identifiers,
+        "titles": names,
+    }
 
 
 def _first(value: Any) -> dict[str, Any]:
@@ -537,9 +665,13 @@ def _concept(value: Any) -> str | None:
 
 def _credits(specification: dict[str, Any]) -> tuple[str | None, str | None]:
     """(points, system) of the first credit point in a known system, ECTS preferred."""
-    known = [(str(point["point"]), system) for point in as_list(specification.get("creditPoint"))
-             if isinstance(point, dict) and point.get("point") is not None
-             and (system := credit_system(_concept(point.get("framework"))))]
+    known = [
+        (str(point["point"]), system)
+        for point in as_list(specification.get("creditPoint"))
+        if isinstance(point, dict)
+        and point.get("point") is not None
+        and (system := credit_system(_concept(point.get("framework"))))
+    ]
     known.sort(key=lambda item: item[1] != "ECTS")
     return known[0] if known else (None, None)
 
@@ -553,8 +685,9 @@ def _claim_type(claim: dict[str, Any]) -> str | None:
     return next((value for value in types if value in V3_CLAIMS), types[0] if types else None)
 
 
-def _v3_results(claims: list[Any], parent: str | None, language: str | None,
-                path: str = "#") -> Results:
+def _v3_results(
+    claims: list[Any], parent: str | None, language: str | None, path: str = "#"
+) -> Results:
     """Each claim, then its parts; a claim without an id is named by its place ("#2.1")."""
     for number, claim in enumerate(claims, start=1):
         if not isinstance(claim, dict):
@@ -564,35 +697,49 @@ def _v3_results(claims: list[Any], parent: str | None, language: str | None,
         local_id = claim["id"] if isinstance(claim.get("id"), str) else place
         position = f"{V3_CLAIMS.get(kind, 'claim')} {local_id}"
         if kind not in V3_CLAIMS:
-            yield position, Rejected(f"a {kind or 'untyped'} claim on its own is not imported; "
-                                     "only learning achievements and activities are")
+            yield (
+                position,
+                Rejected(
+                    f"a {kind or 'untyped'} claim on its own is not imported; "
+                    "only learning achievements and activities are"
+                ),
+            )
             continue
         specification = _dict(claim.get("specifiedBy"))
         title, lang = _lang(claim.get("title"), language)
         if title is None:
             title, lang = _lang(specification.get("title"), language)
-        code = (_first(claim.get("identifier")).get("notation")
-                or _first(specification.get("identifier")).get("notation"))
-        values = {"parent_local_id": parent, "code": code, "language": lang,
-                  "kind": _lang(_first(specification.get("dcType")).get("prefLabel"), language)[0]}
+        code = _first(claim.get("identifier")).get("notation") or _first(
+            specification.get("identifier")
+        ).get("notation")
+        values = {
+            "parent_local_id": parent,
+            "code": code,
+            "language": lang,
+            "kind": _lang(_first(specification.get("dcType")).get("prefLabel"), language)[0],
+        }
         if kind == "LearningAchievement":
             credits, system = _credits(specification)
             assessment = _first(claim.get("provenBy"))
             grade = assessment.get("grade")
             scheme = _dict(_dict(assessment.get("specifiedBy")).get("gradingScheme"))
             values |= {
-                "credits": credits, "credit_system": system,
+                "credits": credits,
+                "credit_system": system,
                 "eqf_level": eqf_level(_concept(specification.get("eqfLevel"))),
                 "isced_f": isced_code(_concept(specification.get("thematicArea"))),
-                "grade": _lang(_dict(grade).get("noteLiteral") if isinstance(grade, dict)
-                               else grade, language)[0],
+                "grade": _lang(
+                    _dict(grade).get("noteLiteral") if isinstance(grade, dict) else grade, language
+                )[0],
                 "grading_scheme": _lang(scheme.get("title"), language)[0],
                 "status": "passed",
                 "ended_on": day(_first(claim.get("awardedBy")).get("awardingDate")),
             }
         else:
             period = _dict(claim.get("temporal"))
-            values |= {"started_on": day(period.get("startDate")),
-                       "ended_on": day(period.get("endDate"))}
+            values |= {
+                "started_on": day(period.get("startDate")),
+                "ended_on": day(period.get("endDate")),
+            }
         yield position, result(local_id, title, **values)
         yield from _v3_results(as_list(claim.get("hasPart")), local_id, language, f"{place}.")

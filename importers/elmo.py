@@ -51,8 +51,10 @@ from importers.xmlsafe import Events
 from registry.core.normalise import fold
 
 ELMO = "https://github.com/emrex-eu/elmo-schemas/tree/v1"
-EWP_TORS = ("https://github.com/erasmus-without-paper/ewp-specs-api-imobility-tors/blob/"
-            "stable-v2/endpoints/get-response.xsd")
+EWP_TORS = (
+    "https://github.com/erasmus-without-paper/ewp-specs-api-imobility-tors/blob/"
+    "stable-v2/endpoints/get-response.xsd"
+)
 DSIG = "http://www.w3.org/2000/09/xmldsig#"
 LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 FORMAT = "elmo"
@@ -66,40 +68,89 @@ def _e(name: str) -> str:
 
 ROOT_ELMO, GET_RESPONSE = _e("elmo"), f"{{{EWP_TORS}}}imobility-tors-get-response"
 TOR, OMOBILITY_ID = f"{{{EWP_TORS}}}tor", f"{{{EWP_TORS}}}omobility-id"
-GENERATED, LEARNER, REPORT, ISSUER = (_e("generatedDate"), _e("learner"), _e("report"),
-                                      _e("issuer"))
-LOS, HAS_PART, LOI = (_e("learningOpportunitySpecification"), _e("hasPart"),
-                      _e("learningOpportunityInstance"))
+GENERATED, LEARNER, REPORT, ISSUER = (
+    _e("generatedDate"),
+    _e("learner"),
+    _e("report"),
+    _e("issuer"),
+)
+LOS, HAS_PART, LOI = (
+    _e("learningOpportunitySpecification"),
+    _e("hasPart"),
+    _e("learningOpportunityInstance"),
+)
 ISSUE_DATE, GRADING_SCHEME = _e("issueDate"), _e("gradingScheme")
 IDENTIFIER, TITLE, TYPE, DESCRIPTION = _e("identifier"), _e("title"), _e("type"), _e("description")
-SCHEME, VALUE, START, END, CATEGORY = (_e("scheme"), _e("value"), _e("start"), _e("end"),
-                                       _e("category"))
-TAGS = (ROOT_ELMO, GENERATED, LEARNER, REPORT, ISSUER, LOS, ISSUE_DATE, GRADING_SCHEME, TOR,
-        OMOBILITY_ID)
-SKIP = (_e("attachment"), _e("diplomaSupplement"), _e("resultOfRecognition"), _e("groups"),
-        _e("extension"), _e("descriptionHtml"), f"{{{DSIG}}}Signature",
-        f"{{{EWP_TORS}}}gradeConversionTable")
+SCHEME, VALUE, START, END, CATEGORY = (
+    _e("scheme"),
+    _e("value"),
+    _e("start"),
+    _e("end"),
+    _e("category"),
+)
+TAGS = (
+    ROOT_ELMO,
+    GENERATED,
+    LEARNER,
+    REPORT,
+    ISSUER,
+    LOS,
+    ISSUE_DATE,
+    GRADING_SCHEME,
+    TOR,
+    OMOBILITY_ID,
+)
+SKIP = (
+    _e("attachment"),
+    _e("diplomaSupplement"),
+    _e("resultOfRecognition"),
+    _e("groups"),
+    _e("extension"),
+    _e("descriptionHtml"),
+    f"{{{DSIG}}}Signature",
+    f"{{{EWP_TORS}}}gradeConversionTable",
+)
 # What a child of these elements is, by tag (one dictionary look-up per child).
 LOS_FIELDS = {TITLE: "title", TYPE: "type", _e("iscedCode"): "isced", _e("specifies"): "specifies"}
 # Children that follow a learning opportunity's identifiers.
 _AFTER_IDENTIFIERS = frozenset((TITLE, _e("specifies"), HAS_PART))
-LOI_FIELDS = {_e(name): name for name in (
-    "start", "date", "academicTerm", "status", "gradingSchemeLocalId", "gradingSchemeExternalId",
-    "resultLabel", "resultDistribution", "credit", "level")}
-LEARNER_FIELDS = {IDENTIFIER: "identifier", _e("givenNames"): "given", _e("familyName"): "family",
-                  _e("dateOfBirth"): "birth", _e("bday"): "birth"}
+LOI_FIELDS = {
+    _e(name): name
+    for name in (
+        "start",
+        "date",
+        "academicTerm",
+        "status",
+        "gradingSchemeLocalId",
+        "gradingSchemeExternalId",
+        "resultLabel",
+        "resultDistribution",
+        "credit",
+        "level",
+    )
+}
+LEARNER_FIELDS = {
+    IDENTIFIER: "identifier",
+    _e("givenNames"): "given",
+    _e("familyName"): "family",
+    _e("dateOfBirth"): "birth",
+    _e("bday"): "birth",
+}
 ISSUER_FIELDS = {IDENTIFIER: "identifier", TITLE: "title", _e("country"): "country"}
 STATUSES = {"passed": "passed", "failed": "failed", "in-progress": "in_progress"}
 NATIONAL_FRAMEWORK = re.compile(r"^[A-Z]{2}-[A-Z0-9]+(?:-[A-Z0-9]+)*$")
 # Words a level description may hold besides the framework's own name.
-GENERIC_WORDS = frozenset("national qualification qualifications framework frameworks nqf level "
-                          "levels of the for and in lifelong learning".split())
+GENERIC_WORDS = frozenset(
+    "national qualification qualifications framework frameworks nqf level "
+    "levels of the for and in lifelong learning".split()
+)
 SCHEME_LENGTH = 200  # transcript_result.grading_scheme
 HUNDREDTH = Decimal("0.01")
 
 
-def read(stream: str | Path | IO[bytes], *, max_results: int = MAX_RESULTS
-         ) -> Iterator[tuple[str, dict[str, Any] | Rejected]]:
+def read(
+    stream: str | Path | IO[bytes], *, max_results: int = MAX_RESULTS
+) -> Iterator[tuple[str, dict[str, Any] | Rejected]]:
     """(position, record) for every learning opportunity of the document, or (position,
     Rejected) for one that cannot be read (no `specifies`, out of place). Raises FileError when
     the document is not ELMO (root or namespace), is not well-formed, or breaks a limit."""
@@ -120,8 +171,11 @@ def read(stream: str | Path | IO[bytes], *, max_results: int = MAX_RESULTS
                     tor = None
                 elif tor is not None:
                     tor["elmo"] = True
-                document = {"document_id": tor["id"] if tor else None, "generated": None,
-                            "learner": None}
+                document = {
+                    "document_id": tor["id"] if tor else None,
+                    "generated": None,
+                    "learner": None,
+                }
             elif tag == TOR:
                 tor = {"id": None, "elmo": False}
             elif element.getparent() is None:
@@ -163,11 +217,15 @@ def _check_root(root: Any, events: Events) -> None:
     expected = {"elmo": ELMO, "imobility-tors-get-response": EWP_TORS}
     where = f"namespace {name.namespace}" if name.namespace else "no namespace"
     if name.localname in expected:
-        reason = (f"the root element {name.localname} is in {where}; expected namespace "
-                  f"{expected[name.localname]}")
+        reason = (
+            f"the root element {name.localname} is in {where}; expected namespace "
+            f"{expected[name.localname]}"
+        )
     else:
-        reason = (f"the root element is {name.localname} in {where}; expected elmo "
-                  f"(namespace {ELMO}) or imobility-tors-get-response (namespace {EWP_TORS})")
+        reason = (
+            f"the root element is {name.localname} in {where}; expected elmo "
+            f"(namespace {ELMO}) or imobility-tors-get-response (namespace {EWP_TORS})"
+        )
     raise FileError(events.position(root), reason)
 
 
@@ -193,27 +251,34 @@ class _Report:
 
     def add(self, position: str, item: dict[str, Any] | Rejected, max_results: int) -> None:
         if len(self.items) >= max_results:
-            raise FileError(position, f"a report holds more than {max_results} learning "
-                                      "opportunities (a limit of the reader)")
+            raise FileError(
+                position,
+                f"a report holds more than {max_results} learning "
+                "opportunities (a limit of the reader)",
+            )
         self.items.append((position, item))
 
     def add_scheme(self, element: Any) -> None:
         local_id = _token(element.get("localId"))
         if not local_id:
             return
-        descriptions = [(child.get(LANG), _token(child.text)) for child in element
-                        if child.tag == DESCRIPTION]
+        descriptions = [
+            (child.get(LANG), _token(child.text)) for child in element if child.tag == DESCRIPTION
+        ]
         text = _preferred([(lang, text) for lang, text in descriptions if text])
         if text is None:
             return
         text = text[0]
-        self.schemes[local_id] = (text if len(text) <= SCHEME_LENGTH
-                                  else text[:SCHEME_LENGTH - 1] + "…")
+        self.schemes[local_id] = (
+            text if len(text) <= SCHEME_LENGTH else text[: SCHEME_LENGTH - 1] + "…"
+        )
 
     def records(self, document: dict[str, Any]) -> Iterator[tuple[str, Any]]:
         transcript = {
-            "format": FORMAT, "document_id": document["document_id"],
-            "issued_on": self.issued_on or document["generated"], "issuer": self.issuer,
+            "format": FORMAT,
+            "document_id": document["document_id"],
+            "issued_on": self.issued_on or document["generated"],
+            "issuer": self.issuer,
             "learner": document["learner"],
         }
         schemes = self.schemes
@@ -232,8 +297,9 @@ class _Opportunity:
 
     __slots__ = ("element", "parent", "ordinal", "path", "misplaced", "_identity")
 
-    def __init__(self, element: Any, parent: _Opportunity | None, ordinal: str, path: str,
-                 misplaced: str):
+    def __init__(
+        self, element: Any, parent: _Opportunity | None, ordinal: str, path: str, misplaced: str
+    ):
         self.element = element
         self.parent = parent
         self.ordinal = ordinal
@@ -242,8 +308,9 @@ class _Opportunity:
         self._identity: tuple[str, str | None] | None = None
 
     @classmethod
-    def open(cls, element: Any, open_ones: list[_Opportunity], report: _Report | None,
-             events: Events) -> _Opportunity:
+    def open(
+        cls, element: Any, open_ones: list[_Opportunity], report: _Report | None, events: Events
+    ) -> _Opportunity:
         container = element.getparent()
         enclosing = open_ones[-1] if open_ones else None
         # Only the opportunities are tracked, so the index among an enclosing opportunity's
@@ -251,15 +318,26 @@ class _Opportunity:
         index = events.index(element)
         if container.tag == REPORT and report is not None and enclosing is None:
             return cls(element, None, str(index), f"{report.path}[{index}]", "")
-        if (container.tag == HAS_PART and enclosing is not None
-                and container.getparent() is enclosing.element):
-            return cls(element, enclosing, f"{enclosing.ordinal}.{index}",
-                       f"{enclosing.path}/hasPart[{index}]/learningOpportunitySpecification",
-                       enclosing.misplaced)
+        if (
+            container.tag == HAS_PART
+            and enclosing is not None
+            and container.getparent() is enclosing.element
+        ):
+            return cls(
+                element,
+                enclosing,
+                f"{enclosing.ordinal}.{index}",
+                f"{enclosing.path}/hasPart[{index}]/learningOpportunitySpecification",
+                enclosing.misplaced,
+            )
         where = etree.QName(container).localname
-        return cls(element, enclosing, "", events.path(element),
-                   f"a learningOpportunitySpecification inside {where} is outside any "
-                   "report's tree")
+        return cls(
+            element,
+            enclosing,
+            "",
+            events.path(element),
+            f"a learningOpportunitySpecification inside {where} is outside any report's tree",
+        )
 
     def identity(self) -> tuple[str, str | None]:
         """(local_id, the `local` identifier): its identifiers come first, so an enclosing
@@ -298,15 +376,20 @@ class _Opportunity:
             elif field == "specifies":
                 instances.append(next((part for part in child if part.tag == LOI), None))
         if len(instances) != 1 or instances[0] is None:
-            return Rejected("no specifies/learningOpportunityInstance: there is no result to "
-                            "read" if not any(instances) else "more than one specifies")
+            return Rejected(
+                "no specifies/learningOpportunityInstance: there is no result to read"
+                if not any(instances)
+                else "more than one specifies"
+            )
         local_id, local = self.identity()
         title = _preferred(titles)
         result = {
             "local_id": local_id,
             "parent_local_id": self.parent.identity()[0] if self.parent else None,
-            "kind": kind, "code": local,
-            "title": title[0] if title else None, "language": title[1] if title else None,
+            "kind": kind,
+            "code": local,
+            "title": title[0] if title else None,
+            "language": title[1] if title else None,
         }
         _instance(instances[0], result, report.issuer if report else None)
         result["isced_f"] = isced
@@ -387,17 +470,21 @@ def _instance(instance: Any, result: dict[str, Any], issuer: dict[str, Any] | No
 def _distribution(element: Any) -> list[dict[str, str | None]] | None:
     """Category counts as percentages of the total (two decimals, trailing zeros dropped); a
     count that is not a whole number leaves every percent None, for validation to refuse."""
-    categories = [(_token(child.get("label")), _token(child.get("count")))
-                  for child in element if child.tag == CATEGORY]
+    categories = [
+        (_token(child.get("label")), _token(child.get("count")))
+        for child in element
+        if child.tag == CATEGORY
+    ]
     if not categories:
         return None
     counts = [int(count) if count and count.isdigit() else None for _, count in categories]
     if None in counts:
         return [{"grade": label, "percent": None} for label, _ in categories]
     total = sum(counts)  # type: ignore[arg-type]
-    return [{"grade": label,
-             "percent": _plain(Decimal(count) * 100 / total) if total else "0"}
-            for (label, _), count in zip(categories, counts, strict=True)]
+    return [
+        {"grade": label, "percent": _plain(Decimal(count) * 100 / total) if total else "0"}
+        for (label, _), count in zip(categories, counts, strict=True)
+    ]
 
 
 def _plain(value: Decimal) -> str:
@@ -405,8 +492,9 @@ def _plain(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _national_level(levels: list[tuple[str, str | None, str | None]],
-                    issuer: dict[str, Any] | None) -> str | None:
+def _national_level(
+    levels: list[tuple[str, str | None, str | None]], issuer: dict[str, Any] | None
+) -> str | None:
     found = set()
     for kind, value, description in levels:
         if value is None or kind.upper() == "EQF":
@@ -458,8 +546,12 @@ def _issuer(element: Any) -> dict[str, Any]:
         elif field == "country":
             country = _token(child.text)
     name = _preferred(titles)
-    return {"name": name[0] if name else None, "country": country, "identifiers": identifiers,
-            "titles": {lang or "": title for lang, title in titles}}
+    return {
+        "name": name[0] if name else None,
+        "country": country,
+        "identifiers": identifiers,
+        "titles": {lang or "": title for lang, title in titles},
+    }
 
 
 def _learner(element: Any) -> dict[str, Any]:
@@ -487,8 +579,7 @@ def _preferred(texts: list[tuple[str | None, str]]) -> tuple[str, str | None] | 
         lang, text = texts[0]
         return (text, lang) if text else None
     texts = [(lang, text) for lang, text in texts if text]
-    english = next(((t, lang) for lang, t in texts if lang and lang.lower().startswith("en")),
-                   None)
+    english = next(((t, lang) for lang, t in texts if lang and lang.lower().startswith("en")), None)
     if english:
         return english
     return (texts[0][1], texts[0][0]) if texts else None

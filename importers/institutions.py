@@ -21,13 +21,17 @@ from registry.institutions.services import upsert_many
 
 # ROR name types, in the registry's terms; "ror_display" is the primary name.
 ROR_NAME_KINDS = {"label": "alias", "alias": "alias", "acronym": "acronym"}
-ROR_EXTERNAL_SCHEMES = {"grid": "grid", "isni": "isni", "wikidata": "wikidata", "fundref": "fundref"}
+ROR_EXTERNAL_SCHEMES = {
+    "grid": "grid",
+    "isni": "isni",
+    "wikidata": "wikidata",
+    "fundref": "fundref",
+}
 
 
 def _items(stream: IO[bytes]) -> Iterator[tuple[int, Any]]:
     try:
-        for index, item in enumerate(ijson.items(stream, "item", use_float=True), start=1):
-            yield index, item
+        yield from enumerate(ijson.items(stream, "item", use_float=True), start=1)
     except ijson.JSONError as error:
         raise FileError("file", f"not a well-formed JSON array: {error}") from error
 
@@ -39,11 +43,14 @@ def world_list_records(stream: IO[bytes]) -> Iterator[tuple[str, Any]]:
         if not isinstance(item, dict):
             yield position, item
             continue
-        yield position, {
-            "name": item.get("name"),
-            "country": item.get("alpha_two_code"),
-            "domains": item.get("domains") or [],
-        }
+        yield (
+            position,
+            {
+                "name": item.get("name"),
+                "country": item.get("alpha_two_code"),
+                "domains": item.get("domains") or [],
+            },
+        )
 
 
 def ror_records(stream: IO[bytes]) -> Iterator[tuple[str, Any]]:
@@ -54,24 +61,27 @@ def ror_records(stream: IO[bytes]) -> Iterator[tuple[str, Any]]:
             yield position, item
             continue
         names = item.get("names") or []
-        display = next((n.get("value") for n in names if "ror_display" in (n.get("types") or [])),
-                       None)
+        display = next(
+            (n.get("value") for n in names if "ror_display" in (n.get("types") or [])), None
+        )
         location = ((item.get("locations") or [{}])[0] or {}).get("geonames_details") or {}
         identifiers = [{"scheme": "ror", "value": item.get("id") or ""}]
         for external in item.get("external_ids") or []:
             scheme = ROR_EXTERNAL_SCHEMES.get(external.get("type"))
             if scheme:
-                identifiers += [{"scheme": scheme, "value": value}
-                                for value in external.get("all") or []]
+                identifiers += [
+                    {"scheme": scheme, "value": value} for value in external.get("all") or []
+                ]
         record = {
             "name": display,
             "country": location.get("country_code"),
             "city": location.get("name"),
             "names": [
-                {"value": n.get("value"), "lang": n.get("lang"),
-                 "kind": ROR_NAME_KINDS[kind]}
-                for n in names if n.get("value") != display
-                for kind in (n.get("types") or [])[:1] if kind in ROR_NAME_KINDS
+                {"value": n.get("value"), "lang": n.get("lang"), "kind": ROR_NAME_KINDS[kind]}
+                for n in names
+                if n.get("value") != display
+                for kind in (n.get("types") or [])[:1]
+                if kind in ROR_NAME_KINDS
             ],
             "identifiers": identifiers,
             "domains": item.get("domains") or [],
@@ -87,16 +97,25 @@ READERS = {"institutions-json": world_list_records, "ror": ror_records}
 
 
 def import_institutions(
-    sessions: sessionmaker[Session], actor: Actor, fmt: str, stream: IO[bytes], source: str, *,
-    status: str | None = None, status_source: str | None = None, atomic: bool = False,
+    sessions: sessionmaker[Session],
+    actor: Actor,
+    fmt: str,
+    stream: IO[bytes],
+    source: str,
+    *,
+    status: str | None = None,
+    status_source: str | None = None,
+    atomic: bool = False,
     progress=None,
 ) -> ImportReport:
     """Import an institution list. A ministry may import only institutions of its countries:
     the others are rejected one by one with the reason."""
     authorize_role(actor, "institution.import")
     if status and not status_source:
-        raise InvalidData("A status needs its source (the list's publisher and date).",
-                          errors={"status_source": ["Required with status."]})
+        raise InvalidData(
+            "A status needs its source (the list's publisher and date).",
+            errors={"status_source": ["Required with status."]},
+        )
 
     def records():
         for position, record in READERS[fmt](stream):
@@ -108,15 +127,19 @@ def import_institutions(
 
     def apply(session: Session, batch):
         allowed, outcomes = [], {}
-        for number, (position, record) in enumerate(batch):
+        for number, (_, record) in enumerate(batch):
             try:
-                authorize(actor, "institution.import",
-                          Target("institution", record["name"], country=record["country"]))
+                authorize(
+                    actor,
+                    "institution.import",
+                    Target("institution", record["name"], country=record["country"]),
+                )
                 allowed.append((number, record))
             except DomainError as error:
                 outcomes[number] = ("rejected", error.detail)
-        for (number, _), result in zip(allowed, upsert_many(session, [r for _, r in allowed]),
-                                       strict=True):
+        for (number, _), result in zip(
+            allowed, upsert_many(session, [r for _, r in allowed]), strict=True
+        ):
             outcomes[number] = (result.outcome, result.reason)
         return [outcomes[number] for number in range(len(batch))]
 

@@ -48,7 +48,9 @@ class ImportJob(Base):
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     failure: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -65,8 +67,9 @@ class ImportJobError(Base):
 
 
 class InstitutionOptions(Schema):
-    status = fields.String(load_default=None, validate=validate.OneOf(
-        ("recognised", "not_recognised", "unknown")))
+    status = fields.String(
+        load_default=None, validate=validate.OneOf(("recognised", "not_recognised", "unknown"))
+    )
     status_source = fields.String(load_default=None, validate=validate.Length(1, 1000))
     atomic = fields.Boolean(load_default=False)
 
@@ -85,16 +88,19 @@ class TranscriptOptions(Schema):
     atomic = fields.Boolean(load_default=False)
     # Open Badges only: the unit of the credits badges state, and credits for a badge stating none.
     credit_system = fields.String(load_default=None, validate=validate.Length(1, 20))
-    credits_per_badge = fields.Decimal(load_default=None, as_string=True,
-                                       validate=validate.Range(min=0))
+    credits_per_badge = fields.Decimal(
+        load_default=None, as_string=True, validate=validate.Range(min=0)
+    )
 
 
 def _institutions(fmt: str):
     def start(sessions, actor, stream, source, options, progress):
         from importers.institutions import import_institutions
 
-        return import_institutions(sessions, actor, fmt, stream, source, progress=progress,
-                                   **options)
+        return import_institutions(
+            sessions, actor, fmt, stream, source, progress=progress, **options
+        )
+
     return start
 
 
@@ -102,8 +108,13 @@ def _catalogue(kind: str):
     def start(sessions, actor, stream, source, options, progress):
         from importers import catalogue
 
-        run = catalogue.import_qualifications if kind == "qualifications" else catalogue.import_courses
+        run = (
+            catalogue.import_qualifications
+            if kind == "qualifications"
+            else catalogue.import_courses
+        )
         return run(sessions, actor, stream, source, progress=progress, **options)
+
     return start
 
 
@@ -123,14 +134,20 @@ def _transcripts(fmt: str):
     def start(sessions, actor, stream, source, options, progress):
         from importers.transcripts import import_transcripts
 
-        return import_transcripts(sessions, actor, fmt, stream, source, progress=progress,
-                                  **options)
+        return import_transcripts(
+            sessions, actor, fmt, stream, source, progress=progress, **options
+        )
+
     return start
 
 
 # format -> (the role check made before a file is accepted, the options schema, the import)
 FORMATS: dict[str, tuple[str, type[Schema], Callable[..., ImportReport]]] = {
-    "institutions-json": ("institution.import", InstitutionOptions, _institutions("institutions-json")),
+    "institutions-json": (
+        "institution.import",
+        InstitutionOptions,
+        _institutions("institutions-json"),
+    ),
     "ror": ("institution.import", InstitutionOptions, _institutions("ror")),
     "qualifications-csv": ("catalogue.edit", CatalogueOptions, _catalogue("qualifications")),
     "courses-csv": ("catalogue.edit", CatalogueOptions, _catalogue("courses")),
@@ -143,28 +160,50 @@ FORMATS: dict[str, tuple[str, type[Schema], Callable[..., ImportReport]]] = {
 
 
 def _actor_json(actor: Actor) -> dict[str, Any]:
-    return {"name": actor.name, "role": actor.role, "scopes": sorted(actor.scopes),
-            "account_id": actor.account_id, "token_id": actor.token_id,
-            "request_id": actor.request_id}
+    return {
+        "name": actor.name,
+        "role": actor.role,
+        "scopes": sorted(actor.scopes),
+        "account_id": actor.account_id,
+        "token_id": actor.token_id,
+        "request_id": actor.request_id,
+    }
 
 
 def _actor(data: dict[str, Any]) -> Actor:
-    return Actor(data["name"], data["role"], frozenset(data["scopes"]), data["account_id"],
-                 data["token_id"], data["request_id"])
+    return Actor(
+        data["name"],
+        data["role"],
+        frozenset(data["scopes"]),
+        data["account_id"],
+        data["token_id"],
+        data["request_id"],
+    )
 
 
-def create_job(session: Session, actor: Actor, fmt: str, upload: IO[bytes], filename: str,
-               options: dict[str, Any], directory: Path, max_bytes: int) -> ImportJob:
+def create_job(
+    session: Session,
+    actor: Actor,
+    fmt: str,
+    upload: IO[bytes],
+    filename: str,
+    options: dict[str, Any],
+    directory: Path,
+    max_bytes: int,
+) -> ImportJob:
     """Check the request, store the file and the job (queued). Nothing is imported yet."""
     if fmt not in FORMATS:
-        raise InvalidData(f"Unknown import format {fmt!r}.",
-                          errors={"format": [f"One of {', '.join(FORMATS)}."]})
+        raise InvalidData(
+            f"Unknown import format {fmt!r}.", errors={"format": [f"One of {', '.join(FORMATS)}."]}
+        )
     action, schema, _ = FORMATS[fmt]
     authorize_role(actor, action)
     try:
         loaded = schema().load(options)
     except ValidationError as error:
-        raise InvalidData("The import options are invalid.", errors={"options": error.messages})
+        raise InvalidData(
+            "The import options are invalid.", errors={"options": error.messages}
+        ) from error
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{uuid.uuid4().hex}.upload"
     size = 0
@@ -174,14 +213,20 @@ def create_job(session: Session, actor: Actor, fmt: str, upload: IO[bytes], file
             if size > max_bytes:
                 out.close()
                 path.unlink()
-                raise InvalidData(f"The file is larger than {max_bytes} bytes.",
-                                  errors={"file": ["Too large."]})
+                raise InvalidData(
+                    f"The file is larger than {max_bytes} bytes.", errors={"file": ["Too large."]}
+                )
             out.write(chunk)
     if size == 0:
         path.unlink()
         raise InvalidData("The file is empty.", errors={"file": ["Empty."]})
-    job = ImportJob(format=fmt, source=Path(filename or "upload").name[:300], path=str(path),
-                    options=loaded, actor=_actor_json(actor))
+    job = ImportJob(
+        format=fmt,
+        source=Path(filename or "upload").name[:300],
+        path=str(path),
+        options=loaded,
+        actor=_actor_json(actor),
+    )
     session.add(job)
     session.flush()
     return job
@@ -198,8 +243,13 @@ def get_job(session: Session, actor: Actor, job_id: int) -> ImportJob:
 
 
 def job_errors(session: Session, job_id: int) -> list[ImportJobError]:
-    return list(session.scalars(select(ImportJobError).where(ImportJobError.job_id == job_id)
-                                .order_by(ImportJobError.id)))
+    return list(
+        session.scalars(
+            select(ImportJobError)
+            .where(ImportJobError.job_id == job_id)
+            .order_by(ImportJobError.id)
+        )
+    )
 
 
 def run_job(sessions: sessionmaker[Session], job_id: int) -> ImportJob:
@@ -232,10 +282,12 @@ def run_job(sessions: sessionmaker[Session], job_id: int) -> ImportJob:
         if report is not None:
             for name in ("read", "inserted", "updated", "unchanged", "rejected"):
                 setattr(job, name, getattr(report, name))
-            rows = [{"job_id": job_id, "position": e.position, "reason": e.reason}
-                    for e in report.errors]
+            rows = [
+                {"job_id": job_id, "position": e.position, "reason": e.reason}
+                for e in report.errors
+            ]
             for start_at in range(0, len(rows), 5000):
-                session.execute(insert(ImportJobError), rows[start_at:start_at + 5000])
+                session.execute(insert(ImportJobError), rows[start_at : start_at + 5000])
         job.state, job.failure, job.finished_at = state, failure, dt.datetime.now(dt.UTC)
         session.commit()
     if state in ("completed", "rolled_back"):
@@ -270,8 +322,9 @@ def import_task(job_id: int, database_url: str) -> None:
 def requeue_interrupted(sessions: sessionmaker[Session], database_url: str) -> list[int]:
     """Queue again the jobs a stopped worker left queued or running (safe: imports upsert)."""
     with sessions() as session:
-        ids = list(session.scalars(select(ImportJob.id).where(
-            ImportJob.state.in_(("queued", "running")))))
+        ids = list(
+            session.scalars(select(ImportJob.id).where(ImportJob.state.in_(("queued", "running"))))
+        )
     for job_id in ids:
         import_task(job_id, database_url)
     return ids

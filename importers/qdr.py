@@ -46,21 +46,39 @@ SPECIFICATIONS = LOQ + "learningAchievementSpecificationReferences"
 # next event is asked for, so an element is only read whole if no wanted name occurs inside it;
 # the LOQ reuses record names for idref leaves (learningOutcome, location, accreditation...
 # inside qualifications and organisations). Each pass therefore asks for the names it can.
-RECORDS = {LOQ + name for name in (
-    "learningOpportunity", "qualification", "learningAchievementSpecification",
-    "learningActivitySpecification", "learningAssessmentSpecification",
-    "learningEntitlementSpecification", "learningOutcome", "organisation", "agent", "group",
-    "accreditation", "gradingScheme", "location")}
+RECORDS = {
+    LOQ + name
+    for name in (
+        "learningOpportunity",
+        "qualification",
+        "learningAchievementSpecification",
+        "learningActivitySpecification",
+        "learningAssessmentSpecification",
+        "learningEntitlementSpecification",
+        "learningOutcome",
+        "organisation",
+        "agent",
+        "group",
+        "accreditation",
+        "gradingScheme",
+        "location",
+    )
+}
 # Pass 1 reads learning outcomes whole and the rest from leaves: which agents provide a learning
 # opportunity and which specification it leads to, who awards a qualification, and an agent's
 # registration and address (an organisation holds location and accreditation idrefs, so it is
 # not read whole).
-FIRST_PASS = RECORDS | {LOQ + name for name in ("providedBy", "awardingBody", "registration",
-                                                "address")}
+FIRST_PASS = RECORDS | {
+    LOQ + name for name in ("providedBy", "awardingBody", "registration", "address")
+}
 # Pass 2 reads qualifications whole: none of these names occurs inside one except as the
 # awarding opportunity's learningAchievementSpecification idref, whose loss costs nothing here.
-SECOND_PASS = {LOQ + "learningOpportunity", LOQ + "qualification",
-               LOQ + "learningAchievementSpecification", SPECIFICATIONS}
+SECOND_PASS = {
+    LOQ + "learningOpportunity",
+    LOQ + "qualification",
+    LOQ + "learningAchievementSpecification",
+    SPECIFICATIONS,
+}
 
 
 def qdr_records(stream: IO[bytes]) -> Iterator[tuple[str, dict[str, Any] | Rejected]]:
@@ -86,9 +104,13 @@ def qdr_records(stream: IO[bytes]) -> Iterator[tuple[str, dict[str, Any] | Rejec
         if element.tag == LOQ + "qualification":
             yield f"qualification {element.get('id')}", references.record(element)
         else:
-            yield f"specification {element.get('id')}", Rejected(
-                "a learning achievement specification without a qualification's level is not "
-                "a qualification; only qualifications are imported")
+            yield (
+                f"specification {element.get('id')}",
+                Rejected(
+                    "a learning achievement specification without a qualification's level is not "
+                    "a qualification; only qualifications are imported"
+                ),
+            )
 
 
 def _events(stream: IO[bytes], tags: set[str]) -> Iterator[tuple[str, Any]]:
@@ -97,20 +119,25 @@ def _events(stream: IO[bytes], tags: set[str]) -> Iterator[tuple[str, Any]]:
         if element.getparent() is not None:
             yield event, element
         elif element.tag != ROOT:
-            raise FileError("file", f"not a Europass QDR/LOQ document: the root element is "
-                                    f"{element.tag}, not {ROOT}")
+            raise FileError(
+                "file",
+                f"not a Europass QDR/LOQ document: the root element is {element.tag}, not {ROOT}",
+            )
 
 
 def _texts(element, name: str) -> list[tuple[str, str | None]]:
     """(text, language) of every `name` child, in document order."""
-    return [(value, child.get("language"))
-            for child in element.findall(LOQ + name)
-            if (value := " ".join((child.text or "").split()))]
+    return [
+        (value, child.get("language"))
+        for child in element.findall(LOQ + name)
+        if (value := " ".join((child.text or "").split()))
+    ]
 
 
 def _in(texts: list[tuple[str, str | None]], language: str | None) -> str | None:
-    return next((value for value, lang in texts if lang == language),
-                texts[0][0] if texts else None)
+    return next(
+        (value for value, lang in texts if lang == language), texts[0][0] if texts else None
+    )
 
 
 def _owner(element, tag: str, container: str):
@@ -134,33 +161,56 @@ class _References:
 
     def add(self, element) -> None:
         tag = element.tag
-        if tag == LOQ + "learningOutcome" and \
-                element.getparent().tag == LOQ + "learningOutcomeReferences":
+        if (
+            tag == LOQ + "learningOutcome"
+            and element.getparent().tag == LOQ + "learningOutcomeReferences"
+        ):
             self.outcomes[element.get("id")] = _texts(element, "title")
-        elif tag == LOQ + "providedBy" and (
-                opportunity := _owner(element, LOQ + "learningOpportunity",
-                                      LOQ + "learningOpportunityReferences")) is not None:
+        elif (
+            tag == LOQ + "providedBy"
+            and (
+                opportunity := _owner(
+                    element, LOQ + "learningOpportunity", LOQ + "learningOpportunityReferences"
+                )
+            )
+            is not None
+        ):
             self.providers.setdefault(opportunity.get("id"), []).append(element.get("idref"))
-        elif tag == LOQ + "learningAchievementSpecification" and (
-                opportunity := _owner(element, LOQ + "learningOpportunity",
-                                      LOQ + "learningOpportunityReferences")) is not None:
+        elif (
+            tag == LOQ + "learningAchievementSpecification"
+            and (
+                opportunity := _owner(
+                    element, LOQ + "learningOpportunity", LOQ + "learningOpportunityReferences"
+                )
+            )
+            is not None
+        ):
             self.leads_to.setdefault(element.get("idref"), []).append(opportunity.get("id"))
-        elif tag == LOQ + "awardingBody" and (
-                qualification := _owner(element.getparent(), LOQ + "qualification",
-                                        SPECIFICATIONS)) is not None:
+        elif (
+            tag == LOQ + "awardingBody"
+            and (
+                qualification := _owner(element.getparent(), LOQ + "qualification", SPECIFICATIONS)
+            )
+            is not None
+        ):
             self.awarded_by.setdefault(qualification.get("id"), []).append(element.get("idref"))
         elif tag == LOQ + "registration" and (agent := self._agent(element)) is not None:
             spatial = element.find(LOQ + "spatial")
             self.registered.setdefault(agent, _country_of(spatial))
-        elif tag == LOQ + "address" and element.getparent().tag == LOQ + "contactPoint" and (
-                agent := self._agent(element.getparent())) is not None:
+        elif (
+            tag == LOQ + "address"
+            and element.getparent().tag == LOQ + "contactPoint"
+            and (agent := self._agent(element.getparent())) is not None
+        ):
             self.addresses.setdefault(agent, _country_of(element.find(LOQ + "countryCode")))
 
     @staticmethod
     def _agent(element) -> str | None:
         owner = element.getparent()
-        if owner.tag in (LOQ + "organisation", LOQ + "agent") and \
-                owner.getparent().tag == LOQ + "agentReferences":
+        if (
+            owner.tag in (LOQ + "organisation", LOQ + "agent")
+            and owner.getparent().tag == LOQ + "agentReferences"
+        ):
             return owner.get("id")
         return None
 
@@ -175,29 +225,44 @@ class _References:
         code = (notation.text or "").strip() if notation is not None else ""
         eqf = element.find(LOQ + "EQFLevel")
         level = eqf_level(eqf.get("uri")) if eqf is not None else None
-        points = [(point, system) for credit in element.findall(LOQ + "creditPoint")
-                  if (system := credit_system(_uri(credit.find(LOQ + "framework"))))
-                  and (point := (credit.findtext(LOQ + "point") or "").strip())]
+        points = [
+            (point, system)
+            for credit in element.findall(LOQ + "creditPoint")
+            if (system := credit_system(_uri(credit.find(LOQ + "framework"))))
+            and (point := (credit.findtext(LOQ + "point") or "").strip())
+        ]
         points.sort(key=lambda item: item[1] != "ECTS")
         credits, system = points[0] if points else (None, None)
-        outcomes = [text for ref in element.findall(LOQ + "learningOutcome")
-                    if (text := _in(self.outcomes.get(ref.get("idref"), []), language))]
+        outcomes = [
+            text
+            for ref in element.findall(LOQ + "learningOutcome")
+            if (text := _in(self.outcomes.get(ref.get("idref"), []), language))
+        ]
         if not outcomes:
             summary = element.find(LOQ + "learningOutcomeSummary")
-            outcomes = [text] if summary is not None and (
-                text := _in(_texts(summary, "noteLiteral"), language)) else []
+            outcomes = (
+                [text]
+                if summary is not None and (text := _in(_texts(summary, "noteLiteral"), language))
+                else []
+            )
         agents = self.awarded_by.get(key, []) + [
-            agent for opportunity in self.leads_to.get(key, [])
-            for agent in self.providers.get(opportunity, [])]
+            agent
+            for opportunity in self.leads_to.get(key, [])
+            for agent in self.providers.get(opportunity, [])
+        ]
         return {
             "institution_id": None,
             "country": next(filter(None, map(self.country_of, agents)), None),
-            "code": code or key, "identifiers": {"qdr": key},
-            "title": title, "language": language,
+            "code": code or key,
+            "identifiers": {"qdr": key},
+            "title": title,
+            "language": language,
             "other_titles": [{"value": value, "lang": lang} for value, lang in titles[1:]],
             "level": f"EQF:{level}" if level else None,
             "isced_f": isced_code(_uri(element.find(LOQ + "ISCEDFCode"))),
-            "credits": credits, "credit_system": system, "learning_outcomes": outcomes,
+            "credits": credits,
+            "credit_system": system,
+            "learning_outcomes": outcomes,
         }
 
 

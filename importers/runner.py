@@ -64,9 +64,15 @@ class ImportReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "format": self.format, "source": self.source, "atomic": self.atomic,
-            "state": self.state, "failure": self.failure, "read": self.read,
-            "inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged,
+            "format": self.format,
+            "source": self.source,
+            "atomic": self.atomic,
+            "state": self.state,
+            "failure": self.failure,
+            "read": self.read,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
             "rejected": self.rejected,
             "errors": [{"position": e.position, "reason": e.reason} for e in self.errors],
         }
@@ -96,9 +102,15 @@ Apply = Callable[[Session, list[tuple[str, dict[str, Any]]]], list[tuple[str, st
 
 
 def run(
-    sessions: sessionmaker[Session], actor: Actor, report: ImportReport,
-    records: Iterable[tuple[str, Any]], schema: Schema, apply: Apply, *,
-    batch_size: int = 500, progress: Callable[[ImportReport], None] | None = None,
+    sessions: sessionmaker[Session],
+    actor: Actor,
+    report: ImportReport,
+    records: Iterable[tuple[str, Any]],
+    schema: Schema,
+    apply: Apply,
+    *,
+    batch_size: int = 500,
+    progress: Callable[[ImportReport], None] | None = None,
 ) -> ImportReport:
     """Run an import to its end; the report says how it ended and what each record became."""
     session = sessions()
@@ -140,10 +152,15 @@ def run(
         report.inserted = report.updated = report.unchanged = 0
     else:
         report.state = "failed" if report.failure else "completed"
-    audit.record(session, actor, f"import.{report.format}", f"import:{report.format}:{report.source}",
-                 after={key: value for key, value in report.as_dict().items() if key != "errors"},
-                 outcome="allowed" if report.state == "completed" else "refused",
-                 detail=report.failure)
+    audit.record(
+        session,
+        actor,
+        f"import.{report.format}",
+        f"import:{report.format}:{report.source}",
+        after={key: value for key, value in report.as_dict().items() if key != "errors"},
+        outcome="allowed" if report.state == "completed" else "refused",
+        detail=report.failure,
+    )
     session.commit()
     session.close()
     if progress:

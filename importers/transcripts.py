@@ -38,9 +38,17 @@ BATCH_SIZE = 5000
 
 
 def import_transcripts(
-    sessions: sessionmaker[Session], actor: Actor, fmt: str, stream: IO[bytes], source: str, *,
-    received_by: int | None = None, atomic: bool = False, progress=None,
-    batch_size: int = BATCH_SIZE, credit_system: str | None = None,
+    sessions: sessionmaker[Session],
+    actor: Actor,
+    fmt: str,
+    stream: IO[bytes],
+    source: str,
+    *,
+    received_by: int | None = None,
+    atomic: bool = False,
+    progress=None,
+    batch_size: int = BATCH_SIZE,
+    credit_system: str | None = None,
     credits_per_badge: str | None = None,
 ) -> ImportReport:
     """Import the transcripts of one file. Raises InvalidData for an unknown format and
@@ -49,10 +57,15 @@ def import_transcripts(
     report as failed (records before the break kept unless atomic)."""
     authorize_role(actor, ACTION)
     if fmt not in READERS:
-        raise InvalidData(f"Unknown transcript format {fmt!r}.",
-                          errors={"format": [f"One of {', '.join(READERS)}."]})
-    authorize(actor, ACTION, Target("transcript", source,
-                                    institution=None if received_by is None else str(received_by)))
+        raise InvalidData(
+            f"Unknown transcript format {fmt!r}.",
+            errors={"format": [f"One of {', '.join(READERS)}."]},
+        )
+    authorize(
+        actor,
+        ACTION,
+        Target("transcript", source, institution=None if received_by is None else str(received_by)),
+    )
     unknown: list[bool] = []  # whether received_by names no institution, once looked up
 
     def apply(session: Session, batch):
@@ -60,14 +73,27 @@ def import_transcripts(
             unknown.append(session.get(Institution, received_by) is None)
         if unknown and unknown[0]:
             return [("rejected", f"received_by: no institution {received_by}.")] * len(batch)
-        return upsert_results(session, [record for _, record in batch], received_by=received_by,
-                              import_source=source[:300])
+        return upsert_results(
+            session,
+            [record for _, record in batch],
+            received_by=received_by,
+            import_source=source[:300],
+        )
 
     reader = READERS[fmt]
     if fmt == "open-badges":
         # The unit a badge's credits are in is the importer's statement, never a guess.
-        reader = partial(badges.badge_records, credit_system=credit_system,
-                         credits_per_badge=credits_per_badge)
+        reader = partial(
+            badges.badge_records, credit_system=credit_system, credits_per_badge=credits_per_badge
+        )
     report = ImportReport(fmt, source, atomic=atomic)
-    return run(sessions, actor, report, reader(stream), RecordChecker(), apply,
-               batch_size=batch_size, progress=progress)
+    return run(
+        sessions,
+        actor,
+        report,
+        reader(stream),
+        RecordChecker(),
+        apply,
+        batch_size=batch_size,
+        progress=progress,
+    )

@@ -53,13 +53,17 @@ class _RefuseLoads(etree.Resolver):
     """Belt and braces: libxml2 asks this before loading any external resource."""
 
     def resolve(self, url, pubid, context):
-        raise FileError("prolog", f"the document refers to an external resource ({url}); "
-                                  "nothing but the file itself is read")
+        raise FileError(
+            "prolog",
+            f"the document refers to an external resource ({url}); "
+            "nothing but the file itself is read",
+        )
 
 
 def _parser(events: tuple[str, ...], tags: Iterable[str] | None) -> etree.XMLPullParser:
-    parser = etree.XMLPullParser(events=events, tag=tags, remove_comments=True, remove_pis=True,
-                                 **SAFE)
+    parser = etree.XMLPullParser(
+        events=events, tag=tags, remove_comments=True, remove_pis=True, **SAFE
+    )
     parser.resolvers.add(_RefuseLoads())
     return parser
 
@@ -74,8 +78,11 @@ def _check_declared_encoding(start: bytes) -> None:
     what is wrong instead."""
     match = _DECLARED.match(start)
     if match and re.match(rb"(?i)(utf|ucs)-?(16|32|2|4)", match[1]):
-        raise FileError("line 1", f"the XML declaration says encoding=\"{match[1].decode()}\" "
-                                  "but the file is written in a single-byte encoding")
+        raise FileError(
+            "line 1",
+            f'the XML declaration says encoding="{match[1].decode()}" '
+            "but the file is written in a single-byte encoding",
+        )
 
 
 def _plain(first: bytes, stream: IO[bytes]) -> Iterator[bytes]:
@@ -133,9 +140,17 @@ class Events:
     Raises FileError for anything wrong with the file, with the line where it was found.
     """
 
-    def __init__(self, source: str | Path | IO[bytes], tags: Iterable[str], *,
-                 skip: Iterable[str] = (), max_depth: int = MAX_DEPTH, max_text: int = MAX_TEXT,
-                 max_decompressed: int = MAX_DECOMPRESSED, max_held: int = MAX_HELD):
+    def __init__(
+        self,
+        source: str | Path | IO[bytes],
+        tags: Iterable[str],
+        *,
+        skip: Iterable[str] = (),
+        max_depth: int = MAX_DEPTH,
+        max_text: int = MAX_TEXT,
+        max_decompressed: int = MAX_DECOMPRESSED,
+        max_held: int = MAX_HELD,
+    ):
         self.source = source
         self.tags = frozenset(tags)
         self.skip = frozenset(skip)
@@ -221,12 +236,18 @@ class Events:
         dtd = info.internalDTD
         entities = [entity.name for entity in dtd.iterentities()] if dtd is not None else []
         if entities:
-            raise FileError("prolog", "the DOCTYPE declares entities "
-                                      f"({', '.join(entities[:5])}); entities are not accepted")
+            raise FileError(
+                "prolog",
+                "the DOCTYPE declares entities "
+                f"({', '.join(entities[:5])}); entities are not accepted",
+            )
         if info.system_url or info.public_id:
-            raise FileError("prolog", "the DOCTYPE names an external DTD "
-                                      f"({info.system_url or info.public_id}); it is not loaded "
-                                      "and not accepted")
+            raise FileError(
+                "prolog",
+                "the DOCTYPE names an external DTD "
+                f"({info.system_url or info.public_id}); it is not loaded "
+                "and not accepted",
+            )
 
     def _events(self, data: Iterator[bytes]) -> Iterator[tuple[str, Any]]:
         prefix = self._prolog(data)
@@ -289,8 +310,10 @@ class Events:
             # Counted by chunk: all of a chunk may follow its last release.
             held = markup if released else held + markup
             if held > self.max_held:
-                raise FileError(self.position(), f"more than {self.max_held} tags read with no "
-                                                 "element of interest ending")
+                raise FileError(
+                    self.position(),
+                    f"more than {self.max_held} tags read with no element of interest ending",
+                )
 
     def _check(self, element: Any) -> None:
         """Every text node the caller can reach is within max_text; the depth within max_depth."""
@@ -308,7 +331,8 @@ class Events:
                 count += 1
                 text = node.text
                 if (text is not None and len(text) > limit) or (
-                        node.tail is not None and len(node.tail) > limit):
+                    node.tail is not None and len(node.tail) > limit
+                ):
                     self._too_long(node)
         self._check_depth(element, count)
 
@@ -327,11 +351,16 @@ class Events:
         check = self._depth_checks.get(below)
         if check is None:
             check = self._depth_checks[below] = etree.XPath(
-                "boolean(" + ("/".join(["*"] * below) if below else "self::*") + ")")
+                "boolean(" + ("/".join(["*"] * below) if below else "self::*") + ")"
+            )
         if any(check(node) for node in nodes):
-            raise FileError(f"line {element.sourceline or '?'} ({self.path()})",
-                            f"elements nested more than {self.max_depth} deep")
+            raise FileError(
+                f"line {element.sourceline or '?'} ({self.path()})",
+                f"elements nested more than {self.max_depth} deep",
+            )
 
     def _too_long(self, node: Any) -> None:
-        raise FileError(f"line {node.sourceline or '?'} ({self.path()})",
-                        f"a text node longer than {self.max_text} characters")
+        raise FileError(
+            f"line {node.sourceline or '?'} ({self.path()})",
+            f"a text node longer than {self.max_text} characters",
+        )

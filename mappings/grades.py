@@ -220,9 +220,8 @@ def _by_linear(
     if target.kind == "ordinal":
         onto = _equivalent(scales, _common_equivalent(target), "to")
     # Multiply before the one division, so a terminating result is exact (truncation needs it).
-    y = (
-        onto.pass_mark
-        + (onto.best - onto.pass_mark) * (x - source_pass) / (start.best - source_pass)
+    y = onto.pass_mark + (onto.best - onto.pass_mark) * (x - source_pass) / (
+        start.best - source_pass
     )
     steps.append(
         "Linear formula (modified Bavarian, two anchors):"

@@ -124,7 +124,9 @@ class LevelGraph:
     def __post_init__(self) -> None:
         self._steps: dict[str, list[tuple[Step, Edge]]] = defaultdict(list)
         for edge in self.edges:
-            forward = Step(edge.source, edge.target, edge.relation, edge.basis, edge.citation, False)
+            forward = Step(
+                edge.source, edge.target, edge.relation, edge.basis, edge.citation, False
+            )
             backward = Step(
                 edge.target, edge.source, INVERSE[edge.relation], edge.basis, edge.citation, True
             )

@@ -31,34 +31,46 @@ def _fingerprint(answer: Equivalents | None) -> Any:
     return (tuple((m.level, m.relation, m.confidence) for m in answer.matches), answer.reason)
 
 
-def compare(old: LevelGraph, new: LevelGraph, old_refs: set[str], new_refs: set[str],
-            targets: list[str], on: dt.date) -> list[dict[str, Any]]:
+def compare(
+    old: LevelGraph,
+    new: LevelGraph,
+    old_refs: set[str],
+    new_refs: set[str],
+    targets: list[str],
+    on: dt.date,
+) -> list[dict[str, Any]]:
     """Every (level, target framework) whose answer differs between the two graphs.
 
     A level absent on one side (added or removed by the draft) has `None` there.
     """
     changes = []
-    for ref in sorted(old_refs | new_refs, key=lambda r: (new.ordinals.get(r, old.ordinals.get(r, 0)), r)):
+    for ref in sorted(
+        old_refs | new_refs, key=lambda r: (new.ordinals.get(r, old.ordinals.get(r, 0)), r)
+    ):
         for target in targets:
             before = old.equivalents(ref, target, on) if ref in old_refs else None
             after = new.equivalents(ref, target, on) if ref in new_refs else None
             if _fingerprint(before) != _fingerprint(after):
-                changes.append({
-                    "level": ref,
-                    "target_framework": target,
-                    "old": before,
-                    "new": after,
-                })
+                changes.append(
+                    {
+                        "level": ref,
+                        "target_framework": target,
+                        "old": before,
+                        "new": after,
+                    }
+                )
     return changes
 
 
-def stored_decisions_changed(session: Session, code: str, graph: LevelGraph) -> list[dict[str, Any]]:
+def stored_decisions_changed(
+    session: Session, code: str, graph: LevelGraph
+) -> list[dict[str, Any]]:
     """The stored assessments from or into `code` whose decision the new graph would change,
     re-run on their own inputs; the old decision is the one stored."""
     changed = []
     rows = session.scalars(
-        select(Assessment).where(or_(Assessment.source_framework == code,
-                                     Assessment.target_framework == code))
+        select(Assessment)
+        .where(or_(Assessment.source_framework == code, Assessment.target_framework == code))
         .order_by(Assessment.id)
     )
     for row in rows:
@@ -68,14 +80,22 @@ def stored_decisions_changed(session: Session, code: str, graph: LevelGraph) -> 
         spec = recognition.resolve_target(session, row.target, row.target_type)
         answer = recognition.run(session, credential, spec, graph)
         if answer["decision"] != row.decision:
-            changed.append({"id": row.id, "title": row.inputs.get("title"), "target": row.target,
-                            "old": row.decision, "new": answer["decision"],
-                            "new_levels": answer["target"].get("levels", [])})
+            changed.append(
+                {
+                    "id": row.id,
+                    "title": row.inputs.get("title"),
+                    "target": row.target,
+                    "old": row.decision,
+                    "new": answer["decision"],
+                    "new_levels": answer["target"].get("levels", []),
+                }
+            )
     return changed
 
 
-def impact(session: Session, actor: Actor, code: str, version: str,
-           on: dt.date | None = None) -> dict[str, Any]:
+def impact(
+    session: Session, actor: Actor, code: str, version: str, on: dt.date | None = None
+) -> dict[str, Any]:
     """The impact report of draft `version` of framework `code`, taking effect on `on`."""
     framework = frameworks.get_framework(session, code)
     authorize(actor, "framework.impact", frameworks.target_of(framework))

@@ -46,7 +46,9 @@ def _entries(session: Session, since: dt.datetime | None = None) -> dict[int, li
     grouped: dict[int, list[NameEntry]] = {}
     for institution_id, name, country, kind in institutions.name_entries(session, since):
         kind = "alias" if kind == "former" else kind
-        grouped.setdefault(institution_id, []).append(NameEntry(institution_id, name, country, kind))
+        grouped.setdefault(institution_id, []).append(
+            NameEntry(institution_id, name, country, kind)
+        )
     return grouped
 
 
@@ -108,13 +110,18 @@ def _check_country(country: str | None) -> str | None:
         return None
     code = country.strip().upper()
     if pycountry.countries.get(alpha_2=code) is None:
-        raise InvalidData(f"{country!r} is not an ISO 3166-1 alpha-2 country code.",
-                          errors={"country": ["Unknown country code."]})
+        raise InvalidData(
+            f"{country!r} is not an ISO 3166-1 alpha-2 country code.",
+            errors={"country": ["Unknown country code."]},
+        )
     return code
 
 
 def match_institution(
-    session: Session, query: str, country: str | None = None, limit: int = 5,
+    session: Session,
+    query: str,
+    country: str | None = None,
+    limit: int = 5,
     identifiers: dict[str, str] | None = None,
 ) -> MatchResult:
     """The institutions a query names, best first, with a verdict.
@@ -127,8 +134,9 @@ def match_institution(
     country = _check_country(country)
     for scheme, value in (identifiers or {}).items():
         try:
-            found = institutions.find_by_identifier(session, scheme,
-                                                    normalise_identifier(scheme, value))
+            found = institutions.find_by_identifier(
+                session, scheme, normalise_identifier(scheme, value)
+            )
         except ValueError as error:
             raise InvalidData(str(error), errors={f"identifiers.{scheme}": [str(error)]}) from error
         if found is not None:

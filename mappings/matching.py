@@ -213,7 +213,7 @@ def _posting(table: dict, key) -> array:
 
 
 def _deletions(word: str) -> set[str]:
-    return {word[:i] + word[i + 1:] for i in range(len(word))}
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
 def _country_of(country: str | None) -> str | None:
@@ -228,8 +228,13 @@ class InstitutionIndex:
     THRESHOLD).
     """
 
-    def __init__(self, entries: Iterable[NameEntry] = (), *, threshold: float = THRESHOLD,
-                 margin: float = MARGIN):
+    def __init__(
+        self,
+        entries: Iterable[NameEntry] = (),
+        *,
+        threshold: float = THRESHOLD,
+        margin: float = MARGIN,
+    ):
         self.threshold = threshold
         self.margin = margin
         self._lock = threading.Lock()
@@ -317,8 +322,10 @@ class InstitutionIndex:
                 break
             if born[slot] <= version < dead[slot] and state.owners[slot] not in leaders:
                 leaders[state.owners[slot]] = (score, state.kinds[slot], slot)
-        revised = {owner: (*_distinctive(state, forms, score, slot), kind)
-                   for owner, (score, kind, slot) in leaders.items()}
+        revised = {
+            owner: (*_distinctive(state, forms, score, slot), kind)
+            for owner, (score, kind, slot) in leaders.items()
+        }
         acronym = fold(query).replace(" ", "")
         for slot in state.acronyms.get(acronym, ()):
             owner = state.owners[slot]
@@ -328,11 +335,21 @@ class InstitutionIndex:
                     revised[owner] = (score, 100.0, _ACRONYM)
 
         ranked = sorted(revised.items(), key=lambda item: (-item[1][0], item[0].id))
-        return MatchResult(query, self._verdict([hit for _, hit in ranked[:2]]), tuple(
-            Candidate(owner.id, owner.name, owner.country, round(score, 1),
-                      "name" if kind == _NAME else "alias")
-            for owner, (score, _, kind) in ranked[:limit] if score >= REVIEW_FLOOR
-        ))
+        return MatchResult(
+            query,
+            self._verdict([hit for _, hit in ranked[:2]]),
+            tuple(
+                Candidate(
+                    owner.id,
+                    owner.name,
+                    owner.country,
+                    round(score, 1),
+                    "name" if kind == _NAME else "alias",
+                )
+                for owner, (score, _, kind) in ranked[:limit]
+                if score >= REVIEW_FLOOR
+            ),
+        )
 
     def _verdict(self, best: list[tuple[float, float, int]]) -> str:
         if not best or best[0][0] < REVIEW_FLOOR:
@@ -353,8 +370,7 @@ def _candidates(state: _State, key: str, country: str | None) -> list[int]:
     commons: list[int] = []
     for token in dict.fromkeys(key.split()):
         near = _neighbours(state, token)
-        rare = [(number, similarity) for number, similarity in near
-                if state.df[number] <= common]
+        rare = [(number, similarity) for number, similarity in near if state.df[number] <= common]
         if not rare:
             commons.extend(number for number, _ in near[:1])
             continue
@@ -367,8 +383,7 @@ def _candidates(state: _State, key: str, country: str | None) -> list[int]:
         for slot, value in mine.items():
             totals[slot] = totals.get(slot, 0.0) + value
     if country is not None:
-        totals = {slot: value for slot, value in totals.items()
-                  if state.countries[slot] == country}
+        totals = {slot: value for slot, value in totals.items() if state.countries[slot] == country}
     if not totals and commons:
         return _sharing(state, commons, country, len(key))
     if len(totals) <= TOP_K:
@@ -402,8 +417,12 @@ def _lookup(state: _State, variants: Iterable[str]) -> set[int]:
 def _closest(state: _State, token: str, numbers: set[int]) -> list[tuple[int, float]]:
     numbers = list(numbers)
     words = [state.words[number] for number in numbers]
-    return [(numbers[position], similarity) for _, similarity, position in process.extract(
-        token, words, scorer=fuzz.ratio, score_cutoff=NEAR, limit=NEIGHBOURS)]
+    return [
+        (numbers[position], similarity)
+        for _, similarity, position in process.extract(
+            token, words, scorer=fuzz.ratio, score_cutoff=NEAR, limit=NEIGHBOURS
+        )
+    ]
 
 
 def _sharing(state: _State, numbers: list[int], country: str | None, length: int) -> list[int]:
@@ -445,8 +464,9 @@ def _rescore(key: str, keys: list[str]) -> list[float]:
     return scores
 
 
-def _distinctive(state: _State, forms: list[tuple[str, float]], score: float,
-                 slot: int) -> tuple[float, float]:
+def _distinctive(
+    state: _State, forms: list[tuple[str, float]], score: float, slot: int
+) -> tuple[float, float]:
     """`score` revised on the words query and name share, each weighted by its rarity in the
     index, and their coverage: the least share of either side's weight the other side matches.
 
@@ -494,8 +514,9 @@ def _prepare(entries: list[NameEntry]) -> list[_Name]:
         if entry.kind == "acronym":
             name = _Name(fold(entry.name).replace(" ", ""), _ACRONYM, country)
         else:
-            name = _Name(normalise_name(entry.name), _NAME if entry.kind == "name" else _ALIAS,
-                         country)
+            name = _Name(
+                normalise_name(entry.name), _NAME if entry.kind == "name" else _ALIAS, country
+            )
         if name.key:
             names.setdefault((name.key, name.kind == _ACRONYM, country), name)
     return list(names.values())
@@ -533,14 +554,21 @@ def best_title(query: str, titles: list[str]) -> tuple[int | None, float]:
     return found[2], round(float(found[1]), 1)
 
 
-def similar_words(words: Iterable[str], vocabulary: list[str],
-                  cutoff: float) -> dict[str, dict[str, float]]:
+def similar_words(
+    words: Iterable[str], vocabulary: list[str], cutoff: float
+) -> dict[str, dict[str, float]]:
     """For each of `words`, the `vocabulary` words at least `cutoff` (0-100) alike by
     rapidfuzz ratio, as {word: {vocabulary word: score}}; a word with none maps to {}.
 
     For course titles (mappings.transfer), where one word's spelling in a neighbouring language
     ("thermodynamik", "thermodynamique") is the evidence, and word order is not.
     """
-    return {word: {vocabulary[position]: score for _, score, position in process.extract(
-        word, vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None)}
-        for word in dict.fromkeys(words)}
+    return {
+        word: {
+            vocabulary[position]: score
+            for _, score, position in process.extract(
+                word, vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
+            )
+        }
+        for word in dict.fromkeys(words)
+    }

@@ -34,29 +34,73 @@ def load_world_list(path: Path) -> list[Record]:
     """The shared list (Hipo's world_universities_and_domains.json) as records numbered from 1
     in file order."""
     rows = json.loads(path.read_text(encoding="utf-8"))
-    return [Record(number, row["name"], row["alpha_two_code"]) for number, row in
-            enumerate(rows, start=1)]
+    return [
+        Record(number, row["name"], row["alpha_two_code"])
+        for number, row in enumerate(rows, start=1)
+    ]
 
 
 # Word -> its usual written abbreviations, matched case-insensitively as whole words.
 _ABBREVIATIONS = {
-    "university": ["Univ.", "Univ", "Uni"], "universität": ["Univ.", "Uni"],
-    "universitat": ["Univ."], "universidad": ["Univ."], "universidade": ["Univ."],
-    "université": ["Univ."], "universita": ["Univ."], "università": ["Univ."],
-    "institute": ["Inst."], "institut": ["Inst."], "instituto": ["Inst."],
-    "technology": ["Tech."], "technological": ["Tech."], "college": ["Coll."],
-    "academy": ["Acad."], "national": ["Natl."], "international": ["Intl."],
-    "saint": ["St.", "St"], "polytechnic": ["Polytech."],
-    "technische universität": ["TU"], "fachhochschule": ["FH"], "hochschule": ["HS"],
+    "university": ["Univ.", "Univ", "Uni"],
+    "universität": ["Univ.", "Uni"],
+    "universitat": ["Univ."],
+    "universidad": ["Univ."],
+    "universidade": ["Univ."],
+    "université": ["Univ."],
+    "universita": ["Univ."],
+    "università": ["Univ."],
+    "institute": ["Inst."],
+    "institut": ["Inst."],
+    "instituto": ["Inst."],
+    "technology": ["Tech."],
+    "technological": ["Tech."],
+    "college": ["Coll."],
+    "academy": ["Acad."],
+    "national": ["Natl."],
+    "international": ["Intl."],
+    "saint": ["St.", "St"],
+    "polytechnic": ["Polytech."],
+    "technische universität": ["TU"],
+    "fachhochschule": ["FH"],
+    "hochschule": ["HS"],
 }
 _ABBREVIATION = re.compile(
     r"\b(" + "|".join(sorted(map(re.escape, _ABBREVIATIONS), key=len, reverse=True)) + r")\b",
     re.IGNORECASE,
 )
-_STOP_WORDS = {"of", "the", "de", "di", "du", "des", "del", "da", "do", "degli", "für", "fur",
-               "and", "&", "for", "in", "at", "la", "le", "y", "und", "et"}
-_DEPARTMENTS = ["Department of Physics", "Faculty of Law", "School of Medicine",
-                "Dept. of Computer Science", "Faculty of Arts", "Department of Economics"]
+_STOP_WORDS = {
+    "of",
+    "the",
+    "de",
+    "di",
+    "du",
+    "des",
+    "del",
+    "da",
+    "do",
+    "degli",
+    "für",
+    "fur",
+    "and",
+    "&",
+    "for",
+    "in",
+    "at",
+    "la",
+    "le",
+    "y",
+    "und",
+    "et",
+}
+_DEPARTMENTS = [
+    "Department of Physics",
+    "Faculty of Law",
+    "School of Medicine",
+    "Dept. of Computer Science",
+    "Faculty of Arts",
+    "Department of Economics",
+]
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
 
 
@@ -111,7 +155,7 @@ def _abbreviate(rng: random.Random, name: str, country: str | None) -> str | Non
         return None
     match = rng.choice(found)
     short = rng.choice(_ABBREVIATIONS[match.group(0).lower()])
-    return name[:match.start()] + short + name[match.end():]
+    return name[: match.start()] + short + name[match.end() :]
 
 
 def _case(rng: random.Random, name: str, country: str | None) -> str:
@@ -139,8 +183,15 @@ def _department(rng: random.Random, name: str, country: str | None) -> str:
 
 # (probability, noise): each applies independently; a query gets at least one that changes it.
 _NOISES: list[tuple[float, Callable[[random.Random, str, str | None], str | None]]] = [
-    (0.5, _typo), (0.15, _drop_stop_word), (0.1, _swap_words), (0.5, _ascii),
-    (0.4, _abbreviate), (0.25, _case), (0.15, _bracket), (0.15, _reorder), (0.2, _department),
+    (0.5, _typo),
+    (0.15, _drop_stop_word),
+    (0.1, _swap_words),
+    (0.5, _ascii),
+    (0.4, _abbreviate),
+    (0.25, _case),
+    (0.15, _bracket),
+    (0.15, _reorder),
+    (0.2, _department),
 ]
 
 
@@ -207,41 +258,128 @@ def evaluate(index: InstitutionIndex, queries: Iterable[Query], with_country: bo
     }
 
 
-_SYLLABLES = ("ka ri mon ber lo ta ven dor sa li ne gor al ton vil mar es ra bur gen ham "
-              "wick fel ros an cas tel bel mi na shi ko ya da pur ga la ran har bo ze "
-              "tor len dal sen kir").split()
-_ACCENTED = {"DE": "mün bö hau lü", "FR": "é bé ré sè", "PL": "łó dź ś", "BR": "ão ç á",
-             "MX": "á é ó", "IT": "ò è"}
+_SYLLABLES = (
+    "ka ri mon ber lo ta ven dor sa li ne gor al ton vil mar es ra bur gen ham "
+    "wick fel ros an cas tel bel mi na shi ko ya da pur ga la ran har bo ze "
+    "tor len dal sen kir"
+).split()
+_ACCENTED = {
+    "DE": "mün bö hau lü",
+    "FR": "é bé ré sè",
+    "PL": "łó dź ś",
+    "BR": "ão ç á",
+    "MX": "á é ó",
+    "IT": "ò è",
+}
 # Per country: (weight, name templates). {c} and {d} are two cities of that country.
 _TEMPLATES: dict[str, tuple[float, list[str]]] = {
-    "US": (0.25, ["University of {c}", "{c} State University", "{c} College", "{c} University",
-                  "{c} Community College", "University of {c} at {d}",
-                  "{c} Institute of Technology", "{c} State College", "College of {c}"]),
-    "IN": (0.17, ["{c} University", "University of {c}", "{c} Institute of Technology",
-                  "{c} College of Engineering", "Government College {c}",
-                  "{c} Institute of Management", "National Institute of Technology {c}"]),
-    "BR": (0.13, ["Universidade Federal de {c}", "Universidade Estadual de {c}",
-                  "Universidade de {c}", "Instituto Federal de {c}", "Faculdade de {c}",
-                  "Centro Universitário de {c}"]),
-    "DE": (0.06, ["Universität {c}", "Technische Universität {c}", "Hochschule {c}",
-                  "Fachhochschule {c}", "Technische Hochschule {c}",
-                  "Pädagogische Hochschule {c}", "Hochschule für Technik {c}"]),
-    "IT": (0.05, ["Università degli Studi di {c}", "Politecnico di {c}", "Università di {c}",
-                  "Accademia di Belle Arti di {c}"]),
-    "NL": (0.04, ["Hogeschool {c}", "Universiteit {c}", "Technische Universiteit {c}",
-                  "Hogeschool {c} {d}"]),
-    "FR": (0.06, ["Université de {c}", "École Nationale Supérieure de {c}",
-                  "Institut Polytechnique de {c}", "Université {c} {d}", "École de {c}"]),
-    "MX": (0.06, ["Universidad de {c}", "Universidad Autónoma de {c}",
-                  "Instituto Tecnológico de {c}", "Universidad Politécnica de {c}"]),
-    "GB": (0.05, ["University of {c}", "{c} College", "{c} Metropolitan University",
-                  "{c} University"]),
-    "PL": (0.04, ["Uniwersytet {c}", "Politechnika {c}", "Akademia {c}",
-                  "Uniwersytet Medyczny w {c}"]),
-    "JP": (0.05, ["{c} University", "{c} Gakuin University", "{c} Prefectural University",
-                  "{c} University of Education"]),
-    "CN": (0.04, ["{c} University", "{c} Normal University", "{c} University of Technology",
-                  "{c} Medical University"]),
+    "US": (
+        0.25,
+        [
+            "University of {c}",
+            "{c} State University",
+            "{c} College",
+            "{c} University",
+            "{c} Community College",
+            "University of {c} at {d}",
+            "{c} Institute of Technology",
+            "{c} State College",
+            "College of {c}",
+        ],
+    ),
+    "IN": (
+        0.17,
+        [
+            "{c} University",
+            "University of {c}",
+            "{c} Institute of Technology",
+            "{c} College of Engineering",
+            "Government College {c}",
+            "{c} Institute of Management",
+            "National Institute of Technology {c}",
+        ],
+    ),
+    "BR": (
+        0.13,
+        [
+            "Universidade Federal de {c}",
+            "Universidade Estadual de {c}",
+            "Universidade de {c}",
+            "Instituto Federal de {c}",
+            "Faculdade de {c}",
+            "Centro Universitário de {c}",
+        ],
+    ),
+    "DE": (
+        0.06,
+        [
+            "Universität {c}",
+            "Technische Universität {c}",
+            "Hochschule {c}",
+            "Fachhochschule {c}",
+            "Technische Hochschule {c}",
+            "Pädagogische Hochschule {c}",
+            "Hochschule für Technik {c}",
+        ],
+    ),
+    "IT": (
+        0.05,
+        [
+            "Università degli Studi di {c}",
+            "Politecnico di {c}",
+            "Università di {c}",
+            "Accademia di Belle Arti di {c}",
+        ],
+    ),
+    "NL": (
+        0.04,
+        ["Hogeschool {c}", "Universiteit {c}", "Technische Universiteit {c}", "Hogeschool {c} {d}"],
+    ),
+    "FR": (
+        0.06,
+        [
+            "Université de {c}",
+            "École Nationale Supérieure de {c}",
+            "Institut Polytechnique de {c}",
+            "Université {c} {d}",
+            "École de {c}",
+        ],
+    ),
+    "MX": (
+        0.06,
+        [
+            "Universidad de {c}",
+            "Universidad Autónoma de {c}",
+            "Instituto Tecnológico de {c}",
+            "Universidad Politécnica de {c}",
+        ],
+    ),
+    "GB": (
+        0.05,
+        ["University of {c}", "{c} College", "{c} Metropolitan University", "{c} University"],
+    ),
+    "PL": (
+        0.04,
+        ["Uniwersytet {c}", "Politechnika {c}", "Akademia {c}", "Uniwersytet Medyczny w {c}"],
+    ),
+    "JP": (
+        0.05,
+        [
+            "{c} University",
+            "{c} Gakuin University",
+            "{c} Prefectural University",
+            "{c} University of Education",
+        ],
+    ),
+    "CN": (
+        0.04,
+        [
+            "{c} University",
+            "{c} Normal University",
+            "{c} University of Technology",
+            "{c} Medical University",
+        ],
+    ),
 }
 
 

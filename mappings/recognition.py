@@ -45,8 +45,14 @@ DATA = Path(__file__).resolve().parent / "data" / "recognition.json"
 # stands for the credential; below it the credential's own statements are used.
 TITLE_THRESHOLD = 85.0
 # The normalised grade: the two-anchor linear form onto pass = 0, best = 1.
-NORMALISED = ScaleSpec(code="NORMALISED", kind="numeric", best=Decimal(1), worst=Decimal(-1),
-                       pass_mark=Decimal(0), decimals=4)
+NORMALISED = ScaleSpec(
+    code="NORMALISED",
+    kind="numeric",
+    best=Decimal(1),
+    worst=Decimal(-1),
+    pass_mark=Decimal(0),
+    decimals=4,
+)
 
 
 @functools.cache
@@ -72,29 +78,52 @@ def resolve_target(session: Session, target: str, target_type: str | None) -> Ta
     if FRAMEWORK_CODE.match(text):
         framework = session.scalar(select(Framework).where(Framework.code == text))
     if framework is None and len(text) == 2 and text.isalpha():
-        national = [f for f in session.scalars(select(Framework).where(
-            Framework.country == text.upper(), Framework.is_meta.is_(False)))
-            if frameworks.version_on(f, dt.date.today()) is not None]
+        national = [
+            f
+            for f in session.scalars(
+                select(Framework).where(
+                    Framework.country == text.upper(), Framework.is_meta.is_(False)
+                )
+            )
+            if frameworks.version_on(f, dt.date.today()) is not None
+        ]
         if len(national) > 1:
             codes = ", ".join(sorted(f.code for f in national))
-            raise InvalidData(f"{text.upper()} has several frameworks ({codes}); name one as the target.",
-                              errors={"target": [f"One of {codes}."]})
+            raise InvalidData(
+                f"{text.upper()} has several frameworks ({codes}); name one as the target.",
+                errors={"target": [f"One of {codes}."]},
+            )
         framework = national[0] if national else None
     if framework is None:
-        raise InvalidData(f"No framework or country {target!r} in the registry.",
-                          errors={"target": ["A country code or a framework code."]})
+        raise InvalidData(
+            f"No framework or country {target!r} in the registry.",
+            errors={"target": ["A country code or a framework code."]},
+        )
     units = reference()["frameworks"].get(framework.code, {})
     kind = reference()["qualification_types"].get(target_type or "", {})
     minimum = kind.get("minimum_ects")
-    return TargetSpec(framework.country, framework.code, target_type, kind.get("eqf_level"),
-                      Decimal(minimum) if minimum else None, units.get("credit_system"),
-                      units.get("grading_scale"))
+    return TargetSpec(
+        framework.country,
+        framework.code,
+        target_type,
+        kind.get("eqf_level"),
+        Decimal(minimum) if minimum else None,
+        units.get("credit_system"),
+        units.get("grading_scale"),
+    )
 
 
 def digest(credential: dict[str, Any], target: str, target_type: str | None) -> str:
-    canonical = json.dumps({"credential": credential, "target": target.strip().upper(),
-                            "target_qualification_type": target_type},
-                           sort_keys=True, ensure_ascii=False, default=str)
+    canonical = json.dumps(
+        {
+            "credential": credential,
+            "target": target.strip().upper(),
+            "target_qualification_type": target_type,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        default=str,
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -121,8 +150,11 @@ class Case:
         self.confidence = Decimal(1)
         self.versions: dict[str, str] = {}
         self.source: dict[str, Any] = {}
-        self.result_target: dict[str, Any] = {"country": target.country, "framework": target.framework,
-                                              "qualification_type": target.qualification_type}
+        self.result_target: dict[str, Any] = {
+            "country": target.country,
+            "framework": target.framework,
+            "qualification_type": target.qualification_type,
+        }
         self.path: list[dict[str, Any]] = []
 
     def step(self, name: str, outcome: str, sentence: str, **detail: Any) -> None:
@@ -137,8 +169,9 @@ class Case:
 # --- input -----------------------------------------------------------------------------------
 
 
-def validate(session: Session, raw: Any, target: str, target_type: str | None
-             ) -> tuple[dict[str, Any], TargetSpec]:
+def validate(
+    session: Session, raw: Any, target: str, target_type: str | None
+) -> tuple[dict[str, Any], TargetSpec]:
     """The credential and the target, checked against the schema and the registry: every
     problem is reported at once, by field."""
     errors: dict[str, Any] = {}
@@ -185,40 +218,72 @@ def validate(session: Session, raw: Any, target: str, target_type: str | None
 
 def resolve_institution(session: Session, case: Case) -> None:
     stated = case.credential["institution"]
-    result = match_institution(session, stated["name"], stated["country"], 3,
-                               stated["identifiers"] or None)
-    candidates = [{"id": c.id, "name": c.name, "country": c.country, "score": c.score,
-                   "matched_on": c.matched_on} for c in result.candidates]
+    result = match_institution(
+        session, stated["name"], stated["country"], 3, stated["identifiers"] or None
+    )
+    candidates = [
+        {
+            "id": c.id,
+            "name": c.name,
+            "country": c.country,
+            "score": c.score,
+            "matched_on": c.matched_on,
+        }
+        for c in result.candidates
+    ]
     case.facts["institution.match"] = result.verdict
     case.source["institution"] = {"verdict": result.verdict, "candidates": candidates}
     if result.verdict != "matched":
         case.weaken("0.5", "the awarding institution could not be identified with certainty")
-        case.step("institution", result.verdict,
-                  f"The institution {stated['name']!r} ({stated['country']}) was not identified "
-                  f"with certainty ({result.verdict.replace('_', ' ')}); "
-                  f"{len(candidates)} candidate(s) found.", candidates=candidates)
+        case.step(
+            "institution",
+            result.verdict,
+            f"The institution {stated['name']!r} ({stated['country']}) was not identified "
+            f"with certainty ({result.verdict.replace('_', ' ')}); "
+            f"{len(candidates)} candidate(s) found.",
+            candidates=candidates,
+        )
         return
     best = result.candidates[0]
     institution = institutions.get_institution(session, best.id)
-    case.facts.update({"institution.id": institution.id, "institution.status": institution.status,
-                       "institution.match_score": Decimal(str(best.score))})
-    case.source["institution"].update({
-        "id": institution.id, "name": institution.name, "country": institution.country,
-        "score": best.score, "matched_on": best.matched_on, "status": institution.status,
-        "status_source": institution.status_source,
-    })
+    case.facts.update(
+        {
+            "institution.id": institution.id,
+            "institution.status": institution.status,
+            "institution.match_score": Decimal(str(best.score)),
+        }
+    )
+    case.source["institution"].update(
+        {
+            "id": institution.id,
+            "name": institution.name,
+            "country": institution.country,
+            "score": best.score,
+            "matched_on": best.matched_on,
+            "status": institution.status,
+            "status_source": institution.status_source,
+        }
+    )
     if best.matched_on not in ("identifier", "domain"):
         case.confidence *= Decimal(str(best.score)) / 100
     if institution.status == "unknown":
         case.weaken("0.9", "the institution's recognition status is unknown to the registry")
-    status = {"recognised": "recognised", "not_recognised": "NOT recognised",
-              "unknown": "of unknown recognition status"}[institution.status]
+    status = {
+        "recognised": "recognised",
+        "not_recognised": "NOT recognised",
+        "unknown": "of unknown recognition status",
+    }[institution.status]
     source = f" (source: {institution.status_source})" if institution.status_source else ""
-    case.step("institution", "matched",
-              f"The institution is {institution.name} ({institution.country}), matched on its "
-              f"{best.matched_on} with score {best.score:g}; it is {status}{source}.",
-              institution_id=institution.id, score=best.score, matched_on=best.matched_on,
-              status=institution.status)
+    case.step(
+        "institution",
+        "matched",
+        f"The institution is {institution.name} ({institution.country}), matched on its "
+        f"{best.matched_on} with score {best.score:g}; it is {status}{source}.",
+        institution_id=institution.id,
+        score=best.score,
+        matched_on=best.matched_on,
+        status=institution.status,
+    )
 
 
 def resolve_qualification(session: Session, case: Case) -> dict[str, Any]:
@@ -227,40 +292,72 @@ def resolve_qualification(session: Session, case: Case) -> dict[str, Any]:
     entry = None
     how = None
     if credential["qualification_id"] is not None:
-        entry, how, score = catalogue.get_qualification(session, credential["qualification_id"]), "id", 100.0
+        entry, how, score = (
+            catalogue.get_qualification(session, credential["qualification_id"]),
+            "id",
+            100.0,
+        )
     elif case.facts.get("institution.id"):
-        offered = catalogue.find_qualifications(session, institution_id=case.facts["institution.id"])
+        offered = catalogue.find_qualifications(
+            session, institution_id=case.facts["institution.id"]
+        )
         if offered:
             index, score = best_title(credential["title"], [q.title for q in offered])
             if index is not None and score >= TITLE_THRESHOLD:
                 entry, how = offered[index], "title"
     stated = {
-        "level": credential["level"], "qualification_type": credential["qualification_type"],
-        "credits": credential["credits"], "field": credential["field"],
+        "level": credential["level"],
+        "qualification_type": credential["qualification_type"],
+        "credits": credential["credits"],
+        "field": credential["field"],
     }
     if entry is None:
         case.source["qualification"] = {"resolved": False, **audit.plain(stated)}
-        case.weaken("0.9", "no registry entry describes the qualification: its own statements are used")
-        case.step("qualification", "stated",
-                  "No registry entry was found for the qualification; the credential's own "
-                  "statements (level, credits, field) are used.")
+        case.weaken(
+            "0.9", "no registry entry describes the qualification: its own statements are used"
+        )
+        case.step(
+            "qualification",
+            "stated",
+            "No registry entry was found for the qualification; the credential's own "
+            "statements (level, credits, field) are used.",
+        )
         return stated
     registry = {
-        "level": entry.level, "qualification_type": entry.qualification_type,
-        "credits": {"value": entry.credits, "system": entry.credit_system} if entry.credits is not None else None,
+        "level": entry.level,
+        "qualification_type": entry.qualification_type,
+        "credits": {"value": entry.credits, "system": entry.credit_system}
+        if entry.credits is not None
+        else None,
         "field": entry.isced_f,
     }
-    differing = [name for name in ("level", "qualification_type", "field")
-                 if stated[name] and registry[name] and stated[name] != registry[name]]
+    differing = [
+        name
+        for name in ("level", "qualification_type", "field")
+        if stated[name] and registry[name] and stated[name] != registry[name]
+    ]
     resolved = {name: registry[name] or stated[name] for name in registry}
-    case.source["qualification"] = {"resolved": True, "id": entry.id, "title": entry.title,
-                                    "matched_by": how, "score": score, **audit.plain(resolved)}
-    note = (f" The credential states a different {', '.join(differing)}; the registry entry is used."
-            if differing else "")
-    case.step("qualification", "registry",
-              f"The qualification is registry entry #{entry.id} {entry.title!r} "
-              f"(found by {'its id' if how == 'id' else f'title, score {score:g}'}).{note}",
-              qualification_id=entry.id, differing=differing)
+    case.source["qualification"] = {
+        "resolved": True,
+        "id": entry.id,
+        "title": entry.title,
+        "matched_by": how,
+        "score": score,
+        **audit.plain(resolved),
+    }
+    note = (
+        f" The credential states a different {', '.join(differing)}; the registry entry is used."
+        if differing
+        else ""
+    )
+    case.step(
+        "qualification",
+        "registry",
+        f"The qualification is registry entry #{entry.id} {entry.title!r} "
+        f"(found by {'its id' if how == 'id' else f'title, score {score:g}'}).{note}",
+        qualification_id=entry.id,
+        differing=differing,
+    )
     return resolved
 
 
@@ -278,19 +375,28 @@ def resolve_level(session: Session, case: Case, graph: LevelGraph, stated: dict[
     target = case.target
     if not stated["level"]:
         case.facts["level.found"] = False
-        case.step("level", "unknown", "No level is known for the qualification: no level path "
-                  "can be followed.")
+        case.step(
+            "level",
+            "unknown",
+            "No level is known for the qualification: no level path can be followed.",
+        )
         return
     resolved = frameworks.resolve_level(session, stated["level"], on)
     source_framework = resolved.level.version.framework
     case.facts.update({"source.level": resolved.ref, "source.framework": source_framework.code})
     case.versions[source_framework.code] = resolved.level.version.version
-    answer: Equivalents = (graph.equivalents(resolved.ref, target.framework, on) if resolved.in_force
-                           else Equivalents(resolved.ref, target.framework, on, (), "not_in_force"))
+    answer: Equivalents = (
+        graph.equivalents(resolved.ref, target.framework, on)
+        if resolved.in_force
+        else Equivalents(resolved.ref, target.framework, on, (), "not_in_force")
+    )
     source_eqf = _eqf_level(graph, resolved.ref, on) if resolved.in_force else None
     case.facts["source.eqf_level"] = source_eqf
-    target_eqf = target.eqf_level or (reference()["qualification_types"]
-                                      .get(stated["qualification_type"] or "", {}).get("eqf_level"))
+    target_eqf = target.eqf_level or (
+        reference()["qualification_types"]
+        .get(stated["qualification_type"] or "", {})
+        .get("eqf_level")
+    )
     if source_eqf is not None and target_eqf is not None:
         case.facts["level.eqf_gap"] = target_eqf - source_eqf
     case.facts["level.found"] = bool(answer.matches)
@@ -300,9 +406,12 @@ def resolve_level(session: Session, case: Case, graph: LevelGraph, stated: dict[
     ]
     if not answer.matches:
         case.weaken("0.5", f"no level path from {resolved.ref} to {target.framework}")
-        case.step("level", answer.reason or "no_counterpart",
-                  f"{resolved.ref} has no counterpart in {target.framework} on {on} "
-                  f"({answer.reason}).", reason=answer.reason)
+        case.step(
+            "level",
+            answer.reason or "no_counterpart",
+            f"{resolved.ref} has no counterpart in {target.framework} on {on} ({answer.reason}).",
+            reason=answer.reason,
+        )
         return
     best = answer.matches[0]
     case.facts.update({"level.relation": best.relation, "level.confidence": best.confidence})
@@ -318,14 +427,22 @@ def resolve_level(session: Session, case: Case, graph: LevelGraph, stated: dict[
     levels = " and ".join(m.level for m in answer.matches)
     via = " -> ".join([best.path[0].source, *(s.target for s in best.path)])
     gap = case.facts.get("level.eqf_gap")
-    gap_text = (f" The target qualification type sits at EQF {target_eqf}, "
-                f"{'above' if gap > 0 else 'at or below'} the source's EQF {source_eqf}."
-                if gap is not None else "")
-    case.step("level", "found",
-              f"On the award date {on}, {resolved.ref} corresponds to {levels} "
-              f"({best.relation}, confidence {float(best.confidence):g}), via {via}, "
-              f"citing {'; '.join(dict.fromkeys(s.citation for s in best.path))}.{gap_text}",
-              matches=[m.level for m in answer.matches], source_eqf=source_eqf, target_eqf=target_eqf)
+    gap_text = (
+        f" The target qualification type sits at EQF {target_eqf}, "
+        f"{'above' if gap > 0 else 'at or below'} the source's EQF {source_eqf}."
+        if gap is not None
+        else ""
+    )
+    case.step(
+        "level",
+        "found",
+        f"On the award date {on}, {resolved.ref} corresponds to {levels} "
+        f"({best.relation}, confidence {float(best.confidence):g}), via {via}, "
+        f"citing {'; '.join(dict.fromkeys(s.citation for s in best.path))}.{gap_text}",
+        matches=[m.level for m in answer.matches],
+        source_eqf=source_eqf,
+        target_eqf=target_eqf,
+    )
 
 
 def convert_units(session: Session, case: Case, stated: dict[str, Any]) -> None:
@@ -337,39 +454,67 @@ def convert_units(session: Session, case: Case, stated: dict[str, Any]) -> None:
         spec = frameworks.get_credit_system(session, system, "system")
         if spec.hours_low is not None:
             case.facts["credits.hours"] = value * spec.hours_low
-        in_target = (conversions.credits(session, value, system, case.target.credit_system)
-                     if case.target.credit_system else None)
+        in_target = (
+            conversions.credits(session, value, system, case.target.credit_system)
+            if case.target.credit_system
+            else None
+        )
         case.result_target["credits"] = in_target.as_dict() if in_target else ects.as_dict()
         minimum = case.target.minimum_ects or (
-            Decimal(m) if (m := reference()["qualification_types"]
-                           .get(stated["qualification_type"] or "", {}).get("minimum_ects")) else None)
+            Decimal(m)
+            if (
+                m := reference()["qualification_types"]
+                .get(stated["qualification_type"] or "", {})
+                .get("minimum_ects")
+            )
+            else None
+        )
         ratio_text = ""
         if minimum:
             case.facts["workload.ratio"] = ects.value / minimum
             case.facts["workload.shortfall_ects"] = max(minimum - ects.value, Decimal(0))
-            ratio_text = (f", against a minimum of {minimum:g} ECTS for the qualification type "
-                          f"({'met' if ects.value >= minimum else f'short by {minimum - ects.value:.2f}'})")
-        case.step("credits", "converted",
-                  f"{value:g} {system} = {ects.as_dict()['value']} ECTS ({ects.method}: "
-                  f"{ects.basis}){ratio_text}.", ects=ects.as_dict()["value"])
+            ratio_text = (
+                f", against a minimum of {minimum:g} ECTS for the qualification type "
+                f"({'met' if ects.value >= minimum else f'short by {minimum - ects.value:.2f}'})"
+            )
+        case.step(
+            "credits",
+            "converted",
+            f"{value:g} {system} = {ects.as_dict()['value']} ECTS ({ects.method}: "
+            f"{ects.basis}){ratio_text}.",
+            ects=ects.as_dict()["value"],
+        )
     else:
         case.weaken("0.9", "no workload is stated or registered")
         case.step("credits", "unknown", "No workload is known: the workload cannot be compared.")
     grade = case.credential["grade"]
     if grade:
-        scales = {s.code: conversions.scale_spec(s) for s in frameworks.list_grading_scales(session)}
-        normalised = convert_grade(grade["value"], scales[grade["scale"]], NORMALISED, scales=scales)
+        scales = {
+            s.code: conversions.scale_spec(s) for s in frameworks.list_grading_scales(session)
+        }
+        normalised = convert_grade(
+            grade["value"], scales[grade["scale"]], NORMALISED, scales=scales
+        )
         case.facts["grade.normalised"] = normalised.raw
         if case.target.grading_scale and case.target.grading_scale in scales:
-            converted = conversions.grades(session, grade["value"], grade["scale"],
-                                           case.target.grading_scale)
+            converted = conversions.grades(
+                session, grade["value"], grade["scale"], case.target.grading_scale
+            )
             case.result_target["grade"] = converted.as_dict()
-            case.step("grade", "converted",
-                      f"The grade {grade['value']} ({grade['scale']}) is {converted.value} on "
-                      f"{converted.scale} ({converted.method}).", value=converted.value)
+            case.step(
+                "grade",
+                "converted",
+                f"The grade {grade['value']} ({grade['scale']}) is {converted.value} on "
+                f"{converted.scale} ({converted.method}).",
+                value=converted.value,
+            )
         else:
-            case.step("grade", "kept", f"The grade {grade['value']} ({grade['scale']}) is kept as "
-                      "given: the target has no bundled grading scale.")
+            case.step(
+                "grade",
+                "kept",
+                f"The grade {grade['value']} ({grade['scale']}) is kept as "
+                "given: the target has no bundled grading scale.",
+            )
     if stated["field"]:
         case.facts["field.isced_f"] = stated["field"]
     if stated["qualification_type"]:
@@ -377,41 +522,72 @@ def convert_units(session: Session, case: Case, stated: dict[str, Any]) -> None:
 
 
 def stored_rules(session: Session, jurisdictions: list[str]) -> list[dict[str, Any]]:
-    return [row.body for row in session.scalars(
-        select(RecognitionRule).where(RecognitionRule.jurisdiction.in_(jurisdictions))
-        .order_by(RecognitionRule.rule_id))]
+    return [
+        row.body
+        for row in session.scalars(
+            select(RecognitionRule)
+            .where(RecognitionRule.jurisdiction.in_(jurisdictions))
+            .order_by(RecognitionRule.rule_id)
+        )
+    ]
 
 
 def decide(session: Session, case: Case) -> rule_engine.Evaluation:
     jurisdictions = [code for code in (case.target.country, case.target.framework) if code]
     rules = [*rule_engine.load_default_policy(), *stored_rules(session, jurisdictions)]
-    evaluation = rule_engine.evaluate(rules, case.facts, jurisdiction=jurisdictions,
-                                      on=case.credential["awarded_on"])
+    evaluation = rule_engine.evaluate(
+        rules, case.facts, jurisdiction=jurisdictions, on=case.credential["awarded_on"]
+    )
     matched = [trace for trace in evaluation.trace if trace.matched]
     decided = next((t for t in evaluation.trace if t.rule_id == evaluation.decided_by), None)
     differences = "; ".join(f"{d['element']}: {d['detail']}" for d in evaluation.differences)
-    case.step("rules", evaluation.decision or "none",
-              f"{len(evaluation.trace)} rules were evaluated and {len(matched)} held; the decision "
-              f"'{evaluation.decision}' comes from {decided.title if decided else 'no rule'} "
-              f"({evaluation.decided_by})."
-              + (f" Substantial differences: {differences}." if differences else
-                 " No substantial difference was found."),
-              decided_by=evaluation.decided_by)
+    case.step(
+        "rules",
+        evaluation.decision or "none",
+        f"{len(evaluation.trace)} rules were evaluated and {len(matched)} held; the decision "
+        f"'{evaluation.decision}' comes from {decided.title if decided else 'no rule'} "
+        f"({evaluation.decided_by})."
+        + (
+            f" Substantial differences: {differences}."
+            if differences
+            else " No substantial difference was found."
+        ),
+        decided_by=evaluation.decided_by,
+    )
     return evaluation
 
 
 def _trace_json(evaluation: rule_engine.Evaluation) -> list[dict[str, Any]]:
-    return audit.plain([
-        {"rule": t.rule_id, "title": t.title, "priority": t.priority, "applicable": t.applicable,
-         "matched": t.matched, "reason": t.reason,
-         "conditions": [{"path": c.path, "fact": c.fact, "op": c.op, "expected": c.expected,
-                         "actual": c.actual, "held": c.held, "why": c.why} for c in t.conditions]}
-        for t in evaluation.trace
-    ])
+    return audit.plain(
+        [
+            {
+                "rule": t.rule_id,
+                "title": t.title,
+                "priority": t.priority,
+                "applicable": t.applicable,
+                "matched": t.matched,
+                "reason": t.reason,
+                "conditions": [
+                    {
+                        "path": c.path,
+                        "fact": c.fact,
+                        "op": c.op,
+                        "expected": c.expected,
+                        "actual": c.actual,
+                        "held": c.held,
+                        "why": c.why,
+                    }
+                    for c in t.conditions
+                ],
+            }
+            for t in evaluation.trace
+        ]
+    )
 
 
-def run(session: Session, credential: dict[str, Any], spec: TargetSpec,
-        graph: LevelGraph) -> dict[str, Any]:
+def run(
+    session: Session, credential: dict[str, Any], spec: TargetSpec, graph: LevelGraph
+) -> dict[str, Any]:
     """Every step on a validated credential; the answer, not yet stored."""
     case = Case(credential, spec)
     resolve_institution(session, case)
@@ -423,14 +599,17 @@ def run(session: Session, credential: dict[str, Any], spec: TargetSpec,
     confidence = case.confidence.quantize(Decimal("0.01"))
     case.explanation.append(
         f"Decision: {decision.replace('_', ' ')} (confidence {confidence})."
-        + (f" Gaps: {'; '.join(case.gaps)}." if case.gaps else ""))
+        + (f" Gaps: {'; '.join(case.gaps)}." if case.gaps else "")
+    )
     return {
         "decision": decision,
         "confidence": str(confidence),
         "source": case.source,
-        "target": {**case.result_target,
-                   "level": evaluation.outcome.get("target_level"),
-                   "credits_granted": audit.plain(evaluation.outcome.get("credits_granted"))},
+        "target": {
+            **case.result_target,
+            "level": evaluation.outcome.get("target_level"),
+            "credits_granted": audit.plain(evaluation.outcome.get("credits_granted")),
+        },
         "path": case.path,
         "rules": _trace_json(evaluation),
         "substantial_differences": audit.plain(list(evaluation.differences)),
@@ -444,8 +623,9 @@ def run(session: Session, credential: dict[str, Any], spec: TargetSpec,
     }
 
 
-def assess(session: Session, actor: Actor, raw: Any, target: str,
-           target_type: str | None = None) -> dict[str, Any]:
+def assess(
+    session: Session, actor: Actor, raw: Any, target: str, target_type: str | None = None
+) -> dict[str, Any]:
     """Assess and store. Bad input: InvalidData listing every field."""
     authorize(actor, "assessment.create", Target("assessment", target or ""))
     credential, spec = validate(session, raw, target, target_type)
@@ -453,19 +633,29 @@ def assess(session: Session, actor: Actor, raw: Any, target: str,
     answer = run(session, credential, spec, conversions.level_graph(session))
     answer["inputs_digest"] = digest(inputs, target, target_type)
     row = Assessment(
-        actor=actor.name, inputs=inputs, target=target.strip(), target_type=target_type,
+        actor=actor.name,
+        inputs=inputs,
+        target=target.strip(),
+        target_type=target_type,
         inputs_digest=answer["inputs_digest"],
         source_framework=answer["facts"].get("source.framework"),
-        target_framework=spec.framework, decision=answer["decision"],
-        confidence=Decimal(answer["confidence"]), result=answer,
+        target_framework=spec.framework,
+        decision=answer["decision"],
+        confidence=Decimal(answer["confidence"]),
+        result=answer,
         framework_versions=answer["framework_versions"],
     )
     session.add(row)
     session.flush()
     answer["id"] = row.id
     row.result = {**answer}
-    audit.record(session, actor, "assessment.create", f"assessment:{row.id}",
-                 after={"decision": answer["decision"], "inputs_digest": answer["inputs_digest"]})
+    audit.record(
+        session,
+        actor,
+        "assessment.create",
+        f"assessment:{row.id}",
+        after={"decision": answer["decision"], "inputs_digest": answer["inputs_digest"]},
+    )
     return {"id": row.id, **{key: value for key, value in answer.items() if key != "id"}}
 
 
@@ -473,12 +663,17 @@ def get_assessment(session: Session, assessment_id: int) -> dict[str, Any]:
     row = session.get(Assessment, assessment_id)
     if row is None:
         raise NotFound(f"No assessment {assessment_id}.", id=assessment_id)
-    return {"id": row.id, "created_at": row.created_at.isoformat(), "inputs": row.inputs,
-            **{key: value for key, value in row.result.items() if key != "id"}}
+    return {
+        "id": row.id,
+        "created_at": row.created_at.isoformat(),
+        "inputs": row.inputs,
+        **{key: value for key, value in row.result.items() if key != "id"},
+    }
 
 
-def assess_stack(session: Session, actor: Actor, raw: Any, target: str,
-                 target_type: str | None = None) -> dict[str, Any]:
+def assess_stack(
+    session: Session, actor: Actor, raw: Any, target: str, target_type: str | None = None
+) -> dict[str, Any]:
     """Assess several micro-credentials together toward one qualification type.
 
     Each is assessed on its own first; the stack then counts the ECTS of those that stand
@@ -488,8 +683,10 @@ def assess_stack(session: Session, actor: Actor, raw: Any, target: str,
     authorize(actor, "assessment.create", Target("assessment", target or ""))
     items = raw.get("credentials") if isinstance(raw, dict) else None
     if not isinstance(items, list) or not 1 <= len(items) <= 100 or set(raw) - {"credentials"}:
-        raise InvalidData("A stack is {\"credentials\": [1 to 100 credentials]}.",
-                          errors={"credentials": ["A list of 1 to 100 credentials."]})
+        raise InvalidData(
+            'A stack is {"credentials": [1 to 100 credentials]}.',
+            errors={"credentials": ["A list of 1 to 100 credentials."]},
+        )
     validated, errors = [], {}
     for index, item in enumerate(items):
         try:
@@ -497,13 +694,18 @@ def assess_stack(session: Session, actor: Actor, raw: Any, target: str,
         except InvalidData as error:
             errors[f"credentials.{index}"] = error.errors
     if errors:
-        raise InvalidData("Some credentials of the stack cannot be assessed as given.", errors=errors)
+        raise InvalidData(
+            "Some credentials of the stack cannot be assessed as given.", errors=errors
+        )
     spec = resolve_target(session, target, target_type)
     graph = conversions.level_graph(session)
     answers = [run(session, credential, spec, graph) for credential in validated]
     fields_ = [c["field"] for c in validated if c["field"]]
-    broad = max(set(map(isced.broad, fields_)), key=[isced.broad(f) for f in fields_].count) \
-        if fields_ else None
+    broad = (
+        max(set(map(isced.broad, fields_)), key=[isced.broad(f) for f in fields_].count)
+        if fields_
+        else None
+    )
     parts, seen, total = [], set(), Decimal(0)
     for credential, answer in zip(validated, answers, strict=True):
         facts = answer["facts"]
@@ -511,7 +713,10 @@ def assess_stack(session: Session, actor: Actor, raw: Any, target: str,
         reasons = []
         if key in seen:
             reasons.append("the same credential is already counted")
-        if facts.get("institution.match") != "matched" or facts.get("institution.status") == "not_recognised":
+        if (
+            facts.get("institution.match") != "matched"
+            or facts.get("institution.status") == "not_recognised"
+        ):
             reasons.append("its institution is not identified or not recognised")
         eqf = facts.get("source.eqf_level")
         if spec.eqf_level and (eqf is None or int(eqf) < spec.eqf_level):
@@ -524,49 +729,86 @@ def assess_stack(session: Session, actor: Actor, raw: Any, target: str,
         counted = not reasons
         seen.add(key)
         total += ects if counted else 0
-        parts.append({"title": credential["title"], "ects": str(ects) if ects is not None else None,
-                      "counted": counted, "reasons": reasons, "decision": answer["decision"]})
+        parts.append(
+            {
+                "title": credential["title"],
+                "ects": str(ects) if ects is not None else None,
+                "counted": counted,
+                "reasons": reasons,
+                "decision": answer["decision"],
+            }
+        )
     stack_facts = {
-        "micro_credential": True, "target.country": spec.country, "target.framework": spec.framework,
-        "target.qualification_type": target_type, "target.eqf_level": spec.eqf_level,
-        "credits.ects": total, "level.found": any(p["counted"] for p in parts),
-        "institution.match": "matched", "learning_outcomes.present": all(
-            c["learning_outcomes"] for c in validated),
+        "micro_credential": True,
+        "target.country": spec.country,
+        "target.framework": spec.framework,
+        "target.qualification_type": target_type,
+        "target.eqf_level": spec.eqf_level,
+        "credits.ects": total,
+        "level.found": any(p["counted"] for p in parts),
+        "institution.match": "matched",
+        "learning_outcomes.present": all(c["learning_outcomes"] for c in validated),
     }
     if spec.minimum_ects:
         stack_facts["workload.ratio"] = total / spec.minimum_ects
         stack_facts["workload.shortfall_ects"] = max(spec.minimum_ects - total, Decimal(0))
     jurisdictions = [code for code in (spec.country, spec.framework) if code]
     evaluation = rule_engine.evaluate(
-        [*rule_engine.load_default_policy(), *stored_rules(session, jurisdictions)], stack_facts,
-        jurisdiction=jurisdictions, on=max(c["awarded_on"] for c in validated))
+        [*rule_engine.load_default_policy(), *stored_rules(session, jurisdictions)],
+        stack_facts,
+        jurisdiction=jurisdictions,
+        on=max(c["awarded_on"] for c in validated),
+    )
     decision = evaluation.decision or "needs_review"
     counted = sum(1 for p in parts if p["counted"])
-    explanation = [f"{counted} of {len(parts)} micro-credentials count toward the stack, "
-                   f"{total:g} ECTS in all"
-                   + (f" against a minimum of {spec.minimum_ects:g} ECTS." if spec.minimum_ects else "."),
-                   *(f"{p['title']!r} is not counted: {'; '.join(p['reasons'])}." for p in parts
-                     if not p["counted"]),
-                   f"Decision: {decision.replace('_', ' ')}."]
+    explanation = [
+        f"{counted} of {len(parts)} micro-credentials count toward the stack, "
+        f"{total:g} ECTS in all"
+        + (f" against a minimum of {spec.minimum_ects:g} ECTS." if spec.minimum_ects else "."),
+        *(
+            f"{p['title']!r} is not counted: {'; '.join(p['reasons'])}."
+            for p in parts
+            if not p["counted"]
+        ),
+        f"Decision: {decision.replace('_', ' ')}.",
+    ]
     inputs = {"stack": [audit.plain(c) for c in validated]}
     answer = {
-        "decision": decision, "confidence": str(min(Decimal(a["confidence"]) for a in answers)),
-        "parts": parts, "total_ects": str(total),
+        "decision": decision,
+        "confidence": str(min(Decimal(a["confidence"]) for a in answers)),
+        "parts": parts,
+        "total_ects": str(total),
         "rules": _trace_json(evaluation),
         "substantial_differences": audit.plain(list(evaluation.differences)),
         "conditions": list(evaluation.outcome.get("conditions") or []),
         "explanation": explanation,
-        "inputs_digest": hashlib.sha256(json.dumps(
-            {"stack": sorted(digest(c, target, target_type) for c in inputs["stack"])},
-            sort_keys=True).encode()).hexdigest(),
+        "inputs_digest": hashlib.sha256(
+            json.dumps(
+                {"stack": sorted(digest(c, target, target_type) for c in inputs["stack"])},
+                sort_keys=True,
+            ).encode()
+        ).hexdigest(),
     }
-    row = Assessment(actor=actor.name, inputs=inputs, target=target.strip(), target_type=target_type,
-                     inputs_digest=answer["inputs_digest"], source_framework=None,
-                     target_framework=spec.framework, decision=decision,
-                     confidence=Decimal(answer["confidence"]), result=answer,
-                     framework_versions={})
+    row = Assessment(
+        actor=actor.name,
+        inputs=inputs,
+        target=target.strip(),
+        target_type=target_type,
+        inputs_digest=answer["inputs_digest"],
+        source_framework=None,
+        target_framework=spec.framework,
+        decision=decision,
+        confidence=Decimal(answer["confidence"]),
+        result=answer,
+        framework_versions={},
+    )
     session.add(row)
     session.flush()
-    audit.record(session, actor, "assessment.create", f"assessment:{row.id}",
-                 after={"decision": decision, "stack": len(parts)})
+    audit.record(
+        session,
+        actor,
+        "assessment.create",
+        f"assessment:{row.id}",
+        after={"decision": decision, "stack": len(parts)},
+    )
     return {"id": row.id, **answer}

@@ -17,7 +17,9 @@ from registry.core.permissions import Actor, Target, authorize
 def _target(rule: dict[str, Any]) -> Target:
     authority = rule["authority"]
     if authority["kind"] == "ministry":
-        return Target("rule", rule["id"], country=authority["country"], framework=rule["jurisdiction"])
+        return Target(
+            "rule", rule["id"], country=authority["country"], framework=rule["jurisdiction"]
+        )
     if authority["kind"] == "institution":
         return Target("rule", rule["id"], institution=str(authority["id"]))
     return Target("rule", rule["id"])  # the registry's own: admins only
@@ -34,20 +36,33 @@ def create_rule(session: Session, actor: Actor, raw: Any) -> RecognitionRule:
         rule["jurisdiction"] == authority["country"]
         or rule["jurisdiction"].startswith(f"{authority['country']}-")
     ):
-        raise InvalidData("A ministry's rule applies in its own country or its frameworks.",
-                          errors={"jurisdiction": [f"{authority['country']} or one of its frameworks."]})
+        raise InvalidData(
+            "A ministry's rule applies in its own country or its frameworks.",
+            errors={"jurisdiction": [f"{authority['country']} or one of its frameworks."]},
+        )
     if rule["jurisdiction"] == "*" and authority["kind"] != "registry":
-        raise InvalidData("Only the registry's own policy applies everywhere.",
-                          errors={"jurisdiction": ["A country or framework code."]})
+        raise InvalidData(
+            "Only the registry's own policy applies everywhere.",
+            errors={"jurisdiction": ["A country or framework code."]},
+        )
     if session.scalar(select(RecognitionRule.id).where(RecognitionRule.rule_id == rule["id"])):
-        raise Conflict(f"A rule {rule['id']} exists.", action="rule.create",
-                       target=f"rule:{rule['id']}", existing={"id": rule["id"]})
+        raise Conflict(
+            f"A rule {rule['id']} exists.",
+            action="rule.create",
+            target=f"rule:{rule['id']}",
+            existing={"id": rule["id"]},
+        )
     body = rule_engine.rule_to_json(rule)
     row = RecognitionRule(
-        rule_id=rule["id"], authority_kind=authority["kind"],
+        rule_id=rule["id"],
+        authority_kind=authority["kind"],
         authority_ref=str(authority.get("country") or authority.get("id") or "") or None,
-        jurisdiction=rule["jurisdiction"], priority=rule["priority"],
-        valid_from=rule["valid_from"], valid_to=rule["valid_to"], body=body, created_by=actor.name,
+        jurisdiction=rule["jurisdiction"],
+        priority=rule["priority"],
+        valid_from=rule["valid_from"],
+        valid_to=rule["valid_to"],
+        body=body,
+        created_by=actor.name,
     )
     session.add(row)
     session.flush()

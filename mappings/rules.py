@@ -34,36 +34,38 @@ from typing import Any
 
 from registry.core.errors import InvalidData
 
-FACTS: Mapping[str, str] = MappingProxyType({
-    "source.country": "str",
-    "source.framework": "str",
-    "source.level": "str",
-    "source.eqf_level": "int",
-    "credits.ects": "decimal",
-    "credits.hours": "decimal",
-    "field.isced_f": "str",
-    "institution.status": "str",
-    "institution.id": "int",
-    "institution.match": "str",
-    "institution.match_score": "decimal",
-    "qualification.type": "str",
-    "grade.normalised": "decimal",
-    "award_date": "date",
-    "delivery_mode": "str",
-    "target.country": "str",
-    "target.framework": "str",
-    "target.qualification_type": "str",
-    "target.eqf_level": "int",
-    "level.found": "bool",
-    "level.relation": "str",
-    "level.confidence": "decimal",
-    "level.eqf_gap": "int",
-    "workload.ratio": "decimal",
-    "workload.shortfall_ects": "decimal",
-    "field.same_broad": "bool",
-    "learning_outcomes.present": "bool",
-    "micro_credential": "bool",
-})
+FACTS: Mapping[str, str] = MappingProxyType(
+    {
+        "source.country": "str",
+        "source.framework": "str",
+        "source.level": "str",
+        "source.eqf_level": "int",
+        "credits.ects": "decimal",
+        "credits.hours": "decimal",
+        "field.isced_f": "str",
+        "institution.status": "str",
+        "institution.id": "int",
+        "institution.match": "str",
+        "institution.match_score": "decimal",
+        "qualification.type": "str",
+        "grade.normalised": "decimal",
+        "award_date": "date",
+        "delivery_mode": "str",
+        "target.country": "str",
+        "target.framework": "str",
+        "target.qualification_type": "str",
+        "target.eqf_level": "int",
+        "level.found": "bool",
+        "level.relation": "str",
+        "level.confidence": "decimal",
+        "level.eqf_gap": "int",
+        "workload.ratio": "decimal",
+        "workload.shortfall_ects": "decimal",
+        "field.same_broad": "bool",
+        "learning_outcomes.present": "bool",
+        "micro_credential": "bool",
+    }
+)
 DECISIONS = ("recognised", "partially_recognised", "not_recognised", "needs_review")
 ELEMENTS = ("level", "workload", "quality", "profile", "learning_outcomes")
 AUTHORITY_KINDS = ("ministry", "institution", "registry")
@@ -71,13 +73,15 @@ AUTHORITY_KINDS = ("ministry", "institution", "registry")
 _ORDERED = ("==", "!=", "<", "<=", ">", ">=", "in", "not_in", "exists")
 # The operators each fact type accepts. No fact is a list yet, so `contains` is a substring
 # test on strings; strings have no order worth comparing (country codes, ISCED codes).
-OPS_FOR_TYPE: Mapping[str, tuple[str, ...]] = MappingProxyType({
-    "str": ("==", "!=", "in", "not_in", "contains", "exists"),
-    "int": _ORDERED,
-    "decimal": _ORDERED,
-    "date": _ORDERED,
-    "bool": ("==", "!=", "exists"),
-})
+OPS_FOR_TYPE: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "str": ("==", "!=", "in", "not_in", "contains", "exists"),
+        "int": _ORDERED,
+        "decimal": _ORDERED,
+        "date": _ORDERED,
+        "bool": ("==", "!=", "exists"),
+    }
+)
 OPS = ("==", "!=", "<", "<=", ">", ">=", "in", "not_in", "exists", "contains")
 
 MAX_DEPTH = 8
@@ -86,15 +90,36 @@ MAX_LIST = 1000
 MAX_TEXT = 2000
 
 # The more cautious decision wins a tie on priority (see `_decide`).
-_CAUTION = MappingProxyType({
-    "recognised": 0, "partially_recognised": 1, "not_recognised": 2, "needs_review": 3,
-})
+_CAUTION = MappingProxyType(
+    {
+        "recognised": 0,
+        "partially_recognised": 1,
+        "not_recognised": 2,
+        "needs_review": 3,
+    }
+)
 
-_TOP_KEYS = ("id", "title", "authority", "jurisdiction", "priority", "valid_from", "valid_to",
-             "when", "then")
+_TOP_KEYS = (
+    "id",
+    "title",
+    "authority",
+    "jurisdiction",
+    "priority",
+    "valid_from",
+    "valid_to",
+    "when",
+    "then",
+)
 _REQUIRED = ("id", "title", "authority", "jurisdiction", "priority", "then")
-_THEN_KEYS = ("decision", "target_level", "target_qualification_type", "credits_granted",
-              "conditions", "notes", "substantial_difference")
+_THEN_KEYS = (
+    "decision",
+    "target_level",
+    "target_qualification_type",
+    "credits_granted",
+    "conditions",
+    "notes",
+    "substantial_difference",
+)
 _COMPARISON_KEYS = frozenset({"fact", "op", "value"})
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -197,8 +222,13 @@ def validate_rule(data: Any) -> dict:
             problems.add(key, "Missing.")
 
     rule: dict[str, Any] = {key: None for key in _TOP_KEYS}
-    rule["id"] = _text(data, "id", problems, pattern=_ID,
-                       pattern_message="Letters, digits, '.', '_', ':' or '-', at most 100.")
+    rule["id"] = _text(
+        data,
+        "id",
+        problems,
+        pattern=_ID,
+        pattern_message="Letters, digits, '.', '_', ':' or '-', at most 100.",
+    )
     rule["title"] = _text(data, "title", problems, limit=300)
     rule["authority"] = _authority(data.get("authority"), problems) if "authority" in data else None
     if "jurisdiction" in data:
@@ -222,14 +252,23 @@ def validate_rule(data: Any) -> dict:
     if problems.errors:
         name = rule["id"] or "without a valid id"
         count = sum(len(messages) for messages in problems.errors.values())
-        raise InvalidData(f"The rule {name} is invalid ({count} problem{'s' * (count != 1)}).",
-                          errors=problems.errors)
+        raise InvalidData(
+            f"The rule {name} is invalid ({count} problem{'s' * (count != 1)}).",
+            errors=problems.errors,
+        )
     return rule
 
 
-def _text(data: Mapping, key: str, problems: _Problems, *, limit: int = MAX_TEXT,
-          pattern: re.Pattern | None = None, pattern_message: str = "",
-          path: str | None = None) -> str | None:
+def _text(
+    data: Mapping,
+    key: str,
+    problems: _Problems,
+    *,
+    limit: int = MAX_TEXT,
+    pattern: re.Pattern | None = None,
+    pattern_message: str = "",
+    path: str | None = None,
+) -> str | None:
     if key not in data:
         return None
     value, path = data[key], path or key
@@ -249,8 +288,13 @@ def _authority(value: Any, problems: _Problems) -> dict | None:
         problems.add("authority", "An object with a kind: ministry, institution or registry.")
         return None
     kind = value.get("kind")
-    expected = {"ministry": {"kind", "country"}, "institution": {"kind", "id"},
-                "registry": {"kind"}}.get(kind) if isinstance(kind, str) else None
+    expected = (
+        {"ministry": {"kind", "country"}, "institution": {"kind", "id"}, "registry": {"kind"}}.get(
+            kind
+        )
+        if isinstance(kind, str)
+        else None
+    )
     if expected is None:
         problems.add("authority.kind", f"One of {', '.join(AUTHORITY_KINDS)}.")
         return None
@@ -259,8 +303,9 @@ def _authority(value: Any, problems: _Problems) -> dict | None:
         if key not in expected:
             problems.add(f"authority.{key}", f"Unknown field for a {kind} authority.")
             ok = False
-    if kind == "ministry" and not (isinstance(value.get("country"), str)
-                                   and _COUNTRY.match(value["country"])):
+    if kind == "ministry" and not (
+        isinstance(value.get("country"), str) and _COUNTRY.match(value["country"])
+    ):
         problems.add("authority.country", "An ISO 3166-1 alpha-2 country code, e.g. DE.")
         ok = False
     if kind == "institution" and not (_is_int(value.get("id")) and 0 < value["id"] < _MAX_INT):
@@ -303,16 +348,27 @@ def _then(value: Any, problems: _Problems) -> dict | None:
         else:
             problems.add("then.decision", f"One of {', '.join(DECISIONS)}.")
     if "target_level" in value:
-        then["target_level"] = _text(value, "target_level", problems, limit=64,
-                                     pattern=_LEVEL_REF, path="then.target_level",
-                                     pattern_message="FRAMEWORK:LEVEL, e.g. DE-DQR:6.")
+        then["target_level"] = _text(
+            value,
+            "target_level",
+            problems,
+            limit=64,
+            pattern=_LEVEL_REF,
+            path="then.target_level",
+            pattern_message="FRAMEWORK:LEVEL, e.g. DE-DQR:6.",
+        )
     if "target_qualification_type" in value:
-        then["target_qualification_type"] = _text(value, "target_qualification_type", problems,
-                                                  limit=100, path="then.target_qualification_type")
+        then["target_qualification_type"] = _text(
+            value,
+            "target_qualification_type",
+            problems,
+            limit=100,
+            path="then.target_qualification_type",
+        )
     if "credits_granted" in value:
         credits = _to_decimal(value["credits_granted"])
         if credits is None or credits < 0:
-            problems.add("then.credits_granted", "A number of credits, 0 or more, e.g. \"180\".")
+            problems.add("then.credits_granted", 'A number of credits, 0 or more, e.g. "180".')
         then["credits_granted"] = credits
     if "conditions" in value:
         conditions = value["conditions"]
@@ -386,8 +442,12 @@ def _node(node: Any, path: str, depth: int, counter: list[int], problems: _Probl
         if not isinstance(children, list) or not children:
             problems.add(f"{path}.{group}", "A non-empty list of conditions.")
             return None
-        return {group: [_node(child, f"{path}.{group}.{index}", depth + 1, counter, problems)
-                        for index, child in enumerate(children)]}
+        return {
+            group: [
+                _node(child, f"{path}.{group}.{index}", depth + 1, counter, problems)
+                for index, child in enumerate(children)
+            ]
+        }
     return _comparison(node, path, problems)
 
 
@@ -414,8 +474,10 @@ def _comparison(node: Mapping, path: str, problems: _Problems) -> dict | None:
             problems.add(f"{path}.value", f"{op} takes a list of values.")
         return None
     if op not in OPS_FOR_TYPE[kind]:
-        problems.add(f"{path}.op", f"{op} does not apply to {fact}, a {kind}; use one of "
-                                   f"{' '.join(OPS_FOR_TYPE[kind])}.")
+        problems.add(
+            f"{path}.op",
+            f"{op} does not apply to {fact}, a {kind}; use one of {' '.join(OPS_FOR_TYPE[kind])}.",
+        )
         return None
     if "value" not in node:
         return None
@@ -426,8 +488,7 @@ def _comparison(node: Mapping, path: str, problems: _Problems) -> dict | None:
 _INVALID = object()
 
 
-def _rule_value(value: Any, fact: str, kind: str, op: str, path: str,
-                problems: _Problems) -> Any:
+def _rule_value(value: Any, fact: str, kind: str, op: str, path: str, problems: _Problems) -> Any:
     if op == "exists":
         if isinstance(value, bool):
             return value
@@ -467,7 +528,7 @@ def _type_message(fact: str, kind: str, value: Any) -> str:
     wanted = {
         "str": "a string",
         "int": "an integer",
-        "decimal": "a number (a decimal string such as \"179.99\", or a JSON number)",
+        "decimal": 'a number (a decimal string such as "179.99", or a JSON number)',
         "date": "a date, YYYY-MM-DD",
         "bool": "true or false",
     }[kind]
@@ -530,8 +591,9 @@ def _to_date(value: Any) -> dt.date | None:
 _MISSING = object()
 
 
-def evaluate(rules: Iterable[dict], facts: Mapping[str, Any], *, jurisdiction: Iterable[str],
-             on: dt.date) -> Evaluation:
+def evaluate(
+    rules: Iterable[dict], facts: Mapping[str, Any], *, jurisdiction: Iterable[str], on: dt.date
+) -> Evaluation:
     """Evaluate `rules` on the facts of one case, for a target and a date.
 
     `rules` may be raw JSON rules or `validate_rule` results: each is validated (and its values
@@ -575,8 +637,18 @@ def evaluate(rules: Iterable[dict], facts: Mapping[str, Any], *, jurisdiction: I
             if then.get("notes") and then["notes"] not in notes_out:
                 notes_out.append(then["notes"])
         reason = _reason(rule, applicable, matched, why, decider)
-        trace.append(RuleTrace(rule["id"], rule["title"], rule["priority"], applicable, matched,
-                               conditions, reason, then))
+        trace.append(
+            RuleTrace(
+                rule["id"],
+                rule["title"],
+                rule["priority"],
+                applicable,
+                matched,
+                conditions,
+                reason,
+                then,
+            )
+        )
 
     deciding_then = decider["then"] if decider else {}
     outcome = {
@@ -610,8 +682,10 @@ def _decide(matched: list[dict]) -> dict | None:
         decision = rule["then"].get("decision")
         if decision is None:
             continue
-        if best is None or (rule["priority"] == best["priority"]
-                            and _CAUTION[decision] > _CAUTION[best["then"]["decision"]]):
+        if best is None or (
+            rule["priority"] == best["priority"]
+            and _CAUTION[decision] > _CAUTION[best["then"]["decision"]]
+        ):
             best = rule
     return best
 
@@ -627,8 +701,7 @@ def _inapplicable(rule: dict, targets: set[str], on: dt.date) -> str | None:
     return None
 
 
-def _reason(rule: dict, applicable: bool, matched: bool, why: str,
-            decider: dict | None) -> str:
+def _reason(rule: dict, applicable: bool, matched: bool, why: str, decider: dict | None) -> str:
     if not applicable:
         return f"Not applicable: {why}."
     if not matched:
@@ -641,11 +714,15 @@ def _reason(rule: dict, applicable: bool, matched: bool, why: str,
     assert decider is not None  # a matched rule with a decision means there is a decider
     other, other_decision = decider["id"], decider["then"]["decision"]
     if decider["priority"] > rule["priority"]:
-        return (f"Matched ({why}), but {other} has a higher priority "
-                f"({decider['priority']}), so its decision, {other_decision}, stands.")
+        return (
+            f"Matched ({why}), but {other} has a higher priority "
+            f"({decider['priority']}), so its decision, {other_decision}, stands."
+        )
     if other_decision != decision:
-        return (f"Matched ({why}), but at the same priority the more cautious decision of "
-                f"{other}, {other_decision}, stands.")
+        return (
+            f"Matched ({why}), but at the same priority the more cautious decision of "
+            f"{other}, {other_decision}, stands."
+        )
     return f"Matched ({why}); {other} comes first by id with the same decision, {decision}."
 
 
@@ -664,30 +741,42 @@ def _run(node: dict, path: str, values: _CaseFacts, out: list[ConditionTrace]) -
     if group == "not":
         inner, inner_why = _run(node["not"], f"{path}.not", values, out)
         held = not inner
-        why = (f"the negated condition did not hold ({inner_why})" if held
-               else f"the negated condition held ({inner_why})")
+        why = (
+            f"the negated condition did not hold ({inner_why})"
+            if held
+            else f"the negated condition held ({inner_why})"
+        )
     else:
-        outcomes = [_run(child, f"{path}.{group}.{index}", values, out)
-                    for index, child in enumerate(node[group])]
+        outcomes = [
+            _run(child, f"{path}.{group}.{index}", values, out)
+            for index, child in enumerate(node[group])
+        ]
         failed = [why for ok, why in outcomes if not ok]
         passed = [why for ok, why in outcomes if ok]
         count = len(outcomes)
         if group == "all":
             held = not failed
-            why = (f"all {count} conditions held" if held
-                   else f"{len(failed)} of {count} conditions failed: " + "; ".join(failed))
+            why = (
+                f"all {count} conditions held"
+                if held
+                else f"{len(failed)} of {count} conditions failed: " + "; ".join(failed)
+            )
         else:
             held = bool(passed)
-            why = (f"{len(passed)} of {count} conditions held: " + "; ".join(passed) if held
-                   else f"none of {count} conditions held: " + "; ".join(failed))
+            why = (
+                f"{len(passed)} of {count} conditions held: " + "; ".join(passed)
+                if held
+                else f"none of {count} conditions held: " + "; ".join(failed)
+            )
         if count == 1:
             why = outcomes[0][1]
     out[position] = ConditionTrace(path, None, group, None, None, held, why)
     return held, why
 
 
-def _compare(fact: str, op: str, expected: Any, actual: Any,
-             problem: str | None) -> tuple[bool, str]:
+def _compare(
+    fact: str, op: str, expected: Any, actual: Any, problem: str | None
+) -> tuple[bool, str]:
     if op == "exists":
         if problem is not None:
             return expected, f"{fact} is present (with a value of the wrong type)"
@@ -784,8 +873,11 @@ def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
-        if value.is_finite() and -_MAX_DIGITS <= value.as_tuple().exponent \
-                and value.adjusted() < _MAX_DIGITS:
+        if (
+            value.is_finite()
+            and -_MAX_DIGITS <= value.as_tuple().exponent
+            and value.adjusted() < _MAX_DIGITS
+        ):
             return format(value, "f")
         return str(value)
     if isinstance(value, dt.date):

@@ -12,7 +12,7 @@ from mappings.grades import METHODS as GRADE_METHODS
 from registry.catalogue import isced
 from registry.catalogue.models import QUALIFICATION_TYPES
 from registry.institutions.models import SCHEMES
-from registry.institutions.schemas import CONTROL, iso_country
+from registry.institutions.schemas import iso_country, no_control_characters
 
 LEVEL_REF_MESSAGE = "Expected FRAMEWORK:LEVEL, e.g. IE-NFQ:8."
 CODE_MESSAGE = "Expected a code such as DE-DQR or ECTS."
@@ -20,15 +20,18 @@ CODE_MESSAGE = "Expected a code such as DE-DQR or ECTS."
 
 class EquivalentsQuerySchema(Schema):
     level = fields.String(
-        required=True, validate=validate.Regexp(LEVEL_REF, error=LEVEL_REF_MESSAGE),
+        required=True,
+        validate=validate.Regexp(LEVEL_REF, error=LEVEL_REF_MESSAGE),
         metadata={"description": "The source level, FRAMEWORK:LEVEL.", "example": "IE-NFQ:8"},
     )
     target = fields.String(
-        required=True, validate=validate.Regexp(FRAMEWORK_CODE, error=CODE_MESSAGE),
+        required=True,
+        validate=validate.Regexp(FRAMEWORK_CODE, error=CODE_MESSAGE),
         metadata={"description": "The target framework code.", "example": "GB-SCQF"},
     )
     on = fields.Date(
-        load_default=None, metadata={"description": "The date the answer is valid on (default today)."}
+        load_default=None,
+        metadata={"description": "The date the answer is valid on (default today)."},
     )
 
 
@@ -56,8 +59,10 @@ class EquivalentsSchema(Schema):
     on = fields.Date()
     matches = fields.List(fields.Nested(MatchSchema))
     reason = fields.String(
-        metadata={"description": "Why there is no match: no_counterpart, below_eqf_1, unlevelled, "
-                  "not_in_force."}
+        metadata={
+            "description": "Why there is no match: no_counterpart, below_eqf_1, unlevelled, "
+            "not_in_force."
+        }
     )
 
     @post_dump
@@ -68,12 +73,15 @@ class EquivalentsSchema(Schema):
 
 
 class CreditsQuerySchema(Schema):
-    value = fields.Decimal(required=True, validate=validate.Range(min=0), metadata={"example": "240"})
+    value = fields.Decimal(
+        required=True, validate=validate.Range(min=0), metadata={"example": "240"}
+    )
     source = fields.String(required=True, data_key="from", metadata={"example": "GB-CATS"})
     target = fields.String(required=True, data_key="to", metadata={"example": "ECTS"})
     method = fields.String(load_default="annual_load", validate=validate.OneOf(CREDIT_METHODS))
     rule = fields.String(
-        load_default=None, metadata={"description": "An explicit conversion rule; overrides the method."}
+        load_default=None,
+        metadata={"description": "An explicit conversion rule; overrides the method."},
     )
 
 
@@ -91,19 +99,24 @@ class CreditConversionSchema(Schema):
 
 
 class GradesQuerySchema(Schema):
-    value = fields.String(required=True, validate=validate.Length(1, 40), metadata={"example": "1.7"})
+    value = fields.String(
+        required=True, validate=validate.Length(1, 40), metadata={"example": "1.7"}
+    )
     source = fields.String(required=True, data_key="from", metadata={"example": "DE-1-5"})
     target = fields.String(required=True, data_key="to", metadata={"example": "FR-0-20"})
     method = fields.String(load_default="linear", validate=validate.OneOf(GRADE_METHODS))
     pass_mark = fields.Decimal(
-        load_default=None, data_key="pass",
+        load_default=None,
+        data_key="pass",
         metadata={"description": "The source scale's pass mark, when it differs (US: 1.0 or 2.0)."},
     )
     table = fields.String(
-        load_default=None, metadata={"description": "An explicit conversion table; overrides the method."}
+        load_default=None,
+        metadata={"description": "An explicit conversion table; overrides the method."},
     )
     group = fields.String(
-        load_default="default", metadata={"description": "Reference group of the distribution tables."}
+        load_default="default",
+        metadata={"description": "Reference group of the distribution tables."},
     )
 
 
@@ -119,19 +132,27 @@ class GradeConversionSchema(Schema):
 class ImpactQuerySchema(Schema):
     on = fields.Date(
         load_default=None,
-        metadata={"description": "The day the draft would take effect (default: its valid_from, "
-                  "else today). An earlier day shows what the draft would have changed had it "
-                  "taken effect then; publication itself is never backdated."},
+        metadata={
+            "description": "The day the draft would take effect (default: its valid_from, "
+            "else today). An earlier day shows what the draft would have changed had it "
+            "taken effect then; publication itself is never backdated."
+        },
     )
 
 
 class ImpactChangeSchema(Schema):
     level = fields.String()
     target_framework = fields.String()
-    old = fields.Nested(EquivalentsSchema, allow_none=True,
-                        metadata={"description": "The answer today; null for a level the draft adds."})
-    new = fields.Nested(EquivalentsSchema, allow_none=True,
-                        metadata={"description": "The answer once published; null for a level it removes."})
+    old = fields.Nested(
+        EquivalentsSchema,
+        allow_none=True,
+        metadata={"description": "The answer today; null for a level the draft adds."},
+    )
+    new = fields.Nested(
+        EquivalentsSchema,
+        allow_none=True,
+        metadata={"description": "The answer once published; null for a level it removes."},
+    )
 
 
 class ImpactAssessmentSchema(Schema):
@@ -157,11 +178,6 @@ class ImpactSchema(Schema):
 # --- assessments ---------------------------------------------------------------------------
 
 
-def _no_control(value: str) -> None:
-    if CONTROL.search(value):
-        raise ValidationError("Control characters are not allowed.")
-
-
 def _isced(value: str) -> None:
     if not isced.is_valid(value):
         raise ValidationError(f"{value!r} is not an ISCED-F 2013 field code.")
@@ -173,22 +189,25 @@ def _not_future(value: dt.date) -> None:
 
 
 def _text(length: int, **kwargs) -> fields.String:
-    return fields.String(validate=[validate.Length(1, length), _no_control], **kwargs)
+    return fields.String(validate=[validate.Length(1, length), no_control_characters], **kwargs)
 
 
 class CredentialInstitutionSchema(Schema):
     name = _text(400, required=True)
     country = fields.String(required=True, validate=iso_country)
     identifiers = fields.Dict(
-        keys=fields.String(validate=validate.OneOf(SCHEMES)), values=_text(300), load_default=dict,
+        keys=fields.String(validate=validate.OneOf(SCHEMES)),
+        values=_text(300),
+        load_default=dict,
         metadata={"example": {"schac": "gla.ac.uk", "erasmus": "UK GLASGOW01"}},
     )
 
 
 class CreditsInSchema(Schema):
     value = fields.Decimal(required=True, as_string=True, validate=validate.Range(min=0))
-    system = fields.String(required=True, validate=validate.Regexp(FRAMEWORK_CODE),
-                           metadata={"example": "GB-SCQF-CP"})
+    system = fields.String(
+        required=True, validate=validate.Regexp(FRAMEWORK_CODE), metadata={"example": "GB-SCQF-CP"}
+    )
 
 
 class GradeInSchema(Schema):
@@ -201,13 +220,19 @@ class MicroCredentialSchema(Schema):
     2022/C 243/02, Annex I) that the general credential fields do not already carry."""
 
     assessment_type = _text(300, load_default=None)
-    participation_form = fields.String(load_default=None, validate=validate.OneOf(
-        ("online", "onsite", "blended", "volunteering", "work_experience")))
+    participation_form = fields.String(
+        load_default=None,
+        validate=validate.OneOf(("online", "onsite", "blended", "volunteering", "work_experience")),
+    )
     quality_assurance = _text(500, load_default=None)
     stackable = fields.Boolean(load_default=None)
     prerequisites = _text(1000, load_default=None)
-    assessment_supervision = fields.String(load_default=None, validate=validate.OneOf(
-        ("unsupervised", "supervised_no_identity_check", "supervised_identity_verified")))
+    assessment_supervision = fields.String(
+        load_default=None,
+        validate=validate.OneOf(
+            ("unsupervised", "supervised_no_identity_check", "supervised_identity_verified")
+        ),
+    )
     eqf_level = fields.Integer(load_default=None, validate=validate.Range(1, 8))
 
 
@@ -216,28 +241,43 @@ class CredentialSchema(Schema):
     required; what is missing is resolved from the registry or reported as a gap."""
 
     title = _text(500, required=True, metadata={"example": "BSc (Hons) Computing Science"})
-    language = fields.String(load_default=None, validate=validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$"))
+    language = fields.String(
+        load_default=None, validate=validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+    )
     institution = fields.Nested(CredentialInstitutionSchema, required=True)
     qualification_id = fields.Integer(load_default=None, allow_none=True)
-    level = fields.String(load_default=None, allow_none=True,
-                          validate=validate.Regexp(LEVEL_REF, error=LEVEL_REF_MESSAGE),
-                          metadata={"example": "GB-SCQF:10"})
-    qualification_type = fields.String(load_default=None, allow_none=True,
-                                       validate=validate.OneOf(QUALIFICATION_TYPES))
+    level = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(LEVEL_REF, error=LEVEL_REF_MESSAGE),
+        metadata={"example": "GB-SCQF:10"},
+    )
+    qualification_type = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(QUALIFICATION_TYPES)
+    )
     credits = fields.Nested(CreditsInSchema, load_default=None, allow_none=True)
     grade = fields.Nested(GradeInSchema, load_default=None, allow_none=True)
-    field = fields.String(load_default=None, allow_none=True, validate=_isced,
-                          metadata={"description": "ISCED-F 2013 code", "example": "0613"})
+    field = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=_isced,
+        metadata={"description": "ISCED-F 2013 code", "example": "0613"},
+    )
     awarded_on = fields.Date(required=True, validate=_not_future)
-    delivery_mode = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(
-        ("onsite", "online", "blended")))
-    learning_outcomes = fields.List(_text(2000), load_default=list,
-                                    validate=validate.Length(max=200))
+    delivery_mode = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(("onsite", "online", "blended"))
+    )
+    learning_outcomes = fields.List(
+        _text(2000), load_default=list, validate=validate.Length(max=200)
+    )
     micro_credential = fields.Nested(MicroCredentialSchema, load_default=None, allow_none=True)
 
 
 class AssessQuerySchema(Schema):
-    target = fields.String(required=True, metadata={"description": "A country code or a framework code.",
-                                                    "example": "DE"})
-    target_qualification_type = fields.String(load_default=None,
-                                              validate=validate.OneOf(QUALIFICATION_TYPES))
+    target = fields.String(
+        required=True,
+        metadata={"description": "A country code or a framework code.", "example": "DE"},
+    )
+    target_qualification_type = fields.String(
+        load_default=None, validate=validate.OneOf(QUALIFICATION_TYPES)
+    )

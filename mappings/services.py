@@ -78,8 +78,9 @@ def build_graph(versions: list[FrameworkVersion], windows: dict[int, Window]) ->
                     window = own and _intersect(own, source_window)
                     window = window and _intersect(window, target_window)
                     if window:
-                        edges.append(Edge(source, target, link.relation, link.basis,
-                                          link.citation, *window))
+                        edges.append(
+                            Edge(source, target, link.relation, link.basis, link.citation, *window)
+                        )
     return LevelGraph(edges, frozenset(meta), no_eqf_reasons, ordinals)
 
 
@@ -132,7 +133,9 @@ def credits(
     explicit = None
     if rule:
         row = frameworks.get_credit_rule(session, rule)
-        explicit = CreditRule(row.code, row.source_system, row.target_system, row.factor, row.citation)
+        explicit = CreditRule(
+            row.code, row.source_system, row.target_system, row.factor, row.citation
+        )
     return convert_credits(value, spec["from"], spec["to"], method=method, rule=explicit)
 
 

@@ -62,8 +62,15 @@ STATUSES = ("granted", "pending", "refused", "not_applicable")
 
 # The scale a course grade is given on in each country, where the registry bundles one. Not the
 # degree classification (GB-HONS): a UK module is marked in percent.
-COURSE_SCALES = {"DE": "DE-1-5", "FR": "FR-0-20", "IT": "IT-30", "NL": "NL-10", "ES": "ES-10",
-                 "US": "US-GPA-4", "GB": "GB-PCT"}
+COURSE_SCALES = {
+    "DE": "DE-1-5",
+    "FR": "FR-0-20",
+    "IT": "IT-30",
+    "NL": "NL-10",
+    "ES": "ES-10",
+    "US": "US-GPA-4",
+    "GB": "GB-PCT",
+}
 # The Bologna cycles' places on the EQF (QF-EHEA referencing), so course levels compare.
 CYCLES = {"QF-EHEA:SC": 5, "QF-EHEA:1": 6, "QF-EHEA:2": 7, "QF-EHEA:3": 8}
 
@@ -91,49 +98,99 @@ COGNATE = 75.0
 # is optimisation, not coding) are concepts of their own.
 PHRASES = {
     "#linear #optimisation": (
-        "linear programming", "lineare programmierung", "lineare optimierung",
-        "programmation lineaire", "programacion lineal", "programmazione lineare",
-        "lineaire programmering", "programowanie liniowe"),
+        "linear programming",
+        "lineare programmierung",
+        "lineare optimierung",
+        "programmation lineaire",
+        "programacion lineal",
+        "programmazione lineare",
+        "lineaire programmering",
+        "programowanie liniowe",
+    ),
     "#machinelearning": (
-        "machine learning", "maschinelles lernen", "apprentissage automatique",
-        "aprendizaje automatico", "apprendimento automatico", "machinaal leren",
-        "uczenie maszynowe"),
+        "machine learning",
+        "maschinelles lernen",
+        "apprentissage automatique",
+        "aprendizaje automatico",
+        "apprendimento automatico",
+        "machinaal leren",
+        "uczenie maszynowe",
+    ),
     "#operatingsystem": (
-        "operating system", "operating systems", "systemes d exploitation",
-        "systeme d exploitation", "sistemas operativos", "sistemi operativi",
-        "systemy operacyjne", "besturingssystemen", "betriebssysteme", "betriebssystem"),
+        "operating system",
+        "operating systems",
+        "systemes d exploitation",
+        "systeme d exploitation",
+        "sistemas operativos",
+        "sistemi operativi",
+        "systemy operacyjne",
+        "besturingssystemen",
+        "betriebssysteme",
+        "betriebssystem",
+    ),
     "#database": (
-        "base de donnees", "bases de donnees", "bases de datos", "base de datos",
-        "basi di dati", "base di dati", "bazy danych"),
+        "base de donnees",
+        "bases de donnees",
+        "bases de datos",
+        "base de datos",
+        "basi di dati",
+        "base di dati",
+        "bazy danych",
+    ),
     "#informatics": ("computer science",),
-    "#probability": ("rachunek prawdopodobienstwa", "probability theory",
-                     "wahrscheinlichkeitstheorie", "theorie des probabilites"),
+    "#probability": (
+        "rachunek prawdopodobienstwa",
+        "probability theory",
+        "wahrscheinlichkeitstheorie",
+        "theorie des probabilites",
+    ),
     "#electricalengineering": (
-        "electrical engineering", "ingenieria electrica", "genie electrique"),
-    "#business": ("business administration", "administracion de empresas",
-                  "gestion des entreprises", "economia aziendale"),
+        "electrical engineering",
+        "ingenieria electrica",
+        "genie electrique",
+    ),
+    "#business": (
+        "business administration",
+        "administracion de empresas",
+        "gestion des entreprises",
+        "economia aziendale",
+    ),
 }
 CONCEPTS = {
     "#programming": ("program", "programm"),
     "#software": ("software", "logiciel", "oprogramowan"),
     "#object": ("object", "objekt", "objet", "objeto", "oggett", "obiekt"),
     "#oriented": ("orient",),
-    "#engineering": ("engineering", "technik", "techniek", "technika", "ingenier", "ingegner",
-                     "inzynier", "genie"),
+    "#engineering": (
+        "engineering",
+        "technik",
+        "techniek",
+        "technika",
+        "ingenier",
+        "ingegner",
+        "inzynier",
+        "genie",
+    ),
     "#database": ("datenbank", "database", "databank"),
     "#data": ("daten", "data", "donnees", "datos", "dati", "dane", "danych", "gegevens"),
     "#structure": ("struct", "struktur", "estructur", "struttur"),
     "#algorithm": ("algorithm", "algoritm", "algorytm"),
     "#system": ("system", "sistem"),
-    "#network": ("network", "netzwerk", "netze", "reseau", "redes", "reti", "netwerk",
-                 "sieci"),
+    "#network": ("network", "netzwerk", "netze", "reseau", "redes", "reti", "netwerk", "sieci"),
     "#computer": ("computer", "rechner", "ordinateur", "computador", "calcolator", "komputer"),
     "#informatics": ("informati", "informaty"),
     "#artificial": ("artificial", "kunstlich", "artificiel", "kunstmatig", "sztuczn"),
     "#intelligence": ("intellig", "intelig"),
     "#web": ("web", "internet"),
-    "#security": ("security", "sicherheit", "securite", "seguridad", "sicurezza", "beveiliging",
-                  "bezpieczen"),
+    "#security": (
+        "security",
+        "sicherheit",
+        "securite",
+        "seguridad",
+        "sicurezza",
+        "beveiliging",
+        "bezpieczen",
+    ),
     "#theory": ("theor", "teor"),
     "#compiler": ("compiler", "compilat", "compilador", "kompilator", "ubersetzerbau"),
     "#graphics": ("graphic", "grafik", "graphique", "grafic", "grafik"),
@@ -144,8 +201,14 @@ CONCEPTS = {
     "#analysis": ("analys", "analis", "analiz"),
     "#analytical": ("analyti", "analiti", "analityc"),
     "#calculus": ("calculus", "calcul", "calcolo", "rachunek"),
-    "#differential": ("differential", "differenzial", "differentiel", "diferencial",
-                      "differenziale", "rozniczk"),
+    "#differential": (
+        "differential",
+        "differenzial",
+        "differentiel",
+        "diferencial",
+        "differenziale",
+        "rozniczk",
+    ),
     "#equation": ("gleichung", "equation", "ecuacion", "equazion", "vergelijking", "rownan"),
     "#numerical": ("numeri", "numeryczn"),
     "#probability": ("probabil", "wahrscheinlich", "waarschijnlijk", "prawdopodob"),
@@ -186,28 +249,76 @@ CONCEPTS = {
     "#macro": ("macro", "makro"),
     "#business": ("betriebswirtschaft", "bedrijfskunde", "business"),
     "#management": ("management", "gestion", "zarzadzan", "unternehmensfuhrung"),
-    "#accounting": ("accounting", "rechnungswesen", "buchhaltung", "buchfuhrung",
-                    "comptabilite", "contabilidad", "contabilita", "boekhoud", "rachunkow"),
+    "#accounting": (
+        "accounting",
+        "rechnungswesen",
+        "buchhaltung",
+        "buchfuhrung",
+        "comptabilite",
+        "contabilidad",
+        "contabilita",
+        "boekhoud",
+        "rachunkow",
+    ),
     "#finance": ("financ", "finanz", "finans"),
     "#marketing": ("marketing",),
     "#law": ("recht", "law", "droit", "derecho", "diritto", "prawo", "prawa"),
     "#civil": ("privat", "zivil", "civil", "cywiln", "burgerlijk"),
     "#contract": ("vertrag", "contract", "contrat", "contrato", "contratt", "umow"),
-    "#constitutional": ("verfassung", "constitution", "constitucion", "costituzion",
-                        "konstytucyj", "staatsrecht"),
+    "#constitutional": (
+        "verfassung",
+        "constitution",
+        "constitucion",
+        "costituzion",
+        "konstytucyj",
+        "staatsrecht",
+    ),
     "#european": ("europ",),
     "#criminal": ("straf", "criminal", "penal", "karne", "karny"),
     "#international": ("internation", "internazional", "internacional", "miedzynarod"),
 }
 # Words that mark a first course of a sequence ("Introduction to Programming" is "Programming 1")
 # and a later one.
-INTRO = ("introduction", "introductory", "introduccion", "introduzione", "einfuhrung",
-         "grundlagen", "grundzuge", "fundamentals", "foundations", "fundamentos", "fondamenti",
-         "fondements", "inleiding", "wstep", "podstawy", "basics", "principles", "principes",
-         "principios", "principi", "elements", "elementi", "initiation")
-ADVANCED = ("advanced", "fortgeschritten", "vertiefung", "avance", "avancee", "avanzado",
-            "avanzada", "avanzato", "avanzata", "gevorderd", "zaawansowan")
-STOP_WORDS = frozenset("""
+INTRO = (
+    "introduction",
+    "introductory",
+    "introduccion",
+    "introduzione",
+    "einfuhrung",
+    "grundlagen",
+    "grundzuge",
+    "fundamentals",
+    "foundations",
+    "fundamentos",
+    "fondamenti",
+    "fondements",
+    "inleiding",
+    "wstep",
+    "podstawy",
+    "basics",
+    "principles",
+    "principes",
+    "principios",
+    "principi",
+    "elements",
+    "elementi",
+    "initiation",
+)
+ADVANCED = (
+    "advanced",
+    "fortgeschritten",
+    "vertiefung",
+    "avance",
+    "avancee",
+    "avanzado",
+    "avanzada",
+    "avanzato",
+    "avanzata",
+    "gevorderd",
+    "zaawansowan",
+)
+STOP_WORDS = frozenset(
+    """
     a an and the of to in for on with from at by course module
     und der die das des dem den fur mit zur zum im von vom ins am kurs
     de la le les des du et au aux pour en l d un une sur cours
@@ -215,7 +326,8 @@ STOP_WORDS = frozenset("""
     di il lo gli della delle dei degli del e ed per alla allo ai agli alle nel nella corso
     het een van voor tot met op vak
     w z ze na oraz dla do przedmiot
-    """.split())
+    """.split()
+)
 ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5"}
 _NUMBER = re.compile(r"^\d{1,2}$")
 
@@ -235,8 +347,10 @@ def _stems() -> list[tuple[str, str]]:
 
 
 _STEMS = _stems()
-_PHRASES = sorted(((phrase, concept) for concept, phrases in PHRASES.items()
-                   for phrase in phrases), key=lambda pair: -len(pair[0]))
+_PHRASES = sorted(
+    ((phrase, concept) for concept, phrases in PHRASES.items() for phrase in phrases),
+    key=lambda pair: -len(pair[0]),
+)
 
 
 def title_form(title: str) -> TitleForm:
@@ -275,9 +389,9 @@ def _concepts(word: str) -> list[str]:
             continue
         start = word.find(stem)
         while start >= 0:
-            if not any(taken[start:start + len(stem)]):
+            if not any(taken[start : start + len(stem)]):
                 found.append((start, concept))
-                taken[start:start + len(stem)] = [True] * len(stem)
+                taken[start : start + len(stem)] = [True] * len(stem)
                 break
             start = word.find(stem, start + 1)
     return [concept for _, concept in sorted(found)] or [word]
@@ -319,8 +433,9 @@ class TitleIndex:
         alike = similar_words(plain, self.words, COGNATE) if self.words else {}
         return [self._score(form, other, alike) for other in self.forms]
 
-    def _score(self, form: TitleForm, other: TitleForm,
-               alike: dict[str, dict[str, float]]) -> float:
+    def _score(
+        self, form: TitleForm, other: TitleForm, alike: dict[str, dict[str, float]]
+    ) -> float:
         if not form.tokens or not other.tokens:
             return 0.0
 
@@ -328,10 +443,22 @@ class TitleIndex:
             if token.startswith("#"):
                 return 1.0 if token in among else 0.0
             if reverse:
-                return max((alike.get(mine, {}).get(token, 0.0) / 100 for mine in among
-                            if not mine.startswith("#")), default=0.0)
-            return max((alike.get(token, {}).get(theirs, 0.0) / 100 for theirs in among
-                        if not theirs.startswith("#")), default=0.0)
+                return max(
+                    (
+                        alike.get(mine, {}).get(token, 0.0) / 100
+                        for mine in among
+                        if not mine.startswith("#")
+                    ),
+                    default=0.0,
+                )
+            return max(
+                (
+                    alike.get(token, {}).get(theirs, 0.0) / 100
+                    for theirs in among
+                    if not theirs.startswith("#")
+                ),
+                default=0.0,
+            )
 
         held = total = 0.0
         for token in form.tokens:
@@ -386,8 +513,9 @@ def field_closeness(first: str | None, second: str | None) -> float:
     return {4: 1.0, 3: 0.75, 2: 0.5}.get(shared, 0.0)
 
 
-def rank(result: CourseFacts, catalogue: list[CourseFacts], index: TitleIndex,
-         limit: int = SUGGESTIONS) -> list[tuple[int, dict[str, float], float]]:
+def rank(
+    result: CourseFacts, catalogue: list[CourseFacts], index: TitleIndex, limit: int = SUGGESTIONS
+) -> list[tuple[int, dict[str, float], float]]:
     """The catalogue courses most like `result`, best first: (position in the catalogue,
     the score of each factor, the combined score), those scoring MIN_SCORE or more, at most
     `limit`. Ties keep the catalogue's order."""
@@ -417,8 +545,9 @@ def _text(length: int, **kwargs) -> fields.String:
 class IssuerSchema(Schema):
     name = _text(500, load_default=None, allow_none=True)
     country = fields.String(load_default=None, allow_none=True, validate=iso_country)
-    identifiers = fields.Dict(keys=fields.String(validate=validate.OneOf(SCHEMES)),
-                              values=_text(300), load_default=dict)
+    identifiers = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(SCHEMES)), values=_text(300), load_default=dict
+    )
 
     @pre_load
     def _upper_country(self, data, **_):
@@ -446,18 +575,31 @@ class ResultSchema(Schema):
     code = _text(100, load_default=None, allow_none=True)
     title = _text(500, required=True)
     language = fields.String(load_default=None, allow_none=True, validate=language_tag)
-    credits = fields.Decimal(load_default=None, allow_none=True, as_string=True,
-                             validate=validate.Range(0, MAX_CREDITS))
+    credits = fields.Decimal(
+        load_default=None, allow_none=True, as_string=True, validate=validate.Range(0, MAX_CREDITS)
+    )
     credit_system = _text(60, load_default=None, allow_none=True)
     grade = _text(60, load_default=None, allow_none=True)
     grading_scheme = _text(200, load_default=None, allow_none=True)
-    grade_distribution = fields.List(fields.Nested(DistributionRowSchema), load_default=None,
-                                     allow_none=True, validate=validate.Length(1, 100))
+    grade_distribution = fields.List(
+        fields.Nested(DistributionRowSchema),
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(1, 100),
+    )
     status = fields.String(load_default="unknown", validate=validate.OneOf(RESULT_STATUSES))
-    level = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(
-        LEVEL_REF, error="Expected FRAMEWORK:LEVEL, e.g. EQF:6."))
-    isced_f = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(
-        r"^\d{2,4}$", error="Expected an ISCED-F code of 2 to 4 digits, e.g. 0613."))
+    level = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(LEVEL_REF, error="Expected FRAMEWORK:LEVEL, e.g. EQF:6."),
+    )
+    isced_f = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(
+            r"^\d{2,4}$", error="Expected an ISCED-F code of 2 to 4 digits, e.g. 0613."
+        ),
+    )
     ended_on = fields.Date(load_default=None, allow_none=True)
 
     @pre_load
@@ -478,8 +620,9 @@ class TranscriptSchema(Schema):
 
     issuer = fields.Nested(IssuerSchema, required=True)
     learner = fields.Nested(LearnerSchema, load_default=None, allow_none=True)
-    results = fields.List(fields.Nested(ResultSchema), required=True,
-                          validate=validate.Length(1, MAX_RESULTS))
+    results = fields.List(
+        fields.Nested(ResultSchema), required=True, validate=validate.Length(1, MAX_RESULTS)
+    )
 
 
 def _stored(session: Session, transcript_id: int, receiving_id: int) -> dict[str, Any]:
@@ -487,35 +630,58 @@ def _stored(session: Session, transcript_id: int, receiving_id: int) -> dict[str
     other results are not courses)."""
     transcript = session.get(Transcript, transcript_id)
     if transcript is None:
-        raise InvalidData(f"No transcript {transcript_id}.",
-                          errors={"transcript": [f"No transcript {transcript_id}."]})
+        raise InvalidData(
+            f"No transcript {transcript_id}.",
+            errors={"transcript": [f"No transcript {transcript_id}."]},
+        )
     if transcript.received_by_institution_id not in (None, receiving_id):
         raise PermissionDenied(
             f"Transcript {transcript_id} was received by institution "
             f"{transcript.received_by_institution_id}, not by {receiving_id}.",
-            action="transfer.evaluate", target=f"transcript:{transcript_id}")
+            action="transfer.evaluate",
+            target=f"transcript:{transcript_id}",
+        )
     parents = {result.parent_local_id for result in transcript.results if result.parent_local_id}
     results = []
     for row in transcript.results:
         if row.local_id in parents:
             continue
-        results.append({
-            "code": row.code, "title": row.title, "language": row.language,
-            "credits": None if row.credits is None else str(row.credits),
-            "credit_system": row.credit_system, "grade": row.grade,
-            "grading_scheme": row.grading_scheme, "grade_distribution": row.grade_distribution,
-            "status": row.status,
-            "level": row.level or (f"EQF:{row.eqf_level}" if row.eqf_level else None),
-            "isced_f": row.isced_f,
-            "ended_on": row.ended_on.isoformat() if row.ended_on else None,
-        })
-    issuer = {"name": transcript.issuer_name, "country": transcript.issuer_country,
-              "identifiers": {scheme: value for scheme, value in
-                              (transcript.issuer_identifiers or {}).items() if scheme in SCHEMES}}
-    learner = ({"given_names": None, "family_name": transcript.learner_name}
-               if transcript.learner_name else None)
-    return {"issuer": issuer, "learner": learner, "results": results,
-            "issuer_institution_id": transcript.issuer_institution_id}
+        results.append(
+            {
+                "code": row.code,
+                "title": row.title,
+                "language": row.language,
+                "credits": None if row.credits is None else str(row.credits),
+                "credit_system": row.credit_system,
+                "grade": row.grade,
+                "grading_scheme": row.grading_scheme,
+                "grade_distribution": row.grade_distribution,
+                "status": row.status,
+                "level": row.level or (f"EQF:{row.eqf_level}" if row.eqf_level else None),
+                "isced_f": row.isced_f,
+                "ended_on": row.ended_on.isoformat() if row.ended_on else None,
+            }
+        )
+    issuer = {
+        "name": transcript.issuer_name,
+        "country": transcript.issuer_country,
+        "identifiers": {
+            scheme: value
+            for scheme, value in (transcript.issuer_identifiers or {}).items()
+            if scheme in SCHEMES
+        },
+    }
+    learner = (
+        {"given_names": None, "family_name": transcript.learner_name}
+        if transcript.learner_name
+        else None
+    )
+    return {
+        "issuer": issuer,
+        "learner": learner,
+        "results": results,
+        "issuer_institution_id": transcript.issuer_institution_id,
+    }
 
 
 def _inputs(session: Session, transcript: Any, receiving_id: int, on: dt.date) -> dict[str, Any]:
@@ -529,21 +695,33 @@ def _inputs(session: Session, transcript: Any, receiving_id: int, on: dt.date) -
     elif isinstance(transcript, dict):
         raw = transcript
     else:
-        raise InvalidData("Give a stored transcript's id or a transcript object.",
-                          errors={"transcript": ["An id or an object."]})
+        raise InvalidData(
+            "Give a stored transcript's id or a transcript object.",
+            errors={"transcript": ["An id or an object."]},
+        )
     try:
         data = TranscriptSchema().load(raw)
     except ValidationError as error:
-        raise InvalidData("The transcript cannot be evaluated as given.",
-                          errors={"transcript": error.messages}) from error
+        raise InvalidData(
+            "The transcript cannot be evaluated as given.", errors={"transcript": error.messages}
+        ) from error
     issuer = data["issuer"]
     if not issuer["name"] and not issuer["identifiers"] and known_issuer is None:
-        raise InvalidData("The transcript does not say who issued it.",
-                          errors={"transcript": {"issuer": ["Give a name or identifiers."]}})
-    return audit.plain({"transcript_id": transcript_id, "issuer": issuer,
-                        "issuer_institution_id": known_issuer, "learner": data["learner"],
-                        "results": data["results"], "receiving_institution_id": receiving_id,
-                        "on": on})
+        raise InvalidData(
+            "The transcript does not say who issued it.",
+            errors={"transcript": {"issuer": ["Give a name or identifiers."]}},
+        )
+    return audit.plain(
+        {
+            "transcript_id": transcript_id,
+            "issuer": issuer,
+            "issuer_institution_id": known_issuer,
+            "learner": data["learner"],
+            "results": data["results"],
+            "receiving_institution_id": receiving_id,
+            "on": on,
+        }
+    )
 
 
 def digest(inputs: dict[str, Any]) -> str:
@@ -572,8 +750,10 @@ class Case:
         self._systems: dict[str, bool] = {}
         self._conversions: dict[tuple[Decimal, str, str], Any] = {}
         self._eqf: dict[str, int | None] = {}
-        self.scales = {scale.code: conversions.scale_spec(scale)
-                       for scale in frameworks.list_grading_scales(session)}
+        self.scales = {
+            scale.code: conversions.scale_spec(scale)
+            for scale in frameworks.list_grading_scales(session)
+        }
 
     def known_system(self, code: str | None) -> bool:
         if code is None:
@@ -624,24 +804,45 @@ def resolve_issuer(session: Session, inputs: dict[str, Any]) -> dict[str, Any]:
     if inputs["issuer_institution_id"] is not None:
         institution = session.get(Institution, inputs["issuer_institution_id"])
         if institution is not None:
-            return {"verdict": "matched", "id": institution.id, "name": institution.name,
-                    "country": institution.country, "identifiers": identifiers(institution),
-                    "matched_on": "transcript", "candidates": []}
+            return {
+                "verdict": "matched",
+                "id": institution.id,
+                "name": institution.name,
+                "country": institution.country,
+                "identifiers": identifiers(institution),
+                "matched_on": "transcript",
+                "candidates": [],
+            }
     issuer = inputs["issuer"]
     try:
-        found = match_institution(session, issuer["name"] or "", issuer["country"], 3,
-                                  issuer["identifiers"] or None)
+        found = match_institution(
+            session, issuer["name"] or "", issuer["country"], 3, issuer["identifiers"] or None
+        )
     except InvalidData:
         # Only identifiers were given and none is known: nothing to search by name.
         return {"verdict": "no_match", "candidates": []}
-    candidates = [{"id": c.id, "name": c.name, "country": c.country, "score": c.score,
-                   "matched_on": c.matched_on} for c in found.candidates]
+    candidates = [
+        {
+            "id": c.id,
+            "name": c.name,
+            "country": c.country,
+            "score": c.score,
+            "matched_on": c.matched_on,
+        }
+        for c in found.candidates
+    ]
     if found.verdict != "matched":
         return {"verdict": found.verdict, "candidates": candidates}
     best = found.candidates[0]
-    return {"verdict": "matched", "id": best.id, "name": best.name, "country": best.country,
-            "identifiers": identifiers(session.get(Institution, best.id)),
-            "matched_on": best.matched_on, "candidates": candidates}
+    return {
+        "verdict": "matched",
+        "id": best.id,
+        "name": best.name,
+        "country": best.country,
+        "identifiers": identifiers(session.get(Institution, best.id)),
+        "matched_on": best.matched_on,
+        "candidates": candidates,
+    }
 
 
 def receiving_credit_system(session: Session, institution_id: int) -> str | None:
@@ -649,7 +850,8 @@ def receiving_credit_system(session: Session, institution_id: int) -> str | None
     row = session.execute(
         select(Course.credit_system, func.count().label("n"))
         .where(Course.institution_id == institution_id, Course.credit_system.is_not(None))
-        .group_by(Course.credit_system).order_by(func.count().desc(), Course.credit_system)
+        .group_by(Course.credit_system)
+        .order_by(func.count().desc(), Course.credit_system)
     ).first()
     return row.credit_system if row else None
 
@@ -672,21 +874,34 @@ def duplicates(results: list[dict[str, Any]]) -> dict[int, int]:
     for indices in groups.values():
         if len(indices) < 2:
             continue
-        keep = min(indices, key=lambda i: (preference[results[i]["status"]],
-                                           -(dt.date.fromisoformat(results[i]["ended_on"])
-                                             .toordinal() if results[i]["ended_on"] else 0), i))
+        keep = min(
+            indices,
+            key=lambda i: (
+                preference[results[i]["status"]],
+                -(
+                    dt.date.fromisoformat(results[i]["ended_on"]).toordinal()
+                    if results[i]["ended_on"]
+                    else 0
+                ),
+                i,
+            ),
+        )
         repeated.update({index: keep for index in indices if index != keep})
     return repeated
 
 
-def source_courses(session: Session, issuer_id: int | None,
-                   results: list[dict[str, Any]]) -> dict[int, Course]:
+def source_courses(
+    session: Session, issuer_id: int | None, results: list[dict[str, Any]]
+) -> dict[int, Course]:
     """{result index: the issuer's course}: by code (case and accents aside), and for a result
     without a code by its exact normalised title."""
     if issuer_id is None:
         return {}
-    courses = list(session.scalars(select(Course).where(Course.institution_id == issuer_id)
-                                   .order_by(Course.id)))
+    courses = list(
+        session.scalars(
+            select(Course).where(Course.institution_id == issuer_id).order_by(Course.id)
+        )
+    )
     by_code: dict[str, Course] = {}
     by_title: dict[str, Course] = {}
     for course in courses:
@@ -694,8 +909,11 @@ def source_courses(session: Session, issuer_id: int | None,
         by_title.setdefault(course.title_key, course)
     found = {}
     for index, result in enumerate(results):
-        course = (by_code.get(fold(result["code"])) if result["code"]
-                  else by_title.get(name_key(result["title"])))
+        course = (
+            by_code.get(fold(result["code"]))
+            if result["code"]
+            else by_title.get(name_key(result["title"]))
+        )
         if course is not None:
             found[index] = course
     return found
@@ -705,8 +923,9 @@ def _day(result: dict[str, Any], case: Case) -> dt.date:
     return dt.date.fromisoformat(result["ended_on"]) if result["ended_on"] else case.on
 
 
-def articulations(case: Case, results: list[dict[str, Any]], matched: dict[int, Course],
-                  candidates: set[int]) -> dict[int, tuple[Articulation, list[int]]]:
+def articulations(
+    case: Case, results: list[dict[str, Any]], matched: dict[int, Course], candidates: set[int]
+) -> dict[int, tuple[Articulation, list[int]]]:
     """{result index: (the approved articulation that applies, the indices of its bundle)} for
     the results in `candidates`. A bundle applies when every one of its source courses is among
     them and it is valid on the day the last of them was completed; larger bundles first, each
@@ -736,30 +955,47 @@ def grade_of(case: Case, result: dict[str, Any], target: str | None) -> dict[str
         return None
     shown = {"value": result["grade"], "scheme": result["grading_scheme"], "converted": None}
     if target is None:
-        return {**shown, "reason": "The receiving institution has no grading scale in the "
-                                   "registry: the grade is kept as given."}
+        return {
+            **shown,
+            "reason": "The receiving institution has no grading scale in the "
+            "registry: the grade is kept as given.",
+        }
     table = result["grade_distribution"]
     scheme = (result["grading_scheme"] or "").strip()
     source = case.scales.get(scheme) or case.scales.get(scheme.upper())
     if source is None and table and any(row["grade"] == result["grade"] for row in table):
         # An unknown local scheme with its grading table: the table's grades are the scale.
-        source = ScaleSpec(code=scheme or "RESULT-TABLE", kind="ordinal",
-                           bands=tuple(Band(row["grade"], True) for row in table))
+        source = ScaleSpec(
+            code=scheme or "RESULT-TABLE",
+            kind="ordinal",
+            bands=tuple(Band(row["grade"], True) for row in table),
+        )
     if source is None:
-        return {**shown, "reason": f"The grading scheme {scheme or '(none stated)'} is not in "
-                                   "the registry: the grade is kept as given."}
+        return {
+            **shown,
+            "reason": f"The grading scheme {scheme or '(none stated)'} is not in "
+            "the registry: the grade is kept as given.",
+        }
     groups = [group for group in (result["isced_f"], "default") if group]
-    source_table = (Distribution(source.code, tuple((row["grade"], Decimal(row["percent"]))
-                                                    for row in table))
-                    if table else _distribution(case, source.code, groups))
+    source_table = (
+        Distribution(source.code, tuple((row["grade"], Decimal(row["percent"])) for row in table))
+        if table
+        else _distribution(case, source.code, groups)
+    )
     target_table = _distribution(case, target, groups)
     attempts = ["distribution", "linear"] if source_table and target_table else ["linear"]
     reason = None
     for method in attempts:
         try:
             converted = convert_grade(
-                result["grade"], source, case.scales[target], method=method, scales=case.scales,
-                source_distribution=source_table, target_distribution=target_table)
+                result["grade"],
+                source,
+                case.scales[target],
+                method=method,
+                scales=case.scales,
+                source_distribution=source_table,
+                target_distribution=target_table,
+            )
             return {**shown, "converted": converted.as_dict()}
         except InvalidData as error:
             reason = error.detail
@@ -770,14 +1006,22 @@ def _distribution(case: Case, scale: str, groups: list[str]) -> Distribution | N
     for group in groups:
         row = frameworks.get_distribution(case.session, scale, group)
         if row is not None:
-            return Distribution(row.scale_code, tuple((item["grade"], Decimal(item["percent"]))
-                                                      for item in row.rows), row.reference_group)
+            return Distribution(
+                row.scale_code,
+                tuple((item["grade"], Decimal(item["percent"])) for item in row.rows),
+                row.reference_group,
+            )
     return None
 
 
 def _course(course: Course) -> dict[str, Any]:
-    return {"id": course.id, "code": course.code, "title": course.title,
-            "language": course.language, "isced_f": course.isced_f}
+    return {
+        "id": course.id,
+        "code": course.code,
+        "title": course.title,
+        "language": course.language,
+        "isced_f": course.isced_f,
+    }
 
 
 def identifiers(institution: Institution) -> list[list[str]]:
@@ -790,40 +1034,86 @@ def run(session: Session, inputs: dict[str, Any], receiving: Institution) -> dic
     results = inputs["results"]
     issuer = resolve_issuer(session, inputs)
     if issuer["verdict"] != "matched":
-        case.flags.append("institution_unknown" if issuer["verdict"] == "no_match"
-                          else "institution_ambiguous")
+        case.flags.append(
+            "institution_unknown" if issuer["verdict"] == "no_match" else "institution_ambiguous"
+        )
     system = receiving_credit_system(session, receiving.id)
     if system is None:
         case.flags.append("receiving_credit_system_unknown")
     scale = receiving_scale(case)
     repeated = duplicates(results)
     matched = source_courses(session, issuer.get("id"), results)
-    countable = {i for i, r in enumerate(results) if i not in repeated and r["status"] == "passed"
-                 and r["credits"] is not None and case.known_system(r["credit_system"])}
+    countable = {
+        i
+        for i, r in enumerate(results)
+        if i not in repeated
+        and r["status"] == "passed"
+        and r["credits"] is not None
+        and case.known_system(r["credit_system"])
+    }
     applied = articulations(case, results, matched, {i for i in countable if i in matched})
     # Approved rules a result would meet but for its own gaps (no credits, status not stated).
-    blocked = articulations(case, results, matched, {
-        i for i, r in enumerate(results) if i in matched and i not in repeated
-        and i not in countable and r["status"] in ("passed", "unknown")})
+    blocked = articulations(
+        case,
+        results,
+        matched,
+        {
+            i
+            for i, r in enumerate(results)
+            if i in matched
+            and i not in repeated
+            and i not in countable
+            and r["status"] in ("passed", "unknown")
+        },
+    )
 
-    catalogue = list(session.scalars(select(Course).where(Course.institution_id == receiving.id)
-                                     .order_by(Course.id)))
+    catalogue = list(
+        session.scalars(
+            select(Course).where(Course.institution_id == receiving.id).order_by(Course.id)
+        )
+    )
     index = TitleIndex([course.title for course in catalogue])
-    facts = [CourseFacts(c.title, _volume(case, c.credits, c.credit_system, system),
-                         case.eqf(c.level), c.level, c.isced_f) for c in catalogue]
+    facts = [
+        CourseFacts(
+            c.title,
+            _volume(case, c.credits, c.credit_system, system),
+            case.eqf(c.level),
+            c.level,
+            c.isced_f,
+        )
+        for c in catalogue
+    ]
     courses = {course.id: course for course in catalogue}
 
     answers = []
     for i, result in enumerate(results):
-        answers.append(_evaluate(case, i, result, system=system, scale=scale, repeated=repeated,
-                                 matched=matched, applied=applied, blocked=blocked,
-                                 catalogue=catalogue, facts=facts, index=index, courses=courses,
-                                 issuer_known=issuer["verdict"] == "matched"))
+        answers.append(
+            _evaluate(
+                case,
+                i,
+                result,
+                system=system,
+                scale=scale,
+                repeated=repeated,
+                matched=matched,
+                applied=applied,
+                blocked=blocked,
+                catalogue=catalogue,
+                facts=facts,
+                index=index,
+                courses=courses,
+                issuer_known=issuer["verdict"] == "matched",
+            )
+        )
     return {
-        "receiving_institution": {"id": receiving.id, "name": receiving.name,
-                                  "country": receiving.country,
-                                  "identifiers": identifiers(receiving), "credit_system": system,
-                                  "grading_scale": scale},
+        "receiving_institution": {
+            "id": receiving.id,
+            "name": receiving.name,
+            "country": receiving.country,
+            "identifiers": identifiers(receiving),
+            "credit_system": system,
+            "grading_scale": scale,
+        },
         "source_institution": issuer,
         "on": inputs["on"],
         "flags": case.flags,
@@ -832,8 +1122,9 @@ def run(session: Session, inputs: dict[str, Any], receiving: Institution) -> dic
     }
 
 
-def _volume(case: Case, value: Decimal | str | None, unit: str | None,
-            system: str | None) -> Decimal | None:
+def _volume(
+    case: Case, value: Decimal | str | None, unit: str | None, system: str | None
+) -> Decimal | None:
     if value is None or unit is None or not case.known_system(unit):
         return None
     value = Decimal(value)
@@ -843,20 +1134,46 @@ def _volume(case: Case, value: Decimal | str | None, unit: str | None,
     return converted.value if converted else None
 
 
-def _evaluate(case: Case, i: int, result: dict[str, Any], *, system, scale, repeated, matched,
-              applied, blocked, catalogue, facts, index, courses,
-              issuer_known: bool) -> tuple[dict[str, Any], Decimal | None]:
+def _evaluate(
+    case: Case,
+    i: int,
+    result: dict[str, Any],
+    *,
+    system,
+    scale,
+    repeated,
+    matched,
+    applied,
+    blocked,
+    catalogue,
+    facts,
+    index,
+    courses,
+    issuer_known: bool,
+) -> tuple[dict[str, Any], Decimal | None]:
     """One result's answer, and the credits it adds to its status in the summary (None: it has
     some that cannot be expressed in the receiving system)."""
     answer: dict[str, Any] = {
-        "index": i, "code": result["code"], "title": result["title"],
-        "result_status": result["status"], "status": "pending", "reason": "", "flags": [],
-        "duplicate_of": None, "source_course": None, "credits": None, "grade": None,
-        "articulation": None, "credits_granted": None, "suggestions": [],
+        "index": i,
+        "code": result["code"],
+        "title": result["title"],
+        "result_status": result["status"],
+        "status": "pending",
+        "reason": "",
+        "flags": [],
+        "duplicate_of": None,
+        "source_course": None,
+        "credits": None,
+        "grade": None,
+        "articulation": None,
+        "credits_granted": None,
+        "suggestions": [],
     }
     if i in matched:
-        answer["source_course"] = {**_course(matched[i]),
-                                   "matched_on": "code" if result["code"] else "title"}
+        answer["source_course"] = {
+            **_course(matched[i]),
+            "matched_on": "code" if result["code"] else "title",
+        }
     elif issuer_known:
         answer["flags"].append("source_course_unknown")
     if result["credits"] is None:
@@ -867,29 +1184,42 @@ def _evaluate(case: Case, i: int, result: dict[str, Any], *, system, scale, repe
     if "no_credits" not in answer["flags"] and "unknown_credit_system" not in answer["flags"]:
         value = Decimal(result["credits"])
         converted = case.convert(value, result["credit_system"], system)
-        answer["credits"] = {"value": result["credits"], "system": result["credit_system"],
-                             "converted": converted.as_dict() if converted else None}
+        answer["credits"] = {
+            "value": result["credits"],
+            "system": result["credit_system"],
+            "converted": converted.as_dict() if converted else None,
+        }
         volume = converted.value if converted else None
     elif result["credits"] is not None:
-        answer["credits"] = {"value": result["credits"], "system": result["credit_system"],
-                             "converted": None}
+        answer["credits"] = {
+            "value": result["credits"],
+            "system": result["credit_system"],
+            "converted": None,
+        }
 
     if i in repeated:
         keep = repeated[i]
-        answer.update(status="not_applicable", duplicate_of=keep,
-                      reason=f"The same course is result #{keep}, which is evaluated instead.")
+        answer.update(
+            status="not_applicable",
+            duplicate_of=keep,
+            reason=f"The same course is result #{keep}, which is evaluated instead.",
+        )
         answer["flags"].append("duplicate")
         return answer, None
     status = result["status"]
     if status == "failed":
-        answer.update(status="refused",
-                      reason="The result is failed: a failed result is never granted credit.")
+        answer.update(
+            status="refused",
+            reason="The result is failed: a failed result is never granted credit.",
+        )
         return answer, volume
     if status in ("in_progress", "withdrawn"):
         answer["status"] = "not_applicable"
-        answer["reason"] = ("The course is still in progress: only a completed, passed result "
-                            "earns credit." if status == "in_progress" else
-                            "The learner withdrew from the course: there is no result to credit.")
+        answer["reason"] = (
+            "The course is still in progress: only a completed, passed result earns credit."
+            if status == "in_progress"
+            else "The learner withdrew from the course: there is no result to credit."
+        )
         return answer, None
 
     answer["grade"] = grade_of(case, result, scale)
@@ -898,32 +1228,50 @@ def _evaluate(case: Case, i: int, result: dict[str, Any], *, system, scale, repe
         answer.update(status="granted", articulation=_articulation(articulation, bundle, courses))
         codes = ", ".join(c["code"] for c in answer["articulation"]["target_courses"])
         if i == bundle[0]:
-            granted = case.convert(articulation.credits_granted, articulation.credit_system,
-                                   system or articulation.credit_system)
+            granted = case.convert(
+                articulation.credits_granted,
+                articulation.credit_system,
+                system or articulation.credit_system,
+            )
             answer["credits_granted"] = granted.as_dict() if granted else None
-            answer["reason"] = (f"Approved articulation {articulation.rule_id!r} counts it as "
-                                f"{codes}.")
+            answer["reason"] = (
+                f"Approved articulation {articulation.rule_id!r} counts it as {codes}."
+            )
             # Without a receiving system the grant stays in the rule's, outside the sums.
             return answer, granted.value if granted and system else None
-        answer["reason"] = (f"Approved articulation {articulation.rule_id!r} counts it, with "
-                            f"result #{bundle[0]}, as {codes}; the credits are on result "
-                            f"#{bundle[0]}.")
+        answer["reason"] = (
+            f"Approved articulation {articulation.rule_id!r} counts it, with "
+            f"result #{bundle[0]}, as {codes}; the credits are on result "
+            f"#{bundle[0]}."
+        )
         return answer, Decimal(0)
 
     if status == "unknown":
         answer["flags"].append("status_unknown")
-    ranked = rank(CourseFacts(result["title"], volume, case.eqf(result["level"]), result["level"],
-                              result["isced_f"]), facts, index)
+    ranked = rank(
+        CourseFacts(
+            result["title"], volume, case.eqf(result["level"]), result["level"], result["isced_f"]
+        ),
+        facts,
+        index,
+    )
     answer["suggestions"] = [
-        {**_course(catalogue[position]), "credits": _plain(catalogue[position].credits),
-         "credit_system": catalogue[position].credit_system, "score": score, "evidence": evidence}
-        for position, evidence, score in ranked]
-    gaps = {"no_credits": "the result states no credits",
-            "unknown_credit_system": f"its credit system {result['credit_system']!r} is unknown "
-                                     "to the registry",
-            "status_unknown": "the transcript does not say whether it was passed",
-            "source_course_unknown": "the course is not in the issuer's catalogue in the "
-                                     "registry"}
+        {
+            **_course(catalogue[position]),
+            "credits": _plain(catalogue[position].credits),
+            "credit_system": catalogue[position].credit_system,
+            "score": score,
+            "evidence": evidence,
+        }
+        for position, evidence, score in ranked
+    ]
+    gaps = {
+        "no_credits": "the result states no credits",
+        "unknown_credit_system": f"its credit system {result['credit_system']!r} is unknown "
+        "to the registry",
+        "status_unknown": "the transcript does not say whether it was passed",
+        "source_course_unknown": "the course is not in the issuer's catalogue in the registry",
+    }
     stated = [text for flag, text in gaps.items() if flag in answer["flags"]]
     if not issuer_known:
         stated.append("the issuing institution is not identified")
@@ -932,11 +1280,13 @@ def _evaluate(case: Case, i: int, result: dict[str, Any], *, system, scale, repe
         answer["articulation"] = _articulation(articulation, bundle, courses)
         why = f"Approved articulation {articulation.rule_id!r} would apply, but {'; '.join(stated)}"
     else:
-        why = "; ".join(stated or [
-            f"no approved articulation applies on {_day(result, case).isoformat()}"])
+        why = "; ".join(
+            stated or [f"no approved articulation applies on {_day(result, case).isoformat()}"]
+        )
         why = why[0].upper() + why[1:]
-    answer["reason"] = (f"{why}. {len(ranked)} suggestion(s) from the receiving catalogue: "
-                        "a person decides.")
+    answer["reason"] = (
+        f"{why}. {len(ranked)} suggestion(s) from the receiving catalogue: a person decides."
+    )
     return answer, volume
 
 
@@ -944,13 +1294,18 @@ def _plain(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
 
 
-def _articulation(articulation: Articulation, bundle: list[int],
-                  courses: dict[int, Course]) -> dict[str, Any]:
+def _articulation(
+    articulation: Articulation, bundle: list[int], courses: dict[int, Course]
+) -> dict[str, Any]:
     return {
-        "id": articulation.id, "rule_id": articulation.rule_id,
+        "id": articulation.id,
+        "rule_id": articulation.rule_id,
         "source_course_ids": articulation.source_course_ids,
-        "target_courses": [_course(courses[course_id]) for course_id in
-                           articulation.target_course_ids if course_id in courses],
+        "target_courses": [
+            _course(courses[course_id])
+            for course_id in articulation.target_course_ids
+            if course_id in courses
+        ],
         "credits_granted": _plain(articulation.credits_granted),
         "credit_system": articulation.credit_system,
         "valid_from": audit.plain(articulation.valid_from),
@@ -959,8 +1314,9 @@ def _articulation(articulation: Articulation, bundle: list[int],
     }
 
 
-def _summary(system: str | None, answers: list[tuple[dict[str, Any], Decimal | None]]
-             ) -> dict[str, Any]:
+def _summary(
+    system: str | None, answers: list[tuple[dict[str, Any], Decimal | None]]
+) -> dict[str, Any]:
     """Credits by status in the receiving credit system; a result whose credits cannot be
     expressed in it is counted in `uncounted`, not in the sums."""
     totals = {status: Decimal(0) for status in ("granted", "pending", "refused")}
@@ -974,9 +1330,12 @@ def _summary(system: str | None, answers: list[tuple[dict[str, Any], Decimal | N
             uncounted += 1
         else:
             totals[status] += volume
-    return {"credit_system": system, **{status: _show(total) for status, total in totals.items()},
-            "uncounted": uncounted, "results": {status: counts.get(status, 0)
-                                                for status in STATUSES}}
+    return {
+        "credit_system": system,
+        **{status: _show(total) for status, total in totals.items()},
+        "uncounted": uncounted,
+        "results": {status: counts.get(status, 0) for status in STATUSES},
+    }
 
 
 # --- evaluations, stored ----------------------------------------------------------------------
@@ -988,19 +1347,28 @@ def _target(institution_id: int) -> Target:
 
 def _receiving(session: Session, actor: Actor, institution_id: Any, operation: str) -> Institution:
     if not isinstance(institution_id, int) or isinstance(institution_id, bool):
-        raise InvalidData("Name the receiving institution by its id.",
-                          errors={"institution": ["An institution id."]})
+        raise InvalidData(
+            "Name the receiving institution by its id.",
+            errors={"institution": ["An institution id."]},
+        )
     authorize(actor, EVALUATE, _target(institution_id), operation)
     institution = session.get(Institution, institution_id)
     if institution is None:
-        raise InvalidData(f"No institution {institution_id}.",
-                          errors={"institution": [f"No institution {institution_id}."]})
+        raise InvalidData(
+            f"No institution {institution_id}.",
+            errors={"institution": [f"No institution {institution_id}."]},
+        )
     return institution
 
 
-def evaluate_transcript(session: Session, actor: Actor, transcript: Any,
-                        receiving_institution_id: int, *, on: dt.date | None = None
-                        ) -> dict[str, Any]:
+def evaluate_transcript(
+    session: Session,
+    actor: Actor,
+    transcript: Any,
+    receiving_institution_id: int,
+    *,
+    on: dt.date | None = None,
+) -> dict[str, Any]:
     """Evaluate a transcript (a stored transcript's id, or a JSON transcript) for the receiving
     institution, store the evaluation and answer it.
 
@@ -1011,23 +1379,41 @@ def evaluate_transcript(session: Session, actor: Actor, transcript: Any,
     receiving = _receiving(session, actor, receiving_institution_id, "transfer.evaluate")
     inputs = _inputs(session, transcript, receiving.id, on or dt.date.today())
     result = {**run(session, inputs, receiving), "inputs_digest": digest(inputs)}
-    row = TransferEvaluation(actor=actor.name, receiving_institution_id=receiving.id,
-                             transcript_id=inputs["transcript_id"], inputs=inputs,
-                             inputs_digest=result["inputs_digest"], result=result, decisions=[])
+    row = TransferEvaluation(
+        actor=actor.name,
+        receiving_institution_id=receiving.id,
+        transcript_id=inputs["transcript_id"],
+        inputs=inputs,
+        inputs_digest=result["inputs_digest"],
+        result=result,
+        decisions=[],
+    )
     session.add(row)
     session.flush()
-    audit.record(session, actor, "transfer.evaluate", f"transfer_evaluation:{row.id}",
-                 after={"inputs_digest": row.inputs_digest, "summary": result["summary"]})
+    audit.record(
+        session,
+        actor,
+        "transfer.evaluate",
+        f"transfer_evaluation:{row.id}",
+        after={"inputs_digest": row.inputs_digest, "summary": result["summary"]},
+    )
     return present(row)
 
 
 class TransferRequestSchema(Schema):
-    transcript = fields.Raw(required=True, metadata={
-        "description": "A stored transcript's id, or a transcript object (TranscriptSchema)."})
-    institution = fields.Integer(required=True, strict=True,
-                                 metadata={"description": "The receiving institution's id."})
-    on = fields.Date(load_default=None, metadata={
-        "description": "The day for results that state no end date (default today)."})
+    transcript = fields.Raw(
+        required=True,
+        metadata={
+            "description": "A stored transcript's id, or a transcript object (TranscriptSchema)."
+        },
+    )
+    institution = fields.Integer(
+        required=True, strict=True, metadata={"description": "The receiving institution's id."}
+    )
+    on = fields.Date(
+        load_default=None,
+        metadata={"description": "The day for results that state no end date (default today)."},
+    )
 
 
 def evaluate_request(session: Session, actor: Actor, raw: Any) -> dict[str, Any]:
@@ -1036,13 +1422,19 @@ def evaluate_request(session: Session, actor: Actor, raw: Any) -> dict[str, Any]
         request = TransferRequestSchema().load(raw if isinstance(raw, dict) else {})
     except ValidationError as error:
         raise InvalidData("The transfer request is invalid.", errors=error.messages) from error
-    return evaluate_transcript(session, actor, request["transcript"], request["institution"],
-                               on=request["on"])
+    return evaluate_transcript(
+        session, actor, request["transcript"], request["institution"], on=request["on"]
+    )
 
 
 def present(row: TransferEvaluation) -> dict[str, Any]:
-    return {"id": row.id, "created_at": audit.plain(row.created_at), "actor": row.actor,
-            **row.result, "decisions": list(row.decisions or [])}
+    return {
+        "id": row.id,
+        "created_at": audit.plain(row.created_at),
+        "actor": row.actor,
+        **row.result,
+        "decisions": list(row.decisions or []),
+    }
 
 
 def get_evaluation(session: Session, actor: Actor, evaluation_id: int) -> TransferEvaluation:
@@ -1056,33 +1448,52 @@ def get_evaluation(session: Session, actor: Actor, evaluation_id: int) -> Transf
 
 class DecisionSchema(Schema):
     result_index = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
-    target_course_ids = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1)),
-                                    required=True, validate=validate.Length(1, 50))
-    credits_granted = fields.Decimal(required=True, as_string=True,
-                                     validate=validate.Range(0, MAX_CREDITS))
+    target_course_ids = fields.List(
+        fields.Integer(strict=True, validate=validate.Range(min=1)),
+        required=True,
+        validate=validate.Length(1, 50),
+    )
+    credits_granted = fields.Decimal(
+        required=True, as_string=True, validate=validate.Range(0, MAX_CREDITS)
+    )
     valid_from = fields.Date(load_default=None, allow_none=True)
     valid_to = fields.Date(load_default=None, allow_none=True)
     reason = _text(2000, load_default=None, allow_none=True)
 
 
-def decision_request(session: Session, actor: Actor, evaluation_id: int,
-                     raw: Any) -> Articulation:
+def decision_request(session: Session, actor: Actor, evaluation_id: int, raw: Any) -> Articulation:
     """`save_decision` for a request body (DecisionSchema)."""
     try:
         data = DecisionSchema().load(raw if isinstance(raw, dict) else {})
     except ValidationError as error:
-        raise InvalidData("The decision is invalid; nothing was written.",
-                          errors=error.messages) from error
-    return save_decision(session, actor, evaluation_id, data["result_index"],
-                         data["target_course_ids"], data["credits_granted"],
-                         valid_from=data["valid_from"], valid_to=data["valid_to"],
-                         reason=data["reason"])
+        raise InvalidData(
+            "The decision is invalid; nothing was written.", errors=error.messages
+        ) from error
+    return save_decision(
+        session,
+        actor,
+        evaluation_id,
+        data["result_index"],
+        data["target_course_ids"],
+        data["credits_granted"],
+        valid_from=data["valid_from"],
+        valid_to=data["valid_to"],
+        reason=data["reason"],
+    )
 
 
-def save_decision(session: Session, actor: Actor, evaluation_id: int, result_index: int,
-                  target_course_ids: list[int], credits_granted: Decimal | str, *,
-                  valid_from: dt.date | None = None, valid_to: dt.date | None = None,
-                  reason: str | None = None) -> Articulation:
+def save_decision(
+    session: Session,
+    actor: Actor,
+    evaluation_id: int,
+    result_index: int,
+    target_course_ids: list[int],
+    credits_granted: Decimal | str,
+    *,
+    valid_from: dt.date | None = None,
+    valid_to: dt.date | None = None,
+    reason: str | None = None,
+) -> Articulation:
     """A person's approval of a pending result, stored as an approved articulation of the
     receiving institution (its account, or an admin), so the same course on the next transcript
     is granted automatically. The rule holds from the day the course was completed (or
@@ -1097,57 +1508,89 @@ def save_decision(session: Session, actor: Actor, evaluation_id: int, result_ind
         raise NotFound(f"No transfer evaluation {evaluation_id}.", id=evaluation_id)
     authorize(actor, "catalogue.edit", _target(row.receiving_institution_id), "transfer.decide")
     try:
-        data = DecisionSchema().load({
-            "result_index": result_index, "target_course_ids": target_course_ids,
-            "credits_granted": str(credits_granted), "valid_from": audit.plain(valid_from),
-            "valid_to": audit.plain(valid_to), "reason": reason})
+        data = DecisionSchema().load(
+            {
+                "result_index": result_index,
+                "target_course_ids": target_course_ids,
+                "credits_granted": str(credits_granted),
+                "valid_from": audit.plain(valid_from),
+                "valid_to": audit.plain(valid_to),
+                "reason": reason,
+            }
+        )
     except ValidationError as error:
-        raise InvalidData("The decision is invalid; nothing was written.",
-                          errors=error.messages) from error
+        raise InvalidData(
+            "The decision is invalid; nothing was written.", errors=error.messages
+        ) from error
     results = row.result["results"]
     index = data["result_index"]
     if index >= len(results):
-        raise InvalidData(f"Evaluation {row.id} has no result #{index}.",
-                          errors={"result_index": [f"0 to {len(results) - 1}."]})
+        raise InvalidData(
+            f"Evaluation {row.id} has no result #{index}.",
+            errors={"result_index": [f"0 to {len(results) - 1}."]},
+        )
     entry = results[index]
     if entry["status"] != "pending":
-        raise InvalidData(f"Result #{index} is {entry['status']}, not pending: {entry['reason']}",
-                          errors={"result_index": [f"Result #{index} is {entry['status']}."]})
+        raise InvalidData(
+            f"Result #{index} is {entry['status']}, not pending: {entry['reason']}",
+            errors={"result_index": [f"Result #{index} is {entry['status']}."]},
+        )
     if any(decision["result_index"] == index for decision in row.decisions or []):
-        raise Conflict(f"Result #{index} of evaluation {row.id} was decided already.",
-                       action="transfer.decide", target=f"transfer_evaluation:{row.id}")
+        raise Conflict(
+            f"Result #{index} of evaluation {row.id} was decided already.",
+            action="transfer.decide",
+            target=f"transfer_evaluation:{row.id}",
+        )
     source = row.result["source_institution"]
     if entry["source_course"] is None:
         raise InvalidData(
             "An articulation needs the source course in the registry: "
-            + ("the issuing institution is not identified." if source["verdict"] != "matched"
-               else f"import {source['name']}'s course {entry['code'] or entry['title']!r} first."),
-            errors={"result_index": ["The source course is not in the registry."]})
+            + (
+                "the issuing institution is not identified."
+                if source["verdict"] != "matched"
+                else f"import {source['name']}'s course {entry['code'] or entry['title']!r} first."
+            ),
+            errors={"result_index": ["The source course is not in the registry."]},
+        )
     system = row.result["receiving_institution"]["credit_system"]
     if system is None:
-        raise InvalidData("The receiving institution's courses state no credit system.",
-                          errors={"credits_granted": ["No credit system to count them in."]})
+        raise InvalidData(
+            "The receiving institution's courses state no credit system.",
+            errors={"credits_granted": ["No credit system to count them in."]},
+        )
     ended = row.inputs["results"][index]["ended_on"] or row.inputs["on"]
-    articulation = create_articulation(session, actor, {
-        "rule_id": f"transfer-{row.id}-{index}",
-        "source_institution_id": source["id"],
-        "target_institution_id": row.receiving_institution_id,
-        "source_course_ids": [entry["source_course"]["id"]],
-        "target_course_ids": data["target_course_ids"],
-        "credits_granted": data["credits_granted"], "credit_system": system,
-        "valid_from": audit.plain(data["valid_from"]) or ended,
-        "valid_to": audit.plain(data["valid_to"]), "status": "approved",
-        "reason": data["reason"] or f"Decided on transfer evaluation {row.id}, result #{index}.",
-    })
-    decision = {"result_index": index, "articulation_id": articulation.id,
-                "target_courses": [_course(session.get(Course, course_id))
-                                   for course_id in articulation.target_course_ids],
-                "credits_granted": _plain(articulation.credits_granted), "credit_system": system,
-                "decided_by": actor.name, "decided_on": dt.date.today().isoformat()}
+    articulation = create_articulation(
+        session,
+        actor,
+        {
+            "rule_id": f"transfer-{row.id}-{index}",
+            "source_institution_id": source["id"],
+            "target_institution_id": row.receiving_institution_id,
+            "source_course_ids": [entry["source_course"]["id"]],
+            "target_course_ids": data["target_course_ids"],
+            "credits_granted": data["credits_granted"],
+            "credit_system": system,
+            "valid_from": audit.plain(data["valid_from"]) or ended,
+            "valid_to": audit.plain(data["valid_to"]),
+            "status": "approved",
+            "reason": data["reason"]
+            or f"Decided on transfer evaluation {row.id}, result #{index}.",
+        },
+    )
+    decision = {
+        "result_index": index,
+        "articulation_id": articulation.id,
+        "target_courses": [
+            _course(session.get(Course, course_id)) for course_id in articulation.target_course_ids
+        ],
+        "credits_granted": _plain(articulation.credits_granted),
+        "credit_system": system,
+        "decided_by": actor.name,
+        "decided_on": dt.date.today().isoformat(),
+    }
     row.decisions = [*(row.decisions or []), decision]
     session.flush()
-    audit.record(session, actor, "transfer.decide", f"transfer_evaluation:{row.id}",
-                 after=decision)
+    audit.record(session, actor, "transfer.decide", f"transfer_evaluation:{row.id}", after=decision)
     return articulation
 
 
@@ -1156,8 +1599,14 @@ def save_decision(session: Session, actor: Actor, evaluation_id: int, result_ind
 ELMO = "https://github.com/emrex-eu/elmo-schemas/tree/v1"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 # Identifier schemes as ELMO issuers name them (EWP practice); the registry's own id otherwise.
-ELMO_SCHEMES = {"schac": "schac", "erasmus": "erasmus", "pic": "pic", "ror": "ror",
-                "domain": "domain", "national": "nationalIdentifier"}
+ELMO_SCHEMES = {
+    "schac": "schac",
+    "erasmus": "erasmus",
+    "pic": "pic",
+    "ror": "ror",
+    "domain": "domain",
+    "national": "nationalIdentifier",
+}
 ELMO_STATUSES = ("passed", "failed", "in_progress")
 
 
@@ -1173,7 +1622,8 @@ def export_elmo(evaluation: TransferEvaluation) -> bytes:
     result, inputs = evaluation.result, evaluation.inputs
     created = evaluation.created_at
     stamp = (created if created.tzinfo else created.replace(tzinfo=dt.UTC)).isoformat(
-        timespec="seconds")
+        timespec="seconds"
+    )
     root = ET.Element(_q("elmo"))
     _sub(root, "generatedDate", stamp)
     learner = _sub(root, "learner")
@@ -1197,8 +1647,10 @@ def export_elmo(evaluation: TransferEvaluation) -> bytes:
             status, day = "Positive", created.date()
         elif index in decided:
             bundle, targets = [index], decided[index]["target_courses"]
-            credits = {"value": decided[index]["credits_granted"],
-                       "unit": decided[index]["credit_system"]}
+            credits = {
+                "value": decided[index]["credits_granted"],
+                "unit": decided[index]["credit_system"],
+            }
             status, day = "Positive", dt.date.fromisoformat(decided[index]["decided_on"])
         elif entry["status"] == "refused":
             bundle, targets, credits = [index], [], None
@@ -1215,28 +1667,60 @@ def export_elmo(evaluation: TransferEvaluation) -> bytes:
         basis = _sub(_sub(recognition, "recognitionBasis"), "recognitionReport")
         source = result["source_institution"]
         stated = inputs["issuer"]
-        _issuer(basis, source if source["verdict"] == "matched" else
-                {**stated, "identifiers": sorted(stated["identifiers"].items())})
+        _issuer(
+            basis,
+            source
+            if source["verdict"] == "matched"
+            else {**stated, "identifiers": sorted(stated["identifiers"].items())},
+        )
         local_ids = []
         for i in bundle:
             given = inputs["results"][i]
             local_ids.append(given["code"] or f"result-{i}")
-            credit = ((given["credit_system"], given["credits"])
-                      if given["credits"] is not None and given["credit_system"] else None)
-            _los(basis, local_ids[-1], given["title"], given["language"], given["isced_f"],
-                 given["status"].replace("_", "-") if given["status"] in ELMO_STATUSES else None,
-                 given["grade"], credit, given["ended_on"])
+            credit = (
+                (given["credit_system"], given["credits"])
+                if given["credits"] is not None and given["credit_system"]
+                else None
+            )
+            _los(
+                basis,
+                local_ids[-1],
+                given["title"],
+                given["language"],
+                given["isced_f"],
+                given["status"].replace("_", "-") if given["status"] in ELMO_STATUSES else None,
+                given["grade"],
+                credit,
+                given["ended_on"],
+            )
         _sub(basis, "issueDate", stamp)
-        grade = next((entries[i]["grade"]["converted"]["value"] for i in bundle
-                      if entries[i]["grade"] and entries[i]["grade"]["converted"]), None)
+        grade = next(
+            (
+                entries[i]["grade"]["converted"]["value"]
+                for i in bundle
+                if entries[i]["grade"] and entries[i]["grade"]["converted"]
+            ),
+            None,
+        )
         for number, course in enumerate(targets):
             credit = (credits["unit"], credits["value"]) if credits and number == 0 else None
-            _los(_sub(recognition, "recognitionResult"), course["code"], course["title"],
-                 course["language"], course["isced_f"], "passed", grade, credit, None)
+            _los(
+                _sub(recognition, "recognitionResult"),
+                course["code"],
+                course["title"],
+                course["language"],
+                course["isced_f"],
+                "passed",
+                grade,
+                credit,
+                None,
+            )
         if targets:
             mapping = _sub(_sub(recognition, "recognitionMapping"), "mapping")
-            for side, ids in (("fromMapping", local_ids),
-                              ("toMapping", [course["code"] for course in targets])):
+            for side, ids in (
+                ("fromMapping", local_ids),
+                ("toMapping", [course["code"] for course in targets]),
+            ):
                 holder = _sub(mapping, side)
                 for local_id in ids:
                     _sub(holder, "ref", local_id)
@@ -1264,8 +1748,11 @@ def _issuer(parent: ET.Element, institution: dict[str, Any]) -> None:
     pairs = [(scheme, value) for scheme, value in institution.get("identifiers") or []]
     wanted = [(ELMO_SCHEMES[scheme], value) for scheme, value in pairs if scheme in ELMO_SCHEMES]
     if not wanted:
-        wanted = ([("registry", str(institution["id"]))] if institution.get("id")
-                  else [("local", institution.get("name") or "unknown")])
+        wanted = (
+            [("registry", str(institution["id"]))]
+            if institution.get("id")
+            else [("local", institution.get("name") or "unknown")]
+        )
     for scheme, value in wanted:
         _sub(issuer, "identifier", value, type=scheme)
     _sub(issuer, "title", institution.get("name") or "")
@@ -1273,9 +1760,17 @@ def _issuer(parent: ET.Element, institution: dict[str, Any]) -> None:
     _sub(issuer, "url", f"https://{domain}" if domain else "")
 
 
-def _los(parent: ET.Element, local_id: str, title: str, language: str | None,
-         isced_f: str | None, status: str | None, grade: str | None,
-         credit: tuple[str, str] | None, date: str | None) -> None:
+def _los(
+    parent: ET.Element,
+    local_id: str,
+    title: str,
+    language: str | None,
+    isced_f: str | None,
+    status: str | None,
+    grade: str | None,
+    credit: tuple[str, str] | None,
+    date: str | None,
+) -> None:
     """A course as an ELMO learningOpportunitySpecification with its instance."""
     los = _sub(parent, "learningOpportunitySpecification")
     _sub(los, "identifier", local_id, type="local")

@@ -28,8 +28,9 @@ def start_import_worker(app: Flask) -> None:
     With REDIS_URL set, `registry worker` processes run the jobs instead."""
     from importers import jobs
 
-    consumer = jobs.huey.create_consumer(workers=1, worker_type="thread", periodic=False,
-                                         check_worker_health=False)
+    consumer = jobs.huey.create_consumer(
+        workers=1, worker_type="thread", periodic=False, check_worker_health=False
+    )
     consumer.start()
     jobs.requeue_interrupted(app.extensions["registry.sessions"], app.config["DATABASE_URL"])
     app.extensions["registry.import_worker"] = consumer

@@ -41,8 +41,9 @@ def current_actor() -> Actor:
         actor = account.actor() if account and account.disabled_at is None else ANONYMOUS
     else:
         actor = ANONYMOUS
-    g.actor = Actor(actor.name, actor.role, actor.scopes, actor.account_id, actor.token_id,
-                    request_id())
+    g.actor = Actor(
+        actor.name, actor.role, actor.scopes, actor.account_id, actor.token_id, request_id()
+    )
     return g.actor
 
 

@@ -98,7 +98,9 @@ def _decimal(value: str, field: str) -> Decimal:
     try:
         number = Decimal(value)
     except InvalidOperation:
-        raise InvalidData(f"{value!r} is not a number.", errors={field: ["Not a number."]})
+        raise InvalidData(
+            f"{value!r} is not a number.", errors={field: ["Not a number."]}
+        ) from None
     if not number.is_finite():
         raise InvalidData(f"{value!r} is not a finite number.", errors={field: ["Not a number."]})
     return number
@@ -110,7 +112,9 @@ def _date(value: str | None, field: str = "on") -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise InvalidData(f"{value!r} is not a date (YYYY-MM-DD).", errors={field: ["Not a valid date."]})
+        raise InvalidData(
+            f"{value!r} is not a date (YYYY-MM-DD).", errors={field: ["Not a valid date."]}
+        ) from None
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
@@ -176,7 +180,9 @@ def import_framework(file: Path, as_json: bool) -> None:
     try:
         raw = json.loads(file.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidData(f"{file} is not UTF-8 JSON: {error}", errors={"file": [str(error)]})
+        raise InvalidData(
+            f"{file} is not UTF-8 JSON: {error}", errors={"file": [str(error)]}
+        ) from error
     with session_scope() as session:
         result = frameworks.import_definition(session, operator(), raw)
     _emit(
@@ -198,11 +204,17 @@ def progress_file(path: Path, enabled: bool):
         if not enabled:
             yield raw, None
             return
-        columns = (TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
-                   TimeRemainingColumn(), TextColumn("{task.fields[counts]}"))
+        columns = (
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[counts]}"),
+        )
         with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task(path.name, total=path.stat().st_size, counts="")
             with bar.wrap_file(raw, total=path.stat().st_size, task_id=task) as stream:
+
                 def update(report) -> None:
                     bar.update(task, counts=f"{report.read} read, {report.rejected} rejected")
 
@@ -231,8 +243,10 @@ def _print_report(report, as_json: bool, errors_file: Path | None) -> None:
     for error in data["errors"][:20]:
         click.echo(f"  {error['position']}: {error['reason']}")
     if len(data["errors"]) > 20:
-        click.echo(f"  ... {len(data['errors']) - 20} more" + (
-            f" in {errors_file}" if errors_file else " (use --errors FILE.csv for all)"))
+        click.echo(
+            f"  ... {len(data['errors']) - 20} more"
+            + (f" in {errors_file}" if errors_file else " (use --errors FILE.csv for all)")
+        )
 
 
 def _run_import(file: Path, as_json: bool, errors_file: Path | None, start) -> None:
@@ -251,8 +265,13 @@ def _run_import(file: Path, as_json: bool, errors_file: Path | None, start) -> N
 import_options = [
     click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
     click.option("--atomic", is_flag=True, help="All or nothing: any rejected record undoes all."),
-    click.option("--errors", "errors_file", type=click.Path(dir_okay=False, path_type=Path),
-                 default=None, help="Write every rejected record's position and reason (CSV)."),
+    click.option(
+        "--errors",
+        "errors_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Write every rejected record's position and reason (CSV).",
+    ),
     json_option,
     domain_command,
 ]
@@ -265,33 +284,68 @@ def with_import_options(command: Callable) -> Callable:
 
 
 def _institution_import(fmt: str, doc: str) -> None:
-    @click.option("--status", type=click.Choice(["recognised", "not_recognised", "unknown"]),
-                  default=None, help="The recognition status the list states for its entries.")
+    @click.option(
+        "--status",
+        type=click.Choice(["recognised", "not_recognised", "unknown"]),
+        default=None,
+        help="The recognition status the list states for its entries.",
+    )
     @click.option("--status-source", default=None, help="Who publishes the list, and when.")
     @with_import_options
     def command(file: Path, status, status_source, atomic, errors_file, as_json) -> None:
         from importers.institutions import import_institutions
 
-        _run_import(file, as_json, errors_file, lambda sessions, stream, update: import_institutions(
-            sessions, operator(), fmt, stream, file.name, status=status,
-            status_source=status_source, atomic=atomic, progress=update))
+        _run_import(
+            file,
+            as_json,
+            errors_file,
+            lambda sessions, stream, update: import_institutions(
+                sessions,
+                operator(),
+                fmt,
+                stream,
+                file.name,
+                status=status,
+                status_source=status_source,
+                atomic=atomic,
+                progress=update,
+            ),
+        )
 
     command.__doc__ = doc
     import_group.command(fmt)(command)
 
 
 def _catalogue_import(fmt: str, doc: str) -> None:
-    @click.option("--institution", "institution_id", type=int, default=None,
-                  help="The institution the entries belong to (required for courses).")
+    @click.option(
+        "--institution",
+        "institution_id",
+        type=int,
+        default=None,
+        help="The institution the entries belong to (required for courses).",
+    )
     @with_import_options
     def command(file: Path, institution_id, atomic, errors_file, as_json) -> None:
         from importers import catalogue
 
-        start = {"qualifications-csv": catalogue.import_qualifications,
-                 "courses-csv": catalogue.import_courses}[fmt]
-        _run_import(file, as_json, errors_file, lambda sessions, stream, update: start(
-            sessions, operator(), stream, file.name, institution_id=institution_id,
-            atomic=atomic, progress=update))
+        start = {
+            "qualifications-csv": catalogue.import_qualifications,
+            "courses-csv": catalogue.import_courses,
+        }[fmt]
+        _run_import(
+            file,
+            as_json,
+            errors_file,
+            lambda sessions, stream, update: start(
+                sessions,
+                operator(),
+                stream,
+                file.name,
+                institution_id=institution_id,
+                atomic=atomic,
+                progress=update,
+            ),
+        )
 
     command.__doc__ = doc
     import_group.command(fmt)(command)
@@ -303,27 +357,59 @@ def _qdr_import() -> None:
         """Import a Europass QDR upload (national register qualifications)."""
         from importers.catalogue import import_qdr
 
-        _run_import(file, as_json, errors_file, lambda sessions, stream, update: import_qdr(
-            sessions, operator(), stream, file.name, atomic=atomic, progress=update))
+        _run_import(
+            file,
+            as_json,
+            errors_file,
+            lambda sessions, stream, update: import_qdr(
+                sessions, operator(), stream, file.name, atomic=atomic, progress=update
+            ),
+        )
 
     import_group.command("qdr")(command)
 
 
 def _transcript_import(fmt: str, doc: str) -> None:
-    @click.option("--received-by", "received_by", type=int, default=None,
-                  help="The institution that received the records (its id).")
-    @click.option("--credit-system", default=None,
-                  help="Open Badges: the credit system of the credits the badges state.")
-    @click.option("--credits-per-badge", default=None,
-                  help="Open Badges: the credits of a badge that states none.")
+    @click.option(
+        "--received-by",
+        "received_by",
+        type=int,
+        default=None,
+        help="The institution that received the records (its id).",
+    )
+    @click.option(
+        "--credit-system",
+        default=None,
+        help="Open Badges: the credit system of the credits the badges state.",
+    )
+    @click.option(
+        "--credits-per-badge",
+        default=None,
+        help="Open Badges: the credits of a badge that states none.",
+    )
     @with_import_options
-    def command(file: Path, received_by, credit_system, credits_per_badge, atomic, errors_file,
-                as_json) -> None:
+    def command(
+        file: Path, received_by, credit_system, credits_per_badge, atomic, errors_file, as_json
+    ) -> None:
         from importers.transcripts import import_transcripts
 
-        _run_import(file, as_json, errors_file, lambda sessions, stream, update: import_transcripts(
-            sessions, operator(), fmt, stream, file.name, received_by=received_by, atomic=atomic,
-            progress=update, credit_system=credit_system, credits_per_badge=credits_per_badge))
+        _run_import(
+            file,
+            as_json,
+            errors_file,
+            lambda sessions, stream, update: import_transcripts(
+                sessions,
+                operator(),
+                fmt,
+                stream,
+                file.name,
+                received_by=received_by,
+                atomic=atomic,
+                progress=update,
+                credit_system=credit_system,
+                credits_per_badge=credits_per_badge,
+            ),
+        )
 
     command.__doc__ = doc
     import_group.command(fmt)(command)
@@ -338,17 +424,29 @@ def import_articulations_command(file: Path, atomic, errors_file, as_json) -> No
     """Import course articulations (long format; columns: see importers/articulations.py)."""
     from importers.articulations import import_articulations
 
-    _run_import(file, as_json, errors_file, lambda sessions, stream, update: import_articulations(
-        sessions, operator(), stream, file.name, atomic=atomic, progress=update))
+    _run_import(
+        file,
+        as_json,
+        errors_file,
+        lambda sessions, stream, update: import_articulations(
+            sessions, operator(), stream, file.name, atomic=atomic, progress=update
+        ),
+    )
 
 
 _transcript_import("elmo", "Import ELMO transcripts (bare, or in an EWP ToR response; gzip too).")
 _transcript_import("elm", "Import Europass ELM credentials (v2 XML or v3 JSON-LD).")
 _transcript_import("open-badges", "Import Open Badges 3.0 credentials (JSON).")
-_institution_import("institutions-json", "Import a list in the universities-and-domains JSON format.")
+_institution_import(
+    "institutions-json", "Import a list in the universities-and-domains JSON format."
+)
 _institution_import("ror", "Import a ROR schema v2 JSON data dump.")
-_catalogue_import("qualifications-csv", "Import qualifications (columns: see importers/catalogue.py).")
-_catalogue_import("courses-csv", "Import one institution's courses (columns: see importers/catalogue.py).")
+_catalogue_import(
+    "qualifications-csv", "Import qualifications (columns: see importers/catalogue.py)."
+)
+_catalogue_import(
+    "courses-csv", "Import one institution's courses (columns: see importers/catalogue.py)."
+)
 
 
 @main.command()
@@ -374,14 +472,18 @@ def equivalents(level: str, target: str, on: str | None, as_json: bool) -> None:
     if answer["matches"]:
         lines = [f"{answer['source']} in {target} on {answer['on']}:"]
         for match in answer["matches"]:
-            lines.append(f"  {match['level']}  {match['relation']}  confidence {match['confidence']}")
+            lines.append(
+                f"  {match['level']}  {match['relation']}  confidence {match['confidence']}"
+            )
             for step in match["path"]:
                 lines.append(
                     f"    {step['from']} -> {step['to']} {step['relation']} ({step['basis']}): "
                     f"{step['citation']}"
                 )
     else:
-        lines = [f"{answer['source']} has no counterpart in {target} on {answer['on']} ({answer['reason']})."]
+        lines = [
+            f"{answer['source']} has no counterpart in {target} on {answer['on']} ({answer['reason']})."
+        ]
     _emit(as_json, answer, None, "\n".join(lines))
 
 
@@ -389,13 +491,20 @@ def equivalents(level: str, target: str, on: str | None, as_json: bool) -> None:
 @click.argument("value")
 @click.argument("source")
 @click.option("--to", "target", required=True, help="Target credit system, e.g. ECTS.")
-@click.option("--method", default="annual_load", show_default=True,
-              type=click.Choice(["annual_load", "notional_hours"]))
-@click.option("--rule", default=None, help="An explicit conversion rule code; overrides the method.")
+@click.option(
+    "--method",
+    default="annual_load",
+    show_default=True,
+    type=click.Choice(["annual_load", "notional_hours"]),
+)
+@click.option(
+    "--rule", default=None, help="An explicit conversion rule code; overrides the method."
+)
 @json_option
 @domain_command
-def convert_credits(value: str, source: str, target: str, method: str, rule: str | None,
-                    as_json: bool) -> None:
+def convert_credits(
+    value: str, source: str, target: str, method: str, rule: str | None, as_json: bool
+) -> None:
     """Convert VALUE credits of system SOURCE."""
     amount = _decimal(value, "value")
     if amount < 0:
@@ -412,20 +521,39 @@ def convert_credits(value: str, source: str, target: str, method: str, rule: str
 @click.argument("value")
 @click.argument("source")
 @click.option("--to", "target", required=True, help="Target grading scale, e.g. FR-0-20.")
-@click.option("--method", default="linear", show_default=True,
-              type=click.Choice(["linear", "distribution"]))
-@click.option("--pass", "pass_mark", default=None, help="The source scale's pass mark, when it differs.")
-@click.option("--table", default=None, help="An explicit conversion table code; overrides the method.")
-@click.option("--group", default="default", show_default=True,
-              help="Reference group of the distribution tables.")
+@click.option(
+    "--method", default="linear", show_default=True, type=click.Choice(["linear", "distribution"])
+)
+@click.option(
+    "--pass", "pass_mark", default=None, help="The source scale's pass mark, when it differs."
+)
+@click.option(
+    "--table", default=None, help="An explicit conversion table code; overrides the method."
+)
+@click.option(
+    "--group",
+    default="default",
+    show_default=True,
+    help="Reference group of the distribution tables.",
+)
 @json_option
 @domain_command
-def convert_grade(value: str, source: str, target: str, method: str, pass_mark: str | None,
-                  table: str | None, group: str, as_json: bool) -> None:
+def convert_grade(
+    value: str,
+    source: str,
+    target: str,
+    method: str,
+    pass_mark: str | None,
+    table: str | None,
+    group: str,
+    as_json: bool,
+) -> None:
     """Convert grade VALUE of scale SOURCE."""
     mark = _decimal(pass_mark, "pass") if pass_mark is not None else None
     with session_scope() as session:
-        answer = mappings.grades(session, value, source, target, method, mark, table, group).as_dict()
+        answer = mappings.grades(
+            session, value, source, target, method, mark, table, group
+        ).as_dict()
     verdict = "pass" if answer["passed"] else "fail"
     text = f"{value} {source} = {answer['value']} {answer['scale']} ({verdict}, {answer['method']})"
     _emit(as_json, answer, GradeConversionSchema(), "\n".join([text, *answer.get("steps", [])]))
@@ -444,22 +572,36 @@ def match_institution_command(name: str, country: str | None, limit: int, as_jso
     with session_scope() as session:
         result = match_institution(session, name, country, limit)
         answer = {
-            "query": result.query, "verdict": result.verdict,
+            "query": result.query,
+            "verdict": result.verdict,
             "candidates": [
-                {"id": c.id, "name": c.name, "country": c.country, "score": c.score,
-                 "matched_on": c.matched_on} for c in result.candidates
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "country": c.country,
+                    "score": c.score,
+                    "matched_on": c.matched_on,
+                }
+                for c in result.candidates
             ],
         }
     lines = [f"{answer['verdict']}: {name!r}" + (f" in {country}" if country else "")]
-    lines += [f"  {c['score']:5.1f}  #{c['id']} {c['name']} ({c['country']}) [{c['matched_on']}]"
-              for c in answer["candidates"]]
+    lines += [
+        f"  {c['score']:5.1f}  #{c['id']} {c['name']} ({c['country']}) [{c['matched_on']}]"
+        for c in answer["candidates"]
+    ]
     _emit(as_json, answer, None, "\n".join(lines))
 
 
 @main.command()
 @click.argument("transcript")
-@click.option("--institution", "institution_id", required=True, type=int,
-              help="The receiving institution's id.")
+@click.option(
+    "--institution",
+    "institution_id",
+    required=True,
+    type=int,
+    help="The receiving institution's id.",
+)
 @click.option("--on", "on", default=None, help="Evaluate as of this date (YYYY-MM-DD).")
 @json_option
 @domain_command
@@ -473,8 +615,10 @@ def transfer(transcript: str, institution_id: int, on: str | None, as_json: bool
         try:
             source = json.loads(Path(transcript).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise InvalidData(f"{transcript} is not a readable JSON file: {error}",
-                              errors={"transcript": [str(error)]})
+            raise InvalidData(
+                f"{transcript} is not a readable JSON file: {error}",
+                errors={"transcript": [str(error)]},
+            ) from error
     with session_scope() as session:
         answer = evaluate_transcript(session, operator(), source, institution_id, on=_date(on))
     lines = []
@@ -486,8 +630,10 @@ def transfer(transcript: str, institution_id: int, on: str | None, as_json: bool
             detail = f"suggest {best.get('code')} {best.get('title')!r} (score {best['score']})"
         else:
             detail = item.get("reason") or ""
-        lines.append(f"{index:3} {item.get('code') or '-':10} {item['title'][:40]!r:42} "
-                     f"{item['status']:14} {detail}")
+        lines.append(
+            f"{index:3} {item.get('code') or '-':10} {item['title'][:40]!r:42} "
+            f"{item['status']:14} {detail}"
+        )
     lines.append(f"summary: {json.dumps(answer['summary'], default=str)}")
     _emit(as_json, answer, None, "\n".join(lines))
 
@@ -506,8 +652,17 @@ def assess_batch(file: Path, fmt: str, target: str, target_type: str | None, out
     from importers.batch import assess_records
     from importers.transcripts import READERS
 
-    columns = ["position", "title", "institution", "assessed", "assessment_id", "decision",
-               "confidence", "levels", "reason"]
+    columns = [
+        "position",
+        "title",
+        "institution",
+        "assessed",
+        "assessment_id",
+        "decision",
+        "confidence",
+        "levels",
+        "reason",
+    ]
     writer = csv.DictWriter(sys.stdout, columns, extrasaction="ignore") if output == "csv" else None
     if writer:
         writer.writeheader()
@@ -531,8 +686,10 @@ def worker(workers: int) -> None:
     engine = make_engine(url)
     requeued = jobs.requeue_interrupted(make_session_factory(engine), url)
     engine.dispose()
-    click.echo(f"Import worker: {workers} thread(s); {len(requeued)} interrupted job(s) queued again.",
-               err=True)
+    click.echo(
+        f"Import worker: {workers} thread(s); {len(requeued)} interrupted job(s) queued again.",
+        err=True,
+    )
     jobs.huey.create_consumer(workers=workers, worker_type="thread").run()
 
 
@@ -549,11 +706,17 @@ def assess(file: Path, target: str, target_type: str | None, as_json: bool) -> N
     try:
         raw = json.loads(file.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidData(f"{file} is not UTF-8 JSON: {error}", errors={"file": [str(error)]})
+        raise InvalidData(
+            f"{file} is not UTF-8 JSON: {error}", errors={"file": [str(error)]}
+        ) from error
     with session_scope() as session:
         answer = run_assessment(session, operator(), raw, target, target_type)
-    text = "\n".join([f"Assessment {answer['id']}: {answer['decision']} "
-                      f"(confidence {answer['confidence']})", *answer["explanation"]])
+    text = "\n".join(
+        [
+            f"Assessment {answer['id']}: {answer['decision']} (confidence {answer['confidence']})",
+            *answer["explanation"],
+        ]
+    )
     _emit(as_json, answer, None, text)
 
 
@@ -573,12 +736,16 @@ def impact(code: str, version: str, on: str | None, as_json: bool) -> None:
         f"{report['frameworks']} frameworks compared)"
     ]
     for change in report["changes"]:
-        lines.append(f"  {change['level']} in {change['target_framework']}: "
-                     f"{_levels(change['old'])} -> {_levels(change['new'])}")
+        lines.append(
+            f"  {change['level']} in {change['target_framework']}: "
+            f"{_levels(change['old'])} -> {_levels(change['new'])}"
+        )
     if report["assessments"]:
         lines.append(f"{len(report['assessments'])} stored assessments would change:")
-        lines += [f"  #{a['id']} {a['title']!r} for {a['target']}: {a['old']} -> {a['new']}"
-                  for a in report["assessments"]]
+        lines += [
+            f"  #{a['id']} {a['title']!r} for {a['target']}: {a['old']} -> {a['new']}"
+            for a in report["assessments"]
+        ]
     _emit(as_json, report, None, "\n".join(lines))
 
 
@@ -597,16 +764,30 @@ def token() -> None:
 
 @token.command("create")
 @click.option("--role", required=True, type=click.Choice(ROLES))
-@click.option("--scope", "scopes", multiple=True,
-              help="Country or framework code (ministry), institution id (institution). Repeatable.")
-@click.option("--account", "account_name", default=None,
-              help="Account name (default: role and scope); created if new.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    help="Country or framework code (ministry), institution id (institution). Repeatable.",
+)
+@click.option(
+    "--account",
+    "account_name",
+    default=None,
+    help="Account name (default: role and scope); created if new.",
+)
 @click.option("--label", default=None, help="What the token is for.")
 @click.option("--expires-in-days", type=click.IntRange(1, 3650), default=None)
 @json_option
 @domain_command
-def token_create(role: str, scopes: tuple[str, ...], account_name: str | None, label: str | None,
-                 expires_in_days: int | None, as_json: bool) -> None:
+def token_create(
+    role: str,
+    scopes: tuple[str, ...],
+    account_name: str | None,
+    label: str | None,
+    expires_in_days: int | None,
+    as_json: bool,
+) -> None:
     """Create a token for an account with ROLE and SCOPE; the secret is printed once."""
     actor = operator()
     name = account_name or "-".join([role, *sorted(scopes)])
@@ -615,13 +796,34 @@ def token_create(role: str, scopes: tuple[str, ...], account_name: str | None, l
         authorize(actor, "token.manage", Target("token", name))
         account = accounts.get_or_create_account(session, name, role, list(scopes))
         created, secret = accounts.create_token(session, account, label=label, expires_at=expires)
-        audit.record(session, actor, "token.create", f"token:{created.id}",
-                     after={"account": name, "role": role, "scopes": sorted(scopes),
-                            "label": label, "expires_at": expires, "hint": created.hint})
-        answer = {"id": created.id, "account": name, "role": role, "scopes": sorted(scopes),
-                  "expires_at": expires.isoformat() if expires else None, "token": secret}
-    _emit(as_json, answer, None,
-          f"Token {answer['id']} for {name} ({role}). Shown once, keep it safe:\n{secret}")
+        audit.record(
+            session,
+            actor,
+            "token.create",
+            f"token:{created.id}",
+            after={
+                "account": name,
+                "role": role,
+                "scopes": sorted(scopes),
+                "label": label,
+                "expires_at": expires,
+                "hint": created.hint,
+            },
+        )
+        answer = {
+            "id": created.id,
+            "account": name,
+            "role": role,
+            "scopes": sorted(scopes),
+            "expires_at": expires.isoformat() if expires else None,
+            "token": secret,
+        }
+    _emit(
+        as_json,
+        answer,
+        None,
+        f"Token {answer['id']} for {name} ({role}). Shown once, keep it safe:\n{secret}",
+    )
 
 
 @token.command("list")
@@ -631,15 +833,25 @@ def token_list(as_json: bool) -> None:
     """Every token with its account, state and hint (never the secret)."""
     with session_scope() as session:
         rows = [
-            {"id": t.id, "account": t.account.name, "role": t.account.role,
-             "scopes": t.account.scopes, "hint": t.hint + "…", "label": t.label,
-             "state": t.state(), "expires_at": t.expires_at.isoformat() if t.expires_at else None}
+            {
+                "id": t.id,
+                "account": t.account.name,
+                "role": t.account.role,
+                "scopes": t.account.scopes,
+                "hint": t.hint + "…",
+                "label": t.label,
+                "state": t.state(),
+                "expires_at": t.expires_at.isoformat() if t.expires_at else None,
+            }
             for t in accounts.list_tokens(session)
         ]
-    text = "\n".join(
-        f"{r['id']:>4}  {r['state']:8} {r['hint']:14} {r['account']} ({r['role']}) {r['label'] or ''}"
-        for r in rows
-    ) or "No tokens."
+    text = (
+        "\n".join(
+            f"{r['id']:>4}  {r['state']:8} {r['hint']:14} {r['account']} ({r['role']}) {r['label'] or ''}"
+            for r in rows
+        )
+        or "No tokens."
+    )
     _emit(as_json, {"tokens": rows}, None, text)
 
 
@@ -653,8 +865,13 @@ def token_revoke(token_id: int, as_json: bool) -> None:
     with session_scope() as session:
         authorize(actor, "token.manage", Target("token", str(token_id)))
         revoked = accounts.revoke_token(session, token_id)
-        audit.record(session, actor, "token.revoke", f"token:{token_id}",
-                     after={"revoked_at": revoked.revoked_at})
+        audit.record(
+            session,
+            actor,
+            "token.revoke",
+            f"token:{token_id}",
+            after={"revoked_at": revoked.revoked_at},
+        )
     _emit(as_json, {"id": token_id, "state": "revoked"}, None, f"Token {token_id} revoked.")
 
 
@@ -670,16 +887,22 @@ def account() -> None:
 @click.password_option(help="At least 12 characters; asked for when not given.")
 @json_option
 @domain_command
-def account_create(name: str, role: str, scopes: tuple[str, ...], password: str,
-                   as_json: bool) -> None:
+def account_create(
+    name: str, role: str, scopes: tuple[str, ...], password: str, as_json: bool
+) -> None:
     """Create (or set the password of) an account that can log in to the web pages."""
     actor = operator()
     with session_scope() as session:
         authorize(actor, "token.manage", Target("account", name))
         created = accounts.get_or_create_account(session, name, role, list(scopes))
         accounts.set_password(created, password)
-        audit.record(session, actor, "account.password", f"account:{name}",
-                     after={"role": role, "scopes": sorted(scopes)})
+        audit.record(
+            session,
+            actor,
+            "account.password",
+            f"account:{name}",
+            after={"role": role, "scopes": sorted(scopes)},
+        )
     _emit(as_json, {"account": name, "role": role}, None, f"Account {name} ({role}) can log in.")
 
 

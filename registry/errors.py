@@ -60,8 +60,12 @@ def record_refusal(error: DomainError) -> None:
     session = get_session()
     session.rollback()
     audit.record(
-        session, actor_or_anonymous(), error.data.get("action", f"{request.method} {request.path}"),
-        error.data.get("target", request.path), outcome="refused", detail=error.detail,
+        session,
+        actor_or_anonymous(),
+        error.data.get("action", f"{request.method} {request.path}"),
+        error.data.get("target", request.path),
+        outcome="refused",
+        detail=error.detail,
     )
     session.commit()
 
@@ -76,7 +80,9 @@ def handle_http_exception(error: HTTPException) -> Response:
     detail = data.get("message") or error.description or error.name
     if errors and status == 400:
         detail = "Invalid " + ", ".join(sorted(errors)) + "."
-    response = problem(status, error.name if status != 400 else "Bad Request", detail, errors=errors)
+    response = problem(
+        status, error.name if status != 400 else "Bad Request", detail, errors=errors
+    )
     for name, value in (data.get("headers") or {}).items():
         response.headers[name] = value
     return response

@@ -29,6 +29,5 @@ def rate_limit() -> str:
 
 def init_app(app: Flask) -> Limiter:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
-    limiter = Limiter(key_func=rate_key, app=app, default_limits=[rate_limit],
-                      headers_enabled=True)
+    limiter = Limiter(key_func=rate_key, app=app, default_limits=[rate_limit], headers_enabled=True)
     return limiter

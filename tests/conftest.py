@@ -69,8 +69,9 @@ def session(engine):
     """A session whose commits are savepoints inside one transaction rolled back afterwards."""
     connection = engine.connect()
     transaction = connection.begin()
-    session = Session(bind=connection, join_transaction_mode="create_savepoint",
-                      expire_on_commit=False)
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
     yield session
     session.close()
     transaction.rollback()
@@ -91,8 +92,14 @@ def fresh_caches():
 @pytest.fixture
 def app(engine, session, tmp_path):
     """The app, its requests served by the test's session; imports run inside the request."""
-    app = create_app({"DATABASE_URL": str(engine.url.render_as_string(hide_password=False)),
-                      "TESTING": True, "IMPORTS_INLINE": True, "IMPORTS_DIR": tmp_path / "uploads"})
+    app = create_app(
+        {
+            "DATABASE_URL": str(engine.url.render_as_string(hide_password=False)),
+            "TESTING": True,
+            "IMPORTS_INLINE": True,
+            "IMPORTS_DIR": tmp_path / "uploads",
+        }
+    )
     app.extensions["registry.sessions"] = lambda: session
     return app
 

@@ -6,8 +6,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-TOP = {"registry.app", "registry.config", "registry.errors", "registry.auth", "registry.api",
-       "registry.web", "registry.cli", "registry.sessions", "registry.migrations"}
+TOP = {
+    "registry.app",
+    "registry.config",
+    "registry.errors",
+    "registry.auth",
+    "registry.api",
+    "registry.web",
+    "registry.cli",
+    "registry.sessions",
+    "registry.migrations",
+}
 
 # Each layer may import only from itself and the layers listed for it.
 ALLOWED = {
@@ -16,12 +25,23 @@ ALLOWED = {
     "registry.institutions": {"registry.core", "frameworks"},
     "registry.catalogue": {"registry.core", "frameworks", "registry.institutions"},
     "mappings": {"registry.core", "frameworks", "registry.institutions", "registry.catalogue"},
-    "importers": {"registry.core", "frameworks", "registry.institutions", "registry.catalogue",
-                  "mappings"},
+    "importers": {
+        "registry.core",
+        "frameworks",
+        "registry.institutions",
+        "registry.catalogue",
+        "mappings",
+    },
 }
 PROJECT = ("registry", "frameworks", "mappings", "importers")
-CONFINED = {"rapidfuzz": "mappings.matching", "lxml": "importers", "click": "registry.cli",
-            "flask": None, "flask_smorest": None, "werkzeug": None}
+CONFINED = {
+    "rapidfuzz": "mappings.matching",
+    "lxml": "importers",
+    "click": "registry.cli",
+    "flask": None,
+    "flask_smorest": None,
+    "werkzeug": None,
+}
 
 
 def modules():
@@ -68,8 +88,11 @@ def test_importing_the_core_does_not_pull_in_flask():
     import subprocess
     import sys
 
-    code = ("import sys, registry.core.db, registry.core.errors, frameworks.services, "
-            "mappings.services; print('flask' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=ROOT, check=True)
+    code = (
+        "import sys, registry.core.db, registry.core.errors, frameworks.services, "
+        "mappings.services; print('flask' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
     assert result.stdout.strip() == "False"

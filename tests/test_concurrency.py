@@ -28,12 +28,24 @@ def code(prefix: str) -> str:
 
 def definition(framework: str, levels: int, eqf_offset: int = 3) -> dict:
     return {
-        "code": framework, "name": f"Concurrency test {framework}", "country": "LU",
+        "code": framework,
+        "name": f"Concurrency test {framework}",
+        "country": "LU",
         "version": {"version": "1", "citation": "Test"},
-        "levels": [{"code": str(n), "ordinal": n, "title": f"Level {n}"} for n in range(1, levels + 1)],
-        "links": [{"from": f"{framework}:{n}", "to": f"EQF:{n + eqf_offset}", "relation": "exactMatch",
-                   "basis": "decision", "citation": "Test"} for n in range(1, levels + 1)
-                  if n + eqf_offset <= 8],
+        "levels": [
+            {"code": str(n), "ordinal": n, "title": f"Level {n}"} for n in range(1, levels + 1)
+        ],
+        "links": [
+            {
+                "from": f"{framework}:{n}",
+                "to": f"EQF:{n + eqf_offset}",
+                "relation": "exactMatch",
+                "basis": "decision",
+                "citation": "Test",
+            }
+            for n in range(1, levels + 1)
+            if n + eqf_offset <= 8
+        ],
     }
 
 
@@ -78,8 +90,13 @@ def test_imports_publishes_and_reads_at_once(pg):
     with Session(engine) as session:
         services.import_definition(session, OPERATOR, definition(moving, 3))
         draft = editing.new_draft(session, OPERATOR, moving, {"version": "2"}).version
-        editing.replace_level_links(session, OPERATOR, moving, "1", [
-            {"to": "EQF:5", "relation": "exactMatch", "basis": "decision", "citation": "Moved"}])
+        editing.replace_level_links(
+            session,
+            OPERATOR,
+            moving,
+            "1",
+            [{"to": "EQF:5", "relation": "exactMatch", "basis": "decision", "citation": "Moved"}],
+        )
         session.commit()
 
     imports = {prefix: [code(prefix) for _ in range(3)] for prefix in ("A", "B")}
@@ -93,6 +110,7 @@ def test_imports_publishes_and_reads_at_once(pg):
                 with Session(engine) as session:
                     services.import_definition(session, OPERATOR, definition(framework, 8, 0))
                     session.commit()
+
         return job
 
     def publisher():
@@ -106,8 +124,9 @@ def test_imports_publishes_and_reads_at_once(pg):
                 answer = mappings.equivalents(session, f"{moving}:1", "DE-DQR", today)
                 answers.append([match.level for match in answer.matches])
 
-    outcomes = run_all([importer(imports["A"]), importer(imports["B"]), publisher, publisher,
-                        reader, reader])
+    outcomes = run_all(
+        [importer(imports["A"]), importer(imports["B"]), publisher, publisher, reader, reader]
+    )
 
     # The two importers and the readers finished; of the two publishes exactly one won.
     assert outcomes[0] is None and outcomes[1] is None and outcomes[4:] == [None, None]
@@ -118,18 +137,37 @@ def test_imports_publishes_and_reads_at_once(pg):
 
     with Session(engine) as session:
         for framework in imports["A"] + imports["B"]:
-            levels = session.scalar(select(func.count()).select_from(Level).join(FrameworkVersion)
-                                    .join(Framework).where(Framework.code == framework))
-            links = session.scalar(select(func.count()).select_from(LevelLink).join(FrameworkVersion)
-                                   .join(Framework).where(Framework.code == framework))
+            levels = session.scalar(
+                select(func.count())
+                .select_from(Level)
+                .join(FrameworkVersion)
+                .join(Framework)
+                .where(Framework.code == framework)
+            )
+            links = session.scalar(
+                select(func.count())
+                .select_from(LevelLink)
+                .join(FrameworkVersion)
+                .join(Framework)
+                .where(Framework.code == framework)
+            )
             assert (levels, links) == (8, 8)
         versions = session.execute(
             select(FrameworkVersion.version, FrameworkVersion.status, FrameworkVersion.valid_to)
-            .join(Framework).where(Framework.code == moving).order_by(FrameworkVersion.id)
+            .join(Framework)
+            .where(Framework.code == moving)
+            .order_by(FrameworkVersion.id)
         ).all()
-        assert [tuple(row) for row in versions] == [("1", "superseded", today), ("2", "published", None)]
+        assert [tuple(row) for row in versions] == [
+            ("1", "superseded", today),
+            ("2", "published", None),
+        ]
         answer = mappings.equivalents(session, f"{moving}:1", "DE-DQR", today)
         assert [match.level for match in answer.matches] == ["DE-DQR:5"]
-        published = session.scalars(select(AuditEvent).where(
-            AuditEvent.entity == f"framework:{moving}/{draft}", AuditEvent.action == "framework.publish"))
+        published = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.entity == f"framework:{moving}/{draft}",
+                AuditEvent.action == "framework.publish",
+            )
+        )
         assert [event.outcome for event in published] == ["allowed"]

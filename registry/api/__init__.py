@@ -70,11 +70,23 @@ def init_app(app: Flask) -> Api:
     )
 
     app.register_blueprint(
-        FlaskBlueprint("swagger_ui", __name__, static_folder=swagger_ui_path,
-                       static_url_path="/api/docs/assets")
+        FlaskBlueprint(
+            "swagger_ui",
+            __name__,
+            static_folder=swagger_ui_path,
+            static_url_path="/api/docs/assets",
+        )
     )
     api = Api(app, spec_kwargs={"servers": [{"url": "/"}]})
-    for module in (frameworks, equivalents, conversions, institutions, assessments, imports,
-                   transfers, audit):
+    for module in (
+        frameworks,
+        equivalents,
+        conversions,
+        institutions,
+        assessments,
+        imports,
+        transfers,
+        audit,
+    ):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     return api

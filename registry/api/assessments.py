@@ -16,8 +16,11 @@ class AssessmentSchema(Schema):
     """The stored decision; see the README for every part."""
 
     id = fields.Integer()
-    decision = fields.String(metadata={"description": "recognised | partially_recognised | "
-                                                      "not_recognised | needs_review"})
+    decision = fields.String(
+        metadata={
+            "description": "recognised | partially_recognised | not_recognised | needs_review"
+        }
+    )
     confidence = fields.String()
     source = fields.Dict()
     target = fields.Dict()
@@ -59,8 +62,9 @@ class Assessments(MethodView):
     @blp.response(201, AssessmentSchema)
     def post(self, target, target_qualification_type):
         """Assess a credential for a target country or framework, and store the decision."""
-        return recognition.assess(get_session(), current_actor(), json_body(), target,
-                                  target_qualification_type)
+        return recognition.assess(
+            get_session(), current_actor(), json_body(), target, target_qualification_type
+        )
 
 
 class StackSchema(Schema):
@@ -87,8 +91,9 @@ class Stack(MethodView):
     @blp.response(201, StackAnswerSchema)
     def post(self, target, target_qualification_type):
         """Assess micro-credentials together as a stack toward a qualification type."""
-        return recognition.assess_stack(get_session(), current_actor(), json_body(), target,
-                                        target_qualification_type)
+        return recognition.assess_stack(
+            get_session(), current_actor(), json_body(), target, target_qualification_type
+        )
 
 
 @blp.route("/assessments/<int:assessment_id>")
@@ -107,8 +112,19 @@ class Rules(MethodView):
         """The rules: the bundled default policy, then the authorities' own."""
         return rulebook.list_rules(get_session(), jurisdiction)
 
-    @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": {
-        "type": "object", "description": "A rule: see mappings/rules.py for the format."}}}})
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "description": "A rule: see mappings/rules.py for the format.",
+                    }
+                }
+            },
+        }
+    )
     @blp.response(201, RuleSchema)
     def post(self):
         """Store a rule (a ministry for its country, an institution for itself)."""

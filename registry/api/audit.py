@@ -14,8 +14,11 @@ blp = Blueprint("audit", __name__, description="Every write, allowed or refused"
 
 
 class AuditQuerySchema(Schema):
-    entity = fields.String(load_default=None, validate=validate.Length(1, 200),
-                           metadata={"example": "framework:IE-NFQ"})
+    entity = fields.String(
+        load_default=None,
+        validate=validate.Length(1, 200),
+        metadata={"example": "framework:IE-NFQ"},
+    )
     limit = fields.Integer(load_default=200, validate=validate.Range(1, 1000))
 
 

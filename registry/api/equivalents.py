@@ -7,7 +7,9 @@ from mappings.schemas import EquivalentsQuerySchema, EquivalentsSchema
 from registry.api import Blueprint
 from registry.sessions import get_session
 
-blp = Blueprint("equivalents", __name__, description="Level equivalences with their paths and sources")
+blp = Blueprint(
+    "equivalents", __name__, description="Level equivalences with their paths and sources"
+)
 
 
 @blp.route("/equivalents")

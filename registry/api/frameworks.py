@@ -73,8 +73,9 @@ class Publish(MethodView):
     @blp.response(200, VersionSchema)
     def post(self, code, version):
         """Publish a draft: it becomes the version in force; the previous one is closed."""
-        return editing.publish(get_session(), current_actor(), code, version,
-                               json_body(optional=True))
+        return editing.publish(
+            get_session(), current_actor(), code, version, json_body(optional=True)
+        )
 
 
 @blp.route("/frameworks/<code>/versions/<version>/impact")
@@ -115,5 +116,4 @@ class LevelLinks(MethodView):
     @blp.response(200, LinkSchema(many=True))
     def put(self, code, level):
         """Replace the links the framework files for one level, in the draft: how a level moves."""
-        return editing.replace_level_links(get_session(), current_actor(), code, level,
-                                           json_body())
+        return editing.replace_level_links(get_session(), current_actor(), code, level, json_body())

@@ -22,7 +22,9 @@ class JobSchema(Schema):
     format = fields.String()
     source = fields.String()
     options = fields.Dict()
-    state = fields.String(metadata={"description": "queued | running | completed | failed | rolled_back"})
+    state = fields.String(
+        metadata={"description": "queued | running | completed | failed | rolled_back"}
+    )
     read = fields.Integer()
     inserted = fields.Integer()
     updated = fields.Integer()
@@ -32,22 +34,40 @@ class JobSchema(Schema):
     created_at = fields.DateTime()
     started_at = fields.DateTime(allow_none=True)
     finished_at = fields.DateTime(allow_none=True)
-    errors = fields.Method("first_errors", metadata={"description": "The first 100 rejections; "
-                                                     "all of them at /imports/{id}/errors.csv."})
+    errors = fields.Method(
+        "first_errors",
+        metadata={
+            "description": "The first 100 rejections; all of them at /imports/{id}/errors.csv."
+        },
+    )
 
     def first_errors(self, job):
-        return [{"position": e.position, "reason": e.reason}
-                for e in jobs.job_errors(get_session(), job.id)[:100]]
+        return [
+            {"position": e.position, "reason": e.reason}
+            for e in jobs.job_errors(get_session(), job.id)[:100]
+        ]
 
 
-UPLOAD = {"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["format", "file"],
-    "properties": {
-        "format": {"type": "string", "enum": list(jobs.FORMATS)},
-        "file": {"type": "string", "format": "binary"},
-        "options": {"type": "string", "description": "JSON object: atomic, status, "
-                    "status_source, institution_id, received_by (by format)"},
-    }}}}}
+UPLOAD = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["format", "file"],
+                "properties": {
+                    "format": {"type": "string", "enum": list(jobs.FORMATS)},
+                    "file": {"type": "string", "format": "binary"},
+                    "options": {
+                        "type": "string",
+                        "description": "JSON object: atomic, status, "
+                        "status_source, institution_id, received_by (by format)",
+                    },
+                },
+            }
+        }
+    },
+}
 
 
 @blp.route("/imports")
@@ -58,14 +78,22 @@ class Imports(MethodView):
         """Upload a file to import; the job runs in the background (poll GET /imports/{id})."""
         upload = request.files.get("file")
         if upload is None:
-            raise InvalidData("Send the file as multipart/form-data field 'file'.",
-                              errors={"file": ["Missing."]})
+            raise InvalidData(
+                "Send the file as multipart/form-data field 'file'.", errors={"file": ["Missing."]}
+            )
         options = jobs_options(request.form.get("options"))
         session = get_session()
         actor = current_actor()
-        job = jobs.create_job(session, actor, request.form.get("format", ""), upload.stream,
-                              upload.filename or "upload", options,
-                              current_app.config["IMPORTS_DIR"], current_app.config["MAX_CONTENT_LENGTH"])
+        job = jobs.create_job(
+            session,
+            actor,
+            request.form.get("format", ""),
+            upload.stream,
+            upload.filename or "upload",
+            options,
+            current_app.config["IMPORTS_DIR"],
+            current_app.config["MAX_CONTENT_LENGTH"],
+        )
         session.commit()  # the worker must see the job
         dispatch(job.id)
         return jobs.get_job(get_session(), actor, job.id)
@@ -90,8 +118,11 @@ class ImportErrors(MethodView):
         writer = csv.writer(out)
         writer.writerow(["position", "reason"])
         writer.writerows((e.position, e.reason) for e in jobs.job_errors(session, job_id))
-        return Response(out.getvalue(), mimetype="text/csv", headers={
-            "Content-Disposition": f"attachment; filename=import-{job_id}-errors.csv"})
+        return Response(
+            out.getvalue(),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f"attachment; filename=import-{job_id}-errors.csv"},
+        )
 
 
 def jobs_options(text: str | None) -> dict:
@@ -100,7 +131,9 @@ def jobs_options(text: str | None) -> dict:
     try:
         options = json.loads(text)
     except json.JSONDecodeError as error:
-        raise InvalidData("options must be a JSON object.", errors={"options": [str(error)]})
+        raise InvalidData(
+            "options must be a JSON object.", errors={"options": [str(error)]}
+        ) from error
     if not isinstance(options, dict):
         raise InvalidData("options must be a JSON object.", errors={"options": ["Not an object."]})
     return options

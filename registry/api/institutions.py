@@ -60,8 +60,9 @@ class InstitutionById(MethodView):
     @blp.response(200, InstitutionSchema)
     def patch(self, institution_id):
         """Add names and identifiers (the institution itself, or an admin)."""
-        return services.edit_institution(get_session(), current_actor(), institution_id,
-                                         json_body())
+        return services.edit_institution(
+            get_session(), current_actor(), institution_id, json_body()
+        )
 
 
 @blp.route("/institutions/<int:institution_id>/status")

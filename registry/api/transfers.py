@@ -23,10 +23,17 @@ class EvaluationSchema(Schema):
     source_institution = fields.Dict()
     on = fields.String()
     flags = fields.List(fields.String())
-    results = fields.List(fields.Dict(), metadata={
-        "description": "status granted | pending | refused | not_applicable, with the reason"})
-    summary = fields.Dict(metadata={"description": "Credits granted, pending and refused in the "
-                                                   "receiving credit system."})
+    results = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "status granted | pending | refused | not_applicable, with the reason"
+        },
+    )
+    summary = fields.Dict(
+        metadata={
+            "description": "Credits granted, pending and refused in the receiving credit system."
+        }
+    )
     decisions = fields.List(fields.Dict())
     inputs_digest = fields.String()
 
@@ -69,8 +76,9 @@ class TransferById(MethodView):
     @blp.response(200, EvaluationSchema)
     def get(self, evaluation_id):
         """A stored evaluation (the receiving institution's account, or an admin)."""
-        return transfer.present(transfer.get_evaluation(get_session(), current_actor(),
-                                                        evaluation_id))
+        return transfer.present(
+            transfer.get_evaluation(get_session(), current_actor(), evaluation_id)
+        )
 
 
 @blp.route("/transfers/<int:evaluation_id>/decisions")
@@ -79,14 +87,19 @@ class TransferDecisions(MethodView):
     @blp.response(201, ArticulationSchema)
     def post(self, evaluation_id):
         """Approve a pending result: it becomes an approved articulation."""
-        return transfer.decision_request(get_session(), current_actor(), evaluation_id,
-                                         json_body())
+        return transfer.decision_request(get_session(), current_actor(), evaluation_id, json_body())
 
 
 @blp.route("/transfers/<int:evaluation_id>/elmo")
 class TransferElmo(MethodView):
-    @blp.doc(responses={"200": {"description": "The decision as an ELMO document.",
-                                "content": {"application/xml": {}}}})
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "The decision as an ELMO document.",
+                "content": {"application/xml": {}},
+            }
+        }
+    )
     def get(self, evaluation_id):
         """The decision as ELMO XML, for the sending institution."""
         row = transfer.get_evaluation(get_session(), current_actor(), evaluation_id)
@@ -99,8 +112,9 @@ class Articulations(MethodView):
     @blp.response(200, ArticulationSchema(many=True))
     def get(self, institution, course, status):
         """Articulations, filtered by institution, course and status."""
-        return articulations.list_articulations(get_session(), institution_id=institution,
-                                                course_id=course, status=status)
+        return articulations.list_articulations(
+            get_session(), institution_id=institution, course_id=course, status=status
+        )
 
     @blp.doc(requestBody=body_doc(articulations.ArticulationRecordSchema))
     @blp.response(201, ArticulationSchema)
@@ -120,5 +134,6 @@ class ArticulationById(MethodView):
     @blp.response(200, ArticulationSchema)
     def patch(self, articulation_id):
         """Approve, reject or change an articulation (the receiving institution, or an admin)."""
-        return articulations.update_articulation(get_session(), current_actor(), articulation_id,
-                                                 json_body())
+        return articulations.update_articulation(
+            get_session(), current_actor(), articulation_id, json_body()
+        )

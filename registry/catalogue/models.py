@@ -17,9 +17,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from registry.core.db import Base, ExactDecimal
 
 QUALIFICATION_TYPES = (
-    "secondary",         # upper-secondary school leaving certificates (ISCED 3)
-    "vocational",        # VET certificates and diplomas, apprenticeships
-    "short_cycle",       # short-cycle higher education (QF-EHEA short cycle, ISCED 5)
+    "secondary",  # upper-secondary school leaving certificates (ISCED 3)
+    "vocational",  # VET certificates and diplomas, apprenticeships
+    "short_cycle",  # short-cycle higher education (QF-EHEA short cycle, ISCED 5)
     "bachelor",
     "master",
     "doctorate",
@@ -64,8 +64,14 @@ class Qualification(Base):
 # SQL treats NULLs as distinct, so the unique constraint above does not keep a national register
 # entry (no institution) unique; this partial index does, on both dialects.
 _national = Qualification.institution_id.is_(None)
-Index("uq_qualification_national_code", Qualification.country, Qualification.code, unique=True,
-      sqlite_where=_national, postgresql_where=_national)
+Index(
+    "uq_qualification_national_code",
+    Qualification.country,
+    Qualification.code,
+    unique=True,
+    sqlite_where=_national,
+    postgresql_where=_national,
+)
 
 
 class Course(Base):
@@ -108,8 +114,11 @@ class Transcript(Base):
     source_key: Mapped[str] = mapped_column(String(64), unique=True)
     # The institution that received the record (whose token imported it), if any.
     received_by_institution_id: Mapped[int | None] = mapped_column(
-        ForeignKey("institution.id"), index=True)
-    issuer_institution_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"), index=True)
+        ForeignKey("institution.id"), index=True
+    )
+    issuer_institution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("institution.id"), index=True
+    )
     issuer_name: Mapped[str | None] = mapped_column(String(500))
     issuer_country: Mapped[str | None] = mapped_column(String(2))
     issuer_identifiers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
@@ -139,8 +148,9 @@ class TranscriptResult(Base):
     __table_args__ = (UniqueConstraint("transcript_id", "local_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcript.id", ondelete="CASCADE"),
-                                               index=True)
+    transcript_id: Mapped[int] = mapped_column(
+        ForeignKey("transcript.id", ondelete="CASCADE"), index=True
+    )
     # The opportunity's identifier within the document (its path when it has none).
     local_id: Mapped[str] = mapped_column(String(200))
     parent_local_id: Mapped[str | None] = mapped_column(String(200))

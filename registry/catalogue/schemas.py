@@ -57,8 +57,11 @@ def isced_f_code(value: str) -> None:
 
 
 def _text(length: int, **kwargs) -> fields.String:
-    return fields.String(validate=[validate.Length(1, length), no_control_characters],
-                         error_messages={"null": "May not be empty."}, **kwargs)
+    return fields.String(
+        validate=[validate.Length(1, length), no_control_characters],
+        error_messages={"null": "May not be empty."},
+        **kwargs,
+    )
 
 
 class TitleSchema(Schema):
@@ -72,12 +75,17 @@ class _CatalogueRecordSchema(Schema):
     code = _text(100, required=True)
     title = _text(500, required=True)
     language = fields.String(allow_none=True, validate=language_tag)
-    level = fields.String(allow_none=True, validate=validate.Regexp(
-        LEVEL_REF, error="Expected FRAMEWORK:LEVEL, e.g. IE-NFQ:8."))
-    credits = fields.Decimal(allow_none=True,
-                             validate=validate.Range(min=0, max=MAX_CREDITS))
-    credit_system = fields.String(allow_none=True, validate=validate.Regexp(
-        CREDIT_SYSTEM, error="Expected a credit system code, e.g. ECTS or GB-CATS."))
+    level = fields.String(
+        allow_none=True,
+        validate=validate.Regexp(LEVEL_REF, error="Expected FRAMEWORK:LEVEL, e.g. IE-NFQ:8."),
+    )
+    credits = fields.Decimal(allow_none=True, validate=validate.Range(min=0, max=MAX_CREDITS))
+    credit_system = fields.String(
+        allow_none=True,
+        validate=validate.Regexp(
+            CREDIT_SYSTEM, error="Expected a credit system code, e.g. ECTS or GB-CATS."
+        ),
+    )
     isced_f = fields.String(allow_none=True, validate=isced_f_code)
     learning_outcomes = fields.List(_text(4000))
 
@@ -113,23 +121,27 @@ class QualificationRecordSchema(_CatalogueRecordSchema):
     defaults to the institution's (filled in by the service).
     """
 
-    institution_id = fields.Integer(allow_none=True, strict=False,
-                                    validate=validate.Range(min=1))
+    institution_id = fields.Integer(allow_none=True, strict=False, validate=validate.Range(min=1))
     country = fields.String(allow_none=True, validate=iso_country)
-    qualification_type = fields.String(allow_none=True,
-                                       validate=validate.OneOf(QUALIFICATION_TYPES))
+    qualification_type = fields.String(
+        allow_none=True, validate=validate.OneOf(QUALIFICATION_TYPES)
+    )
     other_titles = fields.List(fields.Nested(TitleSchema))
     identifiers = fields.Dict(
-        keys=fields.String(validate=validate.Regexp(
-            IDENTIFIER_SCHEME, error="Expected a lower-case scheme name, e.g. qdr.")),
+        keys=fields.String(
+            validate=validate.Regexp(
+                IDENTIFIER_SCHEME, error="Expected a lower-case scheme name, e.g. qdr."
+            )
+        ),
         values=_text(300),
     )
 
     @validates_schema
     def _country_of_a_register_entry(self, data, **_):
         if data.get("institution_id") is None and data.get("country") is None:
-            raise ValidationError("Required for a national register entry (no institution_id).",
-                                  "country")
+            raise ValidationError(
+                "Required for a national register entry (no institution_id).", "country"
+            )
 
 
 class CourseRecordSchema(_CatalogueRecordSchema):
@@ -158,7 +170,8 @@ class _CatalogueSchema(Schema):
     credit_system = fields.String()
     isced_f = fields.String()
     isced_f_name = fields.Function(
-        lambda entry: isced.name(entry.isced_f) if entry.isced_f else None)
+        lambda entry: isced.name(entry.isced_f) if entry.isced_f else None
+    )
     learning_outcomes = fields.List(fields.String())
     created_at = fields.DateTime()
     updated_at = fields.DateTime()

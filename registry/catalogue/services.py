@@ -25,13 +25,25 @@ from registry.institutions.models import Institution
 
 # What each kind of entry takes from a record; the natural key's fields are not among them.
 QUALIFICATION_FIELDS = {
-    "title": None, "language": None, "other_titles": list, "level": None, "credits": None,
-    "credit_system": None, "isced_f": None, "qualification_type": None,
-    "learning_outcomes": list, "identifiers": dict,
+    "title": None,
+    "language": None,
+    "other_titles": list,
+    "level": None,
+    "credits": None,
+    "credit_system": None,
+    "isced_f": None,
+    "qualification_type": None,
+    "learning_outcomes": list,
+    "identifiers": dict,
 }
 COURSE_FIELDS = {
-    "title": None, "language": None, "credits": None, "credit_system": None, "level": None,
-    "isced_f": None, "learning_outcomes": list,
+    "title": None,
+    "language": None,
+    "credits": None,
+    "credit_system": None,
+    "level": None,
+    "isced_f": None,
+    "learning_outcomes": list,
 }
 
 
@@ -53,8 +65,9 @@ def find_qualifications(
     session: Session, institution_id: int | None = None, country: str | None = None
 ) -> list[Qualification]:
     """Qualifications of one institution and/or country (each filter only when given), by code."""
-    query = select(Qualification).order_by(Qualification.country, Qualification.code,
-                                           Qualification.id)
+    query = select(Qualification).order_by(
+        Qualification.country, Qualification.code, Qualification.id
+    )
     if institution_id is not None:
         query = query.where(Qualification.institution_id == institution_id)
     if country is not None:
@@ -79,7 +92,8 @@ class _References:
             row.id: row.country
             for chunk in _chunks(ids, 400)
             for row in session.execute(
-                select(Institution.id, Institution.country).where(Institution.id.in_(chunk)))
+                select(Institution.id, Institution.country).where(Institution.id.in_(chunk))
+            )
         }
         self.levels: dict[str, tuple[str | None, str | None]] = {}
         self.systems: dict[str, str | None] = {}
@@ -104,8 +118,9 @@ class _References:
                 self.systems[code] = error.detail
         return self.systems[code]
 
-    def prepare(self, record: dict[str, Any], key_names: tuple[str, ...]
-                ) -> tuple[dict[str, Any] | None, str | None]:
+    def prepare(
+        self, record: dict[str, Any], key_names: tuple[str, ...]
+    ) -> tuple[dict[str, Any] | None, str | None]:
         """The record as stored (canonical level; a country in the key defaults to the
         institution's), or the reason it cannot be stored."""
         record = dict(record)
@@ -129,8 +144,9 @@ class _References:
 def upsert_qualifications(session: Session, records: list[dict[str, Any]]) -> list[Outcome]:
     """Insert or update a batch of validated records (QualificationRecordSchema), one outcome
     each, in the records' order."""
-    return _upsert(session, records, Qualification, QUALIFICATION_FIELDS,
-                   ("institution_id", "country", "code"))
+    return _upsert(
+        session, records, Qualification, QUALIFICATION_FIELDS, ("institution_id", "country", "code")
+    )
 
 
 def upsert_courses(session: Session, records: list[dict[str, Any]]) -> list[Outcome]:
@@ -138,8 +154,13 @@ def upsert_courses(session: Session, records: list[dict[str, Any]]) -> list[Outc
     return _upsert(session, records, Course, COURSE_FIELDS, ("institution_id", "code"))
 
 
-def _upsert(session: Session, records: list[dict[str, Any]], model, fields: dict[str, Any],
-            key_names: tuple[str, ...]) -> list[Outcome]:
+def _upsert(
+    session: Session,
+    records: list[dict[str, Any]],
+    model,
+    fields: dict[str, Any],
+    key_names: tuple[str, ...],
+) -> list[Outcome]:
     references = _References(session, records)
     prepared = [references.prepare(record, key_names) for record in records]
     keys = {tuple(record.get(name) for name in key_names) for record, _ in prepared if record}
@@ -195,4 +216,4 @@ def _existing(session: Session, model, key_names: tuple[str, ...], keys: set[tup
 
 def _chunks(items: list, size: int) -> Iterable[list]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]

@@ -42,33 +42,53 @@ from frameworks.schemas import LEVEL_REF
 from registry.catalogue.models import RESULT_STATUSES, Transcript, TranscriptResult
 from registry.catalogue.schemas import MAX_CREDITS, language_tag
 from registry.institutions.models import InstitutionIdentifier
-from registry.institutions.schemas import CONTROL, iso_country, normalise_identifier
+from registry.institutions.schemas import (
+    CONTROL,
+    iso_country,
+    no_control_characters,
+    normalise_identifier,
+)
 
 FORMAT = re.compile(r"^[a-z][a-z0-9-]{0,29}$")
 IDENTIFIER_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:._-]{0,99}$")
 ISCED = re.compile(r"^\d{2,4}$")
 # Issuer identifiers the registry knows institutions by, in the order they are trusted.
 ISSUER_SCHEMES = ("erasmus", "pic", "schac")
-RESULT_FIELDS = ("parent_local_id", "kind", "code", "title", "language", "credits",
-                 "credit_system", "grade", "grading_scheme", "grade_distribution", "eqf_level",
-                 "level", "isced_f", "status", "started_on", "ended_on")
+RESULT_FIELDS = (
+    "parent_local_id",
+    "kind",
+    "code",
+    "title",
+    "language",
+    "credits",
+    "credit_system",
+    "grade",
+    "grading_scheme",
+    "grade_distribution",
+    "eqf_level",
+    "level",
+    "isced_f",
+    "status",
+    "started_on",
+    "ended_on",
+)
 NOT_NULL = "Field may not be null."
 REQUIRED = "Missing data for required field."
 UNKNOWN = "Unknown field."
 CHUNK = 1000
 
 
-def _no_control(value: str) -> None:
-    if CONTROL.search(value):
-        raise ValidationError("Control characters are not allowed.")
-
-
 def _text(length: int, *, required: bool = False) -> fields.String:
     """Text of 1..length characters, no control characters; optional ones may be null."""
     if required:
-        return fields.String(required=True, validate=[validate.Length(1, length), _no_control])
-    return fields.String(load_default=None, allow_none=True,
-                         validate=[validate.Length(1, length), _no_control])
+        return fields.String(
+            required=True, validate=[validate.Length(1, length), no_control_characters]
+        )
+    return fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=[validate.Length(1, length), no_control_characters],
+    )
 
 
 def _normalised_identifiers(identifiers: dict[str, str]) -> dict[str, str]:
@@ -93,13 +113,16 @@ def _plain_decimal(value: Decimal) -> Decimal:
 class IssuerSchema(Schema):
     name = _text(500, required=True)
     country = fields.String(load_default=None, allow_none=True, validate=iso_country)
-    identifiers = fields.Dict(keys=fields.String(validate=validate.Regexp(IDENTIFIER_TYPE)),
-                              values=fields.String(validate=[validate.Length(1, 300),
-                                                             _no_control]),
-                              load_default=dict)
-    titles = fields.Dict(keys=fields.String(validate=validate.Length(0, 35)),
-                         values=fields.String(validate=[validate.Length(1, 500), _no_control]),
-                         load_default=dict)
+    identifiers = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(IDENTIFIER_TYPE)),
+        values=fields.String(validate=[validate.Length(1, 300), no_control_characters]),
+        load_default=dict,
+    )
+    titles = fields.Dict(
+        keys=fields.String(validate=validate.Length(0, 35)),
+        values=fields.String(validate=[validate.Length(1, 500), no_control_characters]),
+        load_default=dict,
+    )
 
     @post_load
     def _normalise(self, data, **_):
@@ -108,10 +131,11 @@ class IssuerSchema(Schema):
 
 
 class LearnerSchema(Schema):
-    identifiers = fields.Dict(keys=fields.String(validate=validate.Regexp(IDENTIFIER_TYPE)),
-                              values=fields.String(validate=[validate.Length(1, 300),
-                                                             _no_control]),
-                              load_default=dict)
+    identifiers = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(IDENTIFIER_TYPE)),
+        values=fields.String(validate=[validate.Length(1, 300), no_control_characters]),
+        load_default=dict,
+    )
     name = _text(300)
     birth_date = fields.Date(load_default=None, allow_none=True)
 
@@ -125,7 +149,7 @@ class TranscriptSchema(Schema):
 
 
 class GradeShareSchema(Schema):
-    grade = fields.String(required=True, validate=[validate.Length(1, 60), _no_control])
+    grade = fields.String(required=True, validate=[validate.Length(1, 60), no_control_characters])
     percent = fields.Decimal(required=True, validate=validate.Range(0, 100))
 
     @post_load
@@ -141,20 +165,32 @@ class ResultSchema(Schema):
     code = _text(100)
     title = _text(500, required=True)
     language = fields.String(load_default=None, allow_none=True, validate=language_tag)
-    credits = fields.Decimal(load_default=None, allow_none=True,
-                             validate=validate.Range(min=0, max=MAX_CREDITS))
+    credits = fields.Decimal(
+        load_default=None, allow_none=True, validate=validate.Range(min=0, max=MAX_CREDITS)
+    )
     # Kept as the document spells it (upper-cased); an unknown system is flagged when assessed.
     credit_system = _text(20)
     grade = _text(60)
     grading_scheme = _text(200)
-    grade_distribution = fields.List(fields.Nested(GradeShareSchema), load_default=None,
-                                     allow_none=True, validate=validate.Length(min=1))
-    eqf_level = fields.Integer(load_default=None, allow_none=True, strict=True,
-                               validate=validate.Range(1, 8))
-    level = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(
-        LEVEL_REF, error="Expected FRAMEWORK:LEVEL, e.g. IE-NFQ:8."))
-    isced_f = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(
-        ISCED, error="Expected an ISCED-F code of 2 to 4 digits."))
+    grade_distribution = fields.List(
+        fields.Nested(GradeShareSchema),
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1),
+    )
+    eqf_level = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(1, 8)
+    )
+    level = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(LEVEL_REF, error="Expected FRAMEWORK:LEVEL, e.g. IE-NFQ:8."),
+    )
+    isced_f = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(ISCED, error="Expected an ISCED-F code of 2 to 4 digits."),
+    )
     status = fields.String(required=True, validate=validate.OneOf(RESULT_STATUSES))
     started_on = fields.Date(load_default=None, allow_none=True)
     ended_on = fields.Date(load_default=None, allow_none=True)
@@ -281,8 +317,9 @@ class RecordChecker:
 
     def _learner(self, raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         errors: dict[str, Any] = {key: [UNKNOWN] for key in raw.keys() - _LEARNER_KEYS}
-        out: dict[str, Any] = {"identifiers": _mapping(raw, "identifiers", IDENTIFIER_TYPE, 300,
-                                                       errors) or {}}
+        out: dict[str, Any] = {
+            "identifiers": _mapping(raw, "identifiers", IDENTIFIER_TYPE, 300, errors) or {}
+        }
         _optional_text(raw, "name", 300, out, errors)
         _optional_date(raw, "birth_date", out, errors)
         return out, errors
@@ -316,8 +353,9 @@ class RecordChecker:
                     _text_value(out[name], length, name, out, errors)
         language = raw.get("language")
         if language is not None:
-            problem = (self._language(language) if isinstance(language, str)
-                       else "Not a valid string.")
+            problem = (
+                self._language(language) if isinstance(language, str) else "Not a valid string."
+            )
             if problem:
                 errors["language"] = [problem]
         out["language"] = language
@@ -331,15 +369,17 @@ class RecordChecker:
             elif out["credit_system"] is not None and credits is None:
                 errors["credits"] = ["Required with credit_system."]
         distribution = get("grade_distribution")
-        out["grade_distribution"] = (None if distribution is None
-                                     else _distribution(distribution, errors))
+        out["grade_distribution"] = (
+            None if distribution is None else _distribution(distribution, errors)
+        )
         eqf = raw.get("eqf_level")
         if eqf is not None:
             if not isinstance(eqf, int) or isinstance(eqf, bool):
                 errors["eqf_level"] = ["Not a valid integer."]
             elif not 1 <= eqf <= 8:
-                errors["eqf_level"] = ["Must be greater than or equal to 1 and less than or "
-                                       "equal to 8."]
+                errors["eqf_level"] = [
+                    "Must be greater than or equal to 1 and less than or equal to 8."
+                ]
         out["eqf_level"] = eqf
         for name, pattern, message in _RESULT_PATTERNS:
             value = raw.get(name)
@@ -385,9 +425,16 @@ _TRANSCRIPT_KEYS = frozenset(TranscriptSchema().fields)
 _ISSUER_KEYS = frozenset(IssuerSchema().fields)
 _LEARNER_KEYS = frozenset(LearnerSchema().fields)
 _RESULT_KEYS = frozenset(ResultSchema().fields)
-_RESULT_TEXTS = (("local_id", 200, True), ("title", 500, True), ("parent_local_id", 200, False),
-                 ("kind", 60, False), ("code", 100, False), ("credit_system", 20, False),
-                 ("grade", 60, False), ("grading_scheme", 200, False))
+_RESULT_TEXTS = (
+    ("local_id", 200, True),
+    ("title", 500, True),
+    ("parent_local_id", 200, False),
+    ("kind", 60, False),
+    ("code", 100, False),
+    ("credit_system", 20, False),
+    ("grade", 60, False),
+    ("grading_scheme", 200, False),
+)
 _RESULT_PATTERNS = (
     ("level", LEVEL_REF, "Expected FRAMEWORK:LEVEL, e.g. IE-NFQ:8."),
     ("isced_f", ISCED, "Expected an ISCED-F code of 2 to 4 digits."),
@@ -428,8 +475,9 @@ def _optional_date(raw: dict, name: str, out: dict, errors: dict) -> None:
         errors[name] = ["Not a valid date."]
 
 
-def _mapping(raw: dict, name: str, key_pattern: re.Pattern | None, length: int,
-             errors: dict) -> dict[str, str] | None:
+def _mapping(
+    raw: dict, name: str, key_pattern: re.Pattern | None, length: int, errors: dict
+) -> dict[str, str] | None:
     value = raw.get(name)
     if value is None:
         if name in raw:
@@ -463,8 +511,9 @@ def _mapping(raw: dict, name: str, key_pattern: re.Pattern | None, length: int,
     return value
 
 
-def _decimal(value: Any, name: str, errors: dict, low: Decimal | int, high: Decimal | int
-             ) -> Decimal | None:
+def _decimal(
+    value: Any, name: str, errors: dict, low: Decimal | int, high: Decimal | int
+) -> Decimal | None:
     if value is True or value is False:
         errors[name] = ["Not a valid number."]
         return None
@@ -478,8 +527,7 @@ def _decimal(value: Any, name: str, errors: dict, low: Decimal | int, high: Deci
         errors[name] = ["Special numeric values (nan or infinity) are not permitted."]
         return None
     if not low <= number <= high:
-        errors[name] = [f"Must be greater than or equal to {low} and less than or equal to "
-                        f"{high}."]
+        errors[name] = [f"Must be greater than or equal to {low} and less than or equal to {high}."]
         return None
     # Only an exponent ("1E+2") is not already the plain notation.
     return _plain_decimal(number) if "e" in text or "E" in text else number
@@ -543,10 +591,20 @@ def learner_key(learner: dict[str, Any]) -> str | None:
 def source_key(transcript: dict[str, Any], received_by: int | None) -> str:
     """What identifies one received document (see the module docstring)."""
     issued = transcript["issued_on"]
-    document = (["id", transcript["document_id"]] if transcript["document_id"] is not None
-                else ["on", issued.isoformat() if issued else None])
-    return _digest([transcript["format"], sorted(transcript["issuer"]["identifiers"].items()),
-                    learner_key(transcript["learner"]), document, received_by])
+    document = (
+        ["id", transcript["document_id"]]
+        if transcript["document_id"] is not None
+        else ["on", issued.isoformat() if issued else None]
+    )
+    return _digest(
+        [
+            transcript["format"],
+            sorted(transcript["issuer"]["identifiers"].items()),
+            learner_key(transcript["learner"]),
+            document,
+            received_by,
+        ]
+    )
 
 
 def _digest(value: Any) -> str:
@@ -554,9 +612,13 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def upsert_results(session: Session, records: Sequence[dict[str, Any]], *,
-                   received_by: int | None = None, import_source: str | None = None
-                   ) -> list[tuple[str, str | None]]:
+def upsert_results(
+    session: Session,
+    records: Sequence[dict[str, Any]],
+    *,
+    received_by: int | None = None,
+    import_source: str | None = None,
+) -> list[tuple[str, str | None]]:
     """Store a batch of validated records; (outcome, reason) for each, in order: inserted,
     updated (reason: the changed fields) or unchanged. Transcripts are created as needed (their
     issuer resolved to a registry institution by Erasmus code, PIC or SCHAC, else left
@@ -564,8 +626,10 @@ def upsert_results(session: Session, records: Sequence[dict[str, Any]], *,
     throughout, one look-up of the stored keys per batch: this is an import's hot path."""
     transcript_ids, new_transcripts = _transcripts(session, records, received_by, import_source)
     table = TranscriptResult.__table__
-    keys = [(tid, record["result"]["local_id"])
-            for tid, record in zip(transcript_ids, records, strict=True)]
+    keys = [
+        (tid, record["result"]["local_id"])
+        for tid, record in zip(transcript_ids, records, strict=True)
+    ]
     stored = _stored_results(session, [key for key in set(keys) if key[0] not in new_transcripts])
     pending: dict[tuple[int, str], dict[str, Any]] = {}
     inserts: list[dict[str, Any]] = []
@@ -587,8 +651,9 @@ def upsert_results(session: Session, records: Sequence[dict[str, Any]], *,
         if before == values:
             outcomes.append(("unchanged", None))
             continue
-        changed = [name for name, old, new in zip(RESULT_FIELDS, before, values, strict=True)
-                   if old != new]
+        changed = [
+            name for name, old, new in zip(RESULT_FIELDS, before, values, strict=True) if old != new
+        ]
         if row_id is None:  # inserted earlier in this batch: the row is not written yet
             pending[key].update(zip(RESULT_FIELDS, values, strict=True))
         else:
@@ -602,8 +667,9 @@ def upsert_results(session: Session, records: Sequence[dict[str, Any]], *,
     return outcomes
 
 
-def _stored_results(session: Session, keys: list[tuple[int, str]]
-                    ) -> dict[tuple[int, str], tuple[int | None, tuple]]:
+def _stored_results(
+    session: Session, keys: list[tuple[int, str]]
+) -> dict[tuple[int, str], tuple[int | None, tuple]]:
     """The stored rows of these (transcript_id, local_id) keys: (row id, RESULT_FIELDS values).
     Two IN lists rather than one of pairs: SQLite then walks the unique index instead of
     scanning the table."""
@@ -615,7 +681,8 @@ def _stored_results(session: Session, keys: list[tuple[int, str]]
     for local_ids in _chunks(sorted({key[1] for key in keys}), CHUNK):
         for ids in _chunks(transcripts, CHUNK):
             query = select(table.c.id, table.c.transcript_id, table.c.local_id, *columns).where(
-                table.c.transcript_id.in_(ids), table.c.local_id.in_(local_ids))
+                table.c.transcript_id.in_(ids), table.c.local_id.in_(local_ids)
+            )
             for row in session.execute(query):
                 key = (row[1], row[2])
                 if key in wanted:
@@ -623,12 +690,23 @@ def _stored_results(session: Session, keys: list[tuple[int, str]]
     return found
 
 
-TRANSCRIPT_FIELDS = ("issuer_institution_id", "issuer_name", "issuer_country",
-                     "issuer_identifiers", "learner_key", "learner_name", "issued_on")
+TRANSCRIPT_FIELDS = (
+    "issuer_institution_id",
+    "issuer_name",
+    "issuer_country",
+    "issuer_identifiers",
+    "learner_key",
+    "learner_name",
+    "issued_on",
+)
 
 
-def _transcripts(session: Session, records: Sequence[dict[str, Any]], received_by: int | None,
-                 import_source: str | None) -> tuple[list[int], set[int]]:
+def _transcripts(
+    session: Session,
+    records: Sequence[dict[str, Any]],
+    received_by: int | None,
+    import_source: str | None,
+) -> tuple[list[int], set[int]]:
     """The transcript id of each record (created when new), and the ids created now."""
     by_object: dict[int, str] = {}  # records of one document share its transcript dict
     contexts: dict[str, dict[str, Any]] = {}
@@ -644,30 +722,44 @@ def _transcripts(session: Session, records: Sequence[dict[str, Any]], received_b
     columns = [table.c[name] for name in TRANSCRIPT_FIELDS]
     stored = {}
     for chunk in _chunks(sorted(contexts), CHUNK):
-        for row in session.execute(select(table.c.id, table.c.source_key, *columns)
-                                   .where(table.c.source_key.in_(chunk))):
+        for row in session.execute(
+            select(table.c.id, table.c.source_key, *columns).where(table.c.source_key.in_(chunk))
+        ):
             stored[row[1]] = (row[0], tuple(row[2:]))
     issuers = _issuer_institutions(session, contexts.values())
     rows, changes = [], []
     for key, transcript in contexts.items():
         issuer, learner = transcript["issuer"], transcript["learner"]
-        values = (issuers.get(_issuer_pairs(issuer)), issuer["name"], issuer["country"],
-                  issuer["identifiers"], learner_key(learner), learner["name"],
-                  transcript["issued_on"])
+        values = (
+            issuers.get(_issuer_pairs(issuer)),
+            issuer["name"],
+            issuer["country"],
+            issuer["identifiers"],
+            learner_key(learner),
+            learner["name"],
+            transcript["issued_on"],
+        )
         if key not in stored:
-            rows.append({"source_format": transcript["format"], "source_key": key,
-                         "received_by_institution_id": received_by,
-                         "import_source": import_source,
-                         **dict(zip(TRANSCRIPT_FIELDS, values, strict=True))})
+            rows.append(
+                {
+                    "source_format": transcript["format"],
+                    "source_key": key,
+                    "received_by_institution_id": received_by,
+                    "import_source": import_source,
+                    **dict(zip(TRANSCRIPT_FIELDS, values, strict=True)),
+                }
+            )
         elif stored[key][1] != values:
-            changes.append({"row_id": stored[key][0],
-                            **dict(zip(TRANSCRIPT_FIELDS, values, strict=True))})
+            changes.append(
+                {"row_id": stored[key][0], **dict(zip(TRANSCRIPT_FIELDS, values, strict=True))}
+            )
     created: set[int] = set()
     if rows:
         session.execute(insert(table), rows)
         for chunk in _chunks([row["source_key"] for row in rows], CHUNK):
-            for row_id, key in session.execute(select(table.c.id, table.c.source_key)
-                                               .where(table.c.source_key.in_(chunk))):
+            for row_id, key in session.execute(
+                select(table.c.id, table.c.source_key).where(table.c.source_key.in_(chunk))
+            ):
                 stored[key] = (row_id, ())
                 created.add(row_id)
     if changes:
@@ -677,12 +769,14 @@ def _transcripts(session: Session, records: Sequence[dict[str, Any]], received_b
 
 def _issuer_pairs(issuer: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     identifiers = issuer["identifiers"]
-    return tuple((scheme, identifiers[scheme]) for scheme in ISSUER_SCHEMES
-                 if scheme in identifiers)
+    return tuple(
+        (scheme, identifiers[scheme]) for scheme in ISSUER_SCHEMES if scheme in identifiers
+    )
 
 
-def _issuer_institutions(session: Session, transcripts: Iterable[dict[str, Any]]
-                         ) -> dict[tuple[tuple[str, str], ...], int]:
+def _issuer_institutions(
+    session: Session, transcripts: Iterable[dict[str, Any]]
+) -> dict[tuple[tuple[str, str], ...], int]:
     """issuer identifier pairs -> the institution holding the most trusted of them: the look-up
     of institutions.services.find_by_identifier, for a whole batch in one query."""
     wanted = {_issuer_pairs(t["issuer"]) for t in transcripts}
@@ -691,13 +785,18 @@ def _issuer_institutions(session: Session, transcripts: Iterable[dict[str, Any]]
     column = InstitutionIdentifier.__table__.c
     for chunk in _chunks(pairs, CHUNK):
         for institution_id, scheme, value in session.execute(
-                select(column.institution_id, column.scheme, column.value)
-                .where(tuple_(column.scheme, column.value).in_(chunk))):
+            select(column.institution_id, column.scheme, column.value).where(
+                tuple_(column.scheme, column.value).in_(chunk)
+            )
+        ):
             holders[(scheme, value)] = institution_id
-    return {group: next(holders[pair] for pair in group if pair in holders)
-            for group in wanted if any(pair in holders for pair in group)}
+    return {
+        group: next(holders[pair] for pair in group if pair in holders)
+        for group in wanted
+        if any(pair in holders for pair in group)
+    }
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]

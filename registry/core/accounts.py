@@ -43,7 +43,9 @@ class Account(Base):
     role: Mapped[str] = mapped_column(String(20))
     scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
     password_hash: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
     disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="account")
@@ -56,12 +58,16 @@ class ApiToken(Base):
     __tablename__ = "api_token"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The first characters, so a person can tell tokens apart in a list without the secret.
     hint: Mapped[str] = mapped_column(String(16))
     label: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
     expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -82,11 +88,17 @@ def _hash_token(secret: str) -> str:
 
 def _check_role(role: str, scopes: list[str]) -> None:
     if role not in ROLES:
-        raise InvalidData(f"Unknown role {role!r}.", errors={"role": [f"One of {', '.join(ROLES)}."]})
+        raise InvalidData(
+            f"Unknown role {role!r}.", errors={"role": [f"One of {', '.join(ROLES)}."]}
+        )
     if role in ("ministry", "institution") and not scopes:
         raise InvalidData(
             f"A {role} account needs a scope.",
-            errors={"scope": ["A country or framework code (ministry), an institution id (institution)."]},
+            errors={
+                "scope": [
+                    "A country or framework code (ministry), an institution id (institution)."
+                ]
+            },
         )
 
 
@@ -108,7 +120,9 @@ def get_or_create_account(session: Session, name: str, role: str, scopes: list[s
 
 def set_password(account: Account, password: str) -> None:
     if len(password) < 12:
-        raise InvalidData("Passwords need at least 12 characters.", errors={"password": ["Too short."]})
+        raise InvalidData(
+            "Passwords need at least 12 characters.", errors={"password": ["Too short."]}
+        )
     account.password_hash = _hasher.hash(password)
 
 
@@ -120,18 +134,24 @@ def check_password(session: Session, name: str, password: str) -> Account:
             raise VerificationError
         _hasher.verify(account.password_hash, password)
     except (VerificationError, InvalidHashError):
-        raise Unauthenticated("Unknown account or wrong password.")
+        raise Unauthenticated("Unknown account or wrong password.") from None
     return account
 
 
 def create_token(
-    session: Session, account: Account, *, label: str | None = None,
+    session: Session,
+    account: Account,
+    *,
+    label: str | None = None,
     expires_at: dt.datetime | None = None,
 ) -> tuple[ApiToken, str]:
     """A new token for the account; the secret is returned once and never stored."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
-        account=account, token_hash=_hash_token(secret), hint=secret[:10], label=label,
+        account=account,
+        token_hash=_hash_token(secret),
+        hint=secret[:10],
+        label=label,
         expires_at=expires_at,
     )
     session.add(token)

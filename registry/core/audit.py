@@ -62,13 +62,28 @@ def plain(value: Any) -> Any:
 
 
 def record(
-    session: Session, actor: Actor, action: str, entity: str, *, before: Any = None,
-    after: Any = None, outcome: str = "allowed", detail: str | None = None,
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity: str,
+    *,
+    before: Any = None,
+    after: Any = None,
+    outcome: str = "allowed",
+    detail: str | None = None,
 ) -> AuditEvent:
     entry = AuditEvent(
-        actor=actor.name, actor_role=actor.role, account_id=actor.account_id,
-        token_id=actor.token_id, action=action, entity=entity, outcome=outcome,
-        before=plain(before), after=plain(after), detail=detail, request_id=actor.request_id,
+        actor=actor.name,
+        actor_role=actor.role,
+        account_id=actor.account_id,
+        token_id=actor.token_id,
+        action=action,
+        entity=entity,
+        outcome=outcome,
+        before=plain(before),
+        after=plain(after),
+        detail=detail,
+        request_id=actor.request_id,
     )
     session.add(entry)
     session.flush()

@@ -6,5 +6,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-INSTANCE_DIR = Path(os.environ.get("REGISTRY_INSTANCE",
-                                   Path(__file__).resolve().parents[2] / "instance"))
+INSTANCE_DIR = Path(
+    os.environ.get("REGISTRY_INSTANCE", Path(__file__).resolve().parents[2] / "instance")
+)

@@ -13,8 +13,18 @@ import re
 import unicodedata
 
 # Letters NFKD does not decompose into a base letter plus a mark. (ß is casefolded to ss first.)
-_LETTERS = {"æ": "ae", "ø": "o", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i",
-            "ħ": "h", "ŧ": "t"}
+_LETTERS = {
+    "æ": "ae",
+    "ø": "o",
+    "œ": "oe",
+    "ł": "l",
+    "đ": "d",
+    "ð": "d",
+    "þ": "th",
+    "ı": "i",
+    "ħ": "h",
+    "ŧ": "t",
+}
 # Diacritics are stripped from Latin and Greek letters only: elsewhere a mark can make a letter of
 # its own (Russian й is not и) or be a vowel sign (Indic scripts), with no sensible ASCII form.
 _DIACRITICS = re.compile("(?<=[a-z\u0370-\u03ff])[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff]+")
@@ -61,9 +71,11 @@ def fold(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
-_UNIVERSITY = ("universitat universitaet universite universidad universidade universita "
-               "universitas universiti universiteit universitet universiteti uniwersytet "
-               "univerzita univerzitet univerza universitatea universitesi univ uni").split()
+_UNIVERSITY = (
+    "universitat universitaet universite universidad universidade universita "
+    "universitas universiti universiteit universitet universiteti uniwersytet "
+    "univerzita univerzitet univerza universitatea universitesi univ uni"
+).split()
 _INSTITUTE = "institut instituto istituto instytut institutul institutet inst".split()
 # Whole tokens only, chosen because each is an unambiguous abbreviation in institution names
 # (checked against the 10,251 names of the shared list: "tu", "hs", "inst", "coll" never occur
@@ -72,10 +84,18 @@ _INSTITUTE = "institut instituto istituto instytut institutul institutet inst".s
 _TOKENS = {
     **dict.fromkeys(_UNIVERSITY, "university"),
     **dict.fromkeys(_INSTITUTE, "institute"),
-    "tech": "technology", "techn": "technology",
-    "coll": "college", "acad": "academy", "natl": "national", "intl": "international",
-    "polytech": "polytechnic", "hochsch": "hochschule", "fh": "fachhochschule",
-    "hs": "hochschule", "tu": "technische university", "fuer": "fur",
+    "tech": "technology",
+    "techn": "technology",
+    "coll": "college",
+    "acad": "academy",
+    "natl": "national",
+    "intl": "international",
+    "polytech": "polytechnic",
+    "hochsch": "hochschule",
+    "fh": "fachhochschule",
+    "hs": "hochschule",
+    "tu": "technische university",
+    "fuer": "fur",
     "ste": "sainte",
 }
 _DEPARTMENT = frozenset(
@@ -142,8 +162,9 @@ def department_free(text: str) -> list[str]:
     tokens = _name_tokens(text)
     if len(segments) != 1 or not _is_department(tokens):
         return []
-    return [" ".join(tokens[n:]) for n in (3, 4)
-            if len(tokens) - n >= 2 and tokens[n] not in _JOINERS]
+    return [
+        " ".join(tokens[n:]) for n in (3, 4) if len(tokens) - n >= 2 and tokens[n] not in _JOINERS
+    ]
 
 
 def _unbracket(text: str) -> str:

@@ -11,8 +11,18 @@ from registry.core.db import Base
 
 STATUSES = ("recognised", "not_recognised", "unknown")
 NAME_KINDS = ("name", "alias", "acronym", "former")
-SCHEMES = ("ror", "schac", "erasmus", "pic", "national", "domain", "grid", "isni", "wikidata",
-           "fundref")
+SCHEMES = (
+    "ror",
+    "schac",
+    "erasmus",
+    "pic",
+    "national",
+    "domain",
+    "grid",
+    "isni",
+    "wikidata",
+    "fundref",
+)
 
 
 class Institution(Base):
@@ -27,7 +37,9 @@ class Institution(Base):
     status: Mapped[str] = mapped_column(String(20), default="unknown")
     status_source: Mapped[str | None] = mapped_column(Text)
     status_date: Mapped[dt.date | None] = mapped_column(Date)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
     # Read by each process's name index to pick up what changed since it was built.
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), index=True
@@ -37,7 +49,8 @@ class Institution(Base):
         back_populates="institution", cascade="all, delete-orphan", order_by="InstitutionName.id"
     )
     identifiers: Mapped[list[InstitutionIdentifier]] = relationship(
-        back_populates="institution", cascade="all, delete-orphan",
+        back_populates="institution",
+        cascade="all, delete-orphan",
         order_by="InstitutionIdentifier.id",
     )
 

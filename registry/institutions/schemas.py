@@ -29,7 +29,9 @@ def normalise_identifier(scheme: str, value: str) -> str:
     """The stored form of an identifier; ValueError when it is not one of its scheme."""
     text = " ".join(value.split())
     if scheme == "ror":
-        text = text.lower().removeprefix("https://").removeprefix("http://").removeprefix("ror.org/")
+        text = (
+            text.lower().removeprefix("https://").removeprefix("http://").removeprefix("ror.org/")
+        )
         if not ROR_ID.match(text):
             raise ValueError(f"{value!r} is not a ROR id (9 characters, e.g. 00pjdza24).")
     elif scheme in ("domain", "schac"):
@@ -109,8 +111,9 @@ class InstitutionRecordSchema(Schema):
 
 class StatusSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
-    status_source = fields.String(required=True, validate=[validate.Length(1, 1000),
-                                                           no_control_characters])
+    status_source = fields.String(
+        required=True, validate=[validate.Length(1, 1000), no_control_characters]
+    )
     status_date = fields.Date(load_default=None)
 
 

@@ -32,13 +32,27 @@ from registry.institutions.schemas import (
 
 CHANGES = "institutions"
 # The identifier that best says "the same institution", tried first.
-SCHEME_ORDER = ("ror", "erasmus", "pic", "schac", "national", "grid", "isni", "wikidata",
-                "fundref", "domain")
+SCHEME_ORDER = (
+    "ror",
+    "erasmus",
+    "pic",
+    "schac",
+    "national",
+    "grid",
+    "isni",
+    "wikidata",
+    "fundref",
+    "domain",
+)
 
 
 def target_of(institution: Institution) -> Target:
-    return Target("institution", str(institution.id), country=institution.country,
-                  institution=str(institution.id))
+    return Target(
+        "institution",
+        str(institution.id),
+        country=institution.country,
+        institution=str(institution.id),
+    )
 
 
 def get_institution(session: Session, institution_id: int) -> Institution:
@@ -50,22 +64,23 @@ def get_institution(session: Session, institution_id: int) -> Institution:
 
 def find_by_identifier(session: Session, scheme: str, value: str) -> Institution | None:
     return session.scalar(
-        select(Institution).join(InstitutionIdentifier).where(
-            InstitutionIdentifier.scheme == scheme, InstitutionIdentifier.value == value
-        )
+        select(Institution)
+        .join(InstitutionIdentifier)
+        .where(InstitutionIdentifier.scheme == scheme, InstitutionIdentifier.value == value)
     )
 
 
 def name_entries(session: Session, since: dt.datetime | None = None):
     """(institution id, name, country, kind) for every name of every institution (changed since
     `since`), for the in-memory name index; primary names come first."""
-    query = (
-        select(Institution.id, Institution.name, Institution.country)
-        .order_by(Institution.id)
-    )
+    query = select(Institution.id, Institution.name, Institution.country).order_by(Institution.id)
     alias_query = (
-        select(InstitutionName.institution_id, InstitutionName.value, Institution.country,
-               InstitutionName.kind)
+        select(
+            InstitutionName.institution_id,
+            InstitutionName.value,
+            Institution.country,
+            InstitutionName.kind,
+        )
         .join(Institution)
         .order_by(InstitutionName.institution_id)
     )
@@ -105,14 +120,20 @@ def upsert_many(session: Session, records: list[dict[str, Any]]) -> list[Outcome
     wanted = {pair for record in records for pair in _identifiers_of(record)}
     owners: dict[tuple[str, str], int] = {}
     for chunk in _chunks(sorted(wanted), 400):
-        owners.update({
-            (row.scheme, row.value): row.institution_id
-            for row in session.execute(
-                select(InstitutionIdentifier.scheme, InstitutionIdentifier.value,
-                       InstitutionIdentifier.institution_id)
-                .where(tuple_(InstitutionIdentifier.scheme, InstitutionIdentifier.value).in_(chunk))
-            )
-        })
+        owners.update(
+            {
+                (row.scheme, row.value): row.institution_id
+                for row in session.execute(
+                    select(
+                        InstitutionIdentifier.scheme,
+                        InstitutionIdentifier.value,
+                        InstitutionIdentifier.institution_id,
+                    ).where(
+                        tuple_(InstitutionIdentifier.scheme, InstitutionIdentifier.value).in_(chunk)
+                    )
+                )
+            }
+        )
     by_name: dict[tuple[str, str], int] = {}
     pairs = sorted({(record["country"], key) for record, key in zip(records, keys, strict=True)})
     for chunk in _chunks(pairs, 400):
@@ -127,7 +148,8 @@ def upsert_many(session: Session, records: list[dict[str, Any]]) -> list[Outcome
         institution.id: institution
         for chunk in _chunks(sorted(ids), 400)
         for institution in session.scalars(
-            select(Institution).where(Institution.id.in_(chunk))
+            select(Institution)
+            .where(Institution.id.in_(chunk))
             .options(selectinload(Institution.names), selectinload(Institution.identifiers))
         )
     }
@@ -145,17 +167,26 @@ def upsert_many(session: Session, records: list[dict[str, Any]]) -> list[Outcome
         institution = next((holder(pair) for pair in identifiers if holder(pair)), None)
         if institution is None:
             institution = placed_names.get(natural) or loaded.get(by_name.get(natural))
-        clashes = [f"{scheme}:{value}" for scheme, value in identifiers
-                   if holder((scheme, value)) not in (None, institution)]
+        clashes = [
+            f"{scheme}:{value}"
+            for scheme, value in identifiers
+            if holder((scheme, value)) not in (None, institution)
+        ]
         if clashes:
-            results.append(Outcome("rejected", reason=f"{', '.join(clashes)} belongs to another "
-                                                      "institution"))
+            results.append(
+                Outcome("rejected", reason=f"{', '.join(clashes)} belongs to another institution")
+            )
             continue
         if institution is None:
-            institution = Institution(name=record["name"], name_key=key, country=record["country"],
-                                      city=record["city"], status=record["status"] or "unknown",
-                                      status_source=record["status_source"],
-                                      status_date=record["status_date"])
+            institution = Institution(
+                name=record["name"],
+                name_key=key,
+                country=record["country"],
+                city=record["city"],
+                status=record["status"] or "unknown",
+                status_source=record["status_source"],
+                status_date=record["status_date"],
+            )
             session.add(institution)
             _merge(institution, record)
             outcome = "inserted"
@@ -173,7 +204,7 @@ def upsert_many(session: Session, records: list[dict[str, Any]]) -> list[Outcome
 
 def _chunks(items: list, size: int) -> Iterable[list]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def _merge(institution: Institution, record: dict[str, Any]) -> bool:
@@ -181,15 +212,22 @@ def _merge(institution: Institution, record: dict[str, Any]) -> bool:
     changed = False
     names = {(name.kind, name.value) for name in institution.names}
     if record["name"] != institution.name and ("alias", record["name"]) not in names:
-        institution.names.append(InstitutionName(value=record["name"], key=name_key(record["name"]),
-                                                 kind="alias"))
+        institution.names.append(
+            InstitutionName(value=record["name"], key=name_key(record["name"]), kind="alias")
+        )
         names.add(("alias", record["name"]))
         changed = True
     for name in record["names"]:
         if name["value"] == institution.name or (name["kind"], name["value"]) in names:
             continue
-        institution.names.append(InstitutionName(value=name["value"], key=name_key(name["value"]),
-                                                 lang=name["lang"], kind=name["kind"]))
+        institution.names.append(
+            InstitutionName(
+                value=name["value"],
+                key=name_key(name["value"]),
+                lang=name["lang"],
+                kind=name["kind"],
+            )
+        )
         names.add((name["kind"], name["value"]))
         changed = True
     held = {(identifier.scheme, identifier.value) for identifier in institution.identifiers}
@@ -201,8 +239,10 @@ def _merge(institution: Institution, record: dict[str, Any]) -> bool:
     if record["city"] and not institution.city:
         institution.city = record["city"]
         changed = True
-    if record["status"] and (
-        record["status"], record["status_source"]) != (institution.status, institution.status_source):
+    if record["status"] and (record["status"], record["status_source"]) != (
+        institution.status,
+        institution.status_source,
+    ):
         institution.status = record["status"]
         institution.status_source = record["status_source"]
         institution.status_date = record["status_date"]
@@ -227,25 +267,35 @@ def _validated(schema: Schema, raw: Any) -> dict[str, Any]:
     try:
         return schema.load(raw if raw is not None else {})
     except ValidationError as error:
-        raise InvalidData("The institution data is invalid; nothing was written.",
-                          errors=error.messages)
+        raise InvalidData(
+            "The institution data is invalid; nothing was written.", errors=error.messages
+        ) from error
 
 
 def create_institution(session: Session, actor: Actor, raw: Any) -> Institution:
     """A new institution; an admin, or the ministry of its country, may create one."""
     record = _validated(InstitutionRecordSchema(), raw)
-    authorize(actor, "institution.create",
-              Target("institution", record["name"], country=record["country"]))
+    authorize(
+        actor,
+        "institution.create",
+        Target("institution", record["name"], country=record["country"]),
+    )
     outcome = upsert_many(session, [record])[0]
     if outcome.outcome != "inserted":
         existing = outcome.institution
         raise Conflict(
             outcome.reason or f"This institution exists already (id {existing.id}).",
-            action="institution.create", target=f"institution:{record['name']}",
+            action="institution.create",
+            target=f"institution:{record['name']}",
             existing={"id": existing.id, "name": existing.name} if existing else None,
         )
-    audit.record(session, actor, "institution.create", f"institution:{outcome.institution.id}",
-                 after=snapshot(outcome.institution))
+    audit.record(
+        session,
+        actor,
+        "institution.create",
+        f"institution:{outcome.institution.id}",
+        after=snapshot(outcome.institution),
+    )
     return outcome.institution
 
 
@@ -258,12 +308,21 @@ def edit_institution(session: Session, actor: Actor, institution_id: int, raw: A
     for scheme, value in [(i["scheme"], i["value"]) for i in data.get("identifiers", [])]:
         holder = find_by_identifier(session, scheme, value)
         if holder is not None and holder.id != institution.id:
-            raise Conflict(f"{scheme} {value} belongs to institution {holder.id}.",
-                           action="institution.edit", target=f"institution:{institution.id}",
-                           existing={"id": holder.id, "name": holder.name})
-    record = {"name": institution.name, "city": data.get("city"), "status": None,
-              "status_source": None, "status_date": None, "names": data.get("names", []),
-              "identifiers": data.get("identifiers", [])}
+            raise Conflict(
+                f"{scheme} {value} belongs to institution {holder.id}.",
+                action="institution.edit",
+                target=f"institution:{institution.id}",
+                existing={"id": holder.id, "name": holder.name},
+            )
+    record = {
+        "name": institution.name,
+        "city": data.get("city"),
+        "status": None,
+        "status_source": None,
+        "status_date": None,
+        "names": data.get("names", []),
+        "identifiers": data.get("identifiers", []),
+    }
     if data.get("city"):
         institution.city = data["city"]
     if _merge(institution, record) or data.get("city"):
@@ -271,8 +330,14 @@ def edit_institution(session: Session, actor: Actor, institution_id: int, raw: A
         session.flush()
         changes.renew(session, CHANGES)
     session.refresh(institution)
-    audit.record(session, actor, "institution.edit", f"institution:{institution.id}",
-                 before=before, after=snapshot(institution))
+    audit.record(
+        session,
+        actor,
+        "institution.edit",
+        f"institution:{institution.id}",
+        before=before,
+        after=snapshot(institution),
+    )
     return institution
 
 
@@ -289,15 +354,24 @@ def set_status(session: Session, actor: Actor, institution_id: int, raw: Any) ->
     institution.updated_at = func.now()
     session.flush()
     session.refresh(institution)
-    audit.record(session, actor, "institution.status", f"institution:{institution.id}",
-                 before=before, after=snapshot(institution))
+    audit.record(
+        session,
+        actor,
+        "institution.status",
+        f"institution:{institution.id}",
+        before=before,
+        after=snapshot(institution),
+    )
     return institution
 
 
 def snapshot(institution: Institution) -> dict[str, Any]:
     return {
-        "name": institution.name, "country": institution.country, "city": institution.city,
-        "status": institution.status, "status_source": institution.status_source,
+        "name": institution.name,
+        "country": institution.country,
+        "city": institution.city,
+        "status": institution.status,
+        "status_source": institution.status_source,
         "status_date": institution.status_date,
         "names": sorted(f"{n.kind}:{n.value}" for n in institution.names),
         "identifiers": sorted(f"{i.scheme}:{i.value}" for i in institution.identifiers),

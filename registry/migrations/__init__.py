@@ -29,7 +29,10 @@ def target_metadata():
 def alembic_config(database_url: str) -> AlembicConfig:
     config = AlembicConfig()
     config.set_main_option("script_location", str(HERE))
-    config.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(hour).2d%%(minute).2d_%%(rev)s_%%(slug)s")
+    config.set_main_option(
+        "file_template",
+        "%%(year)d%%(month).2d%%(day).2d_%%(hour).2d%%(minute).2d_%%(rev)s_%%(slug)s",
+    )
     config.attributes["database_url"] = database_url
     return config
 

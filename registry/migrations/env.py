@@ -10,8 +10,9 @@ url = config.attributes.get("database_url") or config.get_main_option("sqlalchem
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=url, target_metadata=target_metadata(), literal_binds=True,
-                      render_as_batch=True)
+    context.configure(
+        url=url, target_metadata=target_metadata(), literal_binds=True, render_as_batch=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -30,8 +30,13 @@ from registry.sessions import get_session
 
 EQF = "EQF"
 
-blp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
-                static_url_path="/web/static")
+blp = Blueprint(
+    "web",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/web/static",
+)
 
 
 @blp.context_processor
@@ -54,8 +59,10 @@ def _security_headers(response: flask.Response) -> flask.Response:
 
 @blp.get("/")
 def index():
-    rows = [(framework, services.version_on(framework))
-            for framework in services.list_frameworks(get_session())]
+    rows = [
+        (framework, services.version_on(framework))
+        for framework in services.list_frameworks(get_session())
+    ]
     return render_template("index.html", rows=rows)
 
 
@@ -90,9 +97,14 @@ def framework(code: str):
     # A draft is shown only to those who may edit it, as the API's get_version does.
     draft = next((v for v in found.versions if v.status == "draft"), None) if editable else None
     return render_template(
-        "framework.html", framework=found, editable=editable, current=current, draft=draft,
+        "framework.html",
+        framework=found,
+        editable=editable,
+        current=current,
+        draft=draft,
         versions=[v for v in found.versions if editable or v.status != "draft"],
-        eqf_links={**eqf_links(current), **eqf_links(draft)}, today=dt.date.today(),
+        eqf_links={**eqf_links(current), **eqf_links(draft)},
+        today=dt.date.today(),
     )
 
 
@@ -111,10 +123,12 @@ def impact_report(code: str, version: str):
 
 @blp.post("/frameworks/<code>/versions/<version>/publish")
 def publish(code: str, version: str):
-    published = editing.publish(get_session(), current_actor(), code, version,
-                                form_fields("valid_from"))
-    flash(f"Version {published.version} of {code} is published, in force from "
-          f"{published.valid_from}.")
+    published = editing.publish(
+        get_session(), current_actor(), code, version, form_fields("valid_from")
+    )
+    flash(
+        f"Version {published.version} of {code} is published, in force from {published.valid_from}."
+    )
     return redirect(url_for("web.framework", code=code))
 
 
@@ -124,23 +138,32 @@ def domain_error_page(error: DomainError):
     if request.method in errors.WRITE_METHODS and isinstance(error, errors.REFUSALS):
         # A refused write is audited, exactly as when it comes through the API.
         errors.record_refusal(error)
-    return render_template("error.html", status=status, title=error.title, detail=error.detail,
-                           messages=list(field_messages(error.errors))), status
+    return render_template(
+        "error.html",
+        status=status,
+        title=error.title,
+        detail=error.detail,
+        messages=list(field_messages(error.errors)),
+    ), status
 
 
 @blp.errorhandler(CSRFError)
 def csrf_error_page(error: CSRFError):
-    detail = (f"The form was not accepted: {error.description} Go back, reload the page and "
-              "send the form again.")
-    return render_template("error.html", status=400, title="Form not accepted", detail=detail,
-                           messages=[]), 400
+    detail = (
+        f"The form was not accepted: {error.description} Go back, reload the page and "
+        "send the form again."
+    )
+    return render_template(
+        "error.html", status=400, title="Form not accepted", detail=detail, messages=[]
+    ), 400
 
 
 @blp.errorhandler(HTTPException)
 def http_error_page(error: HTTPException):
     status = error.code or 500
-    return render_template("error.html", status=status, title=error.name,
-                           detail=error.description, messages=[]), status
+    return render_template(
+        "error.html", status=status, title=error.name, detail=error.description, messages=[]
+    ), status
 
 
 def may_edit(actor: Actor, framework: Framework) -> bool:

@@ -57,27 +57,84 @@ def one_to_one(n: int) -> dict[str, set[int]]:
 EQF_TABLES: dict[str, dict[str, set[int]]] = {
     "EQF": {},
     "QF-EHEA": {"SC": {5}, "1": {6}, "2": {7}, "3": {8}},
-    "IE-NFQ": {"1": {1}, "2": {1}, "3": {2}, "4": {3}, "5": {4}, "6": {5}, "7": {6}, "8": {6},
-               "9": {7}, "10": {8}},
-    "GB-RQF": {"E3": {1}, "1": {2}, "1/2": {2, 3}, "2": {3}, "3": {4}, "4": {5}, "5": {5},
-               "6": {6}, "7": {7}, "8": {8}},
-    "GB-CQFW": {"E3": {1}, "1": {2}, "2": {3}, "3": {4}, "4": {5}, "5": {5}, "6": {6}, "7": {7},
-                "8": {8}},
-    "GB-SCQF": {"3": {1}, "4": {2}, "5": {3}, "6": {4}, "7": {5}, "8": {5}, "9": {6}, "10": {6},
-                "11": {7}, "12": {8}},
+    "IE-NFQ": {
+        "1": {1},
+        "2": {1},
+        "3": {2},
+        "4": {3},
+        "5": {4},
+        "6": {5},
+        "7": {6},
+        "8": {6},
+        "9": {7},
+        "10": {8},
+    },
+    "GB-RQF": {
+        "E3": {1},
+        "1": {2},
+        "1/2": {2, 3},
+        "2": {3},
+        "3": {4},
+        "4": {5},
+        "5": {5},
+        "6": {6},
+        "7": {7},
+        "8": {8},
+    },
+    "GB-CQFW": {
+        "E3": {1},
+        "1": {2},
+        "2": {3},
+        "3": {4},
+        "4": {5},
+        "5": {5},
+        "6": {6},
+        "7": {7},
+        "8": {8},
+    },
+    "GB-SCQF": {
+        "3": {1},
+        "4": {2},
+        "5": {3},
+        "6": {4},
+        "7": {5},
+        "8": {5},
+        "9": {6},
+        "10": {6},
+        "11": {7},
+        "12": {8},
+    },
     "DE-DQR": one_to_one(8),
     "FR-CNCP": one_to_one(8),
     "FR-CNCP-1969": {"V": {3}, "IV": {4}, "III": {5}, "II": {6}, "I": {7, 8}},
-    "NL-NLQF": {"1": {1}, "2": {2}, "3": {3}, "4": {4}, "4+": {4}, "5": {5}, "6": {6}, "7": {7},
-                "8": {8}},
+    "NL-NLQF": {
+        "1": {1},
+        "2": {2},
+        "3": {3},
+        "4": {4},
+        "4+": {4},
+        "5": {5},
+        "6": {6},
+        "7": {7},
+        "8": {8},
+    },
     "AT-NQR": {r: {i} for i, r in enumerate(["I", "II", "III", "IV", "V", "VI", "VII", "VIII"], 1)},
     "PL-PQF": one_to_one(8),
     "IT-QNQ": one_to_one(8),
     "ES-MECES": {"1": {5}, "2": {6}, "3": {7}, "4": {8}},
     "PT-QNQ": one_to_one(8),
     "MT-MQF": one_to_one(8),
-    "NZ-NZQCF": {"1": {2}, "2": {3}, "3": {4}, "4": {4}, "5": {5}, "6": {5}, "7": {6}, "9": {7},
-                 "10": {8}},
+    "NZ-NZQCF": {
+        "1": {2},
+        "2": {3},
+        "3": {4},
+        "4": {4},
+        "5": {5},
+        "6": {5},
+        "7": {6},
+        "9": {7},
+        "10": {8},
+    },
     # Only the results stated for the 2016 AU-EU report; 1-6 and 8 could not be read.
     "AU-AQF": {"7": {6}, "9": {7}, "10": {8}},
     # The HK-EU study's level table could not be read; values derived via NZ are not published.
@@ -97,8 +154,17 @@ COMPARISON_FRAMEWORKS = {"NZ-NZQCF", "AU-AQF", "HK-QF"}
 
 # Direct bilateral comparisons (not through the EQF).
 AU_NZ = {(str(n), str(n)) for n in range(1, 11)}
-NZ_HK = {("1", "1"), ("2", "2"), ("3", "3"), ("4", "3"), ("5", "4"), ("6", "4"), ("7", "5"),
-         ("9", "6"), ("10", "7")}
+NZ_HK = {
+    ("1", "1"),
+    ("2", "2"),
+    ("3", "3"),
+    ("4", "3"),
+    ("5", "4"),
+    ("6", "4"),
+    ("7", "5"),
+    ("9", "6"),
+    ("10", "7"),
+}
 
 # EHEA cycles where the notes name them.
 EHEA_CYCLES = {
@@ -340,7 +406,9 @@ def test_credit_systems():
     for code, (low, high, per_year) in CREDIT_SYSTEMS.items():
         row = systems[code]
         assert (row["hours_low"], row["hours_high"], row["per_year"]) == (
-            dec(low), dec(high), dec(per_year)
+            dec(low),
+            dec(high),
+            dec(per_year),
         ), code
         assert row["citation"].strip()
 
@@ -373,7 +441,9 @@ def test_grading_scale_values(scales_file):
         scale = scales[code]
         assert scale["kind"] == kind
         assert (scale["best"], scale["worst"], scale["pass_mark"]) == (
-            dec(best), dec(worst), dec(pass_mark)
+            dec(best),
+            dec(worst),
+            dec(pass_mark),
         ), code
         assert (scale["decimals"], scale["rounding"]) == (decimals, rounding), code
         assert scale["citation"].strip()
@@ -396,8 +466,13 @@ def test_german_bands(scales_file):
 def test_honours_classes(scales_file):
     scale = next(s for s in scales_file["grading_scales"] if s["code"] == "GB-HONS")
     bands = [
-        (b["code"], b["passing"], b["equivalent"]["scale"], b["equivalent"]["low"],
-         b["equivalent"]["high"])
+        (
+            b["code"],
+            b["passing"],
+            b["equivalent"]["scale"],
+            b["equivalent"]["low"],
+            b["equivalent"]["high"],
+        )
         for b in scale["bands"]
     ]
     assert bands == [
@@ -413,14 +488,22 @@ def test_honours_classes(scales_file):
 def test_ects_letter_scale_and_its_distribution(scales_file):
     scale = next(s for s in scales_file["grading_scales"] if s["code"] == "ECTS-A-F")
     assert [(b["code"], b["passing"], b["equivalent"]) for b in scale["bands"]] == [
-        ("A", True, None), ("B", True, None), ("C", True, None), ("D", True, None),
-        ("E", True, None), ("FX", False, None), ("F", False, None),
+        ("A", True, None),
+        ("B", True, None),
+        ("C", True, None),
+        ("D", True, None),
+        ("E", True, None),
+        ("FX", False, None),
+        ("F", False, None),
     ]
     assert len(scales_file["distributions"]) == 1
     table = scales_file["distributions"][0]
     assert (table["scale"], table["reference_group"]) == ("ECTS-A-F", "default")
     assert [(row["grade"], row["percent"]) for row in table["rows"]] == [
-        ("A", Decimal("10")), ("B", Decimal("25")), ("C", Decimal("30")), ("D", Decimal("25")),
+        ("A", Decimal("10")),
+        ("B", Decimal("25")),
+        ("C", Decimal("30")),
+        ("D", Decimal("25")),
         ("E", Decimal("10")),
     ]
     assert sum(row["percent"] for row in table["rows"]) == 100

@@ -22,17 +22,29 @@ DEFINITION = {
         {"code": "2", "ordinal": 2, "title": "Level two", "aliases": ["II"]},
     ],
     "links": [
-        {"from": "LU-TQF:1", "to": "EQF:5", "relation": "exactMatch", "basis": "referencing",
-         "citation": "Test report, table 1"},
-        {"from": "LU-TQF:2", "to": "EQF:6", "relation": "exactMatch", "basis": "referencing",
-         "citation": "Test report, table 1"},
+        {
+            "from": "LU-TQF:1",
+            "to": "EQF:5",
+            "relation": "exactMatch",
+            "basis": "referencing",
+            "citation": "Test report, table 1",
+        },
+        {
+            "from": "LU-TQF:2",
+            "to": "EQF:6",
+            "relation": "exactMatch",
+            "basis": "referencing",
+            "citation": "Test report, table 1",
+        },
     ],
 }
 
 
 def counts(session):
-    return tuple(session.scalar(select(func.count()).select_from(model))
-                 for model in (Framework, Level, LevelLink))
+    return tuple(
+        session.scalar(select(func.count()).select_from(model))
+        for model in (Framework, Level, LevelLink)
+    )
 
 
 def test_load_then_reload_changes_nothing(session):
@@ -64,8 +76,11 @@ def test_published_version_cannot_change(session):
     changed["levels"][0]["title"] = "Renamed"
     with pytest.raises(Conflict) as caught:
         services.load_framework(session, changed)
-    assert caught.value.data["existing"] == {"code": "LU-TQF", "version": "2020",
-                                             "status": "published"}
+    assert caught.value.data["existing"] == {
+        "code": "LU-TQF",
+        "version": "2020",
+        "status": "published",
+    }
 
 
 def test_draft_version_is_replaced(session):
@@ -88,10 +103,24 @@ def test_draft_levels_never_answer_equivalents(session):
 def test_bad_file_is_rejected_whole_with_every_error(session):
     bad = copy.deepcopy(DEFINITION)
     bad["levels"].append({"code": "2", "ordinal": 2, "title": "Duplicate"})
-    bad["links"].append({"from": "LU-TQF:1", "to": "EQF:9", "relation": "exactMatch",
-                         "basis": "referencing", "citation": "x"})
-    bad["links"].append({"from": "LU-TQF:7", "to": "EQF:1", "relation": "exactMatch",
-                         "basis": "referencing", "citation": "x"})
+    bad["links"].append(
+        {
+            "from": "LU-TQF:1",
+            "to": "EQF:9",
+            "relation": "exactMatch",
+            "basis": "referencing",
+            "citation": "x",
+        }
+    )
+    bad["links"].append(
+        {
+            "from": "LU-TQF:7",
+            "to": "EQF:1",
+            "relation": "exactMatch",
+            "basis": "referencing",
+            "citation": "x",
+        }
+    )
     before = counts(session)
     with pytest.raises(InvalidData) as caught:
         services.load_framework(session, bad)
@@ -116,8 +145,15 @@ def test_unknown_relation_and_schema_errors_are_listed(session):
 
 def test_link_must_touch_its_own_framework(session):
     bad = copy.deepcopy(DEFINITION)
-    bad["links"].append({"from": "IE-NFQ:8", "to": "EQF:6", "relation": "exactMatch",
-                         "basis": "referencing", "citation": "x"})
+    bad["links"].append(
+        {
+            "from": "IE-NFQ:8",
+            "to": "EQF:6",
+            "relation": "exactMatch",
+            "basis": "referencing",
+            "citation": "x",
+        }
+    )
     with pytest.raises(InvalidData) as caught:
         services.load_framework(session, bad)
     assert "links.2" in caught.value.errors

@@ -19,21 +19,31 @@ from registry.core.permissions import OPERATOR
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 EXAMPLE = SHARED / "formats" / "open-badges-3" / "ob3-microcredential-example.json"
 needs_samples = pytest.mark.skipif(
-    not EXAMPLE.is_file(), reason=f"the shared Open Badges example is not at {EXAMPLE}")
+    not EXAMPLE.is_file(), reason=f"the shared Open Badges example is not at {EXAMPLE}"
+)
 
 BADGE = {
-    "@context": ["https://www.w3.org/ns/credentials/v2",
-                 "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+    "@context": [
+        "https://www.w3.org/ns/credentials/v2",
+        "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+    ],
     "type": ["VerifiableCredential", "OpenBadgeCredential"],
     "id": "https://badges.example.edu/assertions/1",
-    "issuer": {"id": "https://badges.example.edu/issuers/7", "type": ["Profile"],
-               "name": "Example University", "address": {"addressCountryCode": "NL"}},
+    "issuer": {
+        "id": "https://badges.example.edu/issuers/7",
+        "type": ["Profile"],
+        "name": "Example University",
+        "address": {"addressCountryCode": "NL"},
+    },
     "validFrom": "2024-07-01T10:00:00Z",
     "credentialSubject": {
         "type": ["AchievementSubject"],
-        "achievement": {"id": "https://badges.example.edu/achievements/42",
-                        "type": ["Achievement"], "name": "Research Data Management",
-                        "criteria": {"narrative": "Pass the final assignment."}},
+        "achievement": {
+            "id": "https://badges.example.edu/achievements/42",
+            "type": ["Achievement"],
+            "name": "Research Data Management",
+            "criteria": {"narrative": "Pass the final assignment."},
+        },
     },
 }
 
@@ -55,24 +65,45 @@ def test_example_with_its_credit_system():
         [(position, record)] = badge_records(stream, credit_system="ECTS")
     assert position == "credential 1"
     assert record["transcript"] == {
-        "format": "open-badges", "document_id": "urn:uuid:00a0d11e-3749-4ee3-9b44-230c1774d387",
+        "format": "open-badges",
+        "document_id": "urn:uuid:00a0d11e-3749-4ee3-9b44-230c1774d387",
         "issued_on": "2026-01-12",
-        "issuer": {"name": "NETIS d.o.o.", "country": None, "identifiers": {
-            "eidas": "urn:epass:legalIdentifier:df1eceb0-c36a-4613-b3d7-992c9ee66f5b",
-            "domain": "netis.si"}},
-        "learner": {"name": None, "identifiers": {
-            "id": "urn:uuid:754208fc-d60e-4977-897f-54f58ed54707",
-            "emailAddress": "sha256$ba91252f3fdc7162f4b7389bc63b828c7e1f9eff8a9fd43d290551bee"
-                            "49b56ae"}},
+        "issuer": {
+            "name": "NETIS d.o.o.",
+            "country": None,
+            "identifiers": {
+                "eidas": "urn:epass:legalIdentifier:df1eceb0-c36a-4613-b3d7-992c9ee66f5b",
+                "domain": "netis.si",
+            },
+        },
+        "learner": {
+            "name": None,
+            "identifiers": {
+                "id": "urn:uuid:754208fc-d60e-4977-897f-54f58ed54707",
+                "emailAddress": "sha256$ba91252f3fdc7162f4b7389bc63b828c7e1f9eff8a9fd43d290551bee"
+                "49b56ae",
+            },
+        },
     }
     assert record["result"] == {
-        "local_id": "urn:uuid:5300c688-6bfc-498a-a976-230af55b5ca6", "parent_local_id": None,
-        "kind": "MicroCredential", "code": "DS-101-2024", "title": "Data Science Fundamentals",
-        "language": "en", "credits": "5", "credit_system": "ECTS",
-        "grade": None, "grading_scheme": None, "grade_distribution": None,
+        "local_id": "urn:uuid:5300c688-6bfc-498a-a976-230af55b5ca6",
+        "parent_local_id": None,
+        "kind": "MicroCredential",
+        "code": "DS-101-2024",
+        "title": "Data Science Fundamentals",
+        "language": "en",
+        "credits": "5",
+        "credit_system": "ECTS",
+        "grade": None,
+        "grading_scheme": None,
+        "grade_distribution": None,
         # Its alignments are ESCO skills: no EQF level, no ISCED field.
-        "eqf_level": None, "level": None, "isced_f": None,
-        "status": "passed", "started_on": None, "ended_on": "2026-01-12",
+        "eqf_level": None,
+        "level": None,
+        "isced_f": None,
+        "status": "passed",
+        "started_on": None,
+        "ended_on": "2026-01-12",
     }
 
 
@@ -87,8 +118,11 @@ def test_example_record_is_valid():
 def test_example_states_credits_without_a_unit():
     with EXAMPLE.open("rb") as stream:
         assert list(badge_records(stream, credit_system=None)) == [
-            ("credential 1",
-             Rejected("the badge states 5 credits but no unit; pass the credit system"))]
+            (
+                "credential 1",
+                Rejected("the badge states 5 credits but no unit; pass the credit system"),
+            )
+        ]
 
 
 def test_a_badge_without_credits_gets_none_unless_the_import_says_per_badge():
@@ -101,8 +135,7 @@ def test_a_badge_without_credits_gets_none_unless_the_import_says_per_badge():
 
 
 def test_stated_credits_win_over_the_per_badge_figure_and_stay_exact():
-    [(_, record)] = read(badge(creditsAvailable=2.5), credit_system="ECTS",
-                         credits_per_badge="1")
+    [(_, record)] = read(badge(creditsAvailable=2.5), credit_system="ECTS", credits_per_badge="1")
     assert record["result"]["credits"] == "2.5"
 
 
@@ -114,8 +147,10 @@ def test_credits_per_badge_need_their_credit_system():
 def test_issuer_domain_comes_from_its_url_else_its_id():
     [(_, record)] = read(BADGE)
     assert record["transcript"]["issuer"] == {
-        "name": "Example University", "country": "NL",
-        "identifiers": {"domain": "badges.example.edu"}}
+        "name": "Example University",
+        "country": "NL",
+        "identifiers": {"domain": "badges.example.edu"},
+    }
     document = copy.deepcopy(BADGE)
     document["issuer"]["url"] = "https://www.example.edu/"
     [(_, record)] = read(document)
@@ -125,44 +160,80 @@ def test_issuer_domain_comes_from_its_url_else_its_id():
 
 
 def test_eqf_and_isced_alignments():
-    europass = badge(alignment=[
-        {"type": ["Alignment"], "targetName": "EQF level 6",
-         "targetUrl": "http://data.europa.eu/snb/eqf/6"},
-        {"type": ["Alignment"], "targetName": "Software and applications development",
-         "targetUrl": "http://data.europa.eu/snb/isced-f/0613"}])
+    europass = badge(
+        alignment=[
+            {
+                "type": ["Alignment"],
+                "targetName": "EQF level 6",
+                "targetUrl": "http://data.europa.eu/snb/eqf/6",
+            },
+            {
+                "type": ["Alignment"],
+                "targetName": "Software and applications development",
+                "targetUrl": "http://data.europa.eu/snb/isced-f/0613",
+            },
+        ]
+    )
     [(_, record)] = read(europass)
     assert (record["result"]["eqf_level"], record["result"]["isced_f"]) == (6, "0613")
-    edubadges = badge(alignment=[
-        {"type": ["Alignment"], "targetName": "EQF", "targetType": "ext:EQF", "targetCode": "7",
-         "targetUrl": "https://ec.europa.eu/ploteus/content/descriptors-page"},
-        {"type": ["Alignment"], "targetName": "Health", "targetFramework": "ISCED-F",
-         "targetCode": "0912", "targetUrl": "https://isced.uis.unesco.org/"},
-        {"type": ["Alignment"], "targetName": "Not a level", "targetType": "ext:EQF",
-         "targetCode": "9", "targetUrl": "https://example.org/"}])
+    edubadges = badge(
+        alignment=[
+            {
+                "type": ["Alignment"],
+                "targetName": "EQF",
+                "targetType": "ext:EQF",
+                "targetCode": "7",
+                "targetUrl": "https://ec.europa.eu/ploteus/content/descriptors-page",
+            },
+            {
+                "type": ["Alignment"],
+                "targetName": "Health",
+                "targetFramework": "ISCED-F",
+                "targetCode": "0912",
+                "targetUrl": "https://isced.uis.unesco.org/",
+            },
+            {
+                "type": ["Alignment"],
+                "targetName": "Not a level",
+                "targetType": "ext:EQF",
+                "targetCode": "9",
+                "targetUrl": "https://example.org/",
+            },
+        ]
+    )
     [(_, record)] = read(edubadges)
     assert (record["result"]["eqf_level"], record["result"]["isced_f"]) == (7, "0912")
 
 
 def test_result_grade_and_status():
-    document = badge(resultDescription=[
-        {"id": "urn:rd:1", "type": ["ResultDescription"], "name": "Final grade",
-         "resultType": "LetterGrade"}])
+    document = badge(
+        resultDescription=[
+            {
+                "id": "urn:rd:1",
+                "type": ["ResultDescription"],
+                "name": "Final grade",
+                "resultType": "LetterGrade",
+            }
+        ]
+    )
     document["credentialSubject"]["result"] = [
-        {"type": ["Result"], "resultDescription": "urn:rd:1", "value": "B",
-         "status": "Failed"}]
+        {"type": ["Result"], "resultDescription": "urn:rd:1", "value": "B", "status": "Failed"}
+    ]
     [(_, record)] = read(document)
-    assert (record["result"]["grade"], record["result"]["grading_scheme"],
-            record["result"]["status"]) == ("B", "Final grade", "failed")
+    assert (
+        record["result"]["grade"],
+        record["result"]["grading_scheme"],
+        record["result"]["status"],
+    ) == ("B", "Final grade", "failed")
 
 
 def test_a_list_of_credentials_rejects_what_is_not_a_badge():
     records = read([BADGE, {"type": ["VerifiableCredential", "EuropeanDigitalCredential"]}, 3])
-    assert [position for position, _ in records] == [
-        "credential 1", "credential 2", "credential 3"]
+    assert [position for position, _ in records] == ["credential 1", "credential 2", "credential 3"]
     assert records[0][1]["result"]["title"] == "Research Data Management"
     assert records[1][1] == Rejected(
-        "not an Open Badges 3.0 credential (['VerifiableCredential', "
-        "'EuropeanDigitalCredential'])")
+        "not an Open Badges 3.0 credential (['VerifiableCredential', 'EuropeanDigitalCredential'])"
+    )
     assert records[2][1] == Rejected("not an Open Badges 3.0 credential ('int')")
 
 
@@ -173,11 +244,12 @@ def refused(data: bytes) -> str:
 
 
 def test_files_that_are_not_badges_are_refused():
-    assert refused(json.dumps({"@context": ["https://w3id.org/openbadges/v2"],
-                               "type": "Assertion"}).encode()).startswith(
-        "not an Open Badges 3.0 credential: type is 'Assertion'")
-    assert refused(b'"a string"') == ("not an Open Badges credential or a list of them: the "
-                                      "JSON is a str")
+    assert refused(
+        json.dumps({"@context": ["https://w3id.org/openbadges/v2"], "type": "Assertion"}).encode()
+    ).startswith("not an Open Badges 3.0 credential: type is 'Assertion'")
+    assert refused(b'"a string"') == (
+        "not an Open Badges credential or a list of them: the JSON is a str"
+    )
     assert refused(b'{"type": ["OpenBadgeCredential"], ').startswith("not well-formed JSON")
 
 
@@ -188,8 +260,10 @@ def test_oversized_json_is_refused(monkeypatch):
 
 def test_import_keeps_a_badge_without_credits_and_reports_one_with_unitless_credits(session):
     data = json.dumps([BADGE, badge(creditsAvailable=5)]).encode()
-    report = import_transcripts(lambda: session, OPERATOR, "open-badges", io.BytesIO(data),
-                                "badges.json")
+    report = import_transcripts(
+        lambda: session, OPERATOR, "open-badges", io.BytesIO(data), "badges.json"
+    )
     assert (report.state, report.inserted, report.rejected) == ("completed", 1, 1)
     assert [(error.position, error.reason) for error in report.errors] == [
-        ("credential 2", "the badge states 5 credits but no unit; pass the credit system")]
+        ("credential 2", "the badge states 5 credits but no unit; pass the credit system")
+    ]

@@ -32,29 +32,38 @@ EWP = elmo.EWP_TORS
 
 
 def document(*reports: str, learner: str | None = None, root: str | None = None) -> bytes:
-    learner = learner or ('<learner><identifier type="esi">urn:schac:personalUniqueCode:int:'
-                          "esi:example.org:1</identifier><givenNames>Ada</givenNames>"
-                          "<familyName>Byron</familyName><dateOfBirth>2000-01-02</dateOfBirth>"
-                          "</learner>")
-    body = (f"<generatedDate>2024-07-01T12:00:00Z</generatedDate>{learner}{''.join(reports)}")
+    learner = learner or (
+        '<learner><identifier type="esi">urn:schac:personalUniqueCode:int:'
+        "esi:example.org:1</identifier><givenNames>Ada</givenNames>"
+        "<familyName>Byron</familyName><dateOfBirth>2000-01-02</dateOfBirth>"
+        "</learner>"
+    )
+    body = f"<generatedDate>2024-07-01T12:00:00Z</generatedDate>{learner}{''.join(reports)}"
     return (root or f'<elmo xmlns="{ELMO}">{{}}</elmo>').format(body).encode()
 
 
 def report(*opportunities: str, issuer: str | None = None, tail: str = "") -> str:
-    issuer = issuer or ('<issuer><country>PL</country><identifier type="erasmus">PL WARSZAW01'
-                        '</identifier><identifier type="schac">uw.edu.pl</identifier>'
-                        '<title xml:lang="en">University of Warsaw</title>'
-                        "<url>https://uw.edu.pl</url></issuer>")
-    return (f"<report>{issuer}{''.join(opportunities)}<issueDate>2024-07-01T10:00:00+02:00"
-            f"</issueDate>{tail}</report>")
+    issuer = issuer or (
+        '<issuer><country>PL</country><identifier type="erasmus">PL WARSZAW01'
+        '</identifier><identifier type="schac">uw.edu.pl</identifier>'
+        '<title xml:lang="en">University of Warsaw</title>'
+        "<url>https://uw.edu.pl</url></issuer>"
+    )
+    return (
+        f"<report>{issuer}{''.join(opportunities)}<issueDate>2024-07-01T10:00:00+02:00"
+        f"</issueDate>{tail}</report>"
+    )
 
 
-def course(local: str, *, title: str = "Course", instance: str = "", parts: str = "",
-           before: str = "") -> str:
-    return (f'<learningOpportunitySpecification><identifier type="local">{local}</identifier>'
-            f'<title xml:lang="en">{title}</title><type>Course</type>{before}<specifies>'
-            f"<learningOpportunityInstance><status>passed</status>{instance}"
-            f"</learningOpportunityInstance></specifies>{parts}</learningOpportunitySpecification>")
+def course(
+    local: str, *, title: str = "Course", instance: str = "", parts: str = "", before: str = ""
+) -> str:
+    return (
+        f'<learningOpportunitySpecification><identifier type="local">{local}</identifier>'
+        f'<title xml:lang="en">{title}</title><type>Course</type>{before}<specifies>'
+        f"<learningOpportunityInstance><status>passed</status>{instance}"
+        f"</learningOpportunityInstance></specifies>{parts}</learningOpportunitySpecification>"
+    )
 
 
 def read(data: bytes):
@@ -80,50 +89,88 @@ def test_every_learning_opportunity_of_the_elmo_example(shared):
     transcript = items[0][1]["transcript"]
     assert all(record["transcript"] is transcript for _, record in items)  # one per report
     assert transcript == {
-        "format": "elmo", "document_id": None, "issued_on": "2015-10-31",
-        "issuer": {"name": "University of Warsaw", "country": "PL",
-                   "identifiers": {"pic": "999572294", "erasmus": "PL WARSZAW01",
-                                   "schac": "uw.edu.pl"},
-                   "titles": {"pl": "Uniwersytet Warszawski", "en": "University of Warsaw"}},
-        "learner": {"identifiers": {"nationalIdentifier": "83041200000",
-                                    "someOtherCustomIdentifierType": "ABC000000"},
-                    "name": "Wojciech Łukasz Rygielski", "birth_date": "1983-04-12"},
+        "format": "elmo",
+        "document_id": None,
+        "issued_on": "2015-10-31",
+        "issuer": {
+            "name": "University of Warsaw",
+            "country": "PL",
+            "identifiers": {"pic": "999572294", "erasmus": "PL WARSZAW01", "schac": "uw.edu.pl"},
+            "titles": {"pl": "Uniwersytet Warszawski", "en": "University of Warsaw"},
+        },
+        "learner": {
+            "identifiers": {
+                "nationalIdentifier": "83041200000",
+                "someOtherCustomIdentifierType": "ABC000000",
+            },
+            "name": "Wojciech Łukasz Rygielski",
+            "birth_date": "1983-04-12",
+        },
     }
     position, programme = by_id["MNM2-BIO"]
     assert position == "line 45 (elmo/report[1]/learningOpportunitySpecification[1])"
     assert programme["result"] == {
-        "local_id": "MNM2-BIO", "parent_local_id": None, "kind": "Degree Programme",
-        "code": "MNM2-BIO", "title": "Master of Science in Biology", "language": "en",
-        "credits": "120", "credit_system": "ECTS", "grade": None, "grading_scheme": None,
-        "grade_distribution": None, "eqf_level": None, "level": None, "isced_f": "0511",
-        "status": "passed", "started_on": "2009-01-15", "ended_on": "2009-06-15",
+        "local_id": "MNM2-BIO",
+        "parent_local_id": None,
+        "kind": "Degree Programme",
+        "code": "MNM2-BIO",
+        "title": "Master of Science in Biology",
+        "language": "en",
+        "credits": "120",
+        "credit_system": "ECTS",
+        "grade": None,
+        "grading_scheme": None,
+        "grade_distribution": None,
+        "eqf_level": None,
+        "level": None,
+        "isced_f": "0511",
+        "status": "passed",
+        "started_on": "2009-01-15",
+        "ended_on": "2009-06-15",
     }
     position, part = by_id["EKSTERN"]
-    assert position == ("line 145 (elmo/report[1]/learningOpportunitySpecification[1]/hasPart[1]"
-                        "/learningOpportunitySpecification)")
-    assert (part["result"]["parent_local_id"], part["result"]["grade"],
-            part["result"]["credits"], part["result"]["started_on"],
-            part["result"]["ended_on"]) == ("MNM2-BIO", "Innpasset", "15", "2010-01-15",
-                                            "2010-07-02")  # dates of its academic term
+    assert position == (
+        "line 145 (elmo/report[1]/learningOpportunitySpecification[1]/hasPart[1]"
+        "/learningOpportunitySpecification)"
+    )
+    assert (
+        part["result"]["parent_local_id"],
+        part["result"]["grade"],
+        part["result"]["credits"],
+        part["result"]["started_on"],
+        part["result"]["ended_on"],
+    ) == ("MNM2-BIO", "Innpasset", "15", "2010-01-15", "2010-07-02")  # dates of its academic term
     compiler = by_id["1000-217bMRJ"][1]["result"]
     assert (compiler["credits"], compiler["credit_system"]) == ("6", "ECTS")  # "ects" spelt out
     assert (compiler["grade"], compiler["eqf_level"], compiler["isced_f"]) == ("45.1", 5, "0612")
-    assert compiler["grading_scheme"] == ("A number of the scale from 0.0 to 100.0 "
-                                          "(one digit of precision)")
+    assert compiler["grading_scheme"] == (
+        "A number of the scale from 0.0 to 100.0 (one digit of precision)"
+    )
     assert compiler["grade_distribution"] == [
-        {"grade": "Less than 20", "percent": "9.03"}, {"grade": "20-39.9", "percent": "40.55"},
-        {"grade": "40-59.9", "percent": "41.6"}, {"grade": "60-79.9", "percent": "7.35"},
-        {"grade": "80-100", "percent": "1.47"}]
+        {"grade": "Less than 20", "percent": "9.03"},
+        {"grade": "20-39.9", "percent": "40.55"},
+        {"grade": "40-59.9", "percent": "41.6"},
+        {"grade": "60-79.9", "percent": "7.35"},
+        {"grade": "80-100", "percent": "1.47"},
+    ]
     # Its NQF level is described as Norwegian while the issuer is Polish: ambiguous.
     assert compiler["level"] is None
     assert [by_id[local][1]["result"]["parent_local_id"] for local in ("2829051", "2829515")] == [
-        "1000-217bMRJ", "1000-217bMRJ"]
+        "1000-217bMRJ",
+        "1000-217bMRJ",
+    ]
     assert by_id["2829515"][1]["result"]["grading_scheme"] == "Pass/Fail (non-graded pass)"
     untitled = by_id["#3"][1]["result"]
     assert untitled["title"] == "The importance of <br> in HTML" and untitled["language"] is None
     assert untitled["grading_scheme"] == "American grading scale"
     assert [share["percent"] for share in untitled["grade_distribution"]] == [
-        "0.81", "24.73", "26.34", "36.29", "9.95", "1.88"]
+        "0.81",
+        "24.73",
+        "26.34",
+        "36.29",
+        "9.95",
+        "1.88",
+    ]
 
 
 def test_every_record_of_the_example_passes_the_checks(shared):
@@ -135,33 +182,45 @@ def test_every_record_of_the_example_passes_the_checks(shared):
 def test_the_ewp_get_response_example(shared):
     path = shared / "formats" / "ewp-imobility-tors" / "endpoints" / "get-response-example.xml"
     [(position, record)] = list(elmo.read(path))
-    assert position == ("line 32 (imobility-tors-get-response/tor[1]/elmo[1]/report[1]/"
-                        "learningOpportunitySpecification[1])")
+    assert position == (
+        "line 32 (imobility-tors-get-response/tor[1]/elmo[1]/report[1]/"
+        "learningOpportunitySpecification[1])"
+    )
     assert record["transcript"]["document_id"] == "b1ab0888-a5ce-45e8-8c51-e3c6f677b58f"
     assert record["transcript"]["learner"]["name"] == "Jan Łukasz Kowalski"
     assert record["result"]["local_id"] == "ewp-los-id:CR/19560ed8-5183-4842-9bb0-2b7e23f56522"
-    assert (record["result"]["code"], record["result"]["isced_f"], record["result"]["grade"],
-            record["result"]["status"]) == (None, "0612", "C", "passed")
+    assert (
+        record["result"]["code"],
+        record["result"]["isced_f"],
+        record["result"]["grade"],
+        record["result"]["status"],
+    ) == (None, "0612", "C", "passed")
     assert RecordChecker().load(record) == TranscriptResultRecordSchema().load(record)
 
 
 def tors(*elmos: bytes) -> bytes:
     """A get-response of the EWP XSD (endpoints/get-response.xsd): tor = omobility-id, elmo."""
-    body = "".join(f"<tor><omobility-id>mobility-{n}</omobility-id>{doc.decode()}</tor>"
-                   for n, doc in enumerate(elmos, start=1))
-    return (f'<?xml version="1.0" encoding="UTF-8"?><imobility-tors-get-response xmlns="{EWP}">'
-            f"{body}</imobility-tors-get-response>").encode()
+    body = "".join(
+        f"<tor><omobility-id>mobility-{n}</omobility-id>{doc.decode()}</tor>"
+        for n, doc in enumerate(elmos, start=1)
+    )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><imobility-tors-get-response xmlns="{EWP}">'
+        f"{body}</imobility-tors-get-response>"
+    ).encode()
 
 
 def test_the_elmo_example_wrapped_in_tors(shared):
     example = (shared / "formats" / "emrex-elmo" / "example.xml").read_bytes()
-    example = example[example.index(b"<elmo"):]
+    example = example[example.index(b"<elmo") :]
     wrong = example.replace(ELMO.encode(), b"urn:not-elmo", 1)
     items = read(tors(example, example, wrong))
     records = [record for _, record in items if isinstance(record, dict)]
     assert len(records) == 12
-    assert {record["transcript"]["document_id"] for record in records} == {"mobility-1",
-                                                                           "mobility-2"}
+    assert {record["transcript"]["document_id"] for record in records} == {
+        "mobility-1",
+        "mobility-2",
+    }
     position, rejected = items[-1]
     assert position.endswith("(imobility-tors-get-response/tor[3])")
     assert rejected == Rejected(f"this tor's elmo is in urn:not-elmo; expected namespace {ELMO}")
@@ -172,8 +231,10 @@ def test_the_elmo_example_wrapped_in_tors(shared):
 
 def test_levels():
     def level(xml: str, country: str = "PL") -> tuple:
-        issuer = (f'<issuer><country>{country}</country><identifier type="schac">x.example'
-                  '</identifier><title>X</title><url>https://x.example</url></issuer>')
+        issuer = (
+            f'<issuer><country>{country}</country><identifier type="schac">x.example'
+            "</identifier><title>X</title><url>https://x.example</url></issuer>"
+        )
         result = results(document(report(course("C", instance=xml), issuer=issuer)))["C"]
         return result["eqf_level"], result["level"]
 
@@ -181,28 +242,39 @@ def test_levels():
     assert level("<level><type>EQF</type><value>6</value></level>") == (6, None)
     assert level(nqf.format("")) == (None, "PL-PQF:6")
     assert level(nqf.format("<description>Polish Qualifications Framework</description>")) == (
-        None, "PL-PQF:6")
+        None,
+        "PL-PQF:6",
+    )
     assert level(nqf.format("<description>Norwegian NQF</description>")) == (None, None)
     assert level(nqf.format(""), country="GB") == (None, None)  # three frameworks in the UK
     assert level(nqf.format(""), country="NO") == (None, None)  # none bundled
     assert level("<level><type>IE-NFQ</type><value>8</value></level>") == (None, "IE-NFQ:8")
     assert level("<level><type>IE-NFQ</type><value>8</value></level>" + nqf.format("")) == (
-        None, None)  # two national levels
+        None,
+        None,
+    )  # two national levels
     assert level("<level><type>EQF</type><value>six</value></level>") == ("six", None)
 
 
 def test_credits_status_and_identifiers():
-    items = results(document(report(
-        course("A", instance="<credit><scheme>hours</scheme><value>30</value></credit>"
-                             "<credit><scheme>ects</scheme><value>7.5</value></credit>"),
-        course("B", instance="<credit><scheme>us-sem</scheme><value>3</value></credit>"),
-        course("C", instance="<credit><scheme>ects</scheme></credit>"),
-        course("D").replace("<status>passed</status>", "<status>in-progress</status>"),
-        course("E").replace("<status>passed</status>", ""),
-        course("F").replace("<status>passed</status>", "<status>maybe</status>"),
-        course("G").replace('type="local">G', 'type="ewp-los-id">G-1'),
-        course("H").replace('<identifier type="local">H</identifier>', ""),
-    )))
+    items = results(
+        document(
+            report(
+                course(
+                    "A",
+                    instance="<credit><scheme>hours</scheme><value>30</value></credit>"
+                    "<credit><scheme>ects</scheme><value>7.5</value></credit>",
+                ),
+                course("B", instance="<credit><scheme>us-sem</scheme><value>3</value></credit>"),
+                course("C", instance="<credit><scheme>ects</scheme></credit>"),
+                course("D").replace("<status>passed</status>", "<status>in-progress</status>"),
+                course("E").replace("<status>passed</status>", ""),
+                course("F").replace("<status>passed</status>", "<status>maybe</status>"),
+                course("G").replace('type="local">G', 'type="ewp-los-id">G-1'),
+                course("H").replace('<identifier type="local">H</identifier>', ""),
+            )
+        )
+    )
     assert (items["A"]["credits"], items["A"]["credit_system"]) == ("7.5", "ECTS")
     assert (items["B"]["credits"], items["B"]["credit_system"]) == ("3", "US-SEM")
     assert (items["C"]["credits"], items["C"]["credit_system"]) == (None, None)
@@ -211,8 +283,10 @@ def test_credits_status_and_identifiers():
 
 
 def test_a_learning_opportunity_without_a_result_is_rejected_not_dropped():
-    no_result = ('<learningOpportunitySpecification><identifier type="local">X</identifier>'
-                 "<title>X</title></learningOpportunitySpecification>")
+    no_result = (
+        '<learningOpportunitySpecification><identifier type="local">X</identifier>'
+        "<title>X</title></learningOpportunitySpecification>"
+    )
     items = read(document(report(course("A"), no_result)))
     assert [type(item).__name__ for _, item in items] == ["dict", "Rejected"]
     assert items[1][0] == "line 1 (elmo/report[1]/learningOpportunitySpecification[2])"
@@ -221,15 +295,21 @@ def test_a_learning_opportunity_without_a_result_is_rejected_not_dropped():
 
 def test_attachments_are_skipped_unread():
     # 5 MB of base64, over the 1 MB text limit: never read, so no error and no memory kept.
-    attachment = ("<attachment><title>ToR</title><content>data:application/pdf;base64,"
-                  + "QUJD" * (5 << 18) + "</content></attachment>")
+    attachment = (
+        "<attachment><title>ToR</title><content>data:application/pdf;base64,"
+        + "QUJD" * (5 << 18)
+        + "</content></attachment>"
+    )
     data = document(report(course("A"), tail=attachment))
     assert list(results(data)) == ["A"]
 
 
 def test_recognition_results_are_not_read_as_results():
-    recognition = ("<resultOfRecognition><status>Positive</status><recognitionResult>"
-                   + course("FOREIGN") + "</recognitionResult></resultOfRecognition>")
+    recognition = (
+        "<resultOfRecognition><status>Positive</status><recognitionResult>"
+        + course("FOREIGN")
+        + "</recognitionResult></resultOfRecognition>"
+    )
     assert list(results(document(report(course("A"), recognition)))) == ["A"]
 
 
@@ -247,16 +327,25 @@ def test_gzip_input():
 # --- bad files -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("root, words", [
-    ("<transcript>{}</transcript>",
-     "the root element is transcript in no namespace; expected elmo (namespace "),
-    ('<elmo xmlns="https://github.com/emrex-eu/elmo-schemas/tree/v2">{}</elmo>',
-     f"the root element elmo is in namespace https://github.com/emrex-eu/elmo-schemas/tree/v2; "
-     f"expected namespace {ELMO}"),
-    ("<elmo>{}</elmo>", f"the root element elmo is in no namespace; expected namespace {ELMO}"),
-    ('<imobility-tors-get-response xmlns="urn:x">{}</imobility-tors-get-response>',
-     f"expected namespace {EWP}"),
-])
+@pytest.mark.parametrize(
+    "root, words",
+    [
+        (
+            "<transcript>{}</transcript>",
+            "the root element is transcript in no namespace; expected elmo (namespace ",
+        ),
+        (
+            '<elmo xmlns="https://github.com/emrex-eu/elmo-schemas/tree/v2">{}</elmo>',
+            f"the root element elmo is in namespace https://github.com/emrex-eu/elmo-schemas/tree/v2; "
+            f"expected namespace {ELMO}",
+        ),
+        ("<elmo>{}</elmo>", f"the root element elmo is in no namespace; expected namespace {ELMO}"),
+        (
+            '<imobility-tors-get-response xmlns="urn:x">{}</imobility-tors-get-response>',
+            f"expected namespace {EWP}",
+        ),
+    ],
+)
 def test_wrong_root_or_namespace(root, words):
     with pytest.raises(FileError) as caught:
         read(document(report(course("A")), root=root))
@@ -268,8 +357,9 @@ def test_wrong_root_or_namespace(root, words):
 def test_xxe_in_an_elmo_file(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-4711")
-    data = (f'<?xml version="1.0"?><!DOCTYPE elmo [<!ENTITY x SYSTEM "file://{secret}">]>'
-            ).encode() + document(report(course("A", title="&x;")))
+    data = (
+        f'<?xml version="1.0"?><!DOCTYPE elmo [<!ENTITY x SYSTEM "file://{secret}">]>'
+    ).encode() + document(report(course("A", title="&x;")))
     with pytest.raises(FileError) as caught:
         read(data)
     assert "entities" in caught.value.reason and "TOP-SECRET" not in str(caught.value)
@@ -277,7 +367,8 @@ def test_xxe_in_an_elmo_file(tmp_path):
 
 def test_wrong_encoding_declaration():
     data = document(report(course("A", title="Żółć"))).replace(
-        b"<elmo", b'<?xml version="1.0" encoding="UTF-16"?><elmo', 1)
+        b"<elmo", b'<?xml version="1.0" encoding="UTF-16"?><elmo', 1
+    )
     with pytest.raises(FileError, match="UTF-16"):
         read(data)
     with pytest.raises(FileError, match="line 1: Invalid bytes"):
@@ -296,20 +387,44 @@ def test_truncated_file():
 def good_record() -> dict:
     return {
         "transcript": {
-            "format": "elmo", "document_id": None, "issued_on": "2024-07-01",
-            "issuer": {"name": "University of Warsaw", "country": "pl",
-                       "identifiers": {"erasmus": "pl  warszaw01", "schac": "UW.edu.pl",
-                                       "pic": "99957229"},
-                       "titles": {"en": "University of Warsaw"}},
-            "learner": {"identifiers": {"esi": "urn:x:1"}, "name": "Ada", "birth_date": None}},
+            "format": "elmo",
+            "document_id": None,
+            "issued_on": "2024-07-01",
+            "issuer": {
+                "name": "University of Warsaw",
+                "country": "pl",
+                "identifiers": {
+                    "erasmus": "pl  warszaw01",
+                    "schac": "UW.edu.pl",
+                    "pic": "99957229",
+                },
+                "titles": {"en": "University of Warsaw"},
+            },
+            "learner": {"identifiers": {"esi": "urn:x:1"}, "name": "Ada", "birth_date": None},
+        },
         "result": {
-            "local_id": "C1", "parent_local_id": "P1", "kind": "Course", "code": "C1",
-            "title": "Compilers", "language": "en", "credits": "7.50", "credit_system": "ECTS",
-            "grade": "B", "grading_scheme": "A-F", "eqf_level": 6, "level": "PL-PQF:6",
-            "grade_distribution": [{"grade": "A", "percent": "10.0"},
-                                   {"grade": "B", "percent": "1E+1"}],
-            "isced_f": "0613", "status": "passed", "started_on": "2023-10-01",
-            "ended_on": "2024-02-15"}}
+            "local_id": "C1",
+            "parent_local_id": "P1",
+            "kind": "Course",
+            "code": "C1",
+            "title": "Compilers",
+            "language": "en",
+            "credits": "7.50",
+            "credit_system": "ECTS",
+            "grade": "B",
+            "grading_scheme": "A-F",
+            "eqf_level": 6,
+            "level": "PL-PQF:6",
+            "grade_distribution": [
+                {"grade": "A", "percent": "10.0"},
+                {"grade": "B", "percent": "1E+1"},
+            ],
+            "isced_f": "0613",
+            "status": "passed",
+            "started_on": "2023-10-01",
+            "ended_on": "2024-02-15",
+        },
+    }
 
 
 def changed(path: str, value) -> dict:
@@ -326,31 +441,71 @@ def changed(path: str, value) -> dict:
 
 
 BAD = [
-    ("result.status", "done"), ("result.status", None), ("result.status", KeyError),
-    ("result.title", ""), ("result.title", "x" * 501), ("result.title", None),
-    ("result.title", "tab\there"), ("result.local_id", KeyError), ("result.local_id", 7),
-    ("result.credits", "-1"), ("result.credits", "lots"), ("result.credits", "NaN"),
-    ("result.credits", True), ("result.credits", "10001"), ("result.credit_system", None),
-    ("result.credit_system", "X" * 21), ("result.eqf_level", 9), ("result.eqf_level", 0),
-    ("result.eqf_level", "6"), ("result.eqf_level", "six"), ("result.level", "PQF 6"),
-    ("result.isced_f", "6"), ("result.isced_f", "06131"), ("result.isced_f", "ab"),
-    ("result.language", "english"), ("result.language", "xx"), ("result.started_on", "2024-13-01"),
-    ("result.ended_on", "yesterday"), ("result.grade_distribution", []),
-    ("result.grade_distribution", "A:10"), ("result.grade_distribution.0.percent", None),
-    ("result.grade_distribution.0.percent", "101"), ("result.grade_distribution.1.grade", ""),
-    ("result.grade_distribution.1.extra", 1), ("result.kind", "k" * 61), ("result.code", ""),
-    ("result.grade", "g" * 61), ("result.grading_scheme", "s" * 201), ("result.extra", 1),
-    ("result", None), ("result", "text"), ("transcript", None), ("transcript", KeyError),
-    ("transcript.format", "ELMO"), ("transcript.format", None), ("transcript.issued_on", "2024"),
-    ("transcript.document_id", ""), ("transcript.issuer", None), ("transcript.issuer", KeyError),
-    ("transcript.issuer.name", None), ("transcript.issuer.name", KeyError),
-    ("transcript.issuer.country", "XX"), ("transcript.issuer.country", "POL"),
+    ("result.status", "done"),
+    ("result.status", None),
+    ("result.status", KeyError),
+    ("result.title", ""),
+    ("result.title", "x" * 501),
+    ("result.title", None),
+    ("result.title", "tab\there"),
+    ("result.local_id", KeyError),
+    ("result.local_id", 7),
+    ("result.credits", "-1"),
+    ("result.credits", "lots"),
+    ("result.credits", "NaN"),
+    ("result.credits", True),
+    ("result.credits", "10001"),
+    ("result.credit_system", None),
+    ("result.credit_system", "X" * 21),
+    ("result.eqf_level", 9),
+    ("result.eqf_level", 0),
+    ("result.eqf_level", "6"),
+    ("result.eqf_level", "six"),
+    ("result.level", "PQF 6"),
+    ("result.isced_f", "6"),
+    ("result.isced_f", "06131"),
+    ("result.isced_f", "ab"),
+    ("result.language", "english"),
+    ("result.language", "xx"),
+    ("result.started_on", "2024-13-01"),
+    ("result.ended_on", "yesterday"),
+    ("result.grade_distribution", []),
+    ("result.grade_distribution", "A:10"),
+    ("result.grade_distribution.0.percent", None),
+    ("result.grade_distribution.0.percent", "101"),
+    ("result.grade_distribution.1.grade", ""),
+    ("result.grade_distribution.1.extra", 1),
+    ("result.kind", "k" * 61),
+    ("result.code", ""),
+    ("result.grade", "g" * 61),
+    ("result.grading_scheme", "s" * 201),
+    ("result.extra", 1),
+    ("result", None),
+    ("result", "text"),
+    ("transcript", None),
+    ("transcript", KeyError),
+    ("transcript.format", "ELMO"),
+    ("transcript.format", None),
+    ("transcript.issued_on", "2024"),
+    ("transcript.document_id", ""),
+    ("transcript.issuer", None),
+    ("transcript.issuer", KeyError),
+    ("transcript.issuer.name", None),
+    ("transcript.issuer.name", KeyError),
+    ("transcript.issuer.country", "XX"),
+    ("transcript.issuer.country", "POL"),
     ("transcript.issuer.identifiers", {"bad key!": "x"}),
-    ("transcript.issuer.identifiers", {"pic": ""}), ("transcript.issuer.identifiers", None),
-    ("transcript.issuer.titles", {"en": None}), ("transcript.issuer.extra", 1),
-    ("transcript.learner", "Ada"), ("transcript.learner.identifiers", {"esi": "x" * 301}),
-    ("transcript.learner.name", "\x00"), ("transcript.learner.birth_date", "02/01/2000"),
-    ("transcript.learner.extra", 1), ("transcript.extra", 1), ("extra", 1),
+    ("transcript.issuer.identifiers", {"pic": ""}),
+    ("transcript.issuer.identifiers", None),
+    ("transcript.issuer.titles", {"en": None}),
+    ("transcript.issuer.extra", 1),
+    ("transcript.learner", "Ada"),
+    ("transcript.learner.identifiers", {"esi": "x" * 301}),
+    ("transcript.learner.name", "\x00"),
+    ("transcript.learner.birth_date", "02/01/2000"),
+    ("transcript.learner.extra", 1),
+    ("transcript.extra", 1),
+    ("extra", 1),
 ]
 
 
@@ -373,14 +528,19 @@ def test_both_checks_load_a_good_record_alike():
     fast = RecordChecker().load(good_record())
     assert fast == TranscriptResultRecordSchema().load(good_record())
     assert fast["result"]["credits"] == Decimal("7.50")
-    assert fast["result"]["grade_distribution"] == [{"grade": "A", "percent": "10.0"},
-                                                    {"grade": "B", "percent": "10"}]
+    assert fast["result"]["grade_distribution"] == [
+        {"grade": "A", "percent": "10.0"},
+        {"grade": "B", "percent": "10"},
+    ]
     assert fast["result"]["ended_on"] == dt.date(2024, 2, 15)
     issuer = fast["transcript"]["issuer"]
     assert issuer["country"] == "pl" or issuer["country"] == "PL"
     # Known schemes normalised; one that does not parse (an 8-digit PIC) kept as sent.
-    assert issuer["identifiers"] == {"erasmus": "PL WARSZAW01", "schac": "uw.edu.pl",
-                                     "pic": "99957229"}
+    assert issuer["identifiers"] == {
+        "erasmus": "PL WARSZAW01",
+        "schac": "uw.edu.pl",
+        "pic": "99957229",
+    }
 
 
 def test_a_shared_transcript_is_checked_once_per_object():
@@ -394,8 +554,9 @@ def test_a_shared_transcript_is_checked_once_per_object():
 
 
 def run_import(session, data: bytes, actor=OPERATOR, **options):
-    return import_transcripts(lambda: session, actor, "elmo", io.BytesIO(data), "test.xml",
-                              **options)
+    return import_transcripts(
+        lambda: session, actor, "elmo", io.BytesIO(data), "test.xml", **options
+    )
 
 
 def stored(session) -> dict[str, TranscriptResult]:
@@ -405,12 +566,14 @@ def stored(session) -> dict[str, TranscriptResult]:
 
 @pytest.fixture
 def warsaw(session) -> int:
-    institution = Institution(name="University of Warsaw", name_key="university of warsaw",
-                              country="PL")
+    institution = Institution(
+        name="University of Warsaw", name_key="university of warsaw", country="PL"
+    )
     session.add(institution)
     session.flush()
-    session.add(InstitutionIdentifier(institution_id=institution.id, scheme="erasmus",
-                                      value="PL WARSZAW01"))
+    session.add(
+        InstitutionIdentifier(institution_id=institution.id, scheme="erasmus", value="PL WARSZAW01")
+    )
     session.flush()
     return institution.id
 
@@ -420,14 +583,29 @@ def test_import_the_example_and_again(session, shared, warsaw):
     first = run_import(session, data)
     assert (first.read, first.inserted, first.rejected, first.state) == (6, 6, 0, "completed")
     transcript = session.scalar(select(Transcript))
-    assert (transcript.issuer_institution_id, transcript.issuer_name, transcript.issuer_country,
-            transcript.issued_on, transcript.learner_name, transcript.source_format,
-            transcript.import_source) == (warsaw, "University of Warsaw", "PL",
-                                          dt.date(2015, 10, 31), "Wojciech Łukasz Rygielski",
-                                          "elmo", "test.xml")
+    assert (
+        transcript.issuer_institution_id,
+        transcript.issuer_name,
+        transcript.issuer_country,
+        transcript.issued_on,
+        transcript.learner_name,
+        transcript.source_format,
+        transcript.import_source,
+    ) == (
+        warsaw,
+        "University of Warsaw",
+        "PL",
+        dt.date(2015, 10, 31),
+        "Wojciech Łukasz Rygielski",
+        "elmo",
+        "test.xml",
+    )
     rows = stored(session)
-    assert (rows["1000-217bMRJ"].credits, rows["1000-217bMRJ"].eqf_level,
-            rows["EKSTERN"].parent_local_id) == (Decimal("6"), 5, "MNM2-BIO")
+    assert (
+        rows["1000-217bMRJ"].credits,
+        rows["1000-217bMRJ"].eqf_level,
+        rows["EKSTERN"].parent_local_id,
+    ) == (Decimal("6"), 5, "MNM2-BIO")
     again = run_import(session, data)
     assert (again.read, again.inserted, again.updated, again.unchanged) == (6, 0, 0, 6)
     assert session.scalar(select(func.count()).select_from(TranscriptResult)) == 6
@@ -446,8 +624,10 @@ def test_a_changed_result_is_updated_in_place(session):
 
 
 def test_half_the_records_invalid_counts_add_up(session):
-    good = [course(f"G{n}", instance="<credit><scheme>ects</scheme><value>5</value></credit>")
-            for n in range(5)]
+    good = [
+        course(f"G{n}", instance="<credit><scheme>ects</scheme><value>5</value></credit>")
+        for n in range(5)
+    ]
     bad = [
         course("B1", instance="<credit><scheme>ects</scheme><value>-5</value></credit>"),
         course("B2").replace("<status>passed</status>", "<status>maybe</status>"),
@@ -456,12 +636,16 @@ def test_half_the_records_invalid_counts_add_up(session):
         course("B5", title="x" * 600),
     ]
     mixed = [item for pair in zip(good, bad, strict=True) for item in pair]
-    data = document(report(*mixed, "<learningOpportunitySpecification><identifier type=\"local\">"
-                                   "B6</identifier><title>no result</title>"
-                                   "</learningOpportunitySpecification>"))
+    data = document(
+        report(
+            *mixed,
+            '<learningOpportunitySpecification><identifier type="local">'
+            "B6</identifier><title>no result</title>"
+            "</learningOpportunitySpecification>",
+        )
+    )
     result = run_import(session, data)
-    assert (result.read, result.inserted, result.rejected, result.state) == (
-        11, 5, 6, "completed")
+    assert (result.read, result.inserted, result.rejected, result.state) == (11, 5, 6, "completed")
     assert adds_up(result) and sorted(stored(session)) == [f"G{n}" for n in range(5)]
     reasons = {error.position: error.reason for error in result.errors}
     prefix = "line 1 (elmo/report[1]/learningOpportunitySpecification"
@@ -485,8 +669,9 @@ def test_atomic_import_is_all_or_nothing(session):
     result = run_import(session, data, atomic=True)
     assert result.state == "rolled_back" and (result.rejected, result.inserted) == (2, 0)
     assert adds_up(result) and stored(session) == {}
-    broken = run_import(session, document(report(course("A")), report(course("B")))[:-30],
-                        atomic=True)
+    broken = run_import(
+        session, document(report(course("A")), report(course("B")))[:-30], atomic=True
+    )
     assert broken.state == "rolled_back" and stored(session) == {}
 
 
@@ -528,8 +713,9 @@ def test_who_may_import(session):
 def test_xxe_import_fails_cleanly(session, tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-4711")
-    data = (f'<?xml version="1.0"?><!DOCTYPE elmo [<!ENTITY x SYSTEM "file://{secret}">]>'
-            ).encode() + document(report(course("A", title="&x;")))
+    data = (
+        f'<?xml version="1.0"?><!DOCTYPE elmo [<!ENTITY x SYSTEM "file://{secret}">]>'
+    ).encode() + document(report(course("A", title="&x;")))
     result = run_import(session, data)
     assert result.state == "failed" and result.read == 0
     assert "TOP-SECRET" not in str(result.as_dict()) and stored(session) == {}
@@ -539,9 +725,12 @@ def test_transcripts_are_told_apart():
     checker = RecordChecker()
     base = checker.load(good_record())["transcript"]
     keys = {source_key(base, None), source_key(base, 1)}
-    for path, value in (("document_id", "D-1"), ("issued_on", "2024-07-02"),
-                        ("learner.identifiers", {"esi": "urn:x:2"}),
-                        ("issuer.identifiers", {"schac": "uj.edu.pl"})):
+    for path, value in (
+        ("document_id", "D-1"),
+        ("issued_on", "2024-07-02"),
+        ("learner.identifiers", {"esi": "urn:x:2"}),
+        ("issuer.identifiers", {"schac": "uj.edu.pl"}),
+    ):
         record = changed(f"transcript.{path}", value)
         keys.add(source_key(RecordChecker().load(record)["transcript"], None))
     assert len(keys) == 6

@@ -70,9 +70,12 @@ def test_events_positions_and_the_root_first():
     data = b"<r>\n<a>1</a>\n<b><a>2</a></b>\n<a>3</a></r>"
     assert events(data) == [
         ("start", "r", "line 1 (r)"),
-        ("start", "a", "line 2 (r/a[1])"), ("end", "a", "line 2 (r/a[1])"),
-        ("start", "a", "line 3 (r/a[2])"), ("end", "a", "line 3 (r/a[2])"),
-        ("start", "a", "line 4 (r/a[3])"), ("end", "a", "line 4 (r/a[3])"),
+        ("start", "a", "line 2 (r/a[1])"),
+        ("end", "a", "line 2 (r/a[1])"),
+        ("start", "a", "line 3 (r/a[2])"),
+        ("end", "a", "line 3 (r/a[2])"),
+        ("start", "a", "line 4 (r/a[3])"),
+        ("end", "a", "line 4 (r/a[3])"),
         ("end", "r", "line 1 (r)"),
     ]
 
@@ -82,8 +85,12 @@ def test_a_path_or_a_binary_file_object(tmp_path):
     path.write_bytes(b"<r><a>1</a></r>")
     with path.open("rb") as stream:
         from_stream = [e for e, _ in Events(stream, ["a"])]
-    assert [e for e, _ in Events(path, ["a"])] == [e for e, _ in Events(str(path), ["a"])] == (
-        from_stream) == ["start", "start", "end", "end"]
+    assert (
+        [e for e, _ in Events(path, ["a"])]
+        == [e for e, _ in Events(str(path), ["a"])]
+        == (from_stream)
+        == ["start", "start", "end", "end"]
+    )
     with pytest.raises(TypeError):
         list(Events(io.StringIO("<r/>"), ["a"]))
 
@@ -105,8 +112,10 @@ def test_the_tree_is_cleared_as_it_goes():
 
 
 def test_skipped_elements_are_dropped_unread():
-    data = (b"<r><a>1</a><attachment><content>" + b"QUJD" * 500_000 + b"</content>"
-            b"<a>inside</a></attachment><a>2</a></r>")
+    data = (
+        b"<r><a>1</a><attachment><content>" + b"QUJD" * 500_000 + b"</content>"
+        b"<a>inside</a></attachment><a>2</a></r>"
+    )
     seen = []
     for event, element in Events(io.BytesIO(data), ["a"], skip=["attachment"]):
         if event == "end" and element.tag == "a":
@@ -156,8 +165,10 @@ def test_xxe_an_external_entity_is_refused_and_never_read(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-4711")
     for target in (secret, fifo(tmp_path)):
-        data = (f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY xxe SYSTEM "file://{target}">]>'
-                "<r><a>&xxe;</a></r>").encode()
+        data = (
+            f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY xxe SYSTEM "file://{target}">]>'
+            "<r><a>&xxe;</a></r>"
+        ).encode()
         hung, outcome = parse_in_thread(data)
         assert not hung, "the parser opened the entity's file"
         error = outcome[0]
@@ -167,8 +178,10 @@ def test_xxe_an_external_entity_is_refused_and_never_read(tmp_path):
 
 def test_xxe_an_external_parameter_entity_is_refused_and_never_read(tmp_path):
     target = fifo(tmp_path)
-    data = (f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY % ext SYSTEM "file://{target}"> %ext;]>'
-            "<r><a>x</a></r>").encode()
+    data = (
+        f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY % ext SYSTEM "file://{target}"> %ext;]>'
+        "<r><a>x</a></r>"
+    ).encode()
     hung, outcome = parse_in_thread(data)
     assert not hung, "the parser opened the parameter entity's file"
     assert isinstance(outcome[0], FileError)
@@ -188,9 +201,11 @@ def test_a_dtd_on_the_network_is_not_fetched():
         server.listen()
         server.settimeout(0.5)
         port = server.getsockname()[1]
-        for doctype in (f'<!DOCTYPE r SYSTEM "http://127.0.0.1:{port}/x.dtd">',
-                        f'<!DOCTYPE r [<!ENTITY % d SYSTEM "http://127.0.0.1:{port}/x.dtd"> %d;]>',
-                        '<!DOCTYPE r SYSTEM "http://127.0.0.1:9/x.dtd">'):
+        for doctype in (
+            f'<!DOCTYPE r SYSTEM "http://127.0.0.1:{port}/x.dtd">',
+            f'<!DOCTYPE r [<!ENTITY % d SYSTEM "http://127.0.0.1:{port}/x.dtd"> %d;]>',
+            '<!DOCTYPE r SYSTEM "http://127.0.0.1:9/x.dtd">',
+        ):
             error = refused(f'<?xml version="1.0"?>{doctype}<r><a>1</a></r>'.encode())
             assert error.position == "prolog"
         with pytest.raises(TimeoutError):
@@ -223,8 +238,11 @@ except FileError as error:
     outcome = str(error)
 print(json.dumps({{"outcome": outcome, "consumed": stream.consumed, "peak_mb": peak_mb()}}))
 """
-    result = json.loads(subprocess.run([sys.executable, "-c", script], check=True,
-                                       capture_output=True, text=True).stdout)
+    result = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", script], check=True, capture_output=True, text=True
+        ).stdout
+    )
     assert result["outcome"].startswith("line 1")
     assert result["consumed"] < 20 << 20  # stopped long before the end
     assert result["peak_mb"] < 100
@@ -232,8 +250,10 @@ print(json.dumps({{"outcome": outcome, "consumed": stream.consumed, "peak_mb": p
 
 def test_a_text_node_over_the_limit():
     error = refused(b"<r>\n<a>" + b"x" * 2000 + b"</a></r>", max_text=1000)
-    assert (error.position, error.reason) == ("line 2 (r/a[1])",
-                                              "a text node longer than 1000 characters")
+    assert (error.position, error.reason) == (
+        "line 2 (r/a[1])",
+        "a text node longer than 1000 characters",
+    )
     assert len(events(b"<r><a>" + b"x" * 1000 + b"</a></r>", max_text=1000)) == 4
 
 
@@ -242,8 +262,10 @@ def test_elements_nested_too_deep():
     for data in (b"<r><a>" + deep + b"</a></r>", b"<r>" + deep + b"<a>1</a></r>"):
         assert "nested more than 64 deep" in refused(data).reason
     assert len(events(b"<r><a>" + b"<b>" * 60 + b"</b>" * 60 + b"</a></r>")) == 4
-    assert "nested more than 10 deep" in refused(
-        b"<r><a>" + b"<b>" * 9 + b"</b>" * 9 + b"</a></r>", max_depth=10).reason
+    assert (
+        "nested more than 10 deep"
+        in refused(b"<r><a>" + b"<b>" * 9 + b"</b>" * 9 + b"</a></r>", max_depth=10).reason
+    )
 
 
 def test_padding_with_elements_nobody_asked_for():
@@ -262,7 +284,9 @@ def test_gzip_bomb():
     assert len(bomb) < 1 << 20  # 200 MB in well under 1 MB
     error = refused(bomb, max_decompressed=32 << 20)
     assert (error.position, error.reason) == (
-        "gzip", f"inflates to more than {32 << 20} bytes (a gzip bomb?)")
+        "gzip",
+        f"inflates to more than {32 << 20} bytes (a gzip bomb?)",
+    )
 
 
 def test_truncated_gzip():
@@ -276,15 +300,21 @@ def test_truncated_file():
     assert error.position == "line 3" and "Premature end of data" in error.reason
 
 
-@pytest.mark.parametrize("data, position, words", [
-    (b'<?xml version="1.0" encoding="UTF-16"?><r><a>1</a></r>', "line 1", "encoding=\"UTF-16\""),
-    (b"<r>\n<a>caf\xe9</a></r>", "line 2", "Invalid bytes in character encoding"),
-    (b'<?xml version="1.0" encoding="UTF-8"?>\n<r>\n\n<a>\xff\xfe</a></r>', "line 4",
-     "Invalid bytes"),
-    (b"", "line 1", "Document is empty"),
-    (b"<r><a>1</b></r>", "line 1", "mismatch"),
-    (b"just text", "line 1", "Start tag expected"),
-])
+@pytest.mark.parametrize(
+    "data, position, words",
+    [
+        (b'<?xml version="1.0" encoding="UTF-16"?><r><a>1</a></r>', "line 1", 'encoding="UTF-16"'),
+        (b"<r>\n<a>caf\xe9</a></r>", "line 2", "Invalid bytes in character encoding"),
+        (
+            b'<?xml version="1.0" encoding="UTF-8"?>\n<r>\n\n<a>\xff\xfe</a></r>',
+            "line 4",
+            "Invalid bytes",
+        ),
+        (b"", "line 1", "Document is empty"),
+        (b"<r><a>1</b></r>", "line 1", "mismatch"),
+        (b"just text", "line 1", "Start tag expected"),
+    ],
+)
 def test_malformed_files_name_their_line(data, position, words):
     error = refused(data)
     assert error.position == position and words in error.reason
@@ -292,6 +322,9 @@ def test_malformed_files_name_their_line(data, position, words):
 
 def test_latin_1_declared_is_read_as_such():
     data = '<?xml version="1.0" encoding="ISO-8859-1"?><r><a>café</a></r>'.encode("latin-1")
-    texts = [element.text for event, element in Events(io.BytesIO(data), ["a"])
-             if event == "end" and element.tag == "a"]
+    texts = [
+        element.text
+        for event, element in Events(io.BytesIO(data), ["a"])
+        if event == "end" and element.tag == "a"
+    ]
     assert texts == ["café"]

@@ -18,13 +18,23 @@ from registry.core.errors import InvalidData
 D = Decimal
 
 DE = ScaleSpec(
-    "DE-1-5", "numeric", best=D("1.0"), worst=D("5.0"), pass_mark=D("4.0"),
-    decimals=1, rounding="truncate",
+    "DE-1-5",
+    "numeric",
+    best=D("1.0"),
+    worst=D("5.0"),
+    pass_mark=D("4.0"),
+    decimals=1,
+    rounding="truncate",
 )
 FR = ScaleSpec("FR-0-20", "numeric", best=D(20), worst=D(0), pass_mark=D(10))
 US = ScaleSpec("US-GPA-4", "numeric", best=D("4.0"), worst=D("0.0"), pass_mark=D("1.0"))
 IT = ScaleSpec(
-    "IT-30", "numeric", best=D(30), worst=D(0), pass_mark=D(18), decimals=0,
+    "IT-30",
+    "numeric",
+    best=D(30),
+    worst=D(0),
+    pass_mark=D(18),
+    decimals=0,
     special_values={"30L": "30"},
 )
 GB_PCT = ScaleSpec("GB-PCT", "numeric", best=D(100), worst=D(0), pass_mark=D(40), decimals=0)
@@ -66,8 +76,14 @@ IT_TABLE = Distribution(
 )
 DE_TABLE = Distribution(
     "DE-1-5",
-    (("1.0", D(10)), ("1.3", D(10)), ("1.7", D(15)), ("2.0", D(15)), ("2.3", D(15)),
-     ("2.7", D(35))),
+    (
+        ("1.0", D(10)),
+        ("1.3", D(10)),
+        ("1.7", D(15)),
+        ("2.0", D(15)),
+        ("2.3", D(15)),
+        ("2.7", D(35)),
+    ),
 )
 ECTS_TABLE = Distribution(
     "ECTS-A-F", (("A", D(10)), ("B", D(25)), ("C", D(30)), ("D", D(25)), ("E", D(10)))
@@ -193,8 +209,16 @@ def test_ordinal_source_through_equivalent_scale():
 
 @pytest.mark.parametrize(
     ("value", "band"),
-    [("65", "2:1"), ("60", "2:1"), ("69.99", "2:1"), ("70", "First"), ("100", "First"),
-     ("40", "Third"), ("39.9", "Fail"), ("0", "Fail")],
+    [
+        ("65", "2:1"),
+        ("60", "2:1"),
+        ("69.99", "2:1"),
+        ("70", "First"),
+        ("100", "First"),
+        ("40", "Third"),
+        ("39.9", "Fail"),
+        ("0", "Fail"),
+    ],
 )
 def test_numeric_to_ordinal(value, band):
     result = convert_grade(value, GB_PCT, GB_HONS, scales=SCALES)
@@ -213,8 +237,14 @@ def test_numeric_to_ordinal_with_both_limits():
             for band, high in zip(GB_HONS.bands, (D(100), D(70), D(60), D(50), D(40)), strict=True)
         ),
     )
-    for value, band in (("100", "First"), ("70", "First"), ("69.99", "2:1"), ("40", "Third"),
-                        ("39.99", "Fail"), ("0", "Fail")):
+    for value, band in (
+        ("100", "First"),
+        ("70", "First"),
+        ("69.99", "2:1"),
+        ("40", "Third"),
+        ("39.99", "Fail"),
+        ("0", "Fail"),
+    ):
         assert convert_grade(value, GB_PCT, bounded, scales=SCALES).value == band
 
 
@@ -225,8 +255,15 @@ def test_numeric_to_ordinal_through_another_scale():
 
 @pytest.mark.parametrize(
     ("value", "band"),
-    [("15", "gut"), ("16", "gut"), ("18.4", "sehr gut"), ("20", "sehr gut"),
-     ("13", "befriedigend"), ("10", "ausreichend"), ("0", "nicht ausreichend")],
+    [
+        ("15", "gut"),
+        ("16", "gut"),
+        ("18.4", "sehr gut"),
+        ("20", "sehr gut"),
+        ("13", "befriedigend"),
+        ("10", "ausreichend"),
+        ("0", "nicht ausreichend"),
+    ],
 )
 def test_lower_is_better_equivalent_scale(value, band):
     assert convert_grade(value, FR, DE_WORDS, scales=SCALES).value == band
@@ -247,15 +284,27 @@ def test_ordinal_to_ordinal():
 
 def by_distribution(value, source, target, source_table, target_table, **kwargs):
     return convert_grade(
-        value, source, target, method="distribution",
-        source_distribution=source_table, target_distribution=target_table, **kwargs,
+        value,
+        source,
+        target,
+        method="distribution",
+        source_distribution=source_table,
+        target_distribution=target_table,
+        **kwargs,
     )
 
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("26", "2.3"), ("30", "1.3"), ("30L", "1.0"), ("28", "1.7"), ("22", "2.7"),
-     ("18", "2.7"), ("26,0", "2.3")],
+    [
+        ("26", "2.3"),
+        ("30", "1.3"),
+        ("30L", "1.0"),
+        ("28", "1.7"),
+        ("22", "2.7"),
+        ("18", "2.7"),
+        ("26,0", "2.3"),
+    ],
 )
 def test_distribution_italian_to_german(value, expected):
     result = by_distribution(value, IT, DE, IT_TABLE, DE_TABLE)
@@ -266,8 +315,7 @@ def test_distribution_italian_to_german(value, expected):
 def test_distribution_steps():
     result = by_distribution("26", IT, DE, IT_TABLE, DE_TABLE)
     assert result.steps[-2] == (
-        "IT-30 26 covers 40-65 % of passing grades in its grading table (default);"
-        " midpoint 52.5 %."
+        "IT-30 26 covers 40-65 % of passing grades in its grading table (default); midpoint 52.5 %."
     )
     assert result.steps[-1] == (
         "DE-1-5 2.3 covers 50-65 % in its grading table (default), which holds the midpoint."
@@ -338,8 +386,11 @@ def test_distribution_fail_without_failing_band():
 
 @pytest.mark.parametrize(
     ("source_table", "target_table", "named"),
-    [(None, DE_TABLE, ["source scale IT-30"]), (IT_TABLE, None, ["target scale DE-1-5"]),
-     (None, None, ["source scale IT-30", "target scale DE-1-5"])],
+    [
+        (None, DE_TABLE, ["source scale IT-30"]),
+        (IT_TABLE, None, ["target scale DE-1-5"]),
+        (None, None, ["source scale IT-30", "target scale DE-1-5"]),
+    ],
 )
 def test_distribution_needs_both_tables(source_table, target_table, named):
     with pytest.raises(InvalidData) as excinfo:
@@ -374,7 +425,11 @@ def test_bad_distribution(source_table, target_table, field):
 def test_table_overrides_methods(method):
     result = convert_grade("B", ECTS_AF, DE, method=method, table=ECTS_TO_DE)
     assert result == GradeConversion(
-        "1.7", D("1.7"), "DE-1-5", True, "table",
+        "1.7",
+        D("1.7"),
+        "DE-1-5",
+        True,
+        "table",
         (
             "B is a passing grade on ECTS-A-F.",
             "Conversion table UNI-T maps ECTS-A-F B to DE-1-5 1.7.",
@@ -448,8 +503,7 @@ def test_bad_value(value, scale, named):
 
 @pytest.mark.parametrize(
     ("scale", "pass_mark"),
-    [(US, D("4.5")), (US, D("-1")), (US, D("4.0")), (US, 2.0), (US, D("NaN")),
-     (GB_HONS, D(50))],
+    [(US, D("4.5")), (US, D("-1")), (US, D("4.0")), (US, 2.0), (US, D("NaN")), (GB_HONS, D(50))],
 )
 def test_bad_pass_mark(scale, pass_mark):
     value = "2:1" if scale is GB_HONS else "3.3"
@@ -477,9 +531,12 @@ def test_ordinal_target_without_common_equivalent_needs_a_table():
         convert_grade("14", FR, ECTS_AF)
     assert field_of(excinfo) == "method"
     mixed = ScaleSpec(
-        "MIXED", "ordinal",
-        bands=(Band("X", True, low=D(50), equivalent_scale="GB-PCT"),
-               Band("Y", False, low=D(1), equivalent_scale="DE-1-5")),
+        "MIXED",
+        "ordinal",
+        bands=(
+            Band("X", True, low=D(50), equivalent_scale="GB-PCT"),
+            Band("Y", False, low=D(1), equivalent_scale="DE-1-5"),
+        ),
     )
     with pytest.raises(InvalidData) as excinfo:
         convert_grade("14", FR, mixed, scales=SCALES)
@@ -544,12 +601,14 @@ def test_malformed_scale(scale):
 
 def test_scale_special_values_are_frozen():
     specials = {"30L": "30"}
-    scale = ScaleSpec("IT-30", "numeric", best=D(30), worst=D(0), pass_mark=D(18),
-                      special_values=specials)
+    scale = ScaleSpec(
+        "IT-30", "numeric", best=D(30), worst=D(0), pass_mark=D(18), special_values=specials
+    )
     specials["31"] = "30"
     assert dict(scale.special_values) == {"30L": "30"}
     with pytest.raises(TypeError):
         scale.special_values["31"] = "30"
-    twin = ScaleSpec("IT-30", "numeric", best=D(30), worst=D(0), pass_mark=D(18),
-                     special_values={"30L": "30"})
+    twin = ScaleSpec(
+        "IT-30", "numeric", best=D(30), worst=D(0), pass_mark=D(18), special_values={"30L": "30"}
+    )
     assert scale == twin and hash(scale) == hash(twin)

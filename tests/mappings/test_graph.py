@@ -69,8 +69,12 @@ def test_contract_shape(graph):
     assert answer["matches"][0]["level"] == "DE-DQR:6"
     assert answer["matches"][0]["confidence"] == 1.0
     assert answer["matches"][0]["path"][1] == {
-        "from": "EQF:6", "to": "DE-DQR:6", "relation": "exactMatch", "basis": "referencing",
-        "citation": "DE-DQR:6->EQF:6", "inverse": True,
+        "from": "EQF:6",
+        "to": "DE-DQR:6",
+        "relation": "exactMatch",
+        "basis": "referencing",
+        "citation": "DE-DQR:6->EQF:6",
+        "inverse": True,
     }
     assert "reason" not in answer
 

@@ -18,10 +18,16 @@ from mappings.matching_eval import (
 )
 from registry.core.errors import InvalidData
 
-WORLD = (Path(__file__).resolve().parents[3] / "shared" / "data" / "institutions"
-         / "world_universities_and_domains.json")
+WORLD = (
+    Path(__file__).resolve().parents[3]
+    / "shared"
+    / "data"
+    / "institutions"
+    / "world_universities_and_domains.json"
+)
 needs_world = pytest.mark.skipif(
-    not WORLD.exists(), reason=f"the shared institution list is not at {WORLD}")
+    not WORLD.exists(), reason=f"the shared institution list is not at {WORLD}"
+)
 
 INSTITUTIONS = [
     NameEntry(1, "University of Helsinki", "FI"),
@@ -60,21 +66,24 @@ def best(result: MatchResult) -> Candidate:
     return result.candidates[0]
 
 
-@pytest.mark.parametrize("query, country, expected", [
-    ("Univ. of Helsinki", None, 1),
-    ("UNIVERSITY  OF HELSINKI (FINLAND)", None, 1),
-    ("university of helsinki", "fi", 1),
-    ("Technische Universitat Munchen", None, 3),
-    ("Technische Universitaet Muenchen", "DE", 3),
-    ("TU München", "DE", 3),
-    ("Universitaet zu Koeln", None, 5),
-    ("Kobenhavns Universitet", None, 8),
-    ("Universite Paris Saclay", None, 9),
-    ("Uniwersytet Lodzki", "PL", 10),
-    ("Trinity College Dublin", None, 6),
-    ("Department of Physics, University of Helsinki", "FI", 1),
-    ("Faculty of Law University of Helsinki", "FI", 1),
-])
+@pytest.mark.parametrize(
+    "query, country, expected",
+    [
+        ("Univ. of Helsinki", None, 1),
+        ("UNIVERSITY  OF HELSINKI (FINLAND)", None, 1),
+        ("university of helsinki", "fi", 1),
+        ("Technische Universitat Munchen", None, 3),
+        ("Technische Universitaet Muenchen", "DE", 3),
+        ("TU München", "DE", 3),
+        ("Universitaet zu Koeln", None, 5),
+        ("Kobenhavns Universitet", None, 8),
+        ("Universite Paris Saclay", None, 9),
+        ("Uniwersytet Lodzki", "PL", 10),
+        ("Trinity College Dublin", None, 6),
+        ("Department of Physics, University of Helsinki", "FI", 1),
+        ("Faculty of Law University of Helsinki", "FI", 1),
+    ],
+)
 def test_real_spellings_are_matched(index, query, country, expected):
     result = index.search(query, country)
     assert result.verdict == "matched", result
@@ -88,7 +97,8 @@ def test_aliases_are_matched_and_say_so(index):
     assert best(result) == Candidate(1, "University of Helsinki", "FI", 100.0, "alias")
     # A former name counts as an alias, and the display name is the current one.
     assert best(index.search("Helsinki University of Technology")) == Candidate(
-        2, "Aalto University", "FI", 100.0, "alias")
+        2, "Aalto University", "FI", 100.0, "alias"
+    )
 
 
 def test_one_candidate_per_institution_best_first(index):
@@ -105,7 +115,8 @@ def test_country_blocks_the_search(index):
     assert index.search("Trinity College", "US").verdict == "matched"
     assert best(index.search("Trinity College", "US")).id == 7
     assert [c.country for c in index.search("University", "DE").candidates] == ["DE"] * len(
-        index.search("University", "DE").candidates)
+        index.search("University", "DE").candidates
+    )
     assert index.search("University of Helsinki", "SE").verdict == "no_match"
 
 
@@ -134,10 +145,14 @@ def test_a_department_name_of_its_own_beats_the_university(index):
 def test_near_duplicates_are_told_apart_by_their_distinctive_words():
     # Rarity is measured on the index: "State" must be as common as in a real registry.
     states = ["Ohio", "Iowa", "Kansas", "Ball", "Wayne", "Utah", "Oregon", "Kent", "Texas"]
-    index = InstitutionIndex(INSTITUTIONS + [
-        NameEntry(100 + n, f"{state} State University", "US") for n, state in enumerate(states)
-    ] + [NameEntry(200, "Bowie State University", "US"),
-         NameEntry(201, "Belarusian State University", "BY")])
+    index = InstitutionIndex(
+        INSTITUTIONS
+        + [NameEntry(100 + n, f"{state} State University", "US") for n, state in enumerate(states)]
+        + [
+            NameEntry(200, "Bowie State University", "US"),
+            NameEntry(201, "Belarusian State University", "BY"),
+        ]
+    )
     assert best(index.search("Bowie State University")).id == 200
     assert index.search("Bowie State University").verdict == "matched"
     assert best(index.search("Boise Stat Univ.")).id == 11
@@ -152,8 +167,10 @@ def test_near_duplicates_are_told_apart_by_their_distinctive_words():
 
 
 def test_verdicts_follow_threshold_and_margin():
-    entries = [NameEntry(1, "Universidad de Oriente", "VE"),
-               NameEntry(2, "Universidad de Oriente", "MX")]
+    entries = [
+        NameEntry(1, "Universidad de Oriente", "VE"),
+        NameEntry(2, "Universidad de Oriente", "MX"),
+    ]
     tie = InstitutionIndex(entries)
     assert tie.search("Universidad de Oriente").verdict == "ambiguous"
     assert tie.search("Universidad de Oriente", "MX").verdict == "matched"
@@ -166,14 +183,20 @@ def test_verdicts_follow_threshold_and_margin():
 
 def test_incremental_updates(index):
     assert len(index) == 16
-    index.replace(20, [NameEntry(20, "Tampere University", "FI"),
-                       NameEntry(20, "Tampereen yliopisto", "FI", "alias")])
+    index.replace(
+        20,
+        [
+            NameEntry(20, "Tampere University", "FI"),
+            NameEntry(20, "Tampereen yliopisto", "FI", "alias"),
+        ],
+    )
     assert len(index) == 17 and 20 in index
     assert best(index.search("Tampereen yliopisto")).id == 20
 
     index.replace(20, [NameEntry(20, "University of Tampere", "FI")])
     assert best(index.search("University of Tampere")) == Candidate(
-        20, "University of Tampere", "FI", 100.0, "name")
+        20, "University of Tampere", "FI", 100.0, "name"
+    )
     assert index.search("Tampereen yliopisto").verdict == "no_match"
 
     index.remove(20)
@@ -234,19 +257,22 @@ def test_searches_see_a_consistent_registry_while_it_is_updated(index):
     assert failures == []
 
 
-@pytest.mark.parametrize("query, country, limit, field", [
-    ("", None, 5, "q"),
-    ("   ", None, 5, "q"),
-    ("x" * 501, None, 5, "q"),
-    ("University\x00of Helsinki", None, 5, "q"),
-    ("University of Helsinki\n", None, 5, "q"),
-    ("University of Helsinki", "FIN", 5, "country"),
-    ("University of Helsinki", "1A", 5, "country"),
-    ("University of Helsinki", "Fü", 5, "country"),
-    ("University of Helsinki", "", 5, "country"),
-    ("University of Helsinki", None, 0, "limit"),
-    ("University of Helsinki", None, 21, "limit"),
-])
+@pytest.mark.parametrize(
+    "query, country, limit, field",
+    [
+        ("", None, 5, "q"),
+        ("   ", None, 5, "q"),
+        ("x" * 501, None, 5, "q"),
+        ("University\x00of Helsinki", None, 5, "q"),
+        ("University of Helsinki\n", None, 5, "q"),
+        ("University of Helsinki", "FIN", 5, "country"),
+        ("University of Helsinki", "1A", 5, "country"),
+        ("University of Helsinki", "Fü", 5, "country"),
+        ("University of Helsinki", "", 5, "country"),
+        ("University of Helsinki", None, 0, "limit"),
+        ("University of Helsinki", None, 21, "limit"),
+    ],
+)
 def test_bad_input_is_refused(index, query, country, limit, field):
     with pytest.raises(InvalidData) as raised:
         index.search(query, country, limit)

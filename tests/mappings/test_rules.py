@@ -88,14 +88,16 @@ def full_rule():
         "priority": 100,
         "valid_from": "2020-01-01",
         "valid_to": None,
-        "when": {"all": [
-            cmp("source.country", "==", "GB"),
-            {"any": [cmp("credits.ects", ">=", "179.99"), cmp("credits.hours", ">", 4500)]},
-            {"not": cmp("institution.status", "in", ["not_recognised", "unknown"])},
-            cmp("award_date", "<", "2030-01-01"),
-            cmp("level.found", "exists", True),
-            cmp("grade.normalised", ">=", 0.1),
-        ]},
+        "when": {
+            "all": [
+                cmp("source.country", "==", "GB"),
+                {"any": [cmp("credits.ects", ">=", "179.99"), cmp("credits.hours", ">", 4500)]},
+                {"not": cmp("institution.status", "in", ["not_recognised", "unknown"])},
+                cmp("award_date", "<", "2030-01-01"),
+                cmp("level.found", "exists", True),
+                cmp("grade.normalised", ">=", 0.1),
+            ]
+        },
         "then": {
             "decision": "recognised",
             "target_level": "DE-DQR:6",
@@ -170,24 +172,26 @@ def test_every_error_is_reported_at_once():
         "valid_from": "2020-13-01",
         "valid_to": "soon",
         "colour": "red",
-        "when": {"all": [
-            cmp("source.colour", "==", "GB"),
-            cmp("credits.ects", "<", "abc"),
-            cmp("source.country", "==", 3),
-            cmp("credits.ects", "~", 1),
-            cmp("level.found", "<", True),
-            cmp("level.eqf_gap", "contains", 6),
-            cmp("source.country", "in", "GB"),
-            {"any": []},
-            {"all": []},
-            {"not": [cmp("level.found", "==", True)]},
-            {"fact": "level.found", "op": "==", "value": True, "weight": 2},
-            {"all": [cmp("level.found", "==", True)], "any": [cmp("level.found", "==", True)]},
-            cmp("level.found", "exists", "yes"),
-            {"fact": "level.found", "op": "=="},
-            cmp("award_date", ">", "30/06/2019"),
-            cmp("source.country", "not_in", ["GB", 4]),
-        ]},
+        "when": {
+            "all": [
+                cmp("source.colour", "==", "GB"),
+                cmp("credits.ects", "<", "abc"),
+                cmp("source.country", "==", 3),
+                cmp("credits.ects", "~", 1),
+                cmp("level.found", "<", True),
+                cmp("level.eqf_gap", "contains", 6),
+                cmp("source.country", "in", "GB"),
+                {"any": []},
+                {"all": []},
+                {"not": [cmp("level.found", "==", True)]},
+                {"fact": "level.found", "op": "==", "value": True, "weight": 2},
+                {"all": [cmp("level.found", "==", True)], "any": [cmp("level.found", "==", True)]},
+                cmp("level.found", "exists", "yes"),
+                {"fact": "level.found", "op": "=="},
+                cmp("award_date", ">", "30/06/2019"),
+                cmp("source.country", "not_in", ["GB", 4]),
+            ]
+        },
         "then": {
             "decision": "maybe",
             "target_level": "DQR 6",
@@ -200,27 +204,38 @@ def test_every_error_is_reported_at_once():
     }
     errors = errors_of(data)
     expected = {
-        "id", "title", "authority.country", "jurisdiction", "priority", "valid_from",
-        "valid_to", "colour",
-        "when.all.0.fact",             # unknown fact
-        "when.all.1.value",            # "abc" for a decimal
-        "when.all.2.value",            # 3 for a string
-        "when.all.3.op",               # unknown operator
-        "when.all.4.op",               # < on bool
-        "when.all.5.op",               # contains on int
-        "when.all.6.value",            # in without a list
-        "when.all.7.any",              # empty any
-        "when.all.8.all",              # empty all
-        "when.all.9.not",              # not with a list
-        "when.all.10.weight",          # unknown key in a comparison
-        "when.all.11",                 # two groups in one node
-        "when.all.12.value",           # exists takes a bool
-        "when.all.13.value",           # missing value
-        "when.all.14.value",           # not an ISO date
-        "when.all.15.value.1",         # wrong type inside a list
-        "then.decision", "then.target_level", "then.credits_granted", "then.conditions",
-        "then.notes", "then.substantial_difference.element",
-        "then.substantial_difference.size", "then.verdict",
+        "id",
+        "title",
+        "authority.country",
+        "jurisdiction",
+        "priority",
+        "valid_from",
+        "valid_to",
+        "colour",
+        "when.all.0.fact",  # unknown fact
+        "when.all.1.value",  # "abc" for a decimal
+        "when.all.2.value",  # 3 for a string
+        "when.all.3.op",  # unknown operator
+        "when.all.4.op",  # < on bool
+        "when.all.5.op",  # contains on int
+        "when.all.6.value",  # in without a list
+        "when.all.7.any",  # empty any
+        "when.all.8.all",  # empty all
+        "when.all.9.not",  # not with a list
+        "when.all.10.weight",  # unknown key in a comparison
+        "when.all.11",  # two groups in one node
+        "when.all.12.value",  # exists takes a bool
+        "when.all.13.value",  # missing value
+        "when.all.14.value",  # not an ISO date
+        "when.all.15.value.1",  # wrong type inside a list
+        "then.decision",
+        "then.target_level",
+        "then.credits_granted",
+        "then.conditions",
+        "then.notes",
+        "then.substantial_difference.element",
+        "then.substantial_difference.size",
+        "then.verdict",
     }
     assert set(errors) == expected
     assert all(isinstance(messages, list) and messages for messages in errors.values())
@@ -245,8 +260,11 @@ def test_error_detail_names_the_rule_and_counts_problems():
         ({"valid_from": dt.datetime(2020, 1, 1)}, "valid_from", "YYYY-MM-DD"),
         ({"then": {}}, "then", "Give a decision"),
         ({"then": ["recognised"]}, "then", "An object"),
-        ({"then": {"substantial_difference": {"element": "level"}}},
-         "then.substantial_difference.detail", "Missing"),
+        (
+            {"then": {"substantial_difference": {"element": "level"}}},
+            "then.substantial_difference.detail",
+            "Missing",
+        ),
         ({"then": {"conditions": ["ok", ""]}}, "then.conditions.1", "non-empty"),
         ({"authority": {"kind": "king"}}, "authority.kind", "ministry, institution"),
         ({"authority": {"kind": "institution", "id": "12"}}, "authority.id", "positive integer"),
@@ -268,8 +286,11 @@ def test_error_detail_names_the_rule_and_counts_problems():
         ({"authority": "ministry"}, "authority", "An object"),
         ({"title": "x" * 301}, "title", "At most 300"),
         ({"then": {"notes": "x" * 2001}}, "then.notes", "At most 2000"),
-        ({"then": {"substantial_difference": "level"}}, "then.substantial_difference",
-         "element and detail"),
+        (
+            {"then": {"substantial_difference": "level"}},
+            "then.substantial_difference",
+            "element and detail",
+        ),
     ],
 )
 def test_single_errors(change, path, fragment):
@@ -411,20 +432,31 @@ def test_not_over_a_missing_fact_holds():
 
 
 def test_case_values_are_read_as_their_fact_type():
-    when = {"all": [
-        cmp("credits.ects", "==", "180"),
-        cmp("award_date", "==", "2019-06-30"),
-        cmp("level.eqf_gap", "==", 1),
-        cmp("grade.normalised", "==", "0.1"),
-    ]}
-    facts = {"credits.ects": 180, "award_date": dt.datetime(2019, 6, 30, 12),
-             "level.eqf_gap": D(1), "grade.normalised": 0.1}
+    when = {
+        "all": [
+            cmp("credits.ects", "==", "180"),
+            cmp("award_date", "==", "2019-06-30"),
+            cmp("level.eqf_gap", "==", 1),
+            cmp("grade.normalised", "==", "0.1"),
+        ]
+    }
+    facts = {
+        "credits.ects": 180,
+        "award_date": dt.datetime(2019, 6, 30, 12),
+        "level.eqf_gap": D(1),
+        "grade.normalised": 0.1,
+    }
     trace = only(rule(when=when), facts)
     assert trace.matched
     assert [condition.actual for condition in trace.conditions[1:]] == [
-        D(180), dt.date(2019, 6, 30), 1, D("0.1")]
-    assert only(rule(when=cmp("award_date", "==", "2019-06-30")),
-                {"award_date": "2019-06-30"}).matched
+        D(180),
+        dt.date(2019, 6, 30),
+        1,
+        D("0.1"),
+    ]
+    assert only(
+        rule(when=cmp("award_date", "==", "2019-06-30")), {"award_date": "2019-06-30"}
+    ).matched
 
 
 @pytest.mark.parametrize(
@@ -444,19 +476,29 @@ def test_case_values_are_read_as_their_fact_type():
 )
 def test_a_fact_of_the_wrong_type_holds_nothing_and_never_raises(fact, value):
     kind = FACTS[fact]
-    comparison_value = {"str": "x", "int": 1, "decimal": "1", "date": "2020-01-01",
-                        "bool": True}[kind]
-    trace = only(rule(when={"any": [cmp(fact, "==", comparison_value),
-                                    {"not": cmp(fact, "!=", comparison_value)}]}),
-                 {fact: value})
+    comparison_value = {"str": "x", "int": 1, "decimal": "1", "date": "2020-01-01", "bool": True}[
+        kind
+    ]
+    trace = only(
+        rule(
+            when={
+                "any": [
+                    cmp(fact, "==", comparison_value),
+                    {"not": cmp(fact, "!=", comparison_value)},
+                ]
+            }
+        ),
+        {fact: value},
+    )
     assert not trace.conditions[1].held
     assert f"not a {kind}" in trace.conditions[1].why
     assert only(rule(when=cmp(fact, "exists", True)), {fact: value}).matched
 
 
 def test_unknown_facts_in_the_case_are_ignored():
-    assert only(rule(when=cmp("level.found", "==", True)),
-                {"level.found": True, "something.else": object()}).matched
+    assert only(
+        rule(when=cmp("level.found", "==", True)), {"level.found": True, "something.else": object()}
+    ).matched
 
 
 # --- Decimal exactness ----------------------------------------------------------------------
@@ -465,15 +507,17 @@ def test_unknown_facts_in_the_case_are_ignored():
 def test_decimal_exactness():
     below = rule(when=cmp("credits.ects", "<", 180))
     assert only(below, {"credits.ects": D("179.99")}).matched
-    assert only(validate_rule(rule(when=cmp("credits.ects", ">=", "179.99"))),
-                {"credits.ects": D("179.99")}).matched
+    assert only(
+        validate_rule(rule(when=cmp("credits.ects", ">=", "179.99"))), {"credits.ects": D("179.99")}
+    ).matched
     assert not only(below, {"credits.ects": D("180.000")}).matched
     # 0.1 + 0.2 is 0.3 in decimals; a float path would say 0.30000000000000004.
     third = rule(when=cmp("workload.ratio", "==", "0.3"))
     assert only(third, {"workload.ratio": D("0.1") + D("0.2")}).matched
     # A rule parsed with parse_float=Decimal keeps every digit.
-    parsed = json.loads(json.dumps(rule(when={"fact": "credits.ects", "op": "<", "value": 0})),
-                        parse_float=Decimal)
+    parsed = json.loads(
+        json.dumps(rule(when={"fact": "credits.ects", "op": "<", "value": 0})), parse_float=Decimal
+    )
     parsed["when"]["value"] = json.loads("179.99999999999999999", parse_float=Decimal)
     assert validate_rule(parsed)["when"]["value"] == D("179.99999999999999999")
     assert only(parsed, {"credits.ects": D("179.99999999999999998")}).matched
@@ -483,11 +527,13 @@ def test_decimal_exactness():
 
 
 def test_trace_lists_every_node_in_order_without_short_circuit():
-    when = {"all": [
-        cmp("source.country", "==", "GB"),
-        {"any": [cmp("credits.ects", ">=", "180"), cmp("credits.hours", ">=", "4500")]},
-        {"not": cmp("institution.status", "==", "not_recognised")},
-    ]}
+    when = {
+        "all": [
+            cmp("source.country", "==", "GB"),
+            {"any": [cmp("credits.ects", ">=", "180"), cmp("credits.hours", ">=", "4500")]},
+            {"not": cmp("institution.status", "==", "not_recognised")},
+        ]
+    }
     trace = only(rule(when=when), {"source.country": "IE", "credits.ects": D(240)})
     assert [(c.path, c.op, c.held) for c in trace.conditions] == [
         ("when", "all", False),
@@ -552,15 +598,18 @@ def test_rule_without_conditions_matches():
 
 
 def test_the_highest_priority_matched_rule_decides():
-    rules = [rule("base", priority=0),
-             rule("refuse", priority=40, decision="not_recognised"),
-             rule("review", priority=90, decision="needs_review",
-                  when=cmp("level.found", "==", False))]
+    rules = [
+        rule("base", priority=0),
+        rule("refuse", priority=40, decision="not_recognised"),
+        rule("review", priority=90, decision="needs_review", when=cmp("level.found", "==", False)),
+    ]
     result = run(rules, {"level.found": True})
     assert (result.decision, result.decided_by) == ("not_recognised", "refuse")
     reasons = {trace.rule_id: trace.reason for trace in result.trace}
-    assert reasons["base"] == ("Matched (it has no conditions), but refuse has a higher "
-                               "priority (40), so its decision, not_recognised, stands.")
+    assert reasons["base"] == (
+        "Matched (it has no conditions), but refuse has a higher "
+        "priority (40), so its decision, not_recognised, stands."
+    )
     assert reasons["refuse"].endswith("its decision, not_recognised, stands.")
 
 
@@ -577,8 +626,13 @@ def test_advisory_rules_never_decide():
 def test_no_decision_without_a_matching_rule_that_has_one():
     result = run([rule("note", notes="n"), rule("x", when=cmp("level.found", "==", True))])
     assert (result.decision, result.decided_by) == (None, None)
-    assert result.outcome == {"target_level": None, "target_qualification_type": None,
-                              "credits_granted": None, "conditions": [], "notes": ["n"]}
+    assert result.outcome == {
+        "target_level": None,
+        "target_qualification_type": None,
+        "credits_granted": None,
+        "conditions": [],
+        "notes": ["n"],
+    }
     assert run([]).trace == ()
 
 
@@ -598,29 +652,52 @@ def test_ties_on_priority_go_to_the_more_cautious_decision(decisions, winner):
 
 
 def test_tie_reasons():
-    rules = [rule("a-yes", decision="recognised"), rule("b-no", decision="not_recognised"),
-             rule("c-no", decision="not_recognised")]
+    rules = [
+        rule("a-yes", decision="recognised"),
+        rule("b-no", decision="not_recognised"),
+        rule("c-no", decision="not_recognised"),
+    ]
     result = run(rules)
     assert result.decided_by == "b-no"
     reasons = [trace.reason for trace in result.trace]
-    assert reasons[0] == ("Matched (it has no conditions), but at the same priority the more "
-                          "cautious decision of b-no, not_recognised, stands.")
-    assert reasons[2] == ("Matched (it has no conditions); b-no comes first by id with the same "
-                          "decision, not_recognised.")
+    assert reasons[0] == (
+        "Matched (it has no conditions), but at the same priority the more "
+        "cautious decision of b-no, not_recognised, stands."
+    )
+    assert reasons[2] == (
+        "Matched (it has no conditions); b-no comes first by id with the same "
+        "decision, not_recognised."
+    )
 
 
 def test_outcome_merges_matched_rules():
     rules = [
-        rule("decider", priority=50, decision="partially_recognised", target_level="DE-DQR:6",
-             target_qualification_type="bachelor", credits_granted="150",
-             conditions=["Bridging of {workload.shortfall_ects} ECTS."], notes="Partial.",
-             substantial_difference={"element": "workload", "detail": "{credits.ects} ECTS."}),
-        rule("advice", priority=60, conditions=["Bridging of {workload.shortfall_ects} ECTS.",
-                                                 "Language test."], notes="Advice.",
-             substantial_difference={"element": "profile", "detail": "Other field."}),
+        rule(
+            "decider",
+            priority=50,
+            decision="partially_recognised",
+            target_level="DE-DQR:6",
+            target_qualification_type="bachelor",
+            credits_granted="150",
+            conditions=["Bridging of {workload.shortfall_ects} ECTS."],
+            notes="Partial.",
+            substantial_difference={"element": "workload", "detail": "{credits.ects} ECTS."},
+        ),
+        rule(
+            "advice",
+            priority=60,
+            conditions=["Bridging of {workload.shortfall_ects} ECTS.", "Language test."],
+            notes="Advice.",
+            substantial_difference={"element": "profile", "detail": "Other field."},
+        ),
         rule("base", priority=0, decision="recognised", target_level="DE-DQR:7", notes="Base."),
-        rule("unmatched", priority=70, decision="needs_review", notes="Never.",
-             when=cmp("level.found", "==", False)),
+        rule(
+            "unmatched",
+            priority=70,
+            decision="needs_review",
+            notes="Never.",
+            when=cmp("level.found", "==", False),
+        ),
     ]
     result = run(rules, {"credits.ects": D(180), "workload.shortfall_ects": D("60.0")})
     assert result.decided_by == "decider"
@@ -649,29 +726,41 @@ def test_placeholders_of_missing_facts_say_unknown():
 
 
 def test_jurisdiction():
-    rules = [rule("everywhere", jurisdiction="*"), rule("germany", jurisdiction="DE"),
-             rule("dqr", jurisdiction="DE-DQR"), rule("france", jurisdiction="FR")]
+    rules = [
+        rule("everywhere", jurisdiction="*"),
+        rule("germany", jurisdiction="DE"),
+        rule("dqr", jurisdiction="DE-DQR"),
+        rule("france", jurisdiction="FR"),
+    ]
     applicable = {t.rule_id: t.applicable for t in run(rules, jurisdiction=["DE", "DE-DQR"]).trace}
     assert applicable == {"everywhere": True, "germany": True, "dqr": True, "france": False}
     france = next(t for t in run(rules).trace if t.rule_id == "france")
     assert not france.matched and france.then is None
     assert france.reason == "Not applicable: it is for FR, and the case is for DE, DE-DQR."
     # A single code given as a string is one code, not its letters.
-    assert [t.applicable for t in run([rule("g", jurisdiction="DE")], jurisdiction="DE").trace] \
-        == [True]
-    assert [t.applicable for t in run([rule("g", jurisdiction="D")], jurisdiction="DE").trace] \
-        == [False]
+    assert [t.applicable for t in run([rule("g", jurisdiction="DE")], jurisdiction="DE").trace] == [
+        True
+    ]
+    assert [t.applicable for t in run([rule("g", jurisdiction="D")], jurisdiction="DE").trace] == [
+        False
+    ]
 
 
 @pytest.mark.parametrize(
     ("on", "applicable", "reason"),
     [
-        (dt.date(2019, 12, 31), False,
-         "Not applicable: it applies from 2020-01-01, after 2019-12-31."),
+        (
+            dt.date(2019, 12, 31),
+            False,
+            "Not applicable: it applies from 2020-01-01, after 2019-12-31.",
+        ),
         (dt.date(2020, 1, 1), True, None),
         (dt.date(2020, 12, 31), True, None),
-        (dt.date(2021, 1, 1), False,
-         "Not applicable: it applies before 2021-01-01 only, not on 2021-01-01."),
+        (
+            dt.date(2021, 1, 1),
+            False,
+            "Not applicable: it applies before 2021-01-01 only, not on 2021-01-01.",
+        ),
         (dt.datetime(2020, 5, 1, 23, 59), True, None),
     ],
 )
@@ -723,31 +812,52 @@ def test_default_policy_shape(policy):
         assert "EAR manual ch." in notes or "Lisbon Recognition Convention" in notes
     baseline = [item for item in policy if item["when"] is None]
     assert [(item["id"], item["priority"], item["then"]["decision"]) for item in baseline] == [
-        ("default-baseline-recognise", 0, "recognised")]
-    elements = {item["then"]["substantial_difference"]["element"] for item in policy
-                if "substantial_difference" in item["then"]}
+        ("default-baseline-recognise", 0, "recognised")
+    ]
+    elements = {
+        item["then"]["substantial_difference"]["element"]
+        for item in policy
+        if "substantial_difference" in item["then"]
+    }
     assert {"level", "workload", "quality", "profile"} <= elements
     facts = json.dumps(rule_to_json({"rules": policy}))
     assert "learning_outcomes.present" in facts
 
 
 FULL_MATCH = {
-    "source.country": "GB", "source.level": "GB-SCQF:10", "source.eqf_level": 6,
-    "target.country": "DE", "target.framework": "DE-DQR", "target.eqf_level": 6,
-    "qualification.type": "bachelor", "target.qualification_type": "bachelor",
-    "credits.ects": D(240), "workload.ratio": D(1), "workload.shortfall_ects": D(0),
-    "institution.status": "recognised", "institution.match": "matched",
-    "institution.match_score": D("0.97"), "institution.id": 12,
-    "level.found": True, "level.relation": "exactMatch", "level.confidence": D(1),
-    "level.eqf_gap": 0, "field.isced_f": "0613", "field.same_broad": True,
-    "learning_outcomes.present": True, "award_date": dt.date(2019, 6, 30),
-    "micro_credential": False, "delivery_mode": "onsite", "grade.normalised": D("0.6"),
+    "source.country": "GB",
+    "source.level": "GB-SCQF:10",
+    "source.eqf_level": 6,
+    "target.country": "DE",
+    "target.framework": "DE-DQR",
+    "target.eqf_level": 6,
+    "qualification.type": "bachelor",
+    "target.qualification_type": "bachelor",
+    "credits.ects": D(240),
+    "workload.ratio": D(1),
+    "workload.shortfall_ects": D(0),
+    "institution.status": "recognised",
+    "institution.match": "matched",
+    "institution.match_score": D("0.97"),
+    "institution.id": 12,
+    "level.found": True,
+    "level.relation": "exactMatch",
+    "level.confidence": D(1),
+    "level.eqf_gap": 0,
+    "field.isced_f": "0613",
+    "field.same_broad": True,
+    "learning_outcomes.present": True,
+    "award_date": dt.date(2019, 6, 30),
+    "micro_credential": False,
+    "delivery_mode": "onsite",
+    "grade.normalised": D("0.6"),
 }
 
 
 def assess(policy, **changes):
-    return evaluate(policy, {**FULL_MATCH, **changes}, jurisdiction=["DE", "DE-DQR"],
-                    on=dt.date(2019, 6, 30))
+    return evaluate(
+        policy, {**FULL_MATCH, **changes}, jurisdiction=["DE", "DE-DQR"], on=dt.date(2019, 6, 30)
+    )
 
 
 def test_default_policy_full_match_is_recognised(policy):
@@ -760,29 +870,43 @@ def test_default_policy_full_match_is_recognised(policy):
 
 
 def test_default_policy_short_workload_is_partially_recognised(policy):
-    result = assess(policy, **{"credits.ects": D(180), "workload.ratio": D("0.75"),
-                               "workload.shortfall_ects": D(60)})
-    assert (result.decision, result.decided_by) == ("partially_recognised",
-                                                    "default-workload-short")
+    result = assess(
+        policy,
+        **{"credits.ects": D(180), "workload.ratio": D("0.75"), "workload.shortfall_ects": D(60)},
+    )
+    assert (result.decision, result.decided_by) == (
+        "partially_recognised",
+        "default-workload-short",
+    )
     assert [(d["rule_id"], d["element"]) for d in result.differences] == [
-        ("default-workload-short", "workload")]
+        ("default-workload-short", "workload")
+    ]
     assert "180 ECTS" in result.differences[0]["detail"]
     assert result.outcome["conditions"] == [
-        "Complete bridging studies of 60 ECTS to make up the workload shortfall."]
+        "Complete bridging studies of 60 ECTS to make up the workload shortfall."
+    ]
 
 
 def test_default_policy_far_short_workload_is_not_recognised(policy):
-    result = assess(policy, **{"credits.ects": D(120), "workload.ratio": D("0.5"),
-                               "workload.shortfall_ects": D(120)})
-    assert (result.decision, result.decided_by) == ("not_recognised",
-                                                    "default-workload-far-short")
+    result = assess(
+        policy,
+        **{"credits.ects": D(120), "workload.ratio": D("0.5"), "workload.shortfall_ects": D(120)},
+    )
+    assert (result.decision, result.decided_by) == ("not_recognised", "default-workload-far-short")
     assert "alternative recognition" in " ".join(result.outcome["notes"])
 
 
 def test_default_policy_no_level_path_needs_review(policy):
-    result = assess(policy, **{"level.found": False, "level.relation": None,
-                               "level.eqf_gap": None, "level.confidence": None,
-                               "workload.ratio": D("0.8")})
+    result = assess(
+        policy,
+        **{
+            "level.found": False,
+            "level.relation": None,
+            "level.eqf_gap": None,
+            "level.confidence": None,
+            "workload.ratio": D("0.8"),
+        },
+    )
     assert (result.decision, result.decided_by) == ("needs_review", "default-level-no-path")
 
 
@@ -797,39 +921,62 @@ def test_default_policy_unknown_status_is_recognised_with_a_quality_note(policy)
 def test_default_policy_unrecognised_institution_is_not_recognised(policy):
     result = assess(policy, **{"institution.status": "not_recognised"})
     assert (result.decision, result.decided_by) == (
-        "not_recognised", "default-quality-institution-not-recognised")
+        "not_recognised",
+        "default-quality-institution-not-recognised",
+    )
     assert [d["element"] for d in result.differences] == ["quality"]
 
 
 def test_default_policy_unidentified_institution_needs_review(policy):
     for match in ("ambiguous", "no_match"):
-        result = assess(policy, **{"institution.match": match,
-                                   "institution.status": "not_recognised"})
+        result = assess(
+            policy, **{"institution.match": match, "institution.status": "not_recognised"}
+        )
         assert (result.decision, result.decided_by) == (
-            "needs_review", "default-institution-unidentified")
+            "needs_review",
+            "default-institution-unidentified",
+        )
         # The quality difference is still reported for the evaluator.
         assert [d["element"] for d in result.differences] == ["quality"]
 
 
 def test_default_policy_lower_level_suggests_alternative_recognition(policy):
-    result = assess(policy, **{"source.eqf_level": 5, "level.eqf_gap": 1,
-                               "workload.ratio": D("0.5"), "workload.shortfall_ects": D(120)})
-    assert (result.decision, result.decided_by) == ("not_recognised",
-                                                    "default-level-below-target")
+    result = assess(
+        policy,
+        **{
+            "source.eqf_level": 5,
+            "level.eqf_gap": 1,
+            "workload.ratio": D("0.5"),
+            "workload.shortfall_ects": D(120),
+        },
+    )
+    assert (result.decision, result.decided_by) == ("not_recognised", "default-level-below-target")
     assert [d["element"] for d in result.differences] == ["level", "workload"]
     assert result.differences[0]["detail"] == (
         "The qualification is at EQF level 5, 1 level(s) below the qualification asked for "
-        "(EQF level 6).")
+        "(EQF level 6)."
+    )
     assert "alternative recognition" in result.outcome["notes"][0]
 
 
 def test_default_policy_advisory_elements(policy):
-    result = assess(policy, **{"level.relation": "broadMatch", "field.same_broad": False,
-                               "learning_outcomes.present": False})
+    result = assess(
+        policy,
+        **{
+            "level.relation": "broadMatch",
+            "field.same_broad": False,
+            "learning_outcomes.present": False,
+        },
+    )
     assert result.decision == "recognised"
     assert [(d["rule_id"], d["element"]) for d in result.differences] == [
-        ("default-profile-other-field", "profile")]
+        ("default-profile-other-field", "profile")
+    ]
     matched = [t.rule_id for t in result.trace if t.matched]
-    assert matched == ["default-level-relation-inexact", "default-profile-other-field",
-                       "default-learning-outcomes-absent", "default-baseline-recognise"]
+    assert matched == [
+        "default-level-relation-inexact",
+        "default-profile-other-field",
+        "default-learning-outcomes-absent",
+        "default-baseline-recognise",
+    ]
     assert "broadMatch" in result.outcome["notes"][0]

@@ -54,8 +54,13 @@ def test_austrian_arabic_alias_resolves_to_roman_level(client):
 
 @pytest.mark.parametrize(
     "level, reason",
-    [("NZ-NZQCF:8", "unlevelled"), ("GB-SCQF:1", "below_eqf_1"), ("NL-NLQF:entry", "below_eqf_1"),
-     ("MT-MQF:A", "below_eqf_1"), ("GB-RQF:E2", "below_eqf_1")],
+    [
+        ("NZ-NZQCF:8", "unlevelled"),
+        ("GB-SCQF:1", "below_eqf_1"),
+        ("NL-NLQF:entry", "below_eqf_1"),
+        ("MT-MQF:A", "below_eqf_1"),
+        ("GB-RQF:E2", "below_eqf_1"),
+    ],
 )
 def test_no_counterpart_is_an_answer_with_a_reason(client, level, reason):
     body = get(client, f"/api/v1/equivalents?level={level}&target=DE-DQR").get_json()
@@ -77,10 +82,15 @@ def test_french_levels_follow_the_2019_decree(client):
 
 @pytest.mark.parametrize(
     "query, field",
-    [("level=IE-NFQ&target=DE-DQR", "level"), ("level=:8&target=DE-DQR", "level"),
-     ("level=IE-NFQ:99&target=DE-DQR", "level"), ("target=DE-DQR", "level"),
-     ("level=IE-NFQ:8&target=DE-DQR&on=2020-13-01", "on"),
-     ("level=IE-NFQ:8&target=DE-DQR&on=yesterday", "on"), ("level=IE-NFQ:8", "target")],
+    [
+        ("level=IE-NFQ&target=DE-DQR", "level"),
+        ("level=:8&target=DE-DQR", "level"),
+        ("level=IE-NFQ:99&target=DE-DQR", "level"),
+        ("target=DE-DQR", "level"),
+        ("level=IE-NFQ:8&target=DE-DQR&on=2020-13-01", "on"),
+        ("level=IE-NFQ:8&target=DE-DQR&on=yesterday", "on"),
+        ("level=IE-NFQ:8", "target"),
+    ],
 )
 def test_equivalents_bad_input_is_400_naming_the_field(client, query, field):
     problem(client, f"/api/v1/equivalents?{query}", 400, field)
@@ -95,9 +105,27 @@ def test_unknown_framework_is_404(client, query):
 
 def test_frameworks_list_and_one(client):
     codes = {f["code"] for f in get(client, "/api/v1/frameworks").get_json()}
-    assert {"EQF", "QF-EHEA", "IE-NFQ", "GB-RQF", "GB-CQFW", "GB-SCQF", "DE-DQR", "FR-CNCP",
-            "FR-CNCP-1969", "NL-NLQF", "AT-NQR", "PL-PQF", "IT-QNQ", "ES-MECES", "PT-QNQ",
-            "MT-MQF", "NZ-NZQCF", "AU-AQF", "HK-QF"} <= codes
+    assert {
+        "EQF",
+        "QF-EHEA",
+        "IE-NFQ",
+        "GB-RQF",
+        "GB-CQFW",
+        "GB-SCQF",
+        "DE-DQR",
+        "FR-CNCP",
+        "FR-CNCP-1969",
+        "NL-NLQF",
+        "AT-NQR",
+        "PL-PQF",
+        "IT-QNQ",
+        "ES-MECES",
+        "PT-QNQ",
+        "MT-MQF",
+        "NZ-NZQCF",
+        "AU-AQF",
+        "HK-QF",
+    } <= codes
     scqf = get(client, "/api/v1/frameworks/GB-SCQF").get_json()
     assert scqf["country"] == "GB" and scqf["meta"] is False
     assert scqf["versions"][0]["status"] == "published" and scqf["versions"][0]["citation"]
@@ -107,7 +135,16 @@ def test_frameworks_list_and_one(client):
 def test_levels_of_a_framework(client):
     levels = get(client, "/api/v1/frameworks/NL-NLQF/levels").get_json()
     assert [level["code"] for level in levels] == [
-        "entry", "1", "2", "3", "4", "4+", "5", "6", "7", "8"
+        "entry",
+        "1",
+        "2",
+        "3",
+        "4",
+        "4+",
+        "5",
+        "6",
+        "7",
+        "8",
     ]
     assert levels[0]["ref"] == "NL-NLQF:entry" and levels[0]["no_eqf_reason"] == "below_eqf_1"
     eqf6 = get(client, "/api/v1/frameworks/EQF/levels/6").get_json()
@@ -129,8 +166,15 @@ def test_credit_conversions(client):
 
 
 def test_explicit_credit_rule_overrides_the_method(client, session):
-    session.add(CreditConversionRule(code="UNI-X-US", source_system="US-SEM", target_system="ECTS",
-                                     factor="1.5", citation="Agreement of University X, 2024"))
+    session.add(
+        CreditConversionRule(
+            code="UNI-X-US",
+            source_system="US-SEM",
+            target_system="ECTS",
+            factor="1.5",
+            citation="Agreement of University X, 2024",
+        )
+    )
     session.commit()
     body = get(client, "/api/v1/credits/convert?value=30&from=US-SEM&to=ECTS&rule=UNI-X-US")
     assert body.get_json()["value"] == "45" and body.get_json()["method"] == "rule"
@@ -139,10 +183,15 @@ def test_explicit_credit_rule_overrides_the_method(client, session):
 
 @pytest.mark.parametrize(
     "query, field",
-    [("value=-5&from=GB-CATS&to=ECTS", "value"), ("value=abc&from=GB-CATS&to=ECTS", "value"),
-     ("value=NaN&from=GB-CATS&to=ECTS", "value"), ("from=GB-CATS&to=ECTS", "value"),
-     ("value=10&from=XX&to=ECTS", "from"), ("value=10&from=ECTS&to=XX", "to"),
-     ("value=10&from=ECTS&to=GB-CATS&method=magic", "method")],
+    [
+        ("value=-5&from=GB-CATS&to=ECTS", "value"),
+        ("value=abc&from=GB-CATS&to=ECTS", "value"),
+        ("value=NaN&from=GB-CATS&to=ECTS", "value"),
+        ("from=GB-CATS&to=ECTS", "value"),
+        ("value=10&from=XX&to=ECTS", "from"),
+        ("value=10&from=ECTS&to=XX", "to"),
+        ("value=10&from=ECTS&to=GB-CATS&method=magic", "method"),
+    ],
 )
 def test_credit_bad_input(client, query, field):
     problem(client, f"/api/v1/credits/convert?{query}", 400, field)
@@ -151,10 +200,16 @@ def test_credit_bad_input(client, query, field):
 def test_grade_conversions(client):
     body = get(client, "/api/v1/grades/convert?value=1.7&from=DE-1-5&to=FR-0-20").get_json()
     assert {k: body[k] for k in ("value", "raw", "scale", "passed", "method")} == {
-        "value": "17.67", "raw": "17.6667", "scale": "FR-0-20", "passed": True, "method": "linear"
+        "value": "17.67",
+        "raw": "17.6667",
+        "scale": "FR-0-20",
+        "passed": True,
+        "method": "linear",
     }
-    assert get(client, "/api/v1/grades/convert?value=14&from=FR-0-20&to=DE-1-5").get_json()[
-        "value"] == "2.8"
+    assert (
+        get(client, "/api/v1/grades/convert?value=14&from=FR-0-20&to=DE-1-5").get_json()["value"]
+        == "2.8"
+    )
     us = get(client, "/api/v1/grades/convert?value=3.3&from=US-GPA-4&to=DE-1-5&pass=2.0")
     assert us.get_json()["value"] == "2.0" and us.get_json()["raw"] == "2.0500"
     lode = get(client, "/api/v1/grades/convert?value=30L&from=IT-30&to=DE-1-5").get_json()
@@ -162,30 +217,66 @@ def test_grade_conversions(client):
 
 
 def test_grade_distribution_method(client, session):
-    session.add_all([
-        GradeDistribution(scale_code="IT-30", reference_group="default", citation="test table",
-                          rows=[{"grade": g, "percent": p} for g, p in
-                                [("30L", "5"), ("30", "15"), ("28", "20"), ("26", "25"),
-                                 ("22", "20"), ("18", "15")]]),
-        GradeDistribution(scale_code="DE-1-5", reference_group="default", citation="test table",
-                          rows=[{"grade": g, "percent": p} for g, p in
-                                [("1.0", "10"), ("1.3", "10"), ("1.7", "15"), ("2.0", "15"),
-                                 ("2.3", "15"), ("2.7", "35")]]),
-    ])
+    session.add_all(
+        [
+            GradeDistribution(
+                scale_code="IT-30",
+                reference_group="default",
+                citation="test table",
+                rows=[
+                    {"grade": g, "percent": p}
+                    for g, p in [
+                        ("30L", "5"),
+                        ("30", "15"),
+                        ("28", "20"),
+                        ("26", "25"),
+                        ("22", "20"),
+                        ("18", "15"),
+                    ]
+                ],
+            ),
+            GradeDistribution(
+                scale_code="DE-1-5",
+                reference_group="default",
+                citation="test table",
+                rows=[
+                    {"grade": g, "percent": p}
+                    for g, p in [
+                        ("1.0", "10"),
+                        ("1.3", "10"),
+                        ("1.7", "15"),
+                        ("2.0", "15"),
+                        ("2.3", "15"),
+                        ("2.7", "35"),
+                    ]
+                ],
+            ),
+        ]
+    )
     session.commit()
     url = "/api/v1/grades/convert?value=26&from=IT-30&to=DE-1-5&method=distribution"
     body = get(client, url).get_json()
     assert body["value"] == "2.3" and body["method"] == "distribution"
     ects = get(client, "/api/v1/grades/convert?value=A&from=ECTS-A-F&to=DE-1-5&method=distribution")
     assert ects.get_json()["value"] == "1.0"
-    problem(client, "/api/v1/grades/convert?value=14&from=FR-0-20&to=DE-1-5&method=distribution",
-            400, "method")
+    problem(
+        client,
+        "/api/v1/grades/convert?value=14&from=FR-0-20&to=DE-1-5&method=distribution",
+        400,
+        "method",
+    )
 
 
 def test_explicit_grade_table(client, session):
-    session.add(GradeConversionTable(code="UNI-X-ECTS", source_scale="ECTS-A-F",
-                                     target_scale="DE-1-5", citation="Learning agreement 2025",
-                                     rows=[{"from": "A", "to": "1.3"}, {"from": "B", "to": "2.0"}]))
+    session.add(
+        GradeConversionTable(
+            code="UNI-X-ECTS",
+            source_scale="ECTS-A-F",
+            target_scale="DE-1-5",
+            citation="Learning agreement 2025",
+            rows=[{"from": "A", "to": "1.3"}, {"from": "B", "to": "2.0"}],
+        )
+    )
     session.commit()
     body = get(client, "/api/v1/grades/convert?value=B&from=ECTS-A-F&to=DE-1-5&table=UNI-X-ECTS")
     assert body.get_json()["value"] == "2.0" and body.get_json()["method"] == "table"
@@ -193,11 +284,16 @@ def test_explicit_grade_table(client, session):
 
 @pytest.mark.parametrize(
     "query, field",
-    [("value=7&from=DE-1-5&to=FR-0-20", "value"), ("value=0.5&from=DE-1-5&to=FR-0-20", "value"),
-     ("value=21&from=FR-0-20&to=DE-1-5", "value"), ("value=abc&from=FR-0-20&to=DE-1-5", "value"),
-     ("value=3.3&from=US-GPA-4&to=DE-1-5&pass=9", "pass"),
-     ("value=3.3&from=US-GPA-4&to=DE-1-5&pass=x", "pass"),
-     ("value=3&from=XX&to=DE-1-5", "from"), ("from=FR-0-20&to=DE-1-5", "value")],
+    [
+        ("value=7&from=DE-1-5&to=FR-0-20", "value"),
+        ("value=0.5&from=DE-1-5&to=FR-0-20", "value"),
+        ("value=21&from=FR-0-20&to=DE-1-5", "value"),
+        ("value=abc&from=FR-0-20&to=DE-1-5", "value"),
+        ("value=3.3&from=US-GPA-4&to=DE-1-5&pass=9", "pass"),
+        ("value=3.3&from=US-GPA-4&to=DE-1-5&pass=x", "pass"),
+        ("value=3&from=XX&to=DE-1-5", "from"),
+        ("from=FR-0-20&to=DE-1-5", "value"),
+    ],
 )
 def test_grade_bad_input(client, query, field):
     problem(client, f"/api/v1/grades/convert?{query}", 400, field)
@@ -205,8 +301,14 @@ def test_grade_bad_input(client, query, field):
 
 def test_openapi_document_and_docs_page(client):
     spec = get(client, "/api/v1/openapi.json").get_json()
-    for path in ("/api/v1/frameworks", "/api/v1/frameworks/{code}", "/api/v1/frameworks/{code}/levels",
-                 "/api/v1/equivalents", "/api/v1/credits/convert", "/api/v1/grades/convert"):
+    for path in (
+        "/api/v1/frameworks",
+        "/api/v1/frameworks/{code}",
+        "/api/v1/frameworks/{code}/levels",
+        "/api/v1/equivalents",
+        "/api/v1/credits/convert",
+        "/api/v1/grades/convert",
+    ):
         assert path in spec["paths"], path
     assert "ProblemSchema" in str(spec) or "Problem" in str(spec["components"])
     page = get(client, "/api/docs").get_data(as_text=True)

@@ -17,13 +17,26 @@ PROBLEM = "application/problem+json"
 
 @pytest.fixture
 def headers(session):
-    upsert_many(session, [InstitutionRecordSchema().load({
-        "name": "University of Glasgow", "country": "GB", "status": "recognised",
-        "status_source": "Test list (test data)",
-        "identifiers": [{"scheme": "schac", "value": "gla.ac.uk"}]})])
+    upsert_many(
+        session,
+        [
+            InstitutionRecordSchema().load(
+                {
+                    "name": "University of Glasgow",
+                    "country": "GB",
+                    "status": "recognised",
+                    "status_source": "Test list (test data)",
+                    "identifiers": [{"scheme": "schac", "value": "gla.ac.uk"}],
+                }
+            )
+        ],
+    )
     made = {}
-    for key, role, scopes in [("registrar", "registrar", []), ("de", "ministry", ["DE"]),
-                              ("fr", "ministry", ["FR"])]:
+    for key, role, scopes in [
+        ("registrar", "registrar", []),
+        ("de", "ministry", ["DE"]),
+        ("fr", "ministry", ["FR"]),
+    ]:
         account = accounts.get_or_create_account(session, f"assess-{key}", role, scopes)
         made[key] = {"Authorization": f"Bearer {accounts.create_token(session, account)[1]}"}
     session.commit()
@@ -31,20 +44,38 @@ def headers(session):
 
 
 def last_events(session, n):
-    return [(e.action, e.outcome) for e in reversed(
-        session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(n)).all())]
+    return [
+        (e.action, e.outcome)
+        for e in reversed(
+            session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(n)).all()
+        )
+    ]
 
 
 def test_assess_the_example_and_read_it_back(client, session, headers):
     body = json.loads(EXAMPLE.read_text())
     refused = client.post("/api/v1/assessments?target=DE", json=body)
     assert refused.status_code == 401 and refused.mimetype == PROBLEM
-    response = client.post("/api/v1/assessments?target=DE&target_qualification_type=bachelor",
-                           json=body, headers=headers["registrar"])
+    response = client.post(
+        "/api/v1/assessments?target=DE&target_qualification_type=bachelor",
+        json=body,
+        headers=headers["registrar"],
+    )
     assert response.status_code == 201, response.get_data(as_text=True)
     answer = response.get_json()
-    for key in ("id", "decision", "source", "target", "path", "rules", "substantial_differences",
-                "confidence", "explanation", "framework_versions", "inputs_digest"):
+    for key in (
+        "id",
+        "decision",
+        "source",
+        "target",
+        "path",
+        "rules",
+        "substantial_differences",
+        "confidence",
+        "explanation",
+        "framework_versions",
+        "inputs_digest",
+    ):
         assert key in answer, key
     assert answer["decision"] == "recognised"
     assert answer["source"]["institution"]["matched_on"] == "identifier"
@@ -53,13 +84,20 @@ def test_assess_the_example_and_read_it_back(client, session, headers):
     stored = client.get(f"/api/v1/assessments/{answer['id']}").get_json()
     assert stored["decision"] == answer["decision"] and stored["inputs"]["title"] == body["title"]
     assert client.get("/api/v1/assessments/999999").status_code == 404
-    assert last_events(session, 2) == [("assessment.create", "refused"),
-                                       ("assessment.create", "allowed")]
+    assert last_events(session, 2) == [
+        ("assessment.create", "refused"),
+        ("assessment.create", "allowed"),
+    ]
 
 
 def test_bad_credential_is_400_listing_every_field(client, headers):
-    body = {"title": "", "institution": {"name": "X"}, "awarded_on": "2999-01-01",
-            "credits": {"value": "10"}, "extra": 1}
+    body = {
+        "title": "",
+        "institution": {"name": "X"},
+        "awarded_on": "2999-01-01",
+        "credits": {"value": "10"},
+        "extra": 1,
+    }
     response = client.post("/api/v1/assessments?target=DE", json=body, headers=headers["registrar"])
     assert response.status_code == 400 and response.mimetype == PROBLEM
     errors = response.get_json()["errors"]
@@ -69,8 +107,11 @@ def test_bad_credential_is_400_listing_every_field(client, headers):
 
 
 RULE = {
-    "id": "de-test-rule", "title": "Test rule", "authority": {"kind": "ministry", "country": "DE"},
-    "jurisdiction": "DE", "priority": 100,
+    "id": "de-test-rule",
+    "title": "Test rule",
+    "authority": {"kind": "ministry", "country": "DE"},
+    "jurisdiction": "DE",
+    "priority": 100,
     "when": {"fact": "source.country", "op": "==", "value": "GB"},
     "then": {"decision": "recognised", "notes": "Test."},
 }
@@ -89,6 +130,11 @@ def test_rules(client, session, headers):
     assert client.post("/api/v1/rules", json=RULE, headers=headers["de"]).status_code == 409
     elsewhere = {**RULE, "id": "de-in-france", "jurisdiction": "FR"}
     assert client.post("/api/v1/rules", json=elsewhere, headers=headers["de"]).status_code == 400
-    assert [r["id"] for r in client.get("/api/v1/rules?jurisdiction=DE").get_json()][-1] == "de-test-rule"
-    assert last_events(session, 3) == [("rule.create", "refused"), ("rule.create", "allowed"),
-                                       ("rule.create", "refused")]
+    assert [r["id"] for r in client.get("/api/v1/rules?jurisdiction=DE").get_json()][
+        -1
+    ] == "de-test-rule"
+    assert last_events(session, 3) == [
+        ("rule.create", "refused"),
+        ("rule.create", "allowed"),
+        ("rule.create", "refused"),
+    ]

@@ -86,14 +86,14 @@ def test_ministry_drafts_checks_and_publishes_in_a_browser(browser, server, tmp_
     expect(page.get_by_role("status")).to_contain_text(f"Draft {today} started")
 
     page.get_by_role("link", name=f"Impact report of version {today}").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(
-        f"Impact of IE-NFQ version {today}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Impact of IE-NFQ version {today}")
     expect(page.get_by_text("Publishing this version changes no equivalence.")).to_be_visible()
 
     page.get_by_role("button", name=f"Publish version {today}").click()
     expect(page).to_have_url(server + "/frameworks/IE-NFQ")
     expect(page.get_by_role("status")).to_have_text(
-        f"Version {today} of IE-NFQ is published, in force from {today}.")
+        f"Version {today} of IE-NFQ is published, in force from {today}."
+    )
     versions = page.get_by_role("table").first
     expect(versions.get_by_role("row", name=re.compile(r"^2009 superseded"))).to_be_visible()
     expect(versions.get_by_role("row", name=re.compile(f"^{today} published"))).to_be_visible()

@@ -28,24 +28,44 @@ from registry.institutions.models import Institution
 
 
 def kinds(level, kind):
-    return [code for code, field in isced.fields().items()
-            if field["level"] == level and field["kind"] == kind]
+    return [
+        code
+        for code, field in isced.fields().items()
+        if field["level"] == level and field["kind"] == kind
+    ]
 
 
 def test_isced_list_has_the_published_structure():
     # UIS 2014: 11 broad fields (00-10), 29 narrow fields, 80 detailed fields.
-    assert kinds("broad", "field") == ["00", "01", "02", "03", "04", "05", "06", "07", "08", "09",
-                                       "10"]
+    assert kinds("broad", "field") == [
+        "00",
+        "01",
+        "02",
+        "03",
+        "04",
+        "05",
+        "06",
+        "07",
+        "08",
+        "09",
+        "10",
+    ]
     assert len(kinds("narrow", "field")) == 29
     assert len(kinds("detailed", "field")) == 80
     # The codes the classification reserves: 'not further defined' (0), inter-disciplinary (8),
     # 'not elsewhere classified' (9) and 'field unknown'.
-    assert (len(kinds("narrow", "not_further_defined")),
-            len(kinds("detailed", "not_further_defined"))) == (9, 30)
-    assert (len(kinds("narrow", "inter_disciplinary")),
-            len(kinds("detailed", "inter_disciplinary"))) == (10, 11)
-    assert (len(kinds("narrow", "not_elsewhere_classified")),
-            len(kinds("detailed", "not_elsewhere_classified"))) == (9, 28)
+    assert (
+        len(kinds("narrow", "not_further_defined")),
+        len(kinds("detailed", "not_further_defined")),
+    ) == (9, 30)
+    assert (
+        len(kinds("narrow", "inter_disciplinary")),
+        len(kinds("detailed", "inter_disciplinary")),
+    ) == (10, 11)
+    assert (
+        len(kinds("narrow", "not_elsewhere_classified")),
+        len(kinds("detailed", "not_elsewhere_classified")),
+    ) == (9, 28)
     unknown = kinds("broad", "unknown") + kinds("narrow", "unknown") + kinds("detailed", "unknown")
     assert unknown == ["99", "999", "9999"]
     assert len(isced.fields()) == 220
@@ -53,30 +73,36 @@ def test_isced_list_has_the_published_structure():
 
 def test_isced_codes_are_consistent():
     data = json.loads(isced.DATA.read_text(encoding="utf-8"))
-    assert "ISBN 978-92-9189-150-4" in data["source"] and "UNESCO Institute for Statistics" in (
-        data["source"])
+    assert (
+        "ISBN 978-92-9189-150-4" in data["source"]
+        and "UNESCO Institute for Statistics" in (data["source"])
+    )
     codes = [field["code"] for field in data["fields"]]
     assert len(codes) == len(set(codes))
     for code, field in isced.fields().items():
-        assert code.isdigit() and {2: "broad", 3: "narrow", 4: "detailed"}[len(code)] == field[
-            "level"]
+        assert (
+            code.isdigit() and {2: "broad", 3: "narrow", 4: "detailed"}[len(code)] == field["level"]
+        )
         # Every narrow and detailed code sits under a code of the list.
-        assert len(code) == 2 or code[:len(code) - 1] in isced.fields()
+        assert len(code) == 2 or code[: len(code) - 1] in isced.fields()
         assert field["name"] and field["name"] == field["name"].strip()
 
 
-@pytest.mark.parametrize("code, name", [
-    ("0613", "Software and applications development and analysis"),
-    ("0413", "Management and administration"),
-    ("0912", "Medicine"),
-    ("0011", "Basic programmes and qualifications"),
-    ("0188", "Inter-disciplinary programmes and qualifications involving education"),
-    ("0099", "Generic programmes and qualifications not elsewhere classified"),
-    ("1000", "Services not further defined"),
-    ("061", "Information and Communication Technologies (ICTs)"),
-    ("10", "Services"),
-    ("9999", "Field unknown"),
-])
+@pytest.mark.parametrize(
+    "code, name",
+    [
+        ("0613", "Software and applications development and analysis"),
+        ("0413", "Management and administration"),
+        ("0912", "Medicine"),
+        ("0011", "Basic programmes and qualifications"),
+        ("0188", "Inter-disciplinary programmes and qualifications involving education"),
+        ("0099", "Generic programmes and qualifications not elsewhere classified"),
+        ("1000", "Services not further defined"),
+        ("061", "Information and Communication Technologies (ICTs)"),
+        ("10", "Services"),
+        ("9999", "Field unknown"),
+    ],
+)
 def test_known_isced_codes(code, name):
     assert isced.is_valid(code) and isced.name(code) == name
     assert isced.broad(code) == code[:2]
@@ -90,12 +116,20 @@ def test_codes_not_in_isced(code):
 # --- record validation --------------------------------------------------------------------------
 
 
-GOOD = {"code": "BSC-CS", "title": "BSc (Hons) Computing Science", "language": "en-GB",
-        "country": "gb", "level": "GB-SCQF:10", "credits": "480", "credit_system": "gb-scqf-cp",
-        "isced_f": "0613", "qualification_type": "bachelor",
-        "learning_outcomes": ["Design and build software systems"],
-        "other_titles": [{"value": "BSc Saidheans Coimpiutaireachd", "lang": "gd"}],
-        "identifiers": {"qdr": "GB-1234"}}
+GOOD = {
+    "code": "BSC-CS",
+    "title": "BSc (Hons) Computing Science",
+    "language": "en-GB",
+    "country": "gb",
+    "level": "GB-SCQF:10",
+    "credits": "480",
+    "credit_system": "gb-scqf-cp",
+    "isced_f": "0613",
+    "qualification_type": "bachelor",
+    "learning_outcomes": ["Design and build software systems"],
+    "other_titles": [{"value": "BSc Saidheans Coimpiutaireachd", "lang": "gd"}],
+    "identifiers": {"qdr": "GB-1234"},
+}
 
 
 def test_a_good_record_loads():
@@ -106,41 +140,51 @@ def test_a_good_record_loads():
     assert str(QualificationRecordSchema().load({**GOOD, "credits": "1E+2"})["credits"]) == "100"
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"code": ""}, "code"),
-    ({"code": None}, "code"),
-    ({"title": "BSc\x07Computing"}, "title"),
-    ({"title": "x" * 501}, "title"),
-    ({"country": "XX"}, "country"),
-    ({"country": "Great Britain"}, "country"),
-    ({"country": None}, "country"),  # no institution: a national register entry needs a country
-    ({"language": "english"}, "language"),
-    ({"language": "zz"}, "language"),
-    ({"level": "SCQF 10"}, "level"),
-    ({"level": "gb-scqf:10"}, "level"),
-    ({"credits": "-1"}, "credits"),
-    ({"credits": "lots"}, "credits"),
-    ({"credits": "NaN"}, "credits"),
-    ({"credits": "1000000"}, "credits"),
-    ({"credit_system": None}, "credit_system"),  # credits without their system
-    ({"credits": None}, "credits"),  # a system without credits
-    ({"credit_system": "ECTS points"}, "credit_system"),
-    ({"isced_f": "613"}, "isced_f"),
-    ({"isced_f": "0618"}, "isced_f"),
-    ({"qualification_type": "degree"}, "qualification_type"),
-    ({"learning_outcomes": ["ok", "tab\there"]}, "learning_outcomes"),
-    ({"other_titles": [{"value": "Titre", "lang": "french"}]}, "other_titles"),
-    ({"identifiers": {"QDR ID": "1"}}, "identifiers"),
-    ({"institution_id": 0}, "institution_id"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"code": ""}, "code"),
+        ({"code": None}, "code"),
+        ({"title": "BSc\x07Computing"}, "title"),
+        ({"title": "x" * 501}, "title"),
+        ({"country": "XX"}, "country"),
+        ({"country": "Great Britain"}, "country"),
+        ({"country": None}, "country"),  # no institution: a national register entry needs a country
+        ({"language": "english"}, "language"),
+        ({"language": "zz"}, "language"),
+        ({"level": "SCQF 10"}, "level"),
+        ({"level": "gb-scqf:10"}, "level"),
+        ({"credits": "-1"}, "credits"),
+        ({"credits": "lots"}, "credits"),
+        ({"credits": "NaN"}, "credits"),
+        ({"credits": "1000000"}, "credits"),
+        ({"credit_system": None}, "credit_system"),  # credits without their system
+        ({"credits": None}, "credits"),  # a system without credits
+        ({"credit_system": "ECTS points"}, "credit_system"),
+        ({"isced_f": "613"}, "isced_f"),
+        ({"isced_f": "0618"}, "isced_f"),
+        ({"qualification_type": "degree"}, "qualification_type"),
+        ({"learning_outcomes": ["ok", "tab\there"]}, "learning_outcomes"),
+        ({"other_titles": [{"value": "Titre", "lang": "french"}]}, "other_titles"),
+        ({"identifiers": {"QDR ID": "1"}}, "identifiers"),
+        ({"institution_id": 0}, "institution_id"),
+    ],
+)
 def test_each_bad_field_is_named(changes, field):
     errors = QualificationRecordSchema().validate({**GOOD, **changes})
     assert field in errors, errors
 
 
 def test_every_bad_field_is_named_at_once():
-    bad = {**GOOD, "country": "XX", "isced_f": "9", "credits": "-5", "level": "ten",
-           "qualification_type": "phd", "title": "\x00"}
+    bad = {
+        **GOOD,
+        "country": "XX",
+        "isced_f": "9",
+        "credits": "-5",
+        "level": "ten",
+        "qualification_type": "phd",
+        "title": "\x00",
+    }
     errors = QualificationRecordSchema().validate(bad)
     assert set(errors) >= {"country", "isced_f", "credits", "level", "qualification_type", "title"}
 
@@ -169,12 +213,7 @@ def test_bom_and_semicolons():
 
 
 def test_commas_quotes_blank_lines_and_line_numbers():
-    data = (b'code,title,credits\n'
-            b'A,"Title, with comma",\n'
-            b'\n'
-            b'B,"Two\nlines",5\n'
-            b',,\n'
-            b'C,Last,1\n')
+    data = b'code,title,credits\nA,"Title, with comma",\n\nB,"Two\nlines",5\n,,\nC,Last,1\n'
     assert rows(data) == [
         ("row 2", {"code": "A", "title": "Title, with comma", "credits": None}),
         ("row 4", {"code": "B", "title": "Two\nlines", "credits": "5"}),
@@ -191,15 +230,18 @@ def test_a_bad_row_in_the_middle_is_rejected_and_reading_goes_on():
     assert result[3][1] == {"code": "D", "title": "Fourth"}
 
 
-@pytest.mark.parametrize("data, position, words", [
-    (b"", "line 1", "no header"),
-    (b"code,credits\nA,1\n", "line 1", "missing required column(s): title"),
-    (b"code,title,learning_outcome\n", "line 1", "unknown column(s) learning_outcome"),
-    (b"code,title,code\n", "line 1", "more than once"),
-    (b"code,title,\n", "line 1", "column 3"),
-    ("code,title\nA,Caf\u00e9\nB,Universit\u00e9\n".encode("latin-1"), "line 2", "not UTF-8"),
-    (b'code,title\nA,"unterminated\nB,x\n', "line 3", "not valid CSV"),
-])
+@pytest.mark.parametrize(
+    "data, position, words",
+    [
+        (b"", "line 1", "no header"),
+        (b"code,credits\nA,1\n", "line 1", "missing required column(s): title"),
+        (b"code,title,learning_outcome\n", "line 1", "unknown column(s) learning_outcome"),
+        (b"code,title,code\n", "line 1", "more than once"),
+        (b"code,title,\n", "line 1", "column 3"),
+        ("code,title\nA,Caf\u00e9\nB,Universit\u00e9\n".encode("latin-1"), "line 2", "not UTF-8"),
+        (b'code,title\nA,"unterminated\nB,x\n', "line 3", "not valid CSV"),
+    ],
+)
 def test_a_broken_file_stops_at_its_line(data, position, words):
     with pytest.raises(FileError) as raised:
         rows(data)
@@ -207,8 +249,11 @@ def test_a_broken_file_stops_at_its_line(data, position, words):
 
 
 def test_rows_before_a_broken_line_are_read():
-    reader = read_csv(io.BytesIO("code,title\nA,ok\nB,caf\u00e9\n".encode("cp1252")),
-                      ("code", "title"), ("code", "title"))
+    reader = read_csv(
+        io.BytesIO("code,title\nA,ok\nB,caf\u00e9\n".encode("cp1252")),
+        ("code", "title"),
+        ("code", "title"),
+    )
     assert next(reader) == ("row 2", {"code": "A", "title": "ok"})
     with pytest.raises(FileError, match="line 3"):
         next(reader)
@@ -221,8 +266,10 @@ def test_split_cell():
 
 # --- imports ------------------------------------------------------------------------------------
 
-HEADER = ("code,title,language,country,institution_id,level,credits,credit_system,isced_f,"
-          "qualification_type,learning_outcomes,other_titles\n")
+HEADER = (
+    "code,title,language,country,institution_id,level,credits,credit_system,isced_f,"
+    "qualification_type,learning_outcomes,other_titles\n"
+)
 
 
 def csv_bytes(*lines: str, header: str = HEADER) -> bytes:
@@ -245,10 +292,12 @@ def adds_up(report):
 def institutions(session):
     """Two institutions, by short name."""
     made = {
-        "tcd": Institution(name="Trinity College Dublin", name_key="trinity college dublin",
-                           country="IE"),
-        "gla": Institution(name="University of Glasgow", name_key="university of glasgow",
-                           country="GB"),
+        "tcd": Institution(
+            name="Trinity College Dublin", name_key="trinity college dublin", country="IE"
+        ),
+        "gla": Institution(
+            name="University of Glasgow", name_key="university of glasgow", country="GB"
+        ),
     }
     session.add_all(made.values())
     session.flush()
@@ -272,7 +321,11 @@ def test_qualifications_import_and_reimport(session, institutions):
     bsc = session.scalar(select(Qualification).where(Qualification.code == "BSC-CS"))
     assert (bsc.institution_id, bsc.country, bsc.title_key) == (tcd, "IE", "bsc computer science")
     assert (bsc.level, bsc.credits, bsc.credit_system, bsc.isced_f) == (
-        "IE-NFQ:8", Decimal("240"), "ECTS", "0613")
+        "IE-NFQ:8",
+        Decimal("240"),
+        "ECTS",
+        "0613",
+    )
     assert bsc.learning_outcomes == ["Design software", "Analyse algorithms"]
     assert bsc.other_titles == [{"value": "Baitsiléir Ríomhaireachta", "lang": "ga"}]
     again = run_qualifications(session, data)
@@ -338,19 +391,25 @@ def test_atomic_import_is_all_or_nothing(session, institutions):
 
 
 def test_a_level_is_stored_as_the_registry_spells_it(session):
-    data = csv_bytes("AT-1,Reifeprüfung,de,AT,,AT-NQR:iv,,,,secondary,,",
-                     "AT-2,Bachelor,de,AT,,AT-NQR:6,180,ECTS,,bachelor,,",
-                     "AT-3,Lower-case framework,de,AT,,at-nqr:6,,,,,,")
+    data = csv_bytes(
+        "AT-1,Reifeprüfung,de,AT,,AT-NQR:iv,,,,secondary,,",
+        "AT-2,Bachelor,de,AT,,AT-NQR:6,180,ECTS,,bachelor,,",
+        "AT-3,Lower-case framework,de,AT,,at-nqr:6,,,,,,",
+    )
     report = run_qualifications(session, data)
     assert (report.inserted, report.rejected) == (2, 1) and "level" in report.errors[0].reason
-    assert [q.level for q in find_qualifications(session, country="AT")] == ["AT-NQR:IV",
-                                                                             "AT-NQR:VI"]
+    assert [q.level for q in find_qualifications(session, country="AT")] == [
+        "AT-NQR:IV",
+        "AT-NQR:VI",
+    ]
 
 
 def test_national_register_entries(session, institutions):
-    data = csv_bytes("IE-LC,Leaving Certificate,en,IE,,IE-NFQ:5,,,0011,secondary,,",
-                     "IE-LC,Leaving Certificate,en,IE,,IE-NFQ:5,,,0011,secondary,,",
-                     "NOCOUNTRY,No country,en,,,,,,,,,")
+    data = csv_bytes(
+        "IE-LC,Leaving Certificate,en,IE,,IE-NFQ:5,,,0011,secondary,,",
+        "IE-LC,Leaving Certificate,en,IE,,IE-NFQ:5,,,0011,secondary,,",
+        "NOCOUNTRY,No country,en,,,,,,,,,",
+    )
     report = run_qualifications(session, data)
     # The same register id twice in one file is one entry.
     assert (report.inserted, report.unchanged, report.rejected) == (1, 1, 1)
@@ -359,19 +418,19 @@ def test_national_register_entries(session, institutions):
     assert entry.institution_id is None and entry.country == "IE"
     assert run_qualifications(session, data).unchanged == 2
     # An institution may use the same code as the register: a different natural key.
-    run_qualifications(session, csv_bytes(
-        f"IE-LC,Our own,en,,{institutions['tcd']},,,,,,,"))
+    run_qualifications(session, csv_bytes(f"IE-LC,Our own,en,,{institutions['tcd']},,,,,,,"))
     assert len(find_qualifications(session, country="IE")) == 2
     assert [q.code for q in find_qualifications(session, institution_id=institutions["tcd"])] == [
-        "IE-LC"]
+        "IE-LC"
+    ]
 
 
 def test_an_institution_imports_only_its_own(session, institutions):
     tcd, gla = institutions["tcd"], institutions["gla"]
     actor = Actor("tcd", "institution", frozenset({str(tcd)}))
-    data = csv_bytes(tcd_rows(tcd)[0],
-                     f"GLA-1,Not ours,en,,{gla},,,,,,,",
-                     "IE-LC,A national entry,en,IE,,,,,,,,")
+    data = csv_bytes(
+        tcd_rows(tcd)[0], f"GLA-1,Not ours,en,,{gla},,,,,,,", "IE-LC,A national entry,en,IE,,,,,,,,"
+    )
     report = run_qualifications(session, data, actor=actor)
     assert (report.inserted, report.rejected) == (1, 2) and adds_up(report)
     assert all("outside its scope" in error.reason for error in report.errors)
@@ -380,13 +439,16 @@ def test_an_institution_imports_only_its_own(session, institutions):
 def test_the_institution_option(session, institutions):
     tcd, gla = institutions["tcd"], institutions["gla"]
     actor = Actor("tcd", "institution", frozenset({str(tcd)}))
-    data = csv_bytes("A,Empty institution cell,en,,,,,,,,,",
-                     f"B,Same institution,en,,{tcd},,,,,,,",
-                     f"C,Another institution,en,,{gla},,,,,,,")
+    data = csv_bytes(
+        "A,Empty institution cell,en,,,,,,,,,",
+        f"B,Same institution,en,,{tcd},,,,,,,",
+        f"C,Another institution,en,,{gla},,,,,,,",
+    )
     report = run_qualifications(session, data, actor=actor, institution_id=tcd)
     assert (report.inserted, report.rejected) == (2, 1)
     assert report.errors[0].position == "row 4" and "not this import's institution" in (
-        report.errors[0].reason)
+        report.errors[0].reason
+    )
     assert {q.institution_id for q in session.scalars(select(Qualification))} == {tcd}
     with pytest.raises(PermissionDenied, match="outside its scope"):
         run_qualifications(session, data, actor=actor, institution_id=gla)
@@ -400,9 +462,11 @@ def test_who_may_import(session, institutions):
 
 def test_a_ministry_imports_national_entries_of_its_country(session, institutions):
     ie = Actor("ie", "ministry", frozenset({"IE"}))
-    data = csv_bytes("IE-LC,Leaving Certificate,en,IE,,IE-NFQ:5,,,,secondary,,",
-                     "GB-A,A level,en,GB,,,,,,secondary,,",
-                     tcd_rows(institutions["tcd"])[0])
+    data = csv_bytes(
+        "IE-LC,Leaving Certificate,en,IE,,IE-NFQ:5,,,,secondary,,",
+        "GB-A,A level,en,GB,,,,,,secondary,,",
+        tcd_rows(institutions["tcd"])[0],
+    )
     report = run_qualifications(session, data, actor=ie)
     assert (report.inserted, report.rejected) == (1, 2)
     assert all("outside its scope" in error.reason for error in report.errors)
@@ -416,11 +480,13 @@ def test_every_import_is_audited(session, institutions):
     assert event.action == "import.qualifications-csv" and event.after["inserted"] == 3
 
 
-COURSES = (b"code;title;language;credits;credit_system;level;isced_f;learning_outcomes\n"
-           b"CS101;Introduction to programming;en;5;ECTS;QF-EHEA:1;0613;"
-           b"Write small programs | Test them\n"
-           b"CS102;Data structures;en;7,5;ECTS;QF-EHEA:1;0613;\n"
-           b"CS103;Bad field;en;5;ECTS;;613;\n")
+COURSES = (
+    b"code;title;language;credits;credit_system;level;isced_f;learning_outcomes\n"
+    b"CS101;Introduction to programming;en;5;ECTS;QF-EHEA:1;0613;"
+    b"Write small programs | Test them\n"
+    b"CS102;Data structures;en;7,5;ECTS;QF-EHEA:1;0613;\n"
+    b"CS103;Bad field;en;5;ECTS;;613;\n"
+)
 
 
 def test_courses_import_and_reimport(session, institutions):
@@ -450,7 +516,8 @@ def test_look_ups_and_output(session, institutions):
     bsc = session.scalar(select(Qualification).where(Qualification.code == "BSC-CS"))
     out = QualificationSchema().dump(get_qualification(session, bsc.id))
     assert out["credits"] == "240" and out["isced_f_name"] == (
-        "Software and applications development and analysis")
+        "Software and applications development and analysis"
+    )
     with pytest.raises(NotFound):
         get_qualification(session, 10**9)
     with pytest.raises(NotFound):

@@ -59,15 +59,17 @@ def test_no_counterpart_prints_the_reason(cli):
 
 @pytest.mark.parametrize(
     "args, field",
-    [(("equivalents", "IE-NFQ", "--target", "DE-DQR"), "level"),
-     (("equivalents", "IE-NFQ:99", "--target", "DE-DQR"), "level"),
-     (("equivalents", "IE-NFQ:8", "--target", "DE-DQR", "--on", "2020-02-30"), "on"),
-     (("equivalents", "XX-NOPE:1", "--target", "DE-DQR"), None),
-     (("convert-credits", "--to", "ECTS", "--", "-5", "GB-CATS"), "value"),
-     (("convert-credits", "lots", "GB-CATS", "--to", "ECTS"), "value"),
-     (("convert-credits", "10", "XX", "--to", "ECTS"), "from"),
-     (("convert-grade", "7", "DE-1-5", "--to", "FR-0-20"), "value"),
-     (("convert-grade", "3.3", "US-GPA-4", "--to", "DE-1-5", "--pass", "x"), "pass")],
+    [
+        (("equivalents", "IE-NFQ", "--target", "DE-DQR"), "level"),
+        (("equivalents", "IE-NFQ:99", "--target", "DE-DQR"), "level"),
+        (("equivalents", "IE-NFQ:8", "--target", "DE-DQR", "--on", "2020-02-30"), "on"),
+        (("equivalents", "XX-NOPE:1", "--target", "DE-DQR"), None),
+        (("convert-credits", "--to", "ECTS", "--", "-5", "GB-CATS"), "value"),
+        (("convert-credits", "lots", "GB-CATS", "--to", "ECTS"), "value"),
+        (("convert-credits", "10", "XX", "--to", "ECTS"), "from"),
+        (("convert-grade", "7", "DE-1-5", "--to", "FR-0-20"), "value"),
+        (("convert-grade", "3.3", "US-GPA-4", "--to", "DE-1-5", "--pass", "x"), "pass"),
+    ],
 )
 def test_bad_input_exits_2_with_one_clear_line(cli, args, field):
     result = cli(*args, code=2)
@@ -83,8 +85,16 @@ def test_convert_credits(cli):
         "240 GB-CATS = 120 ECTS"
     )
     answer = json.loads(
-        cli("convert-credits", "120", "GB-CATS", "--to", "ECTS", "--method", "notional_hours",
-            "--json").output
+        cli(
+            "convert-credits",
+            "120",
+            "GB-CATS",
+            "--to",
+            "ECTS",
+            "--method",
+            "notional_hours",
+            "--json",
+        ).output
     )
     assert answer["range"] == {"low": "40.00", "high": "48.00"}
 
@@ -98,11 +108,20 @@ def test_convert_grade(cli):
 
 def test_import_framework_file(cli, tmp_path):
     definition = {
-        "code": "XK-TQF", "name": "Test framework", "country": "XK",
+        "code": "XK-TQF",
+        "name": "Test framework",
+        "country": "XK",
         "version": {"version": "1", "citation": "Test"},
         "levels": [{"code": "1", "ordinal": 1, "title": "One"}],
-        "links": [{"from": "XK-TQF:1", "to": "EQF:1", "relation": "exactMatch",
-                   "basis": "decision", "citation": "Test decision"}],
+        "links": [
+            {
+                "from": "XK-TQF:1",
+                "to": "EQF:1",
+                "relation": "exactMatch",
+                "basis": "decision",
+                "citation": "Test decision",
+            }
+        ],
     }
     path = tmp_path / "framework.json"
     path.write_text(json.dumps(definition))
@@ -113,7 +132,9 @@ def test_import_framework_file(cli, tmp_path):
     path.write_text(json.dumps(definition))
     created = json.loads(cli("import", "framework", str(path), "--json").output)
     assert created["outcome"] == "created" and created["links"] == 1
-    assert json.loads(cli("import", "framework", str(path), "--json").output)["outcome"] == "unchanged"
+    assert (
+        json.loads(cli("import", "framework", str(path), "--json").output)["outcome"] == "unchanged"
+    )
     answer = json.loads(cli("equivalents", "LU-TQF:1", "--target", "IE-NFQ", "--json").output)
     assert [m["level"] for m in answer["matches"]] == ["IE-NFQ:1", "IE-NFQ:2"]
     path.write_text("{not json")
@@ -121,14 +142,30 @@ def test_import_framework_file(cli, tmp_path):
 
 
 def test_tokens_create_list_revoke(cli):
-    created = json.loads(cli("token", "create", "--role", "ministry", "--scope", "IE",
-                             "--label", "QQI sync", "--expires-in-days", "30", "--json").output)
+    created = json.loads(
+        cli(
+            "token",
+            "create",
+            "--role",
+            "ministry",
+            "--scope",
+            "IE",
+            "--label",
+            "QQI sync",
+            "--expires-in-days",
+            "30",
+            "--json",
+        ).output
+    )
     assert created["token"].startswith("crr_") and created["account"] == "ministry-IE"
     listed = json.loads(cli("token", "list", "--json").output)["tokens"]
     mine = next(t for t in listed if t["id"] == created["id"])
     assert mine["state"] == "active" and mine["label"] == "QQI sync"
     assert created["token"] not in cli("token", "list").output
-    assert json.loads(cli("token", "revoke", str(created["id"]), "--json").output)["state"] == "revoked"
+    assert (
+        json.loads(cli("token", "revoke", str(created["id"]), "--json").output)["state"]
+        == "revoked"
+    )
     listed = json.loads(cli("token", "list", "--json").output)["tokens"]
     assert next(t for t in listed if t["id"] == created["id"])["state"] == "revoked"
     assert "needs a scope" in cli("token", "create", "--role", "ministry", code=2).stderr
@@ -136,18 +173,46 @@ def test_tokens_create_list_revoke(cli):
 
 
 def test_account_with_password(cli):
-    cli("account", "create", "registrar-anna", "--role", "registrar", "--password", "correct horse battery")
-    assert "12 characters" in cli("account", "create", "registrar-bob", "--role", "registrar",
-                                  "--password", "short", code=2).stderr
+    cli(
+        "account",
+        "create",
+        "registrar-anna",
+        "--role",
+        "registrar",
+        "--password",
+        "correct horse battery",
+    )
+    assert (
+        "12 characters"
+        in cli(
+            "account",
+            "create",
+            "registrar-bob",
+            "--role",
+            "registrar",
+            "--password",
+            "short",
+            code=2,
+        ).stderr
+    )
 
 
 def test_impact_of_a_draft(cli, tmp_path):
     definition = {
-        "code": "LU-IMP", "name": "Impact test", "country": "LU",
+        "code": "LU-IMP",
+        "name": "Impact test",
+        "country": "LU",
         "version": {"version": "1", "citation": "Test"},
         "levels": [{"code": "1", "ordinal": 1, "title": "One"}],
-        "links": [{"from": "LU-IMP:1", "to": "EQF:5", "relation": "exactMatch",
-                   "basis": "decision", "citation": "Test"}],
+        "links": [
+            {
+                "from": "LU-IMP:1",
+                "to": "EQF:5",
+                "relation": "exactMatch",
+                "basis": "decision",
+                "citation": "Test",
+            }
+        ],
     }
     path = tmp_path / "v1.json"
     path.write_text(json.dumps(definition))
@@ -174,8 +239,18 @@ def test_import_institutions_match_and_assess(cli, tmp_path):
     path = tmp_path / "world.json"
     path.write_text(json.dumps(world))
     errors = tmp_path / "errors.csv"
-    result = cli("import", "institutions-json", str(path), "--status", "recognised",
-                 "--status-source", "Test list 2026", "--errors", str(errors), "--json")
+    result = cli(
+        "import",
+        "institutions-json",
+        str(path),
+        "--status",
+        "recognised",
+        "--status-source",
+        "Test list 2026",
+        "--errors",
+        str(errors),
+        "--json",
+    )
     report = json.loads(result.output)
     assert (report["read"], report["inserted"], report["rejected"]) == (3, 2, 1)
     assert "record 3" in errors.read_text()
@@ -185,26 +260,43 @@ def test_import_institutions_match_and_assess(cli, tmp_path):
     assert "read 3 = inserted 0 + updated 0 + unchanged 2 + rejected 1" in text
 
     match = json.loads(cli("match-institution", "Univ. of Glasgow", "--json").output)
-    assert match["verdict"] == "matched" and match["candidates"][0]["name"] == "University of Glasgow"
+    assert (
+        match["verdict"] == "matched" and match["candidates"][0]["name"] == "University of Glasgow"
+    )
     assert "country" in cli("match-institution", "Glasgow", "--country", "ZZ", code=2).stderr
     assert "q:" in cli("match-institution", "   ", code=2).stderr
 
     courses = tmp_path / "courses.csv"
-    courses.write_text("\ufeffcode;title;credits;credit_system;isced_f\n"
-                       "CS101;Programming 1;7,5;ECTS;0613\nCS102;Bad;abc;ECTS;0613\n", encoding="utf-8")
+    courses.write_text(
+        "\ufeffcode;title;credits;credit_system;isced_f\n"
+        "CS101;Programming 1;7,5;ECTS;0613\nCS102;Bad;abc;ECTS;0613\n",
+        encoding="utf-8",
+    )
     glasgow = match["candidates"][0]["id"]
-    imported = json.loads(cli("import", "courses-csv", str(courses), "--institution", str(glasgow),
-                              "--json").output)
+    imported = json.loads(
+        cli("import", "courses-csv", str(courses), "--institution", str(glasgow), "--json").output
+    )
     assert (imported["inserted"], imported["rejected"], imported["state"]) == (1, 1, "completed")
     assert imported["errors"] == [{"position": "row 3", "reason": "credits: Not a valid number."}]
     # An atomic import with a rejected row undoes everything and exits 1.
-    atomic = json.loads(cli("import", "courses-csv", str(courses), "--institution", str(glasgow),
-                            "--atomic", "--json", code=1).output)
+    atomic = json.loads(
+        cli(
+            "import",
+            "courses-csv",
+            str(courses),
+            "--institution",
+            str(glasgow),
+            "--atomic",
+            "--json",
+            code=1,
+        ).output
+    )
     assert atomic["state"] == "rolled_back"
 
     example = Path(__file__).resolve().parents[2] / "examples" / "credential.json"
-    answer = json.loads(cli("assess", str(example), "--target", "DE", "--target-type", "bachelor",
-                            "--json").output)
+    answer = json.loads(
+        cli("assess", str(example), "--target", "DE", "--target-type", "bachelor", "--json").output
+    )
     assert answer["decision"] == "recognised" and answer["inputs_digest"]
     text = cli("assess", str(example), "--target", "DE", "--target-type", "bachelor").output
     assert text.startswith(f"Assessment {answer['id'] + 1}: recognised")
@@ -212,31 +304,60 @@ def test_import_institutions_match_and_assess(cli, tmp_path):
 
 
 def test_transfer_a_json_transcript(cli, tmp_path):
-    world = [{"name": "Universität Wien", "alpha_two_code": "AT", "domains": ["univie.ac.at"]},
-             {"name": "Trinity College Dublin", "alpha_two_code": "IE", "domains": ["tcd.ie"]}]
+    world = [
+        {"name": "Universität Wien", "alpha_two_code": "AT", "domains": ["univie.ac.at"]},
+        {"name": "Trinity College Dublin", "alpha_two_code": "IE", "domains": ["tcd.ie"]},
+    ]
     path = tmp_path / "world.json"
     path.write_text(json.dumps(world))
     cli("import", "institutions-json", str(path))
     trinity = json.loads(cli("match-institution", "tcd.ie", "--json").output)["candidates"][0]["id"]
     courses = tmp_path / "courses.csv"
-    courses.write_text("code,title,credits,credit_system,isced_f\n"
-                       "CS1001,Introduction to Programming,10,ECTS,0613\n"
-                       "MA1001,Linear Algebra,5,ECTS,0541\n", encoding="utf-8")
+    courses.write_text(
+        "code,title,credits,credit_system,isced_f\n"
+        "CS1001,Introduction to Programming,10,ECTS,0613\n"
+        "MA1001,Linear Algebra,5,ECTS,0541\n",
+        encoding="utf-8",
+    )
     cli("import", "courses-csv", str(courses), "--institution", str(trinity))
     transcript = tmp_path / "transcript.json"
-    transcript.write_text(json.dumps({
-        "issuer": {"name": "Universität Wien", "country": "AT"},
-        "results": [
-            {"code": "P1", "title": "Einführung in die Programmierung", "credits": "10",
-             "credit_system": "ECTS", "status": "passed", "isced_f": "0613", "ended_on": "2025-02-01"},
-            {"code": "M1", "title": "Lineare Algebra", "credits": "5", "credit_system": "ECTS",
-             "status": "failed", "ended_on": "2025-02-01"},
-        ]}))
-    answer = json.loads(cli("transfer", str(transcript), "--institution", str(trinity), "--json").output)
+    transcript.write_text(
+        json.dumps(
+            {
+                "issuer": {"name": "Universität Wien", "country": "AT"},
+                "results": [
+                    {
+                        "code": "P1",
+                        "title": "Einführung in die Programmierung",
+                        "credits": "10",
+                        "credit_system": "ECTS",
+                        "status": "passed",
+                        "isced_f": "0613",
+                        "ended_on": "2025-02-01",
+                    },
+                    {
+                        "code": "M1",
+                        "title": "Lineare Algebra",
+                        "credits": "5",
+                        "credit_system": "ECTS",
+                        "status": "failed",
+                        "ended_on": "2025-02-01",
+                    },
+                ],
+            }
+        )
+    )
+    answer = json.loads(
+        cli("transfer", str(transcript), "--institution", str(trinity), "--json").output
+    )
     first, second = answer["results"]
     assert first["status"] == "pending" and first["suggestions"][0]["code"] == "CS1001"
     assert second["status"] != "granted"
     text = cli("transfer", str(transcript), "--institution", str(trinity)).output
     assert "suggest CS1001" in text and text.splitlines()[-1].startswith("summary:")
-    assert "not a readable JSON" in cli("transfer", str(tmp_path / "missing.json"), "--institution",
-                                        str(trinity), code=2).stderr
+    assert (
+        "not a readable JSON"
+        in cli(
+            "transfer", str(tmp_path / "missing.json"), "--institution", str(trinity), code=2
+        ).stderr
+    )

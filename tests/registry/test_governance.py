@@ -13,11 +13,23 @@ from registry.core.permissions import ACTIONS, Actor, Target, authorize
 
 PROBLEM = "application/problem+json"
 LU = {
-    "code": "LU-TQF", "name": "Test framework", "country": "LU",
+    "code": "LU-TQF",
+    "name": "Test framework",
+    "country": "LU",
     "version": {"version": "2026", "citation": "Test referencing report"},
-    "levels": [{"code": "1", "ordinal": 1, "title": "One"}, {"code": "2", "ordinal": 2, "title": "Two"}],
-    "links": [{"from": "LU-TQF:1", "to": "EQF:5", "relation": "exactMatch", "basis": "referencing",
-               "citation": "Test report"}],
+    "levels": [
+        {"code": "1", "ordinal": 1, "title": "One"},
+        {"code": "2", "ordinal": 2, "title": "Two"},
+    ],
+    "links": [
+        {
+            "from": "LU-TQF:1",
+            "to": "EQF:5",
+            "relation": "exactMatch",
+            "basis": "referencing",
+            "citation": "Test report",
+        }
+    ],
 }
 
 
@@ -26,8 +38,11 @@ def tokens(session):
     """Bearer headers for each kind of caller."""
     made = {}
     specs = {
-        "admin": ("admin", []), "ie": ("ministry", ["IE"]), "de": ("ministry", ["DE"]),
-        "lu": ("ministry", ["LU"]), "institution": ("institution", ["42"]),
+        "admin": ("admin", []),
+        "ie": ("ministry", ["IE"]),
+        "de": ("ministry", ["DE"]),
+        "lu": ("ministry", ["LU"]),
+        "institution": ("institution", ["42"]),
         "registrar": ("registrar", []),
     }
     for key, (role, scopes) in specs.items():
@@ -36,7 +51,8 @@ def tokens(session):
         made[key] = {"Authorization": f"Bearer {secret}"}
     ie = accounts.get_or_create_account(session, "test-ie", "ministry", ["IE"])
     expired, secret = accounts.create_token(
-        session, ie, expires_at=accounts.utcnow() - dt.timedelta(minutes=1))
+        session, ie, expires_at=accounts.utcnow() - dt.timedelta(minutes=1)
+    )
     made["expired"] = {"Authorization": f"Bearer {secret}"}
     revoked, secret = accounts.create_token(session, ie)
     accounts.revoke_token(session, revoked.id)
@@ -62,8 +78,14 @@ def call(client, method, url, headers, json=None, status=200):
 
 
 def start_draft(client, tokens, code="IE-NFQ", who="ie"):
-    return call(client, "POST", f"/api/v1/frameworks/{code}/versions", tokens[who],
-                json={"version": "2027"}, status=201)
+    return call(
+        client,
+        "POST",
+        f"/api/v1/frameworks/{code}/versions",
+        tokens[who],
+        json={"version": "2027"},
+        status=201,
+    )
 
 
 # --- each write endpoint: allowed, refused, audited --------------------------------------------
@@ -97,7 +119,8 @@ WRITES = {
 def test_every_write_endpoint_is_covered_here(app):
     routes = {
         (method, rule.rule)
-        for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/")
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/")
         for method in rule.methods - {"GET", "HEAD", "OPTIONS"}
     }
     assert routes == WRITES
@@ -108,12 +131,21 @@ def test_create_framework(client, session, tokens):
     call(client, "POST", "/api/v1/frameworks", tokens["ie"], json=LU, status=403)
     call(client, "POST", "/api/v1/frameworks", tokens["anonymous"], json=LU, status=401)
     created = call(client, "POST", "/api/v1/frameworks", tokens["lu"], json=LU, status=201)
-    assert created == {"code": "LU-TQF", "version": "2026", "outcome": "created", "levels": 2,
-                       "links": 1}
-    version = session.scalar(select(FrameworkVersion).join(Framework).where(Framework.code == "LU-TQF"))
+    assert created == {
+        "code": "LU-TQF",
+        "version": "2026",
+        "outcome": "created",
+        "levels": 2,
+        "links": 1,
+    }
+    version = session.scalar(
+        select(FrameworkVersion).join(Framework).where(Framework.code == "LU-TQF")
+    )
     assert version.status == "draft"
     call(client, "POST", "/api/v1/frameworks", tokens["lu"], json=LU, status=409)
-    events = session.scalars(select(AuditEvent).where(AuditEvent.id > 0).order_by(AuditEvent.id)).all()
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.id > 0).order_by(AuditEvent.id)
+    ).all()
     mine = [(e.action, e.outcome, e.actor) for e in events][-4:]
     assert mine == [
         ("framework.create", "refused", "test-ie"),
@@ -133,8 +165,10 @@ def test_new_draft(client, session, tokens):
     call(client, "POST", "/api/v1/frameworks/IE-NFQ/versions", tokens["ie"], status=409)
     last = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(4)).all()
     assert [(e.action, e.outcome) for e in reversed(last)] == [
-        ("framework.version.create", "refused"), ("framework.version.create", "refused"),
-        ("framework.version.create", "allowed"), ("framework.version.create", "refused"),
+        ("framework.version.create", "refused"),
+        ("framework.version.create", "refused"),
+        ("framework.version.create", "allowed"),
+        ("framework.version.create", "refused"),
     ]
     # The draft is not public: anonymous readers cannot see it, its authority can.
     call(client, "GET", "/api/v1/frameworks/IE-NFQ/versions/2027", {}, status=401)
@@ -146,62 +180,137 @@ def test_new_draft(client, session, tokens):
 def test_replace_draft(client, session, tokens):
     call(client, "POST", "/api/v1/frameworks", tokens["lu"], json=LU, status=201)
     changed = {**LU, "levels": [*LU["levels"], {"code": "3", "ordinal": 3, "title": "Three"}]}
-    call(client, "PUT", "/api/v1/frameworks/LU-TQF/versions/2026", tokens["ie"], json=changed,
-         status=403)
-    result = call(client, "PUT", "/api/v1/frameworks/LU-TQF/versions/2026", tokens["lu"],
-                  json=changed)
+    call(
+        client,
+        "PUT",
+        "/api/v1/frameworks/LU-TQF/versions/2026",
+        tokens["ie"],
+        json=changed,
+        status=403,
+    )
+    result = call(
+        client, "PUT", "/api/v1/frameworks/LU-TQF/versions/2026", tokens["lu"], json=changed
+    )
     assert result["outcome"] == "replaced" and result["levels"] == 3
     # A published version never changes.
     ie_file = {**LU, "code": "IE-NFQ", "country": "IE"}
-    refused = call(client, "PUT", "/api/v1/frameworks/IE-NFQ/versions/2009", tokens["ie"],
-                   json=ie_file, status=409)
+    refused = call(
+        client,
+        "PUT",
+        "/api/v1/frameworks/IE-NFQ/versions/2009",
+        tokens["ie"],
+        json=ie_file,
+        status=409,
+    )
     assert refused["existing"] == {"version": "2009", "status": "published"}
     last = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(3)).all()
     assert [(e.action, e.outcome) for e in reversed(last)] == [
-        ("framework.version.replace", "refused"), ("framework.version.replace", "allowed"),
+        ("framework.version.replace", "refused"),
+        ("framework.version.replace", "allowed"),
         ("framework.version.replace", "refused"),
     ]
 
 
 def test_edit_level_starts_a_draft_and_never_touches_the_published_level(client, session, tokens):
-    call(client, "PATCH", "/api/v1/frameworks/IE-NFQ/levels/8", tokens["de"],
-         json={"note": "x"}, status=403)
-    edited = call(client, "PATCH", "/api/v1/frameworks/IE-NFQ/levels/8", tokens["ie"],
-                  json={"note": "Revised descriptor"})
+    call(
+        client,
+        "PATCH",
+        "/api/v1/frameworks/IE-NFQ/levels/8",
+        tokens["de"],
+        json={"note": "x"},
+        status=403,
+    )
+    edited = call(
+        client,
+        "PATCH",
+        "/api/v1/frameworks/IE-NFQ/levels/8",
+        tokens["ie"],
+        json={"note": "Revised descriptor"},
+    )
     assert edited["note"] == "Revised descriptor"
-    assert call(client, "GET", "/api/v1/frameworks/IE-NFQ/levels/8", {})["note"] != "Revised descriptor"
+    assert (
+        call(client, "GET", "/api/v1/frameworks/IE-NFQ/levels/8", {})["note"]
+        != "Revised descriptor"
+    )
     versions = call(client, "GET", "/api/v1/frameworks/IE-NFQ", {})["versions"]
     assert [v["status"] for v in versions] == ["published"]  # the draft is not public
-    draft = call(client, "GET", f"/api/v1/frameworks/IE-NFQ/versions/{dt.date.today()}",
-                 tokens["ie"])
+    draft = call(
+        client, "GET", f"/api/v1/frameworks/IE-NFQ/versions/{dt.date.today()}", tokens["ie"]
+    )
     assert draft["status"] == "draft"
     assert next(lv for lv in draft["levels"] if lv["code"] == "8")["note"] == "Revised descriptor"
-    call(client, "PATCH", "/api/v1/frameworks/IE-NFQ/levels/8", tokens["ie"],
-         json={"ordinal": 3}, status=400)
-    actions = [(e.action, e.outcome) for e in reversed(
-        session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(3)).all())]
-    assert actions == [("framework.level.edit", "refused"), ("framework.version.create", "allowed"),
-                       ("framework.level.edit", "allowed")]
+    call(
+        client,
+        "PATCH",
+        "/api/v1/frameworks/IE-NFQ/levels/8",
+        tokens["ie"],
+        json={"ordinal": 3},
+        status=400,
+    )
+    actions = [
+        (e.action, e.outcome)
+        for e in reversed(
+            session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(3)).all()
+        )
+    ]
+    assert actions == [
+        ("framework.level.edit", "refused"),
+        ("framework.version.create", "allowed"),
+        ("framework.level.edit", "allowed"),
+    ]
 
 
-MOVE = [{"to": "EQF:4", "relation": "exactMatch", "basis": "referencing",
-         "citation": "Hypothetical revised referencing report"}]
+MOVE = [
+    {
+        "to": "EQF:4",
+        "relation": "exactMatch",
+        "basis": "referencing",
+        "citation": "Hypothetical revised referencing report",
+    }
+]
 
 
 def test_replace_level_links(client, session, tokens):
-    call(client, "PUT", "/api/v1/frameworks/IE-NFQ/levels/6/links", tokens["de"], json=MOVE,
-         status=403)
-    call(client, "PUT", "/api/v1/frameworks/IE-NFQ/levels/6/links", tokens["ie"],
-         json=[{**MOVE[0], "to": "EQF:9"}], status=400)
+    call(
+        client,
+        "PUT",
+        "/api/v1/frameworks/IE-NFQ/levels/6/links",
+        tokens["de"],
+        json=MOVE,
+        status=403,
+    )
+    call(
+        client,
+        "PUT",
+        "/api/v1/frameworks/IE-NFQ/levels/6/links",
+        tokens["ie"],
+        json=[{**MOVE[0], "to": "EQF:9"}],
+        status=400,
+    )
     links = call(client, "PUT", "/api/v1/frameworks/IE-NFQ/levels/6/links", tokens["ie"], json=MOVE)
-    assert links == [{"from": "IE-NFQ:6", "to": "EQF:4", "relation": "exactMatch",
-                      "basis": "referencing", "citation": MOVE[0]["citation"],
-                      "valid_from": None, "valid_to": None, "note": None}]
+    assert links == [
+        {
+            "from": "IE-NFQ:6",
+            "to": "EQF:4",
+            "relation": "exactMatch",
+            "basis": "referencing",
+            "citation": MOVE[0]["citation"],
+            "valid_from": None,
+            "valid_to": None,
+            "note": None,
+        }
+    ]
     # Nothing answers from the draft before it is published.
     answer = call(client, "GET", "/api/v1/equivalents?level=IE-NFQ:6&target=EQF", {})
     assert [m["level"] for m in answer["matches"]] == ["EQF:5"]
-    assert session.scalar(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "framework.links.replace")) >= 2
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "framework.links.replace")
+        )
+        >= 2
+    )
 
 
 def test_impact_report_of_a_draft_that_moves_one_level(client, session, tokens):
@@ -220,8 +329,7 @@ def test_impact_report_of_a_draft_that_moves_one_level(client, session, tokens):
     # NZ-NZQCF compares both 3 and 4 to EQF 4: one level becomes two.
     assert len(by_target["NZ-NZQCF"]["new"]["matches"]) == 2
     assert "DE-DQR" in by_target and "EQF" in by_target
-    call(client, "POST", "/api/v1/frameworks/IE-NFQ/versions/2009/impact", tokens["ie"],
-         status=409)
+    call(client, "POST", "/api/v1/frameworks/IE-NFQ/versions/2009/impact", tokens["ie"], status=409)
 
 
 def test_publish(client, session, tokens):
@@ -235,29 +343,56 @@ def test_publish(client, session, tokens):
     call(client, "POST", url, tokens["ie"], json={}, status=409)
     versions = call(client, "GET", "/api/v1/frameworks/IE-NFQ", {})["versions"]
     assert [(v["version"], v["status"], v["valid_to"]) for v in versions] == [
-        ("2009", "superseded", "2027-01-01"), (draft, "published", None)]
+        ("2009", "superseded", "2027-01-01"),
+        (draft, "published", None),
+    ]
     # The award date picks the version: before 2027 the old referencing, after it the new.
     old = call(client, "GET", "/api/v1/equivalents?level=IE-NFQ:6&target=DE-DQR&on=2020-06-30", {})
     new = call(client, "GET", "/api/v1/equivalents?level=IE-NFQ:6&target=DE-DQR&on=2027-06-30", {})
     assert [m["level"] for m in old["matches"]] == ["DE-DQR:5"]
     assert [m["level"] for m in new["matches"]] == ["DE-DQR:4"]
     # The superseded version's levels and links are untouched.
-    old_level = session.scalar(select(Level).join(FrameworkVersion).join(Framework).where(
-        Framework.code == "IE-NFQ", FrameworkVersion.version == "2009", Level.code == "6"))
-    assert [link.target.ref for link in old_level.version.links if link.source_id == old_level.id] == ["EQF:5"]
-    actions = [(e.action, e.outcome) for e in reversed(
-        session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(4)).all())]
-    assert actions == [("framework.publish", "refused"), ("framework.publish", "refused"),
-                       ("framework.publish", "allowed"), ("framework.publish", "refused")]
+    old_level = session.scalar(
+        select(Level)
+        .join(FrameworkVersion)
+        .join(Framework)
+        .where(Framework.code == "IE-NFQ", FrameworkVersion.version == "2009", Level.code == "6")
+    )
+    assert [
+        link.target.ref for link in old_level.version.links if link.source_id == old_level.id
+    ] == ["EQF:5"]
+    actions = [
+        (e.action, e.outcome)
+        for e in reversed(
+            session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(4)).all()
+        )
+    ]
+    assert actions == [
+        ("framework.publish", "refused"),
+        ("framework.publish", "refused"),
+        ("framework.publish", "allowed"),
+        ("framework.publish", "refused"),
+    ]
 
 
 def test_publish_date_cannot_be_in_the_past(client, tokens):
-    call(client, "PUT", "/api/v1/frameworks/FR-CNCP/levels/5/links", tokens["admin"], json=[
-        {"to": "EQF:5", "relation": "exactMatch", "basis": "referencing", "citation": "x"}])
+    call(
+        client,
+        "PUT",
+        "/api/v1/frameworks/FR-CNCP/levels/5/links",
+        tokens["admin"],
+        json=[{"to": "EQF:5", "relation": "exactMatch", "basis": "referencing", "citation": "x"}],
+    )
     draft = dt.date.today().isoformat()
     for day in ("2018-01-01", (dt.date.today() - dt.timedelta(days=1)).isoformat()):
-        body = call(client, "POST", f"/api/v1/frameworks/FR-CNCP/versions/{draft}/publish",
-                    tokens["admin"], json={"valid_from": day}, status=400)
+        body = call(
+            client,
+            "POST",
+            f"/api/v1/frameworks/FR-CNCP/versions/{draft}/publish",
+            tokens["admin"],
+            json={"valid_from": day},
+            status=400,
+        )
         assert "valid_from" in body["errors"]
 
 
@@ -288,8 +423,9 @@ def test_expired_and_revoked_tokens_are_refused_and_audited(client, session, tok
     call(client, "GET", "/api/v1/frameworks", tokens[who], status=401)
 
 
-@pytest.mark.parametrize("header", ["Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer nope",
-                                    "Bearer crr_" + "A" * 43])
+@pytest.mark.parametrize(
+    "header", ["Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer nope", "Bearer crr_" + "A" * 43]
+)
 def test_malformed_or_unknown_tokens(client, header):
     response = client.get("/api/v1/frameworks", headers={"Authorization": header})
     assert response.status_code == 401 and response.mimetype == PROBLEM
@@ -305,15 +441,29 @@ def test_token_secret_is_stored_only_as_a_hash(session, tokens):
 
 # --- hostile input --------------------------------------------------------------------------------
 
-HOSTILE = ["'; DROP TABLE level; --", "1 OR 1=1", "{{ 7*7 }}", "{% print('x') %}",
-           "<script>alert(1)</script>", "${7*7}", "\u202eevil"]
+HOSTILE = [
+    "'; DROP TABLE level; --",
+    "1 OR 1=1",
+    "{{ 7*7 }}",
+    "{% print('x') %}",
+    "<script>alert(1)</script>",
+    "${7*7}",
+    "\u202eevil",
+]
 
 
 @pytest.mark.parametrize("payload", HOSTILE)
 def test_injection_strings_are_stored_verbatim_and_harmless(client, session, tokens, payload):
-    edited = call(client, "PATCH", "/api/v1/frameworks/IE-NFQ/levels/8", tokens["ie"],
-                  json={"title": payload, "note": payload, "qualification_types": [payload]})
-    assert edited["title"] == edited["note"] == payload and edited["qualification_types"] == [payload]
+    edited = call(
+        client,
+        "PATCH",
+        "/api/v1/frameworks/IE-NFQ/levels/8",
+        tokens["ie"],
+        json={"title": payload, "note": payload, "qualification_types": [payload]},
+    )
+    assert edited["title"] == edited["note"] == payload and edited["qualification_types"] == [
+        payload
+    ]
     assert session.scalar(select(func.count()).select_from(Level)) > 100
     lu = {**LU, "name": payload, "levels": [{**LU["levels"][0], "title": payload}], "links": []}
     assert call(client, "POST", "/api/v1/frameworks", tokens["lu"], json=lu, status=201)
@@ -324,23 +474,30 @@ def test_injection_strings_are_stored_verbatim_and_harmless(client, session, tok
 
 
 def test_non_json_body_is_400(client, tokens):
-    response = client.post("/api/v1/frameworks", data="not json", headers=tokens["lu"],
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/frameworks", data="not json", headers=tokens["lu"], content_type="application/json"
+    )
     assert response.status_code == 400 and "body" in response.get_json()["errors"]
 
 
 def test_oversized_body_is_413(app, tokens):
     app.config["MAX_CONTENT_LENGTH"] = 10_000
-    response = app.test_client().post("/api/v1/frameworks", headers=tokens["lu"],
-                                      json={**LU, "description": "x" * 20_000})
+    response = app.test_client().post(
+        "/api/v1/frameworks", headers=tokens["lu"], json={**LU, "description": "x" * 20_000}
+    )
     assert response.status_code == 413 and response.mimetype == PROBLEM
 
 
 def test_flood_gets_429_after_the_limit(engine, session):
     from registry.app import create_app
 
-    flooded = create_app({"DATABASE_URL": str(engine.url.render_as_string(hide_password=False)),
-                          "RATELIMIT_ANONYMOUS": "5 per minute", "TESTING": True})
+    flooded = create_app(
+        {
+            "DATABASE_URL": str(engine.url.render_as_string(hide_password=False)),
+            "RATELIMIT_ANONYMOUS": "5 per minute",
+            "TESTING": True,
+        }
+    )
     flooded.extensions["registry.sessions"] = lambda: session
     client = flooded.test_client()
     statuses = [client.get("/api/v1/frameworks").status_code for _ in range(8)]
@@ -362,8 +519,10 @@ def test_login_cookie_does_not_authorise_the_api(app, client, session):
 def test_cors_is_off(client):
     response = client.get("/api/v1/frameworks", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in response.headers
-    preflight = client.options("/api/v1/frameworks", headers={
-        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    preflight = client.options(
+        "/api/v1/frameworks",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+    )
     assert "Access-Control-Allow-Origin" not in preflight.headers
 
 
@@ -376,12 +535,21 @@ def test_permission_table():
     ie_nfq = Target("framework", "IE-NFQ", country="IE", framework="IE-NFQ")
     eqf = Target("framework", "EQF", framework="EQF")
     authorize(ie, "framework.edit", ie_nfq)
-    for action, target in [("framework.edit", eqf), ("token.manage", ie_nfq),
-                           ("institution.edit", Target("institution", "42", institution="42"))]:
+    for action, target in [
+        ("framework.edit", eqf),
+        ("token.manage", ie_nfq),
+        ("institution.edit", Target("institution", "42", institution="42")),
+    ]:
         with pytest.raises(Exception, match="may not"):
             authorize(ie, action, target)
     authorize(institution, "catalogue.edit", Target("course", "c1", institution="42"))
     with pytest.raises(Exception, match="outside its scope"):
         authorize(institution, "catalogue.edit", Target("course", "c1", institution="43"))
-    assert set(ACTIONS) >= {"framework.create", "framework.publish", "link.edit", "rule.edit",
-                            "import.run", "audit.read"}
+    assert set(ACTIONS) >= {
+        "framework.create",
+        "framework.publish",
+        "link.edit",
+        "rule.edit",
+        "import.run",
+        "audit.read",
+    }

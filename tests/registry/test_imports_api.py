@@ -18,8 +18,11 @@ WORLD = [
 @pytest.fixture
 def headers(session):
     made = {}
-    for key, role, scopes in [("admin", "admin", []), ("registrar", "registrar", []),
-                              ("other-admin", "admin", [])]:
+    for key, role, scopes in [
+        ("admin", "admin", []),
+        ("registrar", "registrar", []),
+        ("other-admin", "admin", []),
+    ]:
         account = accounts.get_or_create_account(session, f"imports-{key}", role, scopes)
         made[key] = {"Authorization": f"Bearer {accounts.create_token(session, account)[1]}"}
     session.commit()
@@ -30,13 +33,15 @@ def upload(client, headers, fmt="institutions-json", data=None, options=None, na
     form = {"format": fmt, "file": (io.BytesIO(json.dumps(data or WORLD).encode()), name)}
     if options is not None:
         form["options"] = json.dumps(options)
-    return client.post("/api/v1/imports", data=form, headers=headers,
-                       content_type="multipart/form-data")
+    return client.post(
+        "/api/v1/imports", data=form, headers=headers, content_type="multipart/form-data"
+    )
 
 
 def test_upload_runs_and_reports(client, headers):
-    response = upload(client, headers["admin"], options={"status": "recognised",
-                                                         "status_source": "Test list"})
+    response = upload(
+        client, headers["admin"], options={"status": "recognised", "status_source": "Test list"}
+    )
     assert response.status_code == 202, response.get_data(as_text=True)
     job = response.get_json()
     assert job["id"] and job["state"] == "completed"
@@ -58,8 +63,12 @@ def test_upload_refusals(client, headers):
     assert bad_format.status_code == 400 and "format" in bad_format.get_json()["errors"]
     bad_options = upload(client, headers["admin"], options={"colour": "red"})
     assert bad_options.status_code == 400 and "options" in bad_options.get_json()["errors"]
-    missing = client.post("/api/v1/imports", data={"format": "ror"}, headers=headers["admin"],
-                          content_type="multipart/form-data")
+    missing = client.post(
+        "/api/v1/imports",
+        data={"format": "ror"},
+        headers=headers["admin"],
+        content_type="multipart/form-data",
+    )
     assert missing.status_code == 400 and "file" in missing.get_json()["errors"]
     job = upload(client, headers["admin"]).get_json()
     other = client.get(f"/api/v1/imports/{job['id']}", headers=headers["registrar"])
@@ -69,8 +78,9 @@ def test_upload_refusals(client, headers):
 
 def test_broken_file_is_a_failed_job_not_an_error(client, headers):
     form = {"format": "institutions-json", "file": (io.BytesIO(b'[{"name": "Cut'), "cut.json")}
-    job = client.post("/api/v1/imports", data=form, headers=headers["admin"],
-                      content_type="multipart/form-data").get_json()
+    job = client.post(
+        "/api/v1/imports", data=form, headers=headers["admin"], content_type="multipart/form-data"
+    ).get_json()
     assert job["state"] == "failed" and "JSON" in job["failure"]
 
 
@@ -91,9 +101,16 @@ def test_queued_job_runs_on_the_huey_worker_and_resumes(tmp_path):
     engine = make_engine(url)
     sessions = make_session_factory(engine)
     with Session(engine) as session:
-        job = jobs.create_job(session, OPERATOR, "institutions-json",
-                              io.BytesIO(json.dumps(WORLD).encode()), "world.json", {},
-                              tmp_path / "uploads", 10_000_000)
+        job = jobs.create_job(
+            session,
+            OPERATOR,
+            "institutions-json",
+            io.BytesIO(json.dumps(WORLD).encode()),
+            "world.json",
+            {},
+            tmp_path / "uploads",
+            10_000_000,
+        )
         session.commit()
         job_id = job.id
     jobs.huey.immediate = True
@@ -101,9 +118,16 @@ def test_queued_job_runs_on_the_huey_worker_and_resumes(tmp_path):
         jobs.import_task(job_id, url)
         with Session(engine) as session:
             assert session.get(jobs.ImportJob, job_id).state == "completed"
-            interrupted = jobs.create_job(session, OPERATOR, "institutions-json",
-                                          io.BytesIO(json.dumps(WORLD).encode()), "again.json",
-                                          {}, tmp_path / "uploads", 10_000_000)
+            interrupted = jobs.create_job(
+                session,
+                OPERATOR,
+                "institutions-json",
+                io.BytesIO(json.dumps(WORLD).encode()),
+                "again.json",
+                {},
+                tmp_path / "uploads",
+                10_000_000,
+            )
             interrupted.state = "running"  # as a crashed worker leaves it
             session.commit()
             interrupted_id = interrupted.id
@@ -120,16 +144,24 @@ def test_queued_job_runs_on_the_huey_worker_and_resumes(tmp_path):
 def test_elmo_and_badges_through_the_api(client, headers, shared):
     elmo = (shared / "formats" / "emrex-elmo" / "example.xml").read_bytes()
     form = {"format": "elmo", "file": (io.BytesIO(elmo), "example.xml")}
-    job = client.post("/api/v1/imports", data=form, headers=headers["admin"],
-                      content_type="multipart/form-data").get_json()
+    job = client.post(
+        "/api/v1/imports", data=form, headers=headers["admin"], content_type="multipart/form-data"
+    ).get_json()
     assert job["state"] == "completed" and job["inserted"] == 6 and job["rejected"] == 0
     badge = (shared / "formats" / "open-badges-3" / "ob3-microcredential-example.json").read_bytes()
 
     def send(options):
-        form = {"format": "open-badges", "file": (io.BytesIO(badge), "badge.json"),
-                "options": json.dumps(options)}
-        return client.post("/api/v1/imports", data=form, headers=headers["admin"],
-                           content_type="multipart/form-data").get_json()
+        form = {
+            "format": "open-badges",
+            "file": (io.BytesIO(badge), "badge.json"),
+            "options": json.dumps(options),
+        }
+        return client.post(
+            "/api/v1/imports",
+            data=form,
+            headers=headers["admin"],
+            content_type="multipart/form-data",
+        ).get_json()
 
     unitless = send({})
     assert unitless["rejected"] == 1 and "no unit" in unitless["errors"][0]["reason"]

@@ -15,15 +15,27 @@ from registry.institutions.models import Institution, InstitutionIdentifier
 PROBLEM = "application/problem+json"
 
 
-def ror_record(ror_id, display, country, city, *, domains=(), labels=(), acronyms=(),
-               status="active", grid=None):
+def ror_record(
+    ror_id,
+    display,
+    country,
+    city,
+    *,
+    domains=(),
+    labels=(),
+    acronyms=(),
+    status="active",
+    grid=None,
+):
     names = [{"value": display, "types": ["ror_display", "label"], "lang": "en"}]
     names += [{"value": value, "types": ["label"], "lang": lang} for value, lang in labels]
     names += [{"value": value, "types": ["acronym"], "lang": None} for value in acronyms]
     return {
         "id": f"https://ror.org/{ror_id}",
         "names": names,
-        "locations": [{"geonames_id": 1, "geonames_details": {"country_code": country, "name": city}}],
+        "locations": [
+            {"geonames_id": 1, "geonames_details": {"country_code": country, "name": city}}
+        ],
         "external_ids": [{"type": "grid", "all": [grid], "preferred": grid}] if grid else [],
         "domains": list(domains),
         "status": status,
@@ -32,14 +44,33 @@ def ror_record(ror_id, display, country, city, *, domains=(), labels=(), acronym
 
 
 ROR_DUMP = [
-    ror_record("040af2s02", "University of Helsinki", "FI", "Helsinki", domains=["helsinki.fi"],
-               labels=[("Helsingin yliopisto", "fi"), ("Helsingfors universitet", "sv")],
-               acronyms=["UH"], grid="grid.7737.4"),
-    ror_record("00vtgdb53", "University of Glasgow", "GB", "Glasgow", domains=["gla.ac.uk"],
-               labels=[("Oilthigh Ghlaschu", "gd")]),
-    ror_record("02kkvpp62", "Technical University of Munich", "DE", "Munich",
-               domains=["tum.de"], labels=[("Technische Universität München", "de")],
-               acronyms=["TUM"]),
+    ror_record(
+        "040af2s02",
+        "University of Helsinki",
+        "FI",
+        "Helsinki",
+        domains=["helsinki.fi"],
+        labels=[("Helsingin yliopisto", "fi"), ("Helsingfors universitet", "sv")],
+        acronyms=["UH"],
+        grid="grid.7737.4",
+    ),
+    ror_record(
+        "00vtgdb53",
+        "University of Glasgow",
+        "GB",
+        "Glasgow",
+        domains=["gla.ac.uk"],
+        labels=[("Oilthigh Ghlaschu", "gd")],
+    ),
+    ror_record(
+        "02kkvpp62",
+        "Technical University of Munich",
+        "DE",
+        "Munich",
+        domains=["tum.de"],
+        labels=[("Technische Universität München", "de")],
+        acronyms=["TUM"],
+    ),
     ror_record("0aaaaaa00", "Withdrawn Duplicate", "FI", "Espoo", status="withdrawn"),
 ]
 
@@ -61,13 +92,21 @@ def test_ror_import_and_reimport(session):
     first = run(session, "ror", ROR_DUMP)
     assert (first.read, first.inserted, first.rejected, first.state) == (4, 3, 1, "completed")
     assert first.errors[0].position == "record 4" and "withdrawn" in first.errors[0].reason
-    helsinki = session.scalar(select(Institution).join(InstitutionIdentifier).where(
-        InstitutionIdentifier.scheme == "ror", InstitutionIdentifier.value == "040af2s02"))
+    helsinki = session.scalar(
+        select(Institution)
+        .join(InstitutionIdentifier)
+        .where(InstitutionIdentifier.scheme == "ror", InstitutionIdentifier.value == "040af2s02")
+    )
     assert helsinki.name == "University of Helsinki" and helsinki.city == "Helsinki"
     assert {(n.kind, n.value, n.lang) for n in helsinki.names} >= {
-        ("alias", "Helsingin yliopisto", "fi"), ("acronym", "UH", None)}
+        ("alias", "Helsingin yliopisto", "fi"),
+        ("acronym", "UH", None),
+    }
     assert {(i.scheme, i.value) for i in helsinki.identifiers} == {
-        ("ror", "040af2s02"), ("grid", "grid.7737.4"), ("domain", "helsinki.fi")}
+        ("ror", "040af2s02"),
+        ("grid", "grid.7737.4"),
+        ("domain", "helsinki.fi"),
+    }
     assert helsinki.status == "unknown"
     again = run(session, "ror", ROR_DUMP)
     assert (again.inserted, again.updated, again.unchanged, again.rejected) == (0, 0, 3, 1)
@@ -75,14 +114,22 @@ def test_ror_import_and_reimport(session):
 
 
 def test_world_list_then_ror_enriches_instead_of_duplicating(session):
-    world = [{"name": "University of Helsinki", "alpha_two_code": "FI", "country": "Finland",
-              "domains": ["helsinki.fi"], "web_pages": ["https://www.helsinki.fi/"],
-              "state-province": None}]
+    world = [
+        {
+            "name": "University of Helsinki",
+            "alpha_two_code": "FI",
+            "country": "Finland",
+            "domains": ["helsinki.fi"],
+            "web_pages": ["https://www.helsinki.fi/"],
+            "state-province": None,
+        }
+    ]
     assert run(session, "institutions-json", world).inserted == 1
     report = run(session, "ror", ROR_DUMP[:1])
     assert (report.inserted, report.updated) == (0, 1)
-    count = session.scalar(select(func.count()).select_from(Institution).where(
-        Institution.country == "FI"))
+    count = session.scalar(
+        select(func.count()).select_from(Institution).where(Institution.country == "FI")
+    )
     assert count == 1
 
 
@@ -112,8 +159,10 @@ def test_truncated_file_keeps_what_was_read(session):
 
 
 def test_atomic_import_is_all_or_nothing(session):
-    records = [{"name": "Universität Wien", "alpha_two_code": "AT", "domains": []},
-               {"name": "Nowhere", "alpha_two_code": "XX", "domains": []}]
+    records = [
+        {"name": "Universität Wien", "alpha_two_code": "AT", "domains": []},
+        {"name": "Nowhere", "alpha_two_code": "XX", "domains": []},
+    ]
     report = run(session, "institutions-json", records, atomic=True)
     assert report.state == "rolled_back" and report.rejected == 2 and adds_up(report)
     assert session.scalar(select(func.count()).select_from(Institution)) == 0
@@ -121,8 +170,13 @@ def test_atomic_import_is_all_or_nothing(session):
 
 def test_status_from_the_list(session):
     records = [{"name": "Universität Wien", "alpha_two_code": "AT", "domains": []}]
-    report = run(session, "institutions-json", records, status="recognised",
-                 status_source="Test ministry list, 2026")
+    report = run(
+        session,
+        "institutions-json",
+        records,
+        status="recognised",
+        status_source="Test ministry list, 2026",
+    )
     assert report.inserted == 1
     vienna = session.scalar(select(Institution))
     assert (vienna.status, vienna.status_source) == ("recognised", "Test ministry list, 2026")
@@ -171,14 +225,17 @@ def search(client, status=200, **params):
     return response.get_json()
 
 
-@pytest.mark.parametrize("query, country, expected, matched_on", [
-    ("Univ. of Helsinki", None, "University of Helsinki", "name"),
-    ("Helsingin yliopisto", "FI", "University of Helsinki", "alias"),
-    ("UNIVERSITY  OF HELSINKI (FINLAND)", None, "University of Helsinki", "name"),
-    ("Technische Universitat Munchen", "DE", "Technical University of Munich", "alias"),
-    ("https://ror.org/00vtgdb53", None, "University of Glasgow", "identifier"),
-    ("cs.helsinki.fi", None, "University of Helsinki", "domain"),
-])
+@pytest.mark.parametrize(
+    "query, country, expected, matched_on",
+    [
+        ("Univ. of Helsinki", None, "University of Helsinki", "name"),
+        ("Helsingin yliopisto", "FI", "University of Helsinki", "alias"),
+        ("UNIVERSITY  OF HELSINKI (FINLAND)", None, "University of Helsinki", "name"),
+        ("Technische Universitat Munchen", "DE", "Technical University of Munich", "alias"),
+        ("https://ror.org/00vtgdb53", None, "University of Glasgow", "identifier"),
+        ("cs.helsinki.fi", None, "University of Helsinki", "domain"),
+    ],
+)
 def test_search_finds_the_institution(client, loaded, query, country, expected, matched_on):
     params = {"q": query, **({"country": country} if country else {})}
     body = search(client, **params)
@@ -193,12 +250,19 @@ def test_search_refuses_to_guess(client, loaded):
     assert search(client, q="Zxqv Polytechnic of Nowhere")["verdict"] == "no_match"
 
 
-@pytest.mark.parametrize("params, field", [
-    ({"q": ""}, "q"), ({"q": "   "}, "q"), ({"q": "x" * 10_000}, "q"),
-    ({"q": "Univ\x00ersity"}, "q"), ({"q": "Helsinki", "country": "ZZ"}, "country"),
-    ({"q": "Helsinki", "country": "Finland"}, "country"), ({}, "q"),
-    ({"q": "Helsinki", "limit": 0}, "limit"),
-])
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"q": ""}, "q"),
+        ({"q": "   "}, "q"),
+        ({"q": "x" * 10_000}, "q"),
+        ({"q": "Univ\x00ersity"}, "q"),
+        ({"q": "Helsinki", "country": "ZZ"}, "country"),
+        ({"q": "Helsinki", "country": "Finland"}, "country"),
+        ({}, "q"),
+        ({"q": "Helsinki", "limit": 0}, "limit"),
+    ],
+)
 def test_search_bad_input(client, loaded, params, field):
     response = client.get("/api/v1/institutions", query_string=params)
     assert response.status_code == 400 and response.mimetype == PROBLEM
@@ -207,16 +271,21 @@ def test_search_bad_input(client, loaded, params, field):
 
 def test_get_institution(client, loaded):
     body = client.get(f"/api/v1/institutions/{loaded['University of Glasgow']}").get_json()
-    assert body["country"] == "GB" and {"scheme": "ror", "value": "00vtgdb53"} in body["identifiers"]
+    assert (
+        body["country"] == "GB" and {"scheme": "ror", "value": "00vtgdb53"} in body["identifiers"]
+    )
     assert client.get("/api/v1/institutions/999999").status_code == 404
 
 
 @pytest.fixture
 def headers(session, loaded):
     made = {}
-    for key, role, scopes in [("admin", "admin", []), ("gb", "ministry", ["GB"]),
-                              ("fi", "ministry", ["FI"]),
-                              ("glasgow", "institution", [str(loaded["University of Glasgow"])])]:
+    for key, role, scopes in [
+        ("admin", "admin", []),
+        ("gb", "ministry", ["GB"]),
+        ("fi", "ministry", ["FI"]),
+        ("glasgow", "institution", [str(loaded["University of Glasgow"])]),
+    ]:
         account = accounts.get_or_create_account(session, f"inst-{key}", role, scopes)
         made[key] = {"Authorization": f"Bearer {accounts.create_token(session, account)[1]}"}
     session.commit()
@@ -231,24 +300,37 @@ def test_status_is_set_by_the_countrys_ministry(client, loaded, headers, session
     assert client.put(url, json={"status": "maybe"}, headers=headers["gb"]).status_code == 400
     answer = client.put(url, json=body, headers=headers["gb"]).get_json()
     assert answer["status"] == "recognised" and answer["status_date"]
-    actions = session.scalars(select(AuditEvent.outcome).where(
-        AuditEvent.action == "institution.status").order_by(AuditEvent.id)).all()
+    actions = session.scalars(
+        select(AuditEvent.outcome)
+        .where(AuditEvent.action == "institution.status")
+        .order_by(AuditEvent.id)
+    ).all()
     assert actions == ["refused", "refused", "allowed"]
 
 
 def test_an_institution_edits_only_itself(client, loaded, headers, session):
     glasgow = loaded["University of Glasgow"]
-    add = {"names": [{"value": "Glasgow University", "kind": "alias", "lang": "en"}],
-           "identifiers": [{"scheme": "erasmus", "value": "UK GLASGOW01"}]}
+    add = {
+        "names": [{"value": "Glasgow University", "kind": "alias", "lang": "en"}],
+        "identifiers": [{"scheme": "erasmus", "value": "UK GLASGOW01"}],
+    }
     edited = client.patch(f"/api/v1/institutions/{glasgow}", json=add, headers=headers["glasgow"])
     assert edited.status_code == 200
     assert {"scheme": "erasmus", "value": "UK GLASGOW01"} in edited.get_json()["identifiers"]
     other = loaded["University of Helsinki"]
-    assert client.patch(f"/api/v1/institutions/{other}", json=add,
-                        headers=headers["glasgow"]).status_code == 403
+    assert (
+        client.patch(
+            f"/api/v1/institutions/{other}", json=add, headers=headers["glasgow"]
+        ).status_code
+        == 403
+    )
     clash = {"identifiers": [{"scheme": "domain", "value": "helsinki.fi"}]}
-    assert client.patch(f"/api/v1/institutions/{glasgow}", json=clash,
-                        headers=headers["glasgow"]).status_code == 409
+    assert (
+        client.patch(
+            f"/api/v1/institutions/{glasgow}", json=clash, headers=headers["glasgow"]
+        ).status_code
+        == 409
+    )
     # The new alias and the Erasmus code are found at once.
     assert search(client, q="UK GLASGOW01")["candidates"][0]["id"] == glasgow
     assert search(client, q="Glasgow University", country="GB")["candidates"][0]["id"] == glasgow
@@ -256,7 +338,9 @@ def test_an_institution_edits_only_itself(client, loaded, headers, session):
 
 def test_create_institution(client, headers, session):
     record = {"name": "Hochschule Test", "country": "DE", "domains": ["hs-test.de"]}
-    assert client.post("/api/v1/institutions", json=record, headers=headers["fi"]).status_code == 403
+    assert (
+        client.post("/api/v1/institutions", json=record, headers=headers["fi"]).status_code == 403
+    )
     created = client.post("/api/v1/institutions", json=record, headers=headers["admin"])
     assert created.status_code == 201 and created.get_json()["status"] == "unknown"
     again = client.post("/api/v1/institutions", json=record, headers=headers["admin"])

@@ -35,8 +35,9 @@ def csrf_token(response) -> str:
 
 def sign_in(client, name: str, password: str = PASSWORD):
     page = client.get("/login")
-    return client.post("/login", data={"name": name, "password": password,
-                                       "csrf_token": csrf_token(page)})
+    return client.post(
+        "/login", data={"name": name, "password": password, "csrf_token": csrf_token(page)}
+    )
 
 
 def submit(client, page: str, action: str, **fields):
@@ -45,8 +46,10 @@ def submit(client, page: str, action: str, **fields):
 
 
 def statuses(session, code: str) -> dict[str, str]:
-    return {version.version: version.status
-            for version in services.get_framework(session, code).versions}
+    return {
+        version.version: version.status
+        for version in services.get_framework(session, code).versions
+    }
 
 
 def html(response) -> str:
@@ -55,8 +58,9 @@ def html(response) -> str:
 
 def versions_shown(page: str) -> dict[str, str]:
     """The rows of a framework page's versions table: label -> status."""
-    return dict(re.findall(r'<th scope="row"[^>]*>([^<]+)</th>\s*<td><span class="status-(\w+)">',
-                           page))
+    return dict(
+        re.findall(r'<th scope="row"[^>]*>([^<]+)</th>\s*<td><span class="status-(\w+)">', page)
+    )
 
 
 # --- login -----------------------------------------------------------------------------------
@@ -74,8 +78,10 @@ def test_sign_in_sets_a_lax_httponly_session_cookie(client, ministry):
     assert "Signed in as <strong>Department of Education (IE)</strong> (ministry: IE)" in home
 
 
-@pytest.mark.parametrize("name, password", [("Department of Education (IE)", "wrong password!"),
-                                            ("nobody at all", PASSWORD)])
+@pytest.mark.parametrize(
+    "name, password",
+    [("Department of Education (IE)", "wrong password!"), ("nobody at all", PASSWORD)],
+)
 def test_failed_sign_in_shows_the_form_again_saying_nothing_more(client, ministry, name, password):
     ministry("Department of Education (IE)", "IE")
     response = sign_in(client, name, password)
@@ -149,8 +155,9 @@ def test_draft_impact_and_publish_through_the_forms(client, session, ministry):
     assert "Compared with 2009" in html(report) and "changes no equivalence" in html(report)
 
     today = dt.date.today().isoformat()
-    published = submit(client, page, f"/frameworks/IE-NFQ/versions/{draft}/publish",
-                       valid_from=today)
+    published = submit(
+        client, page, f"/frameworks/IE-NFQ/versions/{draft}/publish", valid_from=today
+    )
     assert published.status_code == 302
     assert statuses(session, "IE-NFQ") == {"2009": "superseded", draft: "published"}
     after = html(client.get(page))
@@ -159,28 +166,46 @@ def test_draft_impact_and_publish_through_the_forms(client, session, ministry):
 
     events = {event.action: event for event in events_for(session, "framework:IE-NFQ")}
     assert {"framework.version.create", "framework.publish"} <= set(events)
-    assert {events[action].actor for action in ("framework.version.create", "framework.publish")} \
-        == {account.name}
+    assert {
+        events[action].actor for action in ("framework.version.create", "framework.publish")
+    } == {account.name}
 
 
 def test_impact_page_shows_old_and_new_side_by_side(client, session, ministry):
     account = ministry("Department of Education (IE)", "IE")
     sign_in(client, account.name)
-    draft = editing.replace_level_links(session, account.actor(), "IE-NFQ", "8", [
-        {"to": "EQF:7", "relation": "exactMatch", "basis": "referencing", "citation": "A test."},
-    ])[0].owner_version.version
+    draft = editing.replace_level_links(
+        session,
+        account.actor(),
+        "IE-NFQ",
+        "8",
+        [
+            {
+                "to": "EQF:7",
+                "relation": "exactMatch",
+                "basis": "referencing",
+                "citation": "A test.",
+            },
+        ],
+    )[0].owner_version.version
     session.commit()
     page = html(client.get(f"/frameworks/IE-NFQ/versions/{draft}/impact"))
-    row = re.search(r'<th scope="row">IE-NFQ:8</th>\s*<td>DE-DQR</td>\s*<td>(.*?)</td>\s*'
-                    r"<td>(.*?)</td>", page, re.S)
+    row = re.search(
+        r'<th scope="row">IE-NFQ:8</th>\s*<td>DE-DQR</td>\s*<td>(.*?)</td>\s*'
+        r"<td>(.*?)</td>",
+        page,
+        re.S,
+    )
     assert row, page
     now, once_published = row.groups()
     assert "DE-DQR:6" in now and "DE-DQR:7" not in now
     assert "DE-DQR:7" in once_published and "DE-DQR:6" not in once_published
 
 
-@pytest.mark.parametrize("token, reason", [(None, "The CSRF token is missing."),
-                                           ("forged", "The CSRF token is invalid.")])
+@pytest.mark.parametrize(
+    "token, reason",
+    [(None, "The CSRF token is missing."), ("forged", "The CSRF token is invalid.")],
+)
 def test_a_form_without_a_valid_csrf_token_is_refused(client, session, ministry, token, reason):
     account = ministry("Department of Education (IE)", "IE")
     sign_in(client, account.name)
@@ -203,8 +228,12 @@ def test_another_countrys_ministry_is_refused_and_nothing_changes(client, sessio
     session.commit()
     german = ministry("KMK (DE)", "DE")
     sign_in(client, german.name)
-    response = submit(client, "/frameworks/DE-DQR", f"/frameworks/IE-NFQ/versions/{draft}/publish",
-                      valid_from=dt.date.today().isoformat())
+    response = submit(
+        client,
+        "/frameworks/DE-DQR",
+        f"/frameworks/IE-NFQ/versions/{draft}/publish",
+        valid_from=dt.date.today().isoformat(),
+    )
     assert response.status_code == 403
     assert "may not framework.publish on framework IE-NFQ: outside its scope" in html(response)
     assert statuses(session, "IE-NFQ") == {"2009": "published", draft: "draft"}
@@ -236,8 +265,12 @@ def test_domain_errors_render_a_page_while_the_api_keeps_problem_json(client, mi
     assert not_a_draft.status_code == 409 and "is not a draft" in html(not_a_draft)
     submit(client, "/frameworks/IE-NFQ", "/frameworks/IE-NFQ/drafts")
     draft = re.search(r'versions/([^/"]+)/publish', html(client.get("/frameworks/IE-NFQ"))).group(1)
-    invalid = submit(client, "/frameworks/IE-NFQ", f"/frameworks/IE-NFQ/versions/{draft}/publish",
-                     valid_from="next Tuesday")
+    invalid = submit(
+        client,
+        "/frameworks/IE-NFQ",
+        f"/frameworks/IE-NFQ/versions/{draft}/publish",
+        valid_from="next Tuesday",
+    )
     assert invalid.status_code == 400
     assert "<strong>valid_from</strong>: Not a valid date." in html(invalid)
 
