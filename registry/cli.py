@@ -562,7 +562,7 @@ def convert_grade(
 @main.command("match-institution")
 @click.argument("name")
 @click.option("--country", default=None, help="ISO 3166-1 alpha-2 code, when known.")
-@click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 50))
+@click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 20))
 @json_option
 @domain_command
 def match_institution_command(name: str, country: str | None, limit: int, as_json: bool) -> None:

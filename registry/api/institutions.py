@@ -17,7 +17,7 @@ class SearchQuerySchema(Schema):
     # Length and content are checked by the matcher, which names `q` in its errors.
     q = fields.String(required=True, metadata={"example": "Univ. of Helsinki"})
     country = fields.String(load_default=None, metadata={"example": "FI"})
-    limit = fields.Integer(load_default=5, validate=validate.Range(1, 50))
+    limit = fields.Integer(load_default=5, validate=validate.Range(1, 20))
 
 
 class CandidateSchema(Schema):
