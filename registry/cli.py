@@ -372,6 +372,7 @@ def _qdr_import() -> None:
 def _transcript_import(fmt: str, doc: str) -> None:
     @click.option(
         "--received-by",
+        "--institution",
         "received_by",
         type=int,
         default=None,
