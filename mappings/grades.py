@@ -329,6 +329,12 @@ def _by_table(
     return GradeConversion(result, raw, target.code, passed, "table", tuple(steps))
 
 
+def read_grade(text: str, scale: ScaleSpec) -> Decimal | Band:
+    """Check that `text` is a grade of `scale` (InvalidData on "value"), whether or not it can
+    be converted anywhere."""
+    return _read(text, scale, "value")
+
+
 def _read(text: str, scale: ScaleSpec, field: str) -> Decimal | Band:
     """A grade of `scale`: a special value first (30L -> 30), then a number or a band code."""
     token = scale.special_values.get(text, text)

@@ -27,7 +27,7 @@ from frameworks.models import Framework
 from frameworks.schemas import FRAMEWORK_CODE
 from mappings import rules as rule_engine
 from mappings import services as conversions
-from mappings.grades import ScaleSpec, convert_grade
+from mappings.grades import ScaleSpec, convert_grade, read_grade
 from mappings.graph import Equivalents, LevelGraph
 from mappings.institutions import match_institution
 from mappings.matching import best_title
@@ -199,10 +199,10 @@ def validate(
         if credential["grade"]:
             grade = credential["grade"]
             try:
-                conversions.grades(session, grade["value"], grade["scale"], grade["scale"])
+                scale = frameworks.get_grading_scale(session, grade["scale"], "scale")
+                read_grade(grade["value"], conversions.scale_spec(scale))
             except InvalidData as error:
-                field = "scale" if "from" in error.errors or "to" in error.errors else "value"
-                errors["grade"] = {field: [error.detail]}
+                errors["grade"] = {next(iter(error.errors)): [error.detail]}
         if credential["qualification_id"] is not None:
             try:
                 catalogue.get_qualification(session, credential["qualification_id"])
@@ -489,36 +489,51 @@ def convert_units(session: Session, case: Case, stated: dict[str, Any]) -> None:
         case.step("credits", "unknown", "No workload is known: the workload cannot be compared.")
     grade = case.credential["grade"]
     if grade:
-        scales = {
-            s.code: conversions.scale_spec(s) for s in frameworks.list_grading_scales(session)
-        }
-        normalised = convert_grade(
-            grade["value"], scales[grade["scale"]], NORMALISED, scales=scales
-        )
-        case.facts["grade.normalised"] = normalised.raw
-        if case.target.grading_scale and case.target.grading_scale in scales:
-            converted = conversions.grades(
-                session, grade["value"], grade["scale"], case.target.grading_scale
-            )
-            case.result_target["grade"] = converted.as_dict()
-            case.step(
-                "grade",
-                "converted",
-                f"The grade {grade['value']} ({grade['scale']}) is {converted.value} on "
-                f"{converted.scale} ({converted.method}).",
-                value=converted.value,
-            )
-        else:
-            case.step(
-                "grade",
-                "kept",
-                f"The grade {grade['value']} ({grade['scale']}) is kept as "
-                "given: the target has no bundled grading scale.",
-            )
+        convert_grade_units(session, case, grade)
     if stated["field"]:
         case.facts["field.isced_f"] = stated["field"]
     if stated["qualification_type"]:
         case.facts["qualification.type"] = stated["qualification_type"]
+
+
+def convert_grade_units(session: Session, case: Case, grade: dict[str, Any]) -> None:
+    """The grade normalised (0 = pass mark, 1 = best) and on the target's scale. A grade that
+    cannot be converted (an ordinal scale with no published equivalent and no table) is a gap
+    named in the decision, not a reason to refuse the credential."""
+    scales = {s.code: conversions.scale_spec(s) for s in frameworks.list_grading_scales(session)}
+    source = scales[grade["scale"]]
+    try:
+        case.facts["grade.normalised"] = convert_grade(
+            grade["value"], source, NORMALISED, scales=scales
+        ).raw
+    except InvalidData as error:
+        case.gaps.append(f"the grade cannot be normalised: {error.detail}")
+    target = scales.get(case.target.grading_scale or "")
+    if target is None:
+        case.step(
+            "grade",
+            "kept",
+            f"The grade {grade['value']} ({grade['scale']}) is kept as given: the target has "
+            "no bundled grading scale.",
+        )
+        return
+    try:
+        converted = convert_grade(grade["value"], source, target, scales=scales)
+    except InvalidData as error:
+        case.step(
+            "grade",
+            "kept",
+            f"The grade {grade['value']} ({grade['scale']}) is kept as given: {error.detail}",
+        )
+        return
+    case.result_target["grade"] = converted.as_dict()
+    case.step(
+        "grade",
+        "converted",
+        f"The grade {grade['value']} ({grade['scale']}) is {converted.value} on "
+        f"{converted.scale} ({converted.method}).",
+        value=converted.value,
+    )
 
 
 def stored_rules(session: Session, jurisdictions: list[str]) -> list[dict[str, Any]]:

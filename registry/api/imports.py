@@ -23,7 +23,7 @@ class JobSchema(Schema):
     source = fields.String()
     options = fields.Dict()
     state = fields.String(
-        metadata={"description": "queued | running | completed | failed | rolled_back"}
+        metadata={"description": " | ".join(jobs.STATES)}
     )
     read = fields.Integer()
     inserted = fields.Integer()

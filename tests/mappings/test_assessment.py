@@ -681,3 +681,22 @@ def test_micro_credential_stack(session, registry):
             session, OPERATOR, {"credentials": [{"title": "x"}]}, "DE", "master"
         )
     assert "credentials.0" in caught.value.errors
+
+
+def test_a_grade_that_cannot_be_converted_is_a_gap_not_bad_input(session, registry):
+    data = credential(
+        "Grado en Derecho",
+        "Universidad de Salamanca",
+        "ES",
+        level="ES-MECES:2",
+        credits=ects(240),
+        grade={"value": "B", "scale": "ECTS-A-F"},
+    )
+    answer = assess(session, data)
+    assert answer["decision"] == "recognised"
+    grade_step = next(step for step in answer["steps"] if step["step"] == "grade")
+    assert grade_step["outcome"] == "kept" and "grade" not in answer["target"]
+    assert any("cannot be normalised" in gap for gap in answer["gaps"])
+    with pytest.raises(InvalidData) as caught:
+        assess(session, {**data, "grade": {"value": "Q", "scale": "ECTS-A-F"}})
+    assert "value" in caught.value.errors["grade"]
