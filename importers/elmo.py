@@ -6,15 +6,14 @@ nested ones (programme > module > course > class, through `hasPart`) included, w
 `registry.catalogue.transcripts.TranscriptResultRecordSchema`; the transcript context (issuer,
 learner, issue date) is the same dict object for every result of one report.
 
-Read in a stream (`importers.xmlsafe`): only learning opportunities and the report-level parts
-produce events (two per record, which keeps the parse cheap); a record is taken from its
-opportunity when that ends, its parts having been read and cleared before it (so records come
-parts first), and is cleared in turn. A report's results are held until the report ends,
-because what they need from it comes after them in the schema's order: `issueDate`, and the
-`gradingScheme` descriptions that `gradingSchemeLocalId` refers to (the identifier itself is
-valid only within the file). A report holds at most `max_results` results (far above any real
-transcript), which bounds that memory. Attachments, diploma supplements, recognition results,
-groups, extensions and signatures are dropped unread.
+Read in a stream (`importers.xmlsafe`), one report at a time: a report is read when it ends,
+whole (issuer, the tree of opportunities, `issueDate`, the `gradingScheme` descriptions that
+`gradingSchemeLocalId` refers to, all of which a result needs and some of which come after it in
+the schema's order), then released. Records come parts first (an opportunity after the parts
+it holds), in document order otherwise. A report holds at most `max_results` opportunities (far
+above any real transcript), which bounds the tree held: the learner and the few report-level
+elements are all the reader keeps besides it. Attachments, diploma supplements, recognition
+results, groups, extensions and signatures are dropped unread as they end.
 
 Choices where ELMO leaves room:
 - local_id: the `local` identifier, else the first identifier as "type:value", else the
@@ -47,7 +46,7 @@ from lxml import etree
 
 from frameworks.services import DATA_DIR
 from importers.runner import FileError, Rejected
-from importers.xmlsafe import Events
+from importers.xmlsafe import Events, relative_path
 from registry.core.normalise import fold
 
 ELMO = "https://github.com/emrex-eu/elmo-schemas/tree/v1"
@@ -59,7 +58,9 @@ DSIG = "http://www.w3.org/2000/09/xmldsig#"
 LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 FORMAT = "elmo"
 # Far above a real transcript (a few hundred results); bounds what one report holds in memory.
-MAX_RESULTS = 20_000
+MAX_RESULTS = 10_000
+# Tags a report may hold before it ends: about 40 per opportunity (the bench's have 22).
+MAX_HELD = 40 * MAX_RESULTS
 
 
 def _e(name: str) -> str:
@@ -88,18 +89,7 @@ SCHEME, VALUE, START, END, CATEGORY = (
     _e("end"),
     _e("category"),
 )
-TAGS = (
-    ROOT_ELMO,
-    GENERATED,
-    LEARNER,
-    REPORT,
-    ISSUER,
-    LOS,
-    ISSUE_DATE,
-    GRADING_SCHEME,
-    TOR,
-    OMOBILITY_ID,
-)
+TAGS = (ROOT_ELMO, GENERATED, LEARNER, REPORT, TOR, OMOBILITY_ID)
 SKIP = (
     _e("attachment"),
     _e("diplomaSupplement"),
@@ -111,9 +101,7 @@ SKIP = (
     f"{{{EWP_TORS}}}gradeConversionTable",
 )
 # What a child of these elements is, by tag (one dictionary look-up per child).
-LOS_FIELDS = {TITLE: "title", TYPE: "type", _e("iscedCode"): "isced", _e("specifies"): "specifies"}
-# Children that follow a learning opportunity's identifiers.
-_AFTER_IDENTIFIERS = frozenset((TITLE, _e("specifies"), HAS_PART))
+SPECIFIES, ISCED_CODE = _e("specifies"), _e("iscedCode")
 LOI_FIELDS = {
     _e(name): name
     for name in (
@@ -154,19 +142,13 @@ def read(
     """(position, record) for every learning opportunity of the document, or (position,
     Rejected) for one that cannot be read (no `specifies`, out of place). Raises FileError when
     the document is not ELMO (root or namespace), is not well-formed, or breaks a limit."""
-    events = Events(stream, TAGS, skip=SKIP)
-    document: dict[str, Any] = {}
-    report: _Report | None = None
+    events = Events(stream, TAGS, skip=SKIP, max_held=max(MAX_HELD, 40 * max_results))
+    document: dict[str, Any] = {"document_id": None, "generated": None, "learner": None}
     tor: dict[str, Any] | None = None
-    opportunities: list[_Opportunity] = []
     for event, element in events:
         tag = element.tag
         if event == "start":
-            if tag == LOS:
-                opportunities.append(_Opportunity.open(element, opportunities, report, events))
-            elif tag == REPORT and element.getparent().tag == ROOT_ELMO:
-                report = _Report(f"{events.path(element)}/learningOpportunitySpecification")
-            elif tag == ROOT_ELMO:
+            if tag == ROOT_ELMO:
                 if element.getparent() is None:
                     tor = None
                 elif tor is not None:
@@ -181,23 +163,14 @@ def read(
             elif element.getparent() is None:
                 _check_root(element, events)
             continue
-        if tag == LOS:
-            opportunity = opportunities.pop()
-            position = f"line {element.sourceline} ({opportunity.path})"
-            item = opportunity.read(report)
-            if report is None:
-                yield position, item
-            else:
-                report.add(position, item, max_results)
-        elif tag == REPORT and report is not None and element.getparent().tag == ROOT_ELMO:
-            yield from report.records(document)
-            report = None
-        elif tag == ISSUER and report is not None and element.getparent().tag == REPORT:
-            report.issuer = _issuer(element)
-        elif tag == ISSUE_DATE and report is not None and element.getparent().tag == REPORT:
-            report.issued_on = _date(element.text)
-        elif tag == GRADING_SCHEME and report is not None:
-            report.add_scheme(element)
+        # Opportunities no report holds are found when the element after them or around them
+        # ends, before it is released.
+        report = tag == REPORT and element.getparent().tag == ROOT_ELMO
+        for stray in (_STRAY_BEFORE if report else _STRAY)(element):
+            where = etree.QName(stray.getparent()).localname
+            yield events.position(stray), Rejected(_outside(where))
+        if report:
+            yield from _report(element, events, document, max_results)
         elif tag == LEARNER:
             document["learner"] = _learner(element)
         elif tag == GENERATED:
@@ -208,6 +181,24 @@ def read(
             if not tor["elmo"]:
                 yield events.position(element), Rejected(_missing_elmo(element))
             tor = None
+
+
+LOS_NAME = "learningOpportunitySpecification"
+_NS = {"elmo": ELMO}
+_COUNT = etree.XPath(f"count(.//elmo:{LOS_NAME})", namespaces=_NS)
+# Opportunities before an element (in its preceding siblings), and also inside it.
+_STRAY_BEFORE = etree.XPath(
+    f"preceding-sibling::elmo:{LOS_NAME} | preceding-sibling::*//elmo:{LOS_NAME}", namespaces=_NS
+)
+_STRAY = etree.XPath(
+    f"preceding-sibling::elmo:{LOS_NAME} | preceding-sibling::*//elmo:{LOS_NAME}"
+    f" | .//elmo:{LOS_NAME}",
+    namespaces=_NS,
+)
+
+
+def _outside(where: str) -> str:
+    return f"a {LOS_NAME} inside {where} is outside any report's tree"
 
 
 def _check_root(root: Any, events: Events) -> None:
@@ -237,163 +228,171 @@ def _missing_elmo(tor: Any) -> str:
     return "this tor holds no elmo document"
 
 
-class _Report:
-    """What one report has read so far; its results wait for its end (see the module doc)."""
-
-    __slots__ = ("path", "issuer", "issued_on", "schemes", "items")
-
-    def __init__(self, path: str):
-        self.path = path  # of its opportunities: elmo/report[2]/learningOpportunitySpecification
-        self.issuer: dict[str, Any] | None = None
-        self.issued_on: str | None = None
-        self.schemes: dict[str, str] = {}
-        self.items: list[tuple[str, dict[str, Any] | Rejected]] = []
-
-    def add(self, position: str, item: dict[str, Any] | Rejected, max_results: int) -> None:
-        if len(self.items) >= max_results:
-            raise FileError(
-                position,
-                f"a report holds more than {max_results} learning "
-                "opportunities (a limit of the reader)",
-            )
-        self.items.append((position, item))
-
-    def add_scheme(self, element: Any) -> None:
-        local_id = _token(element.get("localId"))
-        if not local_id:
-            return
-        descriptions = [
-            (child.get(LANG), _token(child.text)) for child in element if child.tag == DESCRIPTION
-        ]
-        text = _preferred([(lang, text) for lang, text in descriptions if text])
-        if text is None:
-            return
-        text = text[0]
-        self.schemes[local_id] = (
-            text if len(text) <= SCHEME_LENGTH else text[: SCHEME_LENGTH - 1] + "…"
+def _report(
+    report: Any, events: Events, document: dict[str, Any], max_results: int
+) -> list[tuple[str, dict[str, Any] | Rejected]]:
+    """The records of a whole report: its opportunities' tree walked parts first, then any
+    opportunity elsewhere in it, rejected as out of place."""
+    held = int(_COUNT(report))
+    if held > max_results:
+        raise FileError(
+            events.position(report),
+            f"a report holds more than {max_results} learning opportunities (a limit of the "
+            "reader)",
         )
-
-    def records(self, document: dict[str, Any]) -> Iterator[tuple[str, Any]]:
-        transcript = {
+    issuer = issued_on = None
+    schemes: dict[str, str] = {}
+    opportunities = []
+    for child in report:
+        tag = child.tag
+        if tag == LOS:
+            opportunities.append(child)
+        elif tag == ISSUER:
+            issuer = _issuer(child)
+        elif tag == ISSUE_DATE:
+            issued_on = _date(child.text)
+        elif tag == GRADING_SCHEME:
+            _add_scheme(child, schemes)
+    walk = _Walk(
+        {
             "format": FORMAT,
             "document_id": document["document_id"],
-            "issued_on": self.issued_on or document["generated"],
-            "issuer": self.issuer,
+            "issued_on": issued_on or document["generated"],
+            "issuer": issuer,
             "learner": document["learner"],
-        }
-        schemes = self.schemes
-        for position, item in self.items:
-            if isinstance(item, dict):
-                scheme = item["grading_scheme"]
-                if scheme is not None:
-                    item["grading_scheme"] = schemes.get(scheme, scheme)
-                item = {"transcript": transcript, "result": item}
-            yield position, item
+        },
+        schemes,
+    )
+    path = f"{events.path(report)}/{LOS_NAME}"
+    for index, opportunity in enumerate(opportunities, 1):
+        walk.opportunity(opportunity, None, str(index), f"{path}[{index}]")
+    if walk.seen != held:
+        walk.out_of_place(report, path)
+    return walk.items
 
 
-class _Opportunity:
-    """A learningOpportunitySpecification being read; its result is taken when it ends (its
-    parts, ended before it, have been read and cleared by then)."""
+class _Walk:
+    """Reads the opportunities of one report into `items`."""
 
-    __slots__ = ("element", "parent", "ordinal", "path", "misplaced", "_identity")
+    __slots__ = ("transcript", "schemes", "items", "seen")
 
-    def __init__(
-        self, element: Any, parent: _Opportunity | None, ordinal: str, path: str, misplaced: str
-    ):
-        self.element = element
-        self.parent = parent
-        self.ordinal = ordinal
-        self.path = path
-        self.misplaced = misplaced
-        self._identity: tuple[str, str | None] | None = None
+    def __init__(self, transcript: dict[str, Any], schemes: dict[str, str]):
+        self.transcript = transcript
+        self.schemes = schemes
+        self.items: list[tuple[str, dict[str, Any] | Rejected]] = []
+        self.seen = 0
 
-    @classmethod
-    def open(
-        cls, element: Any, open_ones: list[_Opportunity], report: _Report | None, events: Events
-    ) -> _Opportunity:
-        container = element.getparent()
-        enclosing = open_ones[-1] if open_ones else None
-        # Only the opportunities are tracked, so the index among an enclosing opportunity's
-        # is the index of its hasPart (one opportunity each).
-        index = events.index(element)
-        if container.tag == REPORT and report is not None and enclosing is None:
-            return cls(element, None, str(index), f"{report.path}[{index}]", "")
-        if (
-            container.tag == HAS_PART
-            and enclosing is not None
-            and container.getparent() is enclosing.element
-        ):
-            return cls(
-                element,
-                enclosing,
-                f"{enclosing.ordinal}.{index}",
-                f"{enclosing.path}/hasPart[{index}]/learningOpportunitySpecification",
-                enclosing.misplaced,
-            )
-        where = etree.QName(container).localname
-        return cls(
-            element,
-            enclosing,
-            "",
-            events.path(element),
-            f"a learningOpportunitySpecification inside {where} is outside any report's tree",
-        )
-
-    def identity(self) -> tuple[str, str | None]:
-        """(local_id, the `local` identifier): its identifiers come first, so an enclosing
-        opportunity's are known while its parts are read."""
-        if self._identity is None:
-            first = local = None
-            for child in self.element:
-                if child.tag == IDENTIFIER:
+    def opportunity(self, element: Any, parent_id: str | None, ordinal: str, path: str) -> None:
+        self.seen += 1
+        titles: list[tuple[str | None, str | None]] = []
+        kind = isced = first = local = None
+        identifying = True  # identifiers come first; later ones are not read
+        instances, parts = [], []
+        for child in element:
+            tag = child.tag
+            if tag == IDENTIFIER:
+                if identifying and local is None:
                     value = _token(child.text)
                     if value:
                         scheme = _token(child.get("type"))
                         if scheme == "local":
                             local = value
-                            break
-                        if first is None:
+                        elif first is None:
                             first = f"{scheme}:{value}"
-                elif child.tag in _AFTER_IDENTIFIERS:
-                    break
-            self._identity = (local or first or f"#{self.ordinal}", local)
-        return self._identity
-
-    def read(self, report: _Report | None) -> dict[str, Any] | Rejected:
-        if self.misplaced:
-            return Rejected(self.misplaced)
-        titles: list[tuple[str | None, str]] = []
-        kind = isced = None
-        instances = []
-        for child in self.element:
-            field = LOS_FIELDS.get(child.tag)
-            if field == "title":
+                continue
+            identifying = False
+            if tag == TITLE:
                 titles.append((child.get(LANG), _text(child)))
-            elif field == "type":
+            elif tag == TYPE:
                 kind = _token(child.text)
-            elif field == "isced":
+            elif tag == ISCED_CODE:
                 isced = _token(child.text)
-            elif field == "specifies":
+            elif tag == SPECIFIES:
                 instances.append(next((part for part in child if part.tag == LOI), None))
+            elif tag == HAS_PART:
+                parts.append(child)
+        local_id = local or first or f"#{ordinal}"
+        number = 0
+        for part in parts:
+            for child in part:
+                if child.tag == LOS:
+                    number += 1
+                    self.opportunity(
+                        child,
+                        local_id,
+                        f"{ordinal}.{number}",
+                        f"{path}/hasPart[{number}]/{LOS_NAME}",
+                    )
+        position = f"line {element.sourceline} ({path})"
         if len(instances) != 1 or instances[0] is None:
-            return Rejected(
-                "no specifies/learningOpportunityInstance: there is no result to read"
-                if not any(instances)
-                else "more than one specifies"
+            self.items.append(
+                (
+                    position,
+                    Rejected(
+                        "no specifies/learningOpportunityInstance: there is no result to read"
+                        if all(instance is None for instance in instances)
+                        else "more than one specifies"
+                    ),
+                )
             )
-        local_id, local = self.identity()
+            return
         title = _preferred(titles)
         result = {
             "local_id": local_id,
-            "parent_local_id": self.parent.identity()[0] if self.parent else None,
+            "parent_local_id": parent_id,
             "kind": kind,
             "code": local,
             "title": title[0] if title else None,
             "language": title[1] if title else None,
         }
-        _instance(instances[0], result, report.issuer if report else None)
+        _instance(instances[0], result, self.transcript["issuer"])
         result["isced_f"] = isced
-        return result
+        scheme = result["grading_scheme"]
+        if scheme is not None:
+            result["grading_scheme"] = self.schemes.get(scheme, scheme)
+        self.items.append((position, {"transcript": self.transcript, "result": result}))
+
+    def out_of_place(self, report: Any, path: str) -> None:
+        """Rejects the opportunities of the report that are not in its tree (inside its issuer,
+        say), each naming the element it is in; rare, so only looked for when counts differ."""
+        in_tree, pending = set(), [child for child in report if child.tag == LOS]
+        while pending:
+            element = pending.pop()
+            in_tree.add(element)
+            pending.extend(
+                child for part in element if part.tag == HAS_PART for child in part
+                if child.tag == LOS
+            )
+        report_path = path.rsplit("/", 1)[0]
+        for element in report.iter(LOS):
+            if element in in_tree:
+                continue
+            outer = element
+            for ancestor in element.iterancestors(LOS):
+                if ancestor in in_tree:
+                    break
+                outer = ancestor
+            where = etree.QName(outer.getparent()).localname
+            self.items.append(
+                (
+                    f"line {element.sourceline} ({report_path}/{relative_path(element, report)})",
+                    Rejected(_outside(where)),
+                )
+            )
+
+
+def _add_scheme(element: Any, schemes: dict[str, str]) -> None:
+    local_id = _token(element.get("localId"))
+    if not local_id:
+        return
+    descriptions = [
+        (child.get(LANG), _token(child.text)) for child in element if child.tag == DESCRIPTION
+    ]
+    text = _preferred([(lang, text) for lang, text in descriptions if text])
+    if text is None:
+        return
+    text = text[0]
+    schemes[local_id] = text if len(text) <= SCHEME_LENGTH else text[: SCHEME_LENGTH - 1] + "…"
 
 
 def _instance(instance: Any, result: dict[str, Any], issuer: dict[str, Any] | None) -> None:

@@ -19,6 +19,7 @@ from typing import IO, Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from importers import badges, elm, elmo
+from importers.parallel import read as parallel_read
 from importers.runner import ImportReport, Rejected, run
 from registry.catalogue.transcripts import RecordChecker, upsert_results
 from registry.core.errors import InvalidData
@@ -50,11 +51,13 @@ def import_transcripts(
     batch_size: int = BATCH_SIZE,
     credit_system: str | None = None,
     credits_per_badge: str | None = None,
+    parallel: bool | None = None,
 ) -> ImportReport:
     """Import the transcripts of one file. Raises InvalidData for an unknown format and
     PermissionDenied (before reading anything) when the actor may not import for `received_by`.
     Every record is rejected when `received_by` names no institution. A broken file ends the
-    report as failed (records before the break kept unless atomic)."""
+    report as failed (records before the break kept unless atomic). A large file is read in a
+    second process while this one stores (importers.parallel; `parallel` forces it either way)."""
     authorize_role(actor, ACTION)
     if fmt not in READERS:
         raise InvalidData(
@@ -91,7 +94,7 @@ def import_transcripts(
         sessions,
         actor,
         report,
-        reader(stream),
+        parallel_read(reader, stream, parallel=parallel),
         RecordChecker(),
         apply,
         batch_size=batch_size,

@@ -10,9 +10,10 @@ DOCTYPE names (XXE), builds the whole file as a tree, and accepts text nodes of 
   DTD is refused before the main parse starts;
 - gzip input (told by its magic bytes) is inflated as a stream, with a cap on the inflated size;
 - the caller names the elements it wants; each is checked when it ends (depth, size of every text
-  node it holds), handed over, then cleared and its previous siblings deleted, so the tree in
-  memory is the path to the current element plus one record. Elements the caller asks to `skip`
-  (attachments, signatures) are dropped unread, their text never copied into Python;
+  node it holds, both by one XPath evaluated in C rather than a walk in Python), handed over,
+  then cleared and its previous siblings deleted, so the tree in memory is the path to the
+  current element plus one record. Elements the caller asks to `skip` (attachments, signatures)
+  are dropped unread, their text never copied into Python;
 - markup read without any element being released is counted, so a file padded with elements no
   caller asked for cannot grow the tree without bound either.
 
@@ -126,6 +127,18 @@ def chunks(stream: IO[bytes], max_decompressed: int = MAX_DECOMPRESSED) -> Itera
     return _plain(first, stream)
 
 
+def relative_path(element: Any, top: Any) -> str:
+    """`hasPart[2]/learningOpportunitySpecification[1]`: the steps from `top` down to
+    `element`, each indexed among its same-name siblings still in the tree; "" when `element`
+    is not inside `top`."""
+    steps, node = [], element
+    while node is not None and node is not top:
+        index = 1 + sum(1 for _ in node.itersiblings(node.tag, preceding=True))
+        steps.append(f"{etree.QName(node).localname}[{index}]")
+        node = node.getparent()
+    return "/".join(reversed(steps)) if node is top else ""
+
+
 class Events:
     """Start and end events of the named elements of one XML document, checked and released.
 
@@ -163,17 +176,30 @@ class Events:
         # siblings, {child name: count}], root first.
         self._stack: list[list[Any]] = []
         self._depth_checks: dict[int, etree.XPath] = {}
+        # The first text node the caller can reach (inside the element, between and inside its
+        # preceding siblings) that is longer than the limit.
+        self._text_check = etree.XPath(
+            "(descendant::text() | preceding-sibling::text() | preceding-sibling::*//text())"
+            f"[string-length() > {int(max_text)}][1]"
+        )
 
     # --- positions -----------------------------------------------------------------------
 
     def path(self, element: Any = None) -> str:
         """`elmo/report[1]/learningOpportunitySpecification[3]`: the open elements down to
-        `element` (the innermost when None), each with its index among same-name siblings."""
+        `element` (the innermost when None), each with its index among same-name siblings. An
+        element the caller did not ask for is reached from the innermost open element holding
+        it, its steps indexed among the siblings still in the tree."""
         parts = []
         for frame in self._stack:
             parts.append(frame[1] if len(parts) == 0 else f"{frame[1]}[{frame[2]}]")
             if frame[0] is element:
-                break
+                return "/".join(parts)
+        if element is not None:
+            for depth in range(len(self._stack) - 1, -1, -1):
+                steps = relative_path(element, self._stack[depth][0])
+                if steps:
+                    return "/".join([*parts[: depth + 1], steps])
         return "/".join(parts)
 
     def position(self, element: Any = None) -> str:
@@ -317,43 +343,23 @@ class Events:
 
     def _check(self, element: Any) -> None:
         """Every text node the caller can reach is within max_text; the depth within max_depth."""
-        limit, count = self.max_text, 0
-        for node in element.iter():
-            count += 1
-            text = node.text
-            if text is not None and len(text) > limit:
-                self._too_long(node)
-            tail = node.tail
-            if tail is not None and len(tail) > limit and node is not element:
-                self._too_long(node)
-        for sibling in element.itersiblings(preceding=True):
-            for node in sibling.iter():
-                count += 1
-                text = node.text
-                if (text is not None and len(text) > limit) or (
-                    node.tail is not None and len(node.tail) > limit
-                ):
-                    self._too_long(node)
-        self._check_depth(element, count)
+        found = self._text_check(element)
+        if found:
+            self._too_long(found[0].getparent())
+        self._check_depth(element)
 
-    def _check_depth(self, element: Any, count: int | None = None) -> None:
+    def _check_depth(self, element: Any) -> None:
         depth = 1
         for _ in element.iterancestors():
             depth += 1
-        if count is None:
-            count = sum(1 for _ in element.iter())
-        if depth + count <= self.max_depth + 1:
-            return  # n elements cannot reach more than n levels deep
-        nodes = [element, *element.itersiblings(preceding=True)]
         below = self.max_depth - depth + 1  # levels below `element` that would be too deep
-        if depth > self.max_depth:
-            below = 0
         check = self._depth_checks.get(below)
         if check is None:
+            steps = "/*" * below if below > 0 else ""
             check = self._depth_checks[below] = etree.XPath(
-                "boolean(" + ("/".join(["*"] * below) if below else "self::*") + ")"
+                f"boolean((. | preceding-sibling::*){steps})" if below > 0 else "true()"
             )
-        if any(check(node) for node in nodes):
+        if check(element):
             raise FileError(
                 f"line {element.sourceline or '?'} ({self.path()})",
                 f"elements nested more than {self.max_depth} deep",

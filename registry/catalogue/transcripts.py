@@ -32,6 +32,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
@@ -41,6 +42,7 @@ from sqlalchemy.orm import Session
 from frameworks.schemas import LEVEL_REF
 from registry.catalogue.models import RESULT_STATUSES, Transcript, TranscriptResult
 from registry.catalogue.schemas import MAX_CREDITS, language_tag
+from registry.core.db import insert_rows
 from registry.institutions.models import InstitutionIdentifier
 from registry.institutions.schemas import (
     CONTROL,
@@ -631,19 +633,14 @@ def upsert_results(
         for tid, record in zip(transcript_ids, records, strict=True)
     ]
     stored = _stored_results(session, [key for key in set(keys) if key[0] not in new_transcripts])
-    pending: dict[tuple[int, str], dict[str, Any]] = {}
-    inserts: list[dict[str, Any]] = []
+    inserts: dict[tuple[int, str], tuple] = {}  # rows new in this batch, the last values win
     updates: list[dict[str, Any]] = []
     outcomes: list[tuple[str, str | None]] = []
     for key, record in zip(keys, records, strict=True):
-        result = record["result"]
-        values = tuple([result[name] for name in RESULT_FIELDS])
+        values = _result_values(record["result"])
         current = stored.get(key)
         if current is None:
-            row = dict(zip(RESULT_FIELDS, values, strict=True))
-            row["transcript_id"], row["local_id"] = key
-            inserts.append(row)
-            pending[key] = row
+            inserts[key] = values
             stored[key] = (None, values)
             outcomes.append(("inserted", None))
             continue
@@ -655,16 +652,25 @@ def upsert_results(
             name for name, old, new in zip(RESULT_FIELDS, before, values, strict=True) if old != new
         ]
         if row_id is None:  # inserted earlier in this batch: the row is not written yet
-            pending[key].update(zip(RESULT_FIELDS, values, strict=True))
+            inserts[key] = values
         else:
             updates.append({"row_id": row_id, **dict(zip(RESULT_FIELDS, values, strict=True))})
         stored[key] = (row_id, values)
         outcomes.append(("updated", "changed: " + ", ".join(changed)))
     if inserts:
-        session.execute(insert(table), inserts)
+        insert_rows(
+            session.connection(),
+            table,
+            _INSERT_COLUMNS,
+            [(*key, *values) for key, values in inserts.items()],
+        )
     if updates:
         session.execute(update(table).where(table.c.id == bindparam("row_id")), updates)
     return outcomes
+
+
+_INSERT_COLUMNS = ("transcript_id", "local_id", *RESULT_FIELDS)
+_result_values = itemgetter(*RESULT_FIELDS)
 
 
 def _stored_results(

@@ -1,0 +1,184 @@
+"""A reader run in a second process, so that reading a large file (parsing, extracting) and
+storing what it yields (checking, writing) use both cores instead of taking turns on one.
+
+The importer's own process still reads the input stream (whatever it is: a file, an upload, a
+progress-bar wrapper) and sends its bytes to the child on one pipe from a feeder thread; the
+child runs the reader over them (xmlsafe's protections included, since it is the same reader)
+and sends back (position, record) pairs in batches on another. A FileError raised in the child
+is raised again here after the records before it, as if the reader had run in this process; any
+other failure in the child is a RuntimeError naming it. The child is a new interpreter
+(`python -m importers.parallel`), not a fork, because the importer may be a thread of a server;
+and not multiprocessing's spawn either, which imports the caller's main module again in the
+child (a user's script without a main guard would start its import twice). Starting it costs
+about half a second, so `read` uses the child only for inputs of at least `PARALLEL_FROM`
+bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import gc
+import io
+import os
+import pickle
+import queue
+import subprocess
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from itertools import islice
+from multiprocessing.connection import Connection
+from typing import IO, Any
+
+from importers.runner import FileError
+
+PARALLEL_FROM = 8 << 20
+BATCH = 1000  # records per message: about 250 kB pickled
+CHUNK = 1 << 20  # bytes of input per message
+QUEUED = 16  # batches received and not yet stored
+
+Reader = Callable[[IO[bytes]], Iterator[tuple[str, Any]]]
+
+
+def read(
+    reader: Reader, stream: IO[bytes], *, parallel: bool | None = None
+) -> Iterator[tuple[str, Any]]:
+    """reader(stream), in a child process when `parallel`, or by default when the stream is a
+    file of PARALLEL_FROM bytes or more. `reader` must be picklable (a module-level function,
+    or a functools.partial of one)."""
+    if parallel is None:
+        size = _size(stream)
+        parallel = size is not None and size >= PARALLEL_FROM
+    return _in_child(reader, stream) if parallel else reader(stream)
+
+
+def _size(stream: IO[bytes]) -> int | None:
+    try:
+        return os.fstat(stream.fileno()).st_size - stream.tell()
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return None
+
+
+def _in_child(reader: Reader, stream: IO[bytes]) -> Iterator[tuple[str, Any]]:
+    bytes_in, bytes_out = _pipe()
+    records_in, records_out = _pipe()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "importers.parallel", str(bytes_in), str(records_out)],
+        pass_fds=(bytes_in, records_out),
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, sys.path))},
+    )
+    os.close(bytes_in)
+    os.close(records_out)
+    sending = Connection(bytes_out, readable=False)
+    receiving = Connection(records_in, writable=False)
+    # Batches wait here, already off the pipe, so the child keeps reading while this process
+    # stores a batch; the bound keeps memory flat when storing is the slower side.
+    arrived: queue.Queue[bytes | None] = queue.Queue(maxsize=QUEUED)
+    threads = [
+        threading.Thread(target=_feed, args=(reader, stream, sending), daemon=True),
+        threading.Thread(target=_receive, args=(receiving, arrived), daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        while True:
+            message = arrived.get()
+            if message is None:
+                raise RuntimeError(
+                    f"the import's reader process ended unexpectedly (exit code {child.wait()})"
+                )
+            kind, payload = pickle.loads(message)
+            if kind == "records":
+                yield from payload
+            elif kind == "file_error":
+                raise FileError(*payload)
+            elif kind == "failed":
+                raise RuntimeError(f"the import's reader process failed:\n{payload}")
+            else:
+                return
+    finally:
+        if child.poll() is None:
+            child.terminate()
+        child.wait()
+        while threads[1].is_alive():  # unblock a receiver waiting for room in the queue
+            with contextlib.suppress(queue.Empty):
+                arrived.get_nowait()
+            threads[1].join(0.01)
+        threads[0].join()
+        sending.close()
+        receiving.close()
+
+
+def _pipe() -> tuple[int, int]:
+    """A pipe that holds a few messages, so each side blocks less and the threads that move
+    them here need the interpreter lock once per message rather than once per 64 kB."""
+    read_end, write_end = os.pipe()
+    with contextlib.suppress(OSError, AttributeError, ValueError):
+        with open("/proc/sys/fs/pipe-max-size") as limit:
+            fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, min(int(limit.read()), 4 << 20))
+    return read_end, write_end
+
+
+def _receive(connection: Connection, arrived: queue.Queue) -> None:
+    """Moves the child's messages off the pipe as they come; None when it closes."""
+    try:
+        while True:
+            arrived.put(connection.recv_bytes())
+    except (EOFError, OSError):
+        arrived.put(None)
+
+
+def _feed(reader: Reader, stream: IO[bytes], connection: Connection) -> None:
+    """Sends the reader, the stream's bytes, then an empty message for their end; stops
+    quietly when the child has gone (it failed, or the import was abandoned)."""
+    try:
+        connection.send_bytes(pickle.dumps(reader))
+        while chunk := stream.read(CHUNK):
+            connection.send_bytes(chunk)
+        connection.send_bytes(b"")
+    except (OSError, ValueError):
+        pass
+
+
+class _Received(io.RawIOBase):
+    """The bytes the feeder sends, as a binary stream."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self.done:
+            return b""
+        chunk = self.connection.recv_bytes()
+        self.done = not chunk
+        return chunk
+
+
+def _child(bytes_in: Connection, records_out: Connection) -> None:
+    # The reader makes no reference cycles worth collecting; the collector's passes over a
+    # million short-lived records would only cost time.
+    gc.disable()
+    try:
+        reader = pickle.loads(bytes_in.recv_bytes())
+        items = reader(_Received(bytes_in))
+        while batch := list(islice(items, BATCH)):
+            records_out.send(("records", batch))
+        records_out.send(("done", None))
+    except FileError as error:
+        records_out.send(("file_error", (error.position, error.reason)))
+    except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
+        records_out.send(("failed", traceback.format_exc()))
+    finally:
+        records_out.close()
+
+
+if __name__ == "__main__":
+    _child(
+        Connection(int(sys.argv[1]), writable=False), Connection(int(sys.argv[2]), readable=False)
+    )
