@@ -8,7 +8,9 @@ rolled back if any record is rejected or the file breaks off.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,6 +115,28 @@ def run(
     progress: Callable[[ImportReport], None] | None = None,
 ) -> ImportReport:
     """Run an import to its end; the report says how it ended and what each record became."""
+    with _collector_on_new_objects():
+        return _run(sessions, actor, report, records, schema, apply, batch_size, progress)
+
+
+@contextmanager
+def _collector_on_new_objects():
+    """An import allocates millions of short-lived objects, and each of the garbage collector's
+    full passes would walk every object of the process too (modules, mappers, caches): about a
+    quarter of an import's time. Objects that exist when the import starts are set aside from
+    collection until it ends (gc.freeze), and the young generation is collected every 50,000
+    allocations rather than 700; what the import creates is collected all the same."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
+def _run(sessions, actor, report, records, schema, apply, batch_size, progress) -> ImportReport:
     session = sessions()
     batch: list[tuple[str, dict[str, Any]]] = []
 

@@ -173,14 +173,16 @@ class Events:
         self.max_held = max_held
         self.root: Any = None
         # The open elements the caller asked for: [element, name, index among same-name
-        # siblings, {child name: count}], root first.
+        # siblings, {child name: count}, bytes read before the chunk it starts in], root first.
         self._stack: list[list[Any]] = []
         self._depth_checks: dict[int, etree.XPath] = {}
-        # The first text node the caller can reach (inside the element, between and inside its
-        # preceding siblings) that is longer than the limit.
-        self._text_check = etree.XPath(
-            "(descendant::text() | preceding-sibling::text() | preceding-sibling::*//text())"
-            f"[string-length() > {int(max_text)}][1]"
+        # The first text node longer than the limit inside an element, and among (or inside)
+        # its preceding siblings: two XPaths, because the first is needed only for an element
+        # that spans more bytes of input than the limit.
+        long_text = f"[string-length() > {int(max_text)}][1]"
+        self._long_text_inside = etree.XPath(f"descendant::text(){long_text}")
+        self._long_text_before = etree.XPath(
+            f"(preceding-sibling::text() | preceding-sibling::*//text()){long_text}"
         )
 
     # --- positions -----------------------------------------------------------------------
@@ -288,6 +290,7 @@ class Events:
             yield from data
             yield None  # end of input: close the parser
 
+        before = read = 0  # bytes fed before the current chunk, and with it
         for chunk in fed():
             broken, released, markup = None, False, 0
             try:
@@ -295,6 +298,7 @@ class Events:
                     parser.close()
                 else:
                     markup = chunk.count(b"<")
+                    before, read = read, read + len(chunk)
                     parser.feed(chunk)
             except etree.XMLSyntaxError as error:
                 broken = error
@@ -319,10 +323,10 @@ class Events:
                         counts[name] = index = counts.get(name, 0) + 1
                     else:
                         index = 1
-                    stack.append([element, name, index, {}])
+                    stack.append([element, name, index, {}, before])
                     yield event, element
                     continue
-                self._check(element)
+                self._check(element, read - stack[-1][4])
                 yield event, element
                 element.clear(keep_tail=True)
                 parent = element.getparent()
@@ -341,9 +345,13 @@ class Events:
                     f"more than {self.max_held} tags read with no element of interest ending",
                 )
 
-    def _check(self, element: Any) -> None:
-        """Every text node the caller can reach is within max_text; the depth within max_depth."""
-        found = self._text_check(element)
+    def _check(self, element: Any, span: int) -> None:
+        """Every text node the caller can reach is within max_text; the depth within max_depth.
+        `span` is at least the bytes of input the element takes: one of fewer bytes than
+        max_text cannot hold a longer text."""
+        found = self._long_text_inside(element) if span > self.max_text else None
+        if not found and element.getprevious() is not None:
+            found = self._long_text_before(element)
         if found:
             self._too_long(found[0].getparent())
         self._check_depth(element)

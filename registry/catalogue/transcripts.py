@@ -231,6 +231,9 @@ class RecordChecker:
         self._last: tuple[Any, dict[str, Any] | None, dict[str, Any] | None] = (None, None, None)
         self._languages: dict[str, str | None] = {}
         self._countries: dict[str, str | None] = {}
+        # Dates, credits, codes: few distinct texts among a million records, so each text's
+        # verdict is kept ({field: {text: (value, errors)}}); cleared when it grows large.
+        self._verdicts: dict[str, dict[str, tuple[Any, dict[str, Any]]]] = {}
 
     def load(self, raw: Any) -> dict[str, Any]:
         if not isinstance(raw, dict):
@@ -332,49 +335,48 @@ class RecordChecker:
         if not isinstance(raw, dict):
             return None, {"_schema": ["Invalid input type."]}
         errors: dict[str, Any] = {}
-        if len(raw) != len(_RESULT_KEYS) or raw.keys() != _RESULT_KEYS:
+        # The validated record is the raw one copied, with the values that change type put in
+        # (credits, grade table, dates): cheaper than building it field by field.
+        if len(raw) == len(_RESULT_KEYS) and raw.keys() == _RESULT_KEYS:
+            out = raw.copy()
+        else:
             errors.update({key: [UNKNOWN] for key in raw.keys() - _RESULT_KEYS})
-        out: dict[str, Any] = {}
-        get = raw.get
+            out = dict.fromkeys(_RESULT_KEYS)
+            out.update((key, raw[key]) for key in raw.keys() & _RESULT_KEYS)
         texts = []
         for name, length, required in _RESULT_TEXTS:
-            value = get(name, _MISSING)
-            if value is None or value is _MISSING:
+            value = out[name]
+            if value is None:
                 if required:
-                    errors[name] = [REQUIRED if value is _MISSING else NOT_NULL]
-                value = None
+                    errors[name] = [REQUIRED if name not in raw else NOT_NULL]
             elif isinstance(value, str) and 0 < len(value) <= length:
                 texts.append(value)
             else:
                 _text_value(value, length, name, {}, errors)
-            out[name] = value
         # One search over all of them; the culprits only when there is one.
         if CONTROL.search("".join(texts)):
             for name, length, _ in _RESULT_TEXTS:
                 if name not in errors and out[name] is not None:
                     _text_value(out[name], length, name, out, errors)
-        language = raw.get("language")
+        language = out["language"]
         if language is not None:
             problem = (
                 self._language(language) if isinstance(language, str) else "Not a valid string."
             )
             if problem:
                 errors["language"] = [problem]
-        out["language"] = language
-        credits = raw.get("credits")
+        credits = out["credits"]
         if credits is not None:
-            credits = _decimal(credits, "credits", errors, 0, MAX_CREDITS)
-        out["credits"] = credits
+            out["credits"] = credits = self._verdict("credits", credits, _credits, errors)
         if "credits" not in errors and "credit_system" not in errors:
             if credits is not None and out["credit_system"] is None:
                 errors["credit_system"] = ["Required with credits."]
             elif out["credit_system"] is not None and credits is None:
                 errors["credits"] = ["Required with credit_system."]
-        distribution = get("grade_distribution")
-        out["grade_distribution"] = (
-            None if distribution is None else _distribution(distribution, errors)
-        )
-        eqf = raw.get("eqf_level")
+        distribution = out["grade_distribution"]
+        if distribution is not None:
+            out["grade_distribution"] = _distribution(distribution, errors)
+        eqf = out["eqf_level"]
         if eqf is not None:
             if not isinstance(eqf, int) or isinstance(eqf, bool):
                 errors["eqf_level"] = ["Not a valid integer."]
@@ -382,26 +384,36 @@ class RecordChecker:
                 errors["eqf_level"] = [
                     "Must be greater than or equal to 1 and less than or equal to 8."
                 ]
-        out["eqf_level"] = eqf
-        for name, pattern, message in _RESULT_PATTERNS:
-            value = raw.get(name)
+        for name, check in _RESULT_PATTERNS:
+            value = out[name]
             if value is not None:
-                if not isinstance(value, str):
-                    errors[name] = ["Not a valid string."]
-                elif not pattern.match(value):
-                    errors[name] = [message]
-            out[name] = value
-        status = raw.get("status", _MISSING)
-        if status is _MISSING:
-            errors["status"] = [REQUIRED]
-        elif status is None:
-            errors["status"] = [NOT_NULL]
+                self._verdict(name, value, check, errors)
+        status = out["status"]
+        if status is None:
+            errors["status"] = [REQUIRED if "status" not in raw else NOT_NULL]
         elif status not in RESULT_STATUSES:
             errors["status"] = [f"Must be one of: {', '.join(RESULT_STATUSES)}."]
-        out["status"] = status
-        _optional_date(raw, "started_on", out, errors)
-        _optional_date(raw, "ended_on", out, errors)
+        for name in ("started_on", "ended_on"):
+            value = out[name]
+            if value is not None:
+                out[name] = self._verdict(name, value, _date, errors)
         return (None, errors) if errors else (out, None)
+
+    def _verdict(self, name: str, value: Any, check, errors: dict) -> Any:
+        """check(value) -> (validated value, {field: messages}), remembered for text values."""
+        if type(value) is not str:
+            found, problems = check(value, name)
+        else:
+            verdicts = self._verdicts.setdefault(name, {})
+            verdict = verdicts.get(value)
+            if verdict is None:
+                if len(verdicts) >= 100_000:
+                    verdicts.clear()
+                verdict = verdicts[value] = check(value, name)
+            found, problems = verdict
+        if problems:
+            errors.update(problems)
+        return found
 
     def _language(self, value: str) -> str | None:
         if value not in self._languages:
@@ -437,9 +449,32 @@ _RESULT_TEXTS = (
     ("grade", 60, False),
     ("grading_scheme", 200, False),
 )
+
+
+def _pattern(pattern: re.Pattern, message: str):
+    def check(value: Any, name: str) -> tuple[Any, dict[str, list[str]]]:
+        if not isinstance(value, str):
+            return value, {name: ["Not a valid string."]}
+        return value, {} if pattern.match(value) else {name: [message]}
+
+    return check
+
+
+def _date(value: Any, name: str) -> tuple[dt.date | None, dict[str, list[str]]]:
+    out: dict[str, Any] = {}
+    errors: dict[str, Any] = {}
+    _optional_date({name: value}, name, out, errors)
+    return out.get(name), errors
+
+
+def _credits(value: Any, name: str) -> tuple[Decimal | None, dict[str, list[str]]]:
+    errors: dict[str, Any] = {}
+    return _decimal(value, name, errors, 0, MAX_CREDITS), errors
+
+
 _RESULT_PATTERNS = (
-    ("level", LEVEL_REF, "Expected FRAMEWORK:LEVEL, e.g. IE-NFQ:8."),
-    ("isced_f", ISCED, "Expected an ISCED-F code of 2 to 4 digits."),
+    ("level", _pattern(LEVEL_REF, "Expected FRAMEWORK:LEVEL, e.g. IE-NFQ:8.")),
+    ("isced_f", _pattern(ISCED, "Expected an ISCED-F code of 2 to 4 digits.")),
 )
 
 
