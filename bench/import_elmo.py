@@ -128,7 +128,9 @@ def bare_parse(path: Path) -> tuple[int, float]:
 
 def bare_insert(directory: Path, rows: int) -> float:
     """(b): sqlite3 executemany of `rows` transcript_result-shaped rows, one transaction."""
-    connection = sqlite3.connect(directory / "bare.sqlite3")
+    database = directory / "bare.sqlite3"
+    database.unlink(missing_ok=True)
+    connection = sqlite3.connect(database)
     connection.execute(
         "CREATE TABLE result (id INTEGER PRIMARY KEY, transcript_id INTEGER, local_id TEXT, "
         "parent_local_id TEXT, kind TEXT, code TEXT, title TEXT, language TEXT, credits TEXT, "

@@ -143,21 +143,28 @@ def _feed(reader: Reader, stream: IO[bytes], connection: Connection) -> None:
 
 
 class _Received(io.RawIOBase):
-    """The bytes the feeder sends, as a binary stream."""
+    """The bytes the feeder sends, as a binary stream (read in pieces of at most `size`, as
+    the reader asks: xmlsafe's accounting is by the chunk)."""
 
-    def __init__(self, connection):
+    def __init__(self, connection: Connection):
         self.connection = connection
+        self.pending = b""
+        self.offset = 0
         self.done = False
 
     def readable(self) -> bool:
         return True
 
     def read(self, size: int = -1) -> bytes:
-        if self.done:
-            return b""
-        chunk = self.connection.recv_bytes()
-        self.done = not chunk
-        return chunk
+        if self.offset >= len(self.pending):
+            if self.done:
+                return b""
+            self.pending, self.offset = self.connection.recv_bytes(), 0
+            self.done = not self.pending
+        end = len(self.pending) if size < 0 else self.offset + size
+        piece = self.pending[self.offset : end]
+        self.offset += len(piece)
+        return piece
 
 
 def _child(bytes_in: Connection, records_out: Connection) -> None:

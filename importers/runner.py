@@ -141,8 +141,13 @@ def _run(sessions, actor, report, records, schema, apply, batch_size, progress) 
     batch: list[tuple[str, dict[str, Any]]] = []
 
     def flush_batch() -> None:
+        tally = dict.fromkeys(OUTCOMES, 0)
         for (position, _), (outcome, reason) in zip(batch, apply(session, batch), strict=True):
-            report.count(outcome, position, reason)
+            tally[outcome] += 1
+            if outcome == "rejected":
+                report.errors.append(RecordError(position, reason or "rejected"))
+        for outcome, count in tally.items():
+            setattr(report, outcome, getattr(report, outcome) + count)
         batch.clear()
         if not report.atomic:
             session.commit()
@@ -150,15 +155,17 @@ def _run(sessions, actor, report, records, schema, apply, batch_size, progress) 
             progress(report)
 
     try:
+        load, append = schema.load, batch.append
         for position, raw in records:
             report.read += 1
-            if isinstance(raw, Rejected):
+            if type(raw) is Rejected:
                 report.count("rejected", position, raw.reason)
                 continue
             try:
-                batch.append((position, schema.load(raw)))
+                append((position, load(raw)))
             except ValidationError as error:
                 report.count("rejected", position, messages(error))
+                continue
             if len(batch) >= batch_size:
                 flush_batch()
         if batch:

@@ -239,9 +239,8 @@ class RecordChecker:
         if not isinstance(raw, dict):
             raise ValidationError({"_schema": ["Invalid input type."]})
         errors: dict[str, Any] = {}
-        unknown = raw.keys() - {"transcript", "result"}
-        for key in unknown:
-            errors[key] = [UNKNOWN]
+        if len(raw) != 2 or raw.keys() != _RECORD_KEYS:
+            errors.update({key: [UNKNOWN] for key in raw.keys() - _RECORD_KEYS})
         transcript = result = None
         if "transcript" not in raw:
             errors["transcript"] = [REQUIRED]
@@ -435,6 +434,7 @@ class RecordChecker:
 
 
 _MISSING = object()
+_RECORD_KEYS = frozenset(("transcript", "result"))
 _TRANSCRIPT_KEYS = frozenset(TranscriptSchema().fields)
 _ISSUER_KEYS = frozenset(IssuerSchema().fields)
 _LEARNER_KEYS = frozenset(LearnerSchema().fields)
@@ -663,21 +663,30 @@ def upsert_results(
     throughout, one look-up of the stored keys per batch: this is an import's hot path."""
     transcript_ids, new_transcripts = _transcripts(session, records, received_by, import_source)
     table = TranscriptResult.__table__
-    keys = [
-        (tid, record["result"]["local_id"])
-        for tid, record in zip(transcript_ids, records, strict=True)
-    ]
-    stored = _stored_results(session, [key for key in set(keys) if key[0] not in new_transcripts])
+    results = [record["result"] for record in records]
+    keys = list(zip(transcript_ids, map(_local_id, results)))
+    distinct = set(keys)
+    known = [key for key in distinct if key[0] not in new_transcripts]
+    if not known and len(distinct) == len(keys):
+        # All new (a first import): no look-up, no comparison.
+        insert_rows(
+            session.connection(),
+            table,
+            _INSERT_COLUMNS,
+            [[*key, *_result_values(result)] for key, result in zip(keys, results)],
+        )
+        return [_INSERTED] * len(keys)
+    stored = _stored_results(session, known)
     inserts: dict[tuple[int, str], tuple] = {}  # rows new in this batch, the last values win
     updates: list[dict[str, Any]] = []
     outcomes: list[tuple[str, str | None]] = []
-    for key, record in zip(keys, records, strict=True):
-        values = _result_values(record["result"])
+    for key, result in zip(keys, results, strict=True):
+        values = _result_values(result)
         current = stored.get(key)
         if current is None:
             inserts[key] = values
             stored[key] = (None, values)
-            outcomes.append(("inserted", None))
+            outcomes.append(_INSERTED)
             continue
         row_id, before = current
         if before == values:
@@ -697,7 +706,7 @@ def upsert_results(
             session.connection(),
             table,
             _INSERT_COLUMNS,
-            [(*key, *values) for key, values in inserts.items()],
+            [[*key, *values] for key, values in inserts.items()],
         )
     if updates:
         session.execute(update(table).where(table.c.id == bindparam("row_id")), updates)
@@ -706,6 +715,8 @@ def upsert_results(
 
 _INSERT_COLUMNS = ("transcript_id", "local_id", *RESULT_FIELDS)
 _result_values = itemgetter(*RESULT_FIELDS)
+_local_id = itemgetter("local_id")
+_INSERTED = ("inserted", None)
 
 
 def _stored_results(

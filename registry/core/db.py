@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 
 from sqlalchemy import MetaData, String, Table, TypeDecorator, create_engine, event, insert
@@ -69,42 +70,48 @@ class ExactDecimal(TypeDecorator):
 
 
 def insert_rows(
-    connection: Connection, table: Table, columns: Sequence[str], rows: Iterable[tuple]
+    connection: Connection, table: Table, columns: Sequence[str], rows: list[list]
 ) -> None:
-    """Insert rows (tuples of Python values in `columns` order) through the driver's own bulk
-    path: COPY on PostgreSQL, executemany on SQLite. Core's executemany costs about three times
-    the driver's per row (performance.md, section 4), which matters to imports of millions of
-    rows. Each value goes through its column type's bind processor first, so what is stored is
-    exactly what Core would store."""
+    """Insert rows (lists of Python values in `columns` order, converted in place) through the
+    driver's own bulk path: COPY on PostgreSQL, executemany on SQLite. Core's executemany costs
+    about three times the driver's per row (performance.md, section 4), which matters to
+    imports of millions of rows. Each value goes through its column type's bind processor
+    first, so what is stored is exactly what Core would store."""
     dialect = connection.dialect
-    processors = [
-        (index, processor, processor(None) is None)
-        for index, name in enumerate(columns)
-        if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-    ]
-    if processors:
-        rows = (_processed(row, processors) for row in rows)
+    for index, name in enumerate(columns):
+        processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None:
+            _process_column(rows, index, processor)
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(name) for name in columns)
+    cursor = connection.connection.driver_connection.cursor()
     if dialect.name == "postgresql" and dialect.driver == "psycopg":
-        cursor = connection.connection.driver_connection.cursor()
         with cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
-        return
-    if dialect.paramstyle == "qmark":
+    elif dialect.paramstyle == "qmark":
         values = ", ".join("?" * len(columns))
-        connection.exec_driver_sql(
-            f"INSERT INTO {quote(table.name)} ({names}) VALUES ({values})", list(rows)
-        )
-        return
-    connection.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
+        cursor.executemany(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({values})", rows)
+    else:
+        connection.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
 
 
-def _processed(row: tuple, processors: list) -> tuple:
-    values = list(row)
-    for index, processor, keeps_none in processors:
-        value = values[index]
-        if value is not None or not keeps_none:
-            values[index] = processor(value)
-    return tuple(values)
+# Values whose processed form is remembered within one call: few distinct dates and numbers
+# recur across many rows.
+_REMEMBERED = frozenset((Decimal, dt.date, str, int))
+
+
+def _process_column(rows: list[list], index: int, processor) -> None:
+    keeps_none = processor(None) is None
+    done: dict = {}
+    for row in rows:
+        value = row[index]
+        if value is None and keeps_none:
+            continue
+        if type(value) in _REMEMBERED:
+            processed = done.get(value)
+            if processed is None:
+                processed = done[value] = processor(value)
+            row[index] = processed
+        else:
+            row[index] = processor(value)
