@@ -357,7 +357,10 @@ class _Walk:
             element = pending.pop()
             in_tree.add(element)
             pending.extend(
-                child for part in element if part.tag == HAS_PART for child in part
+                child
+                for part in element
+                if part.tag == HAS_PART
+                for child in part
                 if child.tag == LOS
             )
         report_path = path.rsplit("/", 1)[0]

@@ -28,7 +28,6 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator
-from itertools import islice
 from multiprocessing.connection import Connection
 from typing import IO, Any
 
@@ -171,16 +170,23 @@ def _child(bytes_in: Connection, records_out: Connection) -> None:
     # The reader makes no reference cycles worth collecting; the collector's passes over a
     # million short-lived records would only cost time.
     gc.disable()
+    batch: list[tuple[str, Any]] = []
     try:
         reader = pickle.loads(bytes_in.recv_bytes())
-        items = reader(_Received(bytes_in))
-        while batch := list(islice(items, BATCH)):
-            records_out.send(("records", batch))
-        records_out.send(("done", None))
+        for item in reader(_Received(bytes_in)):
+            batch.append(item)
+            if len(batch) >= BATCH:
+                records_out.send(("records", batch))
+                batch = []
+        ending: tuple[str, Any] = ("done", None)
     except FileError as error:
-        records_out.send(("file_error", (error.position, error.reason)))
+        ending = ("file_error", (error.position, error.reason))
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
-        records_out.send(("failed", traceback.format_exc()))
+        ending = ("failed", traceback.format_exc())
+    try:
+        if batch:  # what was read before the end, or before the break
+            records_out.send(("records", batch))
+        records_out.send(ending)
     finally:
         records_out.close()
 

@@ -375,6 +375,6 @@ class Events:
 
     def _too_long(self, node: Any) -> None:
         raise FileError(
-            f"line {node.sourceline or '?'} ({self.path()})",
+            f"line {node.sourceline or '?'} ({self.path(node)})",
             f"a text node longer than {self.max_text} characters",
         )

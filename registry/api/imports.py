@@ -22,9 +22,7 @@ class JobSchema(Schema):
     format = fields.String()
     source = fields.String()
     options = fields.Dict()
-    state = fields.String(
-        metadata={"description": " | ".join(jobs.STATES)}
-    )
+    state = fields.String(metadata={"description": " | ".join(jobs.STATES)})
     read = fields.Integer()
     inserted = fields.Integer()
     updated = fields.Integer()

@@ -163,9 +163,7 @@ class TranscriptResult(Base):
     grade: Mapped[str | None] = mapped_column(String(60))
     grading_scheme: Mapped[str | None] = mapped_column(String(200))
     # An ECTS grading table sent with the result: [{"grade": "A", "percent": "10"}, ...]
-    grade_distribution: Mapped[list[dict[str, str]] | None] = mapped_column(
-        JSON(none_as_null=True)
-    )
+    grade_distribution: Mapped[list[dict[str, str]] | None] = mapped_column(JSON(none_as_null=True))
     eqf_level: Mapped[int | None] = mapped_column()
     level: Mapped[str | None] = mapped_column(String(60))  # FRAMEWORK:LEVEL when known
     isced_f: Mapped[str | None] = mapped_column(String(4))

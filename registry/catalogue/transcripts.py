@@ -664,7 +664,7 @@ def upsert_results(
     transcript_ids, new_transcripts = _transcripts(session, records, received_by, import_source)
     table = TranscriptResult.__table__
     results = [record["result"] for record in records]
-    keys = list(zip(transcript_ids, map(_local_id, results)))
+    keys = list(zip(transcript_ids, map(_local_id, results), strict=True))
     distinct = set(keys)
     known = [key for key in distinct if key[0] not in new_transcripts]
     if not known and len(distinct) == len(keys):
@@ -673,7 +673,7 @@ def upsert_results(
             session.connection(),
             table,
             _INSERT_COLUMNS,
-            [[*key, *_result_values(result)] for key, result in zip(keys, results)],
+            [[*key, *_result_values(result)] for key, result in zip(keys, results, strict=True)],
         )
         return [_INSERTED] * len(keys)
     stored = _stored_results(session, known)

@@ -293,8 +293,38 @@ def test_a_learning_opportunity_without_a_result_is_rejected_not_dropped():
     assert "no specifies" in items[1][1].reason
 
 
+def test_opportunities_out_of_place_are_rejected_and_spoil_nothing_around_them():
+    stray = course("STRAY")
+    issuer = (
+        '<issuer><country>PL</country><title xml:lang="en">University of Warsaw</title>'
+        f"{stray}</issuer>"
+    )
+    learner = (
+        f"<learner><givenNames>Ada</givenNames>{stray}<familyName>Byron</familyName></learner>"
+    )
+    data = document(report(course("A"), issuer=issuer) + stray, learner=learner)
+    items = read(data)
+    rejected = {position: item.reason for position, item in items if isinstance(item, Rejected)}
+    assert rejected == {
+        "line 1 (elmo/learner[1]/learningOpportunitySpecification[1])": (
+            "a learningOpportunitySpecification inside learner is outside any report's tree"
+        ),
+        "line 1 (elmo/report[1]/issuer[1]/learningOpportunitySpecification[1])": (
+            "a learningOpportunitySpecification inside issuer is outside any report's tree"
+        ),
+        "line 1 (elmo/learningOpportunitySpecification[1])": (
+            "a learningOpportunitySpecification inside elmo is outside any report's tree"
+        ),
+    }
+    (record,) = [item for _, item in items if isinstance(item, dict)]
+    # The issuer and the learner around them are read whole.
+    assert record["transcript"]["issuer"]["name"] == "University of Warsaw"
+    assert record["transcript"]["learner"]["name"] == "Ada Byron"
+    assert record["result"]["local_id"] == "A"
+
+
 def test_attachments_are_skipped_unread():
-    # 5 MB of base64, over the 1 MB text limit: never read, so no error and no memory kept.
+    # 5 MB of base64, over the 1 MB text limit: dropped unread, so no error and no memory kept.
     attachment = (
         "<attachment><title>ToR</title><content>data:application/pdf;base64,"
         + "QUJD" * (5 << 18)

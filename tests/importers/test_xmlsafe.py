@@ -257,6 +257,17 @@ def test_a_text_node_over_the_limit():
     assert len(events(b"<r><a>" + b"x" * 1000 + b"</a></r>", max_text=1000)) == 4
 
 
+def test_a_long_text_before_the_element_is_found_however_far_back():
+    # The element of interest starts chunks after the long text, among its preceding siblings.
+    data = b"<r>\n<b>" + b"x" * 2000 + b"</b>" + b"<p/>" * 40_000 + b"<a>1</a></r>"
+    error = refused(data, max_text=1000)
+    assert (error.position, error.reason) == (
+        "line 2 (r/b[1])",
+        "a text node longer than 1000 characters",
+    )
+    assert len(events(data.replace(b"x" * 2000, b"x" * 1000), max_text=1000)) == 4
+
+
 def test_elements_nested_too_deep():
     deep = b"<b>" * 70 + b"</b>" * 70
     for data in (b"<r><a>" + deep + b"</a></r>", b"<r>" + deep + b"<a>1</a></r>"):

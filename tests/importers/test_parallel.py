@@ -1,0 +1,146 @@
+"""A reader run in a second process yields what it yields in this one, breaks off where it
+would, and leaves no process behind; an import through it stores the same rows."""
+
+from __future__ import annotations
+
+import io
+import os
+from functools import partial
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from importers import elmo, parallel
+from importers.runner import FileError
+from importers.transcripts import import_transcripts
+from registry.catalogue.models import TranscriptResult
+from registry.core.permissions import OPERATOR
+from tests.importers.test_elmo import course, document, report
+
+
+def many_reports(count: int) -> bytes:
+    return document(
+        *(
+            report(
+                course(
+                    f"P{n}",
+                    parts="".join(f"<hasPart>{course(f'C{n}-{m}')}</hasPart>" for m in range(3)),
+                ),
+                course(f"S{n}", instance="<resultLabel>B</resultLabel>"),
+            )
+            for n in range(count)
+        )
+    )
+
+
+def comparable(items):
+    return [(position, getattr(item, "reason", item)) for position, item in items]
+
+
+def test_the_same_records_in_the_same_order(shared):
+    for data in (
+        many_reports(1500),  # several messages of records
+        (shared / "formats" / "emrex-elmo" / "example.xml").read_bytes(),
+    ):
+        here = comparable(elmo.read(io.BytesIO(data)))
+        there = comparable(parallel.read(elmo.read, io.BytesIO(data), parallel=True))
+        assert there == here and len(here) > 0
+
+
+def test_a_broken_file_breaks_off_after_the_records_before_it():
+    data = many_reports(600)[:-500]
+    here, there = [], []
+    with pytest.raises(FileError) as in_process:
+        here.extend(elmo.read(io.BytesIO(data)))
+    with pytest.raises(FileError) as in_child:
+        there.extend(parallel.read(elmo.read, io.BytesIO(data), parallel=True))
+    assert (in_child.value.position, in_child.value.reason) == (
+        in_process.value.position,
+        in_process.value.reason,
+    )
+    assert comparable(there) == comparable(here) and len(here) > 2000
+
+
+def test_a_limit_broken_in_the_child_is_a_file_error():
+    data = document(report(*(course(f"C{n}") for n in range(11))))
+    reader = partial(elmo.read, max_results=10)
+    with pytest.raises(FileError, match="more than 10 learning opportunities"):
+        list(parallel.read(reader, io.BytesIO(data), parallel=True))
+
+
+def _fails(stream):
+    yield "line 1", {"ok": True}
+    raise KeyError("something the reader did not expect")
+
+
+def test_a_reader_that_fails_is_reported_with_its_traceback():
+    items = parallel.read(_fails, io.BytesIO(b"<r/>"), parallel=True)
+    assert next(items) == ("line 1", {"ok": True})
+    with pytest.raises(RuntimeError, match="something the reader did not expect"):
+        next(items)
+
+
+def children() -> list[str]:
+    """The reader processes this one has started and not yet reaped."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and "importers.parallel" in command:
+            found.append(command)
+    return found
+
+
+def test_an_abandoned_read_leaves_no_process_behind():
+    items = parallel.read(elmo.read, io.BytesIO(many_reports(1500)), parallel=True)
+    next(items)
+    assert children()
+    items.close()
+    assert not children()
+
+
+def test_small_inputs_are_read_here_and_large_files_in_a_child(tmp_path, monkeypatch):
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 10_000)
+    small = tmp_path / "small.xml"
+    small.write_bytes(document(report(course("A"))))
+    with small.open("rb") as stream:
+        items = parallel.read(elmo.read, stream)
+        assert next(items)[0] == "line 1 (elmo/report[1]/learningOpportunitySpecification[1])"
+        assert not children()
+    assert parallel._size(io.BytesIO(b"<r/>")) is None  # not a file: read here
+    large = tmp_path / "large.xml"
+    large.write_bytes(many_reports(100))
+    with large.open("rb") as stream:
+        items = parallel.read(elmo.read, stream)
+        assert next(items)[0].startswith("line 1 (elmo/report[1]") and children()
+        items.close()
+
+
+def test_an_import_through_a_child_stores_the_same_rows(session):
+    data = many_reports(300)
+
+    def rows():
+        session.expire_all()
+        return sorted(
+            (row.local_id, row.parent_local_id, row.grade, row.status, row.title)
+            for row in session.scalars(select(TranscriptResult))
+        )
+
+    here = import_transcripts(
+        lambda: session, OPERATOR, "elmo", io.BytesIO(data), "a.xml", parallel=False
+    )
+    expected = rows()
+    session.execute(TranscriptResult.__table__.delete())
+    there = import_transcripts(
+        lambda: session, OPERATOR, "elmo", io.BytesIO(data), "a.xml", parallel=True
+    )
+    assert rows() == expected and len(expected) == 1500
+    assert (there.read, there.inserted, there.unchanged) == (here.read, 1500, 0)
+    again = import_transcripts(
+        lambda: session, OPERATOR, "elmo", io.BytesIO(data), "a.xml", parallel=True
+    )
+    assert (again.inserted, again.unchanged, again.state) == (0, 1500, "completed")
