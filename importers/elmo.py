@@ -474,23 +474,20 @@ def _instance(
 def _distribution(element: Any) -> list[dict[str, str | None]] | None:
     """Category counts as percentages of the total (two decimals, trailing zeros dropped); a
     count that is not a whole number leaves every percent None, for validation to refuse."""
-    categories = [
-        (_token(child.get("label")), _token(child.get("count")))
-        for child in element
-        if child.tag == CATEGORY
-    ]
-    if not categories:
+    labels, counts = [], []
+    for child in element:
+        if child.tag == CATEGORY:
+            labels.append(_token(child.get("label")))
+            count = (child.get("count") or "").strip()
+            counts.append(int(count) if count.isascii() and count.isdigit() else None)
+    if not labels:
         return None
-    counts = [
-        int(count) if count and count.isascii() and count.isdigit() else None
-        for _, count in categories
-    ]
     if None in counts:
-        return [{"grade": label, "percent": None} for label, _ in categories]
+        return [{"grade": label, "percent": None} for label in labels]
     total = sum(counts)  # type: ignore[arg-type]
     return [
         {"grade": label, "percent": _percent(count, total) if total else "0"}
-        for (label, _), count in zip(categories, counts, strict=True)
+        for label, count in zip(labels, counts, strict=True)
     ]
 
 
@@ -498,10 +495,12 @@ def _percent(count: int, total: int) -> str:
     """count / total in percent, rounded half to even at two decimals, trailing zeros dropped;
     in whole numbers, because Decimal arithmetic made this a tenth of an import's time."""
     hundredths, rest = divmod(count * 10_000, total)
-    if 2 * rest > total or (2 * rest == total and hundredths % 2):
+    if 2 * rest > total or (2 * rest == total and hundredths & 1):
         hundredths += 1
     whole, cents = divmod(hundredths, 100)
-    return f"{whole}.{cents:02d}".rstrip("0").rstrip(".")
+    if not cents:
+        return str(whole)
+    return f"{whole}.{cents // 10}" if cents % 10 == 0 else f"{whole}.{cents:02d}"
 
 
 def _national_level(

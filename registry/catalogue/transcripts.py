@@ -374,7 +374,7 @@ class RecordChecker:
                 errors["credits"] = ["Required with credit_system."]
         distribution = out["grade_distribution"]
         if distribution is not None:
-            out["grade_distribution"] = _distribution(distribution, errors)
+            out["grade_distribution"] = self._distribution(distribution, errors)
         eqf = out["eqf_level"]
         if eqf is not None:
             if not isinstance(eqf, int) or isinstance(eqf, bool):
@@ -397,6 +397,42 @@ class RecordChecker:
             if value is not None:
                 out[name] = self._verdict(name, value, _date, errors)
         return (None, errors) if errors else (out, None)
+
+    def _distribution(self, value: Any, errors: dict) -> list[dict[str, str]] | None:
+        if not isinstance(value, list):
+            errors["grade_distribution"] = ["Not a valid list."]
+            return None
+        if not value:
+            errors["grade_distribution"] = ["Shorter than minimum length 1."]
+            return None
+        out, problems = [], {}
+        for index, share in enumerate(value):
+            entry: dict[str, Any] = {}
+            if not isinstance(share, dict):
+                problems[index] = {"_schema": ["Invalid input type."]}
+                continue
+            if len(share) != 2 or share.keys() != _SHARE_KEYS:
+                entry.update({key: [UNKNOWN] for key in share.keys() - _SHARE_KEYS})
+            grade = {}
+            if "grade" not in share:
+                entry["grade"] = [REQUIRED]
+            else:
+                _text_value(share["grade"], 60, "grade", grade, entry)
+            percent = share.get("percent", _MISSING)
+            if percent is _MISSING:
+                entry["percent"] = [REQUIRED]
+            elif percent is None:
+                entry["percent"] = [NOT_NULL]
+            else:
+                percent = self._verdict("percent", percent, _percent, entry)
+            if entry:
+                problems[index] = entry
+            else:
+                out.append({"grade": grade["grade"], "percent": percent})
+        if problems:
+            errors["grade_distribution"] = problems
+            return None
+        return out
 
     def _verdict(self, name: str, value: Any, check, errors: dict) -> Any:
         """check(value) -> (validated value, {field: messages}), remembered for text values."""
@@ -435,6 +471,7 @@ class RecordChecker:
 
 _MISSING = object()
 _RECORD_KEYS = frozenset(("transcript", "result"))
+_SHARE_KEYS = frozenset(("grade", "percent"))
 _TRANSCRIPT_KEYS = frozenset(TranscriptSchema().fields)
 _ISSUER_KEYS = frozenset(IssuerSchema().fields)
 _LEARNER_KEYS = frozenset(LearnerSchema().fields)
@@ -465,6 +502,12 @@ def _date(value: Any, name: str) -> tuple[dt.date | None, dict[str, list[str]]]:
     errors: dict[str, Any] = {}
     _optional_date({name: value}, name, out, errors)
     return out.get(name), errors
+
+
+def _percent(value: Any, name: str) -> tuple[str | None, dict[str, list[str]]]:
+    errors: dict[str, Any] = {}
+    number = _decimal(value, name, errors, 0, 100)
+    return (None if number is None else format(number, "f")), errors
 
 
 def _credits(value: Any, name: str) -> tuple[Decimal | None, dict[str, list[str]]]:
@@ -570,42 +613,6 @@ def _decimal(
     return _plain_decimal(number) if "e" in text or "E" in text else number
 
 
-def _distribution(value: Any, errors: dict) -> list[dict[str, str]] | None:
-    if value is None:
-        return None
-    if not isinstance(value, list):
-        errors["grade_distribution"] = ["Not a valid list."]
-        return None
-    if not value:
-        errors["grade_distribution"] = ["Shorter than minimum length 1."]
-        return None
-    out, problems = [], {}
-    for index, share in enumerate(value):
-        entry: dict[str, Any] = {}
-        if not isinstance(share, dict):
-            problems[index] = {"_schema": ["Invalid input type."]}
-            continue
-        entry.update({key: [UNKNOWN] for key in share.keys() - {"grade", "percent"}})
-        grade = {}
-        if "grade" not in share:
-            entry["grade"] = [REQUIRED]
-        else:
-            _text_value(share["grade"], 60, "grade", grade, entry)
-        percent = None
-        if "percent" not in share:
-            entry["percent"] = [REQUIRED]
-        elif share["percent"] is None:
-            entry["percent"] = [NOT_NULL]
-        else:
-            percent = _decimal(share["percent"], "percent", entry, 0, 100)
-        if entry:
-            problems[index] = entry
-        else:
-            out.append({"grade": grade["grade"], "percent": format(percent, "f")})
-    if problems:
-        errors["grade_distribution"] = problems
-        return None
-    return out
 
 
 # --- storage ---------------------------------------------------------------------------------
