@@ -9,8 +9,8 @@ is raised again here after the records before it, as if the reader had run in th
 other failure in the child is a RuntimeError naming it. The child is a new interpreter
 (`python -m importers.parallel`), not a fork, because the importer may be a thread of a server;
 and not multiprocessing's spawn either, which imports the caller's main module again in the
-child (a user's script without a main guard would start its import twice). Starting it costs
-about half a second, so `read` uses the child only for inputs of at least `PARALLEL_FROM`
+child (a user's script without a main guard would start its import twice). Starting it takes
+about a third of a second, so `read` uses the child only for inputs of at least `PARALLEL_FROM`
 bytes.
 """
 

@@ -10,7 +10,8 @@ DOCTYPE names (XXE), builds the whole file as a tree, and accepts text nodes of 
   DTD is refused before the main parse starts;
 - gzip input (told by its magic bytes) is inflated as a stream, with a cap on the inflated size;
 - the caller names the elements it wants; each is checked when it ends (depth, size of every text
-  node it holds, both by one XPath evaluated in C rather than a walk in Python), handed over,
+  node it holds and of those before it, by XPaths evaluated in C rather than a walk in Python;
+  an element that spans fewer bytes than the text limit is not searched inside), handed over,
   then cleared and its previous siblings deleted, so the tree in memory is the path to the
   current element plus one record. Elements the caller asks to `skip` (attachments, signatures)
   are dropped unread, their text never copied into Python;
