@@ -96,9 +96,10 @@ def insert_rows(
         connection.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
 
 
-# Values whose processed form is remembered within one call: few distinct dates and numbers
-# recur across many rows.
-_REMEMBERED = frozenset((Decimal, dt.date, str, int))
+# Values whose processed form is remembered within one call (few distinct dates and codes recur
+# across many rows): types whose equal values are alike. Not Decimal: 6 == 6.0, but an exact
+# decimal stores "6" and "6.0" as given.
+_REMEMBERED = frozenset((dt.date, str, int))
 
 
 def _process_column(rows: list[list], index: int, processor) -> None:

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 from marshmallow import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from importers import elmo
 from importers.runner import FileError, Rejected, messages
@@ -641,6 +641,29 @@ def test_import_the_example_and_again(session, shared, warsaw):
     assert session.scalar(select(func.count()).select_from(TranscriptResult)) == 6
     assert session.scalar(select(func.count()).select_from(Transcript)) == 1
     assert adds_up(first) and adds_up(again)
+
+
+def test_credits_are_stored_as_written(session):
+    # Equal numbers written differently in one batch keep their own text (6 == 6.0 as numbers).
+    written = ("6", "6.0", "6.00", "7.5", "6")
+    data = document(
+        report(
+            *(
+                course(
+                    f"C{n}",
+                    instance=f"<credit><scheme>ects</scheme><value>{value}</value>"
+                    "</credit><date>2024-06-30</date>",
+                )
+                for n, value in enumerate(written)
+            )
+        )
+    )
+    assert run_import(session, data).inserted == 5
+    rows = stored(session)
+    assert [str(rows[f"C{n}"].credits) for n in range(5)] == list(written)
+    assert {rows[f"C{n}"].ended_on for n in range(5)} == {dt.date(2024, 6, 30)}
+    stored_text = session.execute(text("SELECT credits FROM transcript_result ORDER BY id"))
+    assert list(stored_text.scalars()) == list(written)
 
 
 def test_a_changed_result_is_updated_in_place(session):
