@@ -51,7 +51,8 @@ def read(
     or a functools.partial of one)."""
     if parallel is None:
         size = _size(stream)
-        parallel = size is not None and size >= PARALLEL_FROM
+        # An embedded interpreter may have no executable to start another with.
+        parallel = size is not None and size >= PARALLEL_FROM and bool(sys.executable)
     return _in_child(reader, stream) if parallel else reader(stream)
 
 
