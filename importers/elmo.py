@@ -58,7 +58,8 @@ LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 FORMAT = "elmo"
 # Far above a real transcript (a few hundred results); bounds what one report holds in memory.
 MAX_RESULTS = 10_000
-# Tags a report may hold before it ends: about 40 per opportunity (the bench's have 22).
+# Tags a report may hold before it ends (a report is read whole): about 40 per opportunity,
+# where the bench's have 22.
 MAX_HELD = 40 * MAX_RESULTS
 
 
@@ -99,8 +100,8 @@ SKIP = (
     f"{{{DSIG}}}Signature",
     f"{{{EWP_TORS}}}gradeConversionTable",
 )
-# What a child of these elements is, by tag (one dictionary look-up per child).
 SPECIFIES, ISCED_CODE = _e("specifies"), _e("iscedCode")
+# What a child of these elements is, by tag (one dictionary look-up per child).
 LOI_FIELDS = {
     _e(name): name
     for name in (

@@ -103,7 +103,8 @@ def _check_role(role: str, scopes: list[str]) -> None:
 
 
 def get_or_create_account(session: Session, name: str, role: str, scopes: list[str]) -> Account:
-    """The named account; created with this role and scope if new. A different role is a Conflict."""
+    """The named account; created with this role and scope if new. A different role is a
+    Conflict."""
     _check_role(role, scopes)
     account = session.scalar(select(Account).where(Account.name == name))
     if account is None:

@@ -111,6 +111,7 @@ def authorize(actor: Actor, action: str, target: Target, operation: str | None =
         raise PermissionDenied(f"The {actor.role} role may not {action}.", **details)
     if not in_scope(actor, target):
         raise PermissionDenied(
-            f"{actor.describe()} may not {action} on {target.kind} {target.key}: outside its scope.",
+            f"{actor.describe()} may not {action} on {target.kind} {target.key}: "
+            "outside its scope.",
             **details,
         )

@@ -366,8 +366,8 @@ def test_gzip_input():
         ),
         (
             '<elmo xmlns="https://github.com/emrex-eu/elmo-schemas/tree/v2">{}</elmo>',
-            f"the root element elmo is in namespace https://github.com/emrex-eu/elmo-schemas/tree/v2; "
-            f"expected namespace {ELMO}",
+            "the root element elmo is in namespace "
+            f"https://github.com/emrex-eu/elmo-schemas/tree/v2; expected namespace {ELMO}",
         ),
         ("<elmo>{}</elmo>", f"the root element elmo is in no namespace; expected namespace {ELMO}"),
         (
