@@ -51,7 +51,7 @@ from registry.catalogue.models import Course
 from registry.catalogue.schemas import CREDIT_SYSTEM, MAX_CREDITS
 from registry.core.permissions import Actor, authorize_role
 from registry.institutions.models import Institution
-from registry.institutions.schemas import no_control_characters, normalise_identifier
+from registry.institutions.schemas import normalise_identifier, text_field
 from registry.institutions.services import find_by_identifier
 
 FORMAT = "articulations-csv"
@@ -95,11 +95,8 @@ DECIMAL_COMMA = re.compile(r"^\d+,\d+$")
 
 
 def _text(length: int, **kwargs) -> fields.String:
-    return fields.String(
-        validate=[validate.Length(1, length), no_control_characters],
-        error_messages={"null": "May not be empty."},
-        **kwargs,
-    )
+    # A CSV cell left empty reads as null: say so in the spreadsheet's terms.
+    return text_field(length, error_messages={"null": "May not be empty."}, **kwargs)
 
 
 class ArticulationRowSchema(Schema):

@@ -13,7 +13,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -221,16 +221,7 @@ def resolve_institution(session: Session, case: Case) -> None:
     result = match_institution(
         session, stated["name"], stated["country"], 3, stated["identifiers"] or None
     )
-    candidates = [
-        {
-            "id": c.id,
-            "name": c.name,
-            "country": c.country,
-            "score": c.score,
-            "matched_on": c.matched_on,
-        }
-        for c in result.candidates
-    ]
+    candidates = [asdict(c) for c in result.candidates]
     case.facts["institution.match"] = result.verdict
     case.source["institution"] = {"verdict": result.verdict, "candidates": candidates}
     if result.verdict != "matched":

@@ -12,7 +12,7 @@ from mappings.grades import METHODS as GRADE_METHODS
 from registry.catalogue import isced
 from registry.catalogue.models import QUALIFICATION_TYPES
 from registry.institutions.models import SCHEMES
-from registry.institutions.schemas import iso_country, no_control_characters
+from registry.institutions.schemas import iso_country, text_field
 
 LEVEL_REF_MESSAGE = "Expected FRAMEWORK:LEVEL, e.g. IE-NFQ:8."
 CODE_MESSAGE = "Expected a code such as DE-DQR or ECTS."
@@ -188,16 +188,12 @@ def _not_future(value: dt.date) -> None:
         raise ValidationError("An award date cannot be in the future.")
 
 
-def _text(length: int, **kwargs) -> fields.String:
-    return fields.String(validate=[validate.Length(1, length), no_control_characters], **kwargs)
-
-
 class CredentialInstitutionSchema(Schema):
-    name = _text(400, required=True)
+    name = text_field(400, required=True)
     country = fields.String(required=True, validate=iso_country)
     identifiers = fields.Dict(
         keys=fields.String(validate=validate.OneOf(SCHEMES)),
-        values=_text(300),
+        values=text_field(300),
         load_default=dict,
         metadata={"example": {"schac": "gla.ac.uk", "erasmus": "UK GLASGOW01"}},
     )
@@ -211,7 +207,7 @@ class CreditsInSchema(Schema):
 
 
 class GradeInSchema(Schema):
-    value = _text(40, required=True)
+    value = text_field(40, required=True)
     scale = fields.String(required=True, validate=validate.Regexp(FRAMEWORK_CODE))
 
 
@@ -219,14 +215,14 @@ class MicroCredentialSchema(Schema):
     """The optional elements of the EU micro-credential standard (Council Recommendation
     2022/C 243/02, Annex I) that the general credential fields do not already carry."""
 
-    assessment_type = _text(300, load_default=None)
+    assessment_type = text_field(300, load_default=None)
     participation_form = fields.String(
         load_default=None,
         validate=validate.OneOf(("online", "onsite", "blended", "volunteering", "work_experience")),
     )
-    quality_assurance = _text(500, load_default=None)
+    quality_assurance = text_field(500, load_default=None)
     stackable = fields.Boolean(load_default=None)
-    prerequisites = _text(1000, load_default=None)
+    prerequisites = text_field(1000, load_default=None)
     assessment_supervision = fields.String(
         load_default=None,
         validate=validate.OneOf(
@@ -240,7 +236,7 @@ class CredentialSchema(Schema):
     """A credential to assess. Only title, institution name and country, and the award date are
     required; what is missing is resolved from the registry or reported as a gap."""
 
-    title = _text(500, required=True, metadata={"example": "BSc (Hons) Computing Science"})
+    title = text_field(500, required=True, metadata={"example": "BSc (Hons) Computing Science"})
     language = fields.String(
         load_default=None, validate=validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
     )
@@ -268,7 +264,7 @@ class CredentialSchema(Schema):
         load_default=None, allow_none=True, validate=validate.OneOf(("onsite", "online", "blended"))
     )
     learning_outcomes = fields.List(
-        _text(2000), load_default=list, validate=validate.Length(max=200)
+        text_field(2000), load_default=list, validate=validate.Length(max=200)
     )
     micro_credential = fields.Nested(MicroCredentialSchema, load_default=None, allow_none=True)
 

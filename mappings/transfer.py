@@ -23,7 +23,7 @@ import json
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -52,7 +52,7 @@ from registry.core.errors import Conflict, DomainError, InvalidData, NotFound, P
 from registry.core.normalise import fold, name_key
 from registry.core.permissions import Actor, Target, authorize
 from registry.institutions.models import SCHEMES, Institution
-from registry.institutions.schemas import iso_country, no_control_characters
+from registry.institutions.schemas import iso_country, text_field
 
 # Who may evaluate for an institution: its own account or an admin (the scope check of
 # assessment.create on a non-assessment target; registrars and ministries have no such scope).
@@ -538,15 +538,13 @@ def rank(
 # --- the transcript ---------------------------------------------------------------------------
 
 
-def _text(length: int, **kwargs) -> fields.String:
-    return fields.String(validate=[validate.Length(1, length), no_control_characters], **kwargs)
-
-
 class IssuerSchema(Schema):
-    name = _text(500, load_default=None, allow_none=True)
+    name = text_field(500, load_default=None, allow_none=True)
     country = fields.String(load_default=None, allow_none=True, validate=iso_country)
     identifiers = fields.Dict(
-        keys=fields.String(validate=validate.OneOf(SCHEMES)), values=_text(300), load_default=dict
+        keys=fields.String(validate=validate.OneOf(SCHEMES)),
+        values=text_field(300),
+        load_default=dict,
     )
 
     @pre_load
@@ -557,30 +555,30 @@ class IssuerSchema(Schema):
 
 
 class DistributionRowSchema(Schema):
-    grade = _text(60, required=True)
+    grade = text_field(60, required=True)
     percent = fields.Decimal(required=True, as_string=True, validate=validate.Range(0, 100))
 
 
 class LearnerSchema(Schema):
     """As ELMO names a learner; only for the ELMO export of the decision."""
 
-    given_names = _text(300, load_default=None, allow_none=True)
-    family_name = _text(300, load_default=None, allow_none=True)
+    given_names = text_field(300, load_default=None, allow_none=True)
+    family_name = text_field(300, load_default=None, allow_none=True)
 
 
 class ResultSchema(Schema):
     """One result as a transcript states it. Credits without a system, or in a system the
     registry does not know, are accepted here and flagged by the evaluation."""
 
-    code = _text(100, load_default=None, allow_none=True)
-    title = _text(500, required=True)
+    code = text_field(100, load_default=None, allow_none=True)
+    title = text_field(500, required=True)
     language = fields.String(load_default=None, allow_none=True, validate=language_tag)
     credits = fields.Decimal(
         load_default=None, allow_none=True, as_string=True, validate=validate.Range(0, MAX_CREDITS)
     )
-    credit_system = _text(60, load_default=None, allow_none=True)
-    grade = _text(60, load_default=None, allow_none=True)
-    grading_scheme = _text(200, load_default=None, allow_none=True)
+    credit_system = text_field(60, load_default=None, allow_none=True)
+    grade = text_field(60, load_default=None, allow_none=True)
+    grading_scheme = text_field(200, load_default=None, allow_none=True)
     grade_distribution = fields.List(
         fields.Nested(DistributionRowSchema),
         load_default=None,
@@ -821,16 +819,7 @@ def resolve_issuer(session: Session, inputs: dict[str, Any]) -> dict[str, Any]:
     except InvalidData:
         # Only identifiers were given and none is known: nothing to search by name.
         return {"verdict": "no_match", "candidates": []}
-    candidates = [
-        {
-            "id": c.id,
-            "name": c.name,
-            "country": c.country,
-            "score": c.score,
-            "matched_on": c.matched_on,
-        }
-        for c in found.candidates
-    ]
+    candidates = [asdict(c) for c in found.candidates]
     if found.verdict != "matched":
         return {"verdict": found.verdict, "candidates": candidates}
     best = found.candidates[0]
@@ -1458,7 +1447,7 @@ class DecisionSchema(Schema):
     )
     valid_from = fields.Date(load_default=None, allow_none=True)
     valid_to = fields.Date(load_default=None, allow_none=True)
-    reason = _text(2000, load_default=None, allow_none=True)
+    reason = text_field(2000, load_default=None, allow_none=True)
 
 
 def decision_request(session: Session, actor: Actor, evaluation_id: int, raw: Any) -> Articulation:

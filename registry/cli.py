@@ -575,16 +575,7 @@ def match_institution_command(name: str, country: str | None, limit: int, as_jso
         answer = {
             "query": result.query,
             "verdict": result.verdict,
-            "candidates": [
-                {
-                    "id": c.id,
-                    "name": c.name,
-                    "country": c.country,
-                    "score": c.score,
-                    "matched_on": c.matched_on,
-                }
-                for c in result.candidates
-            ],
+            "candidates": [dataclasses.asdict(c) for c in result.candidates],
         }
     lines = [f"{answer['verdict']}: {name!r}" + (f" in {country}" if country else "")]
     lines += [

@@ -44,7 +44,7 @@ from registry.core.db import Base, ExactDecimal
 from registry.core.errors import Conflict, DomainError, InvalidData, NotFound
 from registry.core.permissions import Actor, Target, authorize
 from registry.institutions.models import Institution
-from registry.institutions.schemas import no_control_characters
+from registry.institutions.schemas import text_field
 
 STATUSES = ("proposed", "approved", "rejected")
 SIDES = ("source", "target")
@@ -146,10 +146,6 @@ class TransferEvaluation(Base):
 # --- input ------------------------------------------------------------------------------------
 
 
-def _text(length: int, **kwargs) -> fields.String:
-    return fields.String(validate=[validate.Length(1, length), no_control_characters], **kwargs)
-
-
 def _course_ids(**kwargs) -> fields.List:
     return fields.List(
         fields.Integer(strict=False, validate=validate.Range(min=1)),
@@ -161,7 +157,7 @@ def _course_ids(**kwargs) -> fields.List:
 class ArticulationRecordSchema(Schema):
     """An articulation as a client or an import states it, institutions and courses by id."""
 
-    rule_id = _text(100, required=True, metadata={"example": "TUM-IN-2024-017"})
+    rule_id = text_field(100, required=True, metadata={"example": "TUM-IN-2024-017"})
     source_institution_id = fields.Integer(
         required=True, strict=False, validate=validate.Range(min=1)
     )
@@ -184,7 +180,7 @@ class ArticulationRecordSchema(Schema):
         metadata={"description": "Exclusive: the first day it no longer holds."},
     )
     status = fields.String(load_default="proposed", validate=validate.OneOf(STATUSES))
-    reason = _text(2000, load_default=None, allow_none=True)
+    reason = text_field(2000, load_default=None, allow_none=True)
 
     @pre_load
     def _upper_case_system(self, data, **_):
@@ -222,7 +218,7 @@ UPDATE_FIELDS = (
 
 class DecisionSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
-    reason = _text(2000, load_default=None, allow_none=True)
+    reason = text_field(2000, load_default=None, allow_none=True)
 
 
 def _load(schema: Schema, raw: Any, **kwargs) -> dict[str, Any]:

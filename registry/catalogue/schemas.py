@@ -26,7 +26,7 @@ from marshmallow import (
 from frameworks.schemas import LEVEL_REF
 from registry.catalogue import isced
 from registry.catalogue.models import QUALIFICATION_TYPES
-from registry.institutions.schemas import iso_country, no_control_characters
+from registry.institutions.schemas import iso_country, text_field
 
 CREDIT_SYSTEM = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$")
 LANGUAGE_TAG = re.compile(r"^(?P<primary>[a-z]{2,3})(-[A-Za-z0-9]{1,8})*$")
@@ -57,11 +57,8 @@ def isced_f_code(value: str) -> None:
 
 
 def _text(length: int, **kwargs) -> fields.String:
-    return fields.String(
-        validate=[validate.Length(1, length), no_control_characters],
-        error_messages={"null": "May not be empty."},
-        **kwargs,
-    )
+    # A CSV cell left empty reads as null: say so in the spreadsheet's terms.
+    return text_field(length, error_messages={"null": "May not be empty."}, **kwargs)
 
 
 class TitleSchema(Schema):

@@ -47,8 +47,8 @@ from registry.institutions.models import InstitutionIdentifier
 from registry.institutions.schemas import (
     CONTROL,
     iso_country,
-    no_control_characters,
     normalise_identifier,
+    text_field,
 )
 
 FORMAT = re.compile(r"^[a-z][a-z0-9-]{0,29}$")
@@ -81,16 +81,10 @@ CHUNK = 1000
 
 
 def _text(length: int, *, required: bool = False) -> fields.String:
-    """Text of 1..length characters, no control characters; optional ones may be null."""
+    """Required text, or optional text that may be null."""
     if required:
-        return fields.String(
-            required=True, validate=[validate.Length(1, length), no_control_characters]
-        )
-    return fields.String(
-        load_default=None,
-        allow_none=True,
-        validate=[validate.Length(1, length), no_control_characters],
-    )
+        return text_field(length, required=True)
+    return text_field(length, load_default=None, allow_none=True)
 
 
 def _normalised_identifiers(identifiers: dict[str, str]) -> dict[str, str]:
@@ -117,12 +111,12 @@ class IssuerSchema(Schema):
     country = fields.String(load_default=None, allow_none=True, validate=iso_country)
     identifiers = fields.Dict(
         keys=fields.String(validate=validate.Regexp(IDENTIFIER_TYPE)),
-        values=fields.String(validate=[validate.Length(1, 300), no_control_characters]),
+        values=text_field(300),
         load_default=dict,
     )
     titles = fields.Dict(
         keys=fields.String(validate=validate.Length(0, 35)),
-        values=fields.String(validate=[validate.Length(1, 500), no_control_characters]),
+        values=text_field(500),
         load_default=dict,
     )
 
@@ -135,7 +129,7 @@ class IssuerSchema(Schema):
 class LearnerSchema(Schema):
     identifiers = fields.Dict(
         keys=fields.String(validate=validate.Regexp(IDENTIFIER_TYPE)),
-        values=fields.String(validate=[validate.Length(1, 300), no_control_characters]),
+        values=text_field(300),
         load_default=dict,
     )
     name = _text(300)
@@ -151,7 +145,7 @@ class TranscriptSchema(Schema):
 
 
 class GradeShareSchema(Schema):
-    grade = fields.String(required=True, validate=[validate.Length(1, 60), no_control_characters])
+    grade = text_field(60, required=True)
     percent = fields.Decimal(required=True, validate=validate.Range(0, 100))
 
     @post_load
@@ -611,8 +605,6 @@ def _decimal(
         return None
     # Only an exponent ("1E+2") is not already the plain notation.
     return _plain_decimal(number) if "e" in text or "E" in text else number
-
-
 
 
 # --- storage ---------------------------------------------------------------------------------

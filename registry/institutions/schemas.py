@@ -20,6 +20,12 @@ def no_control_characters(value: str) -> None:
         raise ValidationError("Control characters are not allowed.")
 
 
+def text_field(length: int, **kwargs) -> fields.String:
+    """Free text as the registry takes it everywhere: 1 to `length` characters, no control
+    characters."""
+    return fields.String(validate=[validate.Length(1, length), no_control_characters], **kwargs)
+
+
 def iso_country(value: str) -> None:
     if pycountry.countries.get(alpha_2=value) is None:
         raise ValidationError(f"{value!r} is not an ISO 3166-1 alpha-2 country code.")
@@ -52,7 +58,7 @@ def normalise_identifier(scheme: str, value: str) -> str:
 
 
 class NameSchema(Schema):
-    value = fields.String(required=True, validate=[validate.Length(1, 400), no_control_characters])
+    value = text_field(400, required=True)
     lang = fields.String(load_default=None, allow_none=True, validate=validate.Length(2, 12))
     kind = fields.String(load_default="alias", validate=validate.OneOf(NAME_KINDS))
 
@@ -73,7 +79,7 @@ class IdentifierSchema(Schema):
 class InstitutionRecordSchema(Schema):
     """One institution as an import or a client states it; identifiers already normalised."""
 
-    name = fields.String(required=True, validate=[validate.Length(1, 400), no_control_characters])
+    name = text_field(400, required=True)
     country = fields.String(required=True, validate=iso_country)
     city = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 200))
     names = fields.List(fields.Nested(NameSchema), load_default=list)
@@ -111,9 +117,7 @@ class InstitutionRecordSchema(Schema):
 
 class StatusSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
-    status_source = fields.String(
-        required=True, validate=[validate.Length(1, 1000), no_control_characters]
-    )
+    status_source = text_field(1000, required=True)
     status_date = fields.Date(load_default=None)
 
 
