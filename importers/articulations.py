@@ -49,6 +49,7 @@ from importers.runner import FileError, ImportReport, Rejected, run
 from registry.catalogue import articulations
 from registry.catalogue.models import Course
 from registry.catalogue.schemas import CREDIT_SYSTEM, MAX_CREDITS
+from registry.core.normalise import whole_number
 from registry.core.permissions import Actor, authorize_role
 from registry.institutions.models import Institution
 from registry.institutions.schemas import normalise_identifier, text_field
@@ -154,7 +155,8 @@ class _Rules:
         key = (scheme, value)
         if key not in self.institutions:
             if scheme == "id":
-                found = session.get(Institution, int(value)) if value.isdigit() else None
+                number = whole_number(value)
+                found = None if number is None else session.get(Institution, number)
             else:
                 try:
                     found = find_by_identifier(session, scheme, normalise_identifier(scheme, value))

@@ -46,7 +46,7 @@ from lxml import etree
 from frameworks.services import DATA_DIR
 from importers.runner import FileError, Rejected
 from importers.xmlsafe import Events, relative_path
-from registry.core.normalise import fold
+from registry.core.normalise import fold, whole_number
 
 ELMO = "https://github.com/emrex-eu/elmo-schemas/tree/v1"
 EWP_TORS = (
@@ -454,8 +454,10 @@ def _instance(
     eqf = level = None
     if levels:
         eqf = next((value for kind, value, _ in levels if kind.upper() == "EQF"), None)
-        if eqf is not None and eqf.isdigit():
-            eqf = int(eqf)
+        # A number when it is one; any other text is left for validation to refuse.
+        number = whole_number(eqf)
+        if number is not None:
+            eqf = number
         level = _national_level(levels, issuer)
     scheme = local_scheme or external_scheme
     return {
@@ -479,8 +481,7 @@ def _distribution(element: Any) -> list[dict[str, str | None]] | None:
     for child in element:
         if child.tag == CATEGORY:
             labels.append(_token(child.get("label")))
-            count = (child.get("count") or "").strip()
-            counts.append(int(count) if count.isascii() and count.isdigit() else None)
+            counts.append(whole_number((child.get("count") or "").strip()))
     if not labels:
         return None
     if None in counts:

@@ -49,7 +49,7 @@ from registry.catalogue.models import RESULT_STATUSES, Course, Transcript
 from registry.catalogue.schemas import MAX_CREDITS, language_tag
 from registry.core import audit
 from registry.core.errors import Conflict, DomainError, InvalidData, NotFound, PermissionDenied
-from registry.core.normalise import fold, name_key
+from registry.core.normalise import fold, name_key, whole_number
 from registry.core.permissions import Actor, Target, authorize
 from registry.institutions.models import SCHEMES, Institution
 from registry.institutions.schemas import iso_country, text_field
@@ -782,8 +782,8 @@ class Case:
             return None
         if ref not in self._eqf:
             level = None
-            if ref.startswith("EQF:") and ref[4:].isdigit():
-                level = int(ref[4:])
+            if ref.startswith("EQF:"):
+                level = whole_number(ref[4:])
             elif ref in CYCLES:
                 level = CYCLES[ref]
             else:

@@ -33,6 +33,7 @@ from registry.config import load_config
 from registry.core import accounts, audit
 from registry.core.db import make_engine, make_session_factory
 from registry.core.errors import DomainError, InvalidData
+from registry.core.normalise import whole_number
 from registry.core.permissions import OPERATOR, ROLES, Actor, Target, authorize
 
 EXIT_BAD_INPUT = 2
@@ -601,9 +602,8 @@ def transfer(transcript: str, institution_id: int, on: str | None, as_json: bool
     """Evaluate TRANSCRIPT (a stored transcript id, or a JSON file) course by course."""
     from mappings.transfer import evaluate_transcript
 
-    if transcript.isdigit():
-        source: object = int(transcript)
-    else:
+    source: object = whole_number(transcript)
+    if source is None:
         try:
             source = json.loads(Path(transcript).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:

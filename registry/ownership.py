@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from frameworks import services as frameworks
+from registry.core.normalise import whole_number
 from registry.core.permissions import Target
 from registry.institutions import services as institutions
 
@@ -16,6 +17,6 @@ def audit_target(session: Session, entity: str | None) -> Target:
     kind, _, rest = (entity or "").partition(":")
     if kind == "framework" and rest:
         return frameworks.target_of(frameworks.get_framework(session, rest.split("/")[0]))
-    if kind == "institution" and rest.isdigit():
-        return institutions.target_of(institutions.get_institution(session, int(rest)))
+    if kind == "institution" and (institution_id := whole_number(rest)) is not None:
+        return institutions.target_of(institutions.get_institution(session, institution_id))
     return Target("audit", entity or "*")

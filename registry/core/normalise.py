@@ -3,7 +3,8 @@
 `fold` makes two spellings of the same text compare equal (case, width, diacritics, punctuation);
 `normalise_name` goes further for institution names (brackets, abbreviations, one spelling of
 "university" in every language); `department_free` offers what a name means without its
-department prefix. All are pure and deterministic. The registry stores `name_key(name)` beside
+department prefix; `whole_number` reads a count or an id written as text. All are pure and
+deterministic. The registry stores `name_key(name)` beside
 each name, so changing `normalise_name` means re-keying the stored names.
 """
 
@@ -192,3 +193,12 @@ def name_key(text: str) -> str:
     so a natural key for imports must add the country and an identifier where there is one.
     """
     return normalise_name(text)
+
+
+def whole_number(text: str | None, digits: int = 18) -> int | None:
+    """The number `text` writes in decimal digits (no sign, no spaces), when it has at most
+    `digits` of them (a database integer holds 18); None otherwise. `str.isdigit` is not the
+    test: it admits "²", which int() refuses, and int() refuses more than 4,300 digits."""
+    if text and len(text) <= digits and text.isdecimal():
+        return int(text)
+    return None

@@ -643,6 +643,27 @@ def test_import_the_example_and_again(session, shared, warsaw):
     assert adds_up(first) and adds_up(again)
 
 
+def test_numbers_in_other_scripts_are_refused_not_a_crash():
+    # "²" passes str.isdigit but not int(); Arabic-Indic digits are numbers int() reads.
+    superscript = course("A", instance="<level><type>EQF</type><value>²</value></level>")
+    arabic = course("B", instance="<level><type>EQF</type><value>٦</value></level>")
+    table = (
+        '<resultDistribution><category count="²" label="A"/><category count="3" label="B"/>'
+        "</resultDistribution>"
+    )
+    items = results(document(report(superscript, arabic, course("C", instance=table))))
+    assert (items["A"]["eqf_level"], items["B"]["eqf_level"]) == ("²", 6)
+    assert items["C"]["grade_distribution"] == [
+        {"grade": "A", "percent": None},
+        {"grade": "B", "percent": None},
+    ]
+    checker = RecordChecker()
+    for local_id in "AC":
+        record = {"transcript": read(document(report(course("X"))))[0][1]["transcript"]}
+        with pytest.raises(ValidationError):
+            checker.load({**record, "result": items[local_id]})
+
+
 def test_credits_are_stored_as_written(session):
     # Equal numbers written differently in one batch keep their own text (6 == 6.0 as numbers).
     written = ("6", "6.0", "6.00", "7.5", "6")

@@ -408,6 +408,9 @@ def test_audit_trail_access(client, session, tokens):
     call(client, "GET", "/api/v1/audit", tokens["registrar"], status=403)
     call(client, "GET", "/api/v1/audit", {}, status=401)
     call(client, "GET", "/api/v1/audit?entity=framework:XX-NOPE", tokens["admin"], status=404)
+    # Ids that are no database integer are no institution: an empty trail, not an error.
+    for odd in ("9" * 30, "²"):
+        assert call(client, "GET", f"/api/v1/audit?entity=institution:{odd}", tokens["admin"]) == []
 
 
 # --- bad tokens ----------------------------------------------------------------------------------
