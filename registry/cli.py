@@ -16,6 +16,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 import click
 from marshmallow import Schema
@@ -178,12 +179,7 @@ def import_group() -> None:
 @domain_command
 def import_framework(file: Path, as_json: bool) -> None:
     """Load one framework-definition file (see frameworks/data/README.md)."""
-    try:
-        raw = json.loads(file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidData(
-            f"{file} is not UTF-8 JSON: {error}", errors={"file": [str(error)]}
-        ) from error
+    raw = _json_file(file, "file")
     with session_scope() as session:
         result = frameworks.import_definition(session, operator(), raw)
     _emit(
@@ -193,6 +189,18 @@ def import_framework(file: Path, as_json: bool) -> None:
         f"{result.code} {result.version}: {result.outcome} "
         f"({result.levels} levels, {result.links} links)",
     )
+
+
+def _json_file(path: Path, argument: str) -> Any:
+    """A JSON file's content; a file that cannot be read as UTF-8 JSON is InvalidData naming
+    the command's argument."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InvalidData(
+            f"{path} is not a readable JSON file (missing, or not UTF-8 JSON): {error}",
+            errors={argument: [str(error)]},
+        ) from error
 
 
 @contextmanager
@@ -604,13 +612,7 @@ def transfer(transcript: str, institution_id: int, on: str | None, as_json: bool
 
     source: object = whole_number(transcript)
     if source is None:
-        try:
-            source = json.loads(Path(transcript).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise InvalidData(
-                f"{transcript} is not a readable JSON file: {error}",
-                errors={"transcript": [str(error)]},
-            ) from error
+        source = _json_file(Path(transcript), "transcript")
     with session_scope() as session:
         answer = evaluate_transcript(session, operator(), source, institution_id, on=_date(on))
     lines = []
@@ -695,12 +697,7 @@ def assess(file: Path, target: str, target_type: str | None, as_json: bool) -> N
     """Assess the credential in FILE (JSON) for TARGET and store the decision."""
     from mappings.recognition import assess as run_assessment
 
-    try:
-        raw = json.loads(file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidData(
-            f"{file} is not UTF-8 JSON: {error}", errors={"file": [str(error)]}
-        ) from error
+    raw = _json_file(file, "file")
     with session_scope() as session:
         answer = run_assessment(session, operator(), raw, target, target_type)
     text = "\n".join(
