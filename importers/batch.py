@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from importers.runner import Rejected
+from importers.runner import FileError, Rejected
 from mappings.recognition import assess
 from registry.catalogue import isced
 from registry.core.errors import DomainError
@@ -68,9 +68,27 @@ def assess_records(
     target: str,
     target_type: str | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """One line per credential (assessed and stored, or why not), then the summary line."""
+    """One line per credential (assessed and stored, or why not), then the summary line; a file
+    that breaks off ends with the summary naming where (`failure`)."""
     counts: Counter[str] = Counter()
-    for position, credential in credentials(records):
+    failure = None
+    try:
+        yield from _assessed(session, actor, credentials(records), target, target_type, counts)
+    except FileError as error:
+        # The lines before the break stand; the summary says where the file broke off.
+        failure = f"{error.position}: {error.reason}"
+    yield {"summary": {**counts, "failure": failure} if failure else dict(counts)}
+
+
+def _assessed(
+    session: Session,
+    actor: Actor,
+    items: Iterable[tuple[str, dict[str, Any] | str]],
+    target: str,
+    target_type: str | None,
+    counts: Counter[str],
+) -> Iterator[dict[str, Any]]:
+    for position, credential in items:
         counts["read"] += 1
         if isinstance(credential, str):
             counts["not_assessed"] += 1
@@ -100,4 +118,3 @@ def assess_records(
             "confidence": answer["confidence"],
             "levels": [level["level"] for level in answer["target"].get("levels", [])],
         }
-    yield {"summary": dict(counts)}

@@ -660,14 +660,20 @@ def assess_batch(file: Path, fmt: str, target: str, target_type: str | None, out
     writer = csv.DictWriter(sys.stdout, columns, extrasaction="ignore") if output == "csv" else None
     if writer:
         writer.writeheader()
+    failure = None
     with session_scope() as session, file.open("rb") as stream:
         for line in assess_records(session, operator(), READERS[fmt](stream), target, target_type):
+            if "summary" in line:
+                failure = line["summary"].get("failure")
             if writer is None:
                 click.echo(json.dumps(line, ensure_ascii=False, default=str))
             elif "summary" in line:
                 writer.writerow({"position": "summary", "reason": json.dumps(line["summary"])})
             else:
                 writer.writerow({**line, "levels": " ".join(line.get("levels", []))})
+    if failure:
+        click.echo(f"error: the file breaks off at {failure}", err=True)
+        sys.exit(1)
 
 
 @main.command()

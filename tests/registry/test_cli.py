@@ -361,3 +361,58 @@ def test_transfer_a_json_transcript(cli, tmp_path):
             "transfer", str(tmp_path / "missing.json"), "--institution", str(trinity), code=2
         ).stderr
     )
+
+
+def test_assess_batch_one_line_per_credential_then_a_summary(cli, tmp_path):
+    from tests.importers.test_elmo import course, document, report
+
+    instance = (
+        "<date>2024-06-30</date><credit><scheme>ects</scheme><value>180</value></credit>"
+        "<level><type>EQF</type><value>6</value></level>"
+    )
+    programme = course(
+        "P1", title="BSc Computing", instance=instance, parts=f"<hasPart>{course('C1')}</hasPart>"
+    )
+    no_result = (
+        '<learningOpportunitySpecification><identifier type="local">X</identifier>'
+        "<title>X</title></learningOpportunitySpecification>"
+    )
+    path = tmp_path / "transcripts.xml"
+    path.write_bytes(document(report(programme, no_result), report(course("P3"))))
+    lines = [
+        json.loads(line)
+        for line in cli("assess-batch", str(path), "--format", "elmo", "--target", "DE")
+        .output.strip()
+        .splitlines()
+    ]
+    *items, summary = lines
+    # The course inside the programme is no credential of its own.
+    assert [(item["title"] if item["assessed"] else item["reason"][:13]) for item in items] == [
+        "BSc Computing",
+        "no specifies/",
+        "Course",
+    ]
+    assert all(item["decision"] and item["assessment_id"] for item in items if item["assessed"])
+    counts = summary["summary"]
+    assert (counts["read"], counts["assessed"], counts["not_assessed"]) == (3, 2, 1)
+    assert (
+        sum(counts.get(d, 0) for d in ("recognised", "partial", "not_recognised", "needs_review"))
+        == 2
+    )
+    table = cli("assess-batch", str(path), "--format", "elmo", "--target", "DE", "--output", "csv")
+    rows = table.output.strip().splitlines()
+    assert rows[0].startswith("position,title,institution,assessed") and len(rows) == 5
+    assert rows[-1].startswith("summary,")
+
+
+def test_assess_batch_of_a_file_that_breaks_off(cli, tmp_path):
+    from tests.importers.test_elmo import course, document, report
+
+    data = document(report(course("P1", instance="<date>2024-06-30</date>")), report(course("P2")))
+    path = tmp_path / "broken.xml"
+    path.write_bytes(data[:-30])
+    result = cli("assess-batch", str(path), "--format", "elmo", "--target", "DE", code=1)
+    *items, summary = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    assert [item["title"] for item in items] == ["Course"]  # the report before the break
+    assert "Premature end of data" in summary["summary"]["failure"]
+    assert "the file breaks off at line" in result.stderr
