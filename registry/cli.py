@@ -32,7 +32,7 @@ from mappings.schemas import (
 )
 from registry.config import load_config
 from registry.core import accounts, audit
-from registry.core.db import make_engine, make_session_factory
+from registry.core.db import MAX_ID, make_engine, make_session_factory
 from registry.core.errors import DomainError, InvalidData
 from registry.core.normalise import whole_number
 from registry.core.permissions import OPERATOR, ROLES, Actor, Target, authorize
@@ -271,6 +271,9 @@ def _run_import(file: Path, as_json: bool, errors_file: Path | None, start) -> N
         sys.exit(1)
 
 
+# An id as the databases store it: a larger number is refused here, not by the driver.
+DATABASE_ID = click.IntRange(1, MAX_ID)
+
 import_options = [
     click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
     click.option("--atomic", is_flag=True, help="All or nothing: any rejected record undoes all."),
@@ -329,7 +332,7 @@ def _catalogue_import(fmt: str, doc: str) -> None:
     @click.option(
         "--institution",
         "institution_id",
-        type=int,
+        type=DATABASE_ID,
         default=None,
         help="The institution the entries belong to (required for courses).",
     )
@@ -383,7 +386,7 @@ def _transcript_import(fmt: str, doc: str) -> None:
         "--received-by",
         "--institution",
         "received_by",
-        type=int,
+        type=DATABASE_ID,
         default=None,
         help="The institution that received the records (its id).",
     )
@@ -600,7 +603,7 @@ def match_institution_command(name: str, country: str | None, limit: int, as_jso
     "--institution",
     "institution_id",
     required=True,
-    type=int,
+    type=DATABASE_ID,
     help="The receiving institution's id.",
 )
 @click.option("--on", "on", default=None, help="Evaluate as of this date (YYYY-MM-DD).")
@@ -851,7 +854,7 @@ def token_list(as_json: bool) -> None:
 
 
 @token.command("revoke")
-@click.argument("token_id", type=int)
+@click.argument("token_id", type=DATABASE_ID)
 @json_option
 @domain_command
 def token_revoke(token_id: int, as_json: bool) -> None:

@@ -324,3 +324,12 @@ def test_unknown_route_is_a_problem(client):
 def test_home_page_lists_frameworks(client):
     page = get(client, "/").get_data(as_text=True)
     assert "IE-NFQ" in page and "/api/docs" in page
+
+
+@pytest.mark.parametrize("kind", ["institutions", "assessments", "imports", "transfers"])
+def test_an_id_no_database_holds_names_nothing(client, kind):
+    # 2**63 overflows both databases' integers: the route does not match, rather than a 500.
+    for number in (2**63, 10**30):
+        response = client.get(f"/api/v1/{kind}/{number}")
+        assert response.status_code == 404
+        assert response.json["status"] == 404

@@ -416,3 +416,8 @@ def test_assess_batch_of_a_file_that_breaks_off(cli, tmp_path):
     assert [item["title"] for item in items] == ["Course"]  # the report before the break
     assert "Premature end of data" in summary["summary"]["failure"]
     assert "the file breaks off at line" in result.stderr
+
+
+def test_an_id_no_database_holds_is_a_usage_error(cli):
+    result = cli("transfer", "5", "--institution", str(2**63), code=2)
+    assert "--institution" in result.stderr and "range" in result.stderr
