@@ -48,11 +48,11 @@ from importers.csv import read_csv
 from importers.runner import FileError, ImportReport, Rejected, run
 from registry.catalogue import articulations
 from registry.catalogue.models import Course
-from registry.catalogue.schemas import CREDIT_SYSTEM, MAX_CREDITS
+from registry.catalogue.schemas import CREDIT_SYSTEM, MAX_CREDITS, cell_text
 from registry.core.normalise import whole_number
 from registry.core.permissions import Actor, authorize_role
 from registry.institutions.models import Institution
-from registry.institutions.schemas import normalise_identifier, text_field
+from registry.institutions.schemas import normalise_identifier
 from registry.institutions.services import find_by_identifier
 
 FORMAT = "articulations-csv"
@@ -95,22 +95,17 @@ RULE_FIELDS = (
 DECIMAL_COMMA = re.compile(r"^\d+,\d+$")
 
 
-def _text(length: int, **kwargs) -> fields.String:
-    # A CSV cell left empty reads as null: say so in the spreadsheet's terms.
-    return text_field(length, error_messages={"null": "May not be empty."}, **kwargs)
-
-
 class ArticulationRowSchema(Schema):
     """One CSV row; what needs the registry (institutions, courses, overlaps) is checked when
     its rule is applied."""
 
-    rule_id = _text(100, required=True)
+    rule_id = cell_text(100, required=True)
     source_scheme = fields.String(load_default="id", validate=validate.OneOf(SCHEMES))
-    source_institution = _text(300, required=True)
-    source_course = _text(100, required=True)
+    source_institution = cell_text(300, required=True)
+    source_course = cell_text(100, required=True)
     target_scheme = fields.String(load_default="id", validate=validate.OneOf(SCHEMES))
-    target_institution = _text(300, required=True)
-    target_course = _text(100, required=True)
+    target_institution = cell_text(300, required=True)
+    target_course = cell_text(100, required=True)
     credits_granted = fields.Decimal(required=True, validate=validate.Range(min=0, max=MAX_CREDITS))
     credit_system = fields.String(
         required=True,

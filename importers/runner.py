@@ -141,11 +141,13 @@ def _run(sessions, actor, report, records, schema, apply, batch_size, progress) 
     batch: list[tuple[str, dict[str, Any]]] = []
 
     def flush_batch() -> None:
+        # Counted per batch, not per record: this runs for every record of a large file.
         tally = dict.fromkeys(OUTCOMES, 0)
         for (position, _), (outcome, reason) in zip(batch, apply(session, batch), strict=True):
-            tally[outcome] += 1
             if outcome == "rejected":
-                report.errors.append(RecordError(position, reason or "rejected"))
+                report.count(outcome, position, reason)
+            else:
+                tally[outcome] += 1
         for outcome, count in tally.items():
             setattr(report, outcome, getattr(report, outcome) + count)
         batch.clear()

@@ -56,21 +56,22 @@ def isced_f_code(value: str) -> None:
     raise ValidationError(f"{value!r} is not an ISCED-F 2013 field code.{hint}")
 
 
-def _text(length: int, **kwargs) -> fields.String:
-    # A CSV cell left empty reads as null: say so in the spreadsheet's terms.
+def cell_text(length: int, **kwargs) -> fields.String:
+    """Free text from a CSV cell: one left empty reads as null, said in the spreadsheet's
+    terms."""
     return text_field(length, error_messages={"null": "May not be empty."}, **kwargs)
 
 
 class TitleSchema(Schema):
-    value = _text(500, required=True)
+    value = cell_text(500, required=True)
     lang = fields.String(load_default=None, allow_none=True, validate=language_tag)
 
 
 class _CatalogueRecordSchema(Schema):
     """What qualifications and courses share."""
 
-    code = _text(100, required=True)
-    title = _text(500, required=True)
+    code = cell_text(100, required=True)
+    title = cell_text(500, required=True)
     language = fields.String(allow_none=True, validate=language_tag)
     level = fields.String(
         allow_none=True,
@@ -84,7 +85,7 @@ class _CatalogueRecordSchema(Schema):
         ),
     )
     isced_f = fields.String(allow_none=True, validate=isced_f_code)
-    learning_outcomes = fields.List(_text(4000))
+    learning_outcomes = fields.List(cell_text(4000))
 
     @pre_load
     def _upper_case_codes(self, data, **_):
@@ -130,7 +131,7 @@ class QualificationRecordSchema(_CatalogueRecordSchema):
                 IDENTIFIER_SCHEME, error="Expected a lower-case scheme name, e.g. qdr."
             )
         ),
-        values=_text(300),
+        values=cell_text(300),
     )
 
     @validates_schema

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from contextlib import closing
 from decimal import Decimal
 
 from sqlalchemy import MetaData, String, Table, TypeDecorator, create_engine, event, insert
@@ -88,14 +89,16 @@ def insert_rows(
             _process_column(rows, index, processor)
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(name) for name in columns)
-    cursor = connection.connection.driver_connection.cursor()
+    driver = connection.connection.driver_connection
     if dialect.name == "postgresql" and dialect.driver == "psycopg":
-        with cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+        copying = f"COPY {quote(table.name)} ({names}) FROM STDIN"
+        with closing(driver.cursor()) as cursor, cursor.copy(copying) as copy:
             for row in rows:
                 copy.write_row(row)
     elif dialect.paramstyle == "qmark":
         values = ", ".join("?" * len(columns))
-        cursor.executemany(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({values})", rows)
+        with closing(driver.cursor()) as cursor:
+            cursor.executemany(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({values})", rows)
     else:
         connection.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
 
