@@ -41,6 +41,7 @@ from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
+import lxml
 from lxml import etree
 
 from frameworks.services import DATA_DIR
@@ -133,6 +134,21 @@ GENERIC_WORDS = frozenset(
     "levels of the for and in lifelong learning".split()
 )
 SCHEME_LENGTH = 200  # transcript_result.grading_scheme
+
+
+def _compiled_walk():
+    """The compiled walk (`importers._elmo_walk`, built at install when a C compiler is at hand),
+    or None: not built, or built against another lxml than the one running (it reads lxml's
+    structures directly)."""
+    try:
+        from importers import _elmo_walk
+    except ImportError:
+        return None
+    return _elmo_walk.walk if _elmo_walk.LXML_VERSION == lxml.__version__ else None
+
+
+# Read opportunities with it when there is one: the same records, several times faster.
+COMPILED_WALK = _compiled_walk()
 
 
 def read(
@@ -263,8 +279,11 @@ def _report(
         schemes,
     )
     path = f"{events.path(report)}/{LOS_NAME}"
-    for index, opportunity in enumerate(opportunities, 1):
-        walk.opportunity(opportunity, None, str(index), f"{path}[{index}]")
+    if COMPILED_WALK is not None:
+        walk.seen = COMPILED_WALK(report, opportunities, walk.transcript, schemes, path, walk.items)
+    else:
+        for index, opportunity in enumerate(opportunities, 1):
+            walk.opportunity(opportunity, None, str(index), f"{path}[{index}]")
     if walk.seen != held:
         walk.out_of_place(report, path)
     return walk.items

@@ -31,6 +31,17 @@ ELMO = elmo.ELMO
 EWP = elmo.EWP_TORS
 
 
+@pytest.fixture(autouse=True, params=["compiled", "python"])
+def walk(request, monkeypatch):
+    """Every test here runs on both opportunity walks: the compiled one (importers._elmo_walk,
+    when built) and the Python one it stands in for."""
+    if request.param == "python":
+        monkeypatch.setattr(elmo, "COMPILED_WALK", None)
+    elif elmo.COMPILED_WALK is None:
+        pytest.skip("importers._elmo_walk is not built (no C compiler at install)")
+    return request.param
+
+
 def document(*reports: str, learner: str | None = None, root: str | None = None) -> bytes:
     learner = learner or (
         '<learner><identifier type="esi">urn:schac:personalUniqueCode:int:'
