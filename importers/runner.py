@@ -98,6 +98,19 @@ def messages(error: ValidationError) -> str:
     return "; ".join(walk(error.messages, ""))
 
 
+def checked(records: Iterable[tuple[str, Any]], schema: Schema) -> Iterator[tuple[str, Any]]:
+    """The records validated by `schema`: (position, loaded record), or (position, Rejected)
+    with the validation messages as its reason."""
+    load = schema.load
+    for position, raw in records:
+        if type(raw) is not Rejected:
+            try:
+                raw = load(raw)
+            except ValidationError as error:
+                raw = Rejected(messages(error))
+        yield position, raw
+
+
 # Applies one batch of (position, validated record) in the session; returns one outcome each:
 # (outcome, reason) with outcome in OUTCOMES.
 Apply = Callable[[Session, list[tuple[str, dict[str, Any]]]], list[tuple[str, str | None]]]
@@ -108,15 +121,19 @@ def run(
     actor: Actor,
     report: ImportReport,
     records: Iterable[tuple[str, Any]],
-    schema: Schema,
+    schema: Schema | None,
     apply: Apply,
     *,
     batch_size: int = 500,
     progress: Callable[[ImportReport], None] | None = None,
 ) -> ImportReport:
-    """Run an import to its end; the report says how it ended and what each record became."""
+    """Run an import to its end; the report says how it ended and what each record became.
+    Each record is validated by `schema`, or was already when `schema` is None (as
+    `importers.parallel.read` does, sharing the checks with its reader process)."""
+    if schema is not None:
+        records = checked(records, schema)
     with _collector_on_new_objects():
-        return _run(sessions, actor, report, records, schema, apply, batch_size, progress)
+        return _run(sessions, actor, report, records, apply, batch_size, progress)
 
 
 @contextmanager
@@ -136,7 +153,7 @@ def _collector_on_new_objects():
         gc.unfreeze()
 
 
-def _run(sessions, actor, report, records, schema, apply, batch_size, progress) -> ImportReport:
+def _run(sessions, actor, report, records, apply, batch_size, progress) -> ImportReport:
     session = sessions()
     batch: list[tuple[str, dict[str, Any]]] = []
 
@@ -157,17 +174,13 @@ def _run(sessions, actor, report, records, schema, apply, batch_size, progress) 
             progress(report)
 
     try:
-        load, append = schema.load, batch.append
-        for position, raw in records:
+        append = batch.append
+        for position, record in records:
             report.read += 1
-            if type(raw) is Rejected:
-                report.count("rejected", position, raw.reason)
+            if type(record) is Rejected:
+                report.count("rejected", position, record.reason)
                 continue
-            try:
-                append((position, load(raw)))
-            except ValidationError as error:
-                report.count("rejected", position, messages(error))
-                continue
+            append((position, record))
             if len(batch) >= batch_size:
                 flush_batch()
         if batch:

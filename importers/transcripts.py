@@ -90,12 +90,14 @@ def import_transcripts(
             badges.badge_records, credit_system=credit_system, credits_per_badge=credits_per_badge
         )
     report = ImportReport(fmt, source, atomic=atomic)
+    # Checked as they are read, partly in the reader process when there is one.
+    records = parallel_read(reader, stream, check=RecordChecker, parallel=parallel)
     return run(
         sessions,
         actor,
         report,
-        parallel_read(reader, stream, parallel=parallel),
-        RecordChecker(),
+        records,
+        None,
         apply,
         batch_size=batch_size,
         progress=progress,

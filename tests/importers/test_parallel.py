@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
 
@@ -12,9 +13,10 @@ import pytest
 from sqlalchemy import select
 
 from importers import elmo, parallel
-from importers.runner import FileError
+from importers.runner import FileError, Rejected
 from importers.transcripts import import_transcripts
 from registry.catalogue.models import TranscriptResult
+from registry.catalogue.transcripts import RecordChecker
 from registry.core.permissions import OPERATOR
 from tests.importers.test_elmo import course, document, report
 
@@ -46,6 +48,32 @@ def test_the_same_records_in_the_same_order(shared):
         here = comparable(elmo.read(io.BytesIO(data)))
         there = comparable(parallel.read(elmo.read, io.BytesIO(data), parallel=True))
         assert there == here and len(here) > 0
+
+
+def test_records_are_checked_alike_in_either_process():
+    # Over 2,000 records: the child checks some batches, this process the others.
+    data = document(
+        *(
+            report(
+                *(
+                    course(
+                        f"C{n}-{m}",
+                        instance="<credit><scheme>ects</scheme><value>"
+                        f"{'lots' if (n + m) % 7 == 0 else m}</value></credit>",
+                    )
+                    for m in range(10)
+                )
+            )
+            for n in range(250)
+        )
+    )
+    here = list(parallel.read(elmo.read, io.BytesIO(data), check=RecordChecker, parallel=False))
+    there = list(parallel.read(elmo.read, io.BytesIO(data), check=RecordChecker, parallel=True))
+    assert there == here and len(here) == 2500
+    rejected = [item.reason for _, item in here if isinstance(item, Rejected)]
+    bad = sum((n + m) % 7 == 0 for n in range(250) for m in range(10))
+    assert len(rejected) == bad and set(rejected) == {"result.credits: Not a valid number."}
+    assert here[1][1]["result"]["credits"] == Decimal("1")
 
 
 def test_a_broken_file_breaks_off_after_the_records_before_it():
