@@ -1,21 +1,25 @@
 """The one compiled part: the ELMO opportunity walk (importers/_elmo_walk.pyx), built against the
-lxml of the build. Optional: where it cannot be compiled (no C compiler), the install goes on and
+lxml of the build. Optional: without Cython or a C compiler the install goes on and
 `importers.elmo` walks in Python; everything else is in pyproject.toml."""
 
-import lxml
-from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-setup(
-    ext_modules=cythonize(
+try:
+    import lxml
+    from Cython.Build import cythonize
+except ImportError:  # a build without its build requirements (--no-build-isolation)
+    extensions = []
+else:
+    extensions = cythonize(
         [
             Extension(
                 "importers._elmo_walk",
                 ["importers/_elmo_walk.pyx"],
                 include_dirs=lxml.get_include(),
-                optional=True,
+                optional=True,  # a failed C build leaves the Python walk
             )
         ],
         compiler_directives={"language_level": 3},
     )
-)
+
+setup(ext_modules=extensions)

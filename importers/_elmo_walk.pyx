@@ -3,7 +3,7 @@
 libxml2's nodes instead of lxml's Python proxies: touching a record's ~16 elements through
 proxies cost more than the whole parse. Same records, positions and order as the Python walk
 (tests compare the two); what is rare or subtle (a title holding markup, an attribute value that
-is not one text node, text to be folded outside ASCII, grade distributions, national levels) is
+is not one text node, text to be folded outside ASCII, grade percentages, national levels) is
 handed to the Python functions of `importers.elmo`, through a proxy where they need one.
 
 Only struct fields are read here, no libxml2 function is called: lxml links its own libxml2,
@@ -165,8 +165,7 @@ cdef object _date(xmlNode* element):
     return _py._date(_element_text(element))
 
 
-cdef object _attribute(xmlNode* element, const char* name, const char* namespace):
-    """element.get(name), or element.get("{namespace}name")."""
+cdef xmlAttr* _find(xmlNode* element, const char* name, const char* namespace) noexcept:
     cdef xmlAttr* attribute = element.properties
     while attribute is not NULL:
         if strcmp(<const char*>attribute.name, name) == 0 and (
@@ -174,8 +173,14 @@ cdef object _attribute(xmlNode* element, const char* name, const char* namespace
             or (attribute.ns is not NULL and namespace is not NULL
                 and strcmp(<const char*>attribute.ns.href, namespace) == 0)
         ):
-            break
+            return attribute
         attribute = attribute.next
+    return NULL
+
+
+cdef object _attribute(xmlNode* element, const char* name, const char* namespace):
+    """element.get(name), or element.get("{namespace}name")."""
+    cdef xmlAttr* attribute = _find(element, name, namespace)
     if attribute is NULL:
         return None
     if attribute.children is NULL:
@@ -188,9 +193,19 @@ cdef object _attribute(xmlNode* element, const char* name, const char* namespace
     return _proxy(element).get(key)
 
 
+cdef object _attribute_token(xmlNode* element, const char* name):
+    """elmo._token(element.get(name))."""
+    cdef xmlAttr* attribute = _find(element, name, NULL)
+    cdef Py_ssize_t length
+    if attribute is not NULL and attribute.children is not NULL and \
+            attribute.children.next is NULL and attribute.children.type == TEXT and \
+            attribute.children.content[0] != 0 and _folded(attribute.children.content, &length):
+        return PyUnicode_DecodeUTF8(<const char*>attribute.children.content, length, NULL)
+    return _py._token(_attribute(element, name, NULL))
+
+
 cdef inline object _proxy(xmlNode* node):
     return cetree.elementFactory(_document, <cetree.tree.xmlNode*>node)
-
 
 
 cdef long _line(xmlNode* node, int depth) noexcept nogil:
@@ -263,7 +278,7 @@ cdef int _opportunity(
             if identifying and local is None:
                 value = _token(child)
                 if value:
-                    scheme = _py._token(_attribute(child, b"type", NULL))
+                    scheme = _attribute_token(child, b"type")
                     if scheme == "local":
                         local = value
                     elif first is None:
@@ -407,7 +422,7 @@ cdef dict _instance(xmlNode* instance, issuer, dict schemes):
                     term_end = _date(part)
                 part = part.next
         elif _is(child, b"resultDistribution"):
-            distribution = _py._distribution(_proxy(child))
+            distribution = _distribution(child)
         elif _is(child, b"gradingSchemeExternalId"):
             external_scheme = _token(child)
         child = child.next
@@ -432,3 +447,24 @@ cdef dict _instance(xmlNode* instance, issuer, dict schemes):
         "started_on": start or term_start,
         "ended_on": end or term_end,
     }
+
+
+cdef object _distribution(xmlNode* element):
+    """elmo._distribution, without a proxy for each category."""
+    cdef xmlNode* child = element.children
+    labels, counts = [], []
+    while child is not NULL:
+        if _is(child, b"category"):
+            labels.append(_attribute_token(child, b"label"))
+            counts.append(_py.whole_number((_attribute(child, b"count", NULL) or "").strip()))
+        child = child.next
+    if not labels:
+        return None
+    if None in counts:
+        return [{"grade": label, "percent": None} for label in labels]
+    total = sum(counts)
+    percent = _py._percent
+    return [
+        {"grade": label, "percent": percent(count, total) if total else "0"}
+        for label, count in zip(labels, counts)
+    ]

@@ -97,7 +97,11 @@ ODD = [
         "<title/><o:title xmlns:o='urn:o'>elsewhere</o:title><title>   </title>",
         "<status>in-progress</status><gradingSchemeExternalId> ext:1 </gradingSchemeExternalId>",
     ),
-    opportunity("<title>no identifier</title>", "<status>maybe</status>"),
+    opportunity(
+        "<title>no identifier</title>",
+        "<status>maybe</status><resultDistribution><category label='A' count='0'/>"
+        "<category label='B' count='0'/></resultDistribution>",
+    ),
     opportunity(
         "<identifier type='r&amp;d'>F&amp;1</identifier><title xml:lang=''>F</title>"
         "<type> Module </type><iscedCode> 0613 </iscedCode>",
@@ -139,6 +143,9 @@ ODD = [
     opportunity(
         "<title>J</title>",
         "<resultDistribution><category label='A' count='x'/></resultDistribution>"
+        "<resultDistribution><category label='A' count=' 3 '/><category count='٣'/>"
+        "<category label='D' count='1'/><other count='9'/>"
+        "</resultDistribution>"
         "<o:status xmlns:o='urn:o'>failed</o:status><date>24-1-1</date><date></date>",
     ),
 ]
