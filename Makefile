@@ -40,4 +40,4 @@ bench: install-test
 	for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) instance/*.sqlite3*
+	rm -rf $(VENV) instance/*.sqlite3* build importers/_elmo_walk.c importers/_elmo_walk.*.so
