@@ -11,15 +11,12 @@ except ImportError:  # a build without its build requirements (--no-build-isolat
     extensions = []
 else:
     extensions = cythonize(
-        [
-            Extension(
-                "importers._elmo_walk",
-                ["importers/_elmo_walk.pyx"],
-                include_dirs=lxml.get_include(),
-                optional=True,  # a failed C build leaves the Python walk
-            )
-        ],
+        [Extension("importers._elmo_walk", ["importers/_elmo_walk.pyx"])],
         compiler_directives={"language_level": 3},
     )
+    for extension in extensions:
+        extension.include_dirs = lxml.get_include()
+        # A failed C build leaves the Python walk. Set here: cythonize drops the flag.
+        extension.optional = True
 
 setup(ext_modules=extensions)
