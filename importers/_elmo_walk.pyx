@@ -67,8 +67,6 @@ STATUSES = {"passed": "passed", "failed": "failed", "in-progress": "in_progress"
 
 # Functions of importers.elmo, bound on first use (it imports this module).
 cdef object _py = None
-# The document of the report being walked, for the proxies the Python functions need.
-cdef cetree._Document _document = None
 
 
 cdef void _bind():
@@ -178,7 +176,9 @@ cdef xmlAttr* _find(xmlNode* element, const char* name, const char* namespace) n
     return NULL
 
 
-cdef object _attribute(xmlNode* element, const char* name, const char* namespace):
+cdef object _attribute(
+    cetree._Document doc, xmlNode* element, const char* name, const char* namespace
+):
     """element.get(name), or element.get("{namespace}name")."""
     cdef xmlAttr* attribute = _find(element, name, namespace)
     if attribute is NULL:
@@ -190,10 +190,10 @@ cdef object _attribute(xmlNode* element, const char* name, const char* namespace
     ):
         return _decoded(attribute.children.content)
     key = name.decode() if namespace is NULL else f"{{{namespace.decode()}}}{name.decode()}"
-    return _proxy(element).get(key)
+    return _proxy(doc, element).get(key)
 
 
-cdef object _attribute_token(xmlNode* element, const char* name):
+cdef object _attribute_token(cetree._Document doc, xmlNode* element, const char* name):
     """elmo._token(element.get(name))."""
     cdef xmlAttr* attribute = _find(element, name, NULL)
     cdef Py_ssize_t length
@@ -201,11 +201,12 @@ cdef object _attribute_token(xmlNode* element, const char* name):
             attribute.children.next is NULL and attribute.children.type == TEXT and \
             attribute.children.content[0] != 0 and _folded(attribute.children.content, &length):
         return PyUnicode_DecodeUTF8(<const char*>attribute.children.content, length, NULL)
-    return _py._token(_attribute(element, name, NULL))
+    return _py._token(_attribute(doc, element, name, NULL))
 
 
-cdef inline object _proxy(xmlNode* node):
-    return cetree.elementFactory(_document, <cetree.tree.xmlNode*>node)
+cdef inline object _proxy(cetree._Document doc, xmlNode* node):
+    """The lxml element of a node, for a Python function of importers.elmo."""
+    return cetree.elementFactory(doc, <cetree.tree.xmlNode*>node)
 
 
 cdef long _line(xmlNode* node, int depth) noexcept nogil:
@@ -235,31 +236,42 @@ cdef long _line(xmlNode* node, int depth) noexcept nogil:
     return result
 
 
+cdef class _Report:
+    """What the walk of one report shares: its document (for the proxies the Python functions
+    need), transcript, issuer, grading schemes, and the list the records go to. Passed down,
+    not kept in globals: two imports may walk at once in threads of one process."""
+
+    cdef cetree._Document doc
+    cdef dict transcript
+    cdef object issuer
+    cdef dict schemes
+    cdef list items
+
+
 def walk(report, list opportunities, dict transcript, dict schemes, str path, list items):
     """Appends the records of `opportunities` (the report's top-level ones, as proxies) to
     `items` as `elmo._Walk` does; returns how many opportunities it walked, parts included."""
-    global _document
     if _py is None:
         _bind()
-    _document = (<cetree._Element>report)._doc
+    cdef _Report context = _Report.__new__(_Report)
+    context.doc = (<cetree._Element>report)._doc
+    context.transcript = transcript
+    context.issuer = transcript["issuer"]
+    context.schemes = schemes
+    context.items = items
     cdef int seen = 0
     cdef int index = 0
-    issuer = transcript["issuer"]
-    try:
-        for opportunity in opportunities:
-            index += 1
-            seen += _opportunity(
-                (<cetree._Element>opportunity)._c_node, None, str(index), f"{path}[{index}]",
-                transcript, issuer, schemes, items,
-            )
-    finally:
-        _document = None
+    for opportunity in opportunities:
+        index += 1
+        seen += _opportunity(
+            context, (<cetree._Element>opportunity)._c_node, None, str(index),
+            f"{path}[{index}]",
+        )
     return seen
 
 
 cdef int _opportunity(
-    xmlNode* element, parent_id, str ordinal, str path, dict transcript, issuer, dict schemes,
-    list items,
+    _Report context, xmlNode* element, parent_id, str ordinal, str path
 ) except -1:
     cdef int seen = 1
     cdef bint identifying = True
@@ -278,7 +290,7 @@ cdef int _opportunity(
             if identifying and local is None:
                 value = _token(child)
                 if value:
-                    scheme = _attribute_token(child, b"type")
+                    scheme = _attribute_token(context.doc, child, b"type")
                     if scheme == "local":
                         local = value
                     elif first is None:
@@ -287,7 +299,9 @@ cdef int _opportunity(
             continue
         identifying = False
         if _is(child, b"title"):
-            titles.append((_attribute(child, b"lang", XML_NS), _title(child)))
+            titles.append(
+                (_attribute(context.doc, child, b"lang", XML_NS), _title(context.doc, child))
+            )
         elif _is(child, b"type"):
             kind = _token(child)
         elif _is(child, b"iscedCode"):
@@ -313,14 +327,14 @@ cdef int _opportunity(
             if _is(child, b"learningOpportunitySpecification"):
                 number += 1
                 seen += _opportunity(
-                    child, local_id, f"{ordinal}.{number}",
-                    f"{path}/hasPart[{number}]/{LOS_NAME}", transcript, issuer, schemes, items,
+                    context, child, local_id, f"{ordinal}.{number}",
+                    f"{path}/hasPart[{number}]/{LOS_NAME}",
                 )
             child = child.next
     cdef long line = _line(element, 0)
     position = f"line {line if line > 0 else None} ({path})"
     if len(instances) != 1 or instances[0] is None:
-        items.append(
+        context.items.append(
             (
                 position,
                 _py.Rejected(
@@ -332,14 +346,14 @@ cdef int _opportunity(
         )
         return seen
     title = _py._preferred(titles) or (None, None)
-    result = _instance((<_Node>instances[0]).node, issuer, schemes)
+    result = _instance(context, (<_Node>instances[0]).node)
     result["local_id"] = local_id
     result["parent_local_id"] = parent_id
     result["kind"] = kind
     result["code"] = local
     result["title"], result["language"] = title
     result["isced_f"] = isced
-    items.append((position, {"transcript": transcript, "result": result}))
+    context.items.append((position, {"transcript": context.transcript, "result": result}))
     return seen
 
 
@@ -355,17 +369,17 @@ cdef class _Node:
         return holder
 
 
-cdef object _title(xmlNode* element):
+cdef object _title(cetree._Document doc, xmlNode* element):
     """elmo._text: the text, or all the text within when the title holds markup."""
     cdef xmlNode* child = element.children
     while child is not NULL:
         if _is_element_like(child):
-            return _py._text(_proxy(element))
+            return _py._text(_proxy(doc, element))
         child = child.next
     return _token(element)
 
 
-cdef dict _instance(xmlNode* instance, issuer, dict schemes):
+cdef dict _instance(_Report context, xmlNode* instance):
     start = end = status = local_scheme = external_scheme = grade = distribution = None
     term_start = term_end = credit = None
     levels = []
@@ -422,7 +436,7 @@ cdef dict _instance(xmlNode* instance, issuer, dict schemes):
                     term_end = _date(part)
                 part = part.next
         elif _is(child, b"resultDistribution"):
-            distribution = _distribution(child)
+            distribution = _distribution(context.doc, child)
         elif _is(child, b"gradingSchemeExternalId"):
             external_scheme = _token(child)
         child = child.next
@@ -433,13 +447,13 @@ cdef dict _instance(xmlNode* instance, issuer, dict schemes):
         number = _py.whole_number(eqf)
         if number is not None:
             eqf = number
-        level = _py._national_level(levels, issuer)
+        level = _py._national_level(levels, context.issuer)
     scheme = local_scheme or external_scheme
     return {
         "credits": credit[1] if credit else None,
         "credit_system": credit[0] if credit else None,
         "grade": grade,
-        "grading_scheme": schemes.get(scheme, scheme) if scheme is not None else None,
+        "grading_scheme": context.schemes.get(scheme, scheme) if scheme is not None else None,
         "grade_distribution": distribution,
         "eqf_level": eqf,
         "level": level,
@@ -449,14 +463,16 @@ cdef dict _instance(xmlNode* instance, issuer, dict schemes):
     }
 
 
-cdef object _distribution(xmlNode* element):
+cdef object _distribution(cetree._Document doc, xmlNode* element):
     """elmo._distribution, without a proxy for each category."""
     cdef xmlNode* child = element.children
     labels, counts = [], []
     while child is not NULL:
         if _is(child, b"category"):
-            labels.append(_attribute_token(child, b"label"))
-            counts.append(_py.whole_number((_attribute(child, b"count", NULL) or "").strip()))
+            labels.append(_attribute_token(doc, child, b"label"))
+            counts.append(
+                _py.whole_number((_attribute(doc, child, b"count", NULL) or "").strip())
+            )
         child = child.next
     if not labels:
         return None
