@@ -62,17 +62,17 @@ LXML_VERSION = LXML_VERSION_STRING.decode()
 
 cdef const char* ELMO = b"https://github.com/emrex-eu/elmo-schemas/tree/v1"
 cdef const char* XML_NS = b"http://www.w3.org/XML/1998/namespace"
-LOS_NAME = "learningOpportunitySpecification"
-STATUSES = {"passed": "passed", "failed": "failed", "in-progress": "in_progress"}
 
-# Functions of importers.elmo, bound on first use (it imports this module).
+# importers.elmo, its functions and tables, bound on first use (it imports this module).
 cdef object _py = None
+cdef dict _statuses = None
+cdef str _los_name = None
 
 
 cdef void _bind():
-    global _py
+    global _py, _statuses, _los_name
     from importers import elmo
-    _py = elmo
+    _py, _statuses, _los_name = elmo, elmo.STATUSES, elmo.LOS_NAME
 
 
 cdef inline bint _is_element_like(xmlNode* node) noexcept nogil:
@@ -185,9 +185,7 @@ cdef object _attribute(
         return None
     if attribute.children is NULL:
         return ""
-    if attribute.children.next is NULL and (
-        attribute.children.type == TEXT or attribute.children.type == CDATA
-    ):
+    if attribute.children.next is NULL and attribute.children.type == TEXT:
         return _decoded(attribute.children.content)
     key = name.decode() if namespace is NULL else f"{{{namespace.decode()}}}{name.decode()}"
     return _proxy(doc, element).get(key)
@@ -328,7 +326,7 @@ cdef int _opportunity(
                 number += 1
                 seen += _opportunity(
                     context, child, local_id, f"{ordinal}.{number}",
-                    f"{path}/hasPart[{number}]/{LOS_NAME}",
+                    f"{path}/hasPart[{number}]/{_los_name}",
                 )
             child = child.next
     cdef long line = _line(element, 0)
@@ -386,10 +384,6 @@ cdef dict _instance(_Report context, xmlNode* instance):
     cdef xmlNode* child = instance.children
     cdef xmlNode* part
     while child is not NULL:
-        if child.type != ELEMENT or child.ns is NULL or child.ns.href is NULL or \
-                strcmp(<const char*>child.ns.href, ELMO) != 0:
-            child = child.next
-            continue
         if _is(child, b"date"):
             end = _date(child)
         elif _is(child, b"status"):
@@ -440,14 +434,7 @@ cdef dict _instance(_Report context, xmlNode* instance):
         elif _is(child, b"gradingSchemeExternalId"):
             external_scheme = _token(child)
         child = child.next
-    eqf = level = None
-    if levels:
-        eqf = next((value for level_kind, value, _ in levels if level_kind.upper() == "EQF"), None)
-        # A number when it is one; any other text is left for validation to refuse.
-        number = _py.whole_number(eqf)
-        if number is not None:
-            eqf = number
-        level = _py._national_level(levels, context.issuer)
+    eqf, level = _py._levels(levels, context.issuer) if levels else (None, None)
     scheme = local_scheme or external_scheme
     return {
         "credits": credit[1] if credit else None,
@@ -457,7 +444,7 @@ cdef dict _instance(_Report context, xmlNode* instance):
         "grade_distribution": distribution,
         "eqf_level": eqf,
         "level": level,
-        "status": STATUSES.get(status, status) if status is not None else "passed",
+        "status": _statuses.get(status, status) if status is not None else "passed",
         "started_on": start or term_start,
         "ended_on": end or term_end,
     }
@@ -470,17 +457,6 @@ cdef object _distribution(cetree._Document doc, xmlNode* element):
     while child is not NULL:
         if _is(child, b"category"):
             labels.append(_attribute_token(doc, child, b"label"))
-            counts.append(
-                _py.whole_number((_attribute(doc, child, b"count", NULL) or "").strip())
-            )
+            counts.append(_py._count(_attribute(doc, child, b"count", NULL)))
         child = child.next
-    if not labels:
-        return None
-    if None in counts:
-        return [{"grade": label, "percent": None} for label in labels]
-    total = sum(counts)
-    percent = _py._percent
-    return [
-        {"grade": label, "percent": percent(count, total) if total else "0"}
-        for label, count in zip(labels, counts)
-    ]
+    return _py._shares(labels, counts)

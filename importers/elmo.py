@@ -470,14 +470,7 @@ def _instance(
             distribution = _distribution(child)
         elif field == "gradingSchemeExternalId":
             external_scheme = _token(child.text)
-    eqf = level = None
-    if levels:
-        eqf = next((value for kind, value, _ in levels if kind.upper() == "EQF"), None)
-        # A number when it is one; any other text is left for validation to refuse.
-        number = whole_number(eqf)
-        if number is not None:
-            eqf = number
-        level = _national_level(levels, issuer)
+    eqf, level = _levels(levels, issuer) if levels else (None, None)
     scheme = local_scheme or external_scheme
     return {
         "credits": credit[1] if credit else None,
@@ -493,14 +486,33 @@ def _instance(
     }
 
 
+def _levels(
+    levels: list[tuple[str, str | None, str | None]], issuer: dict[str, Any] | None
+) -> tuple[int | str | None, str | None]:
+    """(eqf_level, level) of a result's (type, value, description) levels: the EQF value, a
+    number when it is one (any other text is left for validation to refuse), and the national
+    level when unambiguous."""
+    eqf = next((value for kind, value, _ in levels if kind.upper() == "EQF"), None)
+    number = whole_number(eqf)
+    return (eqf if number is None else number), _national_level(levels, issuer)
+
+
 def _distribution(element: Any) -> list[dict[str, str | None]] | None:
-    """Category counts as percentages of the total (two decimals, trailing zeros dropped); a
-    count that is not a whole number leaves every percent None, for validation to refuse."""
     labels, counts = [], []
     for child in element:
         if child.tag == CATEGORY:
             labels.append(_token(child.get("label")))
-            counts.append(whole_number((child.get("count") or "").strip()))
+            counts.append(_count(child.get("count")))
+    return _shares(labels, counts)
+
+
+def _count(text: str | None) -> int | None:
+    return whole_number((text or "").strip())
+
+
+def _shares(labels: list[str | None], counts: list[int | None]) -> list[dict] | None:
+    """Category counts as percentages of the total (two decimals, trailing zeros dropped); a
+    count that is not a whole number leaves every percent None, for validation to refuse."""
     if not labels:
         return None
     if None in counts:

@@ -188,3 +188,15 @@ def test_lines_past_65535_are_read_alike(compiled, monkeypatch):
 def test_a_file_breaking_off_reads_alike(compiled, monkeypatch):
     data = elmo_document(in_report(*ODD), in_report(*ODD))
     assert both(data[: len(data) - 400], compiled, monkeypatch, breaks=True)
+
+
+def test_the_reader_walks_each_report_with_the_compiled_walk(compiled, monkeypatch):
+    walked = []
+
+    def counted(report, *args):
+        walked.append(report.tag)
+        return compiled(report, *args)
+
+    monkeypatch.setattr(elmo, "COMPILED_WALK", counted)
+    items = list(elmo.read(io.BytesIO(elmo_document(in_report(*ODD[:2]), in_report(*ODD[:2])))))
+    assert walked == [f"{{{ELMO}}}report"] * 2 and len(items) == 4

@@ -3,10 +3,15 @@ would, and leaves no process behind; an import through it stores the same rows."
 
 from __future__ import annotations
 
+import datetime as dt
+import gc
 import io
 import os
+import pickle
+import threading
 from decimal import Decimal
 from functools import partial
+from multiprocessing import Pipe
 from pathlib import Path
 
 import pytest
@@ -74,6 +79,33 @@ def test_records_are_checked_alike_in_either_process():
     bad = sum((n + m) % 7 == 0 for n in range(250) for m in range(10))
     assert len(rejected) == bad and set(rejected) == {"result.credits: Not a valid number."}
     assert here[1][1]["result"]["credits"] == Decimal("1")
+
+
+def test_the_child_checks_every_other_batch():
+    # The child run in a thread of this process, over pipes, to see what it sends.
+    data = many_reports(600)  # 3,000 records: three batches
+    feed_out, feed_in = Pipe(duplex=False)
+    records_out, records_in = Pipe(duplex=False)
+    collecting = gc.isenabled()
+    child = threading.Thread(target=parallel._child, args=(feed_out, records_in))
+    child.start()
+    try:
+        feed_in.send_bytes(pickle.dumps((elmo.read, RecordChecker)))
+        feed_in.send_bytes(data)
+        feed_in.send_bytes(b"")
+        messages = []
+        while not messages or messages[-1][0] != "done":
+            messages.append(records_out.recv())
+    finally:
+        child.join()
+        if collecting:
+            gc.enable()  # the child turns the collector off for its process
+    assert [kind for kind, _ in messages] == ["records", "checked", "records", "done"]
+    # Validated records (dates as dates) in the checked batch, as read in the others.
+    assert isinstance(messages[0][1][0][1]["transcript"]["issued_on"], str)
+    assert isinstance(messages[1][1][0][1]["transcript"]["issued_on"], dt.date)
+    here = list(parallel.read(elmo.read, io.BytesIO(data), check=RecordChecker, parallel=False))
+    assert messages[1][1] == here[1000:2000]
 
 
 def test_a_broken_file_breaks_off_after_the_records_before_it():
