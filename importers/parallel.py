@@ -4,10 +4,13 @@ storing what it yields (checking, writing) use both cores instead of taking turn
 The importer's own process still reads the input stream (whatever it is: a file, an upload, a
 progress-bar wrapper) and sends its bytes to the child on one pipe from a feeder thread; the
 child runs the reader over them (xmlsafe's protections included, since it is the same reader)
-and sends back (position, record) pairs in batches on another. Checking the records (`check`,
-a schema) is shared: the child checks every other batch and this process the rest, which
-balances the two (measured: a record read in about 10 µs, checked in 5-6, stored in 8-10, and
-moved across in 4). A FileError raised in the child is raised again here after the records
+and sends back (position, record) pairs in batches on another. A regular file is not sent
+at all: the child reads it itself, from its own offset (its descriptor passed on). Checking the
+records (`check`, a schema) is shared, and balances the two processes (a record is read in
+about 10 µs, checked in 5-6, stored in 8-10, moved across in 3-4, and which side is slower
+depends on the machine and the file): the child checks a batch when its messages are waiting
+in the pipe, that is when this process is the slower one, and leaves it to this process
+otherwise. A FileError raised in the child is raised again here after the records
 before it, as if the reader had run in this process; any other failure in the child is a
 RuntimeError naming it. The child is a new interpreter
 (`python -m importers.parallel`), not a fork, because the importer may be a thread of a server;
@@ -19,6 +22,7 @@ bytes.
 
 from __future__ import annotations
 
+import array
 import contextlib
 import fcntl
 import gc
@@ -26,8 +30,10 @@ import io
 import os
 import pickle
 import queue
+import stat
 import subprocess
 import sys
+import termios
 import threading
 import traceback
 from collections.abc import Callable, Iterator
@@ -44,7 +50,6 @@ PARALLEL_FROM = 16 << 20
 BATCH = 1000  # records per message: about 250 kB pickled
 CHUNK = 1 << 20  # bytes of input per message
 QUEUED = 16  # batches received and not yet stored
-CHILD_CHECKS = 2  # the child checks one batch in this many
 
 Reader = Callable[[IO[bytes]], Iterator[tuple[str, Any]]]
 
@@ -81,9 +86,10 @@ def _in_child(
 ) -> Iterator[tuple[str, Any]]:
     bytes_in, bytes_out = _pipe()
     records_in, records_out = _pipe()
+    at = _file_at(stream)
     child = subprocess.Popen(
         [sys.executable, "-m", "importers.parallel", str(bytes_in), str(records_out)],
-        pass_fds=(bytes_in, records_out),
+        pass_fds=(bytes_in, records_out) if at is None else (bytes_in, records_out, at[0]),
         env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, sys.path))},
     )
     os.close(bytes_in)
@@ -94,7 +100,7 @@ def _in_child(
     # stores a batch; the bound keeps memory flat when storing is the slower side.
     arrived: queue.Queue[bytes | None] = queue.Queue(maxsize=QUEUED)
     threads = [
-        threading.Thread(target=_feed, args=((reader, check), stream, sending), daemon=True),
+        threading.Thread(target=_feed, args=((reader, check, at), stream, sending), daemon=True),
         threading.Thread(target=_receive, args=(receiving, arrived), daemon=True),
     ]
     for thread in threads:
@@ -131,6 +137,21 @@ def _in_child(
         receiving.close()
 
 
+def _file_at(stream: IO[bytes]) -> tuple[int, int] | None:
+    """(descriptor, offset) of a plain file opened for reading, which the child can read
+    itself; None for anything else (a pipe, an upload in memory, a wrapper that counts the
+    bytes read for a progress bar), whose bytes are sent to it."""
+    if type(stream) not in (io.BufferedReader, io.FileIO):
+        return None
+    try:
+        descriptor = stream.fileno()
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return None
+        return descriptor, stream.tell()
+    except (OSError, ValueError):
+        return None
+
+
 def _pipe() -> tuple[int, int]:
     """A pipe that holds a few messages, so each side blocks less and the threads that move
     them here need the interpreter lock once per message rather than once per 64 kB."""
@@ -150,16 +171,36 @@ def _receive(connection: Connection, arrived: queue.Queue) -> None:
         arrived.put(None)
 
 
-def _feed(work: tuple[Reader, Any], stream: IO[bytes], connection: Connection) -> None:
-    """Sends the reader and schema, the stream's bytes, then an empty message for their end;
-    stops quietly when the child has gone (it failed, or the import was abandoned)."""
+def _feed(work: tuple[Reader, Any, Any], stream: IO[bytes], connection: Connection) -> None:
+    """Sends the reader, the schema and where the child reads the file itself (or None), then
+    the stream's bytes when it does not, then an empty message for their end; stops quietly
+    when the child has gone (it failed, or the import was abandoned)."""
     try:
         connection.send_bytes(pickle.dumps(work))
+        if work[2] is not None:
+            return
         while chunk := stream.read(CHUNK):
             connection.send_bytes(chunk)
         connection.send_bytes(b"")
     except (OSError, ValueError):
         pass
+
+
+class _FileAt(io.RawIOBase):
+    """A file descriptor read from `offset` on with pread, leaving the descriptor's own offset
+    (shared with the importing process's file object) where it was."""
+
+    def __init__(self, descriptor: int, offset: int):
+        self.descriptor = descriptor
+        self.offset = offset
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        piece = os.pread(self.descriptor, CHUNK if size < 0 else size, self.offset)
+        self.offset += len(piece)
+        return piece
 
 
 class _Received(io.RawIOBase):
@@ -187,19 +228,34 @@ class _Received(io.RawIOBase):
         return piece
 
 
-def _child(bytes_in: Connection, records_out: Connection) -> None:
+def waiting(connection: Connection) -> bool:
+    """Whether the messages sent on `connection` fill at least half its pipe: the other end
+    reads them more slowly than they come."""
+    pending = array.array("i", [0])
+    fcntl.ioctl(connection.fileno(), termios.FIONREAD, pending, True)
+    size = 1 << 16  # POSIX systems other than Linux: their usual pipe size
+    with contextlib.suppress(AttributeError):
+        size = fcntl.fcntl(connection.fileno(), fcntl.F_GETPIPE_SZ)
+    return pending[0] * 2 >= size
+
+
+def _child(
+    bytes_in: Connection,
+    records_out: Connection,
+    behind: Callable[[Connection], bool] = waiting,
+) -> None:
     # The reader makes no reference cycles worth collecting; the collector's passes over a
     # million short-lived records would only cost time.
     gc.disable()
     batch: list[tuple[str, Any]] = []
     try:
-        reader, check = pickle.loads(bytes_in.recv_bytes())
-        schema, sent = (check() if check is not None else None), 0
-        for item in reader(_Received(bytes_in)):
+        reader, check, at = pickle.loads(bytes_in.recv_bytes())
+        schema = check() if check is not None else None
+        source = _Received(bytes_in) if at is None else _FileAt(*at)
+        for item in reader(source):
             batch.append(item)
             if len(batch) >= BATCH:
-                sent += 1
-                if schema is not None and sent % CHILD_CHECKS == 0:
+                if schema is not None and behind(records_out):
                     records_out.send(("checked", list(checked(batch, schema))))
                 else:
                     records_out.send(("records", batch))

@@ -4,6 +4,7 @@ would, and leaves no process behind; an import through it stores the same rows."
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import gc
 import io
 import os
@@ -81,31 +82,82 @@ def test_records_are_checked_alike_in_either_process():
     assert here[1][1]["result"]["credits"] == Decimal("1")
 
 
-def test_the_child_checks_every_other_batch():
-    # The child run in a thread of this process, over pipes, to see what it sends.
-    data = many_reports(600)  # 3,000 records: three batches
+def run_child(data: bytes, behind) -> list[tuple[str, object]]:
+    """The child run in a thread of this process, over pipes: what it sends."""
     feed_out, feed_in = Pipe(duplex=False)
     records_out, records_in = Pipe(duplex=False)
     collecting = gc.isenabled()
-    child = threading.Thread(target=parallel._child, args=(feed_out, records_in))
+    child = threading.Thread(target=parallel._child, args=(feed_out, records_in, behind))
     child.start()
     try:
-        feed_in.send_bytes(pickle.dumps((elmo.read, RecordChecker)))
+        feed_in.send_bytes(pickle.dumps((elmo.read, RecordChecker, None)))
         feed_in.send_bytes(data)
         feed_in.send_bytes(b"")
         messages = []
-        while not messages or messages[-1][0] != "done":
+        while not messages or messages[-1][0] not in ("done", "failed"):
             messages.append(records_out.recv())
     finally:
         child.join()
         if collecting:
             gc.enable()  # the child turns the collector off for its process
+    return messages
+
+
+def test_the_child_checks_a_batch_when_this_process_is_behind():
+    data = many_reports(600)  # 3,000 records: three batches
+    asked = []
+
+    def behind(connection):
+        asked.append(connection)
+        return len(asked) == 2  # behind when the second batch is ready only
+
+    messages = run_child(data, behind)
     assert [kind for kind, _ in messages] == ["records", "checked", "records", "done"]
     # Validated records (dates as dates) in the checked batch, as read in the others.
     assert isinstance(messages[0][1][0][1]["transcript"]["issued_on"], str)
     assert isinstance(messages[1][1][0][1]["transcript"]["issued_on"], dt.date)
     here = list(parallel.read(elmo.read, io.BytesIO(data), check=RecordChecker, parallel=False))
     assert messages[1][1] == here[1000:2000]
+    assert len(asked) == 3  # once a batch
+
+
+def test_behind_means_half_the_pipe_waiting():
+    reading, writing = Pipe(duplex=False)
+    size = fcntl.fcntl(writing.fileno(), fcntl.F_GETPIPE_SZ)
+    assert not parallel.waiting(writing)
+    os.write(writing.fileno(), b"x" * (size // 2 - 1))
+    assert not parallel.waiting(writing)
+    os.write(writing.fileno(), b"x")
+    assert parallel.waiting(writing)
+    os.read(reading.fileno(), size)
+    assert not parallel.waiting(writing)
+    reading.close()
+    writing.close()
+
+
+def test_a_file_is_read_by_the_child_from_where_it_stands(tmp_path):
+    path = tmp_path / "transcripts.xml"
+    data = many_reports(300)
+    path.write_bytes(b"junk before the document" + data)
+    with path.open("rb") as stream:
+        stream.read(24)
+        assert parallel._file_at(stream) == (stream.fileno(), 24)
+        there = comparable(parallel.read(elmo.read, stream, parallel=True))
+        assert stream.tell() == 24  # the child reads at its own offset
+    assert there == comparable(elmo.read(io.BytesIO(data))) and len(there) == 1500
+    # Not a plain file: its bytes are sent (a progress bar counts them as they are read).
+    assert parallel._file_at(io.BytesIO(data)) is None
+
+    class Counting(io.BufferedReader):
+        def read(self, size=-1):
+            return super().read(size)
+
+    with Counting(io.FileIO(path)) as counting:
+        assert parallel._file_at(counting) is None
+    read_end, write_end = os.pipe()
+    with open(read_end, "rb") as piped:
+        os.close(write_end)
+        assert parallel._file_at(piped) is None
 
 
 def test_a_broken_file_breaks_off_after_the_records_before_it():
