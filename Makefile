@@ -11,7 +11,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml setup.py importers/_elmo_walk.pyx | $(BIN)/python
+$(VENV)/.installed: pyproject.toml setup.py importers/_elmo_walk.pyx registry/catalogue/_record_checks.pyx | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
@@ -40,4 +40,5 @@ bench: install-test
 	for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) instance/*.sqlite3* build importers/_elmo_walk.c importers/_elmo_walk.*.so
+	rm -rf $(VENV) instance/*.sqlite3* build importers/_elmo_walk.c importers/_elmo_walk.*.so \
+		registry/catalogue/_record_checks.c registry/catalogue/_record_checks.*.so

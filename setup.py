@@ -1,6 +1,8 @@
-"""The one compiled part: the ELMO opportunity walk (importers/_elmo_walk.pyx), built against the
-lxml of the build. Optional: without Cython or a C compiler the install goes on and
-`importers.elmo` walks in Python; everything else is in pyproject.toml."""
+"""The compiled parts: the ELMO opportunity walk (importers/_elmo_walk.pyx), built against the
+lxml of the build, and the transcript record checks for the records that pass
+(registry/catalogue/_record_checks.pyx). Optional: without Cython or a C compiler the install
+goes on, `importers.elmo` walks and `RecordChecker` checks in Python; everything else is in
+pyproject.toml."""
 
 from setuptools import Extension, setup
 
@@ -11,12 +13,17 @@ except ImportError:  # a build without its build requirements (--no-build-isolat
     extensions = []
 else:
     extensions = cythonize(
-        [Extension("importers._elmo_walk", ["importers/_elmo_walk.pyx"])],
+        [
+            Extension("importers._elmo_walk", ["importers/_elmo_walk.pyx"]),
+            Extension(
+                "registry.catalogue._record_checks", ["registry/catalogue/_record_checks.pyx"]
+            ),
+        ],
         compiler_directives={"language_level": 3},
     )
     for extension in extensions:
         extension.include_dirs = lxml.get_include()
-        # A failed C build leaves the Python walk. Set here: cythonize drops the flag.
+        # A failed C build leaves the Python code. Set here: cythonize drops the flag.
         extension.optional = True
 
 setup(ext_modules=extensions)

@@ -229,7 +229,8 @@ class RecordChecker:
         # verdict is kept ({field: {text: (value, errors)}}); cleared when it grows large.
         self._verdicts: dict[str, dict[str, tuple[Any, dict[str, Any]]]] = {}
 
-    def load(self, raw: Any) -> dict[str, Any]:
+    def check(self, raw: Any) -> dict[str, Any]:
+        """`load` in Python, every rule with its message."""
         if not isinstance(raw, dict):
             raise ValidationError({"_schema": ["Invalid input type."]})
         errors: dict[str, Any] = {}
@@ -256,6 +257,10 @@ class RecordChecker:
         if errors:
             raise ValidationError(errors)
         return {"transcript": transcript, "result": result}
+
+    # The validated record, or ValidationError: compiled for the records that pass when built
+    # (set below), else the checks in Python.
+    load = check
 
     # Each part returns (value, errors): the validated dict, or None and {field: [messages]}.
 
@@ -513,6 +518,22 @@ _RESULT_PATTERNS = (
     ("level", _pattern(LEVEL_REF, "Expected FRAMEWORK:LEVEL, e.g. IE-NFQ:8.")),
     ("isced_f", _pattern(ISCED, "Expected an ISCED-F code of 2 to 4 digits.")),
 )
+
+try:
+    from registry.catalogue import _record_checks
+except ImportError:  # built without a C compiler (setup.py): the checks in Python alone
+    COMPILED_LOAD = None
+else:
+    _record_checks.configure(
+        _RESULT_TEXTS,
+        sorted(_RESULT_KEYS),
+        RESULT_STATUSES,
+        _credits,
+        _date,
+        _percent,
+        _RESULT_PATTERNS,
+    )
+    COMPILED_LOAD = RecordChecker.load = _record_checks.load
 
 
 def _text_value(value: Any, length: int, name: str, out: dict, errors: dict) -> None:

@@ -4,6 +4,7 @@ all or nothing when asked, each institution importing only what it received)."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import gzip
@@ -19,6 +20,7 @@ from importers.runner import FileError, Rejected, messages
 from importers.transcripts import import_transcripts
 from registry.catalogue.models import Transcript, TranscriptResult
 from registry.catalogue.transcripts import (
+    COMPILED_LOAD,
     RecordChecker,
     TranscriptResultRecordSchema,
     source_key,
@@ -33,12 +35,14 @@ EWP = elmo.EWP_TORS
 
 @pytest.fixture(autouse=True, params=["compiled", "python"])
 def walk(request, monkeypatch):
-    """Every test here runs on both opportunity walks: the compiled one (importers._elmo_walk,
-    when built) and the Python one it stands in for."""
+    """Every test here runs on both opportunity walks and both record checks: the compiled ones
+    (importers._elmo_walk and registry.catalogue._record_checks, when built) and the Python
+    code they stand in for."""
     if request.param == "python":
         monkeypatch.setattr(elmo, "COMPILED_WALK", None)
-    elif elmo.COMPILED_WALK is None:
-        pytest.skip("importers._elmo_walk is not built (no C compiler at install)")
+        monkeypatch.setattr(RecordChecker, "load", RecordChecker.check)
+    elif elmo.COMPILED_WALK is None or COMPILED_LOAD is None:
+        pytest.skip("the compiled modules are not built (no C compiler at install)")
     return request.param
 
 
@@ -557,12 +561,73 @@ def rejection(load, record) -> set[str]:
     return {part.split(":")[0] for part in messages(caught.value).split("; ")}
 
 
+def warmed(record: dict) -> RecordChecker:
+    """A checker that has checked a good record of `record`'s transcript object, as an import's
+    has: the compiled checks decide only for a transcript already checked."""
+    checker = RecordChecker()
+    if isinstance(record, dict) and isinstance(record.get("transcript"), dict):
+        with contextlib.suppress(ValidationError):
+            checker.load({"transcript": record["transcript"], "result": good_record()["result"]})
+    return checker
+
+
 @pytest.mark.parametrize("path, value", BAD, ids=[f"{p}={v!r}"[:40] for p, v in BAD])
 def test_both_checks_refuse_the_same_bad_record_for_the_same_field(path, value):
     record = changed(path, value)
     fast = rejection(RecordChecker().load, record)
     assert fast == rejection(TranscriptResultRecordSchema().load, record)
     assert any(field.startswith(path.split(".")[0]) for field in fast)
+    assert rejection(warmed(record).load, record) == fast
+
+
+ODD = [
+    ("result.title", "delete\x7f"),
+    ("result.title", "\U0001f600" * 501),
+    ("result.title", "\U0001f600" * 500),  # the longest title, in characters not bytes
+    ("result.grade", "é" * 60),
+    ("result.grade", "é" * 61),
+    ("result.status", ["passed"]),
+    ("result.eqf_level", True),
+    ("result.credits", None),
+    ("result.credits", 6),
+    ("result.credits", Decimal("6.0")),
+    ("result.started_on", dt.date(2024, 1, 1)),
+    ("result.language", 7),
+    ("result.grade_distribution", [{"grade": "A", "percent": 50}]),
+    ("result.grade_distribution", [["A", "50"]]),
+    ("result.grade_distribution", [{"grade": "A"}]),
+    ("result.grade_distribution.0.grade", None),
+    ("result.grade_distribution.0.grade", "\n"),
+]
+
+
+@pytest.mark.parametrize("path, value", ODD, ids=[f"{p}={v!r}"[:40] for p, v in ODD])
+def test_both_checks_decide_odd_values_alike(path, value):
+    record = changed(path, value)
+    try:
+        expected = TranscriptResultRecordSchema().load(record)
+    except ValidationError:
+        refused = rejection(TranscriptResultRecordSchema().load, record)
+        assert rejection(RecordChecker().load, record) == refused
+        assert rejection(warmed(record).load, record) == refused
+    else:
+        assert RecordChecker().load(record) == expected
+        assert warmed(record).load(record) == expected
+
+
+def test_remembered_verdicts_refuse_the_second_time_too():
+    # Faults in values whose verdicts are remembered: the second record meets the verdict.
+    for path, value in (
+        ("result.ended_on", "yesterday"),
+        ("result.credits", "lots"),
+        ("result.language", "xx"),
+        ("result.level", "PQF 6"),
+        ("result.grade_distribution.0.percent", "101"),
+    ):
+        record = changed(path, value)
+        refused = rejection(TranscriptResultRecordSchema().load, record)
+        checker = warmed(record)
+        assert rejection(checker.load, record) == rejection(checker.load, record) == refused
 
 
 def test_both_checks_load_a_good_record_alike():
