@@ -95,7 +95,7 @@ def run_child(data: bytes, behind) -> list[tuple[str, object]]:
         feed_in.send_bytes(b"")
         messages = []
         while not messages or messages[-1][0] not in ("done", "failed"):
-            messages.append(records_out.recv())
+            messages.append(parallel._decoded(records_out.recv_bytes()))
     finally:
         child.join()
         if collecting:
@@ -119,6 +119,25 @@ def test_the_child_checks_a_batch_when_this_process_is_behind():
     here = list(parallel.read(elmo.read, io.BytesIO(data), check=RecordChecker, parallel=False))
     assert messages[1][1] == here[1000:2000]
     assert len(asked) == 3  # once a batch
+
+
+def test_messages_are_marshalled_unless_they_hold_other_objects():
+    data = many_reports(3)
+    plain = list(elmo.read(io.BytesIO(data)))
+    checked_records = list(parallel.checked(plain, RecordChecker()))
+    with_rejected = [*plain, ("line 9", Rejected("no specifies"))]
+    for kind, payload, form in (
+        ("records", plain, b"m"),
+        ("checked", checked_records, b"p"),  # dates and decimals
+        ("records", with_rejected, b"p"),
+        ("done", None, b"m"),
+    ):
+        message = parallel._encoded(kind, payload)
+        assert message[:1] == form
+        assert parallel._decoded(message) == (kind, payload)
+    # Records of one transcript still share it when they arrive.
+    _, arrived = parallel._decoded(parallel._encoded("records", plain))
+    assert arrived[0][1]["transcript"] is arrived[4][1]["transcript"]
 
 
 def test_behind_means_half_the_pipe_waiting():
