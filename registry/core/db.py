@@ -104,14 +104,16 @@ def insert_rows(
 
 
 # Values whose processed form is remembered within one call (few distinct dates and codes recur
-# across many rows): types whose equal values are alike. Not Decimal: 6 == 6.0, but an exact
-# decimal stores "6" and "6.0" as given.
+# across many rows): by value for types whose equal values are alike, by identity for the others
+# (not Decimal by value: 6 == 6.0, but an exact decimal stores "6" and "6.0" as given; a
+# record checker hands out one Decimal object for each text it has read).
 _REMEMBERED = frozenset((dt.date, str, int))
 
 
 def _process_column(rows: list[list], index: int, processor) -> None:
     keeps_none = processor(None) is None
     done: dict = {}
+    same: dict[int, object] = {}  # the rows hold every value, so no id is reused meanwhile
     for row in rows:
         value = row[index]
         if value is None and keeps_none:
@@ -120,6 +122,8 @@ def _process_column(rows: list[list], index: int, processor) -> None:
             processed = done.get(value)
             if processed is None:
                 processed = done[value] = processor(value)
-            row[index] = processed
         else:
-            row[index] = processor(value)
+            processed = same.get(id(value))
+            if processed is None:
+                processed = same[id(value)] = processor(value)
+        row[index] = processed
