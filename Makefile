@@ -11,7 +11,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml setup.py importers/_elmo_walk.pyx registry/catalogue/_record_checks.pyx | $(BIN)/python
+$(VENV)/.installed: pyproject.toml setup.py importers/_elmo_walk.pyx importers/_xmltree.pyx \
+		registry/catalogue/_record_checks.pyx | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
@@ -41,4 +42,5 @@ bench: install-test
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3* build importers/_elmo_walk.c importers/_elmo_walk.*.so \
+		importers/_xmltree.c importers/_xmltree.*.so \
 		registry/catalogue/_record_checks.c registry/catalogue/_record_checks.*.so

@@ -1,8 +1,8 @@
-"""The compiled parts: the ELMO opportunity walk (importers/_elmo_walk.pyx), built against the
-lxml of the build, and the transcript record checks for the records that pass
-(registry/catalogue/_record_checks.pyx). Optional: without Cython or a C compiler the install
-goes on, `importers.elmo` walks and `RecordChecker` checks in Python; everything else is in
-pyproject.toml."""
+"""The compiled parts: the ELMO opportunity walk (importers/_elmo_walk.pyx) and the XML depth
+check (importers/_xmltree.pyx), built against the lxml of the build, and the transcript record
+checks for the records that pass (registry/catalogue/_record_checks.pyx). Optional: without
+Cython or a C compiler the install goes on and the Python code they stand in for runs instead;
+everything else is in pyproject.toml."""
 
 from setuptools import Extension, setup
 
@@ -15,6 +15,7 @@ else:
     extensions = cythonize(
         [
             Extension("importers._elmo_walk", ["importers/_elmo_walk.pyx"]),
+            Extension("importers._xmltree", ["importers/_xmltree.pyx"]),
             Extension(
                 "registry.catalogue._record_checks", ["registry/catalogue/_record_checks.pyx"]
             ),

@@ -41,12 +41,11 @@ from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
-import lxml
 from lxml import etree
 
 from frameworks.services import DATA_DIR
 from importers.runner import FileError, Rejected
-from importers.xmlsafe import Events, relative_path
+from importers.xmlsafe import Events, compiled, relative_path
 from registry.core.normalise import fold, whole_number
 
 ELMO = "https://github.com/emrex-eu/elmo-schemas/tree/v1"
@@ -136,19 +135,9 @@ GENERIC_WORDS = frozenset(
 SCHEME_LENGTH = 200  # transcript_result.grading_scheme
 
 
-def _compiled_walk():
-    """The compiled walk (`importers._elmo_walk`, built at install when a C compiler is at hand),
-    or None: not built, or built against another lxml than the one running (it reads lxml's
-    structures directly)."""
-    try:
-        from importers import _elmo_walk
-    except ImportError:
-        return None
-    return _elmo_walk.walk if _elmo_walk.LXML_VERSION == lxml.__version__ else None
-
-
-# Read opportunities with it when there is one: the same records, several times faster.
-COMPILED_WALK = _compiled_walk()
+# Opportunities read by the compiled walk (importers/_elmo_walk.pyx) when it is built: the same
+# records, several times faster.
+COMPILED_WALK = compiled("_elmo_walk", "walk")
 
 
 def read(

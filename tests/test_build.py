@@ -19,11 +19,12 @@ FILES = (
     "README.md",
     "importers/__init__.py",
     "importers/_elmo_walk.pyx",
+    "importers/_xmltree.pyx",
     "registry/__init__.py",
     "registry/catalogue/__init__.py",
     "registry/catalogue/_record_checks.pyx",
 )
-MODULES = ("importers._elmo_walk", "registry.catalogue._record_checks")
+MODULES = ("importers._elmo_walk", "importers._xmltree", "registry.catalogue._record_checks")
 
 
 def test_without_a_c_compiler_the_build_goes_on(tmp_path):
