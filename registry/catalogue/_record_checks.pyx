@@ -12,26 +12,54 @@ module decides nothing the Python rules would decide otherwise, and words no mes
 Built by setup.py when a C compiler is at hand; without it, `RecordChecker` checks in Python.
 """
 
-from cpython.dict cimport PyDict_Copy, PyDict_GetItem, PyDict_Size
+from cpython.dict cimport PyDict_Copy, PyDict_GetItemWithError, PyDict_SetItem, PyDict_Size
 from cpython.object cimport PyObject
+from cpython.tuple cimport PyTuple_GET_ITEM
 from cpython.unicode cimport PyUnicode_GET_LENGTH, PyUnicode_READ, PyUnicode_KIND, PyUnicode_DATA
 
+# The result's fields, each read once into an array at its index here.
+FIELDS = (
+    "local_id", "parent_local_id", "kind", "code", "title", "language", "credits",
+    "credit_system", "grade", "grading_scheme", "grade_distribution", "eqf_level", "level",
+    "isced_f", "status", "started_on", "ended_on",
+)
+cdef enum:
+    LANGUAGE = 5
+    CREDITS = 6
+    CREDIT_SYSTEM = 7
+    GRADE_DISTRIBUTION = 10
+    EQF_LEVEL = 11
+    STATUS = 14
+    STARTED_ON = 15
+    ENDED_ON = 16
+    COUNT = 17
 
-cdef tuple _TEXTS
-cdef tuple _KEYS
-cdef object _STATUSES
-cdef object _credits, _date, _percent, _pattern_checks
+cdef tuple _fields = FIELDS
+cdef int _texts = 0
+cdef int _text_index[COUNT]
+cdef Py_ssize_t _text_length[COUNT]
+cdef bint _text_required[COUNT]
+cdef tuple _patterns = ()
+cdef tuple _statuses = ()
+cdef object _credits, _date, _percent
 
 
 def configure(texts, keys, statuses, credits, date, percent, patterns):
     """The rules, from registry.catalogue.transcripts (kept there, once): the text fields as
     (name, length, required), the result's keys, the statuses, and the checks whose verdicts
     are remembered."""
-    global _TEXTS, _KEYS, _STATUSES, _credits, _date, _percent, _pattern_checks
-    _TEXTS = tuple(texts)
-    _KEYS = tuple(keys)
-    _STATUSES = tuple(statuses)
-    _credits, _date, _percent, _pattern_checks = credits, date, percent, tuple(patterns)
+    global _texts, _patterns, _statuses, _credits, _date, _percent
+    if sorted(keys) != sorted(FIELDS):
+        raise ValueError(f"the result's fields are {sorted(keys)}, not {sorted(FIELDS)}")
+    texts = tuple(texts)
+    for index, (name, length, required) in enumerate(texts):
+        _text_index[index] = FIELDS.index(name)
+        _text_length[index] = length
+        _text_required[index] = required
+    _texts = len(texts)
+    _patterns = tuple((FIELDS.index(name), name, check) for name, check in patterns)
+    _statuses = tuple(statuses)
+    _credits, _date, _percent = credits, date, percent
 
 
 cdef bint _plain_text(object value, Py_ssize_t length):
@@ -49,26 +77,24 @@ cdef bint _plain_text(object value, Py_ssize_t length):
     return True
 
 
+cdef object _FAULT = object()
+
+
 cdef object _verdict(object checker, dict verdicts, str name, object value, object check):
     """The remembered verdict's value, or the checker's own verdict the first time; _FAULT when
     the value breaks its rule."""
     cdef PyObject* found
-    cdef dict known
     cdef object errors
     if type(value) is str:
-        found = PyDict_GetItem(verdicts, name)
+        found = PyDict_GetItemWithError(verdicts, name)
         if found is not NULL:
-            known = <dict>found
-            found = PyDict_GetItem(known, value)
+            found = PyDict_GetItemWithError(<dict>found, value)
             if found is not NULL:
                 verdict = <tuple>found
                 return _FAULT if verdict[1] else verdict[0]
     errors = {}
     value = checker._verdict(name, value, check, errors)
     return _FAULT if errors else value
-
-
-cdef object _FAULT = object()
 
 
 cdef object _shares(object checker, dict verdicts, object value):
@@ -81,8 +107,8 @@ cdef object _shares(object checker, dict verdicts, object value):
     for share in value:
         if type(share) is not dict or PyDict_Size(share) != 2:
             return _FAULT
-        grade = PyDict_GetItem(share, "grade")
-        percent = PyDict_GetItem(share, "percent")
+        grade = PyDict_GetItemWithError(share, "grade")
+        percent = PyDict_GetItemWithError(share, "percent")
         if grade is NULL or percent is NULL:
             return _FAULT
         if type(<object>grade) is not str or not _plain_text(<object>grade, 60):
@@ -98,74 +124,76 @@ def load(checker, raw):
     """The validated record, as RecordChecker's checks give it; their ValidationError when the
     record breaks a rule."""
     cdef PyObject* found
-    cdef object transcript, result, out, value, language, credits, system, last
-    cdef Py_ssize_t length
-    cdef bint required
+    cdef PyObject* values[COUNT]
+    cdef object transcript, result, out, value, credits, system, last
     cdef dict verdicts
+    cdef int i
     if type(raw) is not dict or PyDict_Size(raw) != 2:
         return checker.check(raw)
-    found = PyDict_GetItem(raw, "transcript")
+    found = PyDict_GetItemWithError(raw, "transcript")
     last = checker._last
     if found is NULL or <object>found is not last[0] or last[2] is not None or last[1] is None:
         return checker.check(raw)
     transcript = last[1]
-    found = PyDict_GetItem(raw, "result")
+    found = PyDict_GetItemWithError(raw, "result")
     if found is NULL:
         return checker.check(raw)
     result = <object>found
-    if type(result) is not dict or PyDict_Size(result) != len(_KEYS):
+    if type(result) is not dict or PyDict_Size(result) != COUNT:
         return checker.check(raw)
-    for key in _KEYS:
-        if PyDict_GetItem(result, key) is NULL:
-            return checker.check(raw)
-    out = PyDict_Copy(result)
-    for name, length, required in _TEXTS:
-        value = out[name]
-        if value is None:
-            if required:
-                return checker.check(raw)
-        elif type(value) is not str or not _plain_text(value, length):
-            return checker.check(raw)
-    language = out["language"]
-    if language is not None:
-        if type(language) is not str:
-            return checker.check(raw)
-        found = PyDict_GetItem(checker._languages, language)
+    for i in range(COUNT):
+        found = PyDict_GetItemWithError(result, <object>PyTuple_GET_ITEM(_fields, i))
         if found is NULL:
-            if checker._language(language) is not None:
+            return checker.check(raw)
+        values[i] = found
+    for i in range(_texts):
+        value = <object>values[_text_index[i]]
+        if value is None:
+            if _text_required[i]:
+                return checker.check(raw)
+        elif type(value) is not str or not _plain_text(value, _text_length[i]):
+            return checker.check(raw)
+    value = <object>values[LANGUAGE]
+    if value is not None:
+        if type(value) is not str:
+            return checker.check(raw)
+        found = PyDict_GetItemWithError(checker._languages, value)
+        if found is NULL:
+            if checker._language(value) is not None:
                 return checker.check(raw)
         elif <object>found is not None:
             return checker.check(raw)
     verdicts = checker._verdicts
-    credits = out["credits"]
-    system = out["credit_system"]
+    out = PyDict_Copy(result)
+    credits = <object>values[CREDITS]
+    system = <object>values[CREDIT_SYSTEM]
     if credits is not None:
         credits = _verdict(checker, verdicts, "credits", credits, _credits)
         if credits is _FAULT or system is None:
             return checker.check(raw)
-        out["credits"] = credits
+        PyDict_SetItem(out, "credits", credits)
     elif system is not None:
         return checker.check(raw)
-    value = out["grade_distribution"]
+    value = <object>values[GRADE_DISTRIBUTION]
     if value is not None:
         value = _shares(checker, verdicts, value)
         if value is _FAULT:
             return checker.check(raw)
-        out["grade_distribution"] = value
-    value = out["eqf_level"]
+        PyDict_SetItem(out, "grade_distribution", value)
+    value = <object>values[EQF_LEVEL]
     if value is not None and (type(value) is not int or not 1 <= value <= 8):
         return checker.check(raw)
-    for name, check in _pattern_checks:
-        value = out[name]
+    for i, name, check in _patterns:
+        value = <object>values[i]
         if value is not None and _verdict(checker, verdicts, name, value, check) is _FAULT:
             return checker.check(raw)
-    if out["status"] not in _STATUSES:
+    if <object>values[STATUS] not in _statuses:
         return checker.check(raw)
-    for name in ("started_on", "ended_on"):
-        value = out[name]
+    for i in (STARTED_ON, ENDED_ON):
+        value = <object>values[i]
         if value is not None:
-            value = _verdict(checker, verdicts, name, value, _date)
+            value = _verdict(checker, verdicts, FIELDS[i], value, _date)
             if value is _FAULT:
                 return checker.check(raw)
-            out[name] = value
+            PyDict_SetItem(out, FIELDS[i], value)
     return {"transcript": transcript, "result": out}
