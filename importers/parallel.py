@@ -88,10 +88,13 @@ def _in_child(
     bytes_in, bytes_out = _pipe()
     records_in, records_out = _pipe()
     at = _file_at(stream)
+    # The child imports from this process's path and nowhere else (-P: not its working
+    # directory first), so both run the same code.
+    path = os.pathsep.join(entry or os.getcwd() for entry in sys.path)
     child = subprocess.Popen(
-        [sys.executable, "-m", "importers.parallel", str(bytes_in), str(records_out)],
+        [sys.executable, "-P", "-m", "importers.parallel", str(bytes_in), str(records_out)],
         pass_fds=(bytes_in, records_out) if at is None else (bytes_in, records_out, at[0]),
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, sys.path))},
+        env={**os.environ, "PYTHONPATH": path},
     )
     os.close(bytes_in)
     os.close(records_out)

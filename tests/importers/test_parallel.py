@@ -275,3 +275,13 @@ def test_an_import_through_a_child_stores_the_same_rows(session):
         lambda: session, OPERATOR, "elmo", io.BytesIO(data), "a.xml", parallel=True
     )
     assert (again.inserted, again.unchanged, again.state) == (0, 1500, "completed")
+
+
+def test_the_child_runs_this_process_code_whatever_its_working_directory(tmp_path, monkeypatch):
+    decoy = tmp_path / "importers"
+    decoy.mkdir()
+    (decoy / "__init__.py").write_text("")
+    (decoy / "parallel.py").write_text("raise SystemExit(3)\n")
+    monkeypatch.chdir(tmp_path)
+    there = comparable(parallel.read(elmo.read, io.BytesIO(many_reports(10)), parallel=True))
+    assert there == comparable(elmo.read(io.BytesIO(many_reports(10)))) and len(there) == 50
