@@ -12,7 +12,10 @@ whose symbols are not ours to call. Built by setup.py when a C compiler is at ha
 """
 
 cimport lxml.includes.etreepublic as cetree
-from cpython.unicode cimport PyUnicode_DecodeUTF8
+from cpython.unicode cimport (
+    PyUnicode_DecodeASCII, PyUnicode_DecodeUTF8, PyUnicode_GET_LENGTH, PyUnicode_READ_CHAR,
+)
+from libc.stdio cimport snprintf
 from libc.string cimport strcmp, strlen
 
 cetree.import_lxml__etree()
@@ -451,12 +454,61 @@ cdef dict _instance(_Report context, xmlNode* instance):
 
 
 cdef object _distribution(cetree._Document doc, xmlNode* element):
-    """elmo._distribution, without a proxy for each category."""
+    """elmo._distribution, without a proxy for each category; when every count is written in
+    plain ASCII digits, elmo._shares and _percent in C (the same arithmetic on whole numbers)."""
     cdef xmlNode* child = element.children
-    labels, counts = [], []
+    cdef long long total = 0, count
+    labels, texts = [], []
     while child is not NULL:
         if _is(child, b"category"):
             labels.append(_attribute_token(doc, child, b"label"))
-            counts.append(_py._count(_attribute(doc, child, b"count", NULL)))
+            texts.append(_attribute(doc, child, b"count", NULL))
         child = child.next
-    return _py._shares(labels, counts)
+    if not labels:
+        return None
+    for text in texts:
+        count = _digits(text)
+        if count < 0:
+            return _py._shares(labels, [_py._count(text) for text in texts])
+        total += count
+    return [
+        {"grade": label, "percent": _percent(_digits(text), total) if total else "0"}
+        for label, text in zip(labels, texts)
+    ]
+
+
+cdef long long _digits(object text):
+    """The number a text of 1 to 9 ASCII digits writes; -1 for any other (elmo._count's)."""
+    cdef Py_ssize_t size, i
+    cdef long long value = 0
+    cdef unsigned int c
+    if type(text) is not str:
+        return -1
+    size = PyUnicode_GET_LENGTH(text)
+    if size < 1 or size > 9:
+        return -1
+    for i in range(size):
+        c = PyUnicode_READ_CHAR(text, i)
+        if c < 48 or c > 57:
+            return -1
+        value = value * 10 + (c - 48)
+    return value
+
+
+cdef str _percent(long long count, long long total):
+    """elmo._percent: count / total in percent, rounded half to even at two decimals, trailing
+    zeros dropped."""
+    cdef long long hundredths = count * 10000 // total, rest = count * 10000 % total
+    cdef long long whole, cents
+    cdef char text[48]
+    cdef int size
+    if 2 * rest > total or (2 * rest == total and hundredths & 1):
+        hundredths += 1
+    whole, cents = hundredths // 100, hundredths % 100
+    if cents == 0:
+        size = snprintf(text, sizeof(text), "%lld", whole)
+    elif cents % 10 == 0:
+        size = snprintf(text, sizeof(text), "%lld.%lld", whole, cents // 10)
+    else:
+        size = snprintf(text, sizeof(text), "%lld.%02lld", whole, cents)
+    return PyUnicode_DecodeASCII(text, size, NULL)

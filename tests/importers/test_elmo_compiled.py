@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import random
 
 import pytest
 
@@ -167,6 +168,42 @@ def test_odd_documents_read_alike(compiled, monkeypatch):
     assert len(items) == 14 + 3  # ODD: 11 and 3 parts within one; then 3
     results = [item for _, item in items if isinstance(item, dict)]
     assert {result["result"]["local_id"] for result in results} >= {"A 1", "B 2", "C-3"}
+
+
+def test_grade_distributions_are_read_alike(compiled, monkeypatch):
+    # Percentages computed in C when every count is plain ASCII digits: rounding half to even
+    # (totals of powers of two make exact halves), all zero, the most digits taken that way,
+    # and counts the Python functions read (spaces, other digits, ten digits, none).
+    rnd = random.Random(5)
+    tables = [[rnd.randint(0, 90) for _ in range(rnd.randint(1, 8))] for _ in range(300)]
+    tables += [[1, 7], [3, 29], [1, 15], [5, 27], [1, 31], [0, 0, 0], [999_999_999, 1], [2] * 40]
+    counts = [[str(count) for count in table] for table in tables]
+    counts += [[" 5", "3"], ["٣", "4"], ["1234567890", "1"], ["07", "1"], ["-1", "2"], ["1/2", "1"]]
+    counts += [["1:2", "1"], [None, "2"]]  # the characters either side of the digits
+    categories = [
+        "".join(
+            f'<category label="{chr(65 + n % 26)}"' + ("" if c is None else f' count="{c}"') + "/>"
+            for n, c in enumerate(table)
+        )
+        for table in counts
+    ]
+    courses = [
+        opportunity(
+            f"<identifier type='local'>D{n}</identifier><title>T</title>",
+            f"<resultLabel>A</resultLabel><resultDistribution>{table}</resultDistribution>",
+        )
+        for n, table in enumerate(categories)
+    ]
+    items = both(elmo_document(in_report(*courses)), compiled, monkeypatch)
+    shares = [record["result"]["grade_distribution"] for _, record in items]
+    assert shares[len(tables) - 8 : len(tables) - 5] == [
+        [{"grade": "A", "percent": "12.5"}, {"grade": "B", "percent": "87.5"}],
+        [{"grade": "A", "percent": "9.38"}, {"grade": "B", "percent": "90.62"}],  # 9.375, 90.625
+        [{"grade": "A", "percent": "6.25"}, {"grade": "B", "percent": "93.75"}],
+    ]
+    assert shares[len(tables) - 3] == [{"grade": g, "percent": "0"} for g in "ABC"]
+    assert shares[len(tables)][0] == {"grade": "A", "percent": "62.5"}  # " 5" is 5
+    assert shares[-1] == [{"grade": "A", "percent": None}, {"grade": "B", "percent": None}]
 
 
 def test_lines_past_65535_are_read_alike(compiled, monkeypatch):
