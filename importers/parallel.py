@@ -38,6 +38,7 @@ import termios
 import threading
 import traceback
 from collections.abc import Callable, Iterator
+from itertools import islice
 from multiprocessing.connection import Connection
 from typing import IO, Any
 
@@ -271,14 +272,17 @@ def _child(
         reader, check, at = pickle.loads(bytes_in.recv_bytes())
         schema = check() if check is not None else None
         source = _Received(bytes_in) if at is None else _FileAt(*at)
-        for item in reader(source):
-            batch.append(item)
-            if len(batch) >= BATCH:
-                if schema is not None and behind(records_out):
-                    records_out.send_bytes(_encoded("checked", list(checked(batch, schema))))
-                else:
-                    records_out.send_bytes(_encoded("records", batch))
-                batch = []
+        items = reader(source)
+        while True:
+            # Taken in C; when the reader raises, what it yielded before is in the batch.
+            batch.extend(islice(items, BATCH))
+            if not batch:
+                break
+            if schema is not None and behind(records_out):
+                records_out.send_bytes(_encoded("checked", list(checked(batch, schema))))
+            else:
+                records_out.send_bytes(_encoded("records", batch))
+            batch = []
         ending: tuple[str, Any] = ("done", None)
     except FileError as error:
         ending = ("file_error", (error.position, error.reason))
