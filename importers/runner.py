@@ -181,12 +181,12 @@ def _run(sessions, actor, report, records, apply, batch_size, progress) -> Impor
 
     try:
         append = batch.append
-        for position, record in records:
-            if type(record) is Rejected:
+        for item in records:  # (position, record), kept as it came
+            if type(item[1]) is Rejected:
                 report.read += 1
-                report.count("rejected", position, record.reason)
+                report.count("rejected", item[0], item[1].reason)
                 continue
-            append((position, record))
+            append(item)
             if len(batch) >= batch_size:
                 flush_batch()
         if batch:
