@@ -35,13 +35,14 @@ EWP = elmo.EWP_TORS
 
 @pytest.fixture(autouse=True, params=["compiled", "python"])
 def walk(request, monkeypatch):
-    """Every test here runs on both opportunity walks and both record checks: the compiled ones
-    (importers._elmo_walk and registry.catalogue._record_checks, when built) and the Python
-    code they stand in for."""
+    """Every test here runs on both opportunity walks, counts and record checks: the compiled
+    ones (importers._elmo_walk, _xmltree and registry.catalogue._record_checks, when built) and
+    the Python code they stand in for."""
     if request.param == "python":
         monkeypatch.setattr(elmo, "COMPILED_WALK", None)
+        monkeypatch.setattr(elmo, "COMPILED_DESCENDANTS", None)
         monkeypatch.setattr(RecordChecker, "load", RecordChecker.check)
-    elif elmo.COMPILED_WALK is None or COMPILED_LOAD is None:
+    elif None in (elmo.COMPILED_WALK, elmo.COMPILED_DESCENDANTS, COMPILED_LOAD):
         pytest.skip("the compiled modules are not built (no C compiler at install)")
     return request.param
 

@@ -331,6 +331,21 @@ def test_the_compiled_depth_check_agrees_with_the_xpath():
     assert not reaches(deep[0][0], 39)
 
 
+def test_the_compiled_count_agrees_with_the_xpath():
+    compiled_reaches()  # the module is built (or the test skipped)
+    descendants = xmlsafe.compiled("_xmltree", "descendants")
+    ns = "urn:x"
+    document = etree.fromstring(
+        f'<r xmlns="{ns}" xmlns:o="urn:o"><a><a/>text<!-- a --><b><a><o:a/><a/></a></b></a>'
+        f'<o:a><a/></o:a><c/><a xmlns=""/></r>'.encode()
+    )
+    for element in document.iter():
+        if isinstance(element.tag, str):
+            expected = int(element.xpath("count(.//x:a)", namespaces={"x": ns}))
+            assert descendants(element, ns.encode(), b"a") == expected, element.tag
+    assert descendants(document, ns.encode(), b"a") == 5  # not o:a, not the one in no namespace
+
+
 def test_padding_with_elements_nobody_asked_for():
     data = b"<r><a>1</a>" + b"<pad/>" * 5000 + b"</r>"
     assert "no element of interest" in refused(data, max_held=1000).reason
