@@ -5,24 +5,20 @@ hit every way text, attributes and lines can be stored in libxml2's tree."""
 from __future__ import annotations
 
 import io
-import os
 import random
 
 import pytest
 
 from importers import elmo
 from importers.runner import FileError
+from tests.importers.compiled import built
 
 ELMO = elmo.ELMO
 
 
 @pytest.fixture
 def compiled():
-    if elmo.COMPILED_WALK is None:
-        if os.environ.get("CI"):
-            pytest.fail("importers._elmo_walk was not built: CI has a C compiler")
-        pytest.skip("importers._elmo_walk is not built (no C compiler at install)")
-    return elmo.COMPILED_WALK
+    return built(elmo.COMPILED_WALK, "importers._elmo_walk")
 
 
 def both(data: bytes, compiled, monkeypatch, *, breaks: bool = False) -> list:

@@ -4,8 +4,6 @@ records of tests/importers/test_elmo.py, which run on each."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from marshmallow import ValidationError
 
@@ -14,16 +12,13 @@ from registry.catalogue.transcripts import (
     RecordChecker,
     TranscriptResultRecordSchema,
 )
+from tests.importers.compiled import built
 from tests.importers.test_elmo import good_record
 
 
 @pytest.fixture
 def compiled():
-    if COMPILED_LOAD is None:
-        if os.environ.get("CI"):
-            pytest.fail("registry.catalogue._record_checks was not built: CI has a C compiler")
-        pytest.skip("registry.catalogue._record_checks is not built (no C compiler at install)")
-    return COMPILED_LOAD
+    return built(COMPILED_LOAD, "registry.catalogue._record_checks")
 
 
 def test_records_of_a_checked_transcript_are_decided_compiled(compiled):
