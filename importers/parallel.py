@@ -1,23 +1,23 @@
 """A reader run in a second process, so that reading a large file (parsing, extracting) and
 storing what it yields (checking, writing) use both cores instead of taking turns on one.
 
-The importer's own process still reads the input stream (whatever it is: a file, an upload, a
-progress-bar wrapper) and sends its bytes to the child on one pipe from a feeder thread; the
-child runs the reader over them (xmlsafe's protections included, since it is the same reader)
-and sends back (position, record) pairs in batches on another. A regular file is not sent
-at all: the child reads it itself, from its own offset (its descriptor passed on). Checking the
-records (`check`, a schema) is shared, and balances the two processes (a record is read in
-about 10 µs, checked in 5-6, stored in 8-10, moved across in 3-4, and which side is slower
-depends on the machine and the file): the child checks a batch when its messages are waiting
-in the pipe, that is when this process is the slower one, and leaves it to this process
-otherwise. A FileError raised in the child is raised again here after the records
-before it, as if the reader had run in this process; any other failure in the child is a
-RuntimeError naming it. The child is a new interpreter
-(`python -m importers.parallel`), not a fork, because the importer may be a thread of a server;
-and not multiprocessing's spawn either, which imports the caller's main module again in the
-child (a user's script without a main guard would start its import twice). Starting it takes
-about a third of a second, so `read` uses the child only for inputs of at least `PARALLEL_FROM`
-bytes.
+A plain file is read by the child itself, from the file object's position (its descriptor is
+passed on); any other stream (an upload, a progress-bar wrapper counting the bytes read) is
+read here and its bytes sent to the child on one pipe from a feeder thread. The child runs the
+reader (xmlsafe's protections included, since it is the same reader) and sends back
+(position, record) pairs in batches on another pipe, marshalled (pickled when a batch holds
+other objects than plain values). Checking the records (`check`, a schema) is shared, and
+balances the two processes (with the compiled modules, reading a record costs about as much
+as storing it, checking it a fifth of that and moving it across a third; which side is slower
+depends on the machine and the file): the child checks a batch when its batches fill half the pipe, that is when this
+process is the slower one, and leaves it to this process otherwise. A FileError raised in the
+child is raised again here after the records before it, as if the reader had run in this
+process; any other failure in the child is a RuntimeError naming it. The child is a new
+interpreter (`python -P -m importers.parallel`, importing from this process's path), not a
+fork, because the importer may be a thread of a server; and not multiprocessing's spawn
+either, which imports the caller's main module again in the child (a user's script without a
+main guard would start its import twice). Starting it takes about half a second, so `read`
+uses the child only for inputs of at least `PARALLEL_FROM` bytes.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from importers.runner import FileError, checked
 # Where the child starts to pay for its start: about 30,000 ELMO results (measured: 35,000
 # records/s in one process, 55,000-60,000 in two).
 PARALLEL_FROM = 16 << 20
-BATCH = 1000  # records per message: about 250 kB pickled
+BATCH = 1000  # records per message: about 300 kB marshalled
 CHUNK = 1 << 20  # bytes of input per message
 QUEUED = 16  # batches received and not yet stored
 
