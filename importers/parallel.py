@@ -9,10 +9,11 @@ reader (xmlsafe's protections included, since it is the same reader) and sends b
 other objects than plain values). Checking the records (`check`, a schema) is shared, and
 balances the two processes (with the compiled modules, reading a record costs about as much
 as storing it, checking it a fifth of that and moving it across a third; which side is slower
-depends on the machine and the file): the child checks a batch when its batches fill half the pipe, that is when this
-process is the slower one, and leaves it to this process otherwise. A FileError raised in the
-child is raised again here after the records before it, as if the reader had run in this
-process; any other failure in the child is a RuntimeError naming it. The child is a new
+depends on the machine and the file): the child checks a batch when its batches fill most of
+the pipe, that is when this process is the slower one, and leaves it to this process
+otherwise. A FileError raised in the child is raised again here after the records before it,
+as if the reader had run in this process; any other failure in the child is a RuntimeError
+naming it. The child is a new
 interpreter (`python -P -m importers.parallel`, importing from this process's path), not a
 fork, because the importer may be a thread of a server; and not multiprocessing's spawn
 either, which imports the caller's main module again in the child (a user's script without a
@@ -249,14 +250,15 @@ class _Received(io.RawIOBase):
 
 
 def waiting(connection: Connection) -> bool:
-    """Whether the messages sent on `connection` fill at least half its pipe: the other end
-    reads them more slowly than they come."""
+    """Whether the messages sent on `connection` fill three quarters of its pipe: the other end
+    reads them more slowly than they come (not just late for a moment: a message is a third
+    of a pipe of 1 MB)."""
     pending = array.array("i", [0])
     fcntl.ioctl(connection.fileno(), termios.FIONREAD, pending, True)
     size = 1 << 16  # POSIX systems other than Linux: their usual pipe size
     with contextlib.suppress(AttributeError):
         size = fcntl.fcntl(connection.fileno(), fcntl.F_GETPIPE_SZ)
-    return pending[0] * 2 >= size
+    return pending[0] * 4 >= size * 3
 
 
 def _child(

@@ -140,11 +140,11 @@ def test_messages_are_marshalled_unless_they_hold_other_objects():
     assert arrived[0][1]["transcript"] is arrived[4][1]["transcript"]
 
 
-def test_behind_means_half_the_pipe_waiting():
+def test_behind_means_three_quarters_of_the_pipe_waiting():
     reading, writing = Pipe(duplex=False)
     size = fcntl.fcntl(writing.fileno(), fcntl.F_GETPIPE_SZ)
     assert not parallel.waiting(writing)
-    os.write(writing.fileno(), b"x" * (size // 2 - 1))
+    os.write(writing.fileno(), b"x" * (size * 3 // 4 - 1))
     assert not parallel.waiting(writing)
     os.write(writing.fileno(), b"x")
     assert parallel.waiting(writing)
