@@ -12,9 +12,10 @@ A record is one learning opportunity result with its transcript's context:
 
 `TranscriptResultRecordSchema` states the rules; `RecordChecker` applies the same rules in plain
 Python, because an import validates every one of a million records and marshmallow's nested
-schemas cost more than parsing and storing them together (see bench/import_elmo.py). Both give
-the same validated record and refuse the same records (tests/importers/test_elmo.py holds them
-to it).
+schemas cost more than parsing and storing them together (see bench/import_elmo.py); the
+records that pass are decided in C by `_record_checks.pyx` when it is built, every fault by the
+Python checks. All give the same validated record and refuse the same records
+(tests/importers/test_elmo.py holds them to it).
 
 A transcript is found again by `source_key`, a digest of what identifies the document: format,
 issuer identifiers, learner, the document's id (else its issue date) and the institution that
