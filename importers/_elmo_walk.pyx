@@ -335,16 +335,7 @@ cdef int _opportunity(
     cdef long line = _line(element, 0)
     position = f"line {line if line > 0 else None} ({path})"
     if len(instances) != 1 or instances[0] is None:
-        context.items.append(
-            (
-                position,
-                _py.Rejected(
-                    "no specifies/learningOpportunityInstance: there is no result to read"
-                    if all(instance is None for instance in instances)
-                    else "more than one specifies"
-                ),
-            )
-        )
+        context.items.append((position, _py._unreadable(instances)))
         return seen
     title = _py._preferred(titles) or (None, None)
     result = _instance(context, (<_Node>instances[0]).node)
@@ -394,14 +385,7 @@ cdef dict _instance(_Report context, xmlNode* instance):
         elif _is(child, b"resultLabel"):
             grade = _token(child)
         elif _is(child, b"credit"):
-            scheme = value = None
-            part = child.children
-            while part is not NULL:
-                if _is(part, b"scheme"):
-                    scheme = _token(part)
-                elif _is(part, b"value"):
-                    value = _token(part)
-                part = part.next
+            scheme, value, _ = _tokens(child, b"scheme", b"value", b"")
             if scheme and value is not None:
                 scheme = scheme.upper()
                 # The ECTS credit when there is one, else the first.
@@ -412,16 +396,7 @@ cdef dict _instance(_Report context, xmlNode* instance):
         elif _is(child, b"start"):
             start = _date(child)
         elif _is(child, b"level"):
-            level_kind = value = description = None
-            part = child.children
-            while part is not NULL:
-                if _is(part, b"type"):
-                    level_kind = _token(part)
-                elif _is(part, b"value"):
-                    value = _token(part)
-                elif _is(part, b"description"):
-                    description = _token(part)
-                part = part.next
+            level_kind, value, description = _tokens(child, b"type", b"value", b"description")
             if level_kind:
                 levels.append((level_kind, value, description))
         elif _is(child, b"academicTerm"):
@@ -453,6 +428,22 @@ cdef dict _instance(_Report context, xmlNode* instance):
     }
 
 
+cdef tuple _tokens(xmlNode* element, const char* first, const char* second, const char* third):
+    """The tokens of the children so named (the last of each name; None for none; b"" names
+    none)."""
+    cdef xmlNode* part = element.children
+    found = [None, None, None]
+    while part is not NULL:
+        if _is(part, first):
+            found[0] = _token(part)
+        elif _is(part, second):
+            found[1] = _token(part)
+        elif _is(part, third):
+            found[2] = _token(part)
+        part = part.next
+    return tuple(found)
+
+
 cdef object _distribution(cetree._Document doc, xmlNode* element):
     """elmo._distribution, without a proxy for each category; when every count is written in
     plain ASCII digits, elmo._shares and _percent in C (the same arithmetic on whole numbers)."""
@@ -466,14 +457,16 @@ cdef object _distribution(cetree._Document doc, xmlNode* element):
         child = child.next
     if not labels:
         return None
+    counts = []
     for text in texts:
         count = _digits(text)
         if count < 0:
             return _py._shares(labels, [_py._count(text) for text in texts])
+        counts.append(count)
         total += count
     return [
-        {"grade": label, "percent": _percent(_digits(text), total) if total else "0"}
-        for label, text in zip(labels, texts)
+        {"grade": label, "percent": _percent(count, total) if total else "0"}
+        for label, count in zip(labels, counts)
     ]
 
 

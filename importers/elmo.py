@@ -344,16 +344,7 @@ class _Walk:
                     )
         position = f"line {element.sourceline} ({path})"
         if len(instances) != 1 or instances[0] is None:
-            self.items.append(
-                (
-                    position,
-                    Rejected(
-                        "no specifies/learningOpportunityInstance: there is no result to read"
-                        if all(instance is None for instance in instances)
-                        else "more than one specifies"
-                    ),
-                )
-            )
+            self.items.append((position, _unreadable(instances)))
             return
         title = _preferred(titles) or (None, None)
         result = _instance(instances[0], self.transcript["issuer"], self.schemes)
@@ -500,6 +491,15 @@ def _distribution(element: Any) -> list[dict[str, str | None]] | None:
             labels.append(_token(child.get("label")))
             counts.append(_count(child.get("count")))
     return _shares(labels, counts)
+
+
+def _unreadable(instances: list) -> Rejected:
+    """An opportunity without exactly one instance (None for an empty `specifies`)."""
+    return Rejected(
+        "no specifies/learningOpportunityInstance: there is no result to read"
+        if all(instance is None for instance in instances)
+        else "more than one specifies"
+    )
 
 
 def _count(text: str | None) -> int | None:

@@ -57,7 +57,8 @@ def test_the_same_records_in_the_same_order(shared):
 
 
 def test_records_are_checked_alike_in_either_process():
-    # Over 2,000 records: the child checks some batches, this process the others.
+    # Over 2,000 records: whichever process checks a batch (the child's own checks are held to
+    # this process's in test_the_child_checks_a_batch_when_this_process_is_behind).
     data = document(
         *(
             report(
