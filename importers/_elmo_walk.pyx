@@ -247,11 +247,16 @@ cdef class _Report:
     cdef object issuer
     cdef dict schemes
     cdef list items
+    cdef bint packed
 
 
-def walk(report, list opportunities, dict transcript, dict schemes, str path, list items):
+def walk(
+    report, list opportunities, dict transcript, dict schemes, str path, list items,
+    bint packed=False,
+):
     """Appends the records of `opportunities` (the report's top-level ones, as proxies) to
-    `items` as `elmo._Walk` does; returns how many opportunities it walked, parts included."""
+    `items` as `elmo._Walk` does, packed when asked; returns how many opportunities it walked,
+    parts included."""
     if _py is None:
         _bind()
     cdef _Report context = _Report.__new__(_Report)
@@ -260,6 +265,7 @@ def walk(report, list opportunities, dict transcript, dict schemes, str path, li
     context.issuer = transcript["issuer"]
     context.schemes = schemes
     context.items = items
+    context.packed = packed
     cdef int seen = 0
     cdef int index = 0
     for opportunity in opportunities:
@@ -337,15 +343,35 @@ cdef int _opportunity(
     if len(instances) != 1 or instances[0] is None:
         context.items.append((position, _py._unreadable(instances)))
         return seen
-    title = _py._preferred(titles) or (None, None)
-    result = _instance(context, (<_Node>instances[0]).node)
-    result["local_id"] = local_id
-    result["parent_local_id"] = parent_id
-    result["kind"] = kind
-    result["code"] = local
-    result["title"], result["language"] = title
-    result["isced_f"] = isced
-    context.items.append((position, {"transcript": context.transcript, "result": result}))
+    title, language = _py._preferred(titles) or (None, None)
+    cdef tuple values = _instance(context, (<_Node>instances[0]).node)
+    if context.packed:
+        record = (
+            context.transcript, local_id, parent_id, kind, local, title, language, values[0],
+            values[1], values[2], values[3], values[4], values[5], values[6], isced, values[7],
+            values[8], values[9],
+        )
+    else:
+        record = {"transcript": context.transcript, "result": {
+            "credits": values[0],
+            "credit_system": values[1],
+            "grade": values[2],
+            "grading_scheme": values[3],
+            "grade_distribution": values[4],
+            "eqf_level": values[5],
+            "level": values[6],
+            "status": values[7],
+            "started_on": values[8],
+            "ended_on": values[9],
+            "local_id": local_id,
+            "parent_local_id": parent_id,
+            "kind": kind,
+            "code": local,
+            "title": title,
+            "language": language,
+            "isced_f": isced,
+        }}
+    context.items.append((position, record))
     return seen
 
 
@@ -371,7 +397,9 @@ cdef object _title(cetree._Document doc, xmlNode* element):
     return _token(element)
 
 
-cdef dict _instance(_Report context, xmlNode* instance):
+cdef tuple _instance(_Report context, xmlNode* instance):
+    """The instance's fields in a packed record's order: credits, credit_system, grade,
+    grading_scheme, grade_distribution, eqf_level, level, status, started_on, ended_on."""
     start = end = status = local_scheme = external_scheme = grade = distribution = None
     term_start = term_end = credit = None
     levels = []
@@ -414,18 +442,18 @@ cdef dict _instance(_Report context, xmlNode* instance):
         child = child.next
     eqf, level = _py._levels(levels, context.issuer) if levels else (None, None)
     scheme = local_scheme or external_scheme
-    return {
-        "credits": credit[1] if credit else None,
-        "credit_system": credit[0] if credit else None,
-        "grade": grade,
-        "grading_scheme": context.schemes.get(scheme, scheme) if scheme is not None else None,
-        "grade_distribution": distribution,
-        "eqf_level": eqf,
-        "level": level,
-        "status": _statuses.get(status, status) if status is not None else "passed",
-        "started_on": start or term_start,
-        "ended_on": end or term_end,
-    }
+    return (
+        credit[1] if credit else None,
+        credit[0] if credit else None,
+        grade,
+        context.schemes.get(scheme, scheme) if scheme is not None else None,
+        distribution,
+        eqf,
+        level,
+        _statuses.get(status, status) if status is not None else "passed",
+        start or term_start,
+        end or term_end,
+    )
 
 
 cdef tuple _tokens(xmlNode* element, const char* first, const char* second, const char* third):

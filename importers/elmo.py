@@ -46,6 +46,7 @@ from lxml import etree
 from frameworks.services import DATA_DIR
 from importers.runner import FileError, Rejected
 from importers.xmlsafe import Events, compiled, relative_path
+from registry.catalogue.transcripts import pack
 from registry.core.normalise import fold, whole_number
 
 ELMO = "https://github.com/emrex-eu/elmo-schemas/tree/v1"
@@ -141,11 +142,12 @@ COMPILED_WALK = compiled("_elmo_walk", "walk")
 
 
 def read(
-    stream: str | Path | IO[bytes], *, max_results: int = MAX_RESULTS
-) -> Iterator[tuple[str, dict[str, Any] | Rejected]]:
+    stream: str | Path | IO[bytes], *, max_results: int = MAX_RESULTS, packed: bool = False
+) -> Iterator[tuple[str, Any]]:
     """(position, record) for every learning opportunity of the document, or (position,
-    Rejected) for one that cannot be read (no `specifies`, out of place). Raises FileError when
-    the document is not ELMO (root or namespace), is not well-formed, or breaks a limit."""
+    Rejected) for one that cannot be read (no `specifies`, out of place); each record packed
+    (registry.catalogue.transcripts.pack) when `packed`. Raises FileError when the document is
+    not ELMO (root or namespace), is not well-formed, or breaks a limit."""
     events = Events(stream, TAGS, skip=SKIP, max_held=max(MAX_HELD, 40 * max_results))
     document: dict[str, Any] = {"document_id": None, "generated": None, "learner": None}
     tor: dict[str, Any] | None = None
@@ -174,7 +176,7 @@ def read(
             where = etree.QName(stray.getparent()).localname
             yield events.position(stray), Rejected(_outside(where))
         if report:
-            yield from _report(element, events, document, max_results)
+            yield from _report(element, events, document, max_results, packed)
         elif tag == LEARNER:
             document["learner"] = _learner(element)
         elif tag == GENERATED:
@@ -236,8 +238,8 @@ def _missing_elmo(tor: Any) -> str:
 
 
 def _report(
-    report: Any, events: Events, document: dict[str, Any], max_results: int
-) -> list[tuple[str, dict[str, Any] | Rejected]]:
+    report: Any, events: Events, document: dict[str, Any], max_results: int, packed: bool
+) -> list[tuple[str, Any]]:
     """The records of a whole report: its opportunities' tree walked parts first, then any
     opportunity elsewhere in it, rejected as out of place."""
     held = (
@@ -273,10 +275,13 @@ def _report(
             "learner": document["learner"],
         },
         schemes,
+        packed,
     )
     path = f"{events.path(report)}/{LOS_NAME}"
     if COMPILED_WALK is not None:
-        walk.seen = COMPILED_WALK(report, opportunities, walk.transcript, schemes, path, walk.items)
+        walk.seen = COMPILED_WALK(
+            report, opportunities, walk.transcript, schemes, path, walk.items, packed
+        )
     else:
         for index, opportunity in enumerate(opportunities, 1):
             walk.opportunity(opportunity, None, str(index), f"{path}[{index}]")
@@ -288,12 +293,13 @@ def _report(
 class _Walk:
     """Reads the opportunities of one report into `items`."""
 
-    __slots__ = ("transcript", "schemes", "items", "seen")
+    __slots__ = ("transcript", "schemes", "packed", "items", "seen")
 
-    def __init__(self, transcript: dict[str, Any], schemes: dict[str, str]):
+    def __init__(self, transcript: dict[str, Any], schemes: dict[str, str], packed: bool):
         self.transcript = transcript
         self.schemes = schemes
-        self.items: list[tuple[str, dict[str, Any] | Rejected]] = []
+        self.packed = packed
+        self.items: list[tuple[str, Any]] = []
         self.seen = 0
 
     def opportunity(self, element: Any, parent_id: str | None, ordinal: str, path: str) -> None:
@@ -354,7 +360,8 @@ class _Walk:
         result["code"] = local
         result["title"], result["language"] = title
         result["isced_f"] = isced
-        self.items.append((position, {"transcript": self.transcript, "result": result}))
+        record = {"transcript": self.transcript, "result": result}
+        self.items.append((position, pack(record) if self.packed else record))
 
     def out_of_place(self, report: Any, path: str) -> None:
         """Rejects the opportunities of the report that are not in its tree (inside its issuer,

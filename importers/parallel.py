@@ -6,7 +6,8 @@ passed on); any other stream (an upload, a progress-bar wrapper counting the byt
 read here and its bytes sent to the child on one pipe from a feeder thread. The child runs the
 reader (xmlsafe's protections included, since it is the same reader) and sends back
 (position, record) pairs in batches on another pipe, marshalled (pickled when a batch holds
-other objects than plain values). Checking the records (`check`, a schema) is shared, and
+other objects than plain values); a reader that packs its records (importers.transcripts) makes
+them cheaper to move. Checking the records (`check`, a schema) is shared, and
 balances the two processes (with the compiled modules, reading a record costs about as much
 as storing it, checking it a fifth of that and moving it across a third; which side is slower
 depends on the machine and the file): the child checks a batch when its batches fill most of

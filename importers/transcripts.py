@@ -34,6 +34,9 @@ READERS: dict[str, Reader] = {
     # Without the importer's credit system, a badge stating credits is rejected with the reason.
     "open-badges": partial(badges.badge_records, credit_system=None),
 }
+# Readers that can yield records packed (registry.catalogue.transcripts.pack), which the checks
+# take as they are: a large file's records cross between processes in that form.
+PACKED_READERS: dict[str, Reader] = {"elmo": partial(elmo.read, packed=True)}
 # Large batches keep the per-batch look-ups and commits few; a batch is a few MB at most.
 BATCH_SIZE = 5000
 
@@ -83,7 +86,7 @@ def import_transcripts(
             import_source=source[:300],
         )
 
-    reader = READERS[fmt]
+    reader = PACKED_READERS.get(fmt, READERS[fmt])
     if fmt == "open-badges":
         # The unit a badge's credits are in is the importer's statement, never a guess.
         reader = partial(

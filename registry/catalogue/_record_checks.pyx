@@ -14,10 +14,11 @@ Built by setup.py when a C compiler is at hand; without it, `RecordChecker` chec
 
 from cpython.dict cimport PyDict_Copy, PyDict_GetItemWithError, PyDict_SetItem, PyDict_Size
 from cpython.object cimport PyObject
-from cpython.tuple cimport PyTuple_GET_ITEM
+from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
 from cpython.unicode cimport PyUnicode_GET_LENGTH, PyUnicode_READ, PyUnicode_KIND, PyUnicode_DATA
 
-# The result's fields, each read once into an array at its index here.
+# The result's fields, each read once into an array at its index here; a packed record holds
+# them in this order after its transcript.
 FIELDS = (
     "local_id", "parent_local_id", "kind", "code", "title", "language", "credits",
     "credit_system", "grade", "grading_scheme", "grade_distribution", "eqf_level", "level",
@@ -46,11 +47,11 @@ cdef object _credits, _date, _percent
 
 def configure(texts, keys, statuses, credits, date, percent, patterns):
     """The rules, from registry.catalogue.transcripts (kept there, once): the text fields as
-    (name, length, required), the result's keys, the statuses, and the checks whose verdicts
-    are remembered."""
+    (name, length, required), the result's keys in a packed record's order, the statuses, and
+    the checks whose verdicts are remembered."""
     global _texts, _patterns, _statuses, _credits, _date, _percent
-    if sorted(keys) != sorted(FIELDS):
-        raise ValueError(f"the result's fields are {sorted(keys)}, not {sorted(FIELDS)}")
+    if tuple(keys) != FIELDS:
+        raise ValueError(f"the result's fields are {tuple(keys)}, not {FIELDS}")
     texts = tuple(texts)
     for index, (name, length, required) in enumerate(texts):
         _text_index[index] = FIELDS.index(name)
@@ -122,30 +123,41 @@ cdef object _shares(object checker, dict verdicts, object value):
 
 def load(checker, raw):
     """The validated record, as RecordChecker's checks give it; their ValidationError when the
-    record breaks a rule."""
+    record (or the record packed, registry.catalogue.transcripts.pack) breaks a rule."""
     cdef PyObject* found
     cdef PyObject* values[COUNT]
-    cdef object transcript, result, out, value, credits, system, last
+    cdef object transcript, out, value, credits, system, last, previous
     cdef dict verdicts
     cdef int i
-    if type(raw) is not dict or PyDict_Size(raw) != 2:
-        return checker.check(raw)
-    found = PyDict_GetItemWithError(raw, "transcript")
+    # The transcript is the one checked last, which passed.
     last = checker._last
-    if found is NULL or <object>found is not last[0] or last[2] is not None or last[1] is None:
+    if last[2] is not None or last[1] is None:
         return checker.check(raw)
-    transcript = last[1]
-    found = PyDict_GetItemWithError(raw, "result")
-    if found is NULL:
-        return checker.check(raw)
-    result = <object>found
-    if type(result) is not dict or PyDict_Size(result) != COUNT:
-        return checker.check(raw)
-    for i in range(COUNT):
-        found = PyDict_GetItemWithError(result, <object>PyTuple_GET_ITEM(_fields, i))
-        if found is NULL:
+    previous = last[0]
+    if type(raw) is tuple:
+        if PyTuple_GET_SIZE(raw) != COUNT + 1 or PyTuple_GET_ITEM(raw, 0) is not <PyObject*>previous:
             return checker.check(raw)
-        values[i] = found
+        out = {}
+        for i in range(COUNT):
+            values[i] = PyTuple_GET_ITEM(raw, i + 1)
+            PyDict_SetItem(out, <object>PyTuple_GET_ITEM(_fields, i), <object>values[i])
+    else:
+        if type(raw) is not dict or PyDict_Size(raw) != 2:
+            return checker.check(raw)
+        found = PyDict_GetItemWithError(raw, "transcript")
+        if found is NULL or found is not <PyObject*>previous:
+            return checker.check(raw)
+        found = PyDict_GetItemWithError(raw, "result")
+        if found is NULL or type(<object>found) is not dict or PyDict_Size(<object>found) != COUNT:
+            return checker.check(raw)
+        for i in range(COUNT):
+            values[i] = PyDict_GetItemWithError(
+                <object>found, <object>PyTuple_GET_ITEM(_fields, i)
+            )
+            if values[i] is NULL:
+                return checker.check(raw)
+        out = PyDict_Copy(<object>found)
+    transcript = last[1]
     for i in range(_texts):
         value = <object>values[_text_index[i]]
         if value is None:
@@ -164,7 +176,6 @@ def load(checker, raw):
         elif <object>found is not None:
             return checker.check(raw)
     verdicts = checker._verdicts
-    out = PyDict_Copy(result)
     credits = <object>values[CREDITS]
     system = <object>values[CREDIT_SYSTEM]
     if credits is not None:

@@ -21,9 +21,12 @@ from importers.transcripts import import_transcripts
 from registry.catalogue.models import Transcript, TranscriptResult
 from registry.catalogue.transcripts import (
     COMPILED_LOAD,
+    PACKED_FIELDS,
     RecordChecker,
     TranscriptResultRecordSchema,
+    pack,
     source_key,
+    unpack,
 )
 from registry.core.errors import InvalidData, PermissionDenied, Unauthenticated
 from registry.core.permissions import OPERATOR, Actor
@@ -193,6 +196,9 @@ def test_every_record_of_the_example_passes_the_checks(shared):
     checker, schema = RecordChecker(), TranscriptResultRecordSchema()
     for _, record in elmo.read(shared / "formats" / "emrex-elmo" / "example.xml"):
         assert checker.load(record) == schema.load(record)
+    packed_checker = RecordChecker()
+    for _, record in elmo.read(shared / "formats" / "emrex-elmo" / "example.xml", packed=True):
+        assert packed_checker.load(record) == schema.load(unpack(record))
 
 
 def test_the_ewp_get_response_example(shared):
@@ -562,6 +568,16 @@ def rejection(load, record) -> set[str]:
     return {part.split(":")[0] for part in messages(caught.value).split("; ")}
 
 
+def packed(record) -> tuple | None:
+    """The record packed as a reader packs it, None when it has not the shape to be."""
+    if not isinstance(record, dict) or record.keys() != {"transcript", "result"}:
+        return None
+    result = record["result"]
+    if not isinstance(result, dict) or result.keys() != set(PACKED_FIELDS):
+        return None
+    return pack(record)
+
+
 def warmed(record: dict) -> RecordChecker:
     """A checker that has checked a good record of `record`'s transcript object, as an import's
     has: the compiled checks decide only for a transcript already checked."""
@@ -579,6 +595,9 @@ def test_both_checks_refuse_the_same_bad_record_for_the_same_field(path, value):
     assert fast == rejection(TranscriptResultRecordSchema().load, record)
     assert any(field.startswith(path.split(".")[0]) for field in fast)
     assert rejection(warmed(record).load, record) == fast
+    if packed(record) is not None:
+        assert rejection(RecordChecker().load, packed(record)) == fast
+        assert rejection(warmed(record).load, packed(record)) == fast
 
 
 ODD = [
@@ -611,9 +630,11 @@ def test_both_checks_decide_odd_values_alike(path, value):
         refused = rejection(TranscriptResultRecordSchema().load, record)
         assert rejection(RecordChecker().load, record) == refused
         assert rejection(warmed(record).load, record) == refused
+        assert rejection(warmed(record).load, packed(record)) == refused
     else:
         assert RecordChecker().load(record) == expected
         assert warmed(record).load(record) == expected
+        assert warmed(record).load(packed(record)) == expected
 
 
 def test_remembered_verdicts_refuse_the_second_time_too():
@@ -629,6 +650,9 @@ def test_remembered_verdicts_refuse_the_second_time_too():
         refused = rejection(TranscriptResultRecordSchema().load, record)
         checker = warmed(record)
         assert rejection(checker.load, record) == rejection(checker.load, record) == refused
+        checker = warmed(record)
+        assert rejection(checker.load, pack(record)) == refused
+        assert rejection(checker.load, pack(record)) == refused
 
 
 def test_both_checks_load_a_good_record_alike():
@@ -648,6 +672,18 @@ def test_both_checks_load_a_good_record_alike():
         "schac": "uw.edu.pl",
         "pic": "99957229",
     }
+
+
+def test_a_packed_record_is_loaded_as_the_record():
+    record = good_record()
+    assert unpack(pack(record)) == record
+    expected = TranscriptResultRecordSchema().load(record)
+    assert RecordChecker().load(pack(record)) == expected
+    assert warmed(record).load(pack(record)) == expected
+    # Packed is a flat tuple of the transcript and the result's fields; other tuples are not.
+    assert pack(record)[1:3] == ("C1", "P1") and len(pack(record)) == 1 + len(PACKED_FIELDS)
+    for other in (pack(record)[:-1], (*pack(record), None), ()):
+        assert rejection(warmed(record).load, other) == {"_schema"}
 
 
 def test_a_shared_transcript_is_checked_once_per_object():

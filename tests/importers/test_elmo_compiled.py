@@ -11,6 +11,7 @@ import pytest
 
 from importers import elmo
 from importers.runner import FileError
+from registry.catalogue.transcripts import pack
 from tests.importers.compiled import built
 
 ELMO = elmo.ELMO
@@ -22,19 +23,26 @@ def compiled():
 
 
 def both(data: bytes, compiled, monkeypatch, *, breaks: bool = False) -> list:
-    """What each walk reads (the same), checking that the file breaks off or not."""
+    """What each walk reads (the same, and the same packed when asked), checking that the file
+    breaks off or not."""
     found = []
     for walk in (None, compiled):
         monkeypatch.setattr(elmo, "COMPILED_WALK", walk)
-        items, error = [], None
-        try:
-            items.extend(elmo.read(io.BytesIO(data)))
-        except FileError as exc:
-            error = (exc.position, exc.reason)
-        found.append((items, error))
-    assert found[0] == found[1]
-    assert (found[1][1] is not None) == breaks, found[1][1]
-    return found[1][0]
+        for packed in (False, True):
+            items, error = [], None
+            try:
+                items.extend(elmo.read(io.BytesIO(data), packed=packed))
+            except FileError as exc:
+                error = (exc.position, exc.reason)
+            found.append((items, error))
+    plain, packed = found[0], found[1]
+    assert found[2:] == [plain, packed]
+    assert packed == (
+        [(at, pack(item) if isinstance(item, dict) else item) for at, item in plain[0]],
+        plain[1],
+    )
+    assert (plain[1] is not None) == breaks, plain[1]
+    return plain[0]
 
 
 def elmo_document(*reports: str) -> bytes:

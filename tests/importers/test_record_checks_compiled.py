@@ -11,6 +11,8 @@ from registry.catalogue.transcripts import (
     COMPILED_LOAD,
     RecordChecker,
     TranscriptResultRecordSchema,
+    pack,
+    unpack,
 )
 from tests.importers.compiled import built
 from tests.importers.test_elmo import good_record
@@ -45,3 +47,31 @@ def test_records_of_a_checked_transcript_are_decided_compiled(compiled):
     with pytest.raises(ValidationError, match="status"):
         checker.load(fault)
     assert checked_in_python == ["C0", "C1"]  # the fault's messages are the Python checks'
+
+
+def test_packed_records_of_a_checked_transcript_are_decided_compiled(compiled):
+    checked_in_python = []
+
+    class Counted(RecordChecker):
+        def check(self, raw):
+            checked_in_python.append(raw)
+            return super().check(raw)
+
+    base = good_record()
+    records = [
+        pack({"transcript": base["transcript"], "result": {**base["result"], "local_id": f"C{n}"}})
+        for n in range(100)
+    ]
+    checker = Counted()
+    loaded = [checker.load(record) for record in records]
+    assert checked_in_python == [records[0]]  # its transcript was new
+    schema = TranscriptResultRecordSchema()
+    assert loaded == [schema.load(unpack(record)) for record in records]
+    fault = pack({"transcript": base["transcript"], "result": {**base["result"], "title": ""}})
+    with pytest.raises(ValidationError, match="title"):
+        checker.load(fault)
+    assert checked_in_python[1:] == [fault]
+    # A packed record of another transcript than the one checked last is checked in Python.
+    other = pack({**base, "transcript": {**base["transcript"]}})
+    assert checker.load(other) == schema.load(base)
+    assert checked_in_python[2:] == [other]
