@@ -36,6 +36,9 @@ cdef enum:
     COUNT = 17
 
 cdef tuple _fields = FIELDS
+# A packed record's result is built on a copy of this (its size set once: a dict grown key by key
+# is resized twice on the way to 17 keys).
+cdef dict _result = dict.fromkeys(FIELDS)
 cdef int _texts = 0
 cdef int _text_index[COUNT]
 cdef Py_ssize_t _text_length[COUNT]
@@ -137,7 +140,7 @@ def load(checker, raw):
     if type(raw) is tuple:
         if PyTuple_GET_SIZE(raw) != COUNT + 1 or PyTuple_GET_ITEM(raw, 0) is not <PyObject*>previous:
             return checker.check(raw)
-        out = {}
+        out = PyDict_Copy(_result)
         for i in range(COUNT):
             values[i] = PyTuple_GET_ITEM(raw, i + 1)
             PyDict_SetItem(out, <object>PyTuple_GET_ITEM(_fields, i), <object>values[i])
