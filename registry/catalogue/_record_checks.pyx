@@ -14,7 +14,8 @@ Built by setup.py when a C compiler is at hand; without it, `RecordChecker` chec
 
 from cpython.dict cimport PyDict_Copy, PyDict_GetItemWithError, PyDict_SetItem, PyDict_Size
 from cpython.object cimport PyObject
-from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
+from cpython.ref cimport Py_INCREF
+from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE, PyTuple_New, PyTuple_SET_ITEM
 from cpython.unicode cimport PyUnicode_GET_LENGTH, PyUnicode_READ, PyUnicode_KIND, PyUnicode_DATA
 
 # The result's fields, each read once into an array at its index here; a packed record holds
@@ -36,9 +37,6 @@ cdef enum:
     COUNT = 17
 
 cdef tuple _fields = FIELDS
-# A packed record's result is built on a copy of this (its size set once: a dict grown key by key
-# is resized twice on the way to 17 keys).
-cdef dict _result = dict.fromkeys(FIELDS)
 cdef int _texts = 0
 cdef int _text_index[COUNT]
 cdef Py_ssize_t _text_length[COUNT]
@@ -124,26 +122,32 @@ cdef object _shares(object checker, dict verdicts, object value):
     return out
 
 
+cdef inline void _put(tuple out, Py_ssize_t index, object value):
+    Py_INCREF(value)  # PyTuple_SET_ITEM takes the reference
+    PyTuple_SET_ITEM(out, index, value)
+
+
 def load(checker, raw):
-    """The validated record, as RecordChecker's checks give it; their ValidationError when the
-    record (or the record packed, registry.catalogue.transcripts.pack) breaks a rule."""
+    """The validated record, as RecordChecker's checks give it (packed when `raw` is packed,
+    registry.catalogue.transcripts.pack); their ValidationError when it breaks a rule."""
     cdef PyObject* found
     cdef PyObject* values[COUNT]
-    cdef object transcript, out, value, credits, system, last, previous
-    cdef dict verdicts
+    cdef object transcript, value, last, previous, result = None
+    cdef object credits, system, shares, started, ended
+    cdef tuple out
+    cdef dict loaded, verdicts
+    cdef bint packed = type(raw) is tuple
     cdef int i
     # The transcript is the one checked last, which passed.
     last = checker._last
     if last[2] is not None or last[1] is None:
         return checker.check(raw)
     previous = last[0]
-    if type(raw) is tuple:
+    if packed:
         if PyTuple_GET_SIZE(raw) != COUNT + 1 or PyTuple_GET_ITEM(raw, 0) is not <PyObject*>previous:
             return checker.check(raw)
-        out = PyDict_Copy(_result)
         for i in range(COUNT):
             values[i] = PyTuple_GET_ITEM(raw, i + 1)
-            PyDict_SetItem(out, <object>PyTuple_GET_ITEM(_fields, i), <object>values[i])
     else:
         if type(raw) is not dict or PyDict_Size(raw) != 2:
             return checker.check(raw)
@@ -153,13 +157,11 @@ def load(checker, raw):
         found = PyDict_GetItemWithError(raw, "result")
         if found is NULL or type(<object>found) is not dict or PyDict_Size(<object>found) != COUNT:
             return checker.check(raw)
+        result = <object>found
         for i in range(COUNT):
-            values[i] = PyDict_GetItemWithError(
-                <object>found, <object>PyTuple_GET_ITEM(_fields, i)
-            )
+            values[i] = PyDict_GetItemWithError(result, <object>PyTuple_GET_ITEM(_fields, i))
             if values[i] is NULL:
                 return checker.check(raw)
-        out = PyDict_Copy(<object>found)
     transcript = last[1]
     for i in range(_texts):
         value = <object>values[_text_index[i]]
@@ -185,15 +187,13 @@ def load(checker, raw):
         credits = _verdict(checker, verdicts, "credits", credits, _credits)
         if credits is _FAULT or system is None:
             return checker.check(raw)
-        PyDict_SetItem(out, "credits", credits)
     elif system is not None:
         return checker.check(raw)
-    value = <object>values[GRADE_DISTRIBUTION]
-    if value is not None:
-        value = _shares(checker, verdicts, value)
-        if value is _FAULT:
+    shares = <object>values[GRADE_DISTRIBUTION]
+    if shares is not None:
+        shares = _shares(checker, verdicts, shares)
+        if shares is _FAULT:
             return checker.check(raw)
-        PyDict_SetItem(out, "grade_distribution", value)
     value = <object>values[EQF_LEVEL]
     if value is not None and (type(value) is not int or not 1 <= value <= 8):
         return checker.check(raw)
@@ -203,11 +203,34 @@ def load(checker, raw):
             return checker.check(raw)
     if <object>values[STATUS] not in _statuses:
         return checker.check(raw)
-    for i in (STARTED_ON, ENDED_ON):
-        value = <object>values[i]
-        if value is not None:
-            value = _verdict(checker, verdicts, FIELDS[i], value, _date)
-            if value is _FAULT:
-                return checker.check(raw)
-            PyDict_SetItem(out, FIELDS[i], value)
-    return {"transcript": transcript, "result": out}
+    started = <object>values[STARTED_ON]
+    if started is not None:
+        started = _verdict(checker, verdicts, "started_on", started, _date)
+        if started is _FAULT:
+            return checker.check(raw)
+    ended = <object>values[ENDED_ON]
+    if ended is not None:
+        ended = _verdict(checker, verdicts, "ended_on", ended, _date)
+        if ended is _FAULT:
+            return checker.check(raw)
+    if packed:
+        out = PyTuple_New(COUNT + 1)
+        _put(out, 0, transcript)
+        for i in range(COUNT):
+            if i == CREDITS:
+                _put(out, i + 1, credits)
+            elif i == GRADE_DISTRIBUTION:
+                _put(out, i + 1, shares)
+            elif i == STARTED_ON:
+                _put(out, i + 1, started)
+            elif i == ENDED_ON:
+                _put(out, i + 1, ended)
+            else:
+                _put(out, i + 1, <object>values[i])
+        return out
+    loaded = PyDict_Copy(result)
+    PyDict_SetItem(loaded, "credits", credits)
+    PyDict_SetItem(loaded, "grade_distribution", shares)
+    PyDict_SetItem(loaded, "started_on", started)
+    PyDict_SetItem(loaded, "ended_on", ended)
+    return {"transcript": transcript, "result": loaded}

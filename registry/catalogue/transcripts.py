@@ -236,9 +236,10 @@ class RecordChecker:
         self._verdicts: dict[str, dict[str, tuple[Any, dict[str, Any]]]] = {}
 
     def check(self, raw: Any) -> dict[str, Any]:
-        """`load` in Python, every rule with its message. `raw` may be packed (`pack`)."""
+        """`load` in Python, every rule with its message. A packed record (`pack`) is loaded
+        packed."""
         if type(raw) is tuple and len(raw) == len(PACKED_FIELDS) + 1:
-            raw = unpack(raw)
+            return pack(self.check(unpack(raw)))
         if not isinstance(raw, dict):
             raise ValidationError({"_schema": ["Invalid input type."]})
         errors: dict[str, Any] = {}
@@ -479,8 +480,8 @@ class RecordChecker:
 def pack(record: dict[str, Any]) -> tuple:
     """A record as one flat tuple, its transcript first, then its result's values in
     PACKED_FIELDS order: the form records cross from a reader process to the importing one in
-    (marshal writes a tuple in about half a dict's time and reads it in a third), and which
-    `RecordChecker.load` takes as it takes the record."""
+    (marshal writes a tuple in about half a dict's time and reads it in a third), which
+    `RecordChecker.load` loads (packed) and `upsert_results` stores as it does the record."""
     return (record["transcript"], *map(record["result"].__getitem__, PACKED_FIELDS))
 
 
@@ -692,20 +693,22 @@ def _digest(value: Any) -> str:
 
 def upsert_results(
     session: Session,
-    records: Sequence[dict[str, Any]],
+    records: Sequence[dict[str, Any] | tuple],
     *,
     received_by: int | None = None,
     import_source: str | None = None,
 ) -> list[tuple[str, str | None]]:
-    """Store a batch of validated records; (outcome, reason) for each, in order: inserted,
-    updated (reason: the changed fields) or unchanged. Transcripts are created as needed (their
-    issuer resolved to a registry institution by Erasmus code, PIC or SCHAC, else left
-    unresolved with its name kept) and refreshed when what they say changed. SQLAlchemy Core
-    throughout, one look-up of the stored keys per batch: this is an import's hot path."""
+    """Store a batch of validated records, as loaded or packed (`pack`); (outcome, reason) for
+    each, in order: inserted, updated (reason: the changed fields) or unchanged. Transcripts
+    are created as needed (their issuer resolved to a registry institution by Erasmus code, PIC
+    or SCHAC, else left unresolved with its name kept) and refreshed when what they say
+    changed. SQLAlchemy Core throughout, one look-up of the stored keys per batch: this is an
+    import's hot path."""
+    # Packed, a record's values are in the table's column order (PACKED_FIELDS).
+    records = [record if type(record) is tuple else pack(record) for record in records]
     transcript_ids, new_transcripts = _transcripts(session, records, received_by, import_source)
     table = TranscriptResult.__table__
-    results = [record["result"] for record in records]
-    keys = list(zip(transcript_ids, map(_local_id, results), strict=True))
+    keys = list(zip(transcript_ids, map(_local_id, records), strict=True))
     distinct = set(keys)
     known = [key for key in distinct if key[0] not in new_transcripts]
     if not known and len(distinct) == len(keys):
@@ -714,15 +717,15 @@ def upsert_results(
             session.connection(),
             table,
             _INSERT_COLUMNS,
-            [[*key, *_result_values(result)] for key, result in zip(keys, results, strict=True)],
+            [[tid, *record[1:]] for tid, record in zip(transcript_ids, records, strict=True)],
         )
         return [_INSERTED] * len(keys)
     stored = _stored_results(session, known)
     inserts: dict[tuple[int, str], tuple] = {}  # rows new in this batch, the last values win
     updates: list[dict[str, Any]] = []
     outcomes: list[tuple[str, str | None]] = []
-    for key, result in zip(keys, results, strict=True):
-        values = _result_values(result)
+    for key, record in zip(keys, records, strict=True):
+        values = record[2:]
         current = stored.get(key)
         if current is None:
             inserts[key] = values
@@ -754,9 +757,8 @@ def upsert_results(
     return outcomes
 
 
-_INSERT_COLUMNS = ("transcript_id", "local_id", *RESULT_FIELDS)
-_result_values = itemgetter(*RESULT_FIELDS)
-_local_id = itemgetter("local_id")
+_INSERT_COLUMNS = ("transcript_id", *PACKED_FIELDS)
+_local_id = itemgetter(1)
 _INSERTED = ("inserted", None)
 
 
@@ -796,16 +798,16 @@ TRANSCRIPT_FIELDS = (
 
 def _transcripts(
     session: Session,
-    records: Sequence[dict[str, Any]],
+    records: Sequence[tuple],
     received_by: int | None,
     import_source: str | None,
 ) -> tuple[list[int], set[int]]:
-    """The transcript id of each record (created when new), and the ids created now."""
+    """The transcript id of each (packed) record (created when new), and the ids created now."""
     by_object: dict[int, str] = {}  # records of one document share its transcript dict
     contexts: dict[str, dict[str, Any]] = {}
     record_keys = []
     for record in records:
-        transcript = record["transcript"]
+        transcript = record[0]
         key = by_object.get(id(transcript))
         if key is None:
             key = by_object[id(transcript)] = source_key(transcript, received_by)

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 from marshmallow import ValidationError
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 
 from importers import elmo
 from importers.runner import FileError, Rejected, messages
@@ -22,11 +22,13 @@ from registry.catalogue.models import Transcript, TranscriptResult
 from registry.catalogue.transcripts import (
     COMPILED_LOAD,
     PACKED_FIELDS,
+    RESULT_FIELDS,
     RecordChecker,
     TranscriptResultRecordSchema,
     pack,
     source_key,
     unpack,
+    upsert_results,
 )
 from registry.core.errors import InvalidData, PermissionDenied, Unauthenticated
 from registry.core.permissions import OPERATOR, Actor
@@ -198,7 +200,7 @@ def test_every_record_of_the_example_passes_the_checks(shared):
         assert checker.load(record) == schema.load(record)
     packed_checker = RecordChecker()
     for _, record in elmo.read(shared / "formats" / "emrex-elmo" / "example.xml", packed=True):
-        assert packed_checker.load(record) == schema.load(unpack(record))
+        assert packed_checker.load(record) == pack(schema.load(unpack(record)))
 
 
 def test_the_ewp_get_response_example(shared):
@@ -634,7 +636,7 @@ def test_both_checks_decide_odd_values_alike(path, value):
     else:
         assert RecordChecker().load(record) == expected
         assert warmed(record).load(record) == expected
-        assert warmed(record).load(packed(record)) == expected
+        assert warmed(record).load(packed(record)) == pack(expected)
 
 
 def test_remembered_verdicts_refuse_the_second_time_too():
@@ -678,8 +680,9 @@ def test_a_packed_record_is_loaded_as_the_record():
     record = good_record()
     assert unpack(pack(record)) == record
     expected = TranscriptResultRecordSchema().load(record)
-    assert RecordChecker().load(pack(record)) == expected
-    assert warmed(record).load(pack(record)) == expected
+    # Loaded packed: the validated record, packed.
+    assert RecordChecker().load(pack(record)) == pack(expected)
+    assert warmed(record).load(pack(record)) == pack(expected)
     # Packed is a flat tuple of the transcript and the result's fields; other tuples are not.
     assert pack(record)[1:3] == ("C1", "P1") and len(pack(record)) == 1 + len(PACKED_FIELDS)
     for other in (pack(record)[:-1], (*pack(record), None), ()):
@@ -808,6 +811,48 @@ def test_a_changed_result_is_updated_in_place(session):
     assert (report_.updated, report_.unchanged) == (1, 1)
     after = stored(session)["A"]
     assert (after.id, after.grade) == (before, "A")
+
+
+def test_validated_records_are_stored_alike_loaded_or_packed(session):
+    # upsert_results takes records as loaded (the other formats) or packed (ELMO imports).
+    instance = (
+        "<resultLabel>B</resultLabel><credit><scheme>ects</scheme><value>5.0</value></credit>"
+        "<date>2024-06-30</date>"
+    )
+    data = document(report(course("A", instance=instance), course("B")))
+    checker = RecordChecker()
+    loaded = [checker.load(record) for _, record in elmo.read(io.BytesIO(data))]
+    changed = copy.deepcopy(loaded)
+    changed[0]["result"]["grade"] = "A"
+    found = []
+    for form in (lambda record: record, pack):
+        session.execute(delete(TranscriptResult))
+        session.execute(delete(Transcript))
+        outcomes = upsert_results(session, [form(record) for record in loaded])
+        outcomes += upsert_results(session, [form(record) for record in changed])
+        rows = sorted(
+            tuple(getattr(row, name) for name in ("local_id", *RESULT_FIELDS))
+            for row in stored(session).values()
+        )
+        found.append((outcomes, rows))
+    assert found[0] == found[1]
+    inserted, updated = (
+        [("inserted", None)] * 2,
+        [("updated", "changed: grade"), ("unchanged", None)],
+    )
+    assert found[1][0] == inserted + updated
+    assert found[1][1][0][:10] == (
+        "A",
+        None,
+        "Course",
+        "A",
+        "Course",
+        "en",
+        Decimal("5.0"),
+        "ECTS",
+        "A",
+        None,
+    )
 
 
 def test_half_the_records_invalid_counts_add_up(session):

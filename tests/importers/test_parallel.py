@@ -22,7 +22,7 @@ from importers import elmo, parallel
 from importers.runner import FileError, Rejected
 from importers.transcripts import import_transcripts
 from registry.catalogue.models import TranscriptResult
-from registry.catalogue.transcripts import RecordChecker
+from registry.catalogue.transcripts import RecordChecker, pack
 from registry.core.permissions import OPERATOR
 from tests.importers.test_elmo import course, document, report
 
@@ -77,9 +77,11 @@ def test_records_are_checked_alike_in_either_process():
     here = list(parallel.read(elmo.read, io.BytesIO(data), check=RecordChecker, parallel=False))
     there = list(parallel.read(elmo.read, io.BytesIO(data), check=RecordChecker, parallel=True))
     assert there == here and len(here) == 2500
-    # Read packed, as an import reads ELMO: the same checked records.
+    # Read packed, as an import reads ELMO: the same checked records, packed.
     packed = partial(elmo.read, packed=True)
-    assert list(parallel.read(packed, io.BytesIO(data), check=RecordChecker, parallel=True)) == here
+    assert list(parallel.read(packed, io.BytesIO(data), check=RecordChecker, parallel=True)) == [
+        (position, item if isinstance(item, Rejected) else pack(item)) for position, item in here
+    ]
     rejected = [item.reason for _, item in here if isinstance(item, Rejected)]
     bad = sum((n + m) % 7 == 0 for n in range(250) for m in range(10))
     assert len(rejected) == bad and set(rejected) == {"result.credits: Not a valid number."}

@@ -54,7 +54,8 @@ def test_packed_records_of_a_checked_transcript_are_decided_compiled(compiled):
 
     class Counted(RecordChecker):
         def check(self, raw):
-            checked_in_python.append(raw)
+            if isinstance(raw, tuple):  # not the record it unpacks to and checks in turn
+                checked_in_python.append(raw)
             return super().check(raw)
 
     base = good_record()
@@ -66,12 +67,12 @@ def test_packed_records_of_a_checked_transcript_are_decided_compiled(compiled):
     loaded = [checker.load(record) for record in records]
     assert checked_in_python == [records[0]]  # its transcript was new
     schema = TranscriptResultRecordSchema()
-    assert loaded == [schema.load(unpack(record)) for record in records]
+    assert loaded == [pack(schema.load(unpack(record))) for record in records]
     fault = pack({"transcript": base["transcript"], "result": {**base["result"], "title": ""}})
     with pytest.raises(ValidationError, match="title"):
         checker.load(fault)
     assert checked_in_python[1:] == [fault]
     # A packed record of another transcript than the one checked last is checked in Python.
     other = pack({**base, "transcript": {**base["transcript"]}})
-    assert checker.load(other) == schema.load(base)
+    assert checker.load(other) == pack(schema.load(base))
     assert checked_in_python[2:] == [other]
