@@ -2,8 +2,8 @@
 """`RecordChecker.load` for the records that pass, compiled: an import checks each of a million
 records, and in Python the rules cost about as much as parsing the record did.
 
-Only the common case is decided here: a record of the exact shape whose transcript was just
-checked (readers share one transcript dict between a document's records) and whose result
+Only the common case is decided here: a record of the exact shape (or packed, given back
+packed) whose transcript was just checked (readers share one transcript dict between a document's records) and whose result
 breaks no rule. Values that need a real check the first time they are seen (dates, credits,
 codes, languages, grade tables) are checked by the Python checker's own functions and their
 verdicts remembered there, as they are without this module. Anything else, and every record

@@ -11,7 +11,9 @@ A record is one learning opportunity result with its transcript's context:
                 "level", "isced_f", "status", "started_on", "ended_on"}}
 
 A reader may also yield a record packed (`pack`: one flat tuple, the transcript then the result's
-values), the form in which records cross between processes; the checks take it as the record.
+values in the table's column order), the form in which an import moves records between processes
+and through its checks to `upsert_results`: the checks load it packed, the upsert stores it as
+it stores the record, and no dict is built for it on the way.
 
 `TranscriptResultRecordSchema` states the rules; `RecordChecker` applies the same rules in plain
 Python, because an import validates every one of a million records and marshmallow's nested
