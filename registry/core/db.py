@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Sequence
 from contextlib import closing
 from decimal import Decimal
@@ -39,6 +40,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _null(value: None) -> None:
+    return value
+
+
+# sqlite3 binds None as NULL only after looking for an adapter for it, and the failed look-up
+# (an AttributeError raised and dropped on the way) costs about 0.3 µs a parameter: an ELMO
+# import binds three or four NULLs a row, millions of rows. An adapter for NoneType that gives
+# None back makes it one dictionary hit; NULL is bound as before.
+sqlite3.register_adapter(type(None), _null)
 
 
 def make_engine(url: str, **kwargs) -> Engine:
