@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from decimal import Decimal
 
 from sqlalchemy import insert, text
@@ -76,3 +77,16 @@ def test_insert_rows_stores_what_core_stores(session):
     stored = _stored(session, by_driver)
     assert stored == _stored(session, by_core)
     assert [row[1] for row in stored] == [None, "6", "6.0", "6.00", "6.0"]
+
+
+def test_sqlite3_still_binds_none_as_null():
+    # registry.core.db gives sqlite3 an adapter for None (a faster way to the same NULL).
+    connection = sqlite3.connect(":memory:")
+    connection.execute("CREATE TABLE t (a)")
+    connection.executemany("INSERT INTO t VALUES (?)", [(None,), (0,), ("",)])
+    assert (type(None), sqlite3.PrepareProtocol) in sqlite3.adapters
+    assert connection.execute("SELECT a IS NULL, typeof(a) FROM t").fetchall() == [
+        (1, "null"),
+        (0, "integer"),
+        (0, "text"),
+    ]
