@@ -273,6 +273,13 @@ def main() -> None:
         rounds = zip(rates["a"], rates["b"], rates["c"], strict=True)
         each = ", ".join(f"{c / min(a, b):.2f}" for a, b, c in rounds)
         print(f"ratio (c) / slower of (a), (b): {ratio:.2f}  (target >= 0.40; by round: {each})")
+        # The machine's speed can change between rounds, and not alike for one busy process (a)
+        # and two (c): each round's own figures show it.
+        figures = zip(rates["a"], rates["b"], rates["c"], strict=True)
+        print(
+            "rounds, (a) / (b) / (c) in thousands a second: "
+            + ", ".join(f"{a / 1000:.0f} / {b / 1000:.0f} / {c / 1000:.0f}" for a, b, c in figures)
+        )
         peak = max(run["peak_rss_mb"] for run in imports)
         drift = peak / little["peak_rss_mb"] - 1
         print(
