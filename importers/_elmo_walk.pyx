@@ -66,16 +66,19 @@ LXML_VERSION = LXML_VERSION_STRING.decode()
 cdef const char* ELMO = b"https://github.com/emrex-eu/elmo-schemas/tree/v1"
 cdef const char* XML_NS = b"http://www.w3.org/XML/1998/namespace"
 
-# importers.elmo, its functions and tables, bound on first use (it imports this module).
+# importers.elmo, its functions and tables, and the record's unpacking, bound on first use (it
+# imports this module).
 cdef object _py = None
 cdef dict _statuses = None
 cdef str _los_name = None
+cdef object _unpack = None
 
 
 cdef void _bind():
-    global _py, _statuses, _los_name
+    global _py, _statuses, _los_name, _unpack
     from importers import elmo
-    _py, _statuses, _los_name = elmo, elmo.STATUSES, elmo.LOS_NAME
+    from registry.catalogue.transcripts import unpack
+    _py, _statuses, _los_name, _unpack = elmo, elmo.STATUSES, elmo.LOS_NAME, unpack
 
 
 cdef inline bint _is_element_like(xmlNode* node) noexcept nogil:
@@ -345,32 +348,13 @@ cdef int _opportunity(
         return seen
     title, language = _py._preferred(titles) or (None, None)
     cdef tuple values = _instance(context, (<_Node>instances[0]).node)
-    if context.packed:
-        record = (
-            context.transcript, local_id, parent_id, kind, local, title, language, values[0],
-            values[1], values[2], values[3], values[4], values[5], values[6], isced, values[7],
-            values[8], values[9],
-        )
-    else:
-        record = {"transcript": context.transcript, "result": {
-            "credits": values[0],
-            "credit_system": values[1],
-            "grade": values[2],
-            "grading_scheme": values[3],
-            "grade_distribution": values[4],
-            "eqf_level": values[5],
-            "level": values[6],
-            "status": values[7],
-            "started_on": values[8],
-            "ended_on": values[9],
-            "local_id": local_id,
-            "parent_local_id": parent_id,
-            "kind": kind,
-            "code": local,
-            "title": title,
-            "language": language,
-            "isced_f": isced,
-        }}
+    record = (  # packed: registry.catalogue.transcripts.pack's order
+        context.transcript, local_id, parent_id, kind, local, title, language, values[0],
+        values[1], values[2], values[3], values[4], values[5], values[6], isced, values[7],
+        values[8], values[9],
+    )
+    if not context.packed:
+        record = _unpack(record)
     context.items.append((position, record))
     return seen
 

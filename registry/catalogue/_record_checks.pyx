@@ -213,20 +213,16 @@ def load(checker, raw):
         ended = _verdict(checker, verdicts, "ended_on", ended, _date)
         if ended is _FAULT:
             return checker.check(raw)
+    # The validated values, each held by a local above until the return.
+    values[CREDITS] = <PyObject*>credits
+    values[GRADE_DISTRIBUTION] = <PyObject*>shares
+    values[STARTED_ON] = <PyObject*>started
+    values[ENDED_ON] = <PyObject*>ended
     if packed:
         out = PyTuple_New(COUNT + 1)
         _put(out, 0, transcript)
         for i in range(COUNT):
-            if i == CREDITS:
-                _put(out, i + 1, credits)
-            elif i == GRADE_DISTRIBUTION:
-                _put(out, i + 1, shares)
-            elif i == STARTED_ON:
-                _put(out, i + 1, started)
-            elif i == ENDED_ON:
-                _put(out, i + 1, ended)
-            else:
-                _put(out, i + 1, <object>values[i])
+            _put(out, i + 1, <object>values[i])
         return out
     loaded = PyDict_Copy(result)
     PyDict_SetItem(loaded, "credits", credits)

@@ -15,6 +15,7 @@ import pytest
 from marshmallow import ValidationError
 from sqlalchemy import delete, func, select, text
 
+import importers.transcripts
 from importers import elmo
 from importers.runner import FileError, Rejected, messages
 from importers.transcripts import import_transcripts
@@ -853,6 +854,21 @@ def test_validated_records_are_stored_alike_loaded_or_packed(session):
         "A",
         None,
     )
+
+
+def test_an_elmo_import_hands_its_records_packed_to_the_upsert(session, monkeypatch):
+    # From the reader through the checks to upsert_results, with no dict built on the way.
+    handed = []
+
+    def upsert(session, records, **options):
+        handed.extend(records)
+        return upsert_results(session, records, **options)
+
+    monkeypatch.setattr(importers.transcripts, "upsert_results", upsert)
+    imported = run_import(session, document(report(course("A"), course("B"))))
+    assert imported.inserted == 2
+    assert [type(record) for record in handed] == [tuple, tuple]
+    assert sorted(stored(session)) == ["A", "B"]
 
 
 def test_half_the_records_invalid_counts_add_up(session):
