@@ -321,7 +321,12 @@ class Events:
                     parser.feed(chunk)
             except etree.XMLSyntaxError as error:
                 broken = error
-            for event, element in parser.read_events():
+            events = parser.read_events()
+            if broken is not None and chunk is None:
+                # A failed close: every complete tag was reported while feeding, so what comes
+                # now are the elements still open, ended by libxml2 >= 2.14 with their cut text.
+                events = ()
+            for event, element in events:
                 if skipping is not None:
                     if element is skipping and event == "end":
                         self._check_depth(element)

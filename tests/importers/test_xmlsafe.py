@@ -375,6 +375,23 @@ def test_truncated_file():
     assert error.position == "line 3" and "Premature end of data" in error.reason
 
 
+def test_a_file_cut_anywhere_hands_over_only_elements_that_closed():
+    # libxml2 2.14 ends the elements still open when a cut file is closed, with their cut text:
+    # those must never reach a reader, on that version or an older one.
+    data = b'<r><a k="v">first &amp; whole</a><b><a>second</a></b><a/><a>third</a></r>'
+    closed = [(data.index(end) + len(end), text) for end, text in [
+        (b"whole</a>", "first & whole"), (b"second</a>", "second"), (b"<a/>", None),
+        (b"third</a>", "third"),
+    ]]
+    for cut in range(1, len(data)):
+        ended = []
+        with pytest.raises(FileError):
+            for event, element in Events(io.BytesIO(data[:cut]), ["a"]):
+                if event == "end":
+                    ended.append(element.text)
+        assert ended == [text for end, text in closed if end <= cut], data[:cut]
+
+
 @pytest.mark.parametrize(
     "data, position, words",
     [
