@@ -1,23 +1,28 @@
 # Two commands for a new user: `make run` and `make test`.
+# What they install is pinned in constraints.txt (`make lock` writes it anew from the newest
+# releases; `make test-latest` runs the suite on those without touching the pinned set).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+LATEST := .venv-latest
+# The build backend is installed pinned too, so the project is built without isolation.
+PIP    := pip install --quiet --constraint constraints.txt
 
-.PHONY: run test install install-test db reference bench clean
+.PHONY: run test install install-test db reference bench clean lock test-latest
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/$(PIP) pip setuptools
 
-$(VENV)/.installed: pyproject.toml setup.py importers/_elmo_walk.pyx importers/_xmltree.pyx \
-		registry/catalogue/_record_checks.pyx | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/$(PIP) pip setuptools
+	$(BIN)/$(PIP) --no-build-isolation -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: pyproject.toml constraints.txt $(VENV)/.installed
+	$(BIN)/$(PIP) --no-build-isolation -e '.[test]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -36,11 +41,26 @@ run: reference
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The suite on the newest releases of everything, in a virtual environment of its own.
+test-latest:
+	rm -rf $(LATEST)
+	$(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/pip install --quiet --upgrade pip setuptools
+	$(LATEST)/bin/pip install --quiet --upgrade --no-build-isolation -e '.[test]'
+	$(LATEST)/bin/python -m pytest $(PYTEST_ARGS)
+
+# constraints.txt from the newest releases: review the difference, run `make test`, commit.
+lock:
+	rm -rf $(LATEST)
+	$(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/pip install --quiet --upgrade pip setuptools
+	$(LATEST)/bin/pip install --quiet --upgrade --no-build-isolation -e '.[test]'
+	{ echo "# Every package make run and make test install, pinned. Written by make lock."; \
+	  $(LATEST)/bin/pip freeze --all --exclude-editable; } > constraints.txt
+
 # Each benchmark prints its figures beside a baseline measured in the same run.
 bench: install-test
 	for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) instance/*.sqlite3* build importers/_elmo_walk.c importers/_elmo_walk.*.so \
-		importers/_xmltree.c importers/_xmltree.*.so \
-		registry/catalogue/_record_checks.c registry/catalogue/_record_checks.*.so
+	rm -rf $(VENV) $(LATEST) instance/*.sqlite3* build

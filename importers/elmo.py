@@ -45,7 +45,7 @@ from lxml import etree
 
 from frameworks.services import DATA_DIR
 from importers.runner import FileError, Rejected
-from importers.xmlsafe import Events, compiled, relative_path
+from importers.xmlsafe import Events, relative_path
 from registry.catalogue.transcripts import pack
 from registry.core.normalise import fold, whole_number
 
@@ -136,11 +136,6 @@ GENERIC_WORDS = frozenset(
 SCHEME_LENGTH = 200  # transcript_result.grading_scheme
 
 
-# Opportunities read by the compiled walk (importers/_elmo_walk.pyx) when it is built: the same
-# records, several times faster.
-COMPILED_WALK = compiled("_elmo_walk", "walk")
-
-
 def read(
     stream: str | Path | IO[bytes], *, max_results: int = MAX_RESULTS, packed: bool = False
 ) -> Iterator[tuple[str, Any]]:
@@ -192,9 +187,6 @@ def read(
 LOS_NAME = "learningOpportunitySpecification"
 _NS = {"elmo": ELMO}
 _COUNT = etree.XPath(f"count(.//elmo:{LOS_NAME})", namespaces=_NS)
-# The same count in C (importers/_xmltree.pyx) when it is built.
-COMPILED_DESCENDANTS = compiled("_xmltree", "descendants")
-ELMO_BYTES, LOS_BYTES = ELMO.encode(), LOS_NAME.encode()
 # Opportunities before an element (in its preceding siblings), and also inside it.
 _STRAY_BEFORE = etree.XPath(
     f"preceding-sibling::elmo:{LOS_NAME} | preceding-sibling::*//elmo:{LOS_NAME}", namespaces=_NS
@@ -242,11 +234,7 @@ def _report(
 ) -> list[tuple[str, Any]]:
     """The records of a whole report: its opportunities' tree walked parts first, then any
     opportunity elsewhere in it, rejected as out of place."""
-    held = (
-        int(_COUNT(report))
-        if COMPILED_DESCENDANTS is None
-        else COMPILED_DESCENDANTS(report, ELMO_BYTES, LOS_BYTES)
-    )
+    held = int(_COUNT(report))
     if held > max_results:
         raise FileError(
             events.position(report),
@@ -278,13 +266,8 @@ def _report(
         packed,
     )
     path = f"{events.path(report)}/{LOS_NAME}"
-    if COMPILED_WALK is not None:
-        walk.seen = COMPILED_WALK(
-            report, opportunities, walk.transcript, schemes, path, walk.items, packed
-        )
-    else:
-        for index, opportunity in enumerate(opportunities, 1):
-            walk.opportunity(opportunity, None, str(index), f"{path}[{index}]")
+    for index, opportunity in enumerate(opportunities, 1):
+        walk.opportunity(opportunity, None, str(index), f"{path}[{index}]")
     if walk.seen != held:
         walk.out_of_place(report, path)
     return walk.items

@@ -8,9 +8,8 @@ reader (xmlsafe's protections included, since it is the same reader) and sends b
 (position, record) pairs in batches on another pipe, marshalled (pickled when a batch holds
 other objects than plain values); a reader that packs its records (importers.transcripts) makes
 them cheaper to move. Checking the records (`check`, a schema) is shared, and
-balances the two processes (with the compiled modules, reading a record costs about as much
-as storing it, checking it a fifth of that and moving it across a third; which side is slower
-depends on the machine and the file): the child checks a batch when its batches fill most of
+balances the two processes (which side is slower depends on the machine and the file): the
+child checks a batch when its batches fill most of
 the pipe, that is when this process is the slower one, and leaves it to this process
 otherwise. A FileError raised in the child is raised again here after the records before it,
 as if the reader had run in this process; any other failure in the child is a RuntimeError

@@ -10,8 +10,7 @@ DOCTYPE names (XXE), builds the whole file as a tree, and accepts text nodes of 
   DTD is refused before the main parse starts;
 - gzip input (told by its magic bytes) is inflated as a stream, with a cap on the inflated size;
 - the caller names the elements it wants; each is checked when it ends (depth, size of every text
-  node it holds and of those before it, by XPaths evaluated in C rather than a walk in Python,
-  the depth by importers/_xmltree.pyx when it is built;
+  node it holds and of those before it, by XPaths evaluated in C rather than a walk in Python;
   an element that spans fewer bytes than the text limit is not searched inside), handed over,
   then cleared and its previous siblings deleted, so the tree in memory is the path to the
   current element plus one record. Elements the caller asks to `skip` (attachments, signatures)
@@ -25,14 +24,12 @@ naming the line.
 
 from __future__ import annotations
 
-import importlib
 import re
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-import lxml
 from lxml import etree
 
 from importers.runner import FileError
@@ -52,21 +49,6 @@ SAFE = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_
 _LIBXML_SUFFIX = re.compile(r", line \d+, column \d+$")
 # An XML declaration readable as ASCII (no BOM, single-byte text), and its encoding.
 _DECLARED = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
-
-
-def compiled(module: str, name: str) -> Any:
-    """`name` of the compiled module `importers.<module>` (built at install when a C compiler
-    is at hand), or None: not built, or built against another lxml than the one running (these
-    modules read lxml's structures directly)."""
-    try:
-        found = importlib.import_module(f"importers.{module}")
-    except ImportError:
-        return None
-    return getattr(found, name) if found.LXML_VERSION == lxml.__version__ else None
-
-
-# The depth check in C when built (importers/_xmltree.pyx), else by XPath: the same verdicts.
-COMPILED_REACHES = compiled("_xmltree", "reaches")
 
 
 class _RefuseLoads(etree.Resolver):
@@ -385,17 +367,13 @@ class Events:
         for _ in element.iterancestors():
             depth += 1
         below = self.max_depth - depth + 1  # levels below `element` that would be too deep
-        if COMPILED_REACHES is not None:
-            too_deep = COMPILED_REACHES(element, below)
-        else:
-            check = self._depth_checks.get(below)
-            if check is None:
-                steps = "/*" * below if below > 0 else ""
-                check = self._depth_checks[below] = etree.XPath(
-                    f"boolean((. | preceding-sibling::*){steps})" if below > 0 else "true()"
-                )
-            too_deep = check(element)
-        if too_deep:
+        check = self._depth_checks.get(below)
+        if check is None:
+            steps = "/*" * below if below > 0 else ""
+            check = self._depth_checks[below] = etree.XPath(
+                f"boolean((. | preceding-sibling::*){steps})" if below > 0 else "true()"
+            )
+        if check(element):
             raise FileError(
                 f"line {element.sourceline or '?'} ({self.path()})",
                 f"elements nested more than {self.max_depth} deep",

@@ -17,10 +17,9 @@ it stores the record, and no dict is built for it on the way.
 
 `TranscriptResultRecordSchema` states the rules; `RecordChecker` applies the same rules in plain
 Python, because an import validates every one of a million records and marshmallow's nested
-schemas cost more than parsing and storing them together (see bench/import_elmo.py); the
-records that pass are decided in C by `_record_checks.pyx` when it is built, every fault by the
-Python checks. All give the same validated record and refuse the same records
-(tests/importers/test_elmo.py holds them to it).
+schemas cost more than parsing and storing them together (see bench/import_elmo.py). Both give
+the same validated record and refuse the same records (tests/importers/test_elmo.py holds them
+to it).
 
 A transcript is found again by `source_key`, a digest of what identifies the document: format,
 issuer identifiers, learner, the document's id (else its issue date) and the institution that
@@ -237,11 +236,11 @@ class RecordChecker:
         # verdict is kept ({field: {text: (value, errors)}}); cleared when it grows large.
         self._verdicts: dict[str, dict[str, tuple[Any, dict[str, Any]]]] = {}
 
-    def check(self, raw: Any) -> dict[str, Any]:
-        """`load` in Python, every rule with its message. A packed record (`pack`) is loaded
-        packed."""
+    def load(self, raw: Any) -> dict[str, Any]:
+        """The validated record, or ValidationError with every rule's message. A packed record
+        (`pack`) is loaded packed."""
         if type(raw) is tuple and len(raw) == len(PACKED_FIELDS) + 1:
-            return pack(self.check(unpack(raw)))
+            return pack(self.load(unpack(raw)))
         if not isinstance(raw, dict):
             raise ValidationError({"_schema": ["Invalid input type."]})
         errors: dict[str, Any] = {}
@@ -268,10 +267,6 @@ class RecordChecker:
         if errors:
             raise ValidationError(errors)
         return {"transcript": transcript, "result": result}
-
-    # The validated record, or ValidationError: compiled for the records that pass when built
-    # (set below), else the checks in Python.
-    load = check
 
     # Each part returns (value, errors): the validated dict, or None and {field: [messages]}.
 
@@ -542,22 +537,6 @@ _RESULT_PATTERNS = (
     ("level", _pattern(LEVEL_REF, "Expected FRAMEWORK:LEVEL, e.g. IE-NFQ:8.")),
     ("isced_f", _pattern(ISCED, "Expected an ISCED-F code of 2 to 4 digits.")),
 )
-
-try:
-    from registry.catalogue import _record_checks
-except ImportError:  # built without a C compiler (setup.py): the checks in Python alone
-    COMPILED_LOAD = None
-else:
-    _record_checks.configure(
-        _RESULT_TEXTS,
-        PACKED_FIELDS,
-        RESULT_STATUSES,
-        _credits,
-        _date,
-        _percent,
-        _RESULT_PATTERNS,
-    )
-    COMPILED_LOAD = RecordChecker.load = _record_checks.load
 
 
 def _text_value(value: Any, length: int, name: str, out: dict, errors: dict) -> None:

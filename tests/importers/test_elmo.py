@@ -21,7 +21,6 @@ from importers.runner import FileError, Rejected, messages
 from importers.transcripts import import_transcripts
 from registry.catalogue.models import Transcript, TranscriptResult
 from registry.catalogue.transcripts import (
-    COMPILED_LOAD,
     PACKED_FIELDS,
     RESULT_FIELDS,
     RecordChecker,
@@ -37,20 +36,6 @@ from registry.institutions.models import Institution, InstitutionIdentifier
 
 ELMO = elmo.ELMO
 EWP = elmo.EWP_TORS
-
-
-@pytest.fixture(autouse=True, params=["compiled", "python"])
-def walk(request, monkeypatch):
-    """Every test here runs on both opportunity walks, counts and record checks: the compiled
-    ones (importers._elmo_walk, _xmltree and registry.catalogue._record_checks, when built) and
-    the Python code they stand in for."""
-    if request.param == "python":
-        monkeypatch.setattr(elmo, "COMPILED_WALK", None)
-        monkeypatch.setattr(elmo, "COMPILED_DESCENDANTS", None)
-        monkeypatch.setattr(RecordChecker, "load", RecordChecker.check)
-    elif None in (elmo.COMPILED_WALK, elmo.COMPILED_DESCENDANTS, COMPILED_LOAD):
-        pytest.skip("the compiled modules are not built (no C compiler at install)")
-    return request.param
 
 
 def document(*reports: str, learner: str | None = None, root: str | None = None) -> bytes:
@@ -583,7 +568,7 @@ def packed(record) -> tuple | None:
 
 def warmed(record: dict) -> RecordChecker:
     """A checker that has checked a good record of `record`'s transcript object, as an import's
-    has: the compiled checks decide only for a transcript already checked."""
+    has: it remembers the transcript's verdict and the verdicts of the values it has seen."""
     checker = RecordChecker()
     if isinstance(record, dict) and isinstance(record.get("transcript"), dict):
         with contextlib.suppress(ValidationError):

@@ -17,10 +17,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from importers import xmlsafe
 from importers.runner import FileError
 from importers.xmlsafe import Events
-from tests.importers.compiled import built
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -274,21 +272,7 @@ def test_a_long_text_before_the_element_is_found_however_far_back():
     assert len(events(data.replace(b"x" * 2000, b"x" * 1000), max_text=1000)) == 4
 
 
-def compiled_reaches():
-    return built(xmlsafe.COMPILED_REACHES, "importers._xmltree")
-
-
-@pytest.fixture(params=["compiled", "xpath"])
-def depth_check(request, monkeypatch):
-    """The depth tests run on both checks: compiled (importers._xmltree, when built) and XPath."""
-    if request.param == "xpath":
-        monkeypatch.setattr(xmlsafe, "COMPILED_REACHES", None)
-    else:
-        compiled_reaches()
-    return request.param
-
-
-def test_elements_nested_too_deep(depth_check):
+def test_elements_nested_too_deep():
     deep = b"<b>" * 70 + b"</b>" * 70
     for data in (b"<r><a>" + deep + b"</a></r>", b"<r>" + deep + b"<a>1</a></r>"):
         assert "nested more than 64 deep" in refused(data).reason
@@ -297,50 +281,6 @@ def test_elements_nested_too_deep(depth_check):
         "nested more than 10 deep"
         in refused(b"<r><a>" + b"<b>" * 9 + b"</b>" * 9 + b"</a></r>", max_depth=10).reason
     )
-
-
-def test_the_compiled_depth_check_agrees_with_the_xpath():
-    reaches = compiled_reaches()
-    # Elements among text, comments, processing instructions, CDATA and character references,
-    # before and inside the element checked, at every depth around the limit.
-    document = etree.fromstring(
-        b"<r>text<!-- c --><p><q><s/></q>tail</p><?pi x?>"
-        b"<a>1<b><![CDATA[x]]><c>&#65;<d><e/><!-- e --></d></c></b><f><g><h><i/></h></g></f></a>"
-        b"<z/>after</r>"
-    )
-    xpath = {}
-    for element in document.iter():
-        if not isinstance(element.tag, str):
-            continue
-        for levels in range(-1, 7):
-            if levels not in xpath:
-                steps = "/*" * levels
-                xpath[levels] = etree.XPath(
-                    f"boolean((. | preceding-sibling::*){steps})" if levels > 0 else "true()"
-                )
-            expected = xpath[levels](element)
-            assert reaches(element, levels) == expected, (element.tag, levels)
-    # Deeper than any of those: the walk climbs back over several levels at once.
-    deep = etree.fromstring(b"<r>" + b"<b>" * 40 + b"</b>" * 40 + b"<a/></r>")
-    last = deep[-1]  # after the outer b, which holds 39 levels of b
-    assert reaches(last, 39) and not reaches(last, 40)
-    assert reaches(deep[0][0], 38)
-    assert not reaches(deep[0][0], 39)
-
-
-def test_the_compiled_count_agrees_with_the_xpath():
-    compiled_reaches()  # the module is built (or the test skipped)
-    descendants = xmlsafe.compiled("_xmltree", "descendants")
-    ns = "urn:x"
-    document = etree.fromstring(
-        f'<r xmlns="{ns}" xmlns:o="urn:o"><a><a/>text<!-- a --><b><a><o:a/><a/></a></b></a>'
-        f'<o:a><a/></o:a><c/><a xmlns=""/></r>'.encode()
-    )
-    for element in document.iter():
-        if isinstance(element.tag, str):
-            expected = int(element.xpath("count(.//x:a)", namespaces={"x": ns}))
-            assert descendants(element, ns.encode(), b"a") == expected, element.tag
-    assert descendants(document, ns.encode(), b"a") == 5  # not o:a, not the one in no namespace
 
 
 def test_padding_with_elements_nobody_asked_for():
