@@ -259,7 +259,9 @@ def _print_report(report, as_json: bool, errors_file: Path | None) -> None:
 
 
 def _run_import(file: Path, as_json: bool, errors_file: Path | None, start) -> None:
-    """Run an import in the foreground with a progress bar; exit 1 unless it completed."""
+    """Run an import in the foreground with a progress bar. A file that cannot be read (another
+    format, malformed, cut off) is bad input: its report, then one `error:` line naming what was
+    found, and exit 2; an atomic import rolled back for rejected records exits 1."""
     engine = make_engine(_database_url())
     try:
         with progress_file(file, not as_json) as (stream, update):
@@ -267,6 +269,9 @@ def _run_import(file: Path, as_json: bool, errors_file: Path | None, start) -> N
     finally:
         engine.dispose()
     _print_report(report, as_json, errors_file)
+    if report.failure:
+        click.echo(f"error: {report.failure}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
     if report.state != "completed":
         sys.exit(1)
 
@@ -675,8 +680,8 @@ def assess_batch(file: Path, fmt: str, target: str, target_type: str | None, out
             else:
                 writer.writerow({**line, "levels": " ".join(line.get("levels", []))})
     if failure:
-        click.echo(f"error: the file breaks off at {failure}", err=True)
-        sys.exit(1)
+        click.echo(f"error: {failure}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
 
 
 @main.command()

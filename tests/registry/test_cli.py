@@ -411,13 +411,30 @@ def test_assess_batch_of_a_file_that_breaks_off(cli, tmp_path):
     data = document(report(course("P1", instance="<date>2024-06-30</date>")), report(course("P2")))
     path = tmp_path / "broken.xml"
     path.write_bytes(data[:-30])
-    result = cli("assess-batch", str(path), "--format", "elmo", "--target", "DE", code=1)
+    result = cli("assess-batch", str(path), "--format", "elmo", "--target", "DE", code=2)
     *items, summary = [json.loads(line) for line in result.stdout.strip().splitlines()]
     assert [item["title"] for item in items] == ["Course"]  # the report before the break
     assert "Premature end of data" in summary["summary"]["failure"]
-    assert "the file breaks off at line" in result.stderr
+    assert result.stderr.startswith("error: line") and "Premature end of data" in result.stderr
 
 
 def test_an_id_no_database_holds_is_a_usage_error(cli):
     result = cli("transfer", "5", "--institution", str(2**63), code=2)
     assert "--institution" in result.stderr and "range" in result.stderr
+
+
+def test_a_file_the_reader_cannot_read_is_refused_with_one_error_line(cli, tmp_path):
+    from tests.importers.test_elmo import course, document, report
+
+    other = tmp_path / "other.xml"
+    other.write_bytes(b'<elmo xmlns="http://example.org/not-elmo"><report/></elmo>')
+    result = cli("import", "elmo", str(other), code=2)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "namespace http://example.org/not-elmo" in errors[0]
+    assert "Traceback" not in result.output + result.stderr
+    assert "read 0 = inserted 0" in result.stdout
+    cut = tmp_path / "cut.xml"
+    cut.write_bytes(document(report(course("KEPT")), report(course("LOST")))[:-30])
+    result = cli("import", "elmo", str(cut), "--json", code=2)
+    assert json.loads(result.stdout)["inserted"] == 1  # the report that closed before the cut
+    assert result.stderr.startswith("error: line") and "Premature end" in result.stderr
