@@ -49,11 +49,19 @@ from importers.xmlsafe import Events, relative_path
 from registry.catalogue.transcripts import pack
 from registry.core.normalise import fold, whole_number
 
+# ELMO 1.x and 2.0 keep the tree/v1 namespace; ELMO 2.1 moved to tree/v2 (what a reader needs
+# is the same in both: 2.x renames bday to dateOfBirth, makes identifiers mandatory and adds
+# resultOfRecognition).
 ELMO = "https://github.com/emrex-eu/elmo-schemas/tree/v1"
+ELMO_V2 = "https://github.com/emrex-eu/elmo-schemas/tree/v2"
+ELMOS = (ELMO, ELMO_V2)
+# EWP IMobility ToR get-responses: stable-v1 and v2 differ only by the namespace's name (EWP ToR
+# CHANGELOG 2.0.0), v3 embeds ELMO 2.x.
 EWP_TORS = (
     "https://github.com/erasmus-without-paper/ewp-specs-api-imobility-tors/blob/"
     "stable-v2/endpoints/get-response.xsd"
 )
+EWP_TORS_ALL = tuple(EWP_TORS.replace("stable-v2", f"stable-v{n}") for n in (1, 2, 3))
 DSIG = "http://www.w3.org/2000/09/xmldsig#"
 LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 FORMAT = "elmo"
@@ -64,12 +72,17 @@ MAX_RESULTS = 10_000
 MAX_HELD = 40 * MAX_RESULTS
 
 
-def _e(name: str) -> str:
-    return f"{{{ELMO}}}{name}"
+def _e(name: str) -> frozenset[str]:
+    """The element's tags in every ELMO namespace (a tag is tested with `in`)."""
+    return frozenset(f"{{{namespace}}}{name}" for namespace in ELMOS)
 
 
-ROOT_ELMO, GET_RESPONSE = _e("elmo"), f"{{{EWP_TORS}}}imobility-tors-get-response"
-TOR, OMOBILITY_ID = f"{{{EWP_TORS}}}tor", f"{{{EWP_TORS}}}omobility-id"
+def _ewp(name: str) -> frozenset[str]:
+    return frozenset(f"{{{namespace}}}{name}" for namespace in EWP_TORS_ALL)
+
+
+ROOT_ELMO, GET_RESPONSE = _e("elmo"), _ewp("imobility-tors-get-response")
+TOR, OMOBILITY_ID = _ewp("tor"), _ewp("omobility-id")
 GENERATED, LEARNER, REPORT, ISSUER = (
     _e("generatedDate"),
     _e("learner"),
@@ -90,21 +103,27 @@ SCHEME, VALUE, START, END, CATEGORY = (
     _e("end"),
     _e("category"),
 )
-TAGS = (ROOT_ELMO, GENERATED, LEARNER, REPORT, TOR, OMOBILITY_ID)
-SKIP = (
-    _e("attachment"),
-    _e("diplomaSupplement"),
-    _e("resultOfRecognition"),
-    _e("groups"),
-    _e("extension"),
-    _e("descriptionHtml"),
-    f"{{{DSIG}}}Signature",
-    f"{{{EWP_TORS}}}gradeConversionTable",
+TAGS = ROOT_ELMO | GENERATED | LEARNER | REPORT | TOR | OMOBILITY_ID
+SKIP = frozenset(
+    {f"{{{DSIG}}}Signature"}.union(
+        _ewp("gradeConversionTable"),
+        *map(
+            _e,
+            (
+                "attachment",
+                "diplomaSupplement",
+                "resultOfRecognition",
+                "groups",
+                "extension",
+                "descriptionHtml",
+            ),
+        ),
+    )
 )
 SPECIFIES, ISCED_CODE = _e("specifies"), _e("iscedCode")
 # What a child of these elements is, by tag (one dictionary look-up per child).
 LOI_FIELDS = {
-    _e(name): name
+    tag: name
     for name in (
         "start",
         "date",
@@ -117,15 +136,22 @@ LOI_FIELDS = {
         "credit",
         "level",
     )
+    for tag in _e(name)
 }
 LEARNER_FIELDS = {
-    IDENTIFIER: "identifier",
-    _e("givenNames"): "given",
-    _e("familyName"): "family",
-    _e("dateOfBirth"): "birth",
-    _e("bday"): "birth",
+    tag: field
+    for name, field in (
+        ("identifier", "identifier"),
+        ("givenNames", "given"),
+        ("familyName", "family"),
+        ("dateOfBirth", "birth"),
+        ("bday", "birth"),
+    )
+    for tag in _e(name)
 }
-ISSUER_FIELDS = {IDENTIFIER: "identifier", TITLE: "title", _e("country"): "country"}
+ISSUER_FIELDS = {
+    tag: name for name in ("identifier", "title", "country") for tag in _e(name)
+}
 STATUSES = {"passed": "passed", "failed": "failed", "in-progress": "in_progress"}
 NATIONAL_FRAMEWORK = re.compile(r"^[A-Z]{2}-[A-Z0-9]+(?:-[A-Z0-9]+)*$")
 # Words a level description may hold besides the framework's own name.
@@ -149,7 +175,7 @@ def read(
     for event, element in events:
         tag = element.tag
         if event == "start":
-            if tag == ROOT_ELMO:
+            if tag in ROOT_ELMO:
                 if element.getparent() is None:
                     tor = None
                 elif tor is not None:
@@ -159,43 +185,50 @@ def read(
                     "generated": None,
                     "learner": None,
                 }
-            elif tag == TOR:
+            elif tag in TOR:
                 tor = {"id": None, "elmo": False}
             elif element.getparent() is None:
                 _check_root(element, events)
             continue
         # Opportunities no report holds are found when the element after them or around them
         # ends, before it is released.
-        report = tag == REPORT and element.getparent().tag == ROOT_ELMO
+        report = tag in REPORT and element.getparent().tag in ROOT_ELMO
         for stray in (_STRAY_BEFORE if report else _STRAY)(element):
             where = etree.QName(stray.getparent()).localname
             yield events.position(stray), Rejected(_outside(where))
         if report:
             yield from _report(element, events, document, max_results, packed)
-        elif tag == LEARNER:
+        elif tag in LEARNER:
             document["learner"] = _learner(element)
-        elif tag == GENERATED:
+        elif tag in GENERATED:
             document["generated"] = _date(element.text)
-        elif tag == OMOBILITY_ID and tor is not None:
+        elif tag in OMOBILITY_ID and tor is not None:
             tor["id"] = _token(element.text)
-        elif tag == TOR and tor is not None:
+        elif tag in TOR and tor is not None:
             if not tor["elmo"]:
                 yield events.position(element), Rejected(_missing_elmo(element))
             tor = None
 
 
 LOS_NAME = "learningOpportunitySpecification"
-_NS = {"elmo": ELMO}
-_COUNT = etree.XPath(f"count(.//elmo:{LOS_NAME})", namespaces=_NS)
+_NS = {"e1": ELMO, "e2": ELMO_V2}
+_ANY_LOS = f"*[self::e1:{LOS_NAME} or self::e2:{LOS_NAME}]"
+_COUNT = etree.XPath(f"count(.//{_ANY_LOS})", namespaces=_NS)
 # Opportunities before an element (in its preceding siblings), and also inside it.
 _STRAY_BEFORE = etree.XPath(
-    f"preceding-sibling::elmo:{LOS_NAME} | preceding-sibling::*//elmo:{LOS_NAME}", namespaces=_NS
+    f"preceding-sibling::{_ANY_LOS} | preceding-sibling::*//{_ANY_LOS}", namespaces=_NS
 )
 _STRAY = etree.XPath(
-    f"preceding-sibling::elmo:{LOS_NAME} | preceding-sibling::*//elmo:{LOS_NAME}"
-    f" | .//elmo:{LOS_NAME}",
+    f"preceding-sibling::{_ANY_LOS} | preceding-sibling::*//{_ANY_LOS} | .//{_ANY_LOS}",
     namespaces=_NS,
 )
+ELMO_VERSIONS = f"ELMO 1.x and 2.0 (namespace {ELMO}) or ELMO 2.1 (namespace {ELMO_V2})"
+SUPPORTED = f"{ELMO_VERSIONS}, or an EWP imobility-tors-get-response stable-v1, v2 or v3"
+# Namespaces a reader may meet that are not ELMO as published: what they are.
+KNOWN_OTHERS = {
+    "http://purl.org/net/elmo": "a pre-1.0 ELMO draft, superseded by ELMO 1.0",
+    None: "not an ELMO document",
+}
 
 
 def _outside(where: str) -> str:
@@ -203,29 +236,22 @@ def _outside(where: str) -> str:
 
 
 def _check_root(root: Any, events: Events) -> None:
-    if root.tag in (ROOT_ELMO, GET_RESPONSE):
+    if root.tag in ROOT_ELMO or root.tag in GET_RESPONSE:
         return
     name = etree.QName(root)
-    expected = {"elmo": ELMO, "imobility-tors-get-response": EWP_TORS}
-    where = f"namespace {name.namespace}" if name.namespace else "no namespace"
-    if name.localname in expected:
-        reason = (
-            f"the root element {name.localname} is in {where}; expected namespace "
-            f"{expected[name.localname]}"
-        )
-    else:
-        reason = (
-            f"the root element is {name.localname} in {where}; expected elmo "
-            f"(namespace {ELMO}) or imobility-tors-get-response (namespace {EWP_TORS})"
-        )
-    raise FileError(events.position(root), reason)
+    found = f"the root element is {name.localname} in " + (
+        f"namespace {name.namespace}" if name.namespace else "no namespace"
+    )
+    if name.namespace in KNOWN_OTHERS:
+        found += f" ({KNOWN_OTHERS[name.namespace]})"
+    raise FileError(events.position(root), f"{found}; supported: {SUPPORTED}")
 
 
 def _missing_elmo(tor: Any) -> str:
     for child in tor:
         if isinstance(child.tag, str) and etree.QName(child).localname == "elmo":
             where = etree.QName(child).namespace or "no namespace"
-            return f"this tor's elmo is in {where}; expected namespace {ELMO}"
+            return f"this tor's elmo is in {where}; supported: {ELMO_VERSIONS}"
     return "this tor holds no elmo document"
 
 
@@ -246,13 +272,13 @@ def _report(
     opportunities = []
     for child in report:
         tag = child.tag
-        if tag == LOS:
+        if tag in LOS:
             opportunities.append(child)
-        elif tag == ISSUER:
+        elif tag in ISSUER:
             issuer = _issuer(child)
-        elif tag == ISSUE_DATE:
+        elif tag in ISSUE_DATE:
             issued_on = _date(child.text)
-        elif tag == GRADING_SCHEME:
+        elif tag in GRADING_SCHEME:
             _add_scheme(child, schemes)
     walk = _Walk(
         {
@@ -293,7 +319,7 @@ class _Walk:
         instances, parts = [], []
         for child in element:
             tag = child.tag
-            if tag == IDENTIFIER:
+            if tag in IDENTIFIER:
                 if identifying and local is None:
                     value = _token(child.text)
                     if value:
@@ -304,26 +330,26 @@ class _Walk:
                             first = f"{scheme}:{value}"
                 continue
             identifying = False
-            if tag == TITLE:
+            if tag in TITLE:
                 titles.append((child.get(LANG), _text(child)))
-            elif tag == TYPE:
+            elif tag in TYPE:
                 kind = _token(child.text)
-            elif tag == ISCED_CODE:
+            elif tag in ISCED_CODE:
                 isced = _token(child.text)
-            elif tag == SPECIFIES:
+            elif tag in SPECIFIES:
                 found = None
                 for part in child:
-                    if part.tag == LOI:
+                    if part.tag in LOI:
                         found = part
                         break
                 instances.append(found)
-            elif tag == HAS_PART:
+            elif tag in HAS_PART:
                 parts.append(child)
         local_id = local or first or f"#{ordinal}"
         number = 0
         for part in parts:
             for child in part:
-                if child.tag == LOS:
+                if child.tag in LOS:
                     number += 1
                     self.opportunity(
                         child,
@@ -349,23 +375,23 @@ class _Walk:
     def out_of_place(self, report: Any, path: str) -> None:
         """Rejects the opportunities of the report that are not in its tree (inside its issuer,
         say), each naming the element it is in; rare, so only looked for when counts differ."""
-        in_tree, pending = set(), [child for child in report if child.tag == LOS]
+        in_tree, pending = set(), [child for child in report if child.tag in LOS]
         while pending:
             element = pending.pop()
             in_tree.add(element)
             pending.extend(
                 child
                 for part in element
-                if part.tag == HAS_PART
+                if part.tag in HAS_PART
                 for child in part
-                if child.tag == LOS
+                if child.tag in LOS
             )
         report_path = path.rsplit("/", 1)[0]
-        for element in report.iter(LOS):
+        for element in report.iter(*LOS):
             if element in in_tree:
                 continue
             outer = element
-            for ancestor in element.iterancestors(LOS):
+            for ancestor in element.iterancestors(*LOS):
                 if ancestor in in_tree:
                     break
                 outer = ancestor
@@ -383,7 +409,7 @@ def _add_scheme(element: Any, schemes: dict[str, str]) -> None:
     if not local_id:
         return
     descriptions = [
-        (child.get(LANG), _token(child.text)) for child in element if child.tag == DESCRIPTION
+        (child.get(LANG), _token(child.text)) for child in element if child.tag in DESCRIPTION
     ]
     text = _preferred([(lang, text) for lang, text in descriptions if text])
     if text is None:
@@ -413,9 +439,9 @@ def _instance(
         elif field == "credit":
             scheme = value = None
             for part in child:
-                if part.tag == SCHEME:
+                if part.tag in SCHEME:
                     scheme = _token(part.text)
-                elif part.tag == VALUE:
+                elif part.tag in VALUE:
                     value = _token(part.text)
             if scheme and value is not None:
                 scheme = scheme.upper()
@@ -429,19 +455,19 @@ def _instance(
         elif field == "level":
             kind = value = description = None
             for part in child:
-                if part.tag == TYPE:
+                if part.tag in TYPE:
                     kind = _token(part.text)
-                elif part.tag == VALUE:
+                elif part.tag in VALUE:
                     value = _token(part.text)
-                elif part.tag == DESCRIPTION:
+                elif part.tag in DESCRIPTION:
                     description = _token(part.text)
             if kind:
                 levels.append((kind, value, description))
         elif field == "academicTerm":
             for part in child:
-                if part.tag == START:
+                if part.tag in START:
                     term_start = _date(part.text)
-                elif part.tag == END:
+                elif part.tag in END:
                     term_end = _date(part.text)
         elif field == "resultDistribution":
             distribution = _distribution(child)
@@ -477,7 +503,7 @@ def _levels(
 def _distribution(element: Any) -> list[dict[str, str | None]] | None:
     labels, counts = [], []
     for child in element:
-        if child.tag == CATEGORY:
+        if child.tag in CATEGORY:
             labels.append(_token(child.get("label")))
             counts.append(_count(child.get("count")))
     return _shares(labels, counts)

@@ -35,6 +35,7 @@ from registry.core.permissions import OPERATOR, Actor
 from registry.institutions.models import Institution, InstitutionIdentifier
 
 ELMO = elmo.ELMO
+ELMO_V2 = elmo.ELMO_V2
 EWP = elmo.EWP_TORS
 
 
@@ -220,6 +221,16 @@ def tors(*elmos: bytes) -> bytes:
     ).encode()
 
 
+def test_elmo_2_1_and_every_ewp_tor_version_read_alike():
+    plain = document(report(course("A"), course("B", instance="<date>2024-01-31</date>")))
+    # ELMO 2.1 moved to the tree/v2 namespace and renamed bday to dateOfBirth (both read).
+    assert read(plain.replace(ELMO.encode(), ELMO_V2.encode())) == read(plain)
+    wrapped = tors(plain[plain.index(b"<elmo") :])
+    for version in ("stable-v1", "stable-v3"):
+        assert read(wrapped.replace(b"stable-v2", version.encode())) == read(wrapped)
+    assert len(read(wrapped)) == 2
+
+
 def test_the_elmo_example_wrapped_in_tors(shared):
     example = (shared / "formats" / "emrex-elmo" / "example.xml").read_bytes()
     example = example[example.index(b"<elmo") :]
@@ -233,7 +244,9 @@ def test_the_elmo_example_wrapped_in_tors(shared):
     }
     position, rejected = items[-1]
     assert position.endswith("(imobility-tors-get-response/tor[3])")
-    assert rejected == Rejected(f"this tor's elmo is in urn:not-elmo; expected namespace {ELMO}")
+    assert rejected == Rejected(
+        f"this tor's elmo is in urn:not-elmo; supported: {elmo.ELMO_VERSIONS}"
+    )
 
 
 # --- choices ---------------------------------------------------------------------------------
@@ -372,17 +385,22 @@ def test_gzip_input():
     [
         (
             "<transcript>{}</transcript>",
-            "the root element is transcript in no namespace; expected elmo (namespace ",
+            "the root element is transcript in no namespace (not an ELMO document); supported: ",
         ),
         (
-            '<elmo xmlns="https://github.com/emrex-eu/elmo-schemas/tree/v2">{}</elmo>',
-            "the root element elmo is in namespace "
-            f"https://github.com/emrex-eu/elmo-schemas/tree/v2; expected namespace {ELMO}",
+            '<elmo xmlns="http://purl.org/net/elmo">{}</elmo>',
+            "the root element is elmo in namespace http://purl.org/net/elmo (a pre-1.0 ELMO "
+            f"draft, superseded by ELMO 1.0); supported: ELMO 1.x and 2.0 (namespace {ELMO})",
         ),
-        ("<elmo>{}</elmo>", f"the root element elmo is in no namespace; expected namespace {ELMO}"),
+        (
+            '<elmo xmlns="https://github.com/emrex-eu/elmo-schemas/tree/v3">{}</elmo>',
+            "the root element is elmo in namespace https://github.com/emrex-eu/elmo-schemas/tree/v3;"
+            f" supported: ELMO 1.x and 2.0 (namespace {ELMO}) or ELMO 2.1 (namespace {ELMO_V2})",
+        ),
+        ("<elmo>{}</elmo>", "the root element is elmo in no namespace (not an ELMO document)"),
         (
             '<imobility-tors-get-response xmlns="urn:x">{}</imobility-tors-get-response>',
-            f"expected namespace {EWP}",
+            "in namespace urn:x; supported: ",
         ),
     ],
 )
