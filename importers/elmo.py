@@ -34,6 +34,7 @@ Choices where ELMO leaves room:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -135,6 +136,7 @@ LOI_FIELDS = {
         "resultDistribution",
         "credit",
         "level",
+        "identifier",
     )
     for tag in _e(name)
 }
@@ -160,6 +162,7 @@ GENERIC_WORDS = frozenset(
     "levels of the for and in lifelong learning".split()
 )
 SCHEME_LENGTH = 200  # transcript_result.grading_scheme
+LOCAL_ID_LENGTH = 200  # transcript_result.local_id
 
 
 def read(
@@ -293,7 +296,7 @@ def _report(
     )
     path = f"{events.path(report)}/{LOS_NAME}"
     for index, opportunity in enumerate(opportunities, 1):
-        walk.opportunity(opportunity, None, str(index), f"{path}[{index}]")
+        walk.opportunity(opportunity, None, None, str(index), f"{path}[{index}]")
     if walk.seen != held:
         walk.out_of_place(report, path)
     return walk.items
@@ -302,7 +305,7 @@ def _report(
 class _Walk:
     """Reads the opportunities of one report into `items`."""
 
-    __slots__ = ("transcript", "schemes", "packed", "items", "seen")
+    __slots__ = ("transcript", "schemes", "packed", "items", "seen", "keys")
 
     def __init__(self, transcript: dict[str, Any], schemes: dict[str, str], packed: bool):
         self.transcript = transcript
@@ -310,8 +313,20 @@ class _Walk:
         self.packed = packed
         self.items: list[tuple[str, Any]] = []
         self.seen = 0
+        self.keys: dict[str, str] = {}  # result key -> the position that stated it first
 
-    def opportunity(self, element: Any, parent_id: str | None, ordinal: str, path: str) -> None:
+    def opportunity(
+        self,
+        element: Any,
+        parent_chain: str | None,
+        parent_key: str | None,
+        ordinal: str,
+        path: str,
+    ) -> None:
+        """Reads one opportunity and, before it, its parts. Its result's key is where it stands:
+        the chain of opportunity identifiers from the report down, then its instance's
+        identifier or dates, so a course taken twice, parts sharing a local code under two
+        courses and a course both in a programme and on its own are each their own result."""
         self.seen += 1
         titles: list[tuple[str | None, str | None]] = []
         kind = isced = first = local = None
@@ -345,7 +360,13 @@ class _Walk:
                 instances.append(found)
             elif tag in HAS_PART:
                 parts.append(child)
-        local_id = local or first or f"#{ordinal}"
+        own = local or first or f"#{ordinal}"
+        chain = own if parent_chain is None else f"{parent_chain}/{own}"
+        readable = len(instances) == 1 and instances[0] is not None
+        result = key = None
+        if readable:
+            result, instance_id = _instance(instances[0], self.transcript["issuer"], self.schemes)
+            key = _result_key(chain, instance_id, result["started_on"], result["ended_on"])
         number = 0
         for part in parts:
             for child in part:
@@ -353,18 +374,22 @@ class _Walk:
                     number += 1
                     self.opportunity(
                         child,
-                        local_id,
+                        chain,
+                        key,
                         f"{ordinal}.{number}",
                         f"{path}/hasPart[{number}]/{LOS_NAME}",
                     )
         position = f"line {element.sourceline} ({path})"
-        if len(instances) != 1 or instances[0] is None:
+        if result is None:
             self.items.append((position, _unreadable(instances)))
             return
+        first_stated = self.keys.setdefault(key, position)
+        if first_stated is not position:
+            self.items.append((position, Rejected(_stated_twice(first_stated))))
+            return
         title = _preferred(titles) or (None, None)
-        result = _instance(instances[0], self.transcript["issuer"], self.schemes)
-        result["local_id"] = local_id
-        result["parent_local_id"] = parent_id
+        result["local_id"] = key
+        result["parent_local_id"] = parent_key
         result["kind"] = kind
         result["code"] = local
         result["title"], result["language"] = title
@@ -420,10 +445,12 @@ def _add_scheme(element: Any, schemes: dict[str, str]) -> None:
 
 def _instance(
     instance: Any, issuer: dict[str, Any] | None, schemes: dict[str, str]
-) -> dict[str, Any]:
-    """The result fields of a learningOpportunityInstance. (Branches in the order of how often
-    the elements occur: this runs once per record.)"""
+) -> tuple[dict[str, Any], str | None]:
+    """The result fields of a learningOpportunityInstance, and its identifier (the local one,
+    else the first, as "type:value"). (Branches in the order of how often the elements occur:
+    this runs once per record.)"""
     start = end = status = local_scheme = external_scheme = grade = distribution = None
+    identifier, local = None, False
     term_start = term_end = credit = None
     levels: list[tuple[str, str | None, str | None]] = []
     for child in instance:
@@ -473,6 +500,14 @@ def _instance(
             distribution = _distribution(child)
         elif field == "gradingSchemeExternalId":
             external_scheme = _token(child.text)
+        elif field == "identifier":
+            value = _token(child.text)
+            if value and not local:
+                scheme = _token(child.get("type"))
+                if scheme == "local":
+                    identifier, local = value, True
+                elif identifier is None:
+                    identifier = f"{scheme}:{value}"
     eqf, level = _levels(levels, issuer) if levels else (None, None)
     scheme = local_scheme or external_scheme
     return {
@@ -486,7 +521,7 @@ def _instance(
         "status": STATUSES.get(status, status) if status is not None else "passed",
         "started_on": start or term_start,
         "ended_on": end or term_end,
-    }
+    }, identifier
 
 
 def _levels(
@@ -507,6 +542,30 @@ def _distribution(element: Any) -> list[dict[str, str | None]] | None:
             labels.append(_token(child.get("label")))
             counts.append(_count(child.get("count")))
     return _shares(labels, counts)
+
+
+def _result_key(
+    chain: str, instance: str | None, started_on: str | None, ended_on: str | None
+) -> str:
+    """`PROG/COURSE@2024-01-31`: the chain, then the instance's identifier, else its dates
+    (`start..end`, either may be empty), else nothing. A key longer than the column is
+    replaced by a digest of it, which is as stable."""
+    if instance is not None:
+        key = f"{chain}@{instance}"
+    elif started_on or ended_on:
+        key = f"{chain}@{started_on or ''}..{ended_on or ''}"
+    else:
+        key = chain
+    if len(key) <= LOCAL_ID_LENGTH:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def _stated_twice(first: str) -> str:
+    return (
+        f"the same result as {first} (the same opportunity identifiers, the same instance "
+        "identifier or dates): a file states each result once"
+    )
 
 
 def _unreadable(instances: list) -> Rejected:

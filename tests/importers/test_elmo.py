@@ -93,7 +93,20 @@ def test_every_learning_opportunity_of_the_elmo_example(shared):
     items = list(elmo.read(shared / "formats" / "emrex-elmo" / "example.xml"))
     assert all(isinstance(record, dict) for _, record in items)
     by_id = {record["result"]["local_id"]: (position, record) for position, record in items}
-    assert list(by_id) == ["EKSTERN", "MNM2-BIO", "2829051", "2829515", "1000-217bMRJ", "#3"]
+    # Each result is keyed by where it stands: the opportunity identifiers from the report down,
+    # then its instance's identifier or dates.
+    programme, course = "MNM2-BIO@2009-01-15..2009-06-15", "1000-217bMRJ@2014-10-01..2015-03-17"
+    assert list(by_id) == [
+        "MNM2-BIO/EKSTERN@2010-01-15..2010-07-02",
+        programme,
+        "1000-217bMRJ/2829051",
+        "1000-217bMRJ/2829515",
+        course,
+        "#3",
+    ]
+    assert [record["result"]["parent_local_id"] for _, record in items] == [
+        programme, None, course, course, None, None
+    ]
     transcript = items[0][1]["transcript"]
     assert all(record["transcript"] is transcript for _, record in items)  # one per report
     assert transcript == {
@@ -115,10 +128,10 @@ def test_every_learning_opportunity_of_the_elmo_example(shared):
             "birth_date": "1983-04-12",
         },
     }
-    position, programme = by_id["MNM2-BIO"]
+    position, programme = by_id[programme]
     assert position == "line 45 (elmo/report[1]/learningOpportunitySpecification[1])"
     assert programme["result"] == {
-        "local_id": "MNM2-BIO",
+        "local_id": "MNM2-BIO@2009-01-15..2009-06-15",
         "parent_local_id": None,
         "kind": "Degree Programme",
         "code": "MNM2-BIO",
@@ -136,7 +149,7 @@ def test_every_learning_opportunity_of_the_elmo_example(shared):
         "started_on": "2009-01-15",
         "ended_on": "2009-06-15",
     }
-    position, part = by_id["EKSTERN"]
+    position, part = by_id["MNM2-BIO/EKSTERN@2010-01-15..2010-07-02"]
     assert position == (
         "line 145 (elmo/report[1]/learningOpportunitySpecification[1]/hasPart[1]"
         "/learningOpportunitySpecification)"
@@ -147,8 +160,8 @@ def test_every_learning_opportunity_of_the_elmo_example(shared):
         part["result"]["credits"],
         part["result"]["started_on"],
         part["result"]["ended_on"],
-    ) == ("MNM2-BIO", "Innpasset", "15", "2010-01-15", "2010-07-02")  # dates of its academic term
-    compiler = by_id["1000-217bMRJ"][1]["result"]
+    ) == (programme["result"]["local_id"], "Innpasset", "15", "2010-01-15", "2010-07-02")
+    compiler = by_id[course][1]["result"]
     assert (compiler["credits"], compiler["credit_system"]) == ("6", "ECTS")  # "ects" spelt out
     assert (compiler["grade"], compiler["eqf_level"], compiler["isced_f"]) == ("45.1", 5, "0612")
     assert compiler["grading_scheme"] == (
@@ -163,11 +176,7 @@ def test_every_learning_opportunity_of_the_elmo_example(shared):
     ]
     # Its NQF level is described as Norwegian while the issuer is Polish: ambiguous.
     assert compiler["level"] is None
-    assert [by_id[local][1]["result"]["parent_local_id"] for local in ("2829051", "2829515")] == [
-        "1000-217bMRJ",
-        "1000-217bMRJ",
-    ]
-    assert by_id["2829515"][1]["result"]["grading_scheme"] == "Pass/Fail (non-graded pass)"
+    assert by_id["1000-217bMRJ/2829515"][1]["result"]["grading_scheme"] == "Pass/Fail (non-graded pass)"
     untitled = by_id["#3"][1]["result"]
     assert untitled["title"] == "The importance of <br> in HTML" and untitled["language"] is None
     assert untitled["grading_scheme"] == "American grading scale"
@@ -714,6 +723,11 @@ def stored(session) -> dict[str, TranscriptResult]:
     return {row.local_id: row for row in session.scalars(select(TranscriptResult))}
 
 
+def by_code(session) -> dict[str, TranscriptResult]:
+    """The stored results by their opportunity's local code (each stated once here)."""
+    return {row.code: row for row in stored(session).values()}
+
+
 @pytest.fixture
 def warsaw(session) -> int:
     institution = Institution(
@@ -750,12 +764,12 @@ def test_import_the_example_and_again(session, shared, warsaw):
         "elmo",
         "test.xml",
     )
-    rows = stored(session)
+    rows = by_code(session)
     assert (
         rows["1000-217bMRJ"].credits,
         rows["1000-217bMRJ"].eqf_level,
         rows["EKSTERN"].parent_local_id,
-    ) == (Decimal("6"), 5, "MNM2-BIO")
+    ) == (Decimal("6"), 5, rows["MNM2-BIO"].local_id)
     again = run_import(session, data)
     assert (again.read, again.inserted, again.updated, again.unchanged) == (6, 0, 0, 6)
     assert session.scalar(select(func.count()).select_from(TranscriptResult)) == 6
@@ -800,7 +814,7 @@ def test_credits_are_stored_as_written(session):
         )
     )
     assert run_import(session, data).inserted == 5
-    rows = stored(session)
+    rows = by_code(session)
     assert [str(rows[f"C{n}"].credits) for n in range(5)] == list(written)
     assert {rows[f"C{n}"].ended_on for n in range(5)} == {dt.date(2024, 6, 30)}
     stored_text = session.execute(text("SELECT credits FROM transcript_result ORDER BY id"))
@@ -846,7 +860,7 @@ def test_validated_records_are_stored_alike_loaded_or_packed(session):
     )
     assert found[1][0] == inserted + updated
     assert found[1][1][0][:10] == (
-        "A",
+        "A@..2024-06-30",
         None,
         "Course",
         "A",
