@@ -16,9 +16,14 @@ elements are all the reader keeps besides it. Attachments, diploma supplements, 
 results, groups, extensions and signatures are dropped unread as they end.
 
 Choices where ELMO leaves room:
-- local_id: the `local` identifier, else the first identifier as "type:value", else the
-  opportunity's place in the report ("#3.1": third top-level, its first part), which is stable
-  for the same file.
+- local_id, a result's identity within its transcript, is where it stands in the document: the
+  chain of opportunity identifiers from the report down ("PROG/C1/TEOR"; each the `local`
+  identifier, else the first as "type:value", else the opportunity's place in the report,
+  "#3.1"), then its instance's identifier or its dates ("C1@2023-09-01..2024-01-31"). So the
+  same course taken twice, module parts that share a local code under different courses and a
+  course listed both in a programme and on its own are each their own result; parent_local_id
+  is the key of the opportunity holding it. A key stated twice in a report is rejected, naming
+  the first, never merged.
 - title: the English title when there is one, else the first; `language` is its xml:lang.
 - credits: the ECTS credit when there is one, else the first; "ects" is spelt "ECTS", any other
   scheme is kept as given, upper-cased (checked against the registry's credit systems later).

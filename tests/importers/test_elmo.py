@@ -1001,3 +1001,68 @@ def test_transcripts_are_told_apart():
     assert len(keys) == 6
     same = changed("transcript.issuer.name", "Warsaw University")  # a name is not identity
     assert source_key(RecordChecker().load(same)["transcript"], None) == source_key(base, None)
+
+
+# --- a result's identity: where it stands in the document --------------------------------------
+
+
+def part_of(*opportunities: str) -> str:
+    return "".join(f"<hasPart>{opportunity}</hasPart>" for opportunity in opportunities)
+
+
+def test_a_result_is_identified_by_where_it_stands(session):
+    term = "<date>2023-01-31</date>"
+    data = document(
+        report(
+            # A programme whose courses have a module each with the same local code.
+            course(
+                "PROG",
+                instance=term,
+                parts=part_of(
+                    course("C1", parts=part_of(course("TEOR", title="Theory"))),
+                    course("C2", parts=part_of(course("TEOR", title="Theory"))),
+                ),
+            ),
+            # C1 on its own too, taken twice: in 2023 and again in 2024.
+            course("C1", instance=term),
+            course("C1", instance="<date>2024-01-31</date>"),
+            # An instance's own identifier comes before its dates.
+            course("C3", instance=f'<identifier type="local">C3-2023W</identifier>{term}'),
+        )
+    )
+    keys = {key: result["parent_local_id"] for key, result in results(data).items()}
+    assert keys == {
+        "PROG/C1/TEOR": "PROG/C1",
+        "PROG/C1": "PROG@..2023-01-31",
+        "PROG/C2/TEOR": "PROG/C2",
+        "PROG/C2": "PROG@..2023-01-31",
+        "PROG@..2023-01-31": None,
+        "C1@..2023-01-31": None,
+        "C1@..2024-01-31": None,
+        "C3@C3-2023W": None,
+    }
+    first = run_import(session, data)
+    assert (first.inserted, first.rejected) == (8, 0) and len(stored(session)) == 8
+    again = run_import(session, data)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 8)
+
+
+def test_a_result_stated_twice_is_rejected_not_merged(session):
+    twice = course("C1", instance="<date>2024-01-31</date><resultLabel>5</resultLabel>")
+    data = document(report(twice, twice.replace("<resultLabel>5", "<resultLabel>3")))
+    result = run_import(session, data)
+    assert (result.read, result.inserted, result.updated, result.rejected) == (2, 1, 0, 1)
+    assert [row.grade for row in stored(session).values()] == ["5"]  # the first, never updated
+    (error,) = result.errors
+    assert error.position.endswith("(elmo/report[1]/learningOpportunitySpecification[2])")
+    assert error.reason.startswith(
+        "the same result as line 1 (elmo/report[1]/learningOpportunitySpecification[1])"
+    )
+
+
+def test_a_key_longer_than_the_column_is_a_digest():
+    deep = course("D" * 150, parts=part_of(course("E" * 150)))
+    items = results(document(report(deep)))
+    part = next(result for result in items.values() if result["parent_local_id"])
+    assert part["local_id"].startswith("sha256:") and len(part["local_id"]) == 71
+    assert part["parent_local_id"] == "D" * 150 and part["code"] == "E" * 150
