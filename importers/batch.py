@@ -36,14 +36,18 @@ def credentials(records: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, dict[
         if not awarded:
             yield position, "no award date: neither the result nor the document gives one"
             continue
+        missing = [what for what in ("name", "country") if not issuer.get(what)]
+        if missing:
+            yield position, f"the file states no {' and no '.join(missing)} for the issuer"
+            continue
         level = result.get("level") or (
             f"EQF:{result['eqf_level']}" if result.get("eqf_level") else None
         )
         credential = {
             "title": result["title"],
             "institution": {
-                "name": issuer.get("name") or "",
-                "country": issuer.get("country") or "",
+                "name": issuer["name"],
+                "country": issuer["country"],
                 "identifiers": {
                     k: v
                     for k, v in (issuer.get("identifiers") or {}).items()
@@ -58,6 +62,13 @@ def credentials(records: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, dict[
         }
         if result.get("credits") is not None and result.get("credit_system"):
             credential["credits"] = {"value": result["credits"], "system": result["credit_system"]}
+        if result.get("grade"):
+            # Files name a grading scheme in words, not a scale of the registry: the grade is
+            # reported beside the decision, never silently dropped.
+            credential["grade_stated"] = {
+                "value": result["grade"],
+                "scheme": result.get("grading_scheme"),
+            }
         yield position, credential
 
 
@@ -94,6 +105,7 @@ def _assessed(
             counts["not_assessed"] += 1
             yield {"position": position, "assessed": False, "reason": credential}
             continue
+        grade = credential.pop("grade_stated", None)
         try:
             answer = assess(session, actor, credential, target, target_type)
         except DomainError as error:
@@ -108,7 +120,7 @@ def _assessed(
             continue
         counts["assessed"] += 1
         counts[answer["decision"]] += 1
-        yield {
+        line = {
             "position": position,
             "title": credential["title"],
             "institution": credential["institution"]["name"],
@@ -117,4 +129,21 @@ def _assessed(
             "decision": answer["decision"],
             "confidence": answer["confidence"],
             "levels": [level["level"] for level in answer["target"].get("levels", [])],
+            "why": _why(answer),
         }
+        if grade is not None:
+            line["grade"] = {
+                **grade,
+                "converted": False,
+                "reason": "the file names no grading scale of the registry, only "
+                + (f"the scheme {grade['scheme']!r}" if grade["scheme"] else "no scheme at all"),
+            }
+        yield line
+
+
+def _why(answer: dict[str, Any]) -> list[str]:
+    """What stands between the credential and recognition: the gaps the decision names and each
+    substantial difference."""
+    return [*answer["gaps"], *(d.get("detail") or d.get("kind", "") for d in answer[
+        "substantial_differences"
+    ])]

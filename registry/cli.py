@@ -458,7 +458,7 @@ _transcript_import("open-badges", "Import Open Badges 3.0 credentials (JSON).")
 _institution_import(
     "institutions-json", "Import a list in the universities-and-domains JSON format."
 )
-_institution_import("ror", "Import a ROR schema v2 JSON data dump.")
+_institution_import("ror", "Import a ROR data dump (schema v1 or v2), or one ROR record.")
 _catalogue_import(
     "qualifications-csv", "Import qualifications (columns: see importers/catalogue.py)."
 )
@@ -663,6 +663,8 @@ def assess_batch(file: Path, fmt: str, target: str, target_type: str | None, out
         "decision",
         "confidence",
         "levels",
+        "why",
+        "grade",
         "reason",
     ]
     writer = csv.DictWriter(sys.stdout, columns, extrasaction="ignore") if output == "csv" else None
@@ -678,7 +680,17 @@ def assess_batch(file: Path, fmt: str, target: str, target_type: str | None, out
             elif "summary" in line:
                 writer.writerow({"position": "summary", "reason": json.dumps(line["summary"])})
             else:
-                writer.writerow({**line, "levels": " ".join(line.get("levels", []))})
+                grade = line.get("grade")
+                writer.writerow(
+                    {
+                        **line,
+                        "levels": " ".join(line.get("levels", [])),
+                        "why": "; ".join(line.get("why", [])),
+                        "grade": f"{grade['value']} (not converted: {grade['reason']})"
+                        if grade
+                        else "",
+                    }
+                )
     if failure:
         click.echo(f"error: {failure}", err=True)
         sys.exit(EXIT_BAD_INPUT)

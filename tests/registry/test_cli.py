@@ -405,6 +405,42 @@ def test_assess_batch_one_line_per_credential_then_a_summary(cli, tmp_path):
     assert rows[-1].startswith("summary,")
 
 
+def test_assess_batch_says_why_and_never_drops_a_grade(cli, tmp_path):
+    from tests.importers.test_elmo import course, document, report
+
+    graded = course(
+        "P1",
+        title="BSc Graded",
+        instance="<date>2024-06-30</date><gradingSchemeLocalId>S</gradingSchemeLocalId>"
+        "<resultLabel>45.1</resultLabel>",
+    )
+    scheme = '<gradingScheme localId="S"><description>0 to 100</description></gradingScheme>'
+    nowhere = (
+        '<issuer><identifier type="schac">x.example</identifier>'
+        '<title xml:lang="en">Nowhere College</title></issuer>'
+    )
+    path = tmp_path / "graded.xml"
+    path.write_bytes(document(report(graded, tail=scheme), report(course("P2"), issuer=nowhere)))
+    output = cli("assess-batch", str(path), "--format", "elmo", "--target", "DE").output
+    first, second, _ = [json.loads(line) for line in output.strip().splitlines()]
+    assert first["grade"] == {
+        "value": "45.1",
+        "scheme": "0 to 100",
+        "converted": False,
+        "reason": "the file names no grading scale of the registry, only the scheme '0 to 100'",
+    }
+    # Not in this registry: a person reviews it, told what is missing.
+    assert first["decision"] == "needs_review"
+    assert "the awarding institution could not be identified with certainty" in first["why"]
+    assert second == {
+        "position": second["position"],
+        "assessed": False,
+        "reason": "the file states no country for the issuer",
+    }
+    table = cli("assess-batch", str(path), "--format", "elmo", "--target", "DE", "--output", "csv")
+    assert "45.1 (not converted: the file names no grading scale" in table.output
+
+
 def test_assess_batch_of_a_file_that_breaks_off(cli, tmp_path):
     from tests.importers.test_elmo import course, document, report
 
