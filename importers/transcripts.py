@@ -73,6 +73,7 @@ def import_transcripts(
         Target("transcript", source, institution=None if received_by is None else str(received_by)),
     )
     unknown: list[bool] = []  # whether received_by names no institution, once looked up
+    stated: dict[int, set[str]] = {}  # the results this import stored, of its last transcripts
 
     def apply(session: Session, batch):
         if received_by is not None and not unknown:
@@ -84,6 +85,7 @@ def import_transcripts(
             [record for _, record in batch],
             received_by=received_by,
             import_source=source[:300],
+            stated=stated,
         )
 
     reader = PACKED_READERS.get(fmt, READERS[fmt])

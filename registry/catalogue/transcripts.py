@@ -678,39 +678,83 @@ def upsert_results(
     *,
     received_by: int | None = None,
     import_source: str | None = None,
+    stated: dict[int, set[str]] | None = None,
 ) -> list[tuple[str, str | None]]:
     """Store a batch of validated records, as loaded or packed (`pack`); (outcome, reason) for
-    each, in order: inserted, updated (reason: the changed fields) or unchanged. Transcripts
-    are created as needed (their issuer resolved to a registry institution by Erasmus code, PIC
-    or SCHAC, else left unresolved with its name kept) and refreshed when what they say
-    changed. SQLAlchemy Core throughout, one look-up of the stored keys per batch: this is an
-    import's hot path."""
+    each, in order: inserted, updated (reason: the changed fields), unchanged, or rejected when
+    its result was stated before in this batch or, for an import's batches, in `stated` (the
+    local ids already stored per transcript id; kept up to date here, and only for the
+    transcripts of the last batch, since a transcript's records come together): a file states
+    each result once, so a second statement is never an update. Transcripts are created as
+    needed (their issuer resolved to a registry institution by Erasmus code, PIC or SCHAC, else
+    left unresolved with its name kept) and refreshed when what they say changed. SQLAlchemy
+    Core throughout, one look-up of the stored keys per batch: this is an import's hot path."""
     # Packed, a record's values are in the table's column order (PACKED_FIELDS).
     records = [record if type(record) is tuple else pack(record) for record in records]
     transcript_ids, new_transcripts = _transcripts(session, records, received_by, import_source)
-    table = TranscriptResult.__table__
     keys = list(zip(transcript_ids, map(_local_id, records), strict=True))
-    distinct = set(keys)
-    known = [key for key in distinct if key[0] not in new_transcripts]
-    if not known and len(distinct) == len(keys):
+    before = {} if stated is None else stated
+    now: dict[int, set[str]] = {}
+    twice = []
+    for index, (transcript_id, local_id) in enumerate(keys):
+        mine = now.get(transcript_id)
+        if mine is None:
+            mine = now[transcript_id] = before.get(transcript_id, set())
+        if local_id in mine:
+            twice.append(index)
+        else:
+            mine.add(local_id)
+    if stated is not None:
+        stated.clear()
+        stated.update(now)
+    if not twice:
+        return _store(session, records, keys, new_transcripts)
+    repeated = set(twice)
+    stored = iter(
+        _store(
+            session,
+            [record for index, record in enumerate(records) if index not in repeated],
+            [key for index, key in enumerate(keys) if index not in repeated],
+            new_transcripts,
+        )
+    )
+    return [_STATED_TWICE if index in repeated else next(stored) for index in range(len(keys))]
+
+
+_STATED_TWICE = (
+    "rejected",
+    "the same result (transcript and local_id) as an earlier record of this file: "
+    "a file states each result once",
+)
+
+
+def _store(
+    session: Session,
+    records: list[tuple],
+    keys: list[tuple[int, str]],
+    new_transcripts: set[int],
+) -> list[tuple[str, str | None]]:
+    """upsert_results for records whose keys are distinct."""
+    table = TranscriptResult.__table__
+    known = [key for key in keys if key[0] not in new_transcripts]
+    if not known:
         # All new (a first import): no look-up, no comparison.
         insert_rows(
             session.connection(),
             table,
             _INSERT_COLUMNS,
-            [[tid, *record[1:]] for tid, record in zip(transcript_ids, records, strict=True)],
+            [[key[0], *record[1:]] for key, record in zip(keys, records, strict=True)],
         )
         return [_INSERTED] * len(keys)
     stored = _stored_results(session, known)
-    inserts: dict[tuple[int, str], tuple] = {}  # rows new in this batch, the last values win
+    inserts: list[list[Any]] = []
     updates: list[dict[str, Any]] = []
     outcomes: list[tuple[str, str | None]] = []
     for key, record in zip(keys, records, strict=True):
         values = record[2:]
         current = stored.get(key)
         if current is None:
-            inserts[key] = values
-            stored[key] = (None, values)
+            inserts.append([*key, *values])
             outcomes.append(_INSERTED)
             continue
         row_id, before = current
@@ -720,19 +764,10 @@ def upsert_results(
         changed = [
             name for name, old, new in zip(RESULT_FIELDS, before, values, strict=True) if old != new
         ]
-        if row_id is None:  # inserted earlier in this batch: the row is not written yet
-            inserts[key] = values
-        else:
-            updates.append({"row_id": row_id, **dict(zip(RESULT_FIELDS, values, strict=True))})
-        stored[key] = (row_id, values)
+        updates.append({"row_id": row_id, **dict(zip(RESULT_FIELDS, values, strict=True))})
         outcomes.append(("updated", "changed: " + ", ".join(changed)))
     if inserts:
-        insert_rows(
-            session.connection(),
-            table,
-            _INSERT_COLUMNS,
-            [[*key, *values] for key, values in inserts.items()],
-        )
+        insert_rows(session.connection(), table, _INSERT_COLUMNS, inserts)
     if updates:
         session.execute(update(table).where(table.c.id == bindparam("row_id")), updates)
     return outcomes

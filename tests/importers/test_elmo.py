@@ -1066,3 +1066,18 @@ def test_a_key_longer_than_the_column_is_a_digest():
     part = next(result for result in items.values() if result["parent_local_id"])
     assert part["local_id"].startswith("sha256:") and len(part["local_id"]) == 71
     assert part["parent_local_id"] == "D" * 150 and part["code"] == "E" * 150
+
+
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_a_result_stated_again_in_another_report_of_its_transcript_is_rejected(
+    session, batch_size
+):
+    # Two reports of one issuer in one document are one transcript: the course in the second
+    # is the first's result stated again, in the same batch or the next.
+    twice = course("C1", instance="<date>2024-01-31</date>")
+    data = document(report(twice, course("C2")), report(twice))
+    result = run_import(session, data, batch_size=batch_size)
+    assert (result.read, result.inserted, result.rejected) == (3, 2, 1)
+    assert result.errors[0].reason.startswith("the same result (transcript and local_id)")
+    again = run_import(session, data, batch_size=batch_size)
+    assert (again.unchanged, again.updated, again.rejected) == (2, 0, 1)
