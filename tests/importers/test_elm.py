@@ -398,8 +398,9 @@ def test_other_xml_roots_are_refused_by_name():
     )
     assert reason == (
         "not a Europass ELM v2 credential: the root element is "
-        "{https://github.com/emrex-eu/elmo-schemas/tree/v1}elmo, not "
-        "{http://data.europa.eu/snb}europassCredential"
+        "{https://github.com/emrex-eu/elmo-schemas/tree/v1}elmo; supported: europassCredential "
+        "in the ELM v2 namespace http://data.europa.eu/snb, bare or inside a "
+        "verifiablePresentation (http://data.europa.eu/snb/vp)"
     )
 
 
