@@ -2,16 +2,20 @@
 what the example lacks, and on files it refuses. No database."""
 
 import copy
+import datetime as dt
 import io
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from importers import elm
-from importers.badges import badge_records
+from importers.badges import UNSTATED, badge_records
 from importers.runner import FileError, Rejected
 from importers.transcripts import import_transcripts
+from registry.catalogue.models import TranscriptResult
 from registry.catalogue.transcripts import RecordChecker, TranscriptResultRecordSchema
 from registry.core.errors import InvalidData
 from registry.core.permissions import OPERATOR
@@ -48,8 +52,13 @@ BADGE = {
 }
 
 
+# When the tests judge validity (expired, not yet valid): a fixed moment, not the clock.
+NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+
+
 def read(document, **options) -> list:
     options.setdefault("credit_system", None)
+    options.setdefault("now", NOW)
     return list(badge_records(io.BytesIO(json.dumps(document).encode()), **options))
 
 
@@ -62,7 +71,7 @@ def badge(**achievement) -> dict:
 @needs_samples
 def test_example_with_its_credit_system():
     with EXAMPLE.open("rb") as stream:
-        [(position, record)] = badge_records(stream, credit_system="ECTS")
+        [(position, record)] = badge_records(stream, credit_system="ECTS", now=NOW)
     assert position == "credential 1"
     assert record["transcript"] == {
         "format": "open-badges",
@@ -110,19 +119,17 @@ def test_example_with_its_credit_system():
 @needs_samples
 def test_example_record_is_valid():
     with EXAMPLE.open("rb") as stream:
-        [(_, record)] = badge_records(stream, credit_system="ECTS")
+        [(_, record)] = badge_records(stream, credit_system="ECTS", now=NOW)
     assert TranscriptResultRecordSchema().load(record) == RecordChecker().load(record)
 
 
 @needs_samples
 def test_example_states_credits_without_a_unit():
+    # OB 3.0 credits are a bare number: kept, under a credit system that says no unit is known.
     with EXAMPLE.open("rb") as stream:
-        assert list(badge_records(stream, credit_system=None)) == [
-            (
-                "credential 1",
-                Rejected("the badge states 5 credits but no unit; pass the credit system"),
-            )
-        ]
+        [(_, record)] = badge_records(stream, credit_system=None, now=NOW)
+    assert (record["result"]["credits"], record["result"]["credit_system"]) == ("5", UNSTATED)
+    assert TranscriptResultRecordSchema().load(record) == RecordChecker().load(record)
 
 
 def test_a_badge_without_credits_gets_none_unless_the_import_says_per_badge():
@@ -155,8 +162,9 @@ def test_issuer_domain_comes_from_its_url_else_its_id():
     document["issuer"]["url"] = "https://www.example.edu/"
     [(_, record)] = read(document)
     assert record["transcript"]["issuer"]["identifiers"] == {"domain": "example.edu"}
-    # validFrom is not the award date: without awardedDate nothing is stated.
-    assert record["transcript"]["issued_on"] is None
+    # VC 2.0: validFrom is the credential's issuance, and the award date without awardedDate.
+    assert record["transcript"]["issued_on"] == "2024-07-01"
+    assert record["result"]["ended_on"] == "2024-07-01"
 
 
 def test_eqf_and_isced_alignments():
@@ -232,9 +240,10 @@ def test_a_list_of_credentials_rejects_what_is_not_a_badge():
     assert [position for position, _ in records] == ["credential 1", "credential 2", "credential 3"]
     assert records[0][1]["result"]["title"] == "Research Data Management"
     assert records[1][1] == Rejected(
-        "not an Open Badges 3.0 credential (['VerifiableCredential', 'EuropeanDigitalCredential'])"
+        "a Verifiable Credential of type EuropeanDigitalCredential, not an Open Badges 3.0 "
+        "achievement credential"
     )
-    assert records[2][1] == Rejected("not an Open Badges 3.0 credential ('int')")
+    assert records[2][1] == Rejected("a JSON int, not a credential")
 
 
 def refused(data: bytes) -> str:
@@ -246,10 +255,8 @@ def refused(data: bytes) -> str:
 def test_files_that_are_not_badges_are_refused():
     assert refused(
         json.dumps({"@context": ["https://w3id.org/openbadges/v2"], "type": "Assertion"}).encode()
-    ).startswith("not an Open Badges 3.0 credential: type is 'Assertion'")
-    assert refused(b'"a string"') == (
-        "not an Open Badges credential or a list of them: the JSON is a str"
-    )
+    ).startswith("an Open Badges 2.0 Assertion (context https://w3id.org/openbadges/v2)")
+    assert refused(b'"a string"').startswith("not an Open Badges credential: the JSON is a str")
     assert refused(b'{"type": ["OpenBadgeCredential"], ').startswith("not well-formed JSON")
 
 
@@ -258,12 +265,17 @@ def test_oversized_json_is_refused(monkeypatch):
     assert "larger than" in refused(json.dumps([BADGE] * 5).encode())
 
 
-def test_import_keeps_a_badge_without_credits_and_reports_one_with_unitless_credits(session):
-    data = json.dumps([BADGE, badge(creditsAvailable=5)]).encode()
+def test_import_keeps_badges_with_and_without_unitless_credits(session):
+    unitless = badge(creditsAvailable=5)
+    unitless["id"] = "https://badges.example.edu/assertions/2"
+    data = json.dumps([BADGE, unitless]).encode()
     report = import_transcripts(
         lambda: session, OPERATOR, "open-badges", io.BytesIO(data), "badges.json"
     )
-    assert (report.state, report.inserted, report.rejected) == ("completed", 1, 1)
-    assert [(error.position, error.reason) for error in report.errors] == [
-        ("credential 2", "the badge states 5 credits but no unit; pass the credit system")
-    ]
+    assert (report.state, report.inserted, report.rejected) == ("completed", 2, 0)
+    rows = session.execute(
+        select(TranscriptResult.credits, TranscriptResult.credit_system).order_by(
+            TranscriptResult.id
+        )
+    )
+    assert [tuple(row) for row in rows] == [(None, None), (Decimal("5"), UNSTATED)]
