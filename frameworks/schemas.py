@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 
-import pycountry
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from frameworks.models import BASES, NO_EQF_REASONS, RELATIONS, VERSION_STATUSES
+from registry.core.countries import is_country
 
 FRAMEWORK_CODE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$")
 LEVEL_CODE = re.compile(r"^[A-Za-z0-9+/.-]{1,20}$")
@@ -22,7 +22,7 @@ VERSION_LABEL = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
 
 
 def validate_country(code: str) -> None:
-    if pycountry.countries.get(alpha_2=code) is None:
+    if not is_country(code):
         raise ValidationError(f"{code!r} is not an ISO 3166-1 alpha-2 country code.")
 
 

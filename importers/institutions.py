@@ -1,4 +1,4 @@
-"""Institution lists: the world universities-and-domains list and the ROR v2 data dump.
+"""Institution lists: the world universities-and-domains list and ROR data dumps (v1 and v2).
 
 Both are JSON arrays read one element at a time (ijson), so a dump of any size is imported in
 flat memory. Each reader yields (position, record) where the record has the shape of
@@ -14,26 +14,71 @@ import ijson
 from sqlalchemy.orm import Session, sessionmaker
 
 from importers.runner import FileError, ImportReport, Rejected, run
-from registry.core.errors import DomainError, InvalidData
-from registry.core.permissions import Actor, Target, authorize, authorize_role
+from registry.core.errors import InvalidData
+from registry.core.permissions import Actor, authorize, authorize_role
 from registry.institutions.schemas import InstitutionRecordSchema
-from registry.institutions.services import upsert_many
+from registry.institutions.services import upsert_many, write_target
 
 # ROR name types, in the registry's terms; "ror_display" is the primary name.
 ROR_NAME_KINDS = {"label": "alias", "alias": "alias", "acronym": "acronym"}
+# ROR external id types (v2 lower case, v1 "GRID", "ISNI", "FundRef", "Wikidata"); others
+# (OrgRef, HESA, UCAS, UKPRN) have no scheme here.
 ROR_EXTERNAL_SCHEMES = {
     "grid": "grid",
     "isni": "isni",
     "wikidata": "wikidata",
     "fundref": "fundref",
 }
+NO_NAME = "the file states no name"
+NO_COUNTRY = "the file states no country"
+
+
+class _Prefixed:
+    """A byte stream with what was read ahead put back in front."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]):
+        self.head, self.rest = head, rest
+
+    def read(self, size: int = -1) -> bytes:
+        if self.head:
+            if size is None or size < 0:
+                out, self.head = self.head + self.rest.read(), b""
+                return out
+            out, self.head = self.head[:size], self.head[size:]
+            return out
+        return self.rest.read(size)
 
 
 def _items(stream: IO[bytes]) -> Iterator[tuple[int, Any]]:
+    """The elements of a JSON array, or a lone JSON object as the one element."""
+    head = b""
+    while True:
+        chunk = stream.read(64)
+        head += chunk
+        text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+        if text or not chunk:
+            break
+    if text and not text.startswith((b"[", b"{")):
+        raise FileError("file", "not a JSON array of records, nor one record (a JSON object)")
+    prefix = "" if text.startswith(b"{") else "item"
     try:
-        yield from enumerate(ijson.items(stream, "item", use_float=True), start=1)
+        yield from enumerate(ijson.items(_Prefixed(head, stream), prefix, use_float=True), start=1)
     except ijson.JSONError as error:
         raise FileError("file", f"not a well-formed JSON array: {error}") from error
+
+
+def _text(value: Any) -> str | None:
+    """A string that states something, else None."""
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _required(record: dict[str, Any]) -> str | None:
+    """Why a record means nothing the registry can store, or None."""
+    if not _text(record.get("name")):
+        return NO_NAME
+    if not _text(record.get("country")):
+        return NO_COUNTRY
+    return None
 
 
 def world_list_records(stream: IO[bytes]) -> Iterator[tuple[str, Any]]:
@@ -43,54 +88,103 @@ def world_list_records(stream: IO[bytes]) -> Iterator[tuple[str, Any]]:
         if not isinstance(item, dict):
             yield position, item
             continue
-        yield (
-            position,
-            {
-                "name": item.get("name"),
-                "country": item.get("alpha_two_code"),
-                "domains": item.get("domains") or [],
-            },
-        )
+        record = {
+            "name": item.get("name"),
+            "country": item.get("alpha_two_code"),
+            "domains": item.get("domains") or [],
+        }
+        yield position, Rejected(reason) if (reason := _required(record)) else record
+
+
+def _listed(value: Any) -> list:
+    """ROR writes `all` as a list (v2, most of v1) or a lone string (v1 GRID)."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _ror_v2(item: dict[str, Any]) -> dict[str, Any]:
+    names = [n for n in item.get("names") or [] if isinstance(n, dict)]
+    display = next(
+        (n.get("value") for n in names if "ror_display" in (n.get("types") or [])), None
+    ) or next((n.get("value") for n in names if "label" in (n.get("types") or [])), None)
+    locations = [loc for loc in item.get("locations") or [] if isinstance(loc, dict)]
+    location = (locations[0].get("geonames_details") if locations else None) or {}
+    identifiers = []
+    for external in item.get("external_ids") or []:
+        if not isinstance(external, dict):
+            continue
+        scheme = ROR_EXTERNAL_SCHEMES.get(str(external.get("type")).lower())
+        if scheme:
+            values = _listed(external.get("all")) or _listed(external.get("preferred"))
+            identifiers += [{"scheme": scheme, "value": v} for v in values if _text(v)]
+    return {
+        "name": display,
+        "country": location.get("country_code"),
+        "city": location.get("name"),
+        "names": [
+            {"value": n.get("value"), "lang": _text(n.get("lang")), "kind": ROR_NAME_KINDS[kind]}
+            for n in names
+            if n.get("value") != display
+            for kind in [t for t in n.get("types") or [] if t in ROR_NAME_KINDS][:1]
+        ],
+        "identifiers": identifiers,
+        "domains": item.get("domains") or [],
+    }
+
+
+def _ror_v1(item: dict[str, Any]) -> dict[str, Any]:
+    """Schema v1: `name`, `aliases`, `acronyms`, `labels[{label, iso639}]`, `country`,
+    `addresses[{city}]`, `external_ids` as an object keyed by type, `links`."""
+    country = item.get("country") if isinstance(item.get("country"), dict) else {}
+    addresses = [a for a in item.get("addresses") or [] if isinstance(a, dict)]
+    identifiers = []
+    external_ids = item.get("external_ids") if isinstance(item.get("external_ids"), dict) else {}
+    for kind, external in external_ids.items():
+        scheme = ROR_EXTERNAL_SCHEMES.get(str(kind).lower())
+        if scheme and isinstance(external, dict):
+            values = _listed(external.get("all")) or _listed(external.get("preferred"))
+            identifiers += [{"scheme": scheme, "value": v} for v in values if _text(v)]
+    names = [{"value": v, "lang": None, "kind": "alias"} for v in _listed(item.get("aliases"))]
+    names += [
+        {"value": label.get("label"), "lang": _text(label.get("iso639")), "kind": "alias"}
+        for label in _listed(item.get("labels"))
+        if isinstance(label, dict)
+    ]
+    names += [{"value": v, "lang": None, "kind": "acronym"} for v in _listed(item.get("acronyms"))]
+    return {
+        "name": item.get("name"),
+        "country": country.get("country_code"),
+        "city": addresses[0].get("city") if addresses else None,
+        "names": names,
+        "identifiers": identifiers,
+        "domains": _listed(item.get("domains")),
+    }
 
 
 def ror_records(stream: IO[bytes]) -> Iterator[tuple[str, Any]]:
-    """ROR schema v2 records: names with types and languages, location, external ids, domains."""
+    """ROR records of schema v1 or v2 (told apart record by record: v2 has `names`, v1 has
+    `name`), a dump (a JSON array) or a single record: names with types and languages, the
+    location, external ids, domains and relationships."""
     for index, item in _items(stream):
         position = f"record {index}"
         if not isinstance(item, dict):
             yield position, item
             continue
-        names = item.get("names") or []
-        display = next(
-            (n.get("value") for n in names if "ror_display" in (n.get("types") or [])), None
-        )
-        location = ((item.get("locations") or [{}])[0] or {}).get("geonames_details") or {}
-        identifiers = [{"scheme": "ror", "value": item.get("id") or ""}]
-        for external in item.get("external_ids") or []:
-            scheme = ROR_EXTERNAL_SCHEMES.get(external.get("type"))
-            if scheme:
-                identifiers += [
-                    {"scheme": scheme, "value": value} for value in external.get("all") or []
-                ]
-        record = {
-            "name": display,
-            "country": location.get("country_code"),
-            "city": location.get("name"),
-            "names": [
-                {"value": n.get("value"), "lang": n.get("lang"), "kind": ROR_NAME_KINDS[kind]}
-                for n in names
-                if n.get("value") != display
-                for kind in (n.get("types") or [])[:1]
-                if kind in ROR_NAME_KINDS
-            ],
-            "identifiers": identifiers,
-            "domains": item.get("domains") or [],
-        }
         if item.get("status") == "withdrawn":
             # Withdrawn ROR records were never real organisations (duplicates, errors).
             yield position, Rejected("withdrawn ROR record")
             continue
-        yield position, record
+        record = _ror_v2(item) if "names" in item else _ror_v1(item)
+        record["identifiers"].insert(0, {"scheme": "ror", "value": item.get("id") or ""})
+        record["relationships"] = [
+            {"type": str(r.get("type")).lower(), "id": r.get("id"), "label": r.get("label")}
+            for r in _listed(item.get("relationships"))
+            if isinstance(r, dict)
+        ]
+        if isinstance(record["names"], list):
+            record["names"] = [n for n in record["names"] if _text(n.get("value"))]
+        yield position, Rejected(reason) if (reason := _required(record)) else record
 
 
 READERS = {"institutions-json": world_list_records, "ror": ror_records}
@@ -125,23 +219,15 @@ def import_institutions(
 
     schema = InstitutionRecordSchema()
 
+    def check(institution, record) -> None:
+        # Decided on the institution the record really writes to, not on its own claims.
+        authorize(actor, "institution.import", write_target(institution, record))
+
     def apply(session: Session, batch):
-        allowed, outcomes = [], {}
-        for number, (_, record) in enumerate(batch):
-            try:
-                authorize(
-                    actor,
-                    "institution.import",
-                    Target("institution", record["name"], country=record["country"]),
-                )
-                allowed.append((number, record))
-            except DomainError as error:
-                outcomes[number] = ("rejected", error.detail)
-        for (number, _), result in zip(
-            allowed, upsert_many(session, [r for _, r in allowed]), strict=True
-        ):
-            outcomes[number] = (result.outcome, result.reason)
-        return [outcomes[number] for number in range(len(batch))]
+        return [
+            (result.outcome, result.reason)
+            for result in upsert_many(session, [record for _, record in batch], check)
+        ]
 
     report = ImportReport(fmt, source, atomic=atomic)
     return run(sessions, actor, report, records(), schema, apply, progress=progress)

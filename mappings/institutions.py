@@ -13,15 +13,15 @@ import re
 import threading
 from dataclasses import dataclass
 
-import pycountry
 from sqlalchemy.orm import Session
 
 from mappings.matching import Candidate, InstitutionIndex, MatchResult, NameEntry
 from registry.core import changes
+from registry.core.countries import is_country
 from registry.core.errors import InvalidData
 from registry.institutions import services as institutions
 from registry.institutions.models import Institution
-from registry.institutions.schemas import ERASMUS, ROR_ID, normalise_identifier
+from registry.institutions.schemas import ROR_ID, normalise_identifier
 
 # A write that commits later than this after it began could be missed by an incremental
 # refresh; every REBUILD the index is built anew in any case.
@@ -85,8 +85,10 @@ def _by_identifier(session: Session, query: str) -> Candidate | None:
     bare = text.lower().removeprefix("https://").removeprefix("http://").removeprefix("ror.org/")
     if ROR_ID.match(bare):
         attempts.append(("ror", bare))
-    if ERASMUS.match(" ".join(text.upper().split())):
-        attempts.append(("erasmus", " ".join(text.upper().split())))
+    try:
+        attempts.append(("erasmus", normalise_identifier("erasmus", text)))
+    except ValueError:
+        pass
     if re.fullmatch(r"\d{9}", text):
         attempts.append(("pic", text))
     if DOMAIN_LIKE.match(text) and " " not in text:
@@ -109,7 +111,7 @@ def _check_country(country: str | None) -> str | None:
     if country is None:
         return None
     code = country.strip().upper()
-    if pycountry.countries.get(alpha_2=code) is None:
+    if not is_country(code):
         raise InvalidData(
             f"{country!r} is not an ISO 3166-1 alpha-2 country code.",
             errors={"country": ["Unknown country code."]},

@@ -454,7 +454,7 @@ def import_articulations_command(file: Path, atomic, errors_file, as_json) -> No
 
 _transcript_import("elmo", "Import ELMO transcripts (bare, or in an EWP ToR response; gzip too).")
 _transcript_import("elm", "Import Europass ELM credentials (v2 XML or v3 JSON-LD).")
-_transcript_import("open-badges", "Import Open Badges 3.0 credentials (JSON).")
+_transcript_import("open-badges", "Import Open Badges 3.0 credentials (JSON or VC-JWT).")
 _institution_import(
     "institutions-json", "Import a list in the universities-and-domains JSON format."
 )

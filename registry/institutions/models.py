@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, DateTime, ForeignKey, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.core.db import Base
@@ -23,6 +32,13 @@ SCHEMES = (
     "wikidata",
     "fundref",
 )
+# Schemes whose shared value makes two records one organisation. A web domain or a funder id is
+# only evidence: laboratories of one university share its domain, a funder id can name a group.
+IDENTIFYING = ("ror", "grid", "isni", "wikidata", "erasmus", "pic", "schac", "national")
+# Schemes an organisation holds at most one value of: two different values are two organisations.
+SINGLE_VALUED = ("ror", "grid", "erasmus", "pic")
+# ROR relationship types (schema v2; v1 writes them capitalised).
+RELATIONSHIP_TYPES = ("parent", "child", "related", "successor", "predecessor")
 
 
 class Institution(Base):
@@ -53,6 +69,11 @@ class Institution(Base):
         cascade="all, delete-orphan",
         order_by="InstitutionIdentifier.id",
     )
+    relationships: Mapped[list[InstitutionRelationship]] = relationship(
+        back_populates="institution",
+        cascade="all, delete-orphan",
+        order_by="InstitutionRelationship.id",
+    )
 
 
 class InstitutionName(Base):
@@ -71,11 +92,22 @@ class InstitutionName(Base):
     institution: Mapped[Institution] = relationship(back_populates="names")
 
 
+def _identity(context) -> str | None:
+    parameters = context.get_current_parameters()
+    return parameters["value"] if parameters["scheme"] in IDENTIFYING else None
+
+
 class InstitutionIdentifier(Base):
-    """An identifier in one scheme; unique per scheme across the registry."""
+    """An identifier in one scheme, as the source gave it (`given`) and in its normalised form
+    for matching (`value`). A value of an identifying scheme belongs to one institution only
+    (`identity` is the value for those schemes, NULL for evidence such as web domains)."""
 
     __tablename__ = "institution_identifier"
-    __table_args__ = (UniqueConstraint("scheme", "value"),)
+    __table_args__ = (
+        UniqueConstraint("scheme", "identity"),
+        UniqueConstraint("institution_id", "scheme", "value"),
+        Index("ix_institution_identifier_scheme_value", "scheme", "value"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     institution_id: Mapped[int] = mapped_column(
@@ -83,5 +115,25 @@ class InstitutionIdentifier(Base):
     )
     scheme: Mapped[str] = mapped_column(String(20))
     value: Mapped[str] = mapped_column(String(200))
+    given: Mapped[str | None] = mapped_column(String(300))
+    identity: Mapped[str | None] = mapped_column(String(200), default=_identity)
 
     institution: Mapped[Institution] = relationship(back_populates="identifiers")
+
+
+class InstitutionRelationship(Base):
+    """A ROR relationship of an institution to another organisation, kept by the other's ROR id
+    so that it resolves (through `institution_identifier`) once both ends are imported."""
+
+    __tablename__ = "institution_relationship"
+    __table_args__ = (UniqueConstraint("institution_id", "type", "related_ror"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(
+        ForeignKey("institution.id", ondelete="CASCADE"), index=True
+    )
+    type: Mapped[str] = mapped_column(String(12))
+    related_ror: Mapped[str] = mapped_column(String(20), index=True)
+    label: Mapped[str | None] = mapped_column(String(400))
+
+    institution: Mapped[Institution] = relationship(back_populates="relationships")

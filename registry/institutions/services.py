@@ -10,7 +10,7 @@ spellings are kept as aliases.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,10 +19,17 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
 from registry.core import audit, changes
-from registry.core.errors import Conflict, InvalidData, NotFound
-from registry.core.normalise import name_key
+from registry.core.errors import Conflict, DomainError, InvalidData, NotFound
+from registry.core.normalise import fold, name_key
 from registry.core.permissions import Actor, Target, authorize
-from registry.institutions.models import Institution, InstitutionIdentifier, InstitutionName
+from registry.institutions.models import (
+    IDENTIFYING,
+    SINGLE_VALUED,
+    Institution,
+    InstitutionIdentifier,
+    InstitutionName,
+    InstitutionRelationship,
+)
 from registry.institutions.schemas import (
     IdentifierSchema,
     InstitutionRecordSchema,
@@ -46,6 +53,17 @@ SCHEME_ORDER = (
 )
 
 
+def write_target(institution: Institution | None, record: dict[str, Any]) -> Target:
+    """What writing `record` really touches: the institution it resolved to (an existing one, or
+    one an earlier record of the batch created), else a new institution of the record's
+    country. Authorisation is decided on this, never on what the record claims."""
+    if institution is None:
+        return Target("institution", record["name"], country=record["country"])
+    if institution.id is None:
+        return Target("institution", institution.name, country=institution.country)
+    return target_of(institution)
+
+
 def target_of(institution: Institution) -> Target:
     return Target(
         "institution",
@@ -63,11 +81,16 @@ def get_institution(session: Session, institution_id: int) -> Institution:
 
 
 def find_by_identifier(session: Session, scheme: str, value: str) -> Institution | None:
-    return session.scalar(
+    """The institution holding this identifier (its matching form); None when none does, or
+    when several share it (a web domain or funder id is evidence, and does not choose)."""
+    found = session.scalars(
         select(Institution)
         .join(InstitutionIdentifier)
         .where(InstitutionIdentifier.scheme == scheme, InstitutionIdentifier.value == value)
-    )
+        .distinct()
+        .limit(2)
+    ).all()
+    return found[0] if len(found) == 1 else None
 
 
 def name_entries(session: Session, since: dt.datetime | None = None):
@@ -105,82 +128,214 @@ class Outcome:
     reason: str | None = None
 
 
+# Called with the institution a record resolved to (None: a new one) and the record, before
+# anything is written; raises a DomainError to refuse the record (its detail is the reason).
+Check = Callable[[Institution | None, dict[str, Any]], None]
+
+
 def _identifiers_of(record: dict[str, Any]) -> list[tuple[str, str]]:
     pairs = {(item["scheme"], item["value"]) for item in record["identifiers"]}
     return sorted(pairs, key=lambda pair: (SCHEME_ORDER.index(pair[0]), pair[1]))
 
 
-def upsert_many(session: Session, records: list[dict[str, Any]]) -> list[Outcome]:
+def _identifying(record: dict[str, Any]) -> list[tuple[str, str]]:
+    return [pair for pair in _identifiers_of(record) if pair[0] in IDENTIFYING]
+
+
+def _record_names(record: dict[str, Any]) -> list[str]:
+    """The names a record may be recognised by: its name and its other names but acronyms."""
+    return [record["name"]] + [n["value"] for n in record["names"] if n["kind"] != "acronym"]
+
+
+def _names_of(institution: Institution) -> set[str]:
+    return {fold(institution.name)} | {
+        fold(name.value) for name in institution.names if name.kind != "acronym"
+    }
+
+
+def _by_scheme(pairs: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for scheme, value in pairs:
+        out.setdefault(scheme, set()).add(value)
+    return out
+
+
+def _describe(institution: Institution) -> str:
+    ror = next((i.value for i in institution.identifiers if i.scheme == "ror"), None)
+    number = f"institution {institution.id}" if institution.id else "an earlier record of this file"
+    return f"{number} ({institution.name!r}{f', ror:{ror}' if ror else ''})"
+
+
+def _contradiction(institution: Institution, record: dict[str, Any]) -> str | None:
+    """Why the institution matched by an identifier cannot be the record's organisation: it
+    holds another value of a scheme an organisation has one value of (two ROR ids...)."""
+    held = _by_scheme((i.scheme, i.value) for i in institution.identifiers)
+    mine = _by_scheme(_identifiers_of(record))
+    for scheme in SINGLE_VALUED:
+        if held.get(scheme) and mine.get(scheme) and not held[scheme] & mine[scheme]:
+            return (
+                f"{scheme}:{', '.join(sorted(mine[scheme]))} differs from the "
+                f"{scheme}:{', '.join(sorted(held[scheme]))} of {_describe(institution)}"
+            )
+    return None
+
+
+def _same_by_evidence(institution: Institution, record: dict[str, Any]) -> bool:
+    """Whether a record without a shared identifier states the same organisation as the
+    institution: the same country and a name in common (exactly, up to case, accents and
+    punctuation: a bracketed qualifier counts), and nothing that tells them apart (different
+    identifiers of one scheme, web domains none in common, different cities)."""
+    if institution.country != record["country"]:
+        return False
+    if not {fold(name) for name in _record_names(record)} & _names_of(institution):
+        return False
+    held = _by_scheme((i.scheme, i.value) for i in institution.identifiers)
+    mine = _by_scheme(_identifiers_of(record))
+    for scheme in (*IDENTIFYING, "domain"):
+        if held.get(scheme) and mine.get(scheme) and not held[scheme] & mine[scheme]:
+            return False
+    return not (
+        record["city"] and institution.city and fold(record["city"]) != fold(institution.city)
+    )
+
+
+def upsert_many(
+    session: Session, records: list[dict[str, Any]], check: Check | None = None
+) -> list[Outcome]:
     """Insert or enrich a batch of validated records (InstitutionRecordSchema) in a few queries.
 
-    A record whose identifier already belongs to another institution than the one it matches
-    is rejected with the reason; the rest of the batch goes on.
+    A record is the institution that holds one of its identifying identifiers (ROR, GRID, ISNI,
+    Wikidata, Erasmus, PIC, SCHAC, national id). Without one, it is the institution of its
+    country that has one of its names and nothing telling them apart (see _same_by_evidence): a
+    shared web domain, funder id or normalised name is evidence, never identity. A record whose
+    identifiers belong to two institutions, that contradicts the institution its identifier
+    names, or that fits several institutions, is rejected with the reason: distinct
+    organisations are never merged. `check` is asked about the institution really written.
     """
-    keys = [name_key(record["name"]) for record in records]
-    wanted = {pair for record in records for pair in _identifiers_of(record)}
+    record_keys = [
+        sorted({key for key in map(name_key, _record_names(record)) if key}) for record in records
+    ]
+    wanted = {pair for record in records for pair in _identifying(record)}
     owners: dict[tuple[str, str], int] = {}
+    identity = InstitutionIdentifier.identity
     for chunk in _chunks(sorted(wanted), 400):
         owners.update(
             {
-                (row.scheme, row.value): row.institution_id
+                (row.scheme, row.identity): row.institution_id
                 for row in session.execute(
                     select(
-                        InstitutionIdentifier.scheme,
-                        InstitutionIdentifier.value,
-                        InstitutionIdentifier.institution_id,
-                    ).where(
-                        tuple_(InstitutionIdentifier.scheme, InstitutionIdentifier.value).in_(chunk)
-                    )
+                        InstitutionIdentifier.scheme, identity, InstitutionIdentifier.institution_id
+                    ).where(tuple_(InstitutionIdentifier.scheme, identity).in_(chunk))
                 )
             }
         )
-    by_name: dict[tuple[str, str], int] = {}
-    pairs = sorted({(record["country"], key) for record, key in zip(records, keys, strict=True)})
+    by_name: dict[tuple[str, str], set[int]] = {}
+    pairs = sorted(
+        {
+            (record["country"], key)
+            for record, keys in zip(records, record_keys, strict=True)
+            for key in keys
+        }
+    )
     for chunk in _chunks(pairs, 400):
         for row in session.execute(
-            select(Institution.id, Institution.country, Institution.name_key)
-            .where(tuple_(Institution.country, Institution.name_key).in_(chunk))
-            .order_by(Institution.id)
+            select(Institution.id, Institution.country, Institution.name_key).where(
+                tuple_(Institution.country, Institution.name_key).in_(chunk)
+            )
         ):
-            by_name.setdefault((row.country, row.name_key), row.id)
-    ids = set(owners.values()) | set(by_name.values())
+            by_name.setdefault((row.country, row.name_key), set()).add(row.id)
+        for row in session.execute(
+            select(InstitutionName.institution_id, Institution.country, InstitutionName.key)
+            .join(Institution)
+            .where(
+                tuple_(Institution.country, InstitutionName.key).in_(chunk),
+                InstitutionName.kind != "acronym",
+            )
+        ):
+            by_name.setdefault((row.country, row.key), set()).add(row.institution_id)
+    ids = set(owners.values()) | {i for found in by_name.values() for i in found}
     loaded = {
         institution.id: institution
         for chunk in _chunks(sorted(ids), 400)
         for institution in session.scalars(
             select(Institution)
             .where(Institution.id.in_(chunk))
-            .options(selectinload(Institution.names), selectinload(Institution.identifiers))
+            .options(
+                selectinload(Institution.names),
+                selectinload(Institution.identifiers),
+                selectinload(Institution.relationships),
+            )
         )
     }
     results = []
     # What this batch has placed so far, new (unflushed) institutions included.
     placed: dict[tuple[str, str], Institution] = {}
-    placed_names: dict[tuple[str, str], Institution] = {}
+    placed_names: dict[tuple[str, str], list[Institution]] = {}
 
     def holder(pair: tuple[str, str]) -> Institution | None:
         return placed.get(pair) or loaded.get(owners.get(pair))
 
-    for record, key in zip(records, keys, strict=True):
-        identifiers = _identifiers_of(record)
-        natural = (record["country"], key)
-        institution = next((holder(pair) for pair in identifiers if holder(pair)), None)
-        if institution is None:
-            institution = placed_names.get(natural) or loaded.get(by_name.get(natural))
-        clashes = [
-            f"{scheme}:{value}"
-            for scheme, value in identifiers
-            if holder((scheme, value)) not in (None, institution)
-        ]
-        if clashes:
+    def candidates(country: str, keys: list[str]) -> list[Institution]:
+        found: dict[int, Institution] = {}
+        for key in keys:
+            for number in sorted(by_name.get((country, key), ())):
+                found.setdefault(id(loaded[number]), loaded[number])
+            for institution in placed_names.get((country, key), ()):
+                found.setdefault(id(institution), institution)
+        return list(found.values())
+
+    for record, keys in zip(records, record_keys, strict=True):
+        identifying = _identifying(record)
+        holders: dict[int, tuple[Institution, str]] = {}
+        for pair in identifying:
+            if (found := holder(pair)) is not None:
+                holders.setdefault(id(found), (found, f"{pair[0]}:{pair[1]}"))
+        if len(holders) > 1:
             results.append(
-                Outcome("rejected", reason=f"{', '.join(clashes)} belongs to another institution")
+                Outcome(
+                    "rejected",
+                    reason="; ".join(
+                        f"{pair} belongs to {_describe(found)}" for found, pair in holders.values()
+                    )
+                    + ": one record cannot be several organisations",
+                )
             )
             continue
+        if holders:
+            institution = next(iter(holders.values()))[0]
+            if reason := _contradiction(institution, record):
+                results.append(
+                    Outcome("rejected", reason=f"{reason}: distinct organisations, not merged")
+                )
+                continue
+        else:
+            same = [
+                found
+                for found in candidates(record["country"], keys)
+                if _same_by_evidence(found, record)
+            ]
+            if len(same) > 1:
+                results.append(
+                    Outcome(
+                        "rejected",
+                        reason=(
+                            "no identifier, and the name and country fit several institutions: "
+                            + ", ".join(_describe(found) for found in same)
+                        ),
+                    )
+                )
+                continue
+            institution = same[0] if same else None
+        if check is not None:
+            try:
+                check(institution, record)
+            except DomainError as error:
+                results.append(Outcome("rejected", reason=error.detail))
+                continue
         if institution is None:
             institution = Institution(
                 name=record["name"],
-                name_key=key,
+                name_key=name_key(record["name"]),
                 country=record["country"],
                 city=record["city"],
                 status=record["status"] or "unknown",
@@ -192,9 +347,12 @@ def upsert_many(session: Session, records: list[dict[str, Any]]) -> list[Outcome
             outcome = "inserted"
         else:
             outcome = "updated" if _merge(institution, record) else "unchanged"
-        for pair in identifiers:
+        for pair in identifying:
             placed[pair] = institution
-        placed_names[natural] = institution
+        for key in keys:
+            bucket = placed_names.setdefault((record["country"], key), [])
+            if all(other is not institution for other in bucket):
+                bucket.append(institution)
         results.append(Outcome(outcome, institution))
     session.flush()
     if any(result.outcome in ("inserted", "updated") for result in results):
@@ -231,10 +389,30 @@ def _merge(institution: Institution, record: dict[str, Any]) -> bool:
         names.add((name["kind"], name["value"]))
         changed = True
     held = {(identifier.scheme, identifier.value) for identifier in institution.identifiers}
-    for scheme, value in _identifiers_of(record):
+    for item in sorted(
+        record["identifiers"], key=lambda i: (SCHEME_ORDER.index(i["scheme"]), i["value"])
+    ):
+        scheme, value = item["scheme"], item["value"]
         if (scheme, value) not in held:
-            institution.identifiers.append(InstitutionIdentifier(scheme=scheme, value=value))
+            institution.identifiers.append(
+                InstitutionIdentifier(
+                    scheme=scheme,
+                    value=value,
+                    given=item.get("given") or value,
+                    identity=value if scheme in IDENTIFYING else None,
+                )
+            )
             held.add((scheme, value))
+            changed = True
+    related = {(r.type, r.related_ror) for r in institution.relationships}
+    for item in record.get("relationships") or []:
+        if (item["type"], item["id"]) not in related:
+            institution.relationships.append(
+                InstitutionRelationship(
+                    type=item["type"], related_ror=item["id"], label=item.get("label")
+                )
+            )
+            related.add((item["type"], item["id"]))
             changed = True
     if record["city"] and not institution.city:
         institution.city = record["city"]
@@ -250,6 +428,30 @@ def _merge(institution: Institution, record: dict[str, Any]) -> bool:
     if changed and institution.id is not None:
         institution.updated_at = func.now()  # names and identifiers live in other tables
     return changed
+
+
+def relationships_of(session: Session, institution: Institution) -> list[dict[str, Any]]:
+    """The institution's ROR relationships, each with the registry's institution at the other
+    end (`institution_id`), or None while that organisation is not imported."""
+    rows = session.execute(
+        select(InstitutionRelationship, InstitutionIdentifier.institution_id)
+        .outerjoin(
+            InstitutionIdentifier,
+            (InstitutionIdentifier.scheme == "ror")
+            & (InstitutionIdentifier.identity == InstitutionRelationship.related_ror),
+        )
+        .where(InstitutionRelationship.institution_id == institution.id)
+        .order_by(InstitutionRelationship.id)
+    )
+    return [
+        {
+            "type": relation.type,
+            "ror": relation.related_ror,
+            "label": relation.label,
+            "institution_id": other,
+        }
+        for relation, other in rows
+    ]
 
 
 # --- edits by an authority --------------------------------------------------------------------
@@ -306,8 +508,18 @@ def edit_institution(session: Session, actor: Actor, institution_id: int, raw: A
     authorize(actor, "institution.edit", target_of(institution), "institution.edit")
     before = snapshot(institution)
     for scheme, value in [(i["scheme"], i["value"]) for i in data.get("identifiers", [])]:
-        holder = find_by_identifier(session, scheme, value)
-        if holder is not None and holder.id != institution.id:
+        # An institution does not claim what another holds, evidence (a domain) included.
+        holder = session.scalar(
+            select(Institution)
+            .join(InstitutionIdentifier)
+            .where(
+                InstitutionIdentifier.scheme == scheme,
+                InstitutionIdentifier.value == value,
+                Institution.id != institution.id,
+            )
+            .limit(1)
+        )
+        if holder is not None:
             raise Conflict(
                 f"{scheme} {value} belongs to institution {holder.id}.",
                 action="institution.edit",

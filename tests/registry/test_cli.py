@@ -125,7 +125,14 @@ def test_import_framework_file(cli, tmp_path):
     }
     path = tmp_path / "framework.json"
     path.write_text(json.dumps(definition))
-    # XK (Kosovo) is a user-assigned code, not in ISO 3166-1: refused whole.
+    # XK (Kosovo) is user-assigned, not in ISO 3166-1, but the EU and ROR use it: accepted.
+    assert (
+        json.loads(cli("import", "framework", str(path), "--json").output)["outcome"] == "created"
+    )
+    definition["code"], definition["country"] = "XX-TQF", "XX"
+    definition["links"][0]["from"] = "XX-TQF:1"
+    path.write_text(json.dumps(definition))
+    # XX is no country: refused whole.
     assert "country" in cli("import", "framework", str(path), code=2).stderr
     definition["code"], definition["country"] = "LU-TQF", "LU"
     definition["links"][0]["from"] = "LU-TQF:1"
