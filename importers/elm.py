@@ -39,10 +39,10 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import IO, Any
 
-import pycountry
 
 from importers.runner import FileError, Rejected
 from importers.xmlsafe import GZIP_MAGIC
+from registry.core.countries import alpha_2
 from registry.institutions.schemas import normalise_identifier
 
 FORMAT = "elm"
@@ -121,8 +121,7 @@ def domain(url: Any) -> str | None:
 def country(uri: Any) -> str | None:
     """ISO alpha-2 from an EU authority country URI (alpha-3 codes; EU-only codes give None)."""
     match = COUNTRY_URI.match(uri.strip()) if isinstance(uri, str) else None
-    found = pycountry.countries.get(alpha_3=match["code"]) if match else None
-    return found.alpha_2 if found else None
+    return alpha_2(match["code"]) if match else None
 
 
 def eqf_level(uri: Any) -> int | None:

@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+from importers import elm
 from importers.elm import elm_records
 from importers.runner import FileError, Rejected
 from importers.transcripts import import_transcripts
@@ -438,3 +439,8 @@ def test_every_result_of_a_presentation_is_stored_as_its_own_row(session):
     data = presentation(v2(), v2("urn:credential:2", "Thesis", "Faculty"))
     report = import_transcripts(lambda: session, OPERATOR, "elm", io.BytesIO(data), "vp.xml")
     assert (report.state, report.inserted, report.rejected) == ("completed", 2, 0)
+
+
+def test_an_eu_authority_country_uri_gives_its_alpha_2_code_kosovo_included():
+    authority = "http://publications.europa.eu/resource/authority/country/"
+    assert [elm.country(authority + code) for code in ("DEU", "XKX", "EUR")] == ["DE", "XK", None]
