@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from importers.badges import UNSTATED
 from importers.runner import FileError, Rejected
 from mappings.recognition import assess
 from registry.catalogue import isced
@@ -60,7 +61,10 @@ def credentials(records: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, dict[
             if result.get("isced_f") and isced.is_valid(result["isced_f"])
             else None,
         }
-        if result.get("credits") is not None and result.get("credit_system"):
+        if result.get("credits") is not None and result.get("credit_system") == UNSTATED:
+            # Open Badges state credits without a unit: a gap of the decision, not a refusal.
+            credential["credits_stated"] = {"value": result["credits"], "system": None}
+        elif result.get("credits") is not None and result.get("credit_system"):
             credential["credits"] = {"value": result["credits"], "system": result["credit_system"]}
         if result.get("grade"):
             # Files name a grading scheme in words, not a scale of the registry: the grade is
@@ -106,6 +110,7 @@ def _assessed(
             yield {"position": position, "assessed": False, "reason": credential}
             continue
         grade = credential.pop("grade_stated", None)
+        unplaced_credits = credential.pop("credits_stated", None)
         try:
             answer = assess(session, actor, credential, target, target_type)
         except DomainError as error:
@@ -131,6 +136,12 @@ def _assessed(
             "levels": [level["level"] for level in answer["target"].get("levels", [])],
             "why": _why(answer),
         }
+        if unplaced_credits is not None:
+            line["credits"] = {
+                **unplaced_credits,
+                "converted": False,
+                "reason": "the file states no credit unit",
+            }
         if grade is not None:
             line["grade"] = {
                 **grade,

@@ -448,6 +448,28 @@ def test_assess_batch_says_why_and_never_drops_a_grade(cli, tmp_path):
     assert "45.1 (not converted: the file names no grading scale" in table.output
 
 
+def test_assess_batch_of_badges_with_credits_and_no_unit(cli, tmp_path):
+    from tests.importers.test_badges_spec import V2
+
+    badge = {
+        **V2,
+        "issuer": {**V2["issuer"], "address": {"type": ["Address"], "addressCountryCode": "IE"}},
+        "credentialSubject": {**V2["credentialSubject"], "creditsEarned": 5},
+    }
+    path = tmp_path / "badge.json"
+    path.write_text(json.dumps(badge))
+    output = cli("assess-batch", str(path), "--format", "open-badges", "--target", "DE").output
+    line, summary = [json.loads(text) for text in output.strip().splitlines()]
+    assert line["assessed"] and summary["summary"]["assessed"] == 1  # not refused for the unit
+    assert line["credits"] == {
+        "value": "5",
+        "system": None,
+        "converted": False,
+        "reason": "the file states no credit unit",
+    }
+    assert "no workload is stated or registered" in line["why"]
+
+
 def test_assess_batch_of_a_file_that_breaks_off(cli, tmp_path):
     from tests.importers.test_elmo import course, document, report
 
