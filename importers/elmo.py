@@ -220,14 +220,20 @@ def read(
 
 LOS_NAME = "learningOpportunitySpecification"
 _NS = {"e1": ELMO, "e2": ELMO_V2}
-_ANY_LOS = f"*[self::e1:{LOS_NAME} or self::e2:{LOS_NAME}]"
-_COUNT = etree.XPath(f"count(.//{_ANY_LOS})", namespaces=_NS)
+
+def _in_either(steps: str) -> str:
+    """An XPath union of `steps` (with {los} where the opportunity's name goes) for both ELMO
+    namespaces: name tests, which libxml2 matches far faster than a predicate on every node."""
+    return " | ".join(steps.format(los=f"{prefix}:{LOS_NAME}") for prefix in _NS)
+
+
+_COUNT = etree.XPath(f"count({_in_either('.//{los}')})", namespaces=_NS)
 # Opportunities before an element (in its preceding siblings), and also inside it.
 _STRAY_BEFORE = etree.XPath(
-    f"preceding-sibling::{_ANY_LOS} | preceding-sibling::*//{_ANY_LOS}", namespaces=_NS
+    _in_either("preceding-sibling::{los} | preceding-sibling::*//{los}"), namespaces=_NS
 )
 _STRAY = etree.XPath(
-    f"preceding-sibling::{_ANY_LOS} | preceding-sibling::*//{_ANY_LOS} | .//{_ANY_LOS}",
+    _in_either("preceding-sibling::{los} | preceding-sibling::*//{los} | .//{los}"),
     namespaces=_NS,
 )
 ELMO_VERSIONS = f"ELMO 1.x and 2.0 (namespace {ELMO}) or ELMO 2.1 (namespace {ELMO_V2})"
