@@ -336,6 +336,7 @@ def test_opportunities_out_of_place_are_rejected_and_spoil_nothing_around_them()
     )
     data = document(report(course("A"), issuer=issuer) + stray, learner=learner)
     items = read(data)
+    assert read(data.replace(ELMO.encode(), ELMO_V2.encode())) == items  # ELMO 2.1 alike
     rejected = {position: item.reason for position, item in items if isinstance(item, Rejected)}
     assert rejected == {
         "line 1 (elmo/learner[1]/learningOpportunitySpecification[1])": (
