@@ -1,12 +1,14 @@
 """Real files written by others (../shared/corpus): each row of its manifest, judged by the
 corpus's own checker (check.py) exactly as `python3 ../shared/corpus/check.py . ../shared/corpus`
 judges it: imported faithfully, refused with one `error:` line and exit 2, or read with the named
-records rejected. One test per file, so a failure names the file and the reason."""
+records rejected; and a second import of a file read changes nothing. One test per file, so a
+failure names the file and the reason."""
 
 from __future__ import annotations
 
 import csv
 import importlib.util
+import json
 import shutil
 from pathlib import Path
 
@@ -60,3 +62,13 @@ def test_a_real_file_is_handled_as_its_manifest_says(row, checker, reference, tm
     finally:
         stored.close()
     assert reason is None, f"{reason} ({row['why']})"
+    if row["expect"] != "refuse":
+        # The same file again changes nothing.
+        again = checker.registry(
+            str(ROOT),
+            ["import", row["command"], str(CORPUS / row["file"]), "--json"],
+            copy,
+            checker.TIMEOUT,
+        )
+        counts = json.loads(again.stdout)
+        assert (counts["inserted"], counts["updated"]) == (0, 0), counts
