@@ -247,8 +247,6 @@ def _print_report(report, as_json: bool, errors_file: Path | None) -> None:
         f"{data['inserted']} + updated {data['updated']} + unchanged {data['unchanged']} + "
         f"rejected {data['rejected']}"
     )
-    if data["failure"]:
-        click.echo(f"stopped at {data['failure']}")
     for error in data["errors"][:20]:
         click.echo(f"  {error['position']}: {error['reason']}")
     if len(data["errors"]) > 20:

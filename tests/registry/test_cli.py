@@ -498,6 +498,7 @@ def test_a_file_the_reader_cannot_read_is_refused_with_one_error_line(cli, tmp_p
     assert len(errors) == 1 and "namespace http://example.org/not-elmo" in errors[0]
     assert "Traceback" not in result.output + result.stderr
     assert "read 0 = inserted 0" in result.stdout
+    assert "namespace" not in result.stdout  # the reason is said once, on the error line
     cut = tmp_path / "cut.xml"
     cut.write_bytes(document(report(course("KEPT")), report(course("LOST")))[:-30])
     result = cli("import", "elmo", str(cut), "--json", code=2)
