@@ -39,7 +39,6 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import IO, Any
 
-
 from importers.runner import FileError, Rejected
 from importers.xmlsafe import GZIP_MAGIC
 from registry.core.countries import alpha_2

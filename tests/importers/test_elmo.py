@@ -176,7 +176,8 @@ def test_every_learning_opportunity_of_the_elmo_example(shared):
     ]
     # Its NQF level is described as Norwegian while the issuer is Polish: ambiguous.
     assert compiler["level"] is None
-    assert by_id["1000-217bMRJ/2829515"][1]["result"]["grading_scheme"] == "Pass/Fail (non-graded pass)"
+    pass_fail = by_id["1000-217bMRJ/2829515"][1]["result"]
+    assert pass_fail["grading_scheme"] == "Pass/Fail (non-graded pass)"
     untitled = by_id["#3"][1]["result"]
     assert untitled["title"] == "The importance of <br> in HTML" and untitled["language"] is None
     assert untitled["grading_scheme"] == "American grading scale"

@@ -15,7 +15,6 @@ import zlib
 from pathlib import Path
 
 import pytest
-from lxml import etree
 
 from importers.runner import FileError
 from importers.xmlsafe import Events
