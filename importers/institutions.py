@@ -14,10 +14,11 @@ import ijson
 from sqlalchemy.orm import Session, sessionmaker
 
 from importers.runner import FileError, ImportReport, Rejected, run
-from registry.core.errors import InvalidData
+from registry.core import audit
+from registry.core.errors import InvalidData, PermissionDenied
 from registry.core.permissions import Actor, authorize, authorize_role
 from registry.institutions.schemas import InstitutionRecordSchema
-from registry.institutions.services import upsert_many, write_target
+from registry.institutions.services import refuse_claims_held_abroad, upsert_many, write_target
 
 # ROR name types, in the registry's terms; "ror_display" is the primary name.
 ROR_NAME_KINDS = {"label": "alias", "alias": "alias", "acronym": "acronym"}
@@ -219,11 +220,27 @@ def import_institutions(
 
     schema = InstitutionRecordSchema()
 
-    def check(institution, record) -> None:
-        # Decided on the institution the record really writes to, not on its own claims.
-        authorize(actor, "institution.import", write_target(institution, record))
-
     def apply(session: Session, batch):
+        def check(institution, record) -> None:
+            # Decided on the institution the record really writes to, not on its own claims;
+            # a refusal is in the audit trail of the institution it would have touched.
+            target = write_target(institution, record)
+            try:
+                authorize(actor, "institution.import", target)
+                if institution is None and actor.role != "admin":
+                    refuse_claims_held_abroad(session, record)
+            except PermissionDenied as error:
+                audit.record(
+                    session,
+                    actor,
+                    "institution.import",
+                    error.data.get("target") or f"{target.kind}:{target.key}",
+                    after=record,
+                    outcome="refused",
+                    detail=error.detail,
+                )
+                raise
+
         return [
             (result.outcome, result.reason)
             for result in upsert_many(session, [record for _, record in batch], check)

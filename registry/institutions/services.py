@@ -19,7 +19,7 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
 from registry.core import audit, changes
-from registry.core.errors import Conflict, DomainError, InvalidData, NotFound
+from registry.core.errors import Conflict, DomainError, InvalidData, NotFound, PermissionDenied
 from registry.core.normalise import fold, name_key
 from registry.core.permissions import Actor, Target, authorize
 from registry.institutions.models import (
@@ -78,6 +78,32 @@ def get_institution(session: Session, institution_id: int) -> Institution:
     if institution is None:
         raise NotFound(f"No institution {institution_id}.", id=institution_id)
     return institution
+
+
+def refuse_claims_held_abroad(session: Session, record: dict[str, Any]) -> None:
+    """PermissionDenied when a new institution of a ministry's list names an identifier (a web
+    domain included) that an institution of another country holds: whose it is, is for an
+    admin or that country's ministry to settle, not for the first list that claims it."""
+    pairs = [(item["scheme"], item["value"]) for item in record["identifiers"]]
+    if not pairs:
+        return
+    held = session.execute(
+        select(InstitutionIdentifier.scheme, InstitutionIdentifier.value, Institution)
+        .join(Institution)
+        .where(
+            tuple_(InstitutionIdentifier.scheme, InstitutionIdentifier.value).in_(pairs),
+            Institution.country != record["country"],
+        )
+        .limit(1)
+    ).first()
+    if held is not None:
+        scheme, value, holder = held
+        raise PermissionDenied(
+            f"{scheme} {value} belongs to {_describe(holder)} in {holder.country}: a conflict "
+            f"for an admin or the ministry of {holder.country} to settle",
+            action="institution.import",
+            target=f"institution:{holder.id}",
+        )
 
 
 def find_by_identifier(session: Session, scheme: str, value: str) -> Institution | None:
@@ -521,10 +547,24 @@ def edit_institution(session: Session, actor: Actor, institution_id: int, raw: A
         )
         if holder is not None:
             raise Conflict(
-                f"{scheme} {value} belongs to institution {holder.id}.",
+                f"{scheme} {value} belongs to institution {holder.id}: a conflict for an admin "
+                f"or the ministry of {holder.country} to settle.",
                 action="institution.edit",
                 target=f"institution:{institution.id}",
                 existing={"id": holder.id, "name": holder.name},
+            )
+    for name in data.get("names", []):
+        # Nor another institution's name as an alias of its own (its credentials would match).
+        if name["kind"] == "acronym" or actor.role == "admin":
+            continue
+        named = _named_elsewhere(session, institution, name["value"])
+        if named is not None:
+            raise Conflict(
+                f"{name['value']!r} is the name of institution {named.id}: a conflict for an "
+                f"admin or the ministry of {named.country} to settle.",
+                action="institution.edit",
+                target=f"institution:{institution.id}",
+                existing={"id": named.id, "name": named.name},
             )
     record = {
         "name": institution.name,
@@ -551,6 +591,21 @@ def edit_institution(session: Session, actor: Actor, institution_id: int, raw: A
         after=snapshot(institution),
     )
     return institution
+
+
+def _named_elsewhere(session: Session, institution: Institution, value: str) -> Institution | None:
+    """Another institution whose name, or a name of which (acronyms aside), is `value`."""
+    key = name_key(value)
+    return session.scalar(
+        select(Institution)
+        .outerjoin(InstitutionName)
+        .where(
+            Institution.id != institution.id,
+            (Institution.name_key == key)
+            | ((InstitutionName.key == key) & (InstitutionName.kind != "acronym")),
+        )
+        .limit(1)
+    )
 
 
 def set_status(session: Session, actor: Actor, institution_id: int, raw: Any) -> Institution:

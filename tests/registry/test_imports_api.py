@@ -168,3 +168,57 @@ def test_elmo_and_badges_through_the_api(client, headers, shared):
     assert unitless["inserted"] == 1 and unitless["rejected"] == 0
     stated = send({"credit_system": "ECTS"})
     assert stated["updated"] == 1 and stated["rejected"] == 0
+
+
+def test_a_ministry_import_cannot_change_another_country_s_institution(client, session):
+    # Issue 16, finding 1: found by its domain, TUM (DE) must not take the IE list's status.
+    from registry.core.audit import AuditEvent
+    from registry.core.normalise import name_key
+    from registry.institutions.models import Institution, InstitutionIdentifier
+
+    tum = Institution(
+        name="Technische Universität München",
+        name_key=name_key("Technische Universität München"),
+        country="DE",
+        status="recognised",
+    )
+    tum.identifiers.append(InstitutionIdentifier(scheme="domain", value="tum.de", given="tum.de"))
+    session.add(tum)
+    ie = accounts.get_or_create_account(session, "imports-ie", "ministry", ["IE"])
+    headers = {"Authorization": f"Bearer {accounts.create_token(session, ie)[1]}"}
+    session.commit()
+    record = {
+        "name": "Technische Universität München",
+        "alpha_two_code": "IE",
+        "domains": ["tum.de"],
+    }
+    job = upload(
+        client,
+        headers,
+        data=[record],
+        options={"status": "not_recognised", "status_source": "x"},
+    ).get_json()
+    session.expire_all()
+    assert session.get(Institution, tum.id).status == "recognised"
+    assert session.query(Institution).filter_by(country="IE").count() == 0
+    assert job["rejected"] == 1 and job["inserted"] == job["updated"] == 0
+    (refused,) = (
+        session.query(AuditEvent)
+        .filter_by(entity=f"institution:{tum.id}", action="institution.import")
+        .all()
+    )
+    assert refused.outcome == "refused" and "a conflict for an admin or the ministry of DE" in (
+        refused.detail
+    )
+    # Stated as German, the record is outside the IE ministry's scope: refused alike.
+    job = upload(
+        client,
+        headers,
+        data=[{**record, "alpha_two_code": "DE"}],
+        options={"status": "not_recognised", "status_source": "x"},
+    ).get_json()
+    session.expire_all()
+    assert job["rejected"] == 1 and session.get(Institution, tum.id).status == "recognised", job
+    events = session.query(AuditEvent).filter_by(entity=f"institution:{tum.id}").all()
+    assert [event.outcome for event in events] == ["refused", "refused"]
+    assert "outside its scope" in events[-1].detail

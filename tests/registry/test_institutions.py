@@ -332,6 +332,13 @@ def test_an_institution_edits_only_itself(client, loaded, headers, session):
         ).status_code
         == 409
     )
+    # Another university's name as an alias: a conflict for an admin or the ministry.
+    squat = {"names": [{"value": "University of Helsinki", "kind": "alias", "lang": "en"}]}
+    refused = client.patch(
+        f"/api/v1/institutions/{glasgow}", json=squat, headers=headers["glasgow"]
+    )
+    assert refused.status_code == 409 and refused.get_json()["existing"]["id"] == other
+    assert "the ministry of FI" in refused.get_json()["detail"]
     # The new alias and the Erasmus code are found at once.
     assert search(client, q="UK GLASGOW01")["candidates"][0]["id"] == glasgow
     assert search(client, q="Glasgow University", country="GB")["candidates"][0]["id"] == glasgow
