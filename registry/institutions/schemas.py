@@ -145,7 +145,10 @@ class InstitutionRecordSchema(Schema):
     domains = fields.List(fields.String(validate=validate.Length(1, 253)), load_default=list)
     relationships = fields.List(fields.Nested(RelationshipSchema), load_default=list)
     status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(STATUSES))
-    status_source = fields.String(load_default=None, allow_none=True)
+    # The same limit as a status set by hand (StatusSchema).
+    status_source = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(1, 1000)
+    )
     status_date = fields.Date(load_default=None, allow_none=True)
 
     @pre_load

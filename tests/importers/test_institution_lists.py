@@ -369,3 +369,11 @@ def test_an_import_is_authorised_against_the_institution_it_would_write(session)
     mixed = run(session, "ror", batch, actor=gb)
     assert (mixed.inserted, mixed.unchanged, mixed.rejected) == (1, 1, 0)
     assert by_ror(session, "08hhhhh12").country == "GB"
+
+
+def test_a_status_source_has_a_limit(session):
+    record = {"name": "Limit College", "alpha_two_code": "IE", "domains": ["limit.ie"]}
+    report = run(
+        session, "institutions-json", [record], status="recognised", status_source="x" * 1001
+    )
+    assert report.rejected == 1 and "status_source" in report.errors[0].reason
