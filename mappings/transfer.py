@@ -639,11 +639,12 @@ def _stored(
 
     A transcript is private to the institution that received it (and admins): to anyone else it
     does not exist, so another's answers exactly as an unknown id does. It is evaluated only for
-    the institution that received it; one received by none (stored before every transcript had
-    to name its receiver) only by an admin."""
+    the institution that received it; one received by none (the registry's own: an admin
+    imported it for no institution) only by an admin."""
     transcript = session.get(Transcript, transcript_id)
-    owner = None if transcript is None else institution_owner(transcript.received_by_institution_id)
-    if transcript is None or not readable(session, actor, owner):
+    if transcript is None or not readable(
+        session, actor, institution_owner(transcript.received_by_institution_id)
+    ):
         raise InvalidData(
             f"No transcript {transcript_id}.",
             errors={"transcript": [f"No transcript {transcript_id}."]},
