@@ -22,13 +22,7 @@ from registry.catalogue.articulations import TransferEvaluation
 from registry.catalogue.models import Transcript, TranscriptResult
 from registry.core import accounts
 from registry.core.audit import AuditEvent
-from registry.core.errors import (
-    Conflict,
-    InvalidData,
-    NotFound,
-    PermissionDenied,
-    Unauthenticated,
-)
+from registry.core.errors import Conflict, InvalidData, NotFound, PermissionDenied, Unauthenticated
 from registry.core.permissions import ANONYMOUS, OPERATOR, Actor
 from tests.registry.test_articulations import World
 
