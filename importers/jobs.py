@@ -24,9 +24,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from importers.runner import ImportReport
 from registry.core.db import Base, make_engine, make_session_factory
-from registry.core.errors import InvalidData, NotFound, PermissionDenied
+from registry.core.errors import InvalidData, NotFound
 from registry.core.instance import INSTANCE_DIR
-from registry.core.permissions import Actor, authorize_role
+from registry.core.permissions import Actor, Target, authorize, authorize_role
+from registry.institutions.private import readable
 
 STATES = ("queued", "running", "completed", "failed", "rolled_back")
 
@@ -204,6 +205,20 @@ def create_job(
         raise InvalidData(
             "The import options are invalid.", errors={"options": error.messages}
         ) from error
+    if schema is TranscriptOptions:
+        from importers.transcripts import receiver
+
+        try:
+            loaded["received_by"] = receiver(actor, loaded["received_by"])
+        except InvalidData as error:
+            raise InvalidData(error.detail, errors={"options": error.errors}) from error
+        # Refused now rather than when the job runs: the transcripts would be another's.
+        owner = loaded["received_by"]
+        authorize(
+            actor,
+            action,
+            Target("transcript", filename, institution=None if owner is None else str(owner)),
+        )
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{uuid.uuid4().hex}.upload"
     size = 0
@@ -233,12 +248,12 @@ def create_job(
 
 
 def get_job(session: Session, actor: Actor, job_id: int) -> ImportJob:
-    """A job, for the actor who started it (or an admin)."""
+    """A job with its rejections, for whoever started it: that account, the other accounts of
+    its institution or ministry, and admins. To anyone else, anonymous included, it does not
+    exist (NotFound, as for an unknown id)."""
     job = session.get(ImportJob, job_id)
-    if job is None:
+    if job is None or not readable(session, actor, job.actor):
         raise NotFound(f"No import job {job_id}.", id=job_id)
-    if actor.role != "admin" and job.actor.get("account_id") != actor.account_id:
-        raise PermissionDenied("Only whoever started an import (or an admin) may see it.")
     return job
 
 

@@ -6,8 +6,11 @@ Every reader yields (position, record) in the one shape of `TranscriptResultReco
 new format is one reader and one line here.
 
 Who may import: an admin, for any receiving institution or none; an institution account only
-transcripts it received itself (`received_by` is its own id). The receiving institution is part
-of each transcript's identity, so two institutions importing the same document each get their own.
+transcripts it received itself (`received_by` is its own id, and its id when it names none). A
+transcript always has an owner: the institution that received it, which alone (with admins)
+may use it; one an admin imports for no institution belongs to the registry, for admins only.
+The receiving institution is part of each transcript's identity, so two institutions importing
+the same document each get their own, and each reads only its own.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from importers.parallel import read as parallel_read
 from importers.runner import ImportReport, Rejected, run
 from registry.catalogue.transcripts import RecordChecker, upsert_results
 from registry.core.errors import InvalidData
+from registry.core.normalise import whole_number
 from registry.core.permissions import Actor, Target, authorize, authorize_role
 from registry.institutions.models import Institution
 
@@ -41,6 +45,21 @@ PACKED_READERS: dict[str, Reader] = {"elmo": partial(elmo.read, packed=True)}
 BATCH_SIZE = 5000
 
 
+def receiver(actor: Actor, received_by: int | None) -> int | None:
+    """The institution that receives, and so owns, the transcripts an actor imports: the one
+    named, else an institution account's own (InvalidData when it has several); None only for
+    an admin naming none: the registry's own transcripts, for admins only."""
+    if received_by is not None or actor.role != "institution":
+        return received_by
+    own = whole_number(next(iter(actor.scopes)), 9) if len(actor.scopes) == 1 else None
+    if own is None:
+        raise InvalidData(
+            "A transcript always has an owner: name the institution that received it.",
+            errors={"received_by": ["The receiving institution's id."]},
+        )
+    return own
+
+
 def import_transcripts(
     sessions: sessionmaker[Session],
     actor: Actor,
@@ -57,7 +76,8 @@ def import_transcripts(
     parallel: bool | None = None,
 ) -> ImportReport:
     """Import the transcripts of one file. Raises InvalidData for an unknown format and
-    PermissionDenied (before reading anything) when the actor may not import for `received_by`.
+    PermissionDenied (before reading anything) when the actor may not import for `received_by`
+    (an institution naming none imports for itself: `receiver`).
     Every record is rejected when `received_by` names no institution. A broken file ends the
     report as failed (records before the break kept unless atomic). A large file is read in a
     second process while this one stores (importers.parallel; `parallel` forces it either way)."""
@@ -67,6 +87,7 @@ def import_transcripts(
             f"Unknown transcript format {fmt!r}.",
             errors={"format": [f"One of {', '.join(READERS)}."]},
         )
+    received_by = receiver(actor, received_by)
     authorize(
         actor,
         ACTION,

@@ -43,6 +43,9 @@ class Assessment(Base):
         DateTime(timezone=True), server_default=func.now()
     )
     actor: Mapped[str] = mapped_column(String(200))
+    # Whose it is ({"role", "scopes", "account_id"}, registry.core.permissions.owner_of): only
+    # they and admins read it. None: admins only.
+    owner: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
     target: Mapped[str] = mapped_column(String(40))
     target_type: Mapped[str | None] = mapped_column(String(40))

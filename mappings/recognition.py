@@ -37,8 +37,9 @@ from registry.catalogue import isced
 from registry.catalogue import services as catalogue
 from registry.core import audit
 from registry.core.errors import DomainError, InvalidData, NotFound
-from registry.core.permissions import Actor, Target, authorize
+from registry.core.permissions import Actor, Target, authorize, owner_of
 from registry.institutions import services as institutions
+from registry.institutions.private import readable
 
 DATA = Path(__file__).resolve().parent / "data" / "recognition.json"
 # A qualification title matched within the institution's catalogue at this score or better
@@ -640,6 +641,7 @@ def assess(
     answer["inputs_digest"] = digest(inputs, target, target_type)
     row = Assessment(
         actor=actor.name,
+        owner=owner_of(actor),
         inputs=inputs,
         target=target.strip(),
         target_type=target_type,
@@ -665,9 +667,11 @@ def assess(
     return {"id": row.id, **{key: value for key, value in answer.items() if key != "id"}}
 
 
-def get_assessment(session: Session, assessment_id: int) -> dict[str, Any]:
+def get_assessment(session: Session, actor: Actor, assessment_id: int) -> dict[str, Any]:
+    """A stored assessment with its inputs, for its owner (the office that made it) and admins;
+    to anyone else, anonymous included, it does not exist (NotFound, as for an unknown id)."""
     row = session.get(Assessment, assessment_id)
-    if row is None:
+    if row is None or not readable(session, actor, row.owner):
         raise NotFound(f"No assessment {assessment_id}.", id=assessment_id)
     return {
         "id": row.id,
@@ -797,6 +801,7 @@ def assess_stack(
     }
     row = Assessment(
         actor=actor.name,
+        owner=owner_of(actor),
         inputs=inputs,
         target=target.strip(),
         target_type=target_type,

@@ -48,10 +48,18 @@ from registry.catalogue.articulations import (
 from registry.catalogue.models import RESULT_STATUSES, Course, Transcript
 from registry.catalogue.schemas import MAX_CREDITS, language_tag
 from registry.core import audit
-from registry.core.errors import Conflict, DomainError, InvalidData, NotFound, PermissionDenied
+from registry.core.errors import (
+    Conflict,
+    DomainError,
+    Hidden,
+    InvalidData,
+    NotFound,
+    PermissionDenied,
+)
 from registry.core.normalise import fold, name_key, whole_number
-from registry.core.permissions import Actor, Target, authorize
+from registry.core.permissions import Actor, Target, authorize, institution_owner
 from registry.institutions.models import SCHEMES, Institution
+from registry.institutions.private import readable
 from registry.institutions.schemas import iso_country, text_field
 
 # Who may evaluate for an institution: its own account or an admin (the scope check of
@@ -623,11 +631,20 @@ class TranscriptSchema(Schema):
     )
 
 
-def _stored(session: Session, transcript_id: int, receiving_id: int) -> dict[str, Any]:
+def _stored(
+    session: Session, actor: Actor, transcript_id: int, receiving_id: int
+) -> dict[str, Any]:
     """A stored transcript in the JSON shape; only its leaves (programmes and modules that hold
-    other results are not courses)."""
+    other results are not courses).
+
+    A transcript is private to the institution that received it (and admins): to anyone else it
+    does not exist, so another's answers exactly as an unknown id does. It is evaluated only for
+    the institution that received it; one received by none (the registry's own: an admin
+    imported it for no institution) only by an admin."""
     transcript = session.get(Transcript, transcript_id)
-    if transcript is None:
+    if transcript is None or not readable(
+        session, actor, institution_owner(transcript.received_by_institution_id)
+    ):
         raise InvalidData(
             f"No transcript {transcript_id}.",
             errors={"transcript": [f"No transcript {transcript_id}."]},
@@ -682,13 +699,15 @@ def _stored(session: Session, transcript_id: int, receiving_id: int) -> dict[str
     }
 
 
-def _inputs(session: Session, transcript: Any, receiving_id: int, on: dt.date) -> dict[str, Any]:
+def _inputs(
+    session: Session, actor: Actor, transcript: Any, receiving_id: int, on: dt.date
+) -> dict[str, Any]:
     """The validated, canonical inputs of one evaluation: what the digest is taken of."""
     known_issuer = None
     transcript_id = None
     if isinstance(transcript, int) and not isinstance(transcript, bool):
         transcript_id = transcript
-        raw = _stored(session, transcript, receiving_id)
+        raw = _stored(session, actor, transcript, receiving_id)
         known_issuer = raw.pop("issuer_institution_id")
     elif isinstance(transcript, dict):
         raw = transcript
@@ -1366,7 +1385,7 @@ def evaluate_transcript(
     institution's account or an admin, InvalidData listing every problem of the transcript.
     """
     receiving = _receiving(session, actor, receiving_institution_id, "transfer.evaluate")
-    inputs = _inputs(session, transcript, receiving.id, on or dt.date.today())
+    inputs = _inputs(session, actor, transcript, receiving.id, on or dt.date.today())
     result = {**run(session, inputs, receiving), "inputs_digest": digest(inputs)}
     row = TransferEvaluation(
         actor=actor.name,
@@ -1426,12 +1445,23 @@ def present(row: TransferEvaluation) -> dict[str, Any]:
     }
 
 
-def get_evaluation(session: Session, actor: Actor, evaluation_id: int) -> TransferEvaluation:
-    """A stored evaluation, for the receiving institution's account or an admin; NotFound."""
+def get_evaluation(
+    session: Session, actor: Actor, evaluation_id: int, operation: str = "transfer.read"
+) -> TransferEvaluation:
+    """A stored evaluation, for the receiving institution's accounts and admins (and the
+    ministry the law lets read them); to anyone else, anonymous included, it answers as an
+    unknown id does (NotFound; Hidden, audited when `operation` is a write)."""
     row = session.get(TransferEvaluation, evaluation_id)
+    detail = f"No transfer evaluation {evaluation_id}."
     if row is None:
-        raise NotFound(f"No transfer evaluation {evaluation_id}.", id=evaluation_id)
-    authorize(actor, EVALUATE, _target(row.receiving_institution_id), "transfer.read")
+        raise NotFound(detail, id=evaluation_id)
+    if not readable(session, actor, institution_owner(row.receiving_institution_id)):
+        raise Hidden(
+            detail,
+            action=operation,
+            target=f"transfer_evaluation:{evaluation_id}",
+            id=evaluation_id,
+        )
     return row
 
 
@@ -1492,9 +1522,7 @@ def save_decision(
     (an articulation needs it); Conflict when the result was decided already, or when the rule
     would overlap another approved one.
     """
-    row = session.get(TransferEvaluation, evaluation_id)
-    if row is None:
-        raise NotFound(f"No transfer evaluation {evaluation_id}.", id=evaluation_id)
+    row = get_evaluation(session, actor, evaluation_id, "transfer.decide")
     authorize(actor, "catalogue.edit", _target(row.receiving_institution_id), "transfer.decide")
     try:
         data = DecisionSchema().load(

@@ -391,7 +391,8 @@ def _transcript_import(fmt: str, doc: str) -> None:
         "received_by",
         type=DATABASE_ID,
         default=None,
-        help="The institution that received the records (its id).",
+        help="The institution that received the records (its id), their owner; without it, "
+        "they are the registry's, for admins only.",
     )
     @click.option(
         "--credit-system",

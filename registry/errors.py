@@ -12,6 +12,7 @@ from registry.core import audit
 from registry.core.errors import (
     Conflict,
     DomainError,
+    Hidden,
     InvalidData,
     NotFound,
     PermissionDenied,
@@ -47,7 +48,7 @@ REFUSALS = (Unauthenticated, PermissionDenied, Conflict)
 
 def handle_domain_error(error: DomainError) -> Response:
     status = next(code for kind, code in STATUS_BY_ERROR.items() if isinstance(error, kind))
-    if request.method in WRITE_METHODS and isinstance(error, REFUSALS):
+    if request.method in WRITE_METHODS and isinstance(error, (*REFUSALS, Hidden)):
         record_refusal(error)
     response = problem(status, error.title, error.detail, errors=error.errors, **error.data)
     if status == 401:
@@ -59,11 +60,12 @@ def record_refusal(error: DomainError) -> None:
     """A refused write leaves an audit event too, committed on its own: the write is dropped."""
     session = get_session()
     session.rollback()
+    about = getattr(error, "refused", None) or error.data
     audit.record(
         session,
         actor_or_anonymous(),
-        error.data.get("action", f"{request.method} {request.path}"),
-        error.data.get("target", request.path),
+        about.get("action", f"{request.method} {request.path}"),
+        about.get("target", request.path),
         outcome="refused",
         detail=error.detail,
     )

@@ -100,8 +100,9 @@ class Stack(MethodView):
 class AssessmentById(MethodView):
     @blp.response(200, AssessmentSchema)
     def get(self, assessment_id):
-        """A stored assessment with its inputs."""
-        return recognition.get_assessment(get_session(), assessment_id)
+        """A stored assessment with its inputs: for the office that made it and admins (404 to
+        anyone else)."""
+        return recognition.get_assessment(get_session(), current_actor(), assessment_id)
 
 
 @blp.route("/rules")

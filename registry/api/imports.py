@@ -59,7 +59,8 @@ UPLOAD = {
                     "options": {
                         "type": "string",
                         "description": "JSON object: atomic, status, "
-                        "status_source, institution_id, received_by (by format)",
+                        "status_source, institution_id, received_by (by format; transcripts "
+                        "belong to received_by, an institution's own id by default)",
                     },
                 },
             }
@@ -101,7 +102,8 @@ class Imports(MethodView):
 class ImportById(MethodView):
     @blp.response(200, JobSchema)
     def get(self, job_id):
-        """Where a job stands: state, counts, the first rejections."""
+        """Where a job stands: state, counts, the first rejections (for whoever started it, its
+        institution or ministry, and admins; 404 to anyone else)."""
         return jobs.get_job(get_session(), current_actor(), job_id)
 
 
@@ -109,7 +111,7 @@ class ImportById(MethodView):
 class ImportErrors(MethodView):
     @blp.response(200, content_type="text/csv")
     def get(self, job_id):
-        """Every rejected record of a job, with its position and reason."""
+        """Every rejected record of a job, with its position and reason (who may read the job)."""
         session = get_session()
         jobs.get_job(session, current_actor(), job_id)
         out = io.StringIO()

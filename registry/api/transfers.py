@@ -75,7 +75,8 @@ class Transfers(MethodView):
 class TransferById(MethodView):
     @blp.response(200, EvaluationSchema)
     def get(self, evaluation_id):
-        """A stored evaluation (the receiving institution's account, or an admin)."""
+        """A stored evaluation (the receiving institution's accounts, or an admin; 404 to anyone
+        else)."""
         return transfer.present(
             transfer.get_evaluation(get_session(), current_actor(), evaluation_id)
         )
@@ -101,7 +102,7 @@ class TransferElmo(MethodView):
         }
     )
     def get(self, evaluation_id):
-        """The decision as ELMO XML, for the sending institution."""
+        """The decision as ELMO XML, for the sending institution (read as the evaluation is)."""
         row = transfer.get_evaluation(get_session(), current_actor(), evaluation_id)
         return Response(transfer.export_elmo(row), mimetype="application/xml")
 

@@ -21,6 +21,16 @@ class NotFound(DomainError):
     title = "Not found"
 
 
+class Hidden(NotFound):
+    """A private record the actor may not see: it answers exactly as a record that does not
+    exist, but a write refused this way is still audited (`action`, `target` are kept out of
+    the answer)."""
+
+    def __init__(self, detail: str, *, action: str, target: str, **data: Any):
+        super().__init__(detail, **data)
+        self.refused = {"action": action, "target": target}
+
+
 class Conflict(DomainError):
     """The record exists already; `data["existing"]` names it."""
 

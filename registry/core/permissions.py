@@ -89,6 +89,56 @@ def in_scope(actor: Actor, target: Target) -> bool:
     return False
 
 
+# --- private records --------------------------------------------------------------------------
+#
+# Assessments, transfer evaluations, transcripts and import jobs (with their rejections) belong to
+# the office that made or received them. Their owner is written as the actor was ({"role",
+# "scopes", "account_id"}): an institution's records are its own whichever of its accounts made
+# them; a ministry's, its country's; a registrar's or an admin's, that account's alone.
+
+# Countries whose law gives their ministry the reading of the private records made or received by
+# the institutions of that country. None by default: a country is added here, with its law cited
+# beside it, when that law exists.
+LAWFUL_OVERSIGHT: dict[str, str] = {}
+
+
+def owner_of(actor: Actor) -> dict:
+    """The owner of a private record this actor makes, as it is stored."""
+    return {"role": actor.role, "scopes": sorted(actor.scopes), "account_id": actor.account_id}
+
+
+def institution_owner(institution_id: int | None) -> dict | None:
+    """The owner of a record received by an institution; None (admins only) without one."""
+    if institution_id is None:
+        return None
+    return {"role": "institution", "scopes": [str(institution_id)], "account_id": None}
+
+
+def may_read_private(
+    actor: Actor, owner: dict | None, countries: frozenset[str] = frozenset()
+) -> bool:
+    """Whether the actor may read a private record of this owner. `countries` are the owner's
+    countries (an institution's), for the ministries that the law lets read them. A record
+    without an owner is for admins alone. Anything else answers as if the record did not exist."""
+    if actor.anonymous:
+        return False
+    if actor.role == "admin":
+        return True
+    if not owner:
+        return False
+    if owner.get("account_id") is not None and owner["account_id"] == actor.account_id:
+        return True
+    if (
+        actor.role in ("institution", "ministry")
+        and owner.get("role") == actor.role
+        and actor.scopes & set(owner.get("scopes") or ())
+    ):
+        return True
+    return actor.role == "ministry" and any(
+        country in actor.scopes and country in LAWFUL_OVERSIGHT for country in countries
+    )
+
+
 def authorize_role(actor: Actor, action: str) -> None:
     """The role check alone, for a job whose records are scope-checked one by one."""
     if actor.anonymous:

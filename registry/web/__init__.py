@@ -135,7 +135,9 @@ def publish(code: str, version: str):
 @blp.errorhandler(DomainError)
 def domain_error_page(error: DomainError):
     status = next(code for kind, code in errors.STATUS_BY_ERROR.items() if isinstance(error, kind))
-    if request.method in errors.WRITE_METHODS and isinstance(error, errors.REFUSALS):
+    if request.method in errors.WRITE_METHODS and isinstance(
+        error, (*errors.REFUSALS, errors.Hidden)
+    ):
         # A refused write is audited, exactly as when it comes through the API.
         errors.record_refusal(error)
     return render_template(

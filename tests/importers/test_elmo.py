@@ -951,11 +951,12 @@ def test_an_institution_imports_only_what_it_received(session, warsaw):
     data = document(report(course("A")))
     with pytest.raises(PermissionDenied):
         run_import(session, data, actor=actor, received_by=other_id)
-    with pytest.raises(PermissionDenied):
-        run_import(session, data, actor=actor)  # received by no one: not its own
     assert stored(session) == {}
     mine = run_import(session, data, actor=actor, received_by=warsaw)
     assert mine.inserted == 1
+    # Naming none, an institution receives them itself: the same transcript again.
+    again = run_import(session, data, actor=actor)
+    assert (again.inserted, again.unchanged) == (0, 1)
     # The same document received by another institution is another transcript.
     theirs = run_import(session, data, received_by=other_id)
     assert theirs.inserted == 1
@@ -975,6 +976,16 @@ def test_who_may_import(session):
     assert nobody.errors[0].reason == "received_by: no institution 999999."
     with pytest.raises(InvalidData):
         import_transcripts(lambda: session, OPERATOR, "pdf", io.BytesIO(data), "x.pdf")
+
+
+def test_a_transcript_always_has_an_owner(session):
+    """Issue 16: a transcript imported without a receiving institution was anyone's. An
+    institution's account owns what it imports; one with several institutions names which."""
+    data = document(report(course("A")))
+    with pytest.raises(InvalidData) as refused:
+        run_import(session, data, actor=Actor("two", "institution", frozenset({"1", "2"})))
+    assert "received_by" in refused.value.errors
+    assert stored(session) == {}
 
 
 def test_xxe_import_fails_cleanly(session, tmp_path):

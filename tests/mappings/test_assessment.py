@@ -538,7 +538,7 @@ def test_same_input_same_decision_and_digest(session, registry):
         "framework_versions",
     ):
         assert first[key] == second[key]
-    stored = recognition.get_assessment(session, first["id"])
+    stored = recognition.get_assessment(session, OPERATOR, first["id"])
     assert (
         stored["decision"] == first["decision"]
         and stored["inputs"]["title"] == CASES[1][1]["title"]
@@ -639,7 +639,7 @@ def test_impact_report_lists_stored_decisions_a_draft_would_change(session, regi
     ]
     assert kept["id"] not in [a["id"] for a in report["assessments"]]
     # Nothing stored was changed by computing the report.
-    assert recognition.get_assessment(session, stored["id"])["decision"] == "recognised"
+    assert recognition.get_assessment(session, OPERATOR, stored["id"])["decision"] == "recognised"
 
 
 def micro(title, ects_value, level="MT-MQF:7", field="0613", institution="University of Malta"):

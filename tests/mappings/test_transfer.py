@@ -22,7 +22,7 @@ from registry.catalogue.articulations import TransferEvaluation
 from registry.catalogue.models import Transcript, TranscriptResult
 from registry.core import accounts
 from registry.core.audit import AuditEvent
-from registry.core.errors import Conflict, InvalidData, PermissionDenied, Unauthenticated
+from registry.core.errors import Conflict, InvalidData, NotFound, PermissionDenied, Unauthenticated
 from registry.core.permissions import ANONYMOUS, OPERATOR, Actor
 from tests.registry.test_articulations import World
 
@@ -436,7 +436,8 @@ def test_a_decision_answers_the_next_learner(session, world):
             session, world.actors["tum"], first["id"], 1, [world.courses["MA0901"]], "8"
         )
     assert "refused" in refused.value.detail
-    with pytest.raises(PermissionDenied):
+    # Another institution's evaluation is not there for it at all.
+    with pytest.raises(NotFound):
         transfer.save_decision(
             session, world.actors["unibo"], first["id"], 0, [world.courses["MA0903"]], "9"
         )
@@ -490,10 +491,13 @@ def test_stored_transcript_evaluates_its_courses(session, world):
     answer = evaluate(session, world, stored.id)
     assert [r["title"] for r in answer["results"]] == ["Algebra lineare"]
     assert answer["results"][0]["status"] == "granted"
-    with pytest.raises(PermissionDenied):
+    # Another institution's transcript answers exactly as one that does not exist.
+    with pytest.raises(InvalidData) as theirs:
         evaluate(session, world, stored.id, key="leeds")
-    with pytest.raises(InvalidData):
+    with pytest.raises(InvalidData) as nobodys:
         evaluate(session, world, 999999)
+    assert theirs.value.errors == {"transcript": [f"No transcript {stored.id}."]}
+    assert nobodys.value.errors == {"transcript": ["No transcript 999999."]}
 
 
 @pytest.mark.parametrize(
@@ -667,7 +671,7 @@ def test_api_transfers_allowed_and_refused(client, session, world, tokens):
         client.get(url, headers=tokens["tum"]).get_json()["inputs_digest"]
         == evaluation["inputs_digest"]
     )
-    assert client.get(url, headers=tokens["unibo"]).status_code == 403
+    assert client.get(url, headers=tokens["unibo"]).status_code == 404
     assert client.get("/api/v1/transfers/999999", headers=tokens["tum"]).status_code == 404
 
     decision = {
@@ -676,7 +680,7 @@ def test_api_transfers_allowed_and_refused(client, session, world, tokens):
         "credits_granted": "9",
     }
     assert (
-        client.post(f"{url}/decisions", json=decision, headers=tokens["unibo"]).status_code == 403
+        client.post(f"{url}/decisions", json=decision, headers=tokens["unibo"]).status_code == 404
     )
     assert (
         client.post(
@@ -695,7 +699,7 @@ def test_api_transfers_allowed_and_refused(client, session, world, tokens):
     elmo = client.get(f"{url}/elmo", headers=tokens["tum"])
     assert elmo.status_code == 200 and elmo.mimetype == "application/xml"
     assert b"resultOfRecognition" in elmo.data
-    assert client.get(f"{url}/elmo", headers=tokens["unibo"]).status_code == 403
+    assert client.get(f"{url}/elmo", headers=tokens["unibo"]).status_code == 404
 
     trail = [
         (e.action, e.outcome)

@@ -81,9 +81,13 @@ def test_assess_the_example_and_read_it_back(client, session, headers):
     assert answer["source"]["institution"]["matched_on"] == "identifier"
     # 2:1 converts through its lower limit, 60 on GB-PCT: 1 + 3 x (100 - 60) / (100 - 40) = 3.0
     assert answer["target"]["grade"]["value"] == "3.0"
-    stored = client.get(f"/api/v1/assessments/{answer['id']}").get_json()
+    stored = client.get(
+        f"/api/v1/assessments/{answer['id']}", headers=headers["registrar"]
+    ).get_json()
     assert stored["decision"] == answer["decision"] and stored["inputs"]["title"] == body["title"]
-    assert client.get("/api/v1/assessments/999999").status_code == 404
+    assert client.get("/api/v1/assessments/999999", headers=headers["registrar"]).status_code == 404
+    # Private: without a token it is not there at all (issue 16, finding 5).
+    assert client.get(f"/api/v1/assessments/{answer['id']}").status_code == 404
     assert last_events(session, 2) == [
         ("assessment.create", "refused"),
         ("assessment.create", "allowed"),

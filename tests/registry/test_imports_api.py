@@ -29,6 +29,19 @@ def headers(session):
     return made
 
 
+@pytest.fixture
+def receiver(session) -> int:
+    """An institution that receives transcripts."""
+    from registry.institutions.models import Institution
+
+    institution = Institution(
+        name="Receiving Test Office", name_key="receiving test office", country="IE"
+    )
+    session.add(institution)
+    session.commit()
+    return institution.id
+
+
 def upload(client, headers, fmt="institutions-json", data=None, options=None, name="world.json"):
     form = {"format": fmt, "file": (io.BytesIO(json.dumps(data or WORLD).encode()), name)}
     if options is not None:
@@ -71,8 +84,9 @@ def test_upload_refusals(client, headers):
     )
     assert missing.status_code == 400 and "file" in missing.get_json()["errors"]
     job = upload(client, headers["admin"]).get_json()
+    # Another's job is not there for it at all: as an unknown id.
     other = client.get(f"/api/v1/imports/{job['id']}", headers=headers["registrar"])
-    assert other.status_code == 403
+    assert other.status_code == 404
     assert client.get("/api/v1/imports/999999", headers=headers["admin"]).status_code == 404
 
 
@@ -141,12 +155,23 @@ def test_queued_job_runs_on_the_huey_worker_and_resumes(tmp_path):
     engine.dispose()
 
 
-def test_elmo_and_badges_through_the_api(client, headers, shared):
+def test_elmo_and_badges_through_the_api(client, headers, shared, receiver):
     elmo = (shared / "formats" / "emrex-elmo" / "example.xml").read_bytes()
-    form = {"format": "elmo", "file": (io.BytesIO(elmo), "example.xml")}
-    job = client.post(
-        "/api/v1/imports", data=form, headers=headers["admin"], content_type="multipart/form-data"
-    ).get_json()
+
+    def send_elmo(options):
+        form = {
+            "format": "elmo",
+            "file": (io.BytesIO(elmo), "example.xml"),
+            "options": json.dumps(options),
+        }
+        return client.post(
+            "/api/v1/imports",
+            data=form,
+            headers=headers["admin"],
+            content_type="multipart/form-data",
+        )
+
+    job = send_elmo({"received_by": receiver}).get_json()
     assert job["state"] == "completed" and job["inserted"] == 6 and job["rejected"] == 0
     badge = (shared / "formats" / "open-badges-3" / "ob3-microcredential-example.json").read_bytes()
 
@@ -154,7 +179,7 @@ def test_elmo_and_badges_through_the_api(client, headers, shared):
         form = {
             "format": "open-badges",
             "file": (io.BytesIO(badge), "badge.json"),
-            "options": json.dumps(options),
+            "options": json.dumps({"received_by": receiver, **options}),
         }
         return client.post(
             "/api/v1/imports",
