@@ -98,6 +98,7 @@ WRITES = {
     ("POST", "/api/v1/frameworks/<code>/versions/<version>/impact"),
     # Covered, allowed and refused, in test_tenancy.py:
     ("POST", "/api/v1/frameworks/<code>/versions/<version>/correct"),
+    ("POST", "/api/v1/rules/<rule_id>/withdraw"),
     ("PATCH", "/api/v1/frameworks/<code>/levels/<level>"),
     ("PUT", "/api/v1/frameworks/<code>/levels/<level>/links"),
     # Covered, allowed and refused, in test_institutions.py:

@@ -4,6 +4,8 @@ of each kind, anonymous."""
 
 import copy
 import datetime as dt
+import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -350,3 +352,136 @@ def test_framework_texts_have_limits(client, session, tokens):
     long_description = ie_file(code="IE-LONG", description="x" * (DESCRIPTION_MAX + 1), links=[])
     body = call(client, "POST", "/api/v1/frameworks", tokens["ie"], long_description, status=400)
     assert "description" in body["errors"]
+
+
+# --- finding 2: an institution's rules apply to its own decisions only ----------------------
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "credential.json"
+
+
+def refusal(rule_id, authority, jurisdiction="DE", priority=99):
+    return {
+        "id": rule_id,
+        "title": "Refuse everything",
+        "authority": authority,
+        "jurisdiction": jurisdiction,
+        "priority": priority,
+        "then": {"decision": "not_recognised", "notes": "Refused by rule."},
+    }
+
+
+def assess(client, headers):
+    body = json.loads(EXAMPLE.read_text())
+    answer = call(client, "POST", "/api/v1/assessments?target=DE", headers, json=body, status=201)
+    decided = next(s["detail"]["decided_by"] for s in answer["steps"] if s["step"] == "rules")
+    return answer["decision"], {r["rule"] for r in answer["rules"]}, decided
+
+
+def test_an_institution_rule_never_overturns_a_whole_country(client, session, tokens):
+    tum = {"kind": "institution", "id": tokens["ids"]["tum"]}
+    # The reproduction: a priority above every ministry's, for all of DE.
+    body = call(
+        client,
+        "POST",
+        "/api/v1/rules",
+        tokens["tum"],
+        json=refusal("tum-refuse", tum, priority=999999),
+        status=400,
+    )
+    assert "priority" in body["errors"]
+    # Another institution, a ministry, a registrar or anonymous cannot write TUM's rule.
+    rule = refusal("tum-refuse", tum)
+    for who, status in [("tcd", 403), ("de", 403), ("registrar", 403), ("anonymous", 401)]:
+        call(client, "POST", "/api/v1/rules", tokens[who], json=rule, status=status)
+    # An institution's rule stays in its own country.
+    tcd = {"kind": "institution", "id": tokens["ids"]["tcd"]}
+    body = call(
+        client, "POST", "/api/v1/rules", tokens["tcd"], json=refusal("tcd-de", tcd), status=400
+    )
+    assert "jurisdiction" in body["errors"]
+    baseline = assess(client, tokens["registrar"])
+    created = call(client, "POST", "/api/v1/rules", tokens["tum"], json=rule, status=201)
+    assert created["status"] == "active"
+    # A registrar's, a ministry's and another institution's decisions are untouched...
+    for who in ("registrar", "de", "tcd"):
+        decision, evaluated, _ = assess(client, tokens[who])
+        assert "tum-refuse" not in evaluated and decision == baseline[0]
+    # ... TUM's own are decided by its rule.
+    decision, evaluated, decided = assess(client, tokens["tum"])
+    assert decision == "not_recognised" and decided == "tum-refuse"
+
+
+def test_a_ministry_outranks_an_institution(client, session, tokens):
+    tum = {"kind": "institution", "id": tokens["ids"]["tum"]}
+    call(client, "POST", "/api/v1/rules", tokens["tum"], refusal("tum-refuse", tum), 201)
+    kmk = {"kind": "ministry", "country": "DE"}
+    accept = {**refusal("kmk-accept", kmk, priority=100), "then": {"decision": "recognised"}}
+    for who, status in [("ie", 403), ("tum", 403), ("anonymous", 401)]:
+        call(client, "POST", "/api/v1/rules", tokens[who], json=accept, status=status)
+    for bad in ({"priority": 1000}, {"priority": 99}, {"jurisdiction": "IE-NFQ"}):
+        call(client, "POST", "/api/v1/rules", tokens["de"], json={**accept, **bad}, status=400)
+    call(client, "POST", "/api/v1/rules", tokens["de"], json=accept, status=201)
+    decision, _, decided = assess(client, tokens["tum"])
+    assert decision == "recognised" and decided == "kmk-accept"
+    # Only an admin writes the registry's own rules, the floor, for everywhere.
+    floor = {**refusal("registry-note", {"kind": "registry"}, "*", 50), "then": {"notes": "n"}}
+    call(client, "POST", "/api/v1/rules", tokens["de"], json=floor, status=403)
+    call(client, "POST", "/api/v1/rules", tokens["admin"], {**floor, "priority": 51}, 400)
+    call(client, "POST", "/api/v1/rules", tokens["admin"], json=floor, status=201)
+
+
+def test_rules_are_withdrawn_by_their_authority_never_deleted(client, session, tokens):
+    tum = {"kind": "institution", "id": tokens["ids"]["tum"]}
+    call(client, "POST", "/api/v1/rules", tokens["tum"], refusal("tum-refuse", tum), 201)
+    url = "/api/v1/rules/tum-refuse/withdraw"
+    reason = {"reason": "Posted by mistake."}
+    for who, status in [
+        ("tcd", 403),
+        ("de", 403),
+        ("registrar", 403),
+        ("anonymous", 401),
+    ]:
+        call(client, "POST", url, tokens[who], json=reason, status=status)
+    call(client, "POST", url, tokens["tum"], json={}, status=400)
+    call(client, "POST", url, tokens["tum"], json={"reason": "x" * 2001}, status=400)
+    withdrawn = call(client, "POST", url, tokens["tum"], json=reason)
+    assert withdrawn["status"] == "withdrawn" and withdrawn["withdrawn_reason"] == reason["reason"]
+    call(client, "POST", url, tokens["tum"], json=reason, status=409)
+    call(client, "POST", "/api/v1/rules/nope/withdraw", tokens["admin"], json=reason, status=404)
+    listed = {r["id"]: r for r in call(client, "GET", "/api/v1/rules?jurisdiction=DE", {})}
+    assert listed["tum-refuse"]["status"] == "withdrawn"
+    decision, evaluated, _ = assess(client, tokens["tum"])
+    assert "tum-refuse" not in evaluated and decision != "not_recognised"
+    event = session.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action == "rule.withdraw", AuditEvent.outcome == "allowed"
+        )
+    )
+    assert event.after["withdrawn_reason"] == reason["reason"]
+    assert event.before["status"] == "active" and event.after["status"] == "withdrawn"
+    refused = session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "rule.withdraw", AuditEvent.outcome == "refused"
+        )
+    ).all()
+    assert len(refused) >= 4
+    # A ministry withdraws its own rules, not another country's; an admin any.
+    kmk = {"kind": "ministry", "country": "DE"}
+    own = refusal("kmk-r", kmk, priority=100)
+    call(client, "POST", "/api/v1/rules", tokens["de"], own, 201)
+    call(client, "POST", "/api/v1/rules/kmk-r/withdraw", tokens["ie"], json=reason, status=403)
+    call(client, "POST", "/api/v1/rules/kmk-r/withdraw", tokens["tum"], json=reason, status=403)
+    call(client, "POST", "/api/v1/rules/kmk-r/withdraw", tokens["admin"], json=reason)
+
+
+def test_rule_texts_have_limits(client, tokens):
+    kmk = {"kind": "ministry", "country": "DE"}
+    rule = refusal("kmk-long", kmk, priority=100)
+    for bad, field in [
+        ({"title": "x" * 301}, "title"),
+        ({"then": {"notes": "x" * 2001}}, "then.notes"),
+        ({"then": {"conditions": ["x"] * 51}}, "then.conditions"),
+        ({"when": {"fact": "source.country", "op": "==", "value": "x" * 501}}, "when.value"),
+    ]:
+        body = call(client, "POST", "/api/v1/rules", tokens["de"], json={**rule, **bad}, status=400)
+        assert field in body["errors"]
