@@ -123,8 +123,13 @@ def withdraw_rule(session: Session, actor: Actor, rule_id: str, raw: Any) -> Rec
         data = RuleWithdrawalSchema().load(raw if raw is not None else {})
     except ValidationError as error:
         raise InvalidData("The withdrawal is invalid.", errors=error.messages) from error
-    row = session.scalar(
-        select(RecognitionRule).where(RecognitionRule.rule_id == rule_id).with_for_update()
+    # An id no rule can have (a NUL byte, 5,000 characters) is looked up nowhere.
+    row = (
+        session.scalar(
+            select(RecognitionRule).where(RecognitionRule.rule_id == rule_id).with_for_update()
+        )
+        if rule_engine.RULE_ID.match(rule_id)
+        else None
     )
     if row is None:
         raise NotFound(f"No stored rule {rule_id!r}.", id=rule_id)

@@ -128,7 +128,7 @@ _THEN_KEYS = (
     "substantial_difference",
 )
 _COMPARISON_KEYS = frozenset({"fact", "op", "value"})
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
+_ID = RULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}\Z")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 # The same shapes as frameworks.schemas: a framework code (a bare country code fits too) and a
 # FRAMEWORK:LEVEL reference.
