@@ -199,6 +199,23 @@ def deciding_institutions(actor: Actor) -> frozenset[str]:
     return frozenset(str(n) for s in actor.scopes if (n := whole_number(s)) is not None)
 
 
+def institutions_evaluated(session: Session, rule_ids: list[str]) -> frozenset[str]:
+    """The institutions whose own rules a stored decision evaluated (from its trace), so that
+    a re-run (the impact report) decides as that institution did."""
+    if not rule_ids:
+        return frozenset()
+    return frozenset(
+        ref
+        for ref in session.scalars(
+            select(RecognitionRule.authority_ref).where(
+                RecognitionRule.rule_id.in_(rule_ids),
+                RecognitionRule.authority_kind == "institution",
+            )
+        )
+        if ref
+    )
+
+
 def list_rules(session: Session, jurisdiction: str | None = None) -> list[dict[str, Any]]:
     """Stored rules (the bundled default policy first), optionally for one jurisdiction; a
     withdrawn rule is listed as withdrawn."""

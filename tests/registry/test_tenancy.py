@@ -486,3 +486,19 @@ def test_rule_texts_have_limits(client, tokens):
     ]:
         body = call(client, "POST", "/api/v1/rules", tokens["de"], json={**rule, **bad}, status=400)
         assert field in body["errors"]
+
+
+def test_the_impact_report_reruns_a_decision_with_the_rules_it_was_made_under(
+    client, session, tokens
+):
+    tum = {"kind": "institution", "id": tokens["ids"]["tum"]}
+    call(client, "POST", "/api/v1/rules", tokens["tum"], refusal("tum-refuse", tum), 201)
+    assert assess(client, tokens["tum"])[0] == "not_recognised"
+    assess(client, tokens["registrar"])
+    call(
+        client, "POST", "/api/v1/frameworks/DE-DQR/versions", tokens["de"], {"version": "2027"}, 201
+    )
+    url = "/api/v1/frameworks/DE-DQR/versions/2027/impact?on=2027-01-01"
+    call(client, "POST", url, tokens["tum"], status=403)
+    # The draft changes nothing: no stored decision, TUM's included, would change.
+    assert call(client, "POST", url, tokens["de"])["assessments"] == []
