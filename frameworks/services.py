@@ -283,19 +283,6 @@ def load_framework(session: Session, raw: Any, *, identity: bool = True) -> Load
     if framework is None:
         framework, identity = Framework(code=code), True
         session.add(framework)
-    pending = {}
-    if identity:
-        framework.name = data["name"]
-        framework.country = data["country"]
-        framework.is_meta = data["meta"]
-        framework.owner = data["owner"]
-        framework.description = data["description"]
-    else:
-        pending = {
-            key: data[key]
-            for key in ("name", "description")
-            if data[key] is not None and data[key] != getattr(framework, key)
-        }
     version_data = data["version"]
     version = next((v for v in framework.versions if v.version == version_data["version"]), None)
     outcome = "created"
@@ -313,6 +300,21 @@ def load_framework(session: Session, raw: Any, *, identity: bool = True) -> Load
         session.delete(version)
         session.flush()
         outcome = "replaced"
+    # Written only with a new or replaced version: reloading an unchanged file (load-reference)
+    # leaves what a publication made of the framework alone.
+    pending = {}
+    if identity:
+        framework.name = data["name"]
+        framework.country = data["country"]
+        framework.is_meta = data["meta"]
+        framework.owner = data["owner"]
+        framework.description = data["description"]
+    else:
+        pending = {
+            key: data[key]
+            for key in ("name", "description")
+            if data[key] is not None and data[key] != getattr(framework, key)
+        }
     version = FrameworkVersion(
         framework=framework, definition_digest=digest, **version_data, **pending
     )

@@ -12,8 +12,10 @@ from sqlalchemy import select
 
 from frameworks.models import Framework, FrameworkVersion
 from frameworks.schemas import CITATION_MAX, DESCRIPTION_MAX, DESCRIPTOR_MAX
+from frameworks.services import load_reference
 from registry.core import accounts
 from registry.core.audit import AuditEvent
+from registry.core.permissions import OPERATOR
 from registry.institutions.models import Institution
 
 PROBLEM = "application/problem+json"
@@ -240,6 +242,9 @@ def test_a_new_name_waits_in_the_draft_until_it_is_published(client, session, to
     assert published["name"] == "Irish National Framework"
     assert published["description"] == "Revised"
     assert published["country"] == "IE" and published["meta"] is False
+    # Reloading the bundled files (unchanged) does not undo the publication.
+    load_reference(session, OPERATOR)
+    assert framework_row(session).name == "Irish National Framework"
 
 
 # --- finding 10: dates in a sane range; an admin corrects a publication ---------------------
