@@ -25,7 +25,21 @@ from frameworks.models import (
     Level,
     LevelLink,
 )
-from frameworks.schemas import EHEA_CYCLES, LEVEL_REF, VERSION_LABEL, FrameworkFileSchema
+from frameworks.schemas import (
+    CITATION_MAX,
+    DESCRIPTOR_MAX,
+    EHEA_CYCLES,
+    LEVEL_REF,
+    LINK_NOTE_MAX,
+    MAX_TYPES,
+    NAME_MAX,
+    PUBLISH_AHEAD_DAYS,
+    VERSION_LABEL,
+    FrameworkFileSchema,
+    required_text,
+    sane_date,
+    text,
+)
 from frameworks.services import (
     LoadResult,
     bump_graph_generation,
@@ -43,14 +57,17 @@ from registry.core.permissions import Actor, Target, authorize
 class LevelEditSchema(Schema):
     """The descriptive fields of a level an authority may change in a draft."""
 
-    title = fields.String(validate=validate.Length(1, 300))
-    knowledge = fields.String(allow_none=True)
-    skills = fields.String(allow_none=True)
-    responsibility_autonomy = fields.String(allow_none=True)
-    qualification_types = fields.List(fields.String(validate=validate.Length(1, 300)))
+    title = fields.String(validate=validate.Length(1, NAME_MAX))
+    knowledge = text(DESCRIPTOR_MAX, allow_none=True)
+    skills = text(DESCRIPTOR_MAX, allow_none=True)
+    responsibility_autonomy = text(DESCRIPTOR_MAX, allow_none=True)
+    qualification_types = fields.List(
+        fields.String(validate=validate.Length(1, NAME_MAX)),
+        validate=validate.Length(max=MAX_TYPES),
+    )
     ehea_cycle = fields.String(allow_none=True, validate=validate.OneOf(EHEA_CYCLES))
     no_eqf_reason = fields.String(allow_none=True, validate=validate.OneOf(NO_EQF_REASONS))
-    note = fields.String(allow_none=True)
+    note = text(DESCRIPTOR_MAX, allow_none=True)
 
 
 class LevelLinkEditSchema(Schema):
@@ -59,19 +76,26 @@ class LevelLinkEditSchema(Schema):
     to = fields.String(required=True, validate=validate.Regexp(LEVEL_REF))
     relation = fields.String(required=True, validate=validate.OneOf(RELATIONS))
     basis = fields.String(required=True, validate=validate.OneOf(BASES))
-    citation = fields.String(required=True, validate=validate.Length(1))
-    valid_from = fields.Date(load_default=None, allow_none=True)
-    valid_to = fields.Date(load_default=None, allow_none=True)
-    note = fields.String(load_default=None, allow_none=True)
+    citation = required_text(CITATION_MAX)
+    valid_from = sane_date(load_default=None, allow_none=True)
+    valid_to = sane_date(load_default=None, allow_none=True)
+    note = text(LINK_NOTE_MAX, load_default=None, allow_none=True)
 
 
 class NewDraftSchema(Schema):
     version = fields.String(load_default=None, validate=validate.Regexp(VERSION_LABEL))
-    citation = fields.String(load_default=None, validate=validate.Length(1))
+    citation = fields.String(load_default=None, validate=validate.Length(1, CITATION_MAX))
 
 
 class PublishSchema(Schema):
-    valid_from = fields.Date(load_default=None)
+    valid_from = sane_date(load_default=None)
+
+
+class CorrectionSchema(Schema):
+    """An admin's correction of a publication: the day it takes effect, and why."""
+
+    valid_from = sane_date(required=True)
+    reason = required_text(CITATION_MAX)
 
 
 def _locked(session: Session, code: str) -> Framework:
@@ -111,10 +135,22 @@ def _refuse_unless_draft(version: FrameworkVersion, action: str) -> None:
 
 
 def summary(version: FrameworkVersion) -> dict[str, Any]:
-    """What an audit event keeps of a version: enough to see what changed."""
+    """What an audit event keeps of a version: enough to see what changed, the framework's own
+    fields (as they stand, and as the version would publish them) included."""
+    framework = version.framework
     return {
+        "framework": {
+            "code": framework.code,
+            "name": framework.name,
+            "country": framework.country,
+            "meta": framework.is_meta,
+            "owner": framework.owner,
+            "description": framework.description,
+        },
         "version": version.version,
         "status": version.status,
+        "name": version.name,
+        "description": version.description,
         "valid_from": version.valid_from,
         "valid_to": version.valid_to,
         "levels": {level.code: audit.plain(level) for level in version.levels},
@@ -134,7 +170,14 @@ def summary(version: FrameworkVersion) -> dict[str, Any]:
 def create_framework(session: Session, actor: Actor, raw: Any) -> LoadResult:
     """A new framework from a definition file; its first version is always a draft."""
     data = validated(FrameworkFileSchema(), raw, what="framework file")
-    target = Target("framework", data["code"], country=data["country"], framework=data["code"])
+    # The record written: a meta-framework is the registry's, whatever scope the caller has.
+    target = Target(
+        "framework",
+        data["code"],
+        country=data["country"],
+        framework=data["code"],
+        meta=data["meta"],
+    )
     authorize(actor, "framework.create", target)
     if session.scalar(select(Framework.id).where(Framework.code == data["code"])):
         raise Conflict(
@@ -328,8 +371,17 @@ def replace_level_links(
     return created
 
 
+# The framework's identity: who owns it and whether paths may pass through it. A draft never
+# changes these; an admin corrects them by loading the framework's file (`registry import`).
+IDENTITY = (("country", "country"), ("meta", "is_meta"), ("owner", "owner"))
+
+
 def replace_draft(session: Session, actor: Actor, code: str, version: str, raw: Any) -> LoadResult:
-    """Replace a draft's whole definition with a framework file (levels and links)."""
+    """Replace a draft's whole definition with a framework file (levels and links).
+
+    The draft changes nothing until it is published: a new name or description waits in the
+    draft, and the framework's country, owner and meta flag must be the framework's own.
+    """
     framework = _locked(session, code)
     authorize(actor, "framework.edit", target_of(framework), "framework.version.replace")
     existing = _version(framework, version)
@@ -338,10 +390,23 @@ def replace_draft(session: Session, actor: Actor, code: str, version: str, raw: 
         raise InvalidData(
             "The file's code must be the framework's.", errors={"code": [f"Expected {code}."]}
         )
+    if "owner" not in raw:
+        raw = {**raw, "owner": framework.owner}
+    data = validated(FrameworkFileSchema(), raw, what="framework file")
+    changed = {
+        key: [f"A draft cannot change the framework's {key} ({getattr(framework, name)!r})."]
+        for key, name in IDENTITY
+        if data[key] != getattr(framework, name)
+    }
+    if changed:
+        raise InvalidData(
+            f"A draft of {code} cannot change its {', '.join(changed)}; nothing was written.",
+            errors=changed,
+        )
     before = summary(existing)
     version_data = raw.get("version") if isinstance(raw.get("version"), dict) else {}
     raw = {**raw, "version": {**version_data, "version": version, "status": "draft"}}
-    result = load_framework(session, raw)
+    result = load_framework(session, raw, identity=False)
     framework = _locked(session, code)
     audit.record(
         session,
@@ -354,6 +419,15 @@ def replace_draft(session: Session, actor: Actor, code: str, version: str, raw: 
     return result
 
 
+def _check_start(valid_from: dt.date, today: dt.date) -> None:
+    latest = today + dt.timedelta(days=PUBLISH_AHEAD_DAYS)
+    if valid_from > latest:
+        raise InvalidData(
+            f"A version takes effect at most {PUBLISH_AHEAD_DAYS // 366} years ahead.",
+            errors={"valid_from": [f"{latest} or earlier."]},
+        )
+
+
 def publish(session: Session, actor: Actor, code: str, version: str, raw: Any) -> FrameworkVersion:
     """Make a draft the version in force from `valid_from` (default today)."""
     data = validated(PublishSchema(), raw or {}, what="publish request")
@@ -362,6 +436,7 @@ def publish(session: Session, actor: Actor, code: str, version: str, raw: Any) -
     draft = _version(framework, version)
     _refuse_unless_draft(draft, "framework.publish")
     valid_from = data["valid_from"] or dt.date.today()
+    _check_start(valid_from, dt.date.today())
     if valid_from < dt.date.today():
         # Stored decisions cite the version in force on their dates: the past is not rewritten.
         raise InvalidData(
@@ -382,6 +457,11 @@ def publish(session: Session, actor: Actor, code: str, version: str, raw: Any) -
     draft.status = "published"
     draft.valid_from = valid_from
     draft.published_at = dt.datetime.now(dt.UTC)
+    # What the draft held for the framework itself takes effect with it.
+    if draft.name is not None:
+        framework.name = draft.name
+    if draft.description is not None:
+        framework.description = draft.description
     session.flush()
     bump_graph_generation(session)
     audit.record(
@@ -396,3 +476,64 @@ def publish(session: Session, actor: Actor, code: str, version: str, raw: Any) -
         },
     )
     return draft
+
+
+def correct_publication(
+    session: Session, actor: Actor, code: str, version: str, raw: Any
+) -> FrameworkVersion:
+    """An admin moves the day the version in force took (or takes) effect, e.g. a mistaken
+    `valid_from` far ahead that would block every later publication. The previous version's
+    end moves with it; the event keeps the reason and both dates."""
+    data = validated(CorrectionSchema(), raw or {}, what="correction")
+    framework = _locked(session, code)
+    authorize(actor, "framework.correct", target_of(framework))
+    current = _version(framework, version)
+    if current is not version_on(framework) or current.status != "published":
+        raise Conflict(
+            f"Only the version in force of {code} can be corrected; {version} is {current.status}.",
+            action="framework.correct",
+            target=f"framework:{code}/{version}",
+            existing={"version": version, "status": current.status},
+        )
+    valid_from = data["valid_from"]
+    _check_start(valid_from, dt.date.today())
+    previous = next(
+        (
+            v
+            for v in reversed(framework.versions)
+            if v.status == "superseded" and v.valid_to == current.valid_from
+        ),
+        None,
+    )
+    if previous and previous.valid_from and valid_from <= previous.valid_from:
+        raise InvalidData(
+            f"The version must start after {previous.version} ({previous.valid_from}).",
+            errors={"valid_from": [f"After {previous.valid_from}."]},
+        )
+    if current.valid_to and valid_from >= current.valid_to:
+        raise InvalidData(
+            f"The version must start before its end ({current.valid_to}).",
+            errors={"valid_from": [f"Before {current.valid_to}."]},
+        )
+    before = {
+        "version": audit.plain(current),
+        "previous": audit.plain(previous) if previous else None,
+    }
+    current.valid_from = valid_from
+    if previous is not None:
+        previous.valid_to = valid_from
+    session.flush()
+    bump_graph_generation(session)
+    audit.record(
+        session,
+        actor,
+        "framework.correct",
+        f"framework:{code}/{version}",
+        before=before,
+        after={
+            "version": audit.plain(current),
+            "previous": audit.plain(previous) if previous else None,
+            "reason": data["reason"],
+        },
+    )
+    return current

@@ -56,6 +56,10 @@ class FrameworkVersion(Base):
     valid_from: Mapped[dt.date | None] = mapped_column(Date)
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
     citation: Mapped[str] = mapped_column(Text)
+    # A draft's new name or description for the framework, applied when it is published
+    # (None: unchanged); a draft changes nothing before.
+    name: Mapped[str | None] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
     # sha256 of the canonical definition (levels and links): a reload of the same file is a no-op.
     definition_digest: Mapped[str | None] = mapped_column(String(64))
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

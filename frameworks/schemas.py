@@ -6,9 +6,10 @@ schema and the cross-reference checks in services.py accept it whole.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from frameworks.models import BASES, NO_EQF_REASONS, RELATIONS, VERSION_STATUSES
 from registry.core.countries import is_country
@@ -20,6 +21,40 @@ EHEA_CYCLES = ("short", "first", "second", "third")
 # Version labels travel in URLs (/versions/<label>/publish).
 VERSION_LABEL = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
 
+# Limits of free text, in characters (README, "Who may change what"): a file or an edit over any
+# of them is refused whole, naming the field.
+NAME_MAX = 300  # framework name, level title, a qualification type
+OWNER_MAX = 200
+DESCRIPTION_MAX = 5000  # framework description
+CITATION_MAX = 2000  # version and link citations
+DESCRIPTOR_MAX = 5000  # knowledge, skills, responsibility and autonomy, a level's note
+LINK_NOTE_MAX = 2000
+MAX_LEVELS = 100
+MAX_LINKS = 1000
+MAX_ALIASES = 20
+MAX_TYPES = 50
+
+# Dates a framework states (validity of versions and links) lie in this range; a version is
+# published to take effect at most PUBLISH_AHEAD_DAYS ahead (README, "Framework versions").
+EARLIEST = dt.date(1900, 1, 1)
+LATEST = dt.date(2100, 12, 31)
+PUBLISH_AHEAD_DAYS = 5 * 366
+
+
+def text(limit: int, **options) -> fields.String:
+    return fields.String(validate=validate.Length(max=limit), **options)
+
+
+def required_text(limit: int, **options) -> fields.String:
+    return fields.String(required=True, validate=validate.Length(1, limit), **options)
+
+
+def sane_date(**options) -> fields.Date:
+    return fields.Date(
+        validate=validate.Range(EARLIEST, LATEST, error=f"A date from {EARLIEST} to {LATEST}."),
+        **options,
+    )
+
 
 def validate_country(code: str) -> None:
     if not is_country(code):
@@ -29,27 +64,35 @@ def validate_country(code: str) -> None:
 class VersionFileSchema(Schema):
     version = fields.String(required=True, validate=validate.Regexp(VERSION_LABEL))
     status = fields.String(load_default="published", validate=validate.OneOf(VERSION_STATUSES))
-    valid_from = fields.Date(load_default=None, allow_none=True)
-    valid_to = fields.Date(load_default=None, allow_none=True)
-    citation = fields.String(required=True, validate=validate.Length(1))
+    valid_from = sane_date(load_default=None, allow_none=True)
+    valid_to = sane_date(load_default=None, allow_none=True)
+    citation = required_text(CITATION_MAX)
 
 
 class LevelFileSchema(Schema):
     code = fields.String(required=True, validate=validate.Regexp(LEVEL_CODE))
-    ordinal = fields.Integer(required=True, strict=True)
-    title = fields.String(required=True, validate=validate.Length(1, 300))
-    aliases = fields.List(fields.String(validate=validate.Regexp(LEVEL_CODE)), load_default=list)
-    knowledge = fields.String(load_default=None, allow_none=True)
-    skills = fields.String(load_default=None, allow_none=True)
-    responsibility_autonomy = fields.String(load_default=None, allow_none=True)
-    qualification_types = fields.List(fields.String(), load_default=list)
+    ordinal = fields.Integer(required=True, strict=True, validate=validate.Range(-1000, 1000))
+    title = required_text(NAME_MAX)
+    aliases = fields.List(
+        fields.String(validate=validate.Regexp(LEVEL_CODE)),
+        load_default=list,
+        validate=validate.Length(max=MAX_ALIASES),
+    )
+    knowledge = text(DESCRIPTOR_MAX, load_default=None, allow_none=True)
+    skills = text(DESCRIPTOR_MAX, load_default=None, allow_none=True)
+    responsibility_autonomy = text(DESCRIPTOR_MAX, load_default=None, allow_none=True)
+    qualification_types = fields.List(
+        fields.String(validate=validate.Length(1, NAME_MAX)),
+        load_default=list,
+        validate=validate.Length(max=MAX_TYPES),
+    )
     ehea_cycle = fields.String(
         load_default=None, allow_none=True, validate=validate.OneOf(EHEA_CYCLES)
     )
     no_eqf_reason = fields.String(
         load_default=None, allow_none=True, validate=validate.OneOf(NO_EQF_REASONS)
     )
-    note = fields.String(load_default=None, allow_none=True)
+    note = text(DESCRIPTOR_MAX, load_default=None, allow_none=True)
 
 
 class LinkFileSchema(Schema):
@@ -57,29 +100,49 @@ class LinkFileSchema(Schema):
     target = fields.String(required=True, data_key="to", validate=validate.Regexp(LEVEL_REF))
     relation = fields.String(required=True, validate=validate.OneOf(RELATIONS))
     basis = fields.String(required=True, validate=validate.OneOf(BASES))
-    citation = fields.String(required=True, validate=validate.Length(1))
-    valid_from = fields.Date(load_default=None, allow_none=True)
-    valid_to = fields.Date(load_default=None, allow_none=True)
-    note = fields.String(load_default=None, allow_none=True)
+    citation = required_text(CITATION_MAX)
+    valid_from = sane_date(load_default=None, allow_none=True)
+    valid_to = sane_date(load_default=None, allow_none=True)
+    note = text(LINK_NOTE_MAX, load_default=None, allow_none=True)
 
 
 class FrameworkFileSchema(Schema):
-    """One framework version with its levels and the links its authority published."""
+    """One framework version with its levels and the links its authority published.
+
+    A meta-framework (`meta: true`) has no country; a national framework has one, and its code
+    starts with it (`IE-NFQ`)."""
 
     code = fields.String(required=True, validate=validate.Regexp(FRAMEWORK_CODE))
-    name = fields.String(required=True, validate=validate.Length(1, 300))
+    name = required_text(NAME_MAX)
     country = fields.String(load_default=None, allow_none=True)
     meta = fields.Boolean(load_default=False)
-    owner = fields.String(load_default=None, allow_none=True)
-    description = fields.String(load_default=None, allow_none=True)
+    owner = text(OWNER_MAX, load_default=None, allow_none=True)
+    description = text(DESCRIPTION_MAX, load_default=None, allow_none=True)
     version = fields.Nested(VersionFileSchema, required=True)
-    levels = fields.List(fields.Nested(LevelFileSchema), required=True, validate=validate.Length(1))
-    links = fields.List(fields.Nested(LinkFileSchema), load_default=list)
+    levels = fields.List(
+        fields.Nested(LevelFileSchema), required=True, validate=validate.Length(1, MAX_LEVELS)
+    )
+    links = fields.List(
+        fields.Nested(LinkFileSchema), load_default=list, validate=validate.Length(max=MAX_LINKS)
+    )
 
     @validates("country")
     def _country(self, value, **_):
         if value is not None:
             validate_country(value)
+
+    @validates_schema
+    def _national_or_meta(self, data, **_):
+        country, code = data.get("country"), data.get("code") or ""
+        if data.get("meta"):
+            if country is not None:
+                raise ValidationError("A meta-framework has no country.", "country")
+        elif country is None:
+            raise ValidationError("A national framework names its country.", "country")
+        elif not code.startswith(f"{country}-"):
+            raise ValidationError(
+                f"A national framework's code starts with its country ({country}-...).", "code"
+            )
 
 
 class CreditSystemFileSchema(Schema):

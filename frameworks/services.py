@@ -124,8 +124,15 @@ def resolve_level(session: Session, text: str, on: dt.date, field: str = "level"
 
 
 def target_of(framework: Framework) -> Target:
-    """The framework as permissions see it: owned by the ministry of its country."""
-    return Target("framework", framework.code, country=framework.country, framework=framework.code)
+    """The framework as permissions see it: owned by the ministry of its country; a
+    meta-framework by the registry (admins)."""
+    return Target(
+        "framework",
+        framework.code,
+        country=framework.country,
+        framework=framework.code,
+        meta=framework.is_meta,
+    )
 
 
 def get_version(session: Session, actor: Actor, code: str, version: str) -> FrameworkVersion:
@@ -231,13 +238,16 @@ def _link_endpoint(
     return find_level(version, level_code) if version else None
 
 
-def load_framework(session: Session, raw: Any) -> LoadResult:
+def load_framework(session: Session, raw: Any, *, identity: bool = True) -> LoadResult:
     """Load one framework-definition file (already parsed JSON) as one framework version.
 
     The whole file is checked first: schema errors, duplicate levels, links to levels that exist
     neither in the file nor in the registry. Any error rejects the file whole, listing every
     error, with nothing written. Loading the same definition again changes nothing; a changed
     definition replaces a draft version but is refused (Conflict) for a published one.
+
+    With `identity` False (a draft replaced by its authority) the framework row is left alone:
+    a changed name or description is kept in the draft until it is published.
     """
     data = validated(FrameworkFileSchema(), raw, what="framework file")
     code = data["code"]
@@ -271,13 +281,8 @@ def load_framework(session: Session, raw: Any) -> LoadResult:
     digest = _digest(data)
     framework = session.scalar(select(Framework).where(Framework.code == code))
     if framework is None:
-        framework = Framework(code=code)
+        framework, identity = Framework(code=code), True
         session.add(framework)
-    framework.name = data["name"]
-    framework.country = data["country"]
-    framework.is_meta = data["meta"]
-    framework.owner = data["owner"]
-    framework.description = data["description"]
     version_data = data["version"]
     version = next((v for v in framework.versions if v.version == version_data["version"]), None)
     outcome = "created"
@@ -295,7 +300,24 @@ def load_framework(session: Session, raw: Any) -> LoadResult:
         session.delete(version)
         session.flush()
         outcome = "replaced"
-    version = FrameworkVersion(framework=framework, definition_digest=digest, **version_data)
+    # Written only with a new or replaced version: reloading an unchanged file (load-reference)
+    # leaves what a publication made of the framework alone.
+    pending = {}
+    if identity:
+        framework.name = data["name"]
+        framework.country = data["country"]
+        framework.is_meta = data["meta"]
+        framework.owner = data["owner"]
+        framework.description = data["description"]
+    else:
+        pending = {
+            key: data[key]
+            for key in ("name", "description")
+            if data[key] is not None and data[key] != getattr(framework, key)
+        }
+    version = FrameworkVersion(
+        framework=framework, definition_digest=digest, **version_data, **pending
+    )
     if version.status == "published":
         version.published_at = dt.datetime.now(dt.UTC)
     session.add(version)
@@ -414,15 +436,14 @@ def load_grading_scales(session: Session, raw: Any) -> dict[str, int]:
 def import_definition(session: Session, actor: Actor, raw: Any) -> LoadResult:
     """Load a framework file as its authority (or an admin) published it, with an audit event
     when anything changed."""
-    code = raw.get("code") if isinstance(raw, dict) else None
-    existing = session.scalar(select(Framework).where(Framework.code == code)) if code else None
-    country = raw.get("country") if isinstance(raw, dict) else None
-    target = (
-        target_of(existing)
-        if existing
-        else Target("framework", str(code), country=country, framework=code)
-    )
-    authorize(actor, "framework.edit" if existing else "framework.create", target)
+    data = validated(FrameworkFileSchema(), raw, what="framework file")
+    code = data["code"]
+    existing = session.scalar(select(Framework).where(Framework.code == code))
+    written = Target("framework", code, country=data["country"], framework=code, meta=data["meta"])
+    if existing is not None:
+        # Both the record as it is and as the file would make it must be the caller's.
+        authorize(actor, "framework.edit", target_of(existing))
+    authorize(actor, "framework.edit" if existing else "framework.create", written)
     result = load_framework(session, raw)
     if result.outcome != "unchanged":
         audit.record(

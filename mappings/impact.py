@@ -16,7 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from frameworks import services as frameworks
-from mappings import recognition
+from mappings import recognition, rulebook
 from mappings.graph import Equivalents, LevelGraph
 from mappings.models import Assessment
 from mappings.schemas import CredentialSchema
@@ -78,7 +78,9 @@ def stored_decisions_changed(
             continue  # a stack has no single level path of its own
         credential = CredentialSchema().load(row.inputs)
         spec = recognition.resolve_target(session, row.target, row.target_type)
-        answer = recognition.run(session, credential, spec, graph)
+        evaluated = [rule.get("rule") for rule in row.result.get("rules", ())]
+        deciding = rulebook.institutions_evaluated(session, [r for r in evaluated if r])
+        answer = recognition.run(session, credential, spec, graph, deciding)
         if answer["decision"] != row.decision:
             changed.append(
                 {

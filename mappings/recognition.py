@@ -25,13 +25,14 @@ from sqlalchemy.orm import Session
 from frameworks import services as frameworks
 from frameworks.models import Framework
 from frameworks.schemas import FRAMEWORK_CODE
+from mappings import rulebook
 from mappings import rules as rule_engine
 from mappings import services as conversions
 from mappings.grades import ScaleSpec, convert_grade, read_grade
 from mappings.graph import Equivalents, LevelGraph
 from mappings.institutions import match_institution
 from mappings.matching import best_title
-from mappings.models import Assessment, RecognitionRule
+from mappings.models import Assessment
 from mappings.schemas import CredentialSchema, EquivalentsSchema
 from registry.catalogue import isced
 from registry.catalogue import services as catalogue
@@ -528,20 +529,23 @@ def convert_grade_units(session: Session, case: Case, grade: dict[str, Any]) -> 
     )
 
 
-def stored_rules(session: Session, jurisdictions: list[str]) -> list[dict[str, Any]]:
-    return [
-        row.body
-        for row in session.scalars(
-            select(RecognitionRule)
-            .where(RecognitionRule.jurisdiction.in_(jurisdictions))
-            .order_by(RecognitionRule.rule_id)
-        )
-    ]
+def stored_rules(
+    session: Session, jurisdictions: list[str], institutions: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
+    """Rules in force for these jurisdictions; an institution's only for its own decisions."""
+    return rulebook.in_force(session, jurisdictions, institutions)
 
 
-def decide(session: Session, case: Case) -> rule_engine.Evaluation:
+def decide(
+    session: Session, case: Case, institutions: frozenset[str] = frozenset()
+) -> rule_engine.Evaluation:
+    """Evaluate the default policy and the stored rules in force; `institutions` are the ids
+    (as text) of the institution deciding, whose own rules then apply too."""
     jurisdictions = [code for code in (case.target.country, case.target.framework) if code]
-    rules = [*rule_engine.load_default_policy(), *stored_rules(session, jurisdictions)]
+    rules = [
+        *rule_engine.load_default_policy(),
+        *stored_rules(session, jurisdictions, institutions),
+    ]
     evaluation = rule_engine.evaluate(
         rules, case.facts, jurisdiction=jurisdictions, on=case.credential["awarded_on"]
     )
@@ -593,15 +597,20 @@ def _trace_json(evaluation: rule_engine.Evaluation) -> list[dict[str, Any]]:
 
 
 def run(
-    session: Session, credential: dict[str, Any], spec: TargetSpec, graph: LevelGraph
+    session: Session,
+    credential: dict[str, Any],
+    spec: TargetSpec,
+    graph: LevelGraph,
+    institutions: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """Every step on a validated credential; the answer, not yet stored."""
+    """Every step on a validated credential; the answer, not yet stored. `institutions`: the
+    institution deciding (its own rules apply), none for a registrar or a ministry."""
     case = Case(credential, spec)
     resolve_institution(session, case)
     stated = resolve_qualification(session, case)
     resolve_level(session, case, graph, stated)
     convert_units(session, case, stated)
-    evaluation = decide(session, case)
+    evaluation = decide(session, case, institutions)
     decision = evaluation.decision or "needs_review"
     confidence = case.confidence.quantize(Decimal("0.01"))
     case.explanation.append(
@@ -637,7 +646,13 @@ def assess(
     authorize(actor, "assessment.create", Target("assessment", target or ""))
     credential, spec = validate(session, raw, target, target_type)
     inputs = audit.plain(credential)
-    answer = run(session, credential, spec, conversions.level_graph(session))
+    answer = run(
+        session,
+        credential,
+        spec,
+        conversions.level_graph(session),
+        rulebook.deciding_institutions(actor),
+    )
     answer["inputs_digest"] = digest(inputs, target, target_type)
     row = Assessment(
         actor=actor.name,
@@ -764,7 +779,10 @@ def assess_stack(
         stack_facts["workload.shortfall_ects"] = max(spec.minimum_ects - total, Decimal(0))
     jurisdictions = [code for code in (spec.country, spec.framework) if code]
     evaluation = rule_engine.evaluate(
-        [*rule_engine.load_default_policy(), *stored_rules(session, jurisdictions)],
+        [
+            *rule_engine.load_default_policy(),
+            *stored_rules(session, jurisdictions, rulebook.deciding_institutions(actor)),
+        ],
         stack_facts,
         jurisdiction=jurisdictions,
         on=max(c["awarded_on"] for c in validated),

@@ -84,6 +84,13 @@ OPS_FOR_TYPE: Mapping[str, tuple[str, ...]] = MappingProxyType(
 )
 OPS = ("==", "!=", "<", "<=", ">", ">=", "in", "not_in", "exists", "contains")
 
+# Priorities each kind of authority may give its rules, so that a ministry's rule outranks an
+# institution's and both outrank the registry's default policy, the floor. Checked when a rule
+# is stored (mappings.rulebook); `evaluate` takes any priority, for tests and simulations.
+PRIORITY_BANDS: Mapping[str, tuple[int, int]] = MappingProxyType(
+    {"registry": (0, 50), "institution": (51, 99), "ministry": (100, 999)}
+)
+
 MAX_DEPTH = 8
 MAX_NODES = 100
 MAX_LIST = 1000
@@ -121,7 +128,7 @@ _THEN_KEYS = (
     "substantial_difference",
 )
 _COMPARISON_KEYS = frozenset({"fact", "op", "value"})
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
+_ID = RULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}\Z")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 # The same shapes as frameworks.schemas: a framework code (a bare country code fits too) and a
 # FRAMEWORK:LEVEL reference.
@@ -910,6 +917,14 @@ def _fill(then: dict, values: _CaseFacts) -> dict:
 
 
 # --- storage --------------------------------------------------------------------------------
+
+
+def priority_problem(rule: dict) -> str | None:
+    """Why a validated rule's priority is outside its authority's band, or None."""
+    low, high = PRIORITY_BANDS[rule["authority"]["kind"]]
+    if low <= rule["priority"] <= high:
+        return None
+    return f"A {rule['authority']['kind']}'s rule has a priority from {low} to {high}."
 
 
 def rule_to_json(rule: dict) -> dict:

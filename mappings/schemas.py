@@ -277,3 +277,9 @@ class AssessQuerySchema(Schema):
     target_qualification_type = fields.String(
         load_default=None, validate=validate.OneOf(QUALIFICATION_TYPES)
     )
+
+
+class RuleWithdrawalSchema(Schema):
+    """Why a rule is withdrawn; the reason stays with the rule and in its audit event."""
+
+    reason = fields.String(required=True, validate=validate.Length(1, 2000))

@@ -4,7 +4,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 
 from mappings import recognition, rulebook
-from mappings.schemas import AssessQuerySchema, CredentialSchema
+from mappings.schemas import AssessQuerySchema, CredentialSchema, RuleWithdrawalSchema
 from registry.api import Blueprint, body_doc, json_body
 from registry.auth import current_actor
 from registry.sessions import get_session
@@ -49,6 +49,10 @@ class RuleSchema(Schema):
     valid_to = fields.String(allow_none=True)
     when = fields.Raw(allow_none=True)
     then = fields.Dict()
+    status = fields.String(metadata={"description": "active | withdrawn"})
+    withdrawn_at = fields.String()
+    withdrawn_by = fields.String()
+    withdrawn_reason = fields.String()
 
 
 class RuleQuerySchema(Schema):
@@ -130,4 +134,15 @@ class Rules(MethodView):
     def post(self):
         """Store a rule (a ministry for its country, an institution for itself)."""
         row = rulebook.create_rule(get_session(), current_actor(), json_body())
-        return row.body
+        return rulebook.shown(row)
+
+
+@blp.route("/rules/<rule_id>/withdraw")
+class RuleWithdrawal(MethodView):
+    @blp.doc(requestBody=body_doc(RuleWithdrawalSchema))
+    @blp.response(200, RuleSchema)
+    def post(self, rule_id):
+        """Withdraw a stored rule, with a reason (its authority, or an admin; audited). It stays
+        listed as withdrawn and is evaluated no more."""
+        row = rulebook.withdraw_rule(get_session(), current_actor(), rule_id, json_body())
+        return rulebook.shown(row)

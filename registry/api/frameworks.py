@@ -78,6 +78,17 @@ class Publish(MethodView):
         )
 
 
+@blp.route("/frameworks/<code>/versions/<version>/correct")
+class Correct(MethodView):
+    @blp.doc(requestBody=body_doc(editing.CorrectionSchema))
+    @blp.response(200, VersionSchema)
+    def post(self, code, version):
+        """Correct the day the version in force takes effect, with a reason (admin; audited)."""
+        return editing.correct_publication(
+            get_session(), current_actor(), code, version, json_body()
+        )
+
+
 @blp.route("/frameworks/<code>/versions/<version>/impact")
 class Impact(MethodView):
     @blp.arguments(ImpactQuerySchema, location="query", as_kwargs=True)

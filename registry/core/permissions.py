@@ -50,6 +50,8 @@ class Target:
     country: str | None = None  # a framework's country; None for meta-frameworks
     framework: str | None = None
     institution: str | None = None
+    # A meta-framework (EQF, QF-EHEA) and its links belong to the registry: admins only.
+    meta: bool = False
 
 
 # action -> roles that may take it at all (the scope check below narrows ministry/institution).
@@ -57,9 +59,12 @@ ACTIONS: dict[str, frozenset[str]] = {
     "framework.create": frozenset({"admin", "ministry"}),
     "framework.edit": frozenset({"admin", "ministry"}),
     "framework.publish": frozenset({"admin", "ministry"}),
+    # Correcting a publication already made (its date): the registry's, audited.
+    "framework.correct": frozenset({"admin"}),
     "framework.impact": frozenset({"admin", "ministry"}),
     "link.edit": frozenset({"admin", "ministry"}),
     "rule.edit": frozenset({"admin", "ministry", "institution"}),
+    "rule.withdraw": frozenset({"admin", "ministry", "institution"}),
     "rule.read": frozenset({"admin", "ministry", "institution", "registrar"}),
     "institution.create": frozenset({"admin", "ministry"}),
     "institution.import": frozenset({"admin", "ministry"}),
@@ -79,7 +84,9 @@ def in_scope(actor: Actor, target: Target) -> bool:
     if actor.role == "admin" or target.kind == "assessment":
         return True
     if actor.role == "ministry":
-        # A meta-framework (no country) belongs to no ministry.
+        # A meta-framework belongs to no ministry, whatever its scope names.
+        if target.meta:
+            return False
         return bool(
             (target.country and target.country in actor.scopes)
             or (target.framework and target.framework in actor.scopes)

@@ -96,6 +96,9 @@ WRITES = {
     ("PUT", "/api/v1/frameworks/<code>/versions/<version>"),
     ("POST", "/api/v1/frameworks/<code>/versions/<version>/publish"),
     ("POST", "/api/v1/frameworks/<code>/versions/<version>/impact"),
+    # Covered, allowed and refused, in test_tenancy.py:
+    ("POST", "/api/v1/frameworks/<code>/versions/<version>/correct"),
+    ("POST", "/api/v1/rules/<rule_id>/withdraw"),
     ("PATCH", "/api/v1/frameworks/<code>/levels/<level>"),
     ("PUT", "/api/v1/frameworks/<code>/levels/<level>/links"),
     # Covered, allowed and refused, in test_institutions.py:
