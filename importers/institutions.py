@@ -14,7 +14,7 @@ import ijson
 from sqlalchemy.orm import Session, sessionmaker
 
 from importers.runner import FileError, ImportReport, Rejected, run
-from registry.core.errors import InvalidData
+from registry.core.errors import InvalidData, PermissionDenied
 from registry.core.permissions import Actor, authorize, authorize_role
 from registry.institutions.schemas import InstitutionRecordSchema
 from registry.institutions.services import upsert_many, write_target
@@ -221,7 +221,11 @@ def import_institutions(
 
     def check(institution, record) -> None:
         # Decided on the institution the record really writes to, not on its own claims.
-        authorize(actor, "institution.import", write_target(institution, record))
+        try:
+            authorize(actor, "institution.import", write_target(institution, record))
+        except PermissionDenied as error:
+            report.refuse(error.detail)
+            raise
 
     def apply(session: Session, batch):
         return [
