@@ -7,7 +7,7 @@ import re
 import pytest
 
 from frameworks import editing, services
-from registry.core.accounts import get_or_create_account, set_password
+from registry.core.accounts import get_or_create_account, session_account, set_password
 from registry.core.audit import events_for
 
 PASSWORD = "correct horse battery staple"
@@ -45,6 +45,14 @@ def submit(client, page: str, action: str, **fields):
     return client.post(action, data={**fields, "csrf_token": csrf_token(client.get(page))})
 
 
+def signed_in_account(client, session) -> int | None:
+    """The account whose live web session the client's cookie names."""
+    with client.session_transaction() as cookie_session:
+        sid = cookie_session.get("sid")
+    account = session_account(session, sid) if sid else None
+    return account.id if account else None
+
+
 def statuses(session, code: str) -> dict[str, str]:
     return {
         version.version: version.status
@@ -66,14 +74,15 @@ def versions_shown(page: str) -> dict[str, str]:
 # --- login -----------------------------------------------------------------------------------
 
 
-def test_sign_in_sets_a_lax_httponly_session_cookie(client, ministry):
+def test_sign_in_sets_a_lax_httponly_session_cookie(client, session, ministry):
     account = ministry("Department of Education (IE)", "IE")
     response = sign_in(client, account.name)
     assert response.status_code == 302 and response.location == "/"
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
-    with client.session_transaction() as cookie_session:
-        assert cookie_session["account_id"] == account.id
+    # Secure by default: the cookie never travels over plain HTTP (issue 16, finding 8).
+    assert "Secure" in cookie
+    assert signed_in_account(client, session) == account.id
     home = html(client.get("/"))
     assert "Signed in as <strong>Department of Education (IE)</strong> (ministry: IE)" in home
 
@@ -89,7 +98,7 @@ def test_failed_sign_in_shows_the_form_again_saying_nothing_more(client, ministr
     page = html(response)
     assert "Unknown account or wrong password." in page and 'name="password"' in page
     with client.session_transaction() as cookie_session:
-        assert "account_id" not in cookie_session
+        assert "sid" not in cookie_session
 
 
 def test_sign_out_ends_the_session(client, ministry):
@@ -97,7 +106,7 @@ def test_sign_out_ends_the_session(client, ministry):
     response = submit(client, "/", "/logout")
     assert response.status_code == 302
     with client.session_transaction() as cookie_session:
-        assert "account_id" not in cookie_session
+        assert "sid" not in cookie_session
     assert "Sign in</a>" in html(client.get("/"))
 
 
@@ -218,8 +227,7 @@ def test_a_form_without_a_valid_csrf_token_is_refused(client, session, ministry,
         assert response.status_code == 400
         assert f"The form was not accepted: {reason}" in html(response)
     assert statuses(session, "IE-NFQ") == {"2009": "published", draft: "draft"}
-    with client.session_transaction() as cookie_session:
-        assert cookie_session["account_id"] == account.id
+    assert signed_in_account(client, session) == account.id
 
 
 def test_another_countrys_ministry_is_refused_and_nothing_changes(client, session, ministry):
