@@ -59,11 +59,12 @@ def actor_or_anonymous() -> Actor:
 def token_actor() -> Actor | None:
     """The actor of a valid bearer token, or None (no token, or a bad one): for the rate
     limiter, which must count a bad token against its sender's address, not skip it."""
-    if not request.headers.get("Authorization"):
+    if not request.headers.get("Authorization") or g.get("bad_token"):
         return None
     try:
         return current_actor()
     except Unauthenticated:
+        g.bad_token = True  # looked up once; the 401 itself comes from _check_credentials
         return None
 
 
