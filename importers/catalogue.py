@@ -48,7 +48,7 @@ from importers.csv import read_csv, split_cell
 from importers.runner import Apply, ImportReport, Rejected, run
 from registry.catalogue.schemas import CourseRecordSchema, QualificationRecordSchema
 from registry.catalogue.services import Outcome, upsert_courses, upsert_qualifications
-from registry.core.errors import DomainError, InvalidData
+from registry.core.errors import DomainError, InvalidData, PermissionDenied
 from registry.core.permissions import Actor, Target, authorize, authorize_role
 
 QUALIFICATIONS_FORMAT = "qualifications-csv"
@@ -106,8 +106,10 @@ def _apply(
     actor: Actor,
     upsert: Callable[[Session, list[dict[str, Any]]], list[Outcome]],
     target_of: Callable[[dict[str, Any]], Target],
+    report: ImportReport,
 ) -> Apply:
-    """Upsert the rows the actor may write; the others are rejected with the reason."""
+    """Upsert the rows the actor may write; the others are rejected with the reason (and those
+    outside the actor's scope counted for the audit trail)."""
 
     def apply(session: Session, batch):
         allowed, outcomes = [], {}
@@ -116,6 +118,8 @@ def _apply(
                 authorize(actor, ACTION, target_of(record))
                 allowed.append((number, record))
             except DomainError as error:
+                if isinstance(error, PermissionDenied):
+                    report.refuse(error.detail)
                 outcomes[number] = ("rejected", error.detail)
         results = upsert(session, [record for _, record in allowed])
         for (number, _), result in zip(allowed, results, strict=True):
@@ -182,7 +186,7 @@ def import_qualifications(
         report,
         records(),
         QualificationRecordSchema(),
-        _apply(actor, upsert_qualifications, _qualification_target),
+        _apply(actor, upsert_qualifications, _qualification_target, report),
         progress=progress,
     )
 
@@ -231,6 +235,7 @@ def import_courses(
             lambda record: Target(
                 "course", record["code"], institution=str(record["institution_id"])
             ),
+            report,
         ),
         progress=progress,
     )
@@ -257,6 +262,6 @@ def import_qdr(
         report,
         qdr_records(stream),
         QualificationRecordSchema(),
-        _apply(actor, upsert_qualifications, _qualification_target),
+        _apply(actor, upsert_qualifications, _qualification_target, report),
         progress=progress,
     )

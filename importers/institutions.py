@@ -18,7 +18,7 @@ from registry.core import audit
 from registry.core.errors import InvalidData, PermissionDenied
 from registry.core.permissions import Actor, authorize, authorize_role
 from registry.institutions.schemas import InstitutionRecordSchema
-from registry.institutions.services import refuse_claims_held_abroad, upsert_many, write_target
+from registry.institutions.services import held_abroad, upsert_many, write_target
 
 # ROR name types, in the registry's terms; "ror_display" is the primary name.
 ROR_NAME_KINDS = {"label": "alias", "alias": "alias", "acronym": "acronym"}
@@ -191,6 +191,11 @@ def ror_records(stream: IO[bytes]) -> Iterator[tuple[str, Any]]:
 READERS = {"institutions-json": world_list_records, "ror": ror_records}
 
 
+# Refusals of one import written to the trails of the institutions they touched; the import's
+# summary event counts them all (importers.runner), so a hostile list cannot flood the trail.
+TRAIL_REFUSALS = 100
+
+
 def import_institutions(
     sessions: sessionmaker[Session],
     actor: Actor,
@@ -222,23 +227,38 @@ def import_institutions(
 
     def apply(session: Session, batch):
         def check(institution, record) -> None:
-            # Decided on the institution the record really writes to, not on its own claims;
-            # a refusal is in the audit trail of the institution it would have touched.
+            # Decided on the institution the record really writes to, not on its own claims.
             target = write_target(institution, record)
+            # The existing institution the record would touch, for its trail.
+            touched = None if institution is None else f"{target.kind}:{target.key}"
             try:
                 authorize(actor, "institution.import", target)
-                if institution is None and actor.role != "admin":
-                    refuse_claims_held_abroad(session, record)
+                # An admin's list settles such conflicts; a ministry's may not.
+                abroad = institution is None and actor.role != "admin"
+                found = held_abroad(session, record) if abroad else None
+                if found is not None:
+                    holder, claim = found
+                    touched = f"institution:{holder.id}"
+                    raise PermissionDenied(
+                        f"{claim} belongs to institution {holder.id} ({holder.name}) in "
+                        f"{holder.country}: a conflict for an admin or the ministry of "
+                        f"{holder.country} to settle",
+                        action="institution.import",
+                        target=touched,
+                    )
             except PermissionDenied as error:
-                audit.record(
-                    session,
-                    actor,
-                    "institution.import",
-                    error.data.get("target") or f"{target.kind}:{target.key}",
-                    after=record,
-                    outcome="refused",
-                    detail=error.detail,
-                )
+                report.refuse(error.detail)  # counted in the import's one summary event
+                if touched and report.refused_out_of_scope <= TRAIL_REFUSALS:
+                    # An existing institution's own trail shows the attempt on it.
+                    audit.record(
+                        session,
+                        actor,
+                        "institution.import",
+                        touched,
+                        after=record,
+                        outcome="refused",
+                        detail=error.detail,
+                    )
                 raise
 
         return [

@@ -23,8 +23,9 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, func, 
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from importers.runner import ImportReport
+from registry.core import accounts, audit
 from registry.core.db import Base, make_engine, make_session_factory
-from registry.core.errors import InvalidData, NotFound
+from registry.core.errors import InvalidData, NotFound, PermissionDenied, Unauthenticated
 from registry.core.instance import INSTANCE_DIR
 from registry.core.permissions import Actor, Target, authorize, authorize_role
 from registry.institutions.private import readable
@@ -268,14 +269,36 @@ def job_errors(session: Session, job_id: int) -> list[ImportJobError]:
 
 
 def run_job(sessions: sessionmaker[Session], job_id: int) -> ImportJob:
-    """Run a queued (or interrupted) job to its end, keeping the job row current."""
+    """Run a queued (or interrupted) job to its end, keeping the job row current.
+
+    The job runs with the rights its token has when it starts, not those it had when it was
+    queued: a token revoked (or an account disabled, or its scope narrowed) in between stops it,
+    and the refusal is in the audit trail."""
     with sessions() as session:
         job = session.get(ImportJob, job_id)
         if job is None or job.state not in ("queued", "running"):
             return job
-        job.state, job.started_at = "running", dt.datetime.now(dt.UTC)
         fmt, path, source, options = job.format, job.path, job.source, dict(job.options)
-        actor = _actor(job.actor)
+        queued_by = _actor(job.actor)
+        try:
+            actor = accounts.current_actor_of(session, queued_by)
+            authorize_role(actor, FORMATS[fmt][0])
+        except (Unauthenticated, PermissionDenied) as error:
+            now = dt.datetime.now(dt.UTC)
+            job.state, job.started_at, job.finished_at = "failed", now, now
+            job.failure = f"Refused when it started: {error.detail}"
+            audit.record(
+                session,
+                queued_by,
+                f"import.{fmt}",
+                f"import_job:{job_id}",
+                outcome="refused",
+                detail=job.failure,
+            )
+            session.commit()
+            Path(path).unlink(missing_ok=True)
+            return job
+        job.state, job.started_at = "running", dt.datetime.now(dt.UTC)
         session.commit()
 
     def progress(report: ImportReport) -> None:
@@ -286,13 +309,26 @@ def run_job(sessions: sessionmaker[Session], job_id: int) -> ImportJob:
             status.commit()
 
     _, _, start = FORMATS[fmt]
+    refusal = None
     try:
         with open(path, "rb") as stream:
             report = start(sessions, actor, stream, source, options, progress)
         state, failure = report.state, report.failure
+    except (Unauthenticated, PermissionDenied) as error:  # refused before reading: audited
+        report, state, failure = None, "failed", f"Refused: {error.detail}"
+        refusal = error
     except Exception as error:  # the job must end in a state a client can read
         report, state, failure = None, "failed", f"{type(error).__name__}: {error}"
     with sessions() as session:
+        if refusal is not None:
+            audit.record(
+                session,
+                actor,
+                refusal.data.get("action", f"import.{fmt}"),
+                f"import_job:{job_id}",
+                outcome="refused",
+                detail=refusal.detail,
+            )
         job = session.get(ImportJob, job_id)
         if report is not None:
             for name in ("read", "inserted", "updated", "unchanged", "rejected"):

@@ -47,6 +47,9 @@ class RecordError:
     reason: str
 
 
+REFUSAL_SAMPLES = 20
+
+
 @dataclass
 class ImportReport:
     format: str
@@ -60,6 +63,15 @@ class ImportReport:
     errors: list[RecordError] = field(default_factory=list)
     state: str = "running"  # running | completed | failed | rolled_back
     failure: str | None = None
+    # Records refused because they lie outside the actor's scope: one audit event says how many
+    # (with the first few reasons), however many there are.
+    refused_out_of_scope: int = 0
+    refusal_samples: list[str] = field(default_factory=list)
+
+    def refuse(self, reason: str) -> None:
+        self.refused_out_of_scope += 1
+        if len(self.refusal_samples) < REFUSAL_SAMPLES:
+            self.refusal_samples.append(reason)
 
     def count(self, outcome: str, position: str | None = None, reason: str | None = None) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
@@ -213,6 +225,19 @@ def _run(sessions, actor, report, records, apply, batch_size, progress) -> Impor
         outcome="allowed" if report.state == "completed" else "refused",
         detail=report.failure,
     )
+    if report.refused_out_of_scope:
+        audit.record(
+            session,
+            actor,
+            f"import.{report.format}",
+            f"import:{report.format}:{report.source}",
+            after={
+                "refused_out_of_scope": report.refused_out_of_scope,
+                "first": report.refusal_samples,
+            },
+            outcome="refused",
+            detail=f"{report.refused_out_of_scope} records outside the importer's scope.",
+        )
     session.commit()
     session.close()
     if progress:

@@ -16,8 +16,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(config))
     app.json.sort_keys = False  # keep the documented field order of the contract
     sessions.init_app(app)
-    auth.init_app(app)
+    # The limiter counts a request before its credentials are checked, so that a bad token is
+    # counted (and refused at its limit) like any other request.
     limits.init_app(app)
+    auth.init_app(app)
     api.init_app(app)
     errors.init_app(app)
     web.init_app(app)

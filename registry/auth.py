@@ -7,7 +7,7 @@ import uuid
 
 from flask import Flask, g, request, session
 
-from registry.core.accounts import Account, authenticate
+from registry.core.accounts import authenticate, session_account
 from registry.core.errors import Unauthenticated
 from registry.core.permissions import ANONYMOUS, Actor
 from registry.sessions import get_session
@@ -34,11 +34,12 @@ def current_actor() -> Actor:
         if scheme.lower() != "bearer" or not secret.strip():
             raise Unauthenticated("Use 'Authorization: Bearer <token>'.")
         actor = authenticate(get_session(), secret.strip())
-    elif request.blueprint == "web" and session.get("account_id"):
+    elif request.blueprint == "web" and session.get("sid"):
         # The login cookie counts on the web pages only, where every form carries a CSRF token;
-        # the API takes bearer tokens, so a cross-site request cannot write through it.
-        account = get_session().get(Account, session["account_id"])
-        actor = account.actor() if account and account.disabled_at is None else ANONYMOUS
+        # the API takes bearer tokens, so a cross-site request cannot write through it. The
+        # cookie names a server-side session, which signing out ends.
+        account = session_account(get_session(), str(session["sid"]))
+        actor = account.actor() if account else ANONYMOUS
     else:
         actor = ANONYMOUS
     g.actor = Actor(
@@ -53,6 +54,18 @@ def actor_or_anonymous() -> Actor:
         return current_actor()
     except Unauthenticated:
         return Actor(ANONYMOUS.name, None, request_id=request_id())
+
+
+def token_actor() -> Actor | None:
+    """The actor of a valid bearer token, or None (no token, or a bad one): for the rate
+    limiter, which must count a bad token against its sender's address, not skip it."""
+    if not request.headers.get("Authorization") or g.get("bad_token"):
+        return None
+    try:
+        return current_actor()
+    except Unauthenticated:
+        g.bad_token = True  # looked up once; the 401 itself comes from _check_credentials
+        return None
 
 
 def init_app(app: Flask) -> None:

@@ -898,26 +898,70 @@ def account() -> None:
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--scope", "scopes", multiple=True)
-@click.password_option(help="At least 12 characters; asked for when not given.")
 @json_option
 @domain_command
-def account_create(
-    name: str, role: str, scopes: tuple[str, ...], password: str, as_json: bool
-) -> None:
-    """Create (or set the password of) an account that can log in to the web pages."""
+def account_create(name: str, role: str, scopes: tuple[str, ...], as_json: bool) -> None:
+    """Create (or set the password of) an account that can log in to the web pages.
+
+    The password is never an argument (it would stay in the shell history and the process
+    list): it is asked for, twice, at a terminal, or read as the first line of standard input
+    (`registry account create anna --role registrar < password-file`). It must not be a common
+    password and must be hard to guess (at least 12 characters); setting it ends the account's
+    web sessions."""
+    password = read_password()
     actor = operator()
     with session_scope() as session:
         authorize(actor, "token.manage", Target("account", name))
         created = accounts.get_or_create_account(session, name, role, list(scopes))
-        accounts.set_password(created, password)
+        accounts.set_password(created, password, user_inputs=[name])
+        ended = accounts.end_sessions(session, created)
         audit.record(
             session,
             actor,
             "account.password",
             f"account:{name}",
-            after={"role": role, "scopes": sorted(scopes)},
+            after={"role": role, "scopes": sorted(scopes), "sessions_ended": ended},
         )
     _emit(as_json, {"account": name, "role": role}, None, f"Account {name} ({role}) can log in.")
+
+
+def read_password() -> str:
+    """A password from the terminal (hidden, asked twice) or the first line of stdin."""
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The audit trail."""
+
+
+@audit_group.command("verify")
+@json_option
+@domain_command
+def audit_verify(as_json: bool) -> None:
+    """Check the chain of audit events: each event's hash matches its content and names the
+    event before it. Exit code 2, naming the first bad event, when it does not."""
+    with session_scope() as session:
+        verdict = audit.verify(session)
+    answer = {
+        "ok": verdict.ok,
+        "checked": verdict.checked,
+        "broken_at": verdict.broken_at,
+        "reason": verdict.reason,
+    }
+    if verdict.ok:
+        _emit(as_json, answer, None, f"The audit trail holds: {verdict.checked} events chained.")
+        return
+    if as_json:
+        _emit(True, answer, None, "")
+    click.echo(
+        f"error: the audit trail is broken at event {verdict.broken_at}: {verdict.reason} "
+        f"({verdict.checked} events before it hold).",
+        err=True,
+    )
+    sys.exit(EXIT_BAD_INPUT)
 
 
 if __name__ == "__main__":

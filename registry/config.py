@@ -36,9 +36,14 @@ class Config:
     # Served from the swagger-ui-bundle package, so the docs page works with no network.
     OPENAPI_SWAGGER_UI_URL = "/api/docs/assets/"
     TESTING = False
-    # Per minute, per token (or per address without one); see registry/limits.py.
+    # Per client (a valid token, else the address), over all routes; see registry/limits.py.
     RATELIMIT_ANONYMOUS = "300 per minute"
     RATELIMIT_AUTHENTICATED = "1200 per minute"
+    # Refused requests written to the audit trail one by one, per client; past it one summary.
+    AUDIT_REFUSALS = "30 per minute"
+    # Failed sign-ins before sign-in is refused until the window ends: per name, per address.
+    LOGIN_FAILURES_PER_ACCOUNT = "5 per 15 minutes"
+    LOGIN_FAILURES_PER_ADDRESS = "20 per 15 minutes"
 
 
 def load_config(overrides: dict | None = None) -> dict:
@@ -47,14 +52,22 @@ def load_config(overrides: dict | None = None) -> dict:
     overrides = overrides or {}
     if "SECRET_KEY" not in overrides:
         settings["SECRET_KEY"] = os.environ.get("SECRET_KEY") or instance_secret()
-    # Set SESSION_COOKIE_SECURE=1 behind HTTPS, so the login cookie never travels in clear.
-    settings["SESSION_COOKIE_SECURE"] = os.environ.get("SESSION_COOKIE_SECURE", "") == "1"
+    # The login cookie is Secure (sent over HTTPS only) unless SESSION_COOKIE_SECURE=0, for a
+    # development server over plain HTTP on another host than this one (browsers keep Secure
+    # cookies of http://localhost and http://127.0.0.1).
+    settings["SESSION_COOKIE_SECURE"] = os.environ.get("SESSION_COOKIE_SECURE", "1") != "0"
     settings["MAX_CONTENT_LENGTH"] = int(os.environ.get("MAX_CONTENT_LENGTH", 64 * 1024 * 1024))
     settings["REDIS_URL"] = os.environ.get("REDIS_URL")
     settings["IMPORTS_DIR"] = Path(os.environ.get("IMPORTS_DIR", INSTANCE_DIR / "uploads"))
     # Tests run an import inside the request; a server hands it to the queue.
     settings["IMPORTS_INLINE"] = False
-    for name in ("RATELIMIT_ANONYMOUS", "RATELIMIT_AUTHENTICATED"):
+    for name in (
+        "RATELIMIT_ANONYMOUS",
+        "RATELIMIT_AUTHENTICATED",
+        "AUDIT_REFUSALS",
+        "LOGIN_FAILURES_PER_ACCOUNT",
+        "LOGIN_FAILURES_PER_ADDRESS",
+    ):
         settings[name] = os.environ.get(name, settings[name])
     settings.update(overrides)
     return settings

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, current_app, json, request
+from flask import Flask, Response, current_app, got_request_exception, json, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from registry import limits
 from registry.auth import actor_or_anonymous
 from registry.core import audit
 from registry.core.errors import (
@@ -58,18 +59,58 @@ def handle_domain_error(error: DomainError) -> Response:
 
 def record_refusal(error: DomainError) -> None:
     """A refused write leaves an audit event too, committed on its own: the write is dropped."""
-    session = get_session()
-    session.rollback()
     about = getattr(error, "refused", None) or error.data
-    audit.record(
-        session,
-        actor_or_anonymous(),
+    record_outcome(
+        "refused",
         about.get("action", f"{request.method} {request.path}"),
         about.get("target", request.path),
-        outcome="refused",
-        detail=error.detail,
+        error.detail,
     )
-    session.commit()
+
+
+def record_outcome(outcome: str, action: str, entity: str, detail: str | None) -> None:
+    """Write a refused or failed request to the audit trail, in a transaction of its own.
+
+    Per client, AUDIT_REFUSALS a window are written one by one; then one summary event, and
+    the rest are only counted (by the limiter), so that a flood cannot grow the table without
+    bound. Recording never turns the answer into another error: a failure to record is logged.
+    """
+    verdict = limits.refusal_to_audit()
+    if verdict == "skip":
+        return
+    session = get_session()
+    actor = actor_or_anonymous()
+    try:
+        session.rollback()
+        if verdict == "summary":
+            audit.record(
+                session,
+                actor,
+                "audit.refusals_throttled",
+                f"client:{limits.rate_key()}",
+                outcome=outcome,
+                detail=(
+                    f"More than {current_app.config['AUDIT_REFUSALS']} refused requests from "
+                    "this client: the rest of this window's are counted by the rate limiter, "
+                    f"not written one by one. The last: {action} {entity}: {detail}"
+                ),
+            )
+        else:
+            audit.record(session, actor, action[:60], entity, outcome=outcome, detail=detail)
+        session.commit()
+    except Exception:
+        session.rollback()
+        current_app.logger.exception("Could not record a %s request in the audit trail", outcome)
+
+
+def record_failure(_sender=None, exception: BaseException | None = None, **_extra) -> None:
+    """A write that ended in a server error is in the trail too (outcome "failed"): it may be
+    an attack that found a crack, and the trail must show it was tried."""
+    if request.method in WRITE_METHODS:
+        name = type(exception).__name__ if exception is not None else "error"
+        record_outcome(
+            "failed", f"{request.method} {request.path}", request.path, f"Server error ({name})."
+        )
 
 
 def handle_http_exception(error: HTTPException) -> Response:
@@ -93,6 +134,7 @@ def handle_http_exception(error: HTTPException) -> Response:
 def handle_unexpected(error: Exception) -> Response:
     # Never a stack trace to the client; the log keeps it.
     current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+    record_failure(exception=error)
     return handle_http_exception(InternalServerError())
 
 
@@ -112,3 +154,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     if not app.testing:  # tests want the real exception
         app.register_error_handler(Exception, handle_unexpected)
+    else:  # ... and the failure recorded all the same
+        got_request_exception.connect(record_failure, app)

@@ -19,7 +19,7 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
 from registry.core import audit, changes
-from registry.core.errors import Conflict, DomainError, InvalidData, NotFound, PermissionDenied
+from registry.core.errors import Conflict, DomainError, InvalidData, NotFound
 from registry.core.normalise import fold, name_key
 from registry.core.permissions import Actor, Target, authorize
 from registry.institutions.models import (
@@ -80,13 +80,14 @@ def get_institution(session: Session, institution_id: int) -> Institution:
     return institution
 
 
-def refuse_claims_held_abroad(session: Session, record: dict[str, Any]) -> None:
-    """PermissionDenied when a new institution of a ministry's list names an identifier (a web
-    domain included) that an institution of another country holds: whose it is, is for an
-    admin or that country's ministry to settle, not for the first list that claims it."""
+def held_abroad(session: Session, record: dict[str, Any]) -> tuple[Institution, str] | None:
+    """An institution of another country than the record's that holds one of the record's
+    identifiers (a web domain included), and the identifier; None when there is none. Whose it
+    is, is for an admin or that country's ministry to settle, not for the first list that
+    claims it."""
     pairs = [(item["scheme"], item["value"]) for item in record["identifiers"]]
     if not pairs:
-        return
+        return None
     held = session.execute(
         select(InstitutionIdentifier.scheme, InstitutionIdentifier.value, Institution)
         .join(Institution)
@@ -96,14 +97,7 @@ def refuse_claims_held_abroad(session: Session, record: dict[str, Any]) -> None:
         )
         .limit(1)
     ).first()
-    if held is not None:
-        scheme, value, holder = held
-        raise PermissionDenied(
-            f"{scheme} {value} belongs to {_describe(holder)} in {holder.country}: a conflict "
-            f"for an admin or the ministry of {holder.country} to settle",
-            action="institution.import",
-            target=f"institution:{holder.id}",
-        )
+    return None if held is None else (held[2], f"{held[0]} {held[1]}")
 
 
 def find_by_identifier(session: Session, scheme: str, value: str) -> Institution | None:

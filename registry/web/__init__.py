@@ -8,6 +8,7 @@ token; domain errors render an HTML page with the status the API would answer.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
@@ -21,9 +22,9 @@ from werkzeug.exceptions import HTTPException
 from frameworks import editing, services
 from frameworks.models import Framework, FrameworkVersion, Level, LevelLink
 from mappings import impact
-from registry import errors
-from registry.auth import actor_or_anonymous, current_actor
-from registry.core import accounts
+from registry import errors, limits
+from registry.auth import actor_or_anonymous, current_actor, request_id
+from registry.core import accounts, audit
 from registry.core.errors import DomainError, PermissionDenied, Unauthenticated
 from registry.core.permissions import Actor, authorize
 from registry.sessions import get_session
@@ -70,20 +71,43 @@ def index():
 def login():
     if request.method == "GET":
         return render_template("login.html")
-    name = request.form.get("name", "")
+    name = request.form.get("name", "")[:200]
+    wait = limits.login_wait(name)
+    if wait:
+        # Locked out for a while, right password or not: guessing gets nowhere.
+        errors.record_outcome(
+            "refused", "account.login", f"account:{name}", "Too many failed sign-ins."
+        )
+        minutes = (wait + 59) // 60
+        failure = (
+            f"Too many failed sign-ins. Try again in {minutes} minute{'s' * (minutes != 1)}."
+        )
+        response = flask.make_response(
+            render_template("login.html", name=name, failure=failure), 429
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
+    session = get_session()
     try:
-        account = accounts.check_password(get_session(), name, request.form.get("password", ""))
+        account = accounts.check_password(session, name, request.form.get("password", ""))
     except Unauthenticated as error:
+        limits.login_failed(name)
+        errors.record_outcome("refused", "account.login", f"account:{name}", error.detail)
         return render_template("login.html", name=name, failure=error.detail), 401
     # A fresh session at login: nothing set before it (by anyone) carries over into the login.
     flask.session.clear()
-    flask.session["account_id"] = account.id
+    flask.session["sid"] = accounts.start_session(session, account)
+    signed_in = dataclasses.replace(account.actor(), request_id=request_id())
+    audit.record(session, signed_in, "account.login", f"account:{account.name}")
     flash(f"Signed in as {account.name}.")
     return redirect(url_for("web.index"))
 
 
 @blp.post("/logout")
 def logout():
+    # Ended on the server too: a copy of the cookie signs nobody in any more.
+    if flask.session.get("sid"):
+        accounts.end_session(get_session(), str(flask.session["sid"]))
     flask.session.clear()
     flash("Signed out.")
     return redirect(url_for("web.index"))

@@ -494,23 +494,99 @@ def test_oversized_body_is_413(app, tokens):
     assert response.status_code == 413 and response.mimetype == PROBLEM
 
 
-def test_flood_gets_429_after_the_limit(engine, session):
+def limited_app(engine, session, **settings):
     from registry.app import create_app
 
-    flooded = create_app(
+    app = create_app(
         {
             "DATABASE_URL": str(engine.url.render_as_string(hide_password=False)),
-            "RATELIMIT_ANONYMOUS": "5 per minute",
             "TESTING": True,
+            "IMPORTS_INLINE": True,
+            **settings,
         }
     )
-    flooded.extensions["registry.sessions"] = lambda: session
-    client = flooded.test_client()
+    app.extensions["registry.sessions"] = lambda: session
+    return app
+
+
+def test_flood_gets_429_after_the_limit(engine, session):
+    client = limited_app(engine, session, RATELIMIT_ANONYMOUS="5 per minute").test_client()
     statuses = [client.get("/api/v1/frameworks").status_code for _ in range(8)]
     assert statuses[:5] == [200] * 5 and statuses[5:] == [429] * 3
     refused = client.get("/api/v1/frameworks")
     assert refused.mimetype == PROBLEM and refused.get_json()["status"] == 429
     assert "Retry-After" in refused.headers
+
+
+def test_the_limit_counts_per_client_not_per_route(engine, session):
+    """Issue 16, finding 8: a client that spreads its requests over routes has one budget."""
+    client = limited_app(engine, session, RATELIMIT_ANONYMOUS="5 per minute").test_client()
+    routes = ["/api/v1/frameworks", "/api/v1/frameworks/IE-NFQ", "/api/v1/institutions?q=x"]
+    statuses = [client.get(routes[n % 3]).status_code for n in range(8)]
+    assert statuses[:5] == [200] * 5 and statuses[5:] == [429] * 3
+    # Another client (a valid token) has a budget of its own.
+    account = accounts.get_or_create_account(session, "budget-ie", "ministry", ["IE"])
+    _, secret = accounts.create_token(session, account)
+    session.commit()
+    mine = client.get("/api/v1/frameworks", headers={"Authorization": f"Bearer {secret}"})
+    assert mine.status_code == 200
+
+
+def test_bogus_tokens_are_limited_and_cannot_flood_the_audit_trail(engine, session):
+    """Issue 16, finding 7: 500 requests with made-up tokens got 0 x 429 and 379 new rows.
+    A bad token is counted against its address, and refusals are written per client only up
+    to AUDIT_REFUSALS a window, then once more as a summary."""
+    client = limited_app(
+        engine, session, RATELIMIT_ANONYMOUS="20 per minute", AUDIT_REFUSALS="5 per minute"
+    ).test_client()
+    before = audit_count(session)
+    statuses = [
+        client.post(
+            "/api/v1/frameworks/IE-NFQ/versions",
+            headers={"Authorization": f"Bearer crr_{n:043d}"},
+            json={"version": "2027"},
+        ).status_code
+        for n in range(60)
+    ]
+    assert statuses[:20] == [401] * 20 and set(statuses[20:]) == {429}
+    assert audit_count(session) == before + 6
+    summary = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one()
+    assert summary.action == "audit.refusals_throttled" and summary.outcome == "refused"
+
+
+def test_a_refusal_on_a_long_path_is_recorded_not_a_500(client, session):
+    """The refusal of a request whose path is longer than the audit columns was lost in a 500
+    (PostgreSQL checks lengths); it is recorded, cut to the columns' size."""
+    path = "/api/v1/frameworks/" + "X" * 300 + "/versions"
+    response = client.post(path, headers={"Authorization": "Bearer nope"}, json={})
+    assert response.status_code == 401
+    last = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one()
+    assert last.outcome == "refused" and last.entity == path[:200] and len(last.action) <= 60
+
+
+@pytest.mark.parametrize("testing", [True, False])
+def test_a_write_that_ends_in_a_server_error_is_recorded(
+    engine, session, tokens, monkeypatch, testing
+):
+    from frameworks import editing
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("something broke")
+
+    monkeypatch.setattr(editing, "new_draft", broken)
+    client = limited_app(engine, session, TESTING=testing).test_client()
+    before = audit_count(session, "failed")
+    if testing:
+        with pytest.raises(RuntimeError):
+            start_draft(client, tokens)
+    else:
+        response = client.post(
+            "/api/v1/frameworks/IE-NFQ/versions", headers=tokens["ie"], json={"version": "x"}
+        )
+        assert response.status_code == 500 and "something" not in response.get_data(as_text=True)
+    assert audit_count(session, "failed") == before + 1
+    last = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one()
+    assert (last.actor, last.detail) == ("test-ie", "Server error (RuntimeError).")
 
 
 def test_login_cookie_does_not_authorise_the_api(app, client, session):

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from frameworks import editing, services
-from registry.core.accounts import get_or_create_account, set_password
+from registry.core.accounts import get_or_create_account, session_account, set_password
 from registry.core.audit import events_for
 
 PASSWORD = "correct horse battery staple"
@@ -45,6 +45,14 @@ def submit(client, page: str, action: str, **fields):
     return client.post(action, data={**fields, "csrf_token": csrf_token(client.get(page))})
 
 
+def signed_in_account(client, session) -> int | None:
+    """The account whose live web session the client's cookie names."""
+    with client.session_transaction() as cookie_session:
+        sid = cookie_session.get("sid")
+    account = session_account(session, sid) if sid else None
+    return account.id if account else None
+
+
 def statuses(session, code: str) -> dict[str, str]:
     return {
         version.version: version.status
@@ -66,14 +74,15 @@ def versions_shown(page: str) -> dict[str, str]:
 # --- login -----------------------------------------------------------------------------------
 
 
-def test_sign_in_sets_a_lax_httponly_session_cookie(client, ministry):
+def test_sign_in_sets_a_lax_httponly_session_cookie(client, session, ministry):
     account = ministry("Department of Education (IE)", "IE")
     response = sign_in(client, account.name)
     assert response.status_code == 302 and response.location == "/"
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
-    with client.session_transaction() as cookie_session:
-        assert cookie_session["account_id"] == account.id
+    # Secure by default: the cookie never travels over plain HTTP (issue 16, finding 8).
+    assert "Secure" in cookie
+    assert signed_in_account(client, session) == account.id
     home = html(client.get("/"))
     assert "Signed in as <strong>Department of Education (IE)</strong> (ministry: IE)" in home
 
@@ -89,7 +98,7 @@ def test_failed_sign_in_shows_the_form_again_saying_nothing_more(client, ministr
     page = html(response)
     assert "Unknown account or wrong password." in page and 'name="password"' in page
     with client.session_transaction() as cookie_session:
-        assert "account_id" not in cookie_session
+        assert "sid" not in cookie_session
 
 
 def test_sign_out_ends_the_session(client, ministry):
@@ -97,7 +106,7 @@ def test_sign_out_ends_the_session(client, ministry):
     response = submit(client, "/", "/logout")
     assert response.status_code == 302
     with client.session_transaction() as cookie_session:
-        assert "account_id" not in cookie_session
+        assert "sid" not in cookie_session
     assert "Sign in</a>" in html(client.get("/"))
 
 
@@ -218,8 +227,7 @@ def test_a_form_without_a_valid_csrf_token_is_refused(client, session, ministry,
         assert response.status_code == 400
         assert f"The form was not accepted: {reason}" in html(response)
     assert statuses(session, "IE-NFQ") == {"2009": "published", draft: "draft"}
-    with client.session_transaction() as cookie_session:
-        assert cookie_session["account_id"] == account.id
+    assert signed_in_account(client, session) == account.id
 
 
 def test_another_countrys_ministry_is_refused_and_nothing_changes(client, session, ministry):
@@ -285,3 +293,111 @@ def test_free_text_is_shown_literally_never_run(client, session, ministry):
     assert f"<td>{escaped}</td>" in page  # the draft's level title
     assert f"Signed in as <strong>{escaped}</strong>" in page
     assert "<script" not in page and "alert(1) 49" not in page
+
+
+# --- sessions and passwords (issue 16, finding 8) ----------------------------------------------
+
+
+def test_a_copied_cookie_stops_working_at_sign_out(app, client, session, ministry):
+    account = ministry("Department of Education (IE)", "IE")
+    sign_in(client, account.name)
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    assert "Signed in as <strong>Department of Education (IE)</strong>" in html(copy.get("/"))
+    submit(client, "/", "/logout")
+    assert "Sign in</a>" in html(copy.get("/"))
+    token = csrf_token(copy.get("/login"))
+    response = copy.post("/frameworks/IE-NFQ/drafts", data={"csrf_token": token})
+    assert response.status_code == 401
+
+
+def test_a_new_password_ends_every_session(app, client, session, ministry):
+    from registry.core.accounts import end_sessions
+
+    account = ministry("Department of Education (IE)", "IE")
+    sign_in(client, account.name)
+    assert signed_in_account(client, session) == account.id
+    assert end_sessions(session, account) == 1
+    assert signed_in_account(client, session) is None
+
+
+def test_the_session_cookie_is_secure_unless_turned_off(monkeypatch):
+    from registry.config import load_config
+
+    monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
+    assert load_config({"SECRET_KEY": "x"})["SESSION_COOKIE_SECURE"] is True
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "0")
+    assert load_config({"SECRET_KEY": "x"})["SESSION_COOKIE_SECURE"] is False
+
+
+def test_failed_sign_ins_lock_the_name_out_for_a_while(app, client, session, ministry):
+    app.config["LOGIN_FAILURES_PER_ACCOUNT"] = "3 per 15 minutes"
+    # (Names, not the rows: the test's one session is rolled back under them by each refusal.)
+    name = ministry("Department of Education (IE)", "IE").name
+    ministry("KMK (DE)", "DE")
+    assert [sign_in(client, name, "wrong password!").status_code for _ in range(3)] == [401] * 3
+    locked = sign_in(client, name)  # the right password, too late
+    assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
+    assert "Too many failed sign-ins" in html(locked)
+    assert signed_in_account(client, session) is None
+    # Other names are not locked out (until the address has failed too often).
+    assert sign_in(client, "KMK (DE)").status_code == 302
+
+
+def test_the_address_is_locked_out_after_guessing_many_names(app, client, ministry):
+    app.config["LOGIN_FAILURES_PER_ADDRESS"] = "4 per 15 minutes"
+    ministry("Department of Education (IE)", "IE")
+    assert {sign_in(client, f"guess {n}").status_code for n in range(4)} == {401}
+    assert sign_in(client, "Department of Education (IE)").status_code == 429
+
+
+def test_sign_ins_are_in_the_audit_trail(client, session, ministry):
+    name = ministry("Department of Education (IE)", "IE").name
+    sign_in(client, name, "wrong password!")
+    sign_in(client, "nobody at all")
+    sign_in(client, name)
+    trail = events_for(session, f"account:{name}")
+    assert [(e.action, e.outcome) for e in trail] == [
+        ("account.login", "allowed"),
+        ("account.login", "refused"),
+    ]
+    assert trail[1].detail == "Unknown account or wrong password." and trail[0].actor == name
+    [nobody] = events_for(session, "account:nobody at all")
+    assert nobody.outcome == "refused"
+
+
+def test_an_unknown_name_costs_the_same_password_check(session, ministry, monkeypatch):
+    """Issue 16: names could be told apart by timing (261 ms vs 21 ms): an unknown (or
+    disabled) account is checked against a dummy hash, with the same Argon2 work."""
+    import time
+
+    from registry.core import accounts
+    from registry.core.errors import Unauthenticated
+
+    account = ministry("Department of Education (IE)", "IE")
+    calls = []
+    real = accounts._hasher
+
+    class Counting:
+        def verify(self, hashed, password):
+            calls.append(hashed)
+            return real.verify(hashed, password)
+
+        def hash(self, password):
+            return real.hash(password)
+
+    monkeypatch.setattr(accounts, "_hasher", Counting())
+
+    def timed(name, password):
+        started = time.perf_counter()
+        try:
+            accounts.check_password(session, name, password)
+        except Unauthenticated:
+            pass
+        return time.perf_counter() - started
+
+    accounts._dummy()  # made once, on first use
+    known = min(timed(account.name, "wrong password!") for _ in range(3))
+    unknown = min(timed("nobody at all", "wrong password!") for _ in range(3))
+    assert len(calls) == 6 and all(hashed.startswith("$argon2id$") for hashed in calls)
+    assert unknown > known / 2
