@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from importers.runner import ImportReport
 from registry.core.db import Base, make_engine, make_session_factory
 from registry.core.errors import InvalidData, NotFound, PermissionDenied
+from registry.core.inputs import DecimalField, id_field
 from registry.core.instance import INSTANCE_DIR
 from registry.core.permissions import Actor, authorize_role
 
@@ -75,7 +76,7 @@ class InstitutionOptions(Schema):
 
 
 class CatalogueOptions(Schema):
-    institution_id = fields.Integer(load_default=None)
+    institution_id = id_field(load_default=None)
     atomic = fields.Boolean(load_default=False)
 
 
@@ -84,11 +85,11 @@ class AtomicOptions(Schema):
 
 
 class TranscriptOptions(Schema):
-    received_by = fields.Integer(load_default=None)
+    received_by = id_field(load_default=None)
     atomic = fields.Boolean(load_default=False)
     # Open Badges only: the unit of the credits badges state, and credits for a badge stating none.
     credit_system = fields.String(load_default=None, validate=validate.Length(1, 20))
-    credits_per_badge = fields.Decimal(
+    credits_per_badge = DecimalField(
         load_default=None, as_string=True, validate=validate.Range(min=0)
     )
 

@@ -14,7 +14,7 @@ import sys
 import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from mappings.schemas import (
     ImpactSchema,
 )
 from registry.config import load_config
-from registry.core import accounts, audit
+from registry.core import accounts, audit, inputs
 from registry.core.db import MAX_ID, make_engine, make_session_factory
 from registry.core.errors import DomainError, InvalidData
 from registry.core.normalise import whole_number
@@ -98,14 +98,11 @@ def _emit(as_json: bool, data: dict, schema: Schema | None, text: str) -> None:
 
 def _decimal(value: str, field: str) -> Decimal:
     try:
-        number = Decimal(value)
-    except InvalidOperation:
+        return inputs.parse_decimal(value)
+    except ValueError as error:
         raise InvalidData(
-            f"{value!r} is not a number.", errors={field: ["Not a number."]}
+            f"{value!r} is not a number here: {error}", errors={field: [str(error)]}
         ) from None
-    if not number.is_finite():
-        raise InvalidData(f"{value!r} is not a finite number.", errors={field: ["Not a number."]})
-    return number
 
 
 def _date(value: str | None, field: str = "on") -> dt.date | None:
@@ -195,12 +192,13 @@ def _json_file(path: Path, argument: str) -> Any:
     """A JSON file's content; a file that cannot be read as UTF-8 JSON is InvalidData naming
     the command's argument."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
         raise InvalidData(
             f"{path} is not a readable JSON file (missing, or not UTF-8 JSON): {error}",
             errors={argument: [str(error)]},
         ) from error
+    return inputs.load_json(text, argument)  # the same checks as a request body's
 
 
 @contextmanager

@@ -2,7 +2,6 @@
 
 import csv
 import io
-import json
 
 from flask import Response, current_app, request
 from flask.views import MethodView
@@ -11,6 +10,7 @@ from marshmallow import Schema, fields
 from importers import jobs
 from registry.api import Blueprint
 from registry.auth import current_actor
+from registry.core import inputs
 from registry.core.errors import InvalidData
 from registry.sessions import get_session
 
@@ -126,12 +126,7 @@ class ImportErrors(MethodView):
 def jobs_options(text: str | None) -> dict:
     if not text:
         return {}
-    try:
-        options = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InvalidData(
-            "options must be a JSON object.", errors={"options": [str(error)]}
-        ) from error
+    options = inputs.load_json(text, "options")
     if not isinstance(options, dict):
         raise InvalidData("options must be a JSON object.", errors={"options": ["Not an object."]})
     return options
