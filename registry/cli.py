@@ -31,7 +31,7 @@ from mappings.schemas import (
     ImpactSchema,
 )
 from registry.config import load_config
-from registry.core import accounts, audit, inputs
+from registry.core import accounts, audit, csvout, inputs
 from registry.core.db import MAX_ID, make_engine, make_session_factory
 from registry.core.errors import DomainError, InvalidData
 from registry.core.normalise import whole_number
@@ -231,10 +231,8 @@ def progress_file(path: Path, enabled: bool):
 def _print_report(report, as_json: bool, errors_file: Path | None) -> None:
     data = report.as_dict()
     if errors_file:
-        import csv
-
         with errors_file.open("w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out)
+            writer = csvout.Writer(out)
             writer.writerow(["position", "reason"])
             writer.writerows((e["position"], e["reason"]) for e in data["errors"])
     if as_json:
@@ -645,8 +643,6 @@ def transfer(transcript: str, institution_id: int, on: str | None, as_json: bool
 @domain_command
 def assess_batch(file: Path, fmt: str, target: str, target_type: str | None, output: str) -> None:
     """Assess every credential or transcript in FILE; one line each, then a summary line."""
-    import csv
-
     from importers.batch import assess_records
     from importers.transcripts import READERS
 
@@ -663,8 +659,10 @@ def assess_batch(file: Path, fmt: str, target: str, target_type: str | None, out
         "grade",
         "reason",
     ]
-    writer = csv.DictWriter(sys.stdout, columns, extrasaction="ignore") if output == "csv" else None
-    if writer:
+    # Titles and names come from the file: no cell may be a spreadsheet formula (csvout).
+    writer = None
+    if output == "csv":
+        writer = csvout.DictWriter(sys.stdout, columns, extrasaction="ignore")
         writer.writeheader()
     failure = None
     with session_scope() as session, file.open("rb") as stream:

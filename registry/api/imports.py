@@ -1,6 +1,5 @@
 """Bulk imports as background jobs."""
 
-import csv
 import io
 
 from flask import Response, current_app, request
@@ -10,7 +9,7 @@ from marshmallow import Schema, fields
 from importers import jobs
 from registry.api import Blueprint
 from registry.auth import current_actor
-from registry.core import inputs
+from registry.core import csvout, inputs
 from registry.core.errors import InvalidData
 from registry.sessions import get_session
 
@@ -113,7 +112,7 @@ class ImportErrors(MethodView):
         session = get_session()
         jobs.get_job(session, current_actor(), job_id)
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = csvout.Writer(out)  # rejected records' text: no cell a spreadsheet formula
         writer.writerow(["position", "reason"])
         writer.writerows((e.position, e.reason) for e in jobs.job_errors(session, job_id))
         return Response(
