@@ -37,7 +37,7 @@ class VersionFileSchema(Schema):
 
 class LevelFileSchema(Schema):
     code = fields.String(required=True, validate=validate.Regexp(LEVEL_CODE))
-    ordinal = fields.Integer(required=True, strict=True)
+    ordinal = fields.Integer(required=True, strict=True, validate=validate.Range(-999, 999))
     title = fields.String(required=True, validate=validate.Length(1, 300))
     aliases = fields.List(fields.String(validate=validate.Regexp(LEVEL_CODE)), load_default=list)
     knowledge = fields.String(load_default=None, allow_none=True)
@@ -67,11 +67,13 @@ class LinkFileSchema(Schema):
 class FrameworkFileSchema(Schema):
     """One framework version with its levels and the links its authority published."""
 
-    code = fields.String(required=True, validate=validate.Regexp(FRAMEWORK_CODE))
+    code = fields.String(
+        required=True, validate=[validate.Length(1, 40), validate.Regexp(FRAMEWORK_CODE)]
+    )
     name = fields.String(required=True, validate=validate.Length(1, 300))
     country = fields.String(load_default=None, allow_none=True)
     meta = fields.Boolean(load_default=False)
-    owner = fields.String(load_default=None, allow_none=True)
+    owner = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     description = fields.String(load_default=None, allow_none=True)
     version = fields.Nested(VersionFileSchema, required=True)
     levels = fields.List(fields.Nested(LevelFileSchema), required=True, validate=validate.Length(1))
