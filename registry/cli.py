@@ -192,13 +192,14 @@ def _json_file(path: Path, argument: str) -> Any:
     """A JSON file's content; a file that cannot be read as UTF-8 JSON is InvalidData naming
     the command's argument."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        # The same checks as a request body's: not too deep, text a database can store.
+        return inputs.load_json(path.read_text(encoding="utf-8"), argument)
+    except (OSError, UnicodeDecodeError, inputs.NotJSON) as error:
+        reason = error.__cause__ if isinstance(error, inputs.NotJSON) else error
         raise InvalidData(
-            f"{path} is not a readable JSON file (missing, or not UTF-8 JSON): {error}",
-            errors={argument: [str(error)]},
+            f"{path} is not a readable JSON file (missing, or not UTF-8 JSON): {reason}",
+            errors={argument: [str(reason)]},
         ) from error
-    return inputs.load_json(text, argument)  # the same checks as a request body's
 
 
 @contextmanager

@@ -97,20 +97,24 @@ UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 UNSTORABLE_MESSAGE = "Text may not contain NUL characters or unpaired surrogates (\\ud800-\\udfff)."
 
 
+class NotJSON(InvalidData):
+    """The text cannot be parsed as JSON at all."""
+
+
 def load_json(data: str | bytes, name: str = "body") -> Any:
     """Parse a JSON document and check it (check_document).
 
-    :raise InvalidData: when it is not JSON, is nested too deeply or holds text that cannot be
-        stored; `errors` names `name`, or the path inside the document.
+    :raise InvalidData: when it is not JSON (NotJSON), is nested too deeply or holds text that
+        cannot be stored; `errors` names `name`, or the path inside the document.
     """
     try:
-        document = json.loads(data)
+        document = json.loads(data, parse_constant=_not_json)
     except RecursionError:
         raise _too_deep(name) from None
     except ValueError as error:  # JSONDecodeError, UnicodeDecodeError, too many digits
-        raise InvalidData(
+        raise NotJSON(
             f"The {name} is not JSON: {error}", errors={name: [f"Not JSON: {error}"]}
-        ) from None
+        ) from error
     check_document(document, name)
     return document
 
@@ -135,6 +139,11 @@ def check_document(document: Any, name: str = "body") -> None:
                 if isinstance(key, str) and UNSTORABLE.search(key):
                     raise _unstorable(path or name)
                 stack.append((item, f"{path}.{key}" if path else str(key), depth + 1))
+
+
+def _not_json(constant: str) -> None:
+    # Python reads NaN, Infinity and -Infinity; JSON (RFC 8259) has no such numbers.
+    raise ValueError(f"{constant} is not a JSON number")
 
 
 def has_unstorable_text(text: str) -> bool:
