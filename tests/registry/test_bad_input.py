@@ -204,6 +204,19 @@ def test_unstorable_text_in_a_json_body_is_a_400(client, session, tokens, text):
     assert client.get("/api/v1/frameworks/IE-NFQ/levels/8").get_json()["title"] != "a\x00b"
 
 
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_numbers_json_does_not_have_are_not_json(client, tokens, constant):
+    body = refused(
+        client,
+        "PATCH",
+        "/api/v1/frameworks/IE-NFQ/levels/8",
+        tokens["ie"],
+        data=f'{{"title": "x", "ordinal": {constant}}}',
+        content_type="application/json",
+    )
+    assert "body" in body["errors"]
+
+
 def test_a_surrogate_pair_is_a_character_and_welcome(client, tokens):
     response = client.patch(
         "/api/v1/frameworks/IE-NFQ/levels/8",
@@ -270,6 +283,24 @@ def test_import_options_get_the_same_json_checks(client, tokens):
             content_type="multipart/form-data",
         )
         assert "options" in body["errors"] or any(k.startswith("atomic") for k in body["errors"])
+
+
+def test_nul_in_an_imported_record_rejects_that_record(client, tokens):
+    # Import files are read by the importers, not json_body: their schemas refuse it.
+    world = [
+        {"name": "Hochschule A", "alpha_two_code": "DE", "domains": ["a\u0000.de"]},
+        {"name": "Hochschule B", "alpha_two_code": "DE", "domains": ["hs-b.de"]},
+    ]
+    response = client.post(
+        "/api/v1/imports",
+        data={"format": "institutions-json", "file": (io.BytesIO(json.dumps(world).encode()), "w")},
+        headers=tokens["admin"],
+        content_type="multipart/form-data",
+    )
+    job = response.get_json()
+    assert response.status_code == 202 and job["state"] == "completed", job
+    assert (job["read"], job["inserted"], job["rejected"]) == (2, 1, 1)
+    assert job["errors"][0]["position"] == "record 1" and "domains" in job["errors"][0]["reason"]
 
 
 def test_a_level_ordinal_is_a_small_integer(client, tokens):
