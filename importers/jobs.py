@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from importers.runner import ImportReport
 from registry.core.db import Base, make_engine, make_session_factory
 from registry.core.errors import InvalidData, NotFound, PermissionDenied
-from registry.core.inputs import DecimalField, id_field
+from registry.core.inputs import DecimalField, id_field, storable
 from registry.core.instance import INSTANCE_DIR
 from registry.core.permissions import Actor, authorize_role
 
@@ -223,7 +223,7 @@ def create_job(
         raise InvalidData("The file is empty.", errors={"file": ["Empty."]})
     job = ImportJob(
         format=fmt,
-        source=Path(filename or "upload").name[:300],
+        source=storable(Path(filename or "upload").name)[:300],
         path=str(path),
         options=loaded,
         actor=_actor_json(actor),
@@ -277,7 +277,7 @@ def run_job(sessions: sessionmaker[Session], job_id: int) -> ImportJob:
             report = start(sessions, actor, stream, source, options, progress)
         state, failure = report.state, report.failure
     except Exception as error:  # the job must end in a state a client can read
-        report, state, failure = None, "failed", f"{type(error).__name__}: {error}"
+        report, state, failure = None, "failed", storable(f"{type(error).__name__}: {error}")
     with sessions() as session:
         job = session.get(ImportJob, job_id)
         if report is not None:

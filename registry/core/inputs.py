@@ -150,6 +150,14 @@ def has_unstorable_text(text: str) -> bool:
     return UNSTORABLE.search(text) is not None
 
 
+def storable(text: str) -> str:
+    """Text quoted from a file (a reason, a position, a file name) made storable: NUL and
+    unpaired surrogates written as their escapes (\\x00, \\ud800)."""
+    if not UNSTORABLE.search(text):
+        return text
+    return UNSTORABLE.sub(lambda match: match.group().encode("unicode_escape").decode(), text)
+
+
 def _too_deep(name: str) -> InvalidData:
     message = f"Nested more than {MAX_JSON_DEPTH} levels deep."
     return InvalidData(f"The {name} is nested too deeply.", errors={name: [message]})

@@ -303,6 +303,25 @@ def test_nul_in_an_imported_record_rejects_that_record(client, tokens):
     assert job["errors"][0]["position"] == "record 1" and "domains" in job["errors"][0]["reason"]
 
 
+def test_nul_quoted_from_a_file_is_stored_escaped(client, tokens):
+    # The reader quotes the header it refuses; the failure is stored (job, audit) escaped.
+    response = client.post(
+        "/api/v1/imports",
+        data={
+            "format": "qualifications-csv",
+            "file": (io.BytesIO(b"code,title\x00\nQ1,Title\n"), "quals\x00.csv"),
+        },
+        headers=tokens["admin"],
+        content_type="multipart/form-data",
+    )
+    job = response.get_json()
+    assert response.status_code == 202 and job["state"] == "failed", job
+    assert "title\\x00" in job["failure"] and "\x00" not in job["failure"]
+    assert "\x00" not in job["source"]
+    audit = client.get("/api/v1/audit?limit=5", headers=tokens["admin"]).get_json()
+    assert any("title\\x00" in (event.get("detail") or "") for event in audit)
+
+
 def test_a_level_ordinal_is_a_small_integer(client, tokens):
     framework = {
         "code": "LU-TQF",
