@@ -13,6 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 
 from frameworks.models import BASES, NO_EQF_REASONS, RELATIONS, VERSION_STATUSES
 from registry.core.countries import is_country
+from registry.core.inputs import DecimalField
 
 FRAMEWORK_CODE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$")
 LEVEL_CODE = re.compile(r"^[A-Za-z0-9+/.-]{1,20}$")
@@ -112,7 +113,9 @@ class FrameworkFileSchema(Schema):
     A meta-framework (`meta: true`) has no country; a national framework has one, and its code
     starts with it (`IE-NFQ`)."""
 
-    code = fields.String(required=True, validate=validate.Regexp(FRAMEWORK_CODE))
+    code = fields.String(
+        required=True, validate=[validate.Length(1, 40), validate.Regexp(FRAMEWORK_CODE)]
+    )
     name = required_text(NAME_MAX)
     country = fields.String(load_default=None, allow_none=True)
     meta = fields.Boolean(load_default=False)
@@ -148,17 +151,17 @@ class FrameworkFileSchema(Schema):
 class CreditSystemFileSchema(Schema):
     code = fields.String(required=True, validate=validate.Regexp(FRAMEWORK_CODE))
     name = fields.String(required=True)
-    hours_low = fields.Decimal(load_default=None, allow_none=True, places=None)
-    hours_high = fields.Decimal(load_default=None, allow_none=True, places=None)
-    per_year = fields.Decimal(load_default=None, allow_none=True, places=None)
+    hours_low = DecimalField(load_default=None, allow_none=True, places=None)
+    hours_high = DecimalField(load_default=None, allow_none=True, places=None)
+    per_year = DecimalField(load_default=None, allow_none=True, places=None)
     citation = fields.String(required=True, validate=validate.Length(1))
     note = fields.String(load_default=None, allow_none=True)
 
 
 class EquivalentSchema(Schema):
     scale = fields.String(required=True)
-    low = fields.Decimal(required=True, as_string=True)
-    high = fields.Decimal(required=True, as_string=True)
+    low = DecimalField(required=True, as_string=True)
+    high = DecimalField(required=True, as_string=True)
 
 
 class BandSchema(Schema):
@@ -166,8 +169,8 @@ class BandSchema(Schema):
     label = fields.String(load_default=None, allow_none=True)
     passing = fields.Boolean(required=True)
     # Numeric scales: the band's bounds on the scale itself. Ordinal: on `equivalent.scale`.
-    low = fields.Decimal(load_default=None, allow_none=True, as_string=True)
-    high = fields.Decimal(load_default=None, allow_none=True, as_string=True)
+    low = DecimalField(load_default=None, allow_none=True, as_string=True)
+    high = DecimalField(load_default=None, allow_none=True, as_string=True)
     equivalent = fields.Nested(EquivalentSchema, load_default=None, allow_none=True)
 
 
@@ -175,9 +178,9 @@ class GradingScaleFileSchema(Schema):
     code = fields.String(required=True, validate=validate.Regexp(FRAMEWORK_CODE))
     name = fields.String(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(("numeric", "ordinal")))
-    best = fields.Decimal(load_default=None, allow_none=True, as_string=True)
-    worst = fields.Decimal(load_default=None, allow_none=True, as_string=True)
-    pass_mark = fields.Decimal(load_default=None, allow_none=True, as_string=True)
+    best = DecimalField(load_default=None, allow_none=True, as_string=True)
+    worst = DecimalField(load_default=None, allow_none=True, as_string=True)
+    pass_mark = DecimalField(load_default=None, allow_none=True, as_string=True)
     decimals = fields.Integer(load_default=2, validate=validate.Range(0, 4))
     rounding = fields.String(
         load_default="half_up", validate=validate.OneOf(("half_up", "truncate"))
@@ -190,7 +193,7 @@ class GradingScaleFileSchema(Schema):
 
 class DistributionRowSchema(Schema):
     grade = fields.String(required=True)
-    percent = fields.Decimal(required=True, as_string=True, validate=validate.Range(0, 100))
+    percent = DecimalField(required=True, as_string=True, validate=validate.Range(0, 100))
 
 
 class DistributionFileSchema(Schema):

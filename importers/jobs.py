@@ -26,6 +26,7 @@ from importers.runner import ImportReport
 from registry.core import accounts, audit
 from registry.core.db import Base, make_engine, make_session_factory
 from registry.core.errors import InvalidData, NotFound, PermissionDenied, Unauthenticated
+from registry.core.inputs import DecimalField, id_field, storable
 from registry.core.instance import INSTANCE_DIR
 from registry.core.permissions import Actor, Target, authorize, authorize_role
 from registry.institutions.private import readable
@@ -77,7 +78,7 @@ class InstitutionOptions(Schema):
 
 
 class CatalogueOptions(Schema):
-    institution_id = fields.Integer(load_default=None)
+    institution_id = id_field(load_default=None)
     atomic = fields.Boolean(load_default=False)
 
 
@@ -86,11 +87,11 @@ class AtomicOptions(Schema):
 
 
 class TranscriptOptions(Schema):
-    received_by = fields.Integer(load_default=None)
+    received_by = id_field(load_default=None)
     atomic = fields.Boolean(load_default=False)
     # Open Badges only: the unit of the credits badges state, and credits for a badge stating none.
     credit_system = fields.String(load_default=None, validate=validate.Length(1, 20))
-    credits_per_badge = fields.Decimal(
+    credits_per_badge = DecimalField(
         load_default=None, as_string=True, validate=validate.Range(min=0)
     )
 
@@ -238,7 +239,7 @@ def create_job(
         raise InvalidData("The file is empty.", errors={"file": ["Empty."]})
     job = ImportJob(
         format=fmt,
-        source=Path(filename or "upload").name[:300],
+        source=storable(Path(filename or "upload").name)[:300],
         path=str(path),
         options=loaded,
         actor=_actor_json(actor),
@@ -318,7 +319,7 @@ def run_job(sessions: sessionmaker[Session], job_id: int) -> ImportJob:
         report, state, failure = None, "failed", f"Refused: {error.detail}"
         refusal = error
     except Exception as error:  # the job must end in a state a client can read
-        report, state, failure = None, "failed", f"{type(error).__name__}: {error}"
+        report, state, failure = None, "failed", storable(f"{type(error).__name__}: {error}")
     with sessions() as session:
         if refusal is not None:
             audit.record(

@@ -20,6 +20,7 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from registry.core import audit
+from registry.core.inputs import storable
 from registry.core.permissions import Actor
 
 OUTCOMES = ("inserted", "updated", "unchanged", "rejected")
@@ -76,7 +77,9 @@ class ImportReport:
     def count(self, outcome: str, position: str | None = None, reason: str | None = None) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
         if outcome == "rejected":
-            self.errors.append(RecordError(position or "?", reason or "rejected"))
+            # Reasons quote the file, which may hold what no database text column can (NUL).
+            position, reason = storable(position or "?"), storable(reason or "rejected")
+            self.errors.append(RecordError(position, reason))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -205,7 +208,7 @@ def _run(sessions, actor, report, records, apply, batch_size, progress) -> Impor
             flush_batch()
     except FileError as error:
         # What was read before the break is valid and kept (unless atomic, below).
-        report.failure = f"{error.position}: {error.reason}"
+        report.failure = storable(f"{error.position}: {error.reason}")
         if batch:
             flush_batch()
     if report.atomic and (report.failure or report.rejected):

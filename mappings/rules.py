@@ -32,6 +32,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from registry.core.db import MAX_ID
 from registry.core.errors import InvalidData
 
 FACTS: Mapping[str, str] = MappingProxyType(
@@ -242,7 +243,7 @@ def validate_rule(data: Any) -> dict:
         rule["jurisdiction"] = _jurisdiction(data["jurisdiction"], problems)
     priority = data.get("priority")
     if "priority" in data:
-        if not _is_int(priority) or abs(priority) >= _MAX_INT:
+        if not _is_int(priority) or abs(priority) > MAX_ID:  # a database integer column
             problems.add("priority", "An integer; higher wins.")
         else:
             rule["priority"] = priority
@@ -315,7 +316,7 @@ def _authority(value: Any, problems: _Problems) -> dict | None:
     ):
         problems.add("authority.country", "An ISO 3166-1 alpha-2 country code, e.g. DE.")
         ok = False
-    if kind == "institution" and not (_is_int(value.get("id")) and 0 < value["id"] < _MAX_INT):
+    if kind == "institution" and not (_is_int(value.get("id")) and 0 < value["id"] <= MAX_ID):
         problems.add("authority.id", "The institution's id, a positive integer.")
         ok = False
     return dict(value) if ok else None

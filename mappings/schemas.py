@@ -11,6 +11,7 @@ from mappings.credits import METHODS as CREDIT_METHODS
 from mappings.grades import METHODS as GRADE_METHODS
 from registry.catalogue import isced
 from registry.catalogue.models import QUALIFICATION_TYPES
+from registry.core.inputs import DecimalField, id_field
 from registry.institutions.models import SCHEMES
 from registry.institutions.schemas import iso_country, text_field
 
@@ -73,7 +74,7 @@ class EquivalentsSchema(Schema):
 
 
 class CreditsQuerySchema(Schema):
-    value = fields.Decimal(
+    value = DecimalField(
         required=True, validate=validate.Range(min=0), metadata={"example": "240"}
     )
     source = fields.String(required=True, data_key="from", metadata={"example": "GB-CATS"})
@@ -105,7 +106,7 @@ class GradesQuerySchema(Schema):
     source = fields.String(required=True, data_key="from", metadata={"example": "DE-1-5"})
     target = fields.String(required=True, data_key="to", metadata={"example": "FR-0-20"})
     method = fields.String(load_default="linear", validate=validate.OneOf(GRADE_METHODS))
-    pass_mark = fields.Decimal(
+    pass_mark = DecimalField(
         load_default=None,
         data_key="pass",
         metadata={"description": "The source scale's pass mark, when it differs (US: 1.0 or 2.0)."},
@@ -200,7 +201,7 @@ class CredentialInstitutionSchema(Schema):
 
 
 class CreditsInSchema(Schema):
-    value = fields.Decimal(required=True, as_string=True, validate=validate.Range(min=0))
+    value = DecimalField(required=True, as_string=True, validate=validate.Range(min=0))
     system = fields.String(
         required=True, validate=validate.Regexp(FRAMEWORK_CODE), metadata={"example": "GB-SCQF-CP"}
     )
@@ -241,7 +242,7 @@ class CredentialSchema(Schema):
         load_default=None, validate=validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
     )
     institution = fields.Nested(CredentialInstitutionSchema, required=True)
-    qualification_id = fields.Integer(load_default=None, allow_none=True)
+    qualification_id = id_field(load_default=None, allow_none=True)
     level = fields.String(
         load_default=None,
         allow_none=True,

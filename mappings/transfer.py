@@ -48,6 +48,7 @@ from registry.catalogue.articulations import (
 from registry.catalogue.models import RESULT_STATUSES, Course, Transcript
 from registry.catalogue.schemas import MAX_CREDITS, language_tag
 from registry.core import audit
+from registry.core.db import MAX_ID
 from registry.core.errors import (
     Conflict,
     DomainError,
@@ -56,6 +57,7 @@ from registry.core.errors import (
     NotFound,
     PermissionDenied,
 )
+from registry.core.inputs import DecimalField, id_field
 from registry.core.normalise import fold, name_key, whole_number
 from registry.core.permissions import Actor, Target, authorize, institution_owner
 from registry.institutions.models import SCHEMES, Institution
@@ -564,7 +566,7 @@ class IssuerSchema(Schema):
 
 class DistributionRowSchema(Schema):
     grade = text_field(60, required=True)
-    percent = fields.Decimal(required=True, as_string=True, validate=validate.Range(0, 100))
+    percent = DecimalField(required=True, as_string=True, validate=validate.Range(0, 100))
 
 
 class LearnerSchema(Schema):
@@ -706,6 +708,8 @@ def _inputs(
     known_issuer = None
     transcript_id = None
     if isinstance(transcript, int) and not isinstance(transcript, bool):
+        if not 1 <= transcript <= MAX_ID:
+            raise NotFound(f"No transcript {transcript}.", id=transcript)
         transcript_id = transcript
         raw = _stored(session, actor, transcript, receiving_id)
         known_issuer = raw.pop("issuer_institution_id")
@@ -1415,7 +1419,7 @@ class TransferRequestSchema(Schema):
             "description": "A stored transcript's id, or a transcript object (TranscriptSchema)."
         },
     )
-    institution = fields.Integer(
+    institution = id_field(
         required=True, strict=True, metadata={"description": "The receiving institution's id."}
     )
     on = fields.Date(
@@ -1468,11 +1472,11 @@ def get_evaluation(
 class DecisionSchema(Schema):
     result_index = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
     target_course_ids = fields.List(
-        fields.Integer(strict=True, validate=validate.Range(min=1)),
+        id_field(strict=True),
         required=True,
         validate=validate.Length(1, 50),
     )
-    credits_granted = fields.Decimal(
+    credits_granted = DecimalField(
         required=True, as_string=True, validate=validate.Range(0, MAX_CREDITS)
     )
     valid_from = fields.Date(load_default=None, allow_none=True)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from flask import Flask
-from werkzeug.routing import IntegerConverter
 
-from registry import api, auth, errors, limits, sessions, web
+from registry import api, auth, errors, limits, parameters, sessions, web
 from registry.config import load_config
-from registry.core.db import MAX_ID
 
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
-    app.url_map.converters["int"] = DatabaseId  # before any route is added
+    parameters.init_app(app)  # before any route is added
     app.config.update(load_config(config))
     app.json.sort_keys = False  # keep the documented field order of the contract
     sessions.init_app(app)
@@ -26,15 +24,6 @@ def create_app(config: dict | None = None) -> Flask:
     if not (app.testing or app.config["IMPORTS_INLINE"] or app.config["REDIS_URL"]):
         start_import_worker(app)
     return app
-
-
-class DatabaseId(IntegerConverter):
-    """`<int:...>` in every route: a number no database integer can hold names nothing (404)
-    instead of overflowing the driver (a 500)."""
-
-    def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", MAX_ID)
-        super().__init__(map, *args, **kwargs)
 
 
 def start_import_worker(app: Flask) -> None:

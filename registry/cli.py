@@ -14,7 +14,7 @@ import sys
 import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from mappings.schemas import (
     ImpactSchema,
 )
 from registry.config import load_config
-from registry.core import accounts, audit
+from registry.core import accounts, audit, csvout, inputs
 from registry.core.db import MAX_ID, make_engine, make_session_factory
 from registry.core.errors import DomainError, InvalidData
 from registry.core.normalise import whole_number
@@ -98,14 +98,11 @@ def _emit(as_json: bool, data: dict, schema: Schema | None, text: str) -> None:
 
 def _decimal(value: str, field: str) -> Decimal:
     try:
-        number = Decimal(value)
-    except InvalidOperation:
+        return inputs.parse_decimal(value)
+    except ValueError as error:
         raise InvalidData(
-            f"{value!r} is not a number.", errors={field: ["Not a number."]}
+            f"{value!r} is not a number here: {error}", errors={field: [str(error)]}
         ) from None
-    if not number.is_finite():
-        raise InvalidData(f"{value!r} is not a finite number.", errors={field: ["Not a number."]})
-    return number
 
 
 def _date(value: str | None, field: str = "on") -> dt.date | None:
@@ -195,11 +192,13 @@ def _json_file(path: Path, argument: str) -> Any:
     """A JSON file's content; a file that cannot be read as UTF-8 JSON is InvalidData naming
     the command's argument."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        # The same checks as a request body's: not too deep, text a database can store.
+        return inputs.load_json(path.read_text(encoding="utf-8"), argument)
+    except (OSError, UnicodeDecodeError, inputs.NotJSON) as error:
+        reason = error.__cause__ if isinstance(error, inputs.NotJSON) else error
         raise InvalidData(
-            f"{path} is not a readable JSON file (missing, or not UTF-8 JSON): {error}",
-            errors={argument: [str(error)]},
+            f"{path} is not a readable JSON file (missing, or not UTF-8 JSON): {reason}",
+            errors={argument: [str(reason)]},
         ) from error
 
 
@@ -233,10 +232,8 @@ def progress_file(path: Path, enabled: bool):
 def _print_report(report, as_json: bool, errors_file: Path | None) -> None:
     data = report.as_dict()
     if errors_file:
-        import csv
-
         with errors_file.open("w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out)
+            writer = csvout.Writer(out)
             writer.writerow(["position", "reason"])
             writer.writerows((e["position"], e["reason"]) for e in data["errors"])
     if as_json:
@@ -648,8 +645,6 @@ def transfer(transcript: str, institution_id: int, on: str | None, as_json: bool
 @domain_command
 def assess_batch(file: Path, fmt: str, target: str, target_type: str | None, output: str) -> None:
     """Assess every credential or transcript in FILE; one line each, then a summary line."""
-    import csv
-
     from importers.batch import assess_records
     from importers.transcripts import READERS
 
@@ -666,8 +661,10 @@ def assess_batch(file: Path, fmt: str, target: str, target_type: str | None, out
         "grade",
         "reason",
     ]
-    writer = csv.DictWriter(sys.stdout, columns, extrasaction="ignore") if output == "csv" else None
-    if writer:
+    # Titles and names come from the file: no cell may be a spreadsheet formula (csvout).
+    writer = None
+    if output == "csv":
+        writer = csvout.DictWriter(sys.stdout, columns, extrasaction="ignore")
         writer.writeheader()
     failure = None
     with session_scope() as session, file.open("rb") as stream:

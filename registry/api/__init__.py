@@ -11,7 +11,8 @@ from marshmallow import Schema, fields
 from swagger_ui_bundle import swagger_ui_path
 from webargs.flaskparser import FlaskParser
 
-from registry import errors
+from registry import errors, parameters
+from registry.core import inputs
 from registry.core.errors import InvalidData
 
 
@@ -46,7 +47,8 @@ def json_body(optional: bool = False) -> Any:
     as it does for the CLI and the importers."""
     if optional and not request.get_data(cache=True):
         return None
-    data = request.get_json(silent=True)
+    # Parsed and checked here once for every endpoint: not too deep, text a database can store.
+    data = inputs.load_json(request.get_data(cache=True)) if request.is_json else None
     if data is None:
         raise InvalidData("The request body must be JSON.", errors={"body": ["Not JSON."]})
     return data
@@ -78,6 +80,9 @@ def init_app(app: Flask) -> Api:
         )
     )
     api = Api(app, spec_kwargs={"servers": [{"url": "/"}]})
+    api.register_converter(parameters.PathText, parameters.path_text_schema)
+    # Numbers travel as decimal strings (the document's `minimum` of a string would be invalid).
+    api.register_field(inputs.DecimalField, "string", "decimal")
     for module in (
         frameworks,
         equivalents,

@@ -1,8 +1,6 @@
 """Bulk imports as background jobs."""
 
-import csv
 import io
-import json
 
 from flask import Response, current_app, request
 from flask.views import MethodView
@@ -11,6 +9,7 @@ from marshmallow import Schema, fields
 from importers import jobs
 from registry.api import Blueprint
 from registry.auth import current_actor
+from registry.core import csvout, inputs
 from registry.core.errors import InvalidData
 from registry.sessions import get_session
 
@@ -115,7 +114,7 @@ class ImportErrors(MethodView):
         session = get_session()
         jobs.get_job(session, current_actor(), job_id)
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = csvout.Writer(out)  # rejected records' text: no cell a spreadsheet formula
         writer.writerow(["position", "reason"])
         writer.writerows((e.position, e.reason) for e in jobs.job_errors(session, job_id))
         return Response(
@@ -128,12 +127,7 @@ class ImportErrors(MethodView):
 def jobs_options(text: str | None) -> dict:
     if not text:
         return {}
-    try:
-        options = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InvalidData(
-            "options must be a JSON object.", errors={"options": [str(error)]}
-        ) from error
+    options = inputs.load_json(text, "options")
     if not isinstance(options, dict):
         raise InvalidData("options must be a JSON object.", errors={"options": ["Not an object."]})
     return options

@@ -8,6 +8,7 @@ from mappings import transfer
 from registry.api import Blueprint, body_doc, json_body
 from registry.auth import current_actor
 from registry.catalogue import articulations
+from registry.core.inputs import id_field
 from registry.sessions import get_session
 
 blp = Blueprint("transfers", __name__, description="Transfer credit and articulations")
@@ -57,8 +58,8 @@ class ArticulationSchema(Schema):
 
 
 class ArticulationQuerySchema(Schema):
-    institution = fields.Integer(load_default=None, metadata={"description": "Either side."})
-    course = fields.Integer(load_default=None, metadata={"description": "On either side."})
+    institution = id_field(load_default=None, metadata={"description": "Either side."})
+    course = id_field(load_default=None, metadata={"description": "On either side."})
     status = fields.String(load_default=None, validate=validate.OneOf(articulations.STATUSES))
 
 

@@ -42,6 +42,7 @@ from registry.catalogue.schemas import CREDIT_SYSTEM, MAX_CREDITS
 from registry.core import audit
 from registry.core.db import Base, ExactDecimal
 from registry.core.errors import Conflict, DomainError, InvalidData, NotFound
+from registry.core.inputs import DecimalField, id_field
 from registry.core.permissions import Actor, Target, authorize
 from registry.institutions.models import Institution
 from registry.institutions.schemas import text_field
@@ -148,7 +149,7 @@ class TransferEvaluation(Base):
 
 def _course_ids(**kwargs) -> fields.List:
     return fields.List(
-        fields.Integer(strict=False, validate=validate.Range(min=1)),
+        id_field(strict=False),
         validate=validate.Length(1, MAX_COURSES),
         **kwargs,
     )
@@ -158,15 +159,11 @@ class ArticulationRecordSchema(Schema):
     """An articulation as a client or an import states it, institutions and courses by id."""
 
     rule_id = text_field(100, required=True, metadata={"example": "TUM-IN-2024-017"})
-    source_institution_id = fields.Integer(
-        required=True, strict=False, validate=validate.Range(min=1)
-    )
-    target_institution_id = fields.Integer(
-        required=True, strict=False, validate=validate.Range(min=1)
-    )
+    source_institution_id = id_field(required=True, strict=False)
+    target_institution_id = id_field(required=True, strict=False)
     source_course_ids = _course_ids(required=True)
     target_course_ids = _course_ids(required=True)
-    credits_granted = fields.Decimal(required=True, validate=validate.Range(min=0, max=MAX_CREDITS))
+    credits_granted = DecimalField(required=True, validate=validate.Range(min=0, max=MAX_CREDITS))
     credit_system = fields.String(
         required=True,
         validate=validate.Regexp(

@@ -26,6 +26,7 @@ from marshmallow import (
 from frameworks.schemas import LEVEL_REF
 from registry.catalogue import isced
 from registry.catalogue.models import QUALIFICATION_TYPES
+from registry.core.inputs import DecimalField, id_field
 from registry.institutions.schemas import iso_country, text_field
 
 CREDIT_SYSTEM = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$")
@@ -77,7 +78,7 @@ class _CatalogueRecordSchema(Schema):
         allow_none=True,
         validate=validate.Regexp(LEVEL_REF, error="Expected FRAMEWORK:LEVEL, e.g. IE-NFQ:8."),
     )
-    credits = fields.Decimal(allow_none=True, validate=validate.Range(min=0, max=MAX_CREDITS))
+    credits = DecimalField(allow_none=True, validate=validate.Range(min=0, max=MAX_CREDITS))
     credit_system = fields.String(
         allow_none=True,
         validate=validate.Regexp(
@@ -119,7 +120,7 @@ class QualificationRecordSchema(_CatalogueRecordSchema):
     defaults to the institution's (filled in by the service).
     """
 
-    institution_id = fields.Integer(allow_none=True, strict=False, validate=validate.Range(min=1))
+    institution_id = id_field(allow_none=True, strict=False)
     country = fields.String(allow_none=True, validate=iso_country)
     qualification_type = fields.String(
         allow_none=True, validate=validate.OneOf(QUALIFICATION_TYPES)
@@ -145,7 +146,7 @@ class QualificationRecordSchema(_CatalogueRecordSchema):
 class CourseRecordSchema(_CatalogueRecordSchema):
     """One course of an institution's catalogue."""
 
-    institution_id = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
+    institution_id = id_field(required=True, strict=False)
 
 
 # --- API outputs ----------------------------------------------------------------------------

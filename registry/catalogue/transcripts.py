@@ -36,7 +36,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
@@ -48,6 +48,7 @@ from frameworks.schemas import LEVEL_REF
 from registry.catalogue.models import RESULT_STATUSES, Transcript, TranscriptResult
 from registry.catalogue.schemas import MAX_CREDITS, language_tag
 from registry.core.db import insert_rows
+from registry.core.inputs import DecimalField, parse_decimal
 from registry.institutions.models import InstitutionIdentifier
 from registry.institutions.schemas import (
     CONTROL,
@@ -153,7 +154,7 @@ class TranscriptSchema(Schema):
 
 class GradeShareSchema(Schema):
     grade = text_field(60, required=True)
-    percent = fields.Decimal(required=True, validate=validate.Range(0, 100))
+    percent = DecimalField(required=True, validate=validate.Range(0, 100))
 
     @post_load
     def _as_text(self, data, **_):
@@ -168,7 +169,7 @@ class ResultSchema(Schema):
     code = _text(100)
     title = _text(500, required=True)
     language = fields.String(load_default=None, allow_none=True, validate=language_tag)
-    credits = fields.Decimal(
+    credits = DecimalField(
         load_default=None, allow_none=True, validate=validate.Range(min=0, max=MAX_CREDITS)
     )
     # Kept as the document spells it (upper-cased); an unknown system is flagged when assessed.
@@ -617,12 +618,9 @@ def _decimal(
         return None
     text = str(value)
     try:
-        number = Decimal(text)
-    except InvalidOperation:
-        errors[name] = ["Not a valid number."]
-        return None
-    if not number.is_finite():
-        errors[name] = ["Special numeric values (nan or infinity) are not permitted."]
+        number = parse_decimal(text)  # finite, and of a size plain notation can write out
+    except ValueError as error:
+        errors[name] = [str(error)]
         return None
     if not low <= number <= high:
         errors[name] = [f"Must be greater than or equal to {low} and less than or equal to {high}."]

@@ -22,8 +22,9 @@ NAMING_CONVENTION = {
 }
 
 
-# The largest id either database stores (a signed 64-bit integer).
-MAX_ID = 2**63 - 1
+# The largest id every database stores: ids are Integer columns, 32-bit on PostgreSQL (SQLite's
+# are 64-bit). A larger id names nothing; sent to PostgreSQL it is an error, not an empty answer.
+MAX_ID = 2**31 - 1
 
 
 class Base(DeclarativeBase):

@@ -139,10 +139,12 @@ class InstitutionRecordSchema(Schema):
 
     name = text_field(400, required=True)
     country = fields.String(required=True, validate=iso_country)
-    city = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 200))
+    city = text_field(200, load_default=None, allow_none=True)
     names = fields.List(fields.Nested(NameSchema), load_default=list)
     identifiers = fields.List(fields.Nested(IdentifierSchema), load_default=list)
-    domains = fields.List(fields.String(validate=validate.Length(1, 253)), load_default=list)
+    # From files too, where no JSON-body check ran: NUL in a domain was a failed import on
+    # PostgreSQL (its text cannot hold NUL), not a rejected record.
+    domains = fields.List(text_field(253), load_default=list)
     relationships = fields.List(fields.Nested(RelationshipSchema), load_default=list)
     status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(STATUSES))
     # The same limit as a status set by hand (StatusSchema).
