@@ -19,7 +19,7 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
 from registry.core import audit, changes
-from registry.core.errors import Conflict, DomainError, InvalidData, NotFound
+from registry.core.errors import Conflict, DomainError, InvalidData, NotFound, PermissionDenied
 from registry.core.normalise import fold, name_key
 from registry.core.permissions import Actor, Target, authorize
 from registry.institutions.models import (
@@ -522,10 +522,22 @@ def create_institution(session: Session, actor: Actor, raw: Any) -> Institution:
 
 
 def edit_institution(session: Session, actor: Actor, institution_id: int, raw: Any) -> Institution:
-    """Add names and identifiers to an institution's record (the institution itself, or an admin)."""
+    """Add names and identifiers to an institution's record (the institution itself, or an
+    admin). An identifier that identifies an institution (Erasmus code, PIC, SCHAC, ROR...) makes
+    it the matched issuer of every credential naming it, so it is not the institution's own to
+    claim: an admin sets it, or the ministry of its country through its list."""
     data = _validated(InstitutionEditSchema(), raw)
     institution = get_institution(session, institution_id)
-    authorize(actor, "institution.edit", target_of(institution), "institution.edit")
+    target = target_of(institution)
+    authorize(actor, "institution.edit", target, "institution.edit")
+    claimed = sorted({i["scheme"] for i in data.get("identifiers", [])} & set(IDENTIFYING))
+    if claimed and actor.role != "admin":
+        raise PermissionDenied(
+            f"{', '.join(claimed)} identifiers are set by an admin or by the ministry of "
+            f"{institution.country} through its list, not claimed by the institution itself.",
+            action="institution.edit",
+            target=f"{target.kind}:{target.key}",
+        )
     before = snapshot(institution)
     for scheme, value in [(i["scheme"], i["value"]) for i in data.get("identifiers", [])]:
         # An institution does not claim what another holds, evidence (a domain) included.

@@ -313,11 +313,23 @@ def test_an_institution_edits_only_itself(client, loaded, headers, session):
     glasgow = loaded["University of Glasgow"]
     add = {
         "names": [{"value": "Glasgow University", "kind": "alias", "lang": "en"}],
-        "identifiers": [{"scheme": "erasmus", "value": "UK GLASGOW01"}],
+        "identifiers": [{"scheme": "domain", "value": "glasgow.example"}],
     }
     edited = client.patch(f"/api/v1/institutions/{glasgow}", json=add, headers=headers["glasgow"])
     assert edited.status_code == 200
-    assert {"scheme": "erasmus", "value": "UK GLASGOW01"} in edited.get_json()["identifiers"]
+    assert {"scheme": "domain", "value": "glasgow.example"} in edited.get_json()["identifiers"]
+    # An Erasmus code (or a PIC, a SCHAC...) makes the matched issuer: not its own to claim.
+    erasmus = {"identifiers": [{"scheme": "erasmus", "value": "UK GLASGOW01"}]}
+    claimed = client.patch(
+        f"/api/v1/institutions/{glasgow}", json=erasmus, headers=headers["glasgow"]
+    )
+    assert claimed.status_code == 403 and "ministry of GB" in claimed.get_json()["detail"]
+    assert (
+        client.patch(
+            f"/api/v1/institutions/{glasgow}", json=erasmus, headers=headers["admin"]
+        ).status_code
+        == 200
+    )
     other = loaded["University of Helsinki"]
     assert (
         client.patch(
