@@ -349,10 +349,12 @@ def test_a_decision_on_anothers_evaluation_is_a_404_and_audited(client, session,
         assert response.get_json()["detail"] == f"No transfer evaluation {evaluation}."
         assert set(response.get_json()) == set(nothing.get_json())
     refusals = session.scalars(
-        select(AuditEvent).where(
+        select(AuditEvent)
+        .where(
             AuditEvent.entity == f"transfer_evaluation:{evaluation}",
             AuditEvent.outcome == "refused",
         )
+        .order_by(AuditEvent.id)
     ).all()
     assert [(e.action, e.actor) for e in refusals] == [
         ("transfer.decide", "private-inst-b"),
