@@ -15,7 +15,7 @@ from frameworks.schemas import (
 )
 from mappings import impact
 from mappings.schemas import ImpactQuerySchema, ImpactSchema
-from registry.api import Blueprint, body_doc, json_body
+from registry.api import Blueprint, body_doc, json_body, writes
 from registry.auth import current_actor
 from registry.sessions import get_session
 
@@ -31,6 +31,7 @@ class Frameworks(MethodView):
 
     @blp.doc(requestBody=body_doc(FrameworkFileSchema))
     @blp.response(201, LoadResultSchema)
+    @writes("framework.create", "framework.edit")
     def post(self):
         """Create a framework from a definition file; its first version is a draft (ministry)."""
         return editing.create_framework(get_session(), current_actor(), json_body())
@@ -48,6 +49,7 @@ class FrameworkByCode(MethodView):
 class Versions(MethodView):
     @blp.doc(requestBody=body_doc(editing.NewDraftSchema, required=False))
     @blp.response(201, VersionDetailSchema)
+    @writes("framework.edit", audit="framework.version.create")
     def post(self, code):
         """Start the draft of the next version, a copy of the version in force (ministry)."""
         return editing.new_draft(get_session(), current_actor(), code, json_body(optional=True))
@@ -62,6 +64,7 @@ class VersionByLabel(MethodView):
 
     @blp.doc(requestBody=body_doc(FrameworkFileSchema))
     @blp.response(200, LoadResultSchema)
+    @writes("framework.edit", audit="framework.version.replace")
     def put(self, code, version):
         """Replace a draft's whole definition (levels and links) with a framework file."""
         return editing.replace_draft(get_session(), current_actor(), code, version, json_body())
@@ -71,6 +74,7 @@ class VersionByLabel(MethodView):
 class Publish(MethodView):
     @blp.doc(requestBody=body_doc(editing.PublishSchema, required=False))
     @blp.response(200, VersionSchema)
+    @writes("framework.publish")
     def post(self, code, version):
         """Publish a draft: it becomes the version in force; the previous one is closed."""
         return editing.publish(
@@ -82,6 +86,7 @@ class Publish(MethodView):
 class Correct(MethodView):
     @blp.doc(requestBody=body_doc(editing.CorrectionSchema))
     @blp.response(200, VersionSchema)
+    @writes("framework.correct")
     def post(self, code, version):
         """Correct the day the version in force takes effect, with a reason (admin; audited)."""
         return editing.correct_publication(
@@ -93,6 +98,7 @@ class Correct(MethodView):
 class Impact(MethodView):
     @blp.arguments(ImpactQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, ImpactSchema)
+    @writes("framework.impact")
     def post(self, code, version, on):
         """Every equivalence the draft would change, old and new side by side."""
         return impact.impact(get_session(), current_actor(), code, version, on)
@@ -116,6 +122,7 @@ class LevelByCode(MethodView):
 
     @blp.doc(requestBody=body_doc(editing.LevelEditSchema))
     @blp.response(200, LevelSchema)
+    @writes("framework.edit", audit="framework.level.edit")
     def patch(self, code, level):
         """Edit a level's descriptive fields in the draft (started if there is none)."""
         return editing.edit_level(get_session(), current_actor(), code, level, json_body())
@@ -125,6 +132,7 @@ class LevelByCode(MethodView):
 class LevelLinks(MethodView):
     @blp.doc(requestBody=body_doc(editing.LevelLinkEditSchema(many=True)))
     @blp.response(200, LinkSchema(many=True))
+    @writes("link.edit", audit="framework.links.replace")
     def put(self, code, level):
         """Replace the links the framework files for one level, in the draft: how a level moves."""
         return editing.replace_level_links(get_session(), current_actor(), code, level, json_body())

@@ -635,3 +635,53 @@ def test_permission_table():
         "import.run",
         "audit.read",
     }
+
+
+def _concrete(rule):
+    """A URL for a route, with a value in each of its parts."""
+    url = rule
+    for part, value in (
+        ("<int:institution_id>", "1"),
+        ("<int:evaluation_id>", "1"),
+        ("<int:articulation_id>", "1"),
+        ("<code>", "IE-NFQ"),
+        ("<version>", "2027"),
+        ("<level>", "8"),
+        ("<rule_id>", "r1"),
+    ):
+        url = url.replace(part, value)
+    assert "<" not in url, url
+    return url
+
+
+@pytest.mark.parametrize("method, rule", sorted(WRITES))
+def test_every_write_is_authorised_before_its_input_is_read(client, tokens, method, rule):
+    """Issue 17, item 8: anonymous and wrong-role writes are refused (401, 403), never validated
+    first (400): whatever the body and the query, the caller is checked before them."""
+    from registry.api import write_actions
+
+    app = client.application
+    endpoint = next(r.endpoint for r in app.url_map.iter_rules() if r.rule == rule)
+    with app.test_request_context():
+        actions = write_actions(endpoint, method)
+    assert actions, f"{method} {rule}: no @writes declaration"
+    url = _concrete(rule) + "?target=&on=not-a-date&target_qualification_type=phd"
+    # (A private record answers 404 to others, anonymous included, as an id that does not exist.)
+    private = (method, rule) == ("POST", "/api/v1/transfers/<int:evaluation_id>/decisions")
+    for kwargs in (
+        {"json": {"no such field": "\u0000"}},
+        {"data": "{not json", "content_type": "application/json"},
+        {},
+    ):
+        response = client.open(url, method=method, **kwargs)
+        expected = 404 if private else 401
+        assert response.status_code == expected, (method, rule, response.get_data(as_text=True))
+        assert response.mimetype == PROBLEM
+    # A role that may take none of the endpoint's actions is refused before validation too.
+    roles = set().union(*(ACTIONS[action] for action in actions))
+    callers = (("registrar", "registrar"), ("ie", "ministry"))
+    wrong = [key for key, role in callers if role not in roles]
+    for key in wrong:
+        response = client.open(url, method=method, headers=tokens[key], json={"x": 1})
+        expected = 404 if private else 403
+        assert response.status_code == expected, (method, rule, response.get_data(as_text=True))
