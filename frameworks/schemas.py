@@ -17,7 +17,9 @@ from registry.core.inputs import DecimalField
 
 FRAMEWORK_CODE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$")
 LEVEL_CODE = re.compile(r"^[A-Za-z0-9+/.-]{1,20}$")
-LEVEL_REF = re.compile(r"^(?P<framework>[A-Z][A-Z0-9-]*):(?P<level>[A-Za-z0-9+/.-]{1,20})$")
+# Groups: the framework, the level. Unnamed: the OpenAPI document states this pattern, and a
+# pattern there is an ECMA-262 regular expression, which has no `(?P<name>...)`.
+LEVEL_REF = re.compile(r"^([A-Z][A-Z0-9-]*):([A-Za-z0-9+/.-]{1,20})$")
 EHEA_CYCLES = ("short", "first", "second", "third")
 # Version labels travel in URLs (/versions/<label>/publish).
 VERSION_LABEL = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
@@ -232,22 +234,22 @@ class LevelSchema(Schema):
     ordinal = fields.Integer()
     title = fields.String()
     aliases = fields.List(fields.String())
-    knowledge = fields.String()
-    skills = fields.String()
-    responsibility_autonomy = fields.String()
+    knowledge = fields.String(allow_none=True)
+    skills = fields.String(allow_none=True)
+    responsibility_autonomy = fields.String(allow_none=True)
     qualification_types = fields.List(fields.String())
-    ehea_cycle = fields.String()
-    no_eqf_reason = fields.String()
-    note = fields.String()
+    ehea_cycle = fields.String(allow_none=True)
+    no_eqf_reason = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
 
 
 class FrameworkSchema(Schema):
     code = fields.String()
     name = fields.String()
-    country = fields.String()
+    country = fields.String(allow_none=True, metadata={"description": "None: a meta-framework."})
     meta = fields.Boolean(attribute="is_meta")
-    owner = fields.String()
-    description = fields.String()
+    owner = fields.String(allow_none=True)
+    description = fields.String(allow_none=True)
     # Drafts are their authority's business until published (GET .../versions/{v} shows them).
     versions = fields.Method("released_versions")
 

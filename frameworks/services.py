@@ -52,7 +52,7 @@ def parse_level_ref(text: str | None, field: str = "level") -> tuple[str, str]:
             f"{text!r} is not a level reference of the form FRAMEWORK:LEVEL (e.g. IE-NFQ:8).",
             errors={field: ["Expected FRAMEWORK:LEVEL, e.g. IE-NFQ:8."]},
         )
-    return match["framework"], match["level"]
+    return match[1], match[2]
 
 
 def get_framework(session: Session, code: str) -> Framework:
