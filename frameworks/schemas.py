@@ -243,6 +243,25 @@ class LevelSchema(Schema):
     note = fields.String(allow_none=True)
 
 
+def draft_url(version) -> str:
+    return f"/api/v1/frameworks/{version.framework.code}/versions/{version.version}"
+
+
+class DraftLevelSchema(LevelSchema):
+    """A level as edited: in the draft this answer names (started by the first edit)."""
+
+    draft = fields.Function(
+        lambda level: {
+            "framework": level.version.framework.code,
+            "version": level.version.version,
+            "url": draft_url(level.version),
+        },
+        metadata={
+            "description": "The draft the edit went to (GET its url; publish it when ready)."
+        },
+    )
+
+
 class FrameworkSchema(Schema):
     code = fields.String()
     name = fields.String()
@@ -252,6 +271,13 @@ class FrameworkSchema(Schema):
     description = fields.String(allow_none=True)
     # Drafts are their authority's business until published (GET .../versions/{v} shows them).
     versions = fields.Method("released_versions")
+    drafts = fields.List(
+        fields.Nested(VersionSchema),
+        metadata={
+            "description": "The framework's drafts: shown only to those who may edit it (its "
+            "ministry, admins); absent for anyone else."
+        },
+    )
 
     def released_versions(self, framework):
         released = [v for v in framework.versions if v.status != "draft"]

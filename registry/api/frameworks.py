@@ -4,6 +4,7 @@ from flask.views import MethodView
 
 from frameworks import editing, services
 from frameworks.schemas import (
+    DraftLevelSchema,
     FrameworkFileSchema,
     FrameworkQuerySchema,
     FrameworkSchema,
@@ -12,6 +13,7 @@ from frameworks.schemas import (
     LoadResultSchema,
     VersionDetailSchema,
     VersionSchema,
+    draft_url,
 )
 from mappings import impact
 from mappings.schemas import ImpactQuerySchema, ImpactSchema
@@ -20,6 +22,13 @@ from registry.auth import current_actor
 from registry.sessions import get_session
 
 blp = Blueprint("frameworks", __name__, description="Qualifications frameworks and their levels")
+
+DRAFT_HEADER = {
+    "Content-Location": {
+        "description": "The draft the edit went to: /api/v1/frameworks/{code}/versions/{version}.",
+        "schema": {"type": "string"},
+    }
+}
 
 
 @blp.route("/frameworks")
@@ -41,8 +50,9 @@ class Frameworks(MethodView):
 class FrameworkByCode(MethodView):
     @blp.response(200, FrameworkSchema)
     def get(self, code):
-        """One framework with its versions."""
-        return services.get_framework(get_session(), code)
+        """One framework with its published versions, and its drafts (`drafts`) for those who
+        may edit it (its ministry, admins)."""
+        return services.framework_view(get_session(), current_actor(), code)
 
 
 @blp.route("/frameworks/<code>/versions")
@@ -121,18 +131,24 @@ class LevelByCode(MethodView):
         return services.get_level(get_session(), code, level)
 
     @blp.doc(requestBody=body_doc(editing.LevelEditSchema))
-    @blp.response(200, LevelSchema)
+    @blp.response(200, DraftLevelSchema, headers=DRAFT_HEADER)
     @writes("framework.edit", audit="framework.level.edit")
     def patch(self, code, level):
-        """Edit a level's descriptive fields in the draft (started if there is none)."""
-        return editing.edit_level(get_session(), current_actor(), code, level, json_body())
+        """Edit a level's descriptive fields in the draft (started if there is none); the
+        answer names the draft (`draft`, and the Content-Location header)."""
+        edited = editing.edit_level(get_session(), current_actor(), code, level, json_body())
+        return edited, 200, {"Content-Location": draft_url(edited.version)}
 
 
 @blp.route("/frameworks/<code>/levels/<level>/links")
 class LevelLinks(MethodView):
     @blp.doc(requestBody=body_doc(editing.LevelLinkEditSchema(many=True)))
-    @blp.response(200, LinkSchema(many=True))
+    @blp.response(200, LinkSchema(many=True), headers=DRAFT_HEADER)
     @writes("link.edit", audit="framework.links.replace")
     def put(self, code, level):
-        """Replace the links the framework files for one level, in the draft: how a level moves."""
-        return editing.replace_level_links(get_session(), current_actor(), code, level, json_body())
+        """Replace the links the framework files for one level, in the draft (started if there
+        is none): how a level moves. The Content-Location header names the draft."""
+        session = get_session()
+        links = editing.replace_level_links(session, current_actor(), code, level, json_body())
+        draft = services.drafts_of(services.get_framework(session, code))[0]
+        return links, 200, {"Content-Location": draft_url(draft)}

@@ -685,3 +685,57 @@ def test_every_write_is_authorised_before_its_input_is_read(client, tokens, meth
         response = client.open(url, method=method, headers=tokens[key], json={"x": 1})
         expected = 404 if private else 403
         assert response.status_code == expected, (method, rule, response.get_data(as_text=True))
+
+
+# --- drafts are easy to find for their owners, and private to them (issue 17, item 10) --------
+
+
+def test_the_first_edit_names_the_draft_and_owners_find_it(client, tokens):
+    url = "/api/v1/frameworks/IE-NFQ"
+    assert call(client, "GET", url, tokens["ie"])["drafts"] == []
+    edited = client.patch(
+        f"{url}/levels/8", headers=tokens["ie"], json={"knowledge": "Edited in a draft."}
+    )
+    assert edited.status_code == 200, edited.get_json()
+    draft = edited.get_json()["draft"]
+    assert draft["framework"] == "IE-NFQ" and draft["version"] not in ("", "2009")
+    assert draft["url"] == f"{url}/versions/{draft['version']}"
+    assert edited.headers["Content-Location"] == draft["url"]
+    shown = call(client, "GET", draft["url"], tokens["ie"])
+    assert shown["status"] == "draft" and shown["version"] == draft["version"]
+    # Moving a level answers with the same draft's name too.
+    links = client.put(
+        f"{url}/levels/8/links",
+        headers=tokens["ie"],
+        json=[{"to": "EQF:6", "relation": "exactMatch", "basis": "referencing", "citation": "R"}],
+    )
+    assert links.status_code == 200 and links.headers["Content-Location"] == draft["url"]
+
+    # The framework lists its drafts to its owners (its ministry, admins), to no one else.
+    for owner in ("ie", "admin"):
+        answer = call(client, "GET", url, tokens[owner])
+        assert [d["version"] for d in answer["drafts"]] == [draft["version"]], owner
+        assert draft["version"] not in [v["version"] for v in answer["versions"]]
+    for other in ("de", "registrar", "anonymous"):
+        answer = call(client, "GET", url, tokens[other])
+        assert "drafts" not in answer, other
+        assert draft["version"] not in [v["version"] for v in answer["versions"]], other
+
+    # A wrong draft name says which draft exists, to its owners only.
+    wrong = f"{url}/versions/2099"
+    named = call(client, "GET", wrong, tokens["ie"], status=404)
+    assert f"draft is version '{draft['version']}'" in named["detail"]
+    for other in ("de", "anonymous"):
+        hidden = call(client, "GET", wrong, tokens[other], status=404)
+        assert draft["version"] not in str(hidden), other
+    for method, path, status in (
+        ("POST", f"{wrong}/publish", 404),
+        ("PUT", wrong, 404),
+        ("POST", f"{wrong}/impact", 409),
+        ("POST", f"{url}/versions/2009/impact", 409),
+    ):
+        body = {"code": "IE-NFQ"} if method == "PUT" else None
+        problem = call(client, method, path, tokens["ie"], json=body, status=status)
+        assert draft["version"] in problem["detail"], (method, path, problem)
+    published = call(client, "PUT", f"{url}/versions/2009", tokens["ie"], json={}, status=409)
+    assert f"draft, version {draft['version']}" in published["detail"]
