@@ -681,6 +681,9 @@ def assess_batch(file: Path, fmt: str, target: str, target_type: str | None, out
     """Assess every credential or transcript in FILE; one line each, then a summary line."""
     from importers.batch import assess_records
     from importers.transcripts import READERS
+    from mappings.recognition import check_target
+
+    check_target(target, target_type)  # before the CSV header: a refusal prints nothing
 
     columns = [
         "position",

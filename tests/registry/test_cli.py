@@ -557,6 +557,11 @@ def test_a_target_type_the_api_refuses_the_command_refuses_and_stores_nothing(cl
         code=2,
     )
     assert "target_qualification_type:" in refused.stderr and '"assessed"' not in refused.output
+    as_csv = cli(
+        "assess-batch", str(batch), "--format", "elmo", "--target", "DE", "--target-type", "phd",
+        "--output", "csv", code=2,
+    )
+    assert as_csv.stdout == ""
 
 
 @pytest.mark.parametrize(
