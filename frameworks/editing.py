@@ -42,6 +42,7 @@ from frameworks.schemas import (
 )
 from frameworks.services import (
     LoadResult,
+    no_such_version,
     bump_graph_generation,
     find_level,
     load_framework,
@@ -113,10 +114,12 @@ def _locked(session: Session, code: str) -> Framework:
 
 
 def _version(framework: Framework, version: str) -> FrameworkVersion:
+    """A version of a framework the caller is already authorised to edit: a wrong name says
+    which draft exists."""
     for candidate in framework.versions:
         if candidate.version == version:
             return candidate
-    raise NotFound(f"{framework.code} has no version {version!r}.", code=framework.code)
+    raise no_such_version(framework, version, show_drafts=True)
 
 
 def _draft(framework: Framework) -> FrameworkVersion | None:
@@ -125,9 +128,15 @@ def _draft(framework: Framework) -> FrameworkVersion | None:
 
 def _refuse_unless_draft(version: FrameworkVersion, action: str) -> None:
     if version.status != "draft":
+        draft = _draft(version.framework)
+        which = (
+            f"its draft, version {draft.version}"
+            if draft
+            else "a draft of its next version (POST .../versions starts one)"
+        )
         raise Conflict(
             f"{version.framework.code} version {version.version} is {version.status}: published "
-            "versions never change. Edit the framework's draft of its next version instead.",
+            f"versions never change. Edit {which} instead.",
             action=action,
             target=f"framework:{version.framework.code}/{version.version}",
             existing={"version": version.version, "status": version.status},

@@ -17,7 +17,9 @@ from registry.core.inputs import DecimalField
 
 FRAMEWORK_CODE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$")
 LEVEL_CODE = re.compile(r"^[A-Za-z0-9+/.-]{1,20}$")
-LEVEL_REF = re.compile(r"^(?P<framework>[A-Z][A-Z0-9-]*):(?P<level>[A-Za-z0-9+/.-]{1,20})$")
+# Groups: the framework, the level. Unnamed: the OpenAPI document states this pattern, and a
+# pattern there is an ECMA-262 regular expression, which has no `(?P<name>...)`.
+LEVEL_REF = re.compile(r"^([A-Z][A-Z0-9-]*):([A-Za-z0-9+/.-]{1,20})$")
 EHEA_CYCLES = ("short", "first", "second", "third")
 # Version labels travel in URLs (/versions/<label>/publish).
 VERSION_LABEL = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
@@ -232,24 +234,50 @@ class LevelSchema(Schema):
     ordinal = fields.Integer()
     title = fields.String()
     aliases = fields.List(fields.String())
-    knowledge = fields.String()
-    skills = fields.String()
-    responsibility_autonomy = fields.String()
+    knowledge = fields.String(allow_none=True)
+    skills = fields.String(allow_none=True)
+    responsibility_autonomy = fields.String(allow_none=True)
     qualification_types = fields.List(fields.String())
-    ehea_cycle = fields.String()
-    no_eqf_reason = fields.String()
-    note = fields.String()
+    ehea_cycle = fields.String(allow_none=True)
+    no_eqf_reason = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+
+
+def draft_url(version) -> str:
+    return f"/api/v1/frameworks/{version.framework.code}/versions/{version.version}"
+
+
+class DraftLevelSchema(LevelSchema):
+    """A level as edited: in the draft this answer names (started by the first edit)."""
+
+    draft = fields.Function(
+        lambda level: {
+            "framework": level.version.framework.code,
+            "version": level.version.version,
+            "url": draft_url(level.version),
+        },
+        metadata={
+            "description": "The draft the edit went to (GET its url; publish it when ready)."
+        },
+    )
 
 
 class FrameworkSchema(Schema):
     code = fields.String()
     name = fields.String()
-    country = fields.String()
+    country = fields.String(allow_none=True, metadata={"description": "None: a meta-framework."})
     meta = fields.Boolean(attribute="is_meta")
-    owner = fields.String()
-    description = fields.String()
+    owner = fields.String(allow_none=True)
+    description = fields.String(allow_none=True)
     # Drafts are their authority's business until published (GET .../versions/{v} shows them).
     versions = fields.Method("released_versions")
+    drafts = fields.List(
+        fields.Nested(VersionSchema),
+        metadata={
+            "description": "The framework's drafts: shown only to those who may edit it (its "
+            "ministry, admins); absent for anyone else."
+        },
+    )
 
     def released_versions(self, framework):
         released = [v for v in framework.versions if v.status != "draft"]

@@ -10,6 +10,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from frameworks.schemas import (
     GradingScalesFileSchema,
 )
 from registry.core import audit, changes
-from registry.core.errors import Conflict, InvalidData, NotFound
+from registry.core.errors import Conflict, InvalidData, NotFound, PermissionDenied, Unauthenticated
 from registry.core.permissions import Actor, Target, authorize
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -52,7 +53,7 @@ def parse_level_ref(text: str | None, field: str = "level") -> tuple[str, str]:
             f"{text!r} is not a level reference of the form FRAMEWORK:LEVEL (e.g. IE-NFQ:8).",
             errors={field: ["Expected FRAMEWORK:LEVEL, e.g. IE-NFQ:8."]},
         )
-    return match["framework"], match["level"]
+    return match[1], match[2]
 
 
 def get_framework(session: Session, code: str) -> Framework:
@@ -135,12 +136,54 @@ def target_of(framework: Framework) -> Target:
     )
 
 
+def may_see_drafts(actor: Actor, framework: Framework) -> bool:
+    """Whether the actor may see the framework's drafts: those who may edit it (its ministry,
+    admins). A draft is private to them until it is published."""
+    try:
+        authorize(actor, "framework.edit", target_of(framework))
+    except (Unauthenticated, PermissionDenied):
+        return False
+    return True
+
+
+def drafts_of(framework: Framework) -> list[FrameworkVersion]:
+    return [v for v in framework.versions if v.status == "draft"]
+
+
+def no_such_version(framework: Framework, version: str, show_drafts: bool) -> NotFound:
+    """A wrong version name, saying which draft exists to those who may see it (only)."""
+    detail = f"{framework.code} has no version {version!r}."
+    if not show_drafts:
+        return NotFound(detail, code=framework.code)
+    drafts = [v.version for v in drafts_of(framework)]
+    if drafts:
+        detail += f" Its draft is version {', '.join(map(repr, drafts))}."
+    else:
+        detail += " It has no draft (POST .../versions starts one)."
+    return NotFound(detail, code=framework.code, drafts=drafts)
+
+
+def framework_view(session: Session, actor: Actor, code: str) -> SimpleNamespace:
+    """One framework as FrameworkSchema shows it: its released versions to everyone, and its
+    drafts (`drafts`) to those who may edit it, to no one else."""
+    framework = get_framework(session, code)
+    shown = SimpleNamespace(
+        **{
+            name: getattr(framework, name)
+            for name in ("code", "name", "country", "is_meta", "owner", "description", "versions")
+        }
+    )
+    if may_see_drafts(actor, framework):
+        shown.drafts = drafts_of(framework)
+    return shown
+
+
 def get_version(session: Session, actor: Actor, code: str, version: str) -> FrameworkVersion:
     """One version; a draft is shown only to those who may edit the framework."""
     framework = get_framework(session, code)
     found = next((v for v in framework.versions if v.version == version), None)
     if found is None:
-        raise NotFound(f"{code} has no version {version!r}.", code=code)
+        raise no_such_version(framework, version, may_see_drafts(actor, framework))
     if found.status == "draft":
         authorize(actor, "framework.edit", target_of(framework))
     return found

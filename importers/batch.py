@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from importers.badges import UNSTATED
 from importers.runner import FileError, Rejected
-from mappings.recognition import assess
+from mappings.recognition import assess, check_target
 from registry.catalogue import isced
 from registry.core.errors import DomainError
 from registry.core.permissions import Actor
@@ -85,6 +85,8 @@ def assess_records(
 ) -> Iterator[dict[str, Any]]:
     """One line per credential (assessed and stored, or why not), then the summary line; a file
     that breaks off ends with the summary naming where (`failure`)."""
+    # A target or type the API would refuse is refused before any line is read.
+    check_target(target, target_type)
     counts: Counter[str] = Counter()
     failure = None
     try:

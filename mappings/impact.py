@@ -103,10 +103,14 @@ def impact(
     authorize(actor, "framework.impact", frameworks.target_of(framework))
     draft = next((v for v in framework.versions if v.version == version), None)
     if draft is None or draft.status != "draft":
+        # The caller may edit the framework (authorised above): name the draft there is.
+        drafts = [v.version for v in frameworks.drafts_of(framework)]
+        which = f" Its draft is version {', '.join(drafts)}." if drafts else " It has no draft."
         raise Conflict(
             f"{code} version {version} is not a draft; the impact report compares a draft with "
-            "the version in force.",
+            f"the version in force.{which}",
             existing={"version": version, "status": draft.status if draft else None},
+            drafts=drafts,
         )
     on = on or draft.valid_from or dt.date.today()
     current = frameworks.version_on(framework, on)

@@ -33,7 +33,7 @@ from mappings.graph import Equivalents, LevelGraph
 from mappings.institutions import match_institution
 from mappings.matching import best_title
 from mappings.models import Assessment
-from mappings.schemas import CredentialSchema, EquivalentsSchema
+from mappings.schemas import AssessQuerySchema, CredentialSchema, EquivalentsSchema
 from registry.catalogue import isced
 from registry.catalogue import services as catalogue
 from registry.core import audit
@@ -171,6 +171,20 @@ class Case:
 # --- input -----------------------------------------------------------------------------------
 
 
+def check_target(target: Any, target_type: Any) -> None:
+    """The target and qualification type, checked with the schema the API's query uses: the
+    same refusal whether they come from a query string, a CLI option or a batch."""
+    query = {"target": target}
+    if target_type is not None:
+        query["target_qualification_type"] = target_type
+    try:
+        AssessQuerySchema().load(query)
+    except ValidationError as error:
+        raise InvalidData(
+            "The target cannot be used as given.", errors=dict(error.messages)
+        ) from None
+
+
 def validate(
     session: Session, raw: Any, target: str, target_type: str | None
 ) -> tuple[dict[str, Any], TargetSpec]:
@@ -182,6 +196,7 @@ def validate(
     except ValidationError as error:
         credential, errors = None, dict(error.messages)
     try:
+        check_target(target, target_type)
         spec = resolve_target(session, target, target_type)
     except InvalidData as error:
         spec = None

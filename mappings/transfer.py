@@ -1484,8 +1484,16 @@ class DecisionSchema(Schema):
     reason = text_field(2000, load_default=None, allow_none=True)
 
 
+def authorise_decision(session: Session, actor: Actor, evaluation_id: int) -> None:
+    """Whether the actor may decide on this evaluation: checked before its body is read, so
+    that others learn nothing from a validation error (404 as for an unknown id; audited)."""
+    row = get_evaluation(session, actor, evaluation_id, "transfer.decide")
+    authorize(actor, "catalogue.edit", _target(row.receiving_institution_id), "transfer.decide")
+
+
 def decision_request(session: Session, actor: Actor, evaluation_id: int, raw: Any) -> Articulation:
     """`save_decision` for a request body (DecisionSchema)."""
+    authorise_decision(session, actor, evaluation_id)
     try:
         data = DecisionSchema().load(raw if isinstance(raw, dict) else {})
     except ValidationError as error:

@@ -19,15 +19,19 @@ from pathlib import Path
 from typing import Any
 
 import click
-from marshmallow import Schema
+from marshmallow import Schema, ValidationError
 
 from frameworks import services as frameworks
 from mappings import services as mappings
 from mappings.impact import impact as impact_report
 from mappings.schemas import (
     CreditConversionSchema,
+    CreditsQuerySchema,
+    EquivalentsQuerySchema,
     EquivalentsSchema,
     GradeConversionSchema,
+    GradesQuerySchema,
+    ImpactQuerySchema,
     ImpactSchema,
 )
 from registry.config import load_config
@@ -113,6 +117,17 @@ def _date(value: str | None, field: str = "on") -> dt.date | None:
     except ValueError:
         raise InvalidData(
             f"{value!r} is not a date (YYYY-MM-DD).", errors={field: ["Not a valid date."]}
+        ) from None
+
+
+def _query(schema: Schema, values: dict[str, Any]) -> dict[str, Any]:
+    """Options checked with the schema of the API's query for the same answer: what the API
+    refuses (400), the command refuses (exit 2), with the same messages."""
+    try:
+        return schema.load({key: value for key, value in values.items() if value is not None})
+    except ValidationError as error:
+        raise InvalidData(
+            "The options cannot be used as given.", errors=dict(error.messages)
         ) from None
 
 
@@ -481,8 +496,11 @@ def serve(host: str, port: int) -> None:
 @domain_command
 def equivalents(level: str, target: str, on: str | None, as_json: bool) -> None:
     """Equivalent levels of LEVEL (FRAMEWORK:LEVEL) in the target framework."""
+    query = _query(EquivalentsQuerySchema(), {"level": level, "target": target, "on": on})
     with session_scope() as session:
-        answer = EquivalentsSchema().dump(mappings.equivalents(session, level, target, _date(on)))
+        answer = EquivalentsSchema().dump(
+            mappings.equivalents(session, query["level"], query["target"], query["on"])
+        )
     if answer["matches"]:
         lines = [f"{answer['source']} in {target} on {answer['on']}:"]
         for match in answer["matches"]:
@@ -523,6 +541,10 @@ def convert_credits(
     amount = _decimal(value, "value")
     if amount < 0:
         raise InvalidData("Credits cannot be negative.", errors={"value": ["Must be 0 or more."]})
+    _query(
+        CreditsQuerySchema(),
+        {"value": value, "from": source, "to": target, "method": method, "rule": rule},
+    )
     with session_scope() as session:
         answer = mappings.credits(session, amount, source, target, method, rule).as_dict()
     text = f"{value} {source} = {answer['value']} {answer['unit']} ({answer['method']}: {answer['basis']})"
@@ -564,6 +586,18 @@ def convert_grade(
 ) -> None:
     """Convert grade VALUE of scale SOURCE."""
     mark = _decimal(pass_mark, "pass") if pass_mark is not None else None
+    _query(
+        GradesQuerySchema(),
+        {
+            "value": value,
+            "from": source,
+            "to": target,
+            "method": method,
+            "pass": pass_mark,
+            "table": table,
+            "group": group,
+        },
+    )
     with session_scope() as session:
         answer = mappings.grades(
             session, value, source, target, method, mark, table, group
@@ -647,6 +681,9 @@ def assess_batch(file: Path, fmt: str, target: str, target_type: str | None, out
     """Assess every credential or transcript in FILE; one line each, then a summary line."""
     from importers.batch import assess_records
     from importers.transcripts import READERS
+    from mappings.recognition import check_target
+
+    check_target(target, target_type)  # before the CSV header: a refusal prints nothing
 
     columns = [
         "position",
@@ -739,8 +776,9 @@ def assess(file: Path, target: str, target_type: str | None, as_json: bool) -> N
 @domain_command
 def impact(code: str, version: str, on: str | None, as_json: bool) -> None:
     """What publishing draft VERSION of framework CODE would change, old and new side by side."""
+    query = _query(ImpactQuerySchema(), {"on": on})
     with session_scope() as session:
-        report = ImpactSchema().dump(impact_report(session, operator(), code, version, _date(on)))
+        report = ImpactSchema().dump(impact_report(session, operator(), code, version, query["on"]))
     lines = [
         f"{code} draft {version} against {report['compared_with']}, on {report['on']}: "
         f"{len(report['changes'])} changed answers ({report['levels']} levels x "

@@ -5,7 +5,7 @@ from marshmallow import Schema, fields
 
 from mappings import recognition, rulebook
 from mappings.schemas import AssessQuerySchema, CredentialSchema, RuleWithdrawalSchema
-from registry.api import Blueprint, body_doc, json_body
+from registry.api import Blueprint, body_doc, json_body, writes
 from registry.auth import current_actor
 from registry.sessions import get_session
 
@@ -64,6 +64,7 @@ class Assessments(MethodView):
     @blp.arguments(AssessQuerySchema, location="query", as_kwargs=True)
     @blp.doc(requestBody=body_doc(CredentialSchema))
     @blp.response(201, AssessmentSchema)
+    @writes("assessment.create")
     def post(self, target, target_qualification_type):
         """Assess a credential for a target country or framework, and store the decision."""
         return recognition.assess(
@@ -93,6 +94,7 @@ class Stack(MethodView):
     @blp.arguments(AssessQuerySchema, location="query", as_kwargs=True)
     @blp.doc(requestBody=body_doc(StackSchema))
     @blp.response(201, StackAnswerSchema)
+    @writes("assessment.create")
     def post(self, target, target_qualification_type):
         """Assess micro-credentials together as a stack toward a qualification type."""
         return recognition.assess_stack(
@@ -131,6 +133,7 @@ class Rules(MethodView):
         }
     )
     @blp.response(201, RuleSchema)
+    @writes("rule.edit", audit="rule.create")
     def post(self):
         """Store a rule (a ministry for its country, an institution for itself)."""
         row = rulebook.create_rule(get_session(), current_actor(), json_body())
@@ -141,6 +144,7 @@ class Rules(MethodView):
 class RuleWithdrawal(MethodView):
     @blp.doc(requestBody=body_doc(RuleWithdrawalSchema))
     @blp.response(200, RuleSchema)
+    @writes("rule.withdraw")
     def post(self, rule_id):
         """Withdraw a stored rule, with a reason (its authority, or an admin; audited). It stays
         listed as withdrawn and is evaluated no more."""

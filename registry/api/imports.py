@@ -7,7 +7,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 
 from importers import jobs
-from registry.api import Blueprint
+from registry.api import Blueprint, writes
 from registry.auth import current_actor
 from registry.core import csvout, inputs
 from registry.core.errors import InvalidData
@@ -72,6 +72,7 @@ UPLOAD = {
 class Imports(MethodView):
     @blp.doc(requestBody=UPLOAD)
     @blp.response(202, JobSchema)
+    @writes("import.run", "institution.import", "catalogue.edit")
     def post(self):
         """Upload a file to import; the job runs in the background (poll GET /imports/{id})."""
         upload = request.files.get("file")

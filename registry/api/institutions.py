@@ -4,7 +4,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from mappings.institutions import match_institution
-from registry.api import Blueprint, body_doc, json_body
+from registry.api import Blueprint, body_doc, json_body, writes
 from registry.auth import current_actor
 from registry.institutions import services
 from registry.institutions.schemas import InstitutionRecordSchema, InstitutionSchema, StatusSchema
@@ -44,6 +44,7 @@ class Institutions(MethodView):
 
     @blp.doc(requestBody=body_doc(InstitutionRecordSchema))
     @blp.response(201, InstitutionSchema)
+    @writes("institution.create")
     def post(self):
         """Add an institution (an admin, or the ministry of its country)."""
         return services.create_institution(get_session(), current_actor(), json_body())
@@ -58,6 +59,7 @@ class InstitutionById(MethodView):
 
     @blp.doc(requestBody=body_doc(services.InstitutionEditSchema))
     @blp.response(200, InstitutionSchema)
+    @writes("institution.edit")
     def patch(self, institution_id):
         """Add names and identifiers (the institution itself, or an admin)."""
         return services.edit_institution(
@@ -69,6 +71,7 @@ class InstitutionById(MethodView):
 class InstitutionStatus(MethodView):
     @blp.doc(requestBody=body_doc(StatusSchema))
     @blp.response(200, InstitutionSchema)
+    @writes("institution.status")
     def put(self, institution_id):
         """Record the recognition status with its source (an admin, or the country's ministry)."""
         return services.set_status(get_session(), current_actor(), institution_id, json_body())

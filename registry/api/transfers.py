@@ -5,7 +5,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from mappings import transfer
-from registry.api import Blueprint, body_doc, json_body
+from registry.api import Blueprint, body_doc, json_body, writes
 from registry.auth import current_actor
 from registry.catalogue import articulations
 from registry.core.inputs import id_field
@@ -67,6 +67,7 @@ class ArticulationQuerySchema(Schema):
 class Transfers(MethodView):
     @blp.doc(requestBody=body_doc(transfer.TransferRequestSchema))
     @blp.response(201, EvaluationSchema)
+    @writes("assessment.create", audit="transfer.evaluate")
     def post(self):
         """Evaluate a transcript for a receiving institution, course by course, and store it."""
         return transfer.evaluate_request(get_session(), current_actor(), json_body())
@@ -87,8 +88,10 @@ class TransferById(MethodView):
 class TransferDecisions(MethodView):
     @blp.doc(requestBody=body_doc(transfer.DecisionSchema))
     @blp.response(201, ArticulationSchema)
+    @writes("catalogue.edit", audit="transfer.decide", private=True)
     def post(self, evaluation_id):
         """Approve a pending result: it becomes an approved articulation."""
+        transfer.authorise_decision(get_session(), current_actor(), evaluation_id)
         return transfer.decision_request(get_session(), current_actor(), evaluation_id, json_body())
 
 
@@ -120,6 +123,7 @@ class Articulations(MethodView):
 
     @blp.doc(requestBody=body_doc(articulations.ArticulationRecordSchema))
     @blp.response(201, ArticulationSchema)
+    @writes("catalogue.edit", audit="articulation.create")
     def post(self):
         """Add an articulation (the receiving institution's account, or an admin)."""
         return articulations.create_articulation(get_session(), current_actor(), json_body())
@@ -134,6 +138,7 @@ class ArticulationById(MethodView):
 
     @blp.doc(requestBody=body_doc(articulations.ArticulationChangeSchema))
     @blp.response(200, ArticulationSchema)
+    @writes("catalogue.edit", audit="articulation.update")
     def patch(self, articulation_id):
         """Approve, reject or change an articulation (the receiving institution, or an admin)."""
         return articulations.update_articulation(

@@ -536,3 +536,42 @@ def test_a_file_the_reader_cannot_read_is_refused_with_one_error_line(cli, tmp_p
     result = cli("import", "elmo", str(cut), "--json", code=2)
     assert json.loads(result.stdout)["inserted"] == 1  # the report that closed before the cut
     assert result.stderr.startswith("error: line") and "Premature end" in result.stderr
+
+
+def test_a_target_type_the_api_refuses_the_command_refuses_and_stores_nothing(cli, tmp_path):
+    """Issue 17, item 7: `--target-type phd` once stored a decision the API refuses (400)."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "credential.json"
+    before = json.loads(
+        cli("assess", str(example), "--target", "DE", "--target-type", "bachelor", "--json").output
+    )["id"]
+    result = cli("assess", str(example), "--target", "DE", "--target-type", "phd", code=2)
+    assert "target_qualification_type:" in result.stderr and "Traceback" not in result.output
+    after = json.loads(
+        cli("assess", str(example), "--target", "DE", "--target-type", "bachelor", "--json").output
+    )["id"]
+    assert after == before + 1  # nothing stored in between
+    batch = tmp_path / "one.xml"
+    batch.write_text("<not-read/>")
+    refused = cli(
+        "assess-batch", str(batch), "--format", "elmo", "--target", "DE", "--target-type", "phd",
+        code=2,
+    )
+    assert "target_qualification_type:" in refused.stderr and '"assessed"' not in refused.output
+    as_csv = cli(
+        "assess-batch", str(batch), "--format", "elmo", "--target", "DE", "--target-type", "phd",
+        "--output", "csv", code=2,
+    )
+    assert as_csv.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "args, field",
+    [
+        # What the API's query schema refuses with a 400, the command refuses with exit 2.
+        (("equivalents", "IE-NFQ:8", "--target", "de dqr"), "target"),
+        (("impact", "IE-NFQ", "2", "--on", "2020-13-01"), "on"),
+    ],
+)
+def test_commands_check_options_with_the_api_query_schema(cli, args, field):
+    result = cli(*args, code=2)
+    assert f"{field}:" in result.stderr and "Traceback" not in result.output

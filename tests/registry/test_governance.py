@@ -635,3 +635,107 @@ def test_permission_table():
         "import.run",
         "audit.read",
     }
+
+
+def _concrete(rule):
+    """A URL for a route, with a value in each of its parts."""
+    url = rule
+    for part, value in (
+        ("<int:institution_id>", "1"),
+        ("<int:evaluation_id>", "1"),
+        ("<int:articulation_id>", "1"),
+        ("<code>", "IE-NFQ"),
+        ("<version>", "2027"),
+        ("<level>", "8"),
+        ("<rule_id>", "r1"),
+    ):
+        url = url.replace(part, value)
+    assert "<" not in url, url
+    return url
+
+
+@pytest.mark.parametrize("method, rule", sorted(WRITES))
+def test_every_write_is_authorised_before_its_input_is_read(client, tokens, method, rule):
+    """Issue 17, item 8: anonymous and wrong-role writes are refused (401, 403), never validated
+    first (400): whatever the body and the query, the caller is checked before them."""
+    from registry.api import write_actions
+
+    app = client.application
+    endpoint = next(r.endpoint for r in app.url_map.iter_rules() if r.rule == rule)
+    with app.test_request_context():
+        actions = write_actions(endpoint, method)
+    assert actions, f"{method} {rule}: no @writes declaration"
+    url = _concrete(rule) + "?target=&on=not-a-date&target_qualification_type=phd"
+    # (A private record answers 404 to others, anonymous included, as an id that does not exist.)
+    private = (method, rule) == ("POST", "/api/v1/transfers/<int:evaluation_id>/decisions")
+    for kwargs in (
+        {"json": {"no such field": "\u0000"}},
+        {"data": "{not json", "content_type": "application/json"},
+        {},
+    ):
+        response = client.open(url, method=method, **kwargs)
+        expected = 404 if private else 401
+        assert response.status_code == expected, (method, rule, response.get_data(as_text=True))
+        assert response.mimetype == PROBLEM
+    # A role that may take none of the endpoint's actions is refused before validation too.
+    roles = set().union(*(ACTIONS[action] for action in actions))
+    callers = (("registrar", "registrar"), ("ie", "ministry"))
+    wrong = [key for key, role in callers if role not in roles]
+    for key in wrong:
+        response = client.open(url, method=method, headers=tokens[key], json={"x": 1})
+        expected = 404 if private else 403
+        assert response.status_code == expected, (method, rule, response.get_data(as_text=True))
+
+
+# --- drafts are easy to find for their owners, and private to them (issue 17, item 10) --------
+
+
+def test_the_first_edit_names_the_draft_and_owners_find_it(client, tokens):
+    url = "/api/v1/frameworks/IE-NFQ"
+    assert call(client, "GET", url, tokens["ie"])["drafts"] == []
+    edited = client.patch(
+        f"{url}/levels/8", headers=tokens["ie"], json={"knowledge": "Edited in a draft."}
+    )
+    assert edited.status_code == 200, edited.get_json()
+    draft = edited.get_json()["draft"]
+    assert draft["framework"] == "IE-NFQ" and draft["version"] not in ("", "2009")
+    assert draft["url"] == f"{url}/versions/{draft['version']}"
+    assert edited.headers["Content-Location"] == draft["url"]
+    shown = call(client, "GET", draft["url"], tokens["ie"])
+    assert shown["status"] == "draft" and shown["version"] == draft["version"]
+    # Moving a level answers with the same draft's name too.
+    links = client.put(
+        f"{url}/levels/8/links",
+        headers=tokens["ie"],
+        json=[{"to": "EQF:6", "relation": "exactMatch", "basis": "referencing", "citation": "R"}],
+    )
+    assert links.status_code == 200 and links.headers["Content-Location"] == draft["url"]
+
+    # The framework lists its drafts to its owners (its ministry, admins), to no one else.
+    for owner in ("ie", "admin"):
+        answer = call(client, "GET", url, tokens[owner])
+        assert [d["version"] for d in answer["drafts"]] == [draft["version"]], owner
+        assert draft["version"] not in [v["version"] for v in answer["versions"]]
+    for other in ("de", "registrar", "anonymous"):
+        answer = call(client, "GET", url, tokens[other])
+        assert "drafts" not in answer, other
+        assert draft["version"] not in [v["version"] for v in answer["versions"]], other
+
+    # A wrong draft name says which draft exists, to its owners only.
+    wrong = f"{url}/versions/2099"
+    named = call(client, "GET", wrong, tokens["ie"], status=404)
+    assert f"draft is version '{draft['version']}'" in named["detail"]
+    for other in ("de", "anonymous"):
+        hidden = call(client, "GET", wrong, tokens[other], status=404)
+        assert draft["version"] not in str(hidden), other
+    for method, path, status in (
+        ("POST", f"{wrong}/publish", 404),
+        ("PUT", wrong, 404),
+        ("POST", f"{wrong}/impact", 409),
+        ("POST", f"{url}/versions/2009/impact", 409),
+    ):
+        body = {"code": "IE-NFQ"} if method == "PUT" else None
+        problem = call(client, method, path, tokens["ie"], json=body, status=status)
+        assert draft["version"] in problem["detail"], (method, path, problem)
+    published = call(client, "PUT", f"{url}/versions/2009", tokens["ie"], json={}, status=409)
+    assert f"draft, version {draft['version']}" in published["detail"]

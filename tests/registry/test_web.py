@@ -7,7 +7,12 @@ import re
 import pytest
 
 from frameworks import editing, services
-from registry.core.accounts import get_or_create_account, session_account, set_password
+from registry.core.accounts import (
+    create_token,
+    get_or_create_account,
+    session_account,
+    set_password,
+)
 from registry.core.audit import events_for
 
 PASSWORD = "correct horse battery staple"
@@ -401,3 +406,27 @@ def test_an_unknown_name_costs_the_same_password_check(session, ministry, monkey
     unknown = min(timed("nobody at all", "wrong password!") for _ in range(3))
     assert len(calls) == 6 and all(hashed.startswith("$argon2id$") for hashed in calls)
     assert unknown > known / 2
+
+
+def test_the_framework_page_lists_a_draft_to_its_owner_only(client, session, ministry):
+    """Issue 17, item 10: a draft the first edit started (here through the API) is on the
+    framework page for its ministry, with its name, and on no one else's."""
+    owner = ministry("Department of Education (IE)", "IE")
+    _, secret = create_token(session, owner)
+    session.commit()
+    edited = client.patch(
+        "/api/v1/frameworks/IE-NFQ/levels/8",
+        headers={"Authorization": f"Bearer {secret}"},
+        json={"knowledge": "Edited in a draft."},
+    )
+    assert edited.status_code == 200, edited.get_json()
+    draft = edited.get_json()["draft"]["version"]
+    sign_in(client, owner.name)
+    own = html(client.get("/frameworks/IE-NFQ"))
+    assert f"Draft <strong>{draft}</strong> is in preparation" in own
+    assert versions_shown(own) == {"2009": "published", draft: "draft"}
+    other = client.application.test_client()
+    sign_in(other, ministry("Bundesministerium (DE)", "DE").name)
+    anonymous = client.application.test_client()
+    for page in (html(other.get("/frameworks/IE-NFQ")), html(anonymous.get("/frameworks/IE-NFQ"))):
+        assert versions_shown(page) == {"2009": "published"} and "in preparation" not in page

@@ -1,0 +1,47 @@
+"""The OpenAPI document is a valid OpenAPI 3 document (issue 17, item 9), and what the API
+answers fits the schemas it states (a field the service may leave null is marked nullable)."""
+
+import pytest
+from openapi_schema_validator import OAS30Validator
+from openapi_spec_validator import OpenAPIV30SpecValidator
+
+
+@pytest.fixture
+def document(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def test_the_document_is_valid_openapi(document):
+    assert document["openapi"].startswith("3.0")
+    errors = [
+        f"{'/'.join(map(str, error.absolute_path))}: {error.message[-300:]}"
+        for error in OpenAPIV30SpecValidator(document).iter_errors()
+    ]
+    assert errors == []
+
+
+@pytest.mark.parametrize(
+    "url, path",
+    [
+        ("/api/v1/frameworks", "/api/v1/frameworks"),
+        ("/api/v1/frameworks/IE-NFQ", "/api/v1/frameworks/{code}"),
+        ("/api/v1/frameworks/IE-NFQ/levels", "/api/v1/frameworks/{code}/levels"),
+        ("/api/v1/equivalents?level=IE-NFQ:8&target=DE-DQR", "/api/v1/equivalents"),
+        ("/api/v1/equivalents?level=NZ-NZQCF:8&target=DE-DQR", "/api/v1/equivalents"),
+        ("/api/v1/credits/convert?value=240&from=GB-CATS&to=ECTS", "/api/v1/credits/convert"),
+        ("/api/v1/grades/convert?value=1.7&from=DE-1-5&to=FR-0-20", "/api/v1/grades/convert"),
+        ("/api/v1/rules", "/api/v1/rules"),
+    ],
+)
+def test_answers_fit_the_documented_schemas(client, document, url, path):
+    response = client.get(url)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    schema = document["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+    validator = OAS30Validator({**schema["schema"], "components": document["components"]})
+    errors = [
+        f"{'/'.join(map(str, error.absolute_path))}: {error.message[-200:]}"
+        for error in validator.iter_errors(response.get_json())
+    ]
+    assert errors == []
