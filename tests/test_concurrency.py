@@ -1,7 +1,8 @@
 """Concurrent writers. On PostgreSQL: two framework imports, two publishes of one draft and
 readers asking for equivalences, all at once; counts must add up and no update may be lost. On
 SQLite (the embedded default): 40 assessments while an import runs, all answered 201, and a
-write that waits past the busy timeout answered 503 with Retry-After.
+write that waits past the busy timeout answered 503 with Retry-After. On both: two imports of
+one ELMO file at once end cleanly and store each result once.
 
 These commit for real (no savepoint), so the tests work on data of their own: frameworks they
 remove afterwards, a SQLite database of their own, transcripts of a learner of their own.
@@ -9,9 +10,12 @@ remove afterwards, a SQLite database of their own, transcripts of a learner of t
 
 import datetime as dt
 import json
+import os
 import secrets
 import sqlite3
 import string
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -24,7 +28,7 @@ from frameworks.models import Framework, FrameworkVersion, Level, LevelLink
 from mappings import services as mappings
 from bench.import_elmo import generate
 from registry.app import create_app
-from registry.catalogue.models import TranscriptResult
+from registry.catalogue.models import Transcript, TranscriptResult
 from registry.core import accounts
 from registry.core.audit import AuditEvent
 from registry.core.db import make_engine, make_session_factory
@@ -326,3 +330,170 @@ def test_a_write_that_waits_past_the_busy_timeout_is_503_with_retry_after(embedd
     assert read.status_code == 200
     # Once the other writer is done, the same write goes through.
     assert assess(app, headers)[0] == 201
+
+
+def test_two_imports_of_one_elmo_file_at_once(engine, tmp_path):
+    """Issue 17, item 5: two imports of one file at once, as two `registry import elmo`
+    processes: both end (exit 0), or one exits 2 with one `error:` line; never a traceback,
+    and each result is stored once."""
+    records = 12_000
+    path = elmo_file(tmp_path / f"twice-{secrets.token_hex(4)}.xml", records)
+    env = {
+        **os.environ,
+        "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "PYTHONPATH": str(ROOT),
+    }
+    command = [sys.executable, "-c", "from registry.cli import main; main()", "import", "elmo"]
+    runs = [
+        subprocess.Popen(
+            [*command, str(path)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    ended = [(run.wait(180), *run.communicate()) for run in runs]
+    codes = sorted(code for code, _, _ in ended)
+    for code, out, err in ended:
+        assert "Traceback" not in err + out, err
+        if code == 2:
+            lines = err.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("error: "), err
+        else:
+            assert code == 0, err
+            assert "completed" in out
+    assert codes in ([0, 0], [0, 2])
+    with Session(engine) as session:
+        try:
+            transcripts = select(Transcript.id).where(Transcript.import_source == path.name)
+            stored = session.scalar(
+                select(func.count())
+                .select_from(TranscriptResult)
+                .where(TranscriptResult.transcript_id.in_(transcripts))
+            )
+            assert stored == records
+            assert session.scalar(select(func.count()).select_from(transcripts.subquery())) == (
+                records // 100
+            )
+        finally:
+            session.query(TranscriptResult).filter(
+                TranscriptResult.transcript_id.in_(transcripts)
+            ).delete(synchronize_session=False)
+            session.query(Transcript).filter(Transcript.import_source == path.name).delete(
+                synchronize_session=False
+            )
+            session.commit()
+    print("exit codes:", codes, [err.strip() for _, _, err in ended if err.strip()])
+
+
+def test_an_upsert_waits_for_a_concurrent_insert_of_the_same_rows(pg, tmp_path):
+    """What two imports of one file do to each other, step by step: the second's insert of a
+    transcript, or of a result, the first has inserted but not yet committed waits for it, then
+    finds it stored (ON CONFLICT DO NOTHING), and counts it unchanged: no UniqueViolation."""
+    from importers import elmo
+    from registry.catalogue.transcripts import RecordChecker, learner_key, upsert_results
+
+    engine, _ = pg
+    checker = RecordChecker()
+    path = elmo_file(tmp_path / "steps.xml", 200)
+    records = [checker.load(record) for _, record in elmo.read(path)]
+    first, second = Session(engine), Session(engine)
+    try:
+        assert upsert_results(first, records[:50]) == [("inserted", None)] * 50
+        first.commit()
+        for part in (records[50:100], records[100:200]):  # a known transcript's; a new one's
+            assert upsert_results(first, part) == [("inserted", None)] * len(part)
+            outcomes: list = []
+            thread = threading.Thread(
+                target=lambda part=part: outcomes.append(upsert_results(second, part))
+            )
+            thread.start()
+            thread.join(1)
+            assert thread.is_alive(), "the second writer did not wait for the first"
+            first.commit()
+            thread.join(30)
+            assert outcomes == [[("unchanged", None)] * len(part)]
+            second.commit()
+    finally:
+        first.rollback()
+        second.rollback()
+        first.close()
+        second.close()
+    with Session(engine) as session:
+        mine = select(Transcript.id).where(
+            Transcript.learner_key == learner_key(records[0]["transcript"]["learner"])
+        )
+        transcripts = session.scalars(mine).all()
+        stored = session.scalar(
+            select(func.count())
+            .select_from(TranscriptResult)
+            .where(TranscriptResult.transcript_id.in_(transcripts))
+        )
+        session.query(TranscriptResult).filter(
+            TranscriptResult.transcript_id.in_(transcripts)
+        ).delete(synchronize_session=False)
+        session.query(Transcript).filter(Transcript.id.in_(transcripts)).delete(
+            synchronize_session=False
+        )
+        session.commit()
+    assert len(transcripts) == 2 and stored == 200
+
+
+def test_an_import_the_database_refuses_ends_with_one_error_line_and_exit_2(embedded, tmp_path):
+    """A write the database refuses (here: SQLite busy past the timeout) ends an import with
+    the documented one `error:` line and exit 2, not a traceback and exit 1."""
+    url, _, _ = embedded
+    path = elmo_file(tmp_path / "refused.xml", 300)
+    holder = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        run = subprocess.run(
+            [sys.executable, "-c", "from registry.cli import main; main()", "import", "elmo"]
+            + [str(path)],
+            env={
+                **os.environ,
+                "DATABASE_URL": url,
+                "DATABASE_BUSY_TIMEOUT": "0.2",
+                "PYTHONPATH": str(ROOT),
+            },
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert run.returncode == 2, run.stderr
+    assert "Traceback" not in run.stderr + run.stdout
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "locked" in lines[0], lines
+
+
+def test_a_batch_the_database_refuses_fails_the_report_in_one_line(session):
+    """The runner keeps what was committed before, undoes the refused batch and says where the
+    import stopped; the CLI prints that line and exits 2."""
+    from sqlalchemy.exc import IntegrityError
+
+    from importers.runner import ImportReport, run
+
+    def apply(_session, batch):
+        if batch[0][0] == "3":
+            raise IntegrityError("INSERT ...", {}, Exception("duplicate key value\n  DETAIL"))
+        return [("inserted", None)] * len(batch)
+
+    report = run(
+        lambda: session,
+        OPERATOR,
+        ImportReport("test", "refused.csv"),
+        [(str(n), {"n": n}) for n in range(1, 6)],
+        None,
+        apply,
+        batch_size=2,
+    )
+    assert (report.state, report.read, report.inserted) == ("failed", 2, 2)
+    assert report.failure == (
+        "record 3 and on: not stored, the database refused them "
+        "(Exception: duplicate key value DETAIL)"
+    )

@@ -162,3 +162,32 @@ def _process_column(rows: list[list], index: int, processor) -> None:
                 processed = same[id(value)] = processor(value)
         row[index] = processed
 
+
+def insert_new(
+    connection: Connection,
+    table: Table,
+    keys: Sequence[str],
+    rows: list[dict],
+    returning: Sequence[str],
+) -> list[tuple]:
+    """Insert the rows whose natural key (the unique `keys` columns) is not stored yet, and give
+    back `returning` of those really inserted: INSERT ... ON CONFLICT DO NOTHING RETURNING, one
+    statement for many rows (SQLAlchemy's insertmanyvalues), never one round trip a row. A row
+    another transaction inserted meanwhile is left alone and not returned (on PostgreSQL the
+    insert waits for that transaction to end), so two imports of one file both finish: the
+    caller looks up what it did not insert itself."""
+    if not rows:
+        return []
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:  # pragma: no cover - the two databases the registry runs on
+        raise NotImplementedError(dialect)
+    statement = (
+        dialect_insert(table)
+        .on_conflict_do_nothing(index_elements=[table.c[name] for name in keys])
+        .returning(*(table.c[name] for name in returning))
+    )
+    return [tuple(row) for row in connection.execute(statement, rows)]
