@@ -497,3 +497,54 @@ def test_a_batch_the_database_refuses_fails_the_report_in_one_line(session):
         "record 3 and on: not stored, the database refused them "
         "(Exception: duplicate key value DETAIL)"
     )
+
+
+def test_two_imports_of_one_institution_list_at_once(engine, tmp_path):
+    """Institutions are found by any of their identifiers, or by name and evidence: no one key
+    an ON CONFLICT could name. Two imports of one list take turns (on PostgreSQL a lock for
+    the transaction, on SQLite BEGIN IMMEDIATE), and each institution is stored once."""
+    tag = secrets.token_hex(4)
+    entries = [
+        {
+            "name": f"Concurrency College {tag} {n}",
+            "alpha_two_code": "LU",
+            "country": "Luxembourg",
+            "domains": [f"c{n}-{tag}.example.lu"],
+            "web_pages": [f"https://c{n}-{tag}.example.lu/"],
+            "state-province": None,
+        }
+        for n in range(300)
+    ]
+    path = tmp_path / f"list-{tag}.json"
+    path.write_text(json.dumps(entries))
+    env = {
+        **os.environ,
+        "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "PYTHONPATH": str(ROOT),
+    }
+    command = [sys.executable, "-c", "from registry.cli import main; main()", "import"]
+    runs = [
+        subprocess.Popen(
+            [*command, "institutions-json", str(path)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    ended = [(run.wait(180), *run.communicate()) for run in runs]
+    from registry.institutions.models import Institution
+
+    with Session(engine) as session:
+        mine = session.scalars(
+            select(Institution).where(Institution.name.like(f"Concurrency College {tag} %"))
+        ).all()
+        names = sorted(institution.name for institution in mine)
+        for institution in mine:
+            session.delete(institution)
+        session.commit()
+    for code, out, err in ended:
+        assert "Traceback" not in err + out, err
+        assert code == 0, err
+    assert names == sorted(entry["name"] for entry in entries)
