@@ -17,6 +17,7 @@ from operator import itemgetter
 from typing import Any
 
 from marshmallow import Schema, ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from registry.core import audit
@@ -170,6 +171,15 @@ def _collector_on_new_objects():
         gc.unfreeze()
 
 
+def database_failure(error: SQLAlchemyError, report: ImportReport) -> str:
+    """A database error as the one line a failed import's report gives."""
+    reason = " ".join(str(getattr(error, "orig", None) or error).split())
+    return storable(
+        f"record {report.read + 1} and on: not stored, the database refused them "
+        f"({type(getattr(error, 'orig', None) or error).__name__}: {reason[:300]})"
+    )
+
+
 def _run(sessions, actor, report, records, apply, batch_size, progress) -> ImportReport:
     session = sessions()
     batch: list[tuple[str, dict[str, Any]]] = []
@@ -210,7 +220,17 @@ def _run(sessions, actor, report, records, apply, batch_size, progress) -> Impor
         # What was read before the break is valid and kept (unless atomic, below).
         report.failure = storable(f"{error.position}: {error.reason}")
         if batch:
-            flush_batch()
+            try:
+                flush_batch()
+            except SQLAlchemyError as failed:
+                session.rollback()
+                report.failure += "; " + database_failure(failed, report)
+    except SQLAlchemyError as error:
+        # The database refused a batch (busy past its timeout, a conflict no upsert absorbs,
+        # a lost connection): that batch is undone, the batches committed before it are kept
+        # (unless atomic, below), and the report says where it stopped, in one line.
+        session.rollback()
+        report.failure = database_failure(error, report)
     if report.atomic and (report.failure or report.rejected):
         session.rollback()
         report.state = "rolled_back"

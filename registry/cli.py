@@ -20,6 +20,7 @@ from typing import Any
 
 import click
 from marshmallow import Schema, ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from frameworks import services as frameworks
 from mappings import services as mappings
@@ -48,13 +49,19 @@ def _database_url() -> str:
     return load_config()["DATABASE_URL"]
 
 
+def _engine(url: str):
+    """The command's engine; on SQLite a write waits DATABASE_BUSY_TIMEOUT seconds for another
+    to end, then the command stops with one `error:` line (domain_command)."""
+    return make_engine(url, busy_timeout=load_config()["DATABASE_BUSY_TIMEOUT"])
+
+
 @contextmanager
 def session_scope():
     """One session per command: committed when the command succeeds, rolled back otherwise."""
     url = _database_url()
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(url)
+    engine = _engine(url)
     session = make_session_factory(engine)()
     try:
         yield session
@@ -68,7 +75,9 @@ def session_scope():
 
 
 def domain_command(func: Callable) -> Callable:
-    """Turn domain errors into one line on stderr and exit code 2."""
+    """Turn domain errors, and errors of the database (busy past its timeout, a conflict with
+    a concurrent writer, unreachable), into one line on stderr and exit code 2: never a
+    traceback."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -80,6 +89,15 @@ def domain_command(func: Callable) -> Callable:
                 for name, messages in _flat(error.errors)
             )
             click.echo(f"error: {error.detail}" + (f" ({fields})" if fields else ""), err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except SQLAlchemyError as error:
+            cause = getattr(error, "orig", None) or error
+            reason = " ".join(str(cause).split())[:300]
+            click.echo(
+                f"error: the database refused the command; what it had not committed is undone "
+                f"({type(cause).__name__}: {reason})",
+                err=True,
+            )
             sys.exit(EXIT_BAD_INPUT)
 
     return wrapper
@@ -272,7 +290,7 @@ def _run_import(file: Path, as_json: bool, errors_file: Path | None, start) -> N
     """Run an import in the foreground with a progress bar. A file that cannot be read (another
     format, malformed, cut off) is bad input: its report, then one `error:` line naming what was
     found, and exit 2; an atomic import rolled back for rejected records exits 1."""
-    engine = make_engine(_database_url())
+    engine = _engine(_database_url())
     try:
         with progress_file(file, not as_json) as (stream, update):
             report = start(make_session_factory(engine), stream, update)
@@ -736,7 +754,7 @@ def worker(workers: int) -> None:
     from importers import jobs
 
     url = _database_url()
-    engine = make_engine(url)
+    engine = _engine(url)
     requeued = jobs.requeue_interrupted(make_session_factory(engine), url)
     engine.dispose()
     click.echo(

@@ -44,6 +44,9 @@ class Config:
     # Failed sign-ins before sign-in is refused until the window ends: per name, per address.
     LOGIN_FAILURES_PER_ACCOUNT = "5 per 15 minutes"
     LOGIN_FAILURES_PER_ADDRESS = "20 per 15 minutes"
+    # SQLite: seconds a write waits for another's to end before it is answered 503 with
+    # Retry-After (registry/errors.py); a write transaction takes the lock when it begins.
+    DATABASE_BUSY_TIMEOUT = 30.0
 
 
 def load_config(overrides: dict | None = None) -> dict:
@@ -61,6 +64,9 @@ def load_config(overrides: dict | None = None) -> dict:
     settings["IMPORTS_DIR"] = Path(os.environ.get("IMPORTS_DIR", INSTANCE_DIR / "uploads"))
     # Tests run an import inside the request; a server hands it to the queue.
     settings["IMPORTS_INLINE"] = False
+    settings["DATABASE_BUSY_TIMEOUT"] = float(
+        os.environ.get("DATABASE_BUSY_TIMEOUT", settings["DATABASE_BUSY_TIMEOUT"])
+    )
     for name in (
         "RATELIMIT_ANONYMOUS",
         "RATELIMIT_AUTHENTICATED",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, current_app, got_request_exception, json, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from registry import limits
@@ -138,6 +139,36 @@ def handle_unexpected(error: Exception) -> Response:
     return handle_http_exception(InternalServerError())
 
 
+# Seconds a client is asked to wait before it tries again a write the database was too busy for.
+RETRY_AFTER = 2
+
+
+def database_busy(error: OperationalError) -> bool:
+    """SQLite's answer when a writer waited its whole busy timeout for the write lock."""
+    return "database is locked" in str(error.orig) or "database is busy" in str(error.orig)
+
+
+def handle_operational_error(error: OperationalError) -> Response:
+    """The database too busy to take this write within its busy timeout: 503, try again later.
+    Nothing was written (the request's transaction is rolled back) and nothing is recorded in
+    the trail, which would wait for the same lock; the log keeps it. Any other operational
+    error is a server error like any other."""
+    if not database_busy(error):
+        if current_app.testing:
+            raise error
+        return handle_unexpected(error)
+    current_app.logger.warning(
+        "Database busy past its timeout on %s %s: answered 503", request.method, request.path
+    )
+    response = problem(
+        503,
+        "Service Unavailable",
+        "The database is busy with other writes; nothing was changed. Try again shortly.",
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
 def _flatten_locations(errors: dict | None) -> dict:
     """webargs nests messages by location ({"query": {"value": [...]}}); clients want the field."""
     flat: dict = {}
@@ -152,6 +183,7 @@ def _flatten_locations(errors: dict | None) -> dict:
 def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(OperationalError, handle_operational_error)
     if not app.testing:  # tests want the real exception
         app.register_error_handler(Exception, handle_unexpected)
     else:  # ... and the failure recorded all the same

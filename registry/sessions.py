@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g
-from sqlalchemy.orm import Session
+from flask import Flask, Response, current_app, g, has_request_context, request
+from sqlalchemy.orm import Session, sessionmaker
 
-from registry.core.db import make_engine, make_session_factory
+from registry.core.db import READ_ONLY, SQLITE_BUSY_TIMEOUT, make_engine, make_session_factory
+
+# Requests that change nothing: on SQLite their transaction begins as a reader, beside the
+# writer (WAL); every other request's begins as a writer (registry.core.db._sqlite_begin).
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def init_app(app: Flask) -> None:
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(
+        app.config["DATABASE_URL"],
+        busy_timeout=app.config.get("DATABASE_BUSY_TIMEOUT", SQLITE_BUSY_TIMEOUT),
+    )
     app.extensions["registry.engine"] = engine
     app.extensions["registry.sessions"] = make_session_factory(engine)
+    app.extensions["registry.read_engine"] = engine.execution_options(**{READ_ONLY: True})
     app.after_request(_finish)
     app.teardown_appcontext(_close)
 
@@ -29,8 +37,16 @@ def _finish(response: Response) -> Response:
 
 def get_session() -> Session:
     if "db_session" not in g:
-        g.db_session = current_app.extensions["registry.sessions"]()
+        factory = current_app.extensions["registry.sessions"]
+        if isinstance(factory, sessionmaker) and _reading():
+            g.db_session = factory(bind=current_app.extensions["registry.read_engine"])
+        else:
+            g.db_session = factory()
     return g.db_session
+
+
+def _reading() -> bool:
+    return has_request_context() and request.method in READ_METHODS
 
 
 def _close(_error: BaseException | None) -> None:

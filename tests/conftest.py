@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from frameworks.services import load_reference
 from registry.app import create_app
-from registry.core.db import make_engine
+from registry.core.db import READ_ONLY, make_engine
 from registry.core.permissions import OPERATOR
 from registry.migrations import upgrade
 
@@ -66,8 +66,11 @@ def engine(database_url):
 
 @pytest.fixture
 def session(engine):
-    """A session whose commits are savepoints inside one transaction rolled back afterwards."""
-    connection = engine.connect()
+    """A session whose commits are savepoints inside one transaction rolled back afterwards.
+    On SQLite that transaction begins deferred (as a reader, until its first write), so the
+    other connections a test opens (the CLI's, a job's) are not kept waiting for the write lock
+    by a test that only reads."""
+    connection = engine.connect().execution_options(**{READ_ONLY: True})
     transaction = connection.begin()
     session = Session(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False

@@ -1,14 +1,23 @@
-"""Concurrent writers on PostgreSQL: two framework imports, two publishes of one draft and
-readers asking for equivalences, all at once. Counts must add up and no update may be lost.
+"""Concurrent writers. On PostgreSQL: two framework imports, two publishes of one draft and
+readers asking for equivalences, all at once; counts must add up and no update may be lost. On
+SQLite (the embedded default): 40 assessments while an import runs, all answered 201, and a
+write that waits past the busy timeout answered 503 with Retry-After. On both: two imports of
+one ELMO file at once end cleanly and store each result once.
 
-These commit for real (no savepoint), so the test works on frameworks of its own and removes
-them afterwards.
+These commit for real (no savepoint), so the tests work on data of their own: frameworks they
+remove afterwards, a SQLite database of their own, transcripts of a learner of their own.
 """
 
 import datetime as dt
+import json
+import os
 import secrets
+import sqlite3
 import string
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -17,9 +26,20 @@ from sqlalchemy.orm import Session
 from frameworks import editing, services
 from frameworks.models import Framework, FrameworkVersion, Level, LevelLink
 from mappings import services as mappings
+from bench.import_elmo import generate
+from registry.app import create_app
+from registry.catalogue.models import Transcript, TranscriptResult
+from registry.core import accounts
 from registry.core.audit import AuditEvent
+from registry.core.db import make_engine, make_session_factory
 from registry.core.errors import Conflict
 from registry.core.permissions import OPERATOR
+from registry.institutions.schemas import InstitutionRecordSchema
+from registry.institutions.services import upsert_many
+from registry.migrations import upgrade
+
+ROOT = Path(__file__).resolve().parents[1]
+CREDENTIAL = json.loads((ROOT / "examples" / "credential.json").read_text())
 
 
 def code(prefix: str) -> str:
@@ -171,3 +191,360 @@ def test_imports_publishes_and_reads_at_once(pg):
             )
         )
         assert [event.outcome for event in published] == ["allowed"]
+
+
+def elmo_file(path: Path, records: int) -> Path:
+    """A generated ELMO file (bench/import_elmo.py) of a learner no other test imports."""
+    generate(path, records)
+    learner = secrets.token_hex(8)
+    path.write_text(path.read_text().replace("example.org:4711", f"example.org:{learner}"))
+    return path
+
+
+@pytest.fixture
+def embedded(tmp_path):
+    """A SQLite database of its own (migrated, reference data loaded), as `make run` uses."""
+    url = f"sqlite:///{tmp_path / 'embedded.sqlite3'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        services.load_reference(session, OPERATOR)
+        upsert_many(
+            session,
+            [
+                InstitutionRecordSchema().load(
+                    {
+                        "name": "University of Glasgow",
+                        "country": "GB",
+                        "status": "recognised",
+                        "status_source": "Test list (test data)",
+                        "identifiers": [{"scheme": "schac", "value": "gla.ac.uk"}],
+                    }
+                )
+            ],
+        )
+        account = accounts.get_or_create_account(session, "concurrent", "registrar", [])
+        token = accounts.create_token(session, account)[1]
+        session.commit()
+    yield url, engine, {"Authorization": f"Bearer {token}"}
+    engine.dispose()
+
+
+def embedded_app(url: str, tmp_path: Path, **config):
+    return create_app(
+        {
+            "DATABASE_URL": url,
+            "TESTING": True,
+            "IMPORTS_INLINE": True,
+            "IMPORTS_DIR": tmp_path / "uploads",
+            "RATELIMIT_AUTHENTICATED": "100000 per minute",
+            **config,
+        }
+    )
+
+
+def assess(app, headers) -> tuple[int, str]:
+    response = app.test_client().post(
+        "/api/v1/assessments?target=DE&target_qualification_type=bachelor",
+        json=CREDENTIAL,
+        headers=headers,
+    )
+    return response.status_code, response.get_data(as_text=True)[:300]
+
+
+def test_assessments_while_an_import_runs_on_sqlite(embedded, tmp_path):
+    """Issue 17, item 4: 31 of 40 concurrent assessments answered 500 "database is locked"
+    while an import ran. Writes now wait their turn (BEGIN IMMEDIATE and a busy timeout)."""
+    url, engine, headers = embedded
+    app = embedded_app(url, tmp_path)
+    path = elmo_file(tmp_path / "transcripts.xml", 30_000)
+    started, report = threading.Event(), []
+
+    def importer():
+        from importers.transcripts import import_transcripts
+
+        with path.open("rb") as stream:
+            report.append(
+                import_transcripts(
+                    make_session_factory(engine),
+                    OPERATOR,
+                    "elmo",
+                    stream,
+                    path.name,
+                    parallel=False,
+                    progress=lambda _report: started.set(),
+                )
+            )
+        started.set()
+
+    answers: list = [None] * 40
+
+    def assessor(index):
+        def job():
+            answers[index] = assess(app, headers)
+
+        return job
+
+    thread = threading.Thread(target=importer)
+    thread.start()
+    assert started.wait(60)
+    running = thread.is_alive()
+    outcomes = run_all([assessor(index) for index in range(40)])
+    import_ran_along = thread.is_alive()
+    thread.join(120)
+
+    assert running, "the import ended before the assessments started"
+    assert outcomes == [None] * 40
+    assert [status for status, _ in answers] == [201] * 40, [a for a in answers if a[0] != 201]
+    assert report and report[0].state == "completed"
+    assert (report[0].read, report[0].inserted) == (30_000, 30_000)
+    with Session(engine) as session:
+        stored = session.scalar(select(func.count()).select_from(TranscriptResult))
+        assert stored == 30_000
+    print(f"the import still ran when the 40 assessments were answered: {import_ran_along}")
+
+
+def test_a_write_that_waits_past_the_busy_timeout_is_503_with_retry_after(embedded, tmp_path):
+    url, engine, headers = embedded
+    app = embedded_app(url, tmp_path, DATABASE_BUSY_TIMEOUT=0.2)
+    holder = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer that does not let go
+    try:
+        status, body = assess(app, headers)
+        client = app.test_client()
+        response = client.post(
+            "/api/v1/assessments?target=DE&target_qualification_type=bachelor",
+            json=CREDENTIAL,
+            headers=headers,
+        )
+        # Reads go on beside the writer.
+        read = client.get("/api/v1/frameworks/DE-DQR")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert status == 503, body
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert response.headers["Retry-After"] == "2"
+    assert "busy" in response.get_json()["detail"]
+    assert read.status_code == 200
+    # Once the other writer is done, the same write goes through.
+    assert assess(app, headers)[0] == 201
+
+
+def test_two_imports_of_one_elmo_file_at_once(engine, tmp_path):
+    """Issue 17, item 5: two imports of one file at once, as two `registry import elmo`
+    processes: both end (exit 0), or one exits 2 with one `error:` line; never a traceback,
+    and each result is stored once."""
+    records = 12_000
+    path = elmo_file(tmp_path / f"twice-{secrets.token_hex(4)}.xml", records)
+    env = {
+        **os.environ,
+        "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "PYTHONPATH": str(ROOT),
+    }
+    command = [sys.executable, "-c", "from registry.cli import main; main()", "import", "elmo"]
+    runs = [
+        subprocess.Popen(
+            [*command, str(path)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    ended = [(run.wait(180), *run.communicate()) for run in runs]
+    codes = sorted(code for code, _, _ in ended)
+    for code, out, err in ended:
+        assert "Traceback" not in err + out, err
+        if code == 2:
+            lines = err.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("error: "), err
+        else:
+            assert code == 0, err
+            assert "completed" in out
+    assert codes in ([0, 0], [0, 2])
+    with Session(engine) as session:
+        try:
+            transcripts = select(Transcript.id).where(Transcript.import_source == path.name)
+            stored = session.scalar(
+                select(func.count())
+                .select_from(TranscriptResult)
+                .where(TranscriptResult.transcript_id.in_(transcripts))
+            )
+            assert stored == records
+            assert session.scalar(select(func.count()).select_from(transcripts.subquery())) == (
+                records // 100
+            )
+        finally:
+            session.query(TranscriptResult).filter(
+                TranscriptResult.transcript_id.in_(transcripts)
+            ).delete(synchronize_session=False)
+            session.query(Transcript).filter(Transcript.import_source == path.name).delete(
+                synchronize_session=False
+            )
+            session.commit()
+    print("exit codes:", codes, [err.strip() for _, _, err in ended if err.strip()])
+
+
+def test_an_upsert_waits_for_a_concurrent_insert_of_the_same_rows(pg, tmp_path):
+    """What two imports of one file do to each other, step by step: the second's insert of a
+    transcript, or of a result, the first has inserted but not yet committed waits for it, then
+    finds it stored (ON CONFLICT DO NOTHING), and counts it unchanged: no UniqueViolation."""
+    from importers import elmo
+    from registry.catalogue.transcripts import RecordChecker, learner_key, upsert_results
+
+    engine, _ = pg
+    checker = RecordChecker()
+    path = elmo_file(tmp_path / "steps.xml", 200)
+    records = [checker.load(record) for _, record in elmo.read(path)]
+    first, second = Session(engine), Session(engine)
+    try:
+        assert upsert_results(first, records[:50]) == [("inserted", None)] * 50
+        first.commit()
+        for part in (records[50:100], records[100:200]):  # a known transcript's; a new one's
+            assert upsert_results(first, part) == [("inserted", None)] * len(part)
+            outcomes: list = []
+            thread = threading.Thread(
+                target=lambda part=part: outcomes.append(upsert_results(second, part))
+            )
+            thread.start()
+            thread.join(1)
+            assert thread.is_alive(), "the second writer did not wait for the first"
+            first.commit()
+            thread.join(30)
+            assert outcomes == [[("unchanged", None)] * len(part)]
+            second.commit()
+    finally:
+        first.rollback()
+        second.rollback()
+        first.close()
+        second.close()
+    with Session(engine) as session:
+        mine = select(Transcript.id).where(
+            Transcript.learner_key == learner_key(records[0]["transcript"]["learner"])
+        )
+        transcripts = session.scalars(mine).all()
+        stored = session.scalar(
+            select(func.count())
+            .select_from(TranscriptResult)
+            .where(TranscriptResult.transcript_id.in_(transcripts))
+        )
+        session.query(TranscriptResult).filter(
+            TranscriptResult.transcript_id.in_(transcripts)
+        ).delete(synchronize_session=False)
+        session.query(Transcript).filter(Transcript.id.in_(transcripts)).delete(
+            synchronize_session=False
+        )
+        session.commit()
+    assert len(transcripts) == 2 and stored == 200
+
+
+def test_an_import_the_database_refuses_ends_with_one_error_line_and_exit_2(embedded, tmp_path):
+    """A write the database refuses (here: SQLite busy past the timeout) ends an import with
+    the documented one `error:` line and exit 2, not a traceback and exit 1."""
+    url, _, _ = embedded
+    path = elmo_file(tmp_path / "refused.xml", 300)
+    holder = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        run = subprocess.run(
+            [sys.executable, "-c", "from registry.cli import main; main()", "import", "elmo"]
+            + [str(path)],
+            env={
+                **os.environ,
+                "DATABASE_URL": url,
+                "DATABASE_BUSY_TIMEOUT": "0.2",
+                "PYTHONPATH": str(ROOT),
+            },
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert run.returncode == 2, run.stderr
+    assert "Traceback" not in run.stderr + run.stdout
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "locked" in lines[0], lines
+
+
+def test_a_batch_the_database_refuses_fails_the_report_in_one_line(session):
+    """The runner keeps what was committed before, undoes the refused batch and says where the
+    import stopped; the CLI prints that line and exits 2."""
+    from sqlalchemy.exc import IntegrityError
+
+    from importers.runner import ImportReport, run
+
+    def apply(_session, batch):
+        if batch[0][0] == "3":
+            raise IntegrityError("INSERT ...", {}, Exception("duplicate key value\n  DETAIL"))
+        return [("inserted", None)] * len(batch)
+
+    report = run(
+        lambda: session,
+        OPERATOR,
+        ImportReport("test", "refused.csv"),
+        [(str(n), {"n": n}) for n in range(1, 6)],
+        None,
+        apply,
+        batch_size=2,
+    )
+    assert (report.state, report.read, report.inserted) == ("failed", 2, 2)
+    assert report.failure == (
+        "record 3 and on: not stored, the database refused them "
+        "(Exception: duplicate key value DETAIL)"
+    )
+
+
+def test_two_imports_of_one_institution_list_at_once(engine, tmp_path):
+    """Institutions are found by any of their identifiers, or by name and evidence: no one key
+    an ON CONFLICT could name. Two imports of one list take turns (on PostgreSQL a lock for
+    the transaction, on SQLite BEGIN IMMEDIATE), and each institution is stored once."""
+    tag = secrets.token_hex(4)
+    entries = [
+        {
+            "name": f"Concurrency College {tag} {n}",
+            "alpha_two_code": "LU",
+            "country": "Luxembourg",
+            "domains": [f"c{n}-{tag}.example.lu"],
+            "web_pages": [f"https://c{n}-{tag}.example.lu/"],
+            "state-province": None,
+        }
+        for n in range(300)
+    ]
+    path = tmp_path / f"list-{tag}.json"
+    path.write_text(json.dumps(entries))
+    env = {
+        **os.environ,
+        "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "PYTHONPATH": str(ROOT),
+    }
+    command = [sys.executable, "-c", "from registry.cli import main; main()", "import"]
+    runs = [
+        subprocess.Popen(
+            [*command, "institutions-json", str(path)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    ended = [(run.wait(180), *run.communicate()) for run in runs]
+    from registry.institutions.models import Institution
+
+    with Session(engine) as session:
+        mine = session.scalars(
+            select(Institution).where(Institution.name.like(f"Concurrency College {tag} %"))
+        ).all()
+        names = sorted(institution.name for institution in mine)
+        for institution in mine:
+            session.delete(institution)
+        session.commit()
+    for code, out, err in ended:
+        assert "Traceback" not in err + out, err
+        assert code == 0, err
+    assert names == sorted(entry["name"] for entry in entries)

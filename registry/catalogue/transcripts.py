@@ -41,13 +41,13 @@ from operator import itemgetter
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
-from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from frameworks.schemas import LEVEL_REF
 from registry.catalogue.models import RESULT_STATUSES, Transcript, TranscriptResult
 from registry.catalogue.schemas import MAX_CREDITS, language_tag
-from registry.core.db import insert_rows
+from registry.core.db import insert_new, insert_rows
 from registry.core.inputs import DecimalField, parse_decimal
 from registry.institutions.models import InstitutionIdentifier
 from registry.institutions.schemas import (
@@ -745,30 +745,62 @@ def _store(
         )
         return [_INSERTED] * len(keys)
     stored = _stored_results(session, known)
-    inserts: list[list[Any]] = []
+    inserts: list[list[Any]] = []  # of transcripts created in this transaction: no one else's
+    maybe: list[dict[str, Any]] = []  # of stored transcripts: a concurrent import may add them
     updates: list[dict[str, Any]] = []
     outcomes: list[tuple[str, str | None]] = []
     for key, record in zip(keys, records, strict=True):
         values = record[2:]
         current = stored.get(key)
         if current is None:
-            inserts.append([*key, *values])
+            if key[0] in new_transcripts:
+                inserts.append([*key, *values])
+            else:
+                maybe.append(dict(zip(_INSERT_COLUMNS, (*key, *values), strict=True)))
             outcomes.append(_INSERTED)
             continue
-        row_id, before = current
-        if before == values:
-            outcomes.append(("unchanged", None))
-            continue
-        changed = [
-            name for name, old, new in zip(RESULT_FIELDS, before, values, strict=True) if old != new
-        ]
-        updates.append({"row_id": row_id, **dict(zip(RESULT_FIELDS, values, strict=True))})
-        outcomes.append(("updated", "changed: " + ", ".join(changed)))
+        outcomes.append(_compare(current, values, updates))
     if inserts:
         insert_rows(session.connection(), table, _INSERT_COLUMNS, inserts)
+    if maybe:
+        # Sorted by key, so that two imports inserting into the same transcripts take their
+        # row locks in one order (no deadlock).
+        maybe.sort(key=itemgetter("transcript_id", "local_id"))
+        done = set(
+            insert_new(
+                session.connection(),
+                table,
+                ("transcript_id", "local_id"),
+                maybe,
+                ("transcript_id", "local_id"),
+            )
+        )
+        if len(done) < len(maybe):
+            # Stored meanwhile by another import (committed now): compared like any stored row.
+            late = [(row["transcript_id"], row["local_id"]) for row in maybe]
+            late = [key for key in late if key not in done]
+            found = _stored_results(session, late)
+            index = {key: position for position, key in enumerate(keys)}
+            for key in late:
+                values = records[index[key]][2:]
+                outcomes[index[key]] = _compare(found[key], values, updates)
     if updates:
         session.execute(update(table).where(table.c.id == bindparam("row_id")), updates)
     return outcomes
+
+
+def _compare(
+    current: tuple[int | None, tuple], values: tuple, updates: list[dict[str, Any]]
+) -> tuple[str, str | None]:
+    """The outcome of a record whose result is stored: unchanged, or updated (queued)."""
+    row_id, before = current
+    if before == values:
+        return ("unchanged", None)
+    changed = [
+        name for name, old, new in zip(RESULT_FIELDS, before, values, strict=True) if old != new
+    ]
+    updates.append({"row_id": row_id, **dict(zip(RESULT_FIELDS, values, strict=True))})
+    return ("updated", "changed: " + ", ".join(changed))
 
 
 _INSERT_COLUMNS = ("transcript_id", *PACKED_FIELDS)
@@ -837,6 +869,7 @@ def _transcripts(
             stored[row[1]] = (row[0], tuple(row[2:]))
     issuers = _issuer_institutions(session, contexts.values())
     rows, changes = [], []
+    contexts_values: dict[str, tuple] = {}
     for key, transcript in contexts.items():
         issuer, learner = transcript["issuer"], transcript["learner"]
         values = (
@@ -849,6 +882,7 @@ def _transcripts(
             transcript["issued_on"],
         )
         if key not in stored:
+            contexts_values[key] = values
             rows.append(
                 {
                     "source_format": transcript["format"],
@@ -864,13 +898,28 @@ def _transcripts(
             )
     created: set[int] = set()
     if rows:
-        session.execute(insert(table), rows)
-        for chunk in _chunks([row["source_key"] for row in rows], CHUNK):
-            for row_id, key in session.execute(
-                select(table.c.id, table.c.source_key).where(table.c.source_key.in_(chunk))
+        # ON CONFLICT DO NOTHING: another import of the same documents may insert them at the
+        # same time; sorted by key, so two such imports take their locks in one order.
+        rows.sort(key=itemgetter("source_key"))
+        for row_id, key in insert_new(
+            session.connection(), table, ("source_key",), rows, ("id", "source_key")
+        ):
+            stored[key] = (row_id, ())
+            created.add(row_id)
+        late = sorted({row["source_key"] for row in rows} - stored.keys())
+        for chunk in _chunks(late, CHUNK):
+            # Inserted by that other import, committed now: refreshed like any stored one.
+            for row in session.execute(
+                select(table.c.id, table.c.source_key, *columns).where(
+                    table.c.source_key.in_(chunk)
+                )
             ):
-                stored[key] = (row_id, ())
-                created.add(row_id)
+                stored[row[1]] = (row[0], tuple(row[2:]))
+                wanted = contexts_values[row[1]]
+                if tuple(row[2:]) != wanted:
+                    changes.append(
+                        {"row_id": row[0], **dict(zip(TRANSCRIPT_FIELDS, wanted, strict=True))}
+                    )
     if changes:
         session.execute(update(table).where(table.c.id == bindparam("row_id")), changes)
     return [stored[key][0] for key in record_keys], created

@@ -54,8 +54,20 @@ def _null(value: None) -> None:
 sqlite3.register_adapter(type(None), _null)
 
 
-def make_engine(url: str, **kwargs) -> Engine:
-    """Create an engine; SQLite files get WAL and enforced foreign keys."""
+# How long (seconds) a SQLite writer waits for another's transaction to end before it gives up with
+# "database is locked" (answered 503 with Retry-After over the API: registry.errors).
+SQLITE_BUSY_TIMEOUT = 30.0
+# The execution option that starts a SQLite transaction as a reader (a plain, deferred BEGIN):
+# see _sqlite_begin. Everything else begins as a writer.
+READ_ONLY = "registry_read_only"
+
+
+def make_engine(url: str, *, busy_timeout: float = SQLITE_BUSY_TIMEOUT, **kwargs) -> Engine:
+    """Create an engine; SQLite files get WAL, enforced foreign keys, a busy timeout, and write
+    transactions that take the write lock when they begin (see _sqlite_begin)."""
+    if url.startswith("sqlite"):
+        connect_args = kwargs.setdefault("connect_args", {})
+        connect_args.setdefault("timeout", busy_timeout)
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -64,7 +76,16 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 
 def _sqlite_begin(connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    """A deferred BEGIN reads first and asks for the write lock at its first write; when
+    another connection wrote meanwhile, that upgrade fails at once with "database is locked",
+    however long the busy timeout (the snapshot it read is stale). So a transaction begins as a
+    writer (BEGIN IMMEDIATE: it waits, up to the busy timeout, for the write lock, then holds
+    it to the end) unless it was opened read-only (the READ_ONLY execution option: a web
+    request that cannot write, which WAL lets read beside the writer)."""
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -140,3 +161,33 @@ def _process_column(rows: list[list], index: int, processor) -> None:
             if processed is None:
                 processed = same[id(value)] = processor(value)
         row[index] = processed
+
+
+def insert_new(
+    connection: Connection,
+    table: Table,
+    keys: Sequence[str],
+    rows: list[dict],
+    returning: Sequence[str],
+) -> list[tuple]:
+    """Insert the rows whose natural key (the unique `keys` columns) is not stored yet, and give
+    back `returning` of those really inserted: INSERT ... ON CONFLICT DO NOTHING RETURNING, one
+    statement for many rows (SQLAlchemy's insertmanyvalues), never one round trip a row. A row
+    another transaction inserted meanwhile is left alone and not returned (on PostgreSQL the
+    insert waits for that transaction to end), so two imports of one file both finish: the
+    caller looks up what it did not insert itself."""
+    if not rows:
+        return []
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:  # pragma: no cover - the two databases the registry runs on
+        raise NotImplementedError(dialect)
+    statement = (
+        dialect_insert(table)
+        .on_conflict_do_nothing(index_elements=[table.c[name] for name in keys])
+        .returning(*(table.c[name] for name in returning))
+    )
+    return [tuple(row) for row in connection.execute(statement, rows)]

@@ -219,6 +219,17 @@ def _same_by_evidence(institution: Institution, record: dict[str, Any]) -> bool:
     )
 
 
+# The advisory lock (PostgreSQL) that writers of institutions take in turn; any fixed number.
+INSTITUTION_WRITES = 1_700_017
+
+
+def take_turn(session: Session) -> None:
+    """Wait until no other transaction writes institutions (see upsert_many); held until this
+    transaction ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(INSTITUTION_WRITES)))
+
+
 def upsert_many(
     session: Session, records: list[dict[str, Any]], check: Check | None = None
 ) -> list[Outcome]:
@@ -231,7 +242,14 @@ def upsert_many(
     identifiers belong to two institutions, that contradicts the institution its identifier
     names, or that fits several institutions, is rejected with the reason: distinct
     organisations are never merged. `check` is asked about the institution really written.
+
+    Writers of institutions take turns, to the end of their transaction: no one key names an
+    institution (an ON CONFLICT could not tell that two imports of one list add the same
+    one), so two batches looking at once would each find nothing and each add it. SQLite
+    writers take turns already (BEGIN IMMEDIATE); on PostgreSQL a transaction-level advisory
+    lock does it, taken before anything is looked up.
     """
+    take_turn(session)
     record_keys = [
         sorted({key for key in map(name_key, _record_names(record)) if key}) for record in records
     ]
