@@ -82,7 +82,8 @@ class _Budget:
         if self.containers > MAX_RECORD_CONTAINERS:
             raise FileError(
                 f"record {self.index}",
-                f"more than {MAX_RECORD_CONTAINERS} arrays and objects (nested too deep or too many)",
+                f"more than {MAX_RECORD_CONTAINERS} arrays and objects "
+                "(nested too deep or too many)",
             )
         return data
 
@@ -101,7 +102,8 @@ def _items(stream: IO[bytes]) -> Iterator[tuple[int, Any]]:
     prefix = "" if text.startswith(b"{") else "item"
     budget = _Budget(_Prefixed(head, stream))
     try:
-        for index, item in enumerate(ijson.items(budget, prefix, use_float=True, buf_size=READ_SIZE), start=1):
+        items = ijson.items(budget, prefix, use_float=True, buf_size=READ_SIZE)
+        for index, item in enumerate(items, start=1):
             budget.spent(index)
             yield index, item
     except ijson.JSONError as error:
