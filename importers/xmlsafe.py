@@ -22,7 +22,8 @@ DOCTYPE names (XXE), builds the whole file as a tree, and accepts text nodes of 
   node at 10 MB but not their sum (600 KB of gzip, text in an element that never ends, held
   600 MB). Bytes fed since the tree was last measured are counted per chunk; when they and the
   last measure could exceed twice `max_held_bytes`, the tree is measured (text, tails, attribute
-  names and values, a fixed cost per element) and refused over `max_held_bytes`. A measure is
+  names and values; the number of elements is bounded by the tags counted above) and refused
+  over `max_held_bytes`. A measure is
   made at most once per `max_held_bytes` bytes fed, so the cost stays linear in the input and
   nothing is added per record.
 
@@ -55,9 +56,6 @@ CHUNK = 1 << 16
 # Bytes of text and attributes (as read) the tree may hold at a measure; between two measures at
 # most as much again is fed. Far above any one record, or an attachment libxml2 accepts (10 MB).
 MAX_HELD_BYTES = 16 << 20
-# What an element costs libxml2 besides its text and attributes (node, name, links), counted in
-# a measure.
-ELEMENT_COST = 128
 GZIP_MAGIC = b"\x1f\x8b"
 SAFE = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False}
 _LIBXML_SUFFIX = re.compile(r", line \d+, column \d+$")
@@ -373,14 +371,14 @@ class Events:
                 )
 
     def _measure_held(self) -> int:
-        """The size of what the tree holds (text, tails, attributes, a cost per element);
+        """The size of what the tree holds (text, tails, attribute names and values);
         FileError over max_held_bytes. Only the tree: what libxml2 has not parsed yet is at most
         10 MB (it refuses to look further ahead without huge_tree)."""
         if not self._stack:
             return 0
         root, size = self._stack[0][0], 0
         for node in root.iter():
-            size += ELEMENT_COST + len(node.text or "") + len(node.tail or "")
+            size += len(node.text or "") + len(node.tail or "")
             for name, value in node.items():
                 size += len(name) + len(value)
             if size > self.max_held_bytes:

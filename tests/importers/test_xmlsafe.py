@@ -430,3 +430,11 @@ def test_records_released_do_not_count_however_many():
     record = b'<a k="' + b"v" * 500 + b'">' + b"x" * 500 + b"</a>"
     data = b"<r>" + record * 12_000 + b"</r>"
     assert len(events(data, max_held_bytes=MIB)) == 24_002
+
+
+def test_a_record_read_whole_counts_its_text_not_its_elements():
+    # An ELMO report is read whole (up to 10,000 results, some 220,000 elements): what is
+    # measured is the text and attributes it holds, the elements being bounded by max_held.
+    data = b"<r><a>" + b'<x k="v">t</x>' * 200_000 + b"</a></r>"
+    assert len(events(data, max_held=500_000, max_held_bytes=1 << 20)) == 4
+    assert "hold more than" in refused(data, max_held=500_000, max_held_bytes=256 << 10).reason
