@@ -30,6 +30,15 @@ ROR_EXTERNAL_SCHEMES = {
     "wikidata": "wikidata",
     "fundref": "fundref",
 }
+# What one record may take of the file, and how many arrays and objects ('[' and '{', counted
+# in strings too): ijson builds a record whole, so a single huge string would otherwise be held
+# whatever its size, and its memory grows with the square of the depth (a prefix per level:
+# 10,000 levels hold 240 MB). A ROR record is a few KB with a few dozen containers. The file is
+# read in small pieces, so that the count is close to the record's own (nesting stays under
+# MAX_RECORD_CONTAINERS + READ_SIZE, some 60 MB at worst).
+MAX_RECORD_BYTES = 16 << 20
+MAX_RECORD_CONTAINERS = 3_000
+READ_SIZE = 2048
 NO_NAME = "the file states no name"
 NO_COUNTRY = "the file states no country"
 
@@ -50,6 +59,35 @@ class _Prefixed:
         return self.rest.read(size)
 
 
+class _Budget:
+    """A byte stream that refuses to be read further than one record may take: `spent()` starts
+    the count again when a record is complete."""
+
+    def __init__(self, stream: Any):
+        self.stream, self.index = stream, 1
+        self.bytes = self.containers = 0
+
+    def spent(self, index: int) -> None:
+        self.index, self.bytes, self.containers = index + 1, 0, 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.bytes += len(data)
+        self.containers += data.count(b"[") + data.count(b"{")
+        if self.bytes > MAX_RECORD_BYTES + READ_SIZE:  # ijson reads a piece ahead
+            raise FileError(
+                f"record {self.index}",
+                f"longer than {MAX_RECORD_BYTES} bytes (a record is far smaller)",
+            )
+        if self.containers > MAX_RECORD_CONTAINERS:
+            raise FileError(
+                f"record {self.index}",
+                f"more than {MAX_RECORD_CONTAINERS} arrays and objects "
+                "(nested too deep or too many)",
+            )
+        return data
+
+
 def _items(stream: IO[bytes]) -> Iterator[tuple[int, Any]]:
     """The elements of a JSON array, or a lone JSON object as the one element."""
     head = b""
@@ -62,8 +100,12 @@ def _items(stream: IO[bytes]) -> Iterator[tuple[int, Any]]:
     if text and not text.startswith((b"[", b"{")):
         raise FileError("file", "not a JSON array of records, nor one record (a JSON object)")
     prefix = "" if text.startswith(b"{") else "item"
+    budget = _Budget(_Prefixed(head, stream))
     try:
-        yield from enumerate(ijson.items(_Prefixed(head, stream), prefix, use_float=True), start=1)
+        items = ijson.items(budget, prefix, use_float=True, buf_size=READ_SIZE)
+        for index, item in enumerate(items, start=1):
+            budget.spent(index)
+            yield index, item
     except ijson.JSONError as error:
         raise FileError("file", f"not a well-formed JSON array: {error}") from error
 

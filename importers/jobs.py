@@ -32,6 +32,14 @@ from registry.core.permissions import Actor, Target, authorize, authorize_role
 from registry.institutions.private import readable
 
 STATES = ("queued", "running", "completed", "failed", "rolled_back")
+# How long the upload of a failed job is kept (so that it can be looked at or run again) before
+# it is deleted: IMPORTS_KEEP_FAILED_HOURS, 7 days by default. Swept when a worker starts and
+# whenever a job ends.
+KEEP_FAILED_HOURS = 168
+
+
+def keep_failed() -> dt.timedelta:
+    return dt.timedelta(hours=float(os.environ.get("IMPORTS_KEEP_FAILED_HOURS", KEEP_FAILED_HOURS)))
 
 
 class ImportJob(Base):
@@ -343,9 +351,38 @@ def run_job(sessions: sessionmaker[Session], job_id: int) -> ImportJob:
         job.state, job.failure, job.finished_at = state, failure, dt.datetime.now(dt.UTC)
         session.commit()
     if state in ("completed", "rolled_back"):
-        # A failed job keeps its file, so that it can be run again.
+        # A failed job keeps its file for a while (keep_failed), so that it can be run again.
         Path(path).unlink(missing_ok=True)
+    clean_failed_uploads(sessions)
     return job
+
+
+def clean_failed_uploads(
+    sessions: sessionmaker[Session], now: dt.datetime | None = None
+) -> list[int]:
+    """Delete the uploads of jobs that failed longer ago than keep_failed(); their rows stay
+    (with their reason and counts), their path emptied. Returns the ids of those jobs."""
+    now = now or dt.datetime.now(dt.UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=dt.UTC)
+    deadline = now - keep_failed()
+    cleaned = []
+    with sessions() as session:
+        for job in session.scalars(
+            select(ImportJob).where(ImportJob.state == "failed", ImportJob.path != "")
+        ):
+            finished = job.finished_at
+            if finished is None:
+                continue
+            if finished.tzinfo is None:  # SQLite hands back naive UTC
+                finished = finished.replace(tzinfo=dt.UTC)
+            if finished <= deadline:
+                Path(job.path).unlink(missing_ok=True)
+                job.path = ""
+                cleaned.append(job.id)
+        if cleaned:
+            session.commit()
+    return cleaned
 
 
 # --- the queue ---------------------------------------------------------------------------------
@@ -372,7 +409,9 @@ def import_task(job_id: int, database_url: str) -> None:
 
 
 def requeue_interrupted(sessions: sessionmaker[Session], database_url: str) -> list[int]:
-    """Queue again the jobs a stopped worker left queued or running (safe: imports upsert)."""
+    """Queue again the jobs a stopped worker left queued or running (safe: imports upsert);
+    delete the uploads of jobs that failed longer ago than keep_failed()."""
+    clean_failed_uploads(sessions)
     with sessions() as session:
         ids = list(
             session.scalars(select(ImportJob.id).where(ImportJob.state.in_(("queued", "running"))))

@@ -16,7 +16,16 @@ DOCTYPE names (XXE), builds the whole file as a tree, and accepts text nodes of 
   current element plus one record. Elements the caller asks to `skip` (attachments, signatures)
   are dropped unread, their text never copied into Python;
 - markup read without any element being released is counted, so a file padded with elements no
-  caller asked for cannot grow the tree without bound either.
+  caller asked for cannot grow the tree without bound either;
+- the memory the tree holds is capped as a whole, not only node by node: libxml2 keeps the text
+  of an element until it ends and every attribute value whole, and huge_tree=False caps each
+  node at 10 MB but not their sum (600 KB of gzip, text in an element that never ends, held
+  600 MB). Bytes fed since the tree was last measured are counted per chunk; when they and the
+  last measure could exceed twice `max_held_bytes`, the tree is measured (text, tails, attribute
+  names and values; the number of elements is bounded by the tags counted above) and refused
+  over `max_held_bytes`. A measure is
+  made at most once per `max_held_bytes` bytes fed, so the cost stays linear in the input and
+  nothing is added per record.
 
 Whatever is wrong with the file (syntax, encoding, truncation, a limit) ends as a `FileError`
 naming the line.
@@ -44,6 +53,9 @@ MAX_PROLOG = 1 << 20
 # tree held. A chunk holds at most CHUNK / 3 of them, so this must stay well above that.
 MAX_HELD = 200_000
 CHUNK = 1 << 16
+# Bytes of text and attributes (as read) the tree may hold at a measure; between two measures at
+# most as much again is fed. Far above any one record, or an attachment libxml2 accepts (10 MB).
+MAX_HELD_BYTES = 16 << 20
 GZIP_MAGIC = b"\x1f\x8b"
 SAFE = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False}
 _LIBXML_SUFFIX = re.compile(r", line \d+, column \d+$")
@@ -164,6 +176,7 @@ class Events:
         max_text: int = MAX_TEXT,
         max_decompressed: int = MAX_DECOMPRESSED,
         max_held: int = MAX_HELD,
+        max_held_bytes: int = MAX_HELD_BYTES,
     ):
         self.source = source
         self.tags = frozenset(tags)
@@ -172,6 +185,7 @@ class Events:
         self.max_text = max_text
         self.max_decompressed = max_decompressed
         self.max_held = max_held
+        self.max_held_bytes = max_held_bytes
         self.root: Any = None
         # The open elements the caller asked for: [element, name, index among same-name
         # siblings, {child name: count}, bytes read before the chunk it starts in], root first.
@@ -292,6 +306,8 @@ class Events:
             yield None  # end of input: close the parser
 
         before = read = 0  # bytes fed before the current chunk, and with it
+        # The tree's size at the last measure, and the bytes fed since: their sum bounds it.
+        measured = unmeasured = 0
         for chunk in fed():
             broken, released, markup = None, False, 0
             try:
@@ -300,6 +316,9 @@ class Events:
                 else:
                     markup = chunk.count(b"<")
                     before, read = read, read + len(chunk)
+                    unmeasured += len(chunk)
+                    if measured + unmeasured > 2 * self.max_held_bytes:
+                        measured, unmeasured = self._measure_held(), 0
                     parser.feed(chunk)
             except etree.XMLSyntaxError as error:
                 broken = error
@@ -350,6 +369,25 @@ class Events:
                     self.position(),
                     f"more than {self.max_held} tags read with no element of interest ending",
                 )
+
+    def _measure_held(self) -> int:
+        """The size of what the tree holds (text, tails, attribute names and values);
+        FileError over max_held_bytes. Only the tree: what libxml2 has not parsed yet is at most
+        10 MB (it refuses to look further ahead without huge_tree)."""
+        if not self._stack:
+            return 0
+        root, size = self._stack[0][0], 0
+        for node in root.iter():
+            size += len(node.text or "") + len(node.tail or "")
+            for name, value in node.items():
+                size += len(name) + len(value)
+            if size > self.max_held_bytes:
+                raise FileError(
+                    self.position(),
+                    f"the elements not yet ended hold more than {self.max_held_bytes} bytes of "
+                    "text and attributes (the most one import may hold)",
+                )
+        return size
 
     def _check(self, element: Any, span: int) -> None:
         """Every text node the caller can reach is within max_text; the depth within max_depth.

@@ -377,3 +377,65 @@ def test_a_status_source_has_a_limit(session):
         session, "institutions-json", [record], status="recognised", status_source="x" * 1001
     )
     assert report.rejected == 1 and "status_source" in report.errors[0].reason
+
+
+# --- what one record may hold (ijson builds each whole) ------------------------------------------
+
+
+class _Generated(io.RawIOBase):
+    """A binary stream made on the fly from pieces, never held whole; counts what was read."""
+
+    def __init__(self, pieces):
+        self.pieces, self.buffer, self.consumed = iter(pieces), b"", 0
+
+    def readable(self):
+        return True
+
+    def read(self, size=-1):
+        while len(self.buffer) < size:
+            piece = next(self.pieces, None)
+            if piece is None:
+                break
+            self.buffer += piece
+        out, self.buffer = self.buffer[:size], self.buffer[size:]
+        self.consumed += len(out)
+        return out
+
+
+def _read_all(stream):
+    from importers.institutions import world_list_records
+
+    return list(world_list_records(stream))
+
+
+def test_a_huge_json_string_is_refused_before_it_is_held():
+    from importers.institutions import MAX_RECORD_BYTES
+    from importers.runner import FileError
+
+    good = b'{"name": "U", "alpha_two_code": "IE", "domains": []}, '
+    pieces = [b"[", good, b'{"name": "', *(b"x" * (1 << 20) for _ in range(300)), b'"}]']
+    stream = _Generated(pieces)
+    with pytest.raises(FileError) as caught:
+        _read_all(stream)
+    assert caught.value.position == "record 2"
+    assert "longer than" in caught.value.reason
+    assert stream.consumed < MAX_RECORD_BYTES + (1 << 20)  # stopped long before 300 MB
+
+
+def test_a_deep_json_structure_is_refused_before_it_is_built():
+    from importers.runner import FileError
+
+    stream = _Generated([b"[", b"[" * 1_000_000, b"]" * 1_000_000, b"]"])
+    with pytest.raises(FileError) as caught:
+        _read_all(stream)
+    assert caught.value.position == "record 1"
+    assert "more than 3000 arrays and objects" in caught.value.reason
+    # A long list of records is no deep structure: each record is counted on its own.
+    many = [{"name": f"U{n}", "alpha_two_code": "IE", "domains": [f"u{n}.ie"]} for n in range(5000)]
+    assert len(_read_all(io.BytesIO(json.dumps(many).encode()))) == 5000
+
+
+def test_a_refused_json_file_fails_the_import_naming_the_record(session):
+    report = run(session, "institutions-json", b'[{"name": "' + b"x" * (17 << 20) + b'"}]')
+    assert report.state == "failed"
+    assert report.failure.startswith("record 1: longer than")

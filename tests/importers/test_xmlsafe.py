@@ -359,3 +359,82 @@ def test_latin_1_declared_is_read_as_such():
         if event == "end" and element.tag == "a"
     ]
     assert texts == ["café"]
+
+
+# --- the memory one import may hold ----------------------------------------------------------
+
+
+def _bomb(block: bytes, copies: int = 600) -> bytes:
+    """gzip of <r><a> and `copies` times `block`, the element never ending."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    parts = [compressor.compress(b"<r>\n<a>")]
+    parts += [compressor.compress(block) for _ in range(copies)]
+    return b"".join([*parts, compressor.flush()])
+
+
+MIB = 1 << 20
+HELD_BOMBS = {
+    # Text in an element that never ends, in nodes each under every per-node limit.
+    "text": _bomb(b"x" * (MIB - 4) + b"<b/>"),
+    # Attribute values, each held whole, on elements nobody asked for.
+    "attributes": _bomb(b'<b x="' + b"y" * (MIB - 10) + b'"/>'),
+}
+
+
+@pytest.mark.parametrize("kind", HELD_BOMBS)
+def test_memory_held_by_an_upload_is_capped_as_a_whole(kind):
+    """600 KB of gzip that libxml2 would hold as 600 MB: refused, naming the line, while the
+    parse's peak memory stays small. Run apart, so that the peak is this parse's alone."""
+    data = HELD_BOMBS[kind]
+    assert len(data) < 700_000
+    script = f"""
+import io, json, sys
+sys.path.insert(0, {str(ROOT)!r})
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from test_xmlsafe import HELD_BOMBS, peak_mb
+from importers.runner import FileError
+from importers.xmlsafe import Events
+start = peak_mb()
+try:
+    list(Events(io.BytesIO(HELD_BOMBS[{kind!r}]), ["a"]))
+    outcome = ["parsed", ""]
+except FileError as error:
+    outcome = [error.position, error.reason]
+print(json.dumps({{"outcome": outcome, "grown_mb": peak_mb() - start}}))
+"""
+    result = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", script], check=True, capture_output=True, text=True
+        ).stdout
+    )
+    assert result["outcome"] == [
+        "line 2 (r/a[1])",
+        f"the elements not yet ended hold more than {16 * MIB} bytes of text and attributes "
+        "(the most one import may hold)",
+    ]
+    assert result["grown_mb"] < 80  # without the cap: 600 MB and more
+
+
+def test_what_the_tree_holds_across_releases_is_capped_too():
+    # Each level keeps 300 KB of text in an element nobody asked for, and releases a record
+    # inside it: bytes since the last release stay small, what the tree holds grows.
+    level = b"<x>" + b"t" * 300_000 + b"<a>1</a>"
+    data = b"<r>" + level * 40 + b"</x>" * 40 + b"</r>"
+    error = refused(data, max_held_bytes=4 * MIB)
+    assert "hold more than 4194304 bytes" in error.reason
+    assert len(events(data, max_held_bytes=16 * MIB)) == 82
+
+
+def test_records_released_do_not_count_however_many():
+    # 12 MB of records and attributes through a 1 MB cap: each is released as it ends.
+    record = b'<a k="' + b"v" * 500 + b'">' + b"x" * 500 + b"</a>"
+    data = b"<r>" + record * 12_000 + b"</r>"
+    assert len(events(data, max_held_bytes=MIB)) == 24_002
+
+
+def test_a_record_read_whole_counts_its_text_not_its_elements():
+    # An ELMO report is read whole (up to 10,000 results, some 220,000 elements): what is
+    # measured is the text and attributes it holds, the elements being bounded by max_held.
+    data = b"<r><a>" + b'<x k="v">t</x>' * 200_000 + b"</a></r>"
+    assert len(events(data, max_held=500_000, max_held_bytes=1 << 20)) == 4
+    assert "hold more than" in refused(data, max_held=500_000, max_held_bytes=256 << 10).reason

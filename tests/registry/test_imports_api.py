@@ -247,3 +247,56 @@ def test_a_ministry_import_cannot_change_another_country_s_institution(client, s
     events = session.query(AuditEvent).filter_by(entity=f"institution:{tum.id}").all()
     assert [event.outcome for event in events] == ["refused", "refused"]
     assert "outside its scope" in events[-1].detail
+
+
+def _elmo_text_bomb() -> bytes:
+    """600 KB of gzip: an ELMO report whose text never ends, 600 MB once inflated."""
+    import zlib
+
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    head = b'<elmo xmlns="https://github.com/emrex-eu/elmo-schemas/tree/v1">\n<report>'
+    parts = [compressor.compress(head)]
+    parts += [compressor.compress(b"x" * ((1 << 20) - 4) + b"<b/>") for _ in range(600)]
+    return b"".join([*parts, compressor.flush()])
+
+
+def test_an_upload_holding_too_much_fails_its_job_and_its_file_goes_later(
+    session, tmp_path, receiver, monkeypatch
+):
+    """Issue 17, item 6: the job ends failed with the reader's reason (the line, the cap); its
+    upload is kept for IMPORTS_KEEP_FAILED_HOURS, then deleted."""
+    import datetime as dt
+    from pathlib import Path
+
+    from importers import jobs
+    from registry.core.permissions import OPERATOR
+
+    job = jobs.create_job(
+        session,
+        OPERATOR,
+        "elmo",
+        io.BytesIO(_elmo_text_bomb()),
+        "bomb.xml.gz",
+        {"received_by": receiver},
+        tmp_path / "uploads",
+        10_000_000,
+    )
+    session.commit()
+    job_id, path = job.id, Path(job.path)
+    done = jobs.run_job(lambda: session, job_id)
+    assert done.state == "failed"
+    assert done.failure == (
+        "line 2 (elmo/report[1]): the elements not yet ended hold more than 16777216 bytes of "
+        "text and attributes (the most one import may hold)"
+    )
+    finished = done.finished_at
+    assert path.exists()  # kept for a while, to be looked at
+    monkeypatch.setenv("IMPORTS_KEEP_FAILED_HOURS", "24")
+    assert jobs.clean_failed_uploads(lambda: session, finished + dt.timedelta(hours=23)) == []
+    assert path.exists()
+    cleaned = jobs.clean_failed_uploads(lambda: session, finished + dt.timedelta(hours=25))
+    assert cleaned == [job_id] and not path.exists()
+    assert session.get(jobs.ImportJob, job_id).path == ""
+    assert jobs.keep_failed() == dt.timedelta(hours=24)
+    monkeypatch.delenv("IMPORTS_KEEP_FAILED_HOURS")
+    assert jobs.keep_failed() == dt.timedelta(days=7)  # the documented default
