@@ -17,8 +17,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import JSON, DateTime, ForeignKey, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
-from zxcvbn import zxcvbn
-from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from registry.core.db import Base
 from registry.core.errors import Conflict, InvalidData, NotFound, Unauthenticated
@@ -32,7 +30,6 @@ PASSWORD_MAX_LENGTH = 256
 # zxcvbn's scale: 0 (too guessable) .. 4 (very unguessable); 3 is "safely unguessable".
 PASSWORD_MIN_SCORE = 3
 WEB_SESSION_LIFETIME = dt.timedelta(hours=12)
-_COMMON = frozenset(FREQUENCY_LISTS["passwords"])
 _dummy_hash: str | None = None
 
 
@@ -165,8 +162,14 @@ def password_problems(password: str, user_inputs: list[str] = ()) -> list[str]:
         return [f"Too short: at least {PASSWORD_MIN_LENGTH} characters."]
     if len(password) > PASSWORD_MAX_LENGTH:
         return [f"Too long: at most {PASSWORD_MAX_LENGTH} characters."]
+    # zxcvbn's word lists take about 12 MB: loaded by the processes that check a password only,
+    # not by every process that imports this module (an import's reader, a worker).
+    from zxcvbn import zxcvbn
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    common = FREQUENCY_LISTS["passwords"]  # a list: searched once a password, rarely
     folded = password.lower()
-    if folded in _COMMON or folded.strip("0123456789!?. ") in _COMMON:
+    if folded in common or folded.strip("0123456789!?. ") in common:
         return ["A common password: attackers try these first."]
     estimate = zxcvbn(password, user_inputs=[text for text in user_inputs if text])
     if estimate["score"] < PASSWORD_MIN_SCORE:
