@@ -16,6 +16,7 @@ from registry.core.permissions import OPERATOR, Actor
 from registry.institutions.models import Institution, InstitutionIdentifier
 from registry.institutions.schemas import InstitutionRecordSchema, iso_country, normalise_identifier
 from registry.institutions.services import find_by_identifier, relationships_of
+from tests.importers.test_xmlsafe import Stream
 
 
 def run(session, fmt, data, actor=OPERATOR, **options):
@@ -382,26 +383,6 @@ def test_a_status_source_has_a_limit(session):
 # --- what one record may hold (ijson builds each whole) ------------------------------------------
 
 
-class _Generated(io.RawIOBase):
-    """A binary stream made on the fly from pieces, never held whole; counts what was read."""
-
-    def __init__(self, pieces):
-        self.pieces, self.buffer, self.consumed = iter(pieces), b"", 0
-
-    def readable(self):
-        return True
-
-    def read(self, size=-1):
-        while len(self.buffer) < size:
-            piece = next(self.pieces, None)
-            if piece is None:
-                break
-            self.buffer += piece
-        out, self.buffer = self.buffer[:size], self.buffer[size:]
-        self.consumed += len(out)
-        return out
-
-
 def _read_all(stream):
     from importers.institutions import world_list_records
 
@@ -414,7 +395,7 @@ def test_a_huge_json_string_is_refused_before_it_is_held():
 
     good = b'{"name": "U", "alpha_two_code": "IE", "domains": []}, '
     pieces = [b"[", good, b'{"name": "', *(b"x" * (1 << 20) for _ in range(300)), b'"}]']
-    stream = _Generated(pieces)
+    stream = Stream(pieces)
     with pytest.raises(FileError) as caught:
         _read_all(stream)
     assert caught.value.position == "record 2"
@@ -425,7 +406,7 @@ def test_a_huge_json_string_is_refused_before_it_is_held():
 def test_a_deep_json_structure_is_refused_before_it_is_built():
     from importers.runner import FileError
 
-    stream = _Generated([b"[", b"[" * 1_000_000, b"]" * 1_000_000, b"]"])
+    stream = Stream([b"[", b"[" * 1_000_000, b"]" * 1_000_000, b"]"])
     with pytest.raises(FileError) as caught:
         _read_all(stream)
     assert caught.value.position == "record 1"
