@@ -3,15 +3,21 @@
 With the embedded default, huey keeps its queue in SQLite under instance/ and a worker thread
 runs inside the web process; with REDIS_URL set, the queue is in Redis and `registry worker`
 processes run the jobs. Either way the job row says where the import stands (state, counts,
-every rejected record), so a client polls GET /imports/{id}. A job interrupted by a crash is
-queued again when a worker starts; imports upsert on natural keys, so running one again never
-duplicates anything.
+every rejected record), so a client polls GET /imports/{id}.
+
+One run per job: a worker claims a queued job (one conditional UPDATE, so of two workers that
+take the same job only one gets it) and holds a lease on it, renewed by a heartbeat while it
+runs. A worker that stops hands its job back to the queue; one that dies (killed, crashed)
+stops renewing, and once the lease has expired another worker takes the job over. Imports
+upsert on natural keys, so running one again never duplicates anything.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import socket
+import threading
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -19,10 +25,22 @@ from typing import IO, Any
 
 from huey import RedisHuey, SqliteHuey
 from marshmallow import Schema, ValidationError, fields, validate
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, func, insert, select
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from importers.runner import ImportReport
+from importers.runner import ImportReport, Stopped
 from registry.core import accounts, audit
 from registry.core.db import Base, make_engine, make_session_factory
 from registry.core.errors import InvalidData, NotFound, PermissionDenied, Unauthenticated
@@ -32,14 +50,34 @@ from registry.core.permissions import Actor, Target, authorize, authorize_role
 from registry.institutions.private import readable
 
 STATES = ("queued", "running", "completed", "failed", "rolled_back")
+COUNTS = ("read", "inserted", "updated", "unchanged", "rejected")
 # How long the upload of a failed job is kept (so that it can be looked at or run again) before
 # it is deleted: IMPORTS_KEEP_FAILED_HOURS, 7 days by default. Swept when a worker starts and
 # whenever a job ends.
 KEEP_FAILED_HOURS = 168
 
 
+# How long a running job stays its worker's without a heartbeat: IMPORTS_LEASE_SECONDS, 60 by
+# default. The worker renews the lease every third of it; a job whose lease has expired (its
+# worker was killed or lost the database) is taken over by another worker.
+LEASE_SECONDS = 60
+
+
 def keep_failed() -> dt.timedelta:
     return dt.timedelta(hours=float(os.environ.get("IMPORTS_KEEP_FAILED_HOURS", KEEP_FAILED_HOURS)))
+
+
+def lease_seconds() -> float:
+    return float(os.environ.get("IMPORTS_LEASE_SECONDS", LEASE_SECONDS))
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def worker_name() -> str:
+    """Who holds a lease: host, process and a random part (a restarted process is another)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class ImportJob(Base):
@@ -64,6 +102,9 @@ class ImportJob(Base):
     )
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The run that holds the job while it is running, and until when without a heartbeat.
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ImportJobError(Base):
@@ -277,44 +318,130 @@ def job_errors(session: Session, job_id: int) -> list[ImportJobError]:
     )
 
 
-def run_job(sessions: sessionmaker[Session], job_id: int) -> ImportJob:
-    """Run a queued (or interrupted) job to its end, keeping the job row current.
+def claim(sessions: sessionmaker[Session], job_id: int, owner: str) -> bool:
+    """Take a queued job for `owner`, with a fresh lease. One conditional UPDATE: of several
+    workers given the same job (a message queued twice, a job handed back), only one gets it."""
+    now = _now()
+    with sessions() as session:
+        taken = session.execute(
+            update(ImportJob)
+            .where(ImportJob.id == job_id, ImportJob.state == "queued")
+            .values(
+                state="running",
+                lease_owner=owner,
+                lease_expires_at=now + dt.timedelta(seconds=lease_seconds()),
+                started_at=func.coalesce(ImportJob.started_at, now),
+            )
+        ).rowcount
+        session.commit()
+    return taken == 1
+
+
+class Heartbeat:
+    """Renews a running job's lease every third of its length, in a thread of its own (a long
+    batch or a slow file must not let it expire); notices when the lease was lost."""
+
+    def __init__(self, sessions: sessionmaker[Session], job_id: int, owner: str):
+        self.sessions, self.job_id, self.owner = sessions, job_id, owner
+        self.lost = threading.Event()
+        self._done = threading.Event()
+        self._thread = threading.Thread(
+            target=self._beat, name=f"import-job-{job_id}-heartbeat", daemon=True
+        )
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._done.wait(lease_seconds() / 3):
+            try:
+                with self.sessions() as session:
+                    kept = session.execute(
+                        update(ImportJob)
+                        .where(ImportJob.id == self.job_id, ImportJob.lease_owner == self.owner)
+                        .values(lease_expires_at=_now() + dt.timedelta(seconds=lease_seconds()))
+                    ).rowcount
+                    session.commit()
+            except Exception:  # the database is away for now: the next beat tries again
+                continue
+            if not kept:
+                self.lost.set()
+                return
+
+
+def _held(job_id: int, owner: str):
+    return update(ImportJob).where(ImportJob.id == job_id, ImportJob.lease_owner == owner)
+
+
+def run_job(
+    sessions: sessionmaker[Session],
+    job_id: int,
+    owner: str | None = None,
+    stop: threading.Event | None = None,
+) -> ImportJob | None:
+    """Claim a queued job and run it to its end, keeping the job row current; a job another run
+    holds, or one that has ended, is left alone.
+
+    A worker passes its name and its stop event: a heartbeat then keeps the lease, and when
+    `stop` is set (or the lease is lost) the import stops after its current batch and the job
+    goes back to the queue (`hand_back`). Without them (a test, an inline import) the job runs
+    in the caller's thread with no heartbeat.
 
     The job runs with the rights its token has when it starts, not those it had when it was
     queued: a token revoked (or an account disabled, or its scope narrowed) in between stops it,
     and the refusal is in the audit trail."""
+    owner = owner or f"inline:{uuid.uuid4().hex[:8]}"
+    if not claim(sessions, job_id, owner):
+        with sessions() as session:
+            return session.get(ImportJob, job_id)
     with sessions() as session:
         job = session.get(ImportJob, job_id)
-        if job is None or job.state not in ("queued", "running"):
-            return job
         fmt, path, source, options = job.format, job.path, job.source, dict(job.options)
         queued_by = _actor(job.actor)
         try:
             actor = accounts.current_actor_of(session, queued_by)
             authorize_role(actor, FORMATS[fmt][0])
         except (Unauthenticated, PermissionDenied) as error:
-            now = dt.datetime.now(dt.UTC)
-            job.state, job.started_at, job.finished_at = "failed", now, now
-            job.failure = f"Refused when it started: {error.detail}"
+            failure = f"Refused when it started: {error.detail}"
+            session.execute(
+                _held(job_id, owner).values(
+                    state="failed", finished_at=_now(), failure=failure, lease_owner=None
+                )
+            )
             audit.record(
                 session,
                 queued_by,
                 f"import.{fmt}",
                 f"import_job:{job_id}",
                 outcome="refused",
-                detail=job.failure,
+                detail=failure,
             )
             session.commit()
             Path(path).unlink(missing_ok=True)
-            return job
-        job.state, job.started_at = "running", dt.datetime.now(dt.UTC)
-        session.commit()
+            return session.get(ImportJob, job_id)
 
+    if stop is None:
+        return _run_claimed(sessions, job_id, owner, actor, fmt, path, source, options, None)
+    with Heartbeat(sessions, job_id, owner) as heartbeat:
+        return _run_claimed(
+            sessions, job_id, owner, actor, fmt, path, source, options, (stop, heartbeat.lost)
+        )
+
+
+def _run_claimed(sessions, job_id, owner, actor, fmt, path, source, options, stops):
     def progress(report: ImportReport) -> None:
+        # Between batches only: once the import has ended (its last call) it is not stopped.
+        if stops and report.state == "running" and any(event.is_set() for event in stops):
+            raise Stopped
         with sessions() as status:
-            row = status.get(ImportJob, job_id)
-            for name in ("read", "inserted", "updated", "unchanged", "rejected"):
-                setattr(row, name, getattr(report, name))
+            status.execute(
+                _held(job_id, owner).values({name: getattr(report, name) for name in COUNTS})
+            )
             status.commit()
 
     _, _, start = FORMATS[fmt]
@@ -323,12 +450,22 @@ def run_job(sessions: sessionmaker[Session], job_id: int) -> ImportJob:
         with open(path, "rb") as stream:
             report = start(sessions, actor, stream, source, options, progress)
         state, failure = report.state, report.failure
+    except Stopped:
+        return hand_back(sessions, job_id, owner)
     except (Unauthenticated, PermissionDenied) as error:  # refused before reading: audited
         report, state, failure = None, "failed", f"Refused: {error.detail}"
         refusal = error
     except Exception as error:  # the job must end in a state a client can read
         report, state, failure = None, "failed", storable(f"{type(error).__name__}: {error}")
     with sessions() as session:
+        ended = {"state": state, "failure": failure, "finished_at": _now(), "lease_owner": None}
+        if report is not None:
+            ended.update({name: getattr(report, name) for name in COUNTS})
+        if not session.execute(_held(job_id, owner).values(ended)).rowcount:
+            # The lease was lost (this run was taken for dead): the run that took the job over
+            # writes its end; this one's report is dropped rather than written twice.
+            session.rollback()
+            return session.get(ImportJob, job_id)
         if refusal is not None:
             audit.record(
                 session,
@@ -338,23 +475,32 @@ def run_job(sessions: sessionmaker[Session], job_id: int) -> ImportJob:
                 outcome="refused",
                 detail=refusal.detail,
             )
-        job = session.get(ImportJob, job_id)
         if report is not None:
-            for name in ("read", "inserted", "updated", "unchanged", "rejected"):
-                setattr(job, name, getattr(report, name))
             rows = [
                 {"job_id": job_id, "position": e.position, "reason": e.reason}
                 for e in report.errors
             ]
             for start_at in range(0, len(rows), 5000):
                 session.execute(insert(ImportJobError), rows[start_at : start_at + 5000])
-        job.state, job.failure, job.finished_at = state, failure, dt.datetime.now(dt.UTC)
         session.commit()
+        job = session.get(ImportJob, job_id)
     if state in ("completed", "rolled_back"):
         # A failed job keeps its file for a while (keep_failed), so that it can be run again.
         Path(path).unlink(missing_ok=True)
     clean_failed_uploads(sessions)
     return job
+
+
+def hand_back(sessions: sessionmaker[Session], job_id: int, owner: str) -> ImportJob | None:
+    """A stopping run gives its job back: queued again, lease released (the worker puts its
+    message back on the queue). What the stopped run committed stays; the next run finds it
+    and counts it unchanged."""
+    with sessions() as session:
+        session.execute(
+            _held(job_id, owner).values(state="queued", lease_owner=None, lease_expires_at=None)
+        )
+        session.commit()
+        return session.get(ImportJob, job_id)
 
 
 def clean_failed_uploads(
@@ -401,6 +547,9 @@ huey = _make_huey()
 
 @huey.task()
 def import_task(job_id: int, database_url: str) -> None:
+    """A job's message on the queue. Run here by huey itself (its consumer, immediate mode);
+    the registry's workers read the message and run the job with their own engine, name and
+    stop event (importers.worker)."""
     engine = make_engine(database_url)
     try:
         run_job(make_session_factory(engine), job_id)
@@ -408,14 +557,42 @@ def import_task(job_id: int, database_url: str) -> None:
         engine.dispose()
 
 
-def requeue_interrupted(sessions: sessionmaker[Session], database_url: str) -> list[int]:
-    """Queue again the jobs a stopped worker left queued or running (safe: imports upsert);
-    delete the uploads of jobs that failed longer ago than keep_failed()."""
-    clean_failed_uploads(sessions)
+def take_over_expired(sessions: sessionmaker[Session], database_url: str) -> list[int]:
+    """Queue again the running jobs whose lease has expired (their worker died), and those left
+    running before leases existed. One conditional UPDATE: of several workers sweeping at once,
+    each job is queued again by one."""
     with sessions() as session:
         ids = list(
-            session.scalars(select(ImportJob.id).where(ImportJob.state.in_(("queued", "running"))))
+            session.scalars(
+                update(ImportJob)
+                .where(
+                    ImportJob.state == "running",
+                    or_(ImportJob.lease_expires_at.is_(None), ImportJob.lease_expires_at < _now()),
+                )
+                .values(state="queued", lease_owner=None, lease_expires_at=None)
+                .returning(ImportJob.id)
+            )
         )
+        session.commit()
     for job_id in ids:
         import_task(job_id, database_url)
-    return ids
+    return sorted(ids)
+
+
+def requeue_interrupted(sessions: sessionmaker[Session], database_url: str) -> list[int]:
+    """When a worker starts: put the queued jobs on the queue again (a message lost with a
+    Redis restart; a second message for a job is harmless, only one run claims it), take over
+    the running jobs whose lease has expired, and delete the uploads of jobs that failed longer
+    ago than keep_failed(). Jobs that a live worker holds are left to it."""
+    clean_failed_uploads(sessions)
+    expired = take_over_expired(sessions, database_url)
+    with sessions() as session:
+        queued = list(
+            session.scalars(
+                select(ImportJob.id).where(ImportJob.state == "queued").order_by(ImportJob.id)
+            )
+        )
+    for job_id in queued:
+        if job_id not in expired:
+            import_task(job_id, database_url)
+    return sorted(set(expired) | set(queued))

@@ -36,6 +36,12 @@ class FileError(Exception):
         self.reason = reason
 
 
+class Stopped(Exception):
+    """Raised by a progress callback to stop an import between two batches (its worker is
+    stopping): the open batch is undone, those committed before it stay, and nothing is
+    reported or audited, since the import is not over (it runs again, from the start)."""
+
+
 @dataclass(frozen=True)
 class Rejected:
     """What a reader yields for a record it can already tell is unusable, with the reason."""
@@ -205,6 +211,19 @@ def _run(sessions, actor, report, records, apply, batch_size, progress) -> Impor
             progress(report)
 
     try:
+        return _apply_all(session, actor, report, records, batch, flush_batch, batch_size, progress)
+    except Stopped:
+        session.rollback()
+        close = getattr(records, "close", None)  # a reader's process ends with the import
+        if close is not None:
+            close()
+        raise
+    finally:
+        session.close()
+
+
+def _apply_all(session, actor, report, records, batch, flush_batch, batch_size, progress):
+    try:
         append = batch.append
         for item in records:  # (position, record), kept as it came
             if type(item[1]) is Rejected:
@@ -262,7 +281,6 @@ def _run(sessions, actor, report, records, apply, batch_size, progress) -> Impor
             detail=f"{report.refused_out_of_scope} records outside the importer's scope.",
         )
     session.commit()
-    session.close()
     if progress:
         progress(report)
     return report

@@ -27,13 +27,13 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def start_import_worker(app: Flask) -> None:
-    """The embedded default: one worker thread in this process over huey's SQLite queue.
-    With REDIS_URL set, `registry worker` processes run the jobs instead."""
-    from importers import jobs
+    """The embedded default: one worker thread in this process over huey's SQLite queue,
+    stopped (its job handed back) when the process exits. With REDIS_URL set, `registry
+    worker` processes run the jobs instead."""
+    from importers.worker import ImportWorker
 
-    consumer = jobs.huey.create_consumer(
-        workers=1, worker_type="thread", periodic=False, check_worker_health=False
+    worker = ImportWorker(
+        app.config["DATABASE_URL"], busy_timeout=app.config["DATABASE_BUSY_TIMEOUT"]
     )
-    consumer.start()
-    jobs.requeue_interrupted(app.extensions["registry.sessions"], app.config["DATABASE_URL"])
-    app.extensions["registry.import_worker"] = consumer
+    worker.start()
+    app.extensions["registry.import_worker"] = worker

@@ -500,10 +500,12 @@ _catalogue_import(
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
-    """Serve the web UI and API (development server; use `gunicorn wsgi:app` in production)."""
-    from registry.app import create_app
+    """Serve the web UI and API under gunicorn, in one process with the import worker; SIGTERM
+    or Ctrl-C stops it. For several processes: `gunicorn wsgi:app`, REDIS_URL and `registry
+    worker`."""
+    from registry.server import serve as run_server
 
-    create_app().run(host=host, port=port)
+    run_server(host, port)
 
 
 @main.command()
@@ -750,18 +752,34 @@ def assess_batch(file: Path, fmt: str, target: str, target_type: str | None, out
 @main.command()
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 32))
 def worker(workers: int) -> None:
-    """Run import jobs from the queue (Redis when REDIS_URL is set, else instance/huey.sqlite3)."""
-    from importers import jobs
+    """Run import jobs from the queue (Redis when REDIS_URL is set, else instance/huey.sqlite3).
+    SIGTERM or Ctrl-C stops it within five seconds: running imports stop after their current
+    batch and their jobs go back to the queue."""
+    import signal
 
-    url = _database_url()
-    engine = _engine(url)
-    requeued = jobs.requeue_interrupted(make_session_factory(engine), url)
-    engine.dispose()
+    from importers.worker import ImportWorker
+
+    runner = ImportWorker(_database_url(), workers, load_config()["DATABASE_BUSY_TIMEOUT"])
+
+    def stop(signum, _frame) -> None:
+        if runner.stopping.is_set():  # a second Ctrl-C: leave at once
+            sys.exit(1)
+        runner.stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    requeued = runner.start()
     click.echo(
-        f"Import worker: {workers} thread(s); {len(requeued)} interrupted job(s) queued again.",
+        f"Import worker {runner.name}: {workers} thread(s); "
+        f"{len(requeued)} waiting job(s) queued again.",
         err=True,
     )
-    jobs.huey.create_consumer(workers=workers, worker_type="thread").run()
+    while not runner.stopping.wait(0.5):
+        pass
+    click.echo("Import worker stopping: running jobs go back to the queue.", err=True)
+    if not runner.stop():
+        click.echo("error: an import did not stop in time; its lease expires.", err=True)
+        sys.exit(1)
 
 
 @main.command()

@@ -1,0 +1,149 @@
+"""One run per job (issue 17, item 3): a claim is taken once, a live lease is never taken over,
+an expired one is taken over once, and a heartbeat keeps a long job its worker's."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import threading
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from importers import jobs
+from importers.worker import ImportWorker
+from registry.core.db import make_engine, make_session_factory
+from registry.core.permissions import OPERATOR
+from registry.institutions.models import Institution
+from registry.migrations import upgrade
+
+
+@pytest.fixture
+def queue(tmp_path):
+    """A committed SQLite database of its own and a way to queue institution imports in it."""
+    url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
+    upgrade(url)
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+
+    def queued(records: int = 3) -> int:
+        listing = [{"name": f"Lease College {n}", "alpha_two_code": "IE"} for n in range(records)]
+        with Session(engine) as session:
+            job = jobs.create_job(
+                session,
+                OPERATOR,
+                "institutions-json",
+                io.BytesIO(json.dumps(listing).encode()),
+                "colleges.json",
+                {},
+                tmp_path / "uploads",
+                1 << 26,
+            )
+            session.commit()
+            return job.id
+
+    yield url, sessions, queued
+    engine.dispose()
+
+
+def row(sessions, job_id: int) -> jobs.ImportJob:
+    with sessions() as session:
+        return session.get(jobs.ImportJob, job_id)
+
+
+def test_a_job_is_claimed_once(queue):
+    _, sessions, queued = queue
+    job_id = queued()
+    assert jobs.claim(sessions, job_id, "worker-a")
+    assert not jobs.claim(sessions, job_id, "worker-b")
+    job = row(sessions, job_id)
+    assert (job.state, job.lease_owner) == ("running", "worker-a")
+    assert job.lease_expires_at is not None
+
+
+def test_a_job_another_run_holds_is_left_alone(queue):
+    """The old fault: a second message (or a worker's restart) ran a running job again."""
+    _, sessions, queued = queue
+    job_id = queued()
+    assert jobs.claim(sessions, job_id, "worker-a")
+    left = jobs.run_job(sessions, job_id, "worker-b", threading.Event())
+    assert (left.state, left.lease_owner, left.read) == ("running", "worker-a", 0)
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Institution)) == 0
+
+
+def test_only_expired_leases_are_taken_over_and_each_once(queue, monkeypatch):
+    url, sessions, queued = queue
+    monkeypatch.setattr(jobs, "import_task", lambda job_id, database_url: None)
+    live, dead = queued(), queued()
+    assert jobs.claim(sessions, live, "alive")
+    assert jobs.claim(sessions, dead, "killed")
+    with sessions() as session:
+        session.get(jobs.ImportJob, dead).lease_expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(
+            seconds=1
+        )
+        session.commit()
+    assert jobs.take_over_expired(sessions, url) == [dead]
+    assert jobs.take_over_expired(sessions, url) == []  # a second sweeper finds nothing
+    assert (row(sessions, dead).state, row(sessions, dead).lease_owner) == ("queued", None)
+    assert (row(sessions, live).state, row(sessions, live).lease_owner) == ("running", "alive")
+    # A worker starting now queues the dead one's job again, not the live one's.
+    assert jobs.requeue_interrupted(sessions, url) == [dead]
+
+
+def test_a_heartbeat_keeps_a_long_job_from_being_taken_over(queue, monkeypatch):
+    """A lease of 1 s, renewed every third of it, over an import of a few seconds; a sweeper
+    running beside it all along never takes the job."""
+    url, sessions, queued = queue
+    monkeypatch.setenv("IMPORTS_LEASE_SECONDS", "1")
+    job_id = queued(12_000)
+    taken, done = [], threading.Event()
+
+    def sweep():
+        while not done.is_set():
+            taken.extend(jobs.take_over_expired(sessions, url))
+            done.wait(0.05)
+
+    sweeper = threading.Thread(target=sweep)
+    sweeper.start()
+    try:
+        job = jobs.run_job(sessions, job_id, "worker-a", threading.Event())
+    finally:
+        done.set()
+        sweeper.join()
+    assert taken == []
+    assert (job.state, job.read, job.inserted) == ("completed", 12_000, 12_000)
+    assert job.lease_owner is None
+
+
+def test_a_stopped_worker_hands_its_job_back_and_the_next_completes_it(queue, monkeypatch):
+    url, sessions, queued = queue
+    job_id = queued(20_000)
+    monkeypatch.setattr(jobs.huey, "immediate", False)
+    first = ImportWorker(url)
+    jobs.huey.flush()
+    jobs.import_task(job_id, url)
+    first.start()
+    try:
+        deadline = threading.Event()
+        while row(sessions, job_id).read == 0 and not deadline.wait(0.02):
+            pass
+    finally:
+        assert first.stop()
+    handed_back = row(sessions, job_id)
+    assert (handed_back.state, handed_back.lease_owner) == ("queued", None)
+    assert 0 < handed_back.read < 20_000
+
+    second = ImportWorker(url)
+    second.start()
+    try:
+        while row(sessions, job_id).state != "completed" and not deadline.wait(0.05):
+            pass
+    finally:
+        assert second.stop()
+    done = row(sessions, job_id)
+    assert (done.read, done.inserted + done.unchanged, done.unchanged > 0) == (20_000, 20_000, True)
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Institution)) == 20_000
