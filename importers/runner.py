@@ -17,10 +17,11 @@ from operator import itemgetter
 from typing import Any
 
 from marshmallow import Schema, ValidationError
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from registry.core import audit
+from registry.core.db import unique_violation
 from registry.core.inputs import storable
 from registry.core.permissions import Actor
 
@@ -191,9 +192,18 @@ def _run(sessions, actor, report, records, apply, batch_size, progress) -> Impor
     batch: list[tuple[str, dict[str, Any]]] = []
 
     def flush_batch() -> None:
+        try:
+            outcomes = apply(session, batch)
+        except IntegrityError as error:
+            # Another import stored some of these rows meanwhile (two imports of one file at
+            # once): this batch is undone and applied again, now finding them stored. Not in an
+            # atomic import, whose rollback would undo every batch before it too.
+            if report.atomic or not unique_violation(error):
+                raise
+            session.rollback()
+            outcomes = apply(session, batch)
         # Counted per batch (Counter counts in C), not per record: this runs for every record
         # of a large file.
-        outcomes = apply(session, batch)
         if len(outcomes) != len(batch):
             raise ValueError(f"{len(outcomes)} outcomes for a batch of {len(batch)} records")
         tally = Counter(map(itemgetter(0), outcomes))

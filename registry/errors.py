@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, current_app, got_request_exception, json, request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from registry import limits
 from registry.auth import actor_or_anonymous
 from registry.core import audit
+from registry.core.db import unique_violation
 from registry.core.errors import (
     Conflict,
     DomainError,
@@ -169,6 +170,25 @@ def handle_operational_error(error: OperationalError) -> Response:
     return response
 
 
+def handle_integrity_error(error: IntegrityError) -> Response:
+    """A unique key taken by a concurrent request between this one's check and its write: 409,
+    nothing changed, the same request again sees the other's row. Any other integrity error is
+    a server error like any other."""
+    if not unique_violation(error):
+        if current_app.testing:
+            raise error
+        return handle_unexpected(error)
+    current_app.logger.warning(
+        "Concurrent write on %s %s: answered 409", request.method, request.path
+    )
+    return problem(
+        409,
+        "Conflict",
+        "Another request stored the same record at the same time; nothing was changed. "
+        "Send the request again to see the record as it now is.",
+    )
+
+
 def _flatten_locations(errors: dict | None) -> dict:
     """webargs nests messages by location ({"query": {"value": [...]}}); clients want the field."""
     flat: dict = {}
@@ -184,6 +204,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(OperationalError, handle_operational_error)
+    app.register_error_handler(IntegrityError, handle_integrity_error)
     if not app.testing:  # tests want the real exception
         app.register_error_handler(Exception, handle_unexpected)
     else:  # ... and the failure recorded all the same

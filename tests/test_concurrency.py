@@ -548,3 +548,83 @@ def test_two_imports_of_one_institution_list_at_once(engine, tmp_path):
         assert "Traceback" not in err + out, err
         assert code == 0, err
     assert names == sorted(entry["name"] for entry in entries)
+
+
+def test_two_imports_of_one_catalogue_file_at_once(engine, tmp_path):
+    """The catalogue's upsert looks rows up, then inserts those it did not find: two imports
+    of one file at once both miss a row, and the second insert meets the first's. That batch is
+    applied again, now finding the row; both imports complete and each entry is stored once."""
+    from registry.catalogue.models import Qualification
+
+    tag = secrets.token_hex(3).upper()
+    rows = ["code,title,country,qualification_type"] + [
+        f"Q{tag}-{n},Concurrency qualification {tag} {n},LU,bachelor" for n in range(3000)
+    ]
+    path = tmp_path / f"register-{tag}.csv"
+    path.write_text("\n".join(rows) + "\n")
+    env = {
+        **os.environ,
+        "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "PYTHONPATH": str(ROOT),
+    }
+    command = [sys.executable, "-c", "from registry.cli import main; main()", "import"]
+    runs = [
+        subprocess.Popen(
+            [*command, "qualifications-csv", str(path)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    ended = [(run.wait(180), *run.communicate()) for run in runs]
+    with Session(engine) as session:
+        mine = session.scalars(
+            select(Qualification).where(Qualification.code.like(f"Q{tag}-%"))
+        ).all()
+        codes = sorted(qualification.code for qualification in mine)
+        for qualification in mine:
+            session.delete(qualification)
+        session.commit()
+    for code, out, err in ended:
+        assert "Traceback" not in err + out, err
+        assert code == 0, err
+        assert "completed" in out, out
+    assert codes == sorted(f"Q{tag}-{n}" for n in range(3000))
+
+
+def test_a_unique_key_taken_by_a_concurrent_request_is_409(embedded, tmp_path):
+    """A request whose row another request stored between its check and its write: the
+    database refuses it (a real unique violation here), and the client gets 409 with one
+    sentence, not a server error."""
+    from flask.views import MethodView
+
+    from registry.api import writes
+    from registry.core.changes import ChangeToken
+    from registry.sessions import get_session
+
+    url, engine, _ = embedded
+    with Session(engine) as session:
+        account = accounts.get_or_create_account(session, "conflict-admin", "admin", [])
+        headers = {"Authorization": f"Bearer {accounts.create_token(session, account)[1]}"}
+        session.commit()
+    app = embedded_app(url, tmp_path)
+
+    class Duplicate(MethodView):
+        @writes("catalogue.edit")
+        def post(self):
+            session = get_session()
+            session.add(ChangeToken(name="graph", token="first"))
+            session.add(ChangeToken(name="graph", token="second"))
+            session.flush()
+            return {}
+
+    view = Duplicate.as_view("test_duplicate")
+    app.extensions["csrf"].exempt(view)  # as the API's blueprints are: a token, no cookie
+    app.add_url_rule("/api/v1/test-duplicate", view_func=view)
+
+    answer = app.test_client().post("/api/v1/test-duplicate", headers=headers)
+    assert answer.status_code == 409, answer.get_data(as_text=True)
+    assert answer.mimetype == "application/problem+json"
+    assert "at the same time" in answer.get_json()["detail"]

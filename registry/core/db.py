@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import MetaData, String, Table, TypeDecorator, create_engine, event, insert
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # Stable constraint names, so Alembic autogenerate and both dialects agree.
@@ -86,6 +87,13 @@ def _sqlite_begin(connection) -> None:
         connection.exec_driver_sql("BEGIN")
     else:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def unique_violation(error: IntegrityError) -> bool:
+    """Whether the database refused a row because its unique key is taken (on PostgreSQL often
+    by a concurrent transaction that committed it meanwhile), not for another constraint."""
+    orig = error.orig
+    return getattr(orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(orig)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
