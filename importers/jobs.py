@@ -331,6 +331,8 @@ def claim(sessions: sessionmaker[Session], job_id: int, owner: str) -> bool:
                 lease_owner=owner,
                 lease_expires_at=now + dt.timedelta(seconds=lease_seconds()),
                 started_at=func.coalesce(ImportJob.started_at, now),
+                # A run taking over counts from nothing; the earlier run's rows count unchanged.
+                **dict.fromkeys(COUNTS, 0),
             )
         ).rowcount
         session.commit()
