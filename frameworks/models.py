@@ -21,7 +21,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.core.db import Base, ExactDecimal
 
-VERSION_STATUSES = ("draft", "published", "superseded")
+VERSION_STATUSES = ("draft", "published", "superseded", "corrected")
+# A version that a later file corrected (a fact found wrong): kept, since stored decisions cite
+# it, but it never answers again; the correcting version names it in `corrects`.
+ANSWERING = ("published", "superseded")
 RELATIONS = ("exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch")
 BASES = ("referencing", "comparison", "agreement", "decision")
 NO_EQF_REASONS = ("below_eqf_1", "unlevelled")
@@ -56,6 +59,8 @@ class FrameworkVersion(Base):
     valid_from: Mapped[dt.date | None] = mapped_column(Date)
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
     citation: Mapped[str] = mapped_column(Text)
+    # The version this one corrects (same framework), which has status "corrected" since.
+    corrects: Mapped[str | None] = mapped_column(String(40))
     # A draft's new name or description for the framework, applied when it is published
     # (None: unchanged); a draft changes nothing before.
     name: Mapped[str | None] = mapped_column(String(300))

@@ -66,7 +66,14 @@ def validate_country(code: str) -> None:
 
 class VersionFileSchema(Schema):
     version = fields.String(required=True, validate=validate.Regexp(VERSION_LABEL))
-    status = fields.String(load_default="published", validate=validate.OneOf(VERSION_STATUSES))
+    status = fields.String(
+        load_default="published", validate=validate.OneOf(("draft", "published", "superseded"))
+    )
+    # A correction of a published version of the same instrument (a fact found wrong): that
+    # version stops answering, this one answers for the same award dates.
+    corrects = fields.String(
+        load_default=None, allow_none=True, validate=validate.Regexp(VERSION_LABEL)
+    )
     valid_from = sane_date(load_default=None, allow_none=True)
     valid_to = sane_date(load_default=None, allow_none=True)
     citation = required_text(CITATION_MAX)
@@ -221,7 +228,11 @@ class GradingScalesFileSchema(Schema):
 
 class VersionSchema(Schema):
     version = fields.String()
-    status = fields.String()
+    status = fields.String(metadata={"description": " | ".join(VERSION_STATUSES)})
+    corrects = fields.String(
+        allow_none=True,
+        metadata={"description": "The version this one corrects (its status is `corrected`)."},
+    )
     valid_from = fields.Date()
     valid_to = fields.Date()
     citation = fields.String()
@@ -291,7 +302,7 @@ class FrameworkQuerySchema(Schema):
 class LoadResultSchema(Schema):
     code = fields.String()
     version = fields.String()
-    outcome = fields.String(metadata={"description": "created | unchanged | replaced"})
+    outcome = fields.String(metadata={"description": "created | unchanged | replaced | corrected"})
     levels = fields.Integer()
     links = fields.Integer()
 

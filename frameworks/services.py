@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from frameworks.models import (
+    ANSWERING,
     CreditConversionRule,
     CreditSystem,
     Framework,
@@ -71,7 +72,7 @@ def list_frameworks(session: Session) -> list[Framework]:
 
 def version_on(framework: Framework, day: dt.date | None = None) -> FrameworkVersion | None:
     """The published (or since superseded) version in force on `day`; without a day, the current one."""
-    candidates = [v for v in framework.versions if v.status in ("published", "superseded")]
+    candidates = [v for v in framework.versions if v.status in ANSWERING]
     if day is not None:
         candidates = [v for v in candidates if v.valid_on(day)]
     else:
@@ -110,7 +111,7 @@ def resolve_level(session: Session, text: str, on: dt.date, field: str = "level"
     framework_code, level_code = parse_level_ref(text, field)
     framework = get_framework(session, framework_code)
     in_force = version_on(framework, on)
-    released = [v for v in reversed(framework.versions) if v.status != "draft"]
+    released = [v for v in reversed(framework.versions) if v.status in ANSWERING]
     for version in [in_force, *released]:
         level = find_level(version, level_code) if version is not None else None
         if level is not None:
@@ -228,7 +229,7 @@ def bump_graph_generation(session: Session) -> None:
 class LoadResult:
     code: str
     version: str
-    outcome: str  # created | unchanged | replaced
+    outcome: str  # created | unchanged | replaced | corrected
     levels: int
     links: int
 
@@ -343,6 +344,9 @@ def load_framework(session: Session, raw: Any, *, identity: bool = True) -> Load
         session.delete(version)
         session.flush()
         outcome = "replaced"
+    corrected = _corrected(framework, version_data)
+    if corrected is not None:
+        outcome = "corrected"
     # Written only with a new or replaced version: reloading an unchanged file (load-reference)
     # leaves what a publication made of the framework alone.
     pending = {}
@@ -390,6 +394,29 @@ def load_framework(session: Session, raw: Any, *, identity: bool = True) -> Load
     session.flush()
     bump_graph_generation(session)
     return LoadResult(code, version.version, outcome, len(data["levels"]), len(data["links"]))
+
+
+def _corrected(framework: Framework, version_data: dict[str, Any]) -> FrameworkVersion | None:
+    """The version a file corrects, now set aside (status `corrected`); the correction answers
+    for the same award dates and keeps its status unless the file says otherwise. None when
+    the file corrects nothing, or nothing this registry holds (a registry loading the corrected
+    file first never had the wrong one)."""
+    wanted = version_data.get("corrects")
+    old = next((v for v in framework.versions if v.version == wanted), None) if wanted else None
+    if old is None or old.status == "corrected":
+        return None
+    if old.status == "draft":
+        raise Conflict(
+            f"{framework.code} version {wanted} is a draft: replace it, there is nothing to "
+            "correct.",
+            existing={"code": framework.code, "version": wanted, "status": old.status},
+        )
+    version_data["status"] = old.status
+    for bound in ("valid_from", "valid_to"):
+        if version_data.get(bound) is None:
+            version_data[bound] = getattr(old, bound)
+    old.status = "corrected"
+    return old
 
 
 def _framework_files(directory: Path) -> list[dict[str, Any]]:

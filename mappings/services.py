@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from frameworks import services as frameworks
-from frameworks.models import FrameworkVersion, GradingScale
+from frameworks.models import ANSWERING, FrameworkVersion, GradingScale
 from mappings.credits import CreditRule, CreditSystemSpec, convert_credits
 from mappings.grades import (
     Band,
@@ -39,11 +39,12 @@ def _intersect(first: Window, second: Window) -> Window | None:
 
 
 def published_windows(versions: list[FrameworkVersion]) -> dict[int, Window]:
-    """When each version answers: drafts never do (the impact report simulates their publication)."""
+    """When each version answers: drafts never do (the impact report simulates their
+    publication), nor versions a correction set aside."""
     return {
         version.id: (version.valid_from, version.valid_to)
         for version in versions
-        if version.status in ("published", "superseded")
+        if version.status in ANSWERING
     }
 
 

@@ -83,6 +83,55 @@ def test_published_version_cannot_change(session):
     }
 
 
+def correction_of(definition: dict) -> dict:
+    """The same instrument with a fact corrected: link 2 rests on a comparison, not on the
+    referencing the first file claimed."""
+    corrected = copy.deepcopy(definition)
+    corrected["version"].update({"version": "2020.1", "corrects": "2020"})
+    corrected["links"][1].update({"basis": "comparison", "citation": "Test comparison study"})
+    return corrected
+
+
+def test_a_correction_sets_the_wrong_version_aside_and_answers_for_its_dates(session):
+    """Issue 18: a bundled file found wrong must reach registries that loaded it. The published
+    version stays (decisions cite it) but never answers again; the correction answers for the
+    same award dates; loading it again changes nothing."""
+    dated = copy.deepcopy(DEFINITION)
+    dated["version"]["valid_from"] = "2015-01-01"
+    services.load_framework(session, dated)
+    before = mappings.equivalents(session, "LU-TQF:2", "EQF", dt.date(2021, 1, 1))
+    assert before.matches[0].path[0].basis == "referencing"
+
+    result = services.load_framework(session, correction_of(dated))
+    assert (result.version, result.outcome) == ("2020.1", "corrected")
+    framework = services.get_framework(session, "LU-TQF")
+    statuses = {v.version: (v.status, v.corrects, v.valid_from) for v in framework.versions}
+    assert statuses == {
+        "2020": ("corrected", None, dt.date(2015, 1, 1)),
+        "2020.1": ("published", "2020", dt.date(2015, 1, 1)),
+    }
+    after = mappings.equivalents(session, "LU-TQF:2", "EQF", dt.date(2021, 1, 1))
+    assert [(m.level, m.path[0].basis) for m in after.matches] == [("EQF:6", "comparison")]
+    assert services.version_on(framework).version == "2020.1"
+    assert not mappings.equivalents(session, "LU-TQF:2", "EQF", dt.date(2014, 1, 1)).matches
+    assert services.load_framework(session, correction_of(dated)).outcome == "unchanged"
+
+
+def test_a_correction_loaded_first_is_simply_created(session):
+    result = services.load_framework(session, correction_of(DEFINITION))
+    assert result.outcome == "created"
+    framework = services.get_framework(session, "LU-TQF")
+    assert [(v.version, v.status) for v in framework.versions] == [("2020.1", "published")]
+
+
+def test_a_draft_is_replaced_not_corrected(session):
+    draft = copy.deepcopy(DEFINITION)
+    draft["version"]["status"] = "draft"
+    services.load_framework(session, draft)
+    with pytest.raises(Conflict):
+        services.load_framework(session, correction_of(DEFINITION))
+
+
 def test_draft_version_is_replaced(session):
     draft = copy.deepcopy(DEFINITION)
     draft["version"]["status"] = "draft"
