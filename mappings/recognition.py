@@ -468,22 +468,19 @@ def convert_units(session: Session, case: Case, stated: dict[str, Any]) -> None:
             else None
         )
         case.result_target["credits"] = in_target.as_dict() if in_target else ects.as_dict()
-        minimum = case.target.minimum_ects or (
-            Decimal(m)
-            if (
-                m := reference()["qualification_types"]
-                .get(stated["qualification_type"] or "", {})
-                .get("minimum_ects")
-            )
-            else None
-        )
+        kinds = reference()["qualification_types"]
+        kind = kinds.get(case.target.qualification_type or "", {})
+        if not kind.get("minimum_ects"):
+            kind = kinds.get(stated["qualification_type"] or "", {})
+        minimum = Decimal(kind["minimum_ects"]) if kind.get("minimum_ects") else None
         ratio_text = ""
         if minimum:
             case.facts["workload.ratio"] = ects.value / minimum
             case.facts["workload.shortfall_ects"] = max(minimum - ects.value, Decimal(0))
             ratio_text = (
                 f", against a minimum of {minimum:g} ECTS for the qualification type "
-                f"({'met' if ects.value >= minimum else f'short by {minimum - ects.value:.2f}'})"
+                f"({kind['basis']}; "
+                f"{'met' if ects.value >= minimum else f'short by {minimum - ects.value:.2f}'})"
             )
         case.step(
             "credits",
