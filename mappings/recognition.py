@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from frameworks import services as frameworks
 from frameworks.models import Framework
 from frameworks.schemas import FRAMEWORK_CODE
-from mappings import rulebook
+from mappings import alternatives, rulebook
 from mappings import rules as rule_engine
 from mappings import services as conversions
 from mappings.grades import ScaleSpec, convert_grade, read_grade
@@ -378,6 +378,12 @@ def _eqf_level(graph: LevelGraph, ref: str, on: dt.date) -> int | None:
     return min(levels) if levels else None
 
 
+def _type_at(eqf: int | None) -> str | None:
+    """The QF-EHEA qualification type whose cycle sits at this EQF level (5 short cycle ...)."""
+    kinds = reference()["qualification_types"].items()
+    return next((name for name, kind in kinds if eqf and kind["eqf_level"] == eqf), None)
+
+
 def resolve_level(session: Session, case: Case, graph: LevelGraph, stated: dict[str, Any]) -> None:
     on = case.credential["awarded_on"]
     target = case.target
@@ -422,7 +428,14 @@ def resolve_level(session: Session, case: Case, graph: LevelGraph, stated: dict[
         )
         return
     best = answer.matches[0]
-    case.facts.update({"level.relation": best.relation, "level.confidence": best.confidence})
+    case.facts.update(
+        {
+            "level.relation": best.relation,
+            "level.confidence": best.confidence,
+            "level.reached": best.level,
+            "level.reached_type": _type_at(source_eqf),
+        }
+    )
     case.confidence *= best.confidence
     case.path = EquivalentsSchema().dump(answer)["matches"][0]["path"]
     for step in best.path:
@@ -468,22 +481,19 @@ def convert_units(session: Session, case: Case, stated: dict[str, Any]) -> None:
             else None
         )
         case.result_target["credits"] = in_target.as_dict() if in_target else ects.as_dict()
-        minimum = case.target.minimum_ects or (
-            Decimal(m)
-            if (
-                m := reference()["qualification_types"]
-                .get(stated["qualification_type"] or "", {})
-                .get("minimum_ects")
-            )
-            else None
-        )
+        kinds = reference()["qualification_types"]
+        kind = kinds.get(case.target.qualification_type or "", {})
+        if not kind.get("minimum_ects"):
+            kind = kinds.get(stated["qualification_type"] or "", {})
+        minimum = Decimal(kind["minimum_ects"]) if kind.get("minimum_ects") else None
         ratio_text = ""
         if minimum:
             case.facts["workload.ratio"] = ects.value / minimum
             case.facts["workload.shortfall_ects"] = max(minimum - ects.value, Decimal(0))
             ratio_text = (
                 f", against a minimum of {minimum:g} ECTS for the qualification type "
-                f"({'met' if ects.value >= minimum else f'short by {minimum - ects.value:.2f}'})"
+                f"({kind['basis']}; "
+                f"{'met' if ects.value >= minimum else f'short by {minimum - ects.value:.2f}'})"
             )
         case.step(
             "credits",
@@ -627,6 +637,14 @@ def run(
     convert_units(session, case, stated)
     evaluation = decide(session, case, institutions)
     decision = evaluation.decision or "needs_review"
+    alternative = alternatives.offered(evaluation, case.facts)
+    if alternative is not None:
+        case.step(
+            "alternative",
+            alternative["form"],
+            alternatives.sentence(alternative),
+            rule=alternative["rule"],
+        )
     confidence = case.confidence.quantize(Decimal("0.01"))
     case.explanation.append(
         f"Decision: {decision.replace('_', ' ')} (confidence {confidence})."
@@ -645,6 +663,7 @@ def run(
         "rules": _trace_json(evaluation),
         "substantial_differences": audit.plain(list(evaluation.differences)),
         "conditions": list(evaluation.outcome.get("conditions") or []),
+        "alternative": audit.plain(alternative),
         "notes": list(evaluation.outcome.get("notes") or []),
         "gaps": case.gaps,
         "steps": case.steps,
@@ -803,6 +822,7 @@ def assess_stack(
         on=max(c["awarded_on"] for c in validated),
     )
     decision = evaluation.decision or "needs_review"
+    alternative = alternatives.offered(evaluation, stack_facts)
     counted = sum(1 for p in parts if p["counted"])
     explanation = [
         f"{counted} of {len(parts)} micro-credentials count toward the stack, "
@@ -813,6 +833,7 @@ def assess_stack(
             for p in parts
             if not p["counted"]
         ),
+        *([alternatives.sentence(alternative)] if alternative else []),
         f"Decision: {decision.replace('_', ' ')}.",
     ]
     inputs = {"stack": [audit.plain(c) for c in validated]}
@@ -824,6 +845,7 @@ def assess_stack(
         "rules": _trace_json(evaluation),
         "substantial_differences": audit.plain(list(evaluation.differences)),
         "conditions": list(evaluation.outcome.get("conditions") or []),
+        "alternative": audit.plain(alternative),
         "explanation": explanation,
         "inputs_digest": hashlib.sha256(
             json.dumps(

@@ -14,10 +14,15 @@ Conventions a rule author relies on:
   braces, `{workload.shortfall_ects}`; the outcome shows the case's value there ("unknown"
   when the fact is missing). Braces around anything that is not a fact name stay as written.
 - Validity is half-open on the date evaluated: `valid_from <= on < valid_to`.
+- `then.alternative` names what a refusal or a partial recognition offers instead of the
+  recognition asked for (EAR manual ch. 11): `{"form": "conditional" | "partial" |
+  "alternative" | "none", "detail": text, "basis": text}`; `none` says in `detail` why there
+  is none. `mappings.alternatives` turns it into the decision's `alternative`.
 
 The Lisbon Recognition Convention reads "recognise unless a substantial difference is shown"
-(reference notes, section 6); the bundled default policy, `data/default_policy.json`, encodes
-it with low priorities so that any authority's rule outranks it.
+(ETS No. 165, art. VI.1; the burden of proof, art. III.3(5); reference notes, section 6); the
+bundled default policy, `data/default_policy.json`, encodes it with low priorities so that any
+authority's rule outranks it.
 """
 
 from __future__ import annotations
@@ -60,6 +65,8 @@ FACTS: Mapping[str, str] = MappingProxyType(
         "level.relation": "str",
         "level.confidence": "decimal",
         "level.eqf_gap": "int",
+        "level.reached": "str",
+        "level.reached_type": "str",
         "workload.ratio": "decimal",
         "workload.shortfall_ects": "decimal",
         "field.same_broad": "bool",
@@ -69,6 +76,8 @@ FACTS: Mapping[str, str] = MappingProxyType(
 )
 DECISIONS = ("recognised", "partially_recognised", "not_recognised", "needs_review")
 ELEMENTS = ("level", "workload", "quality", "profile", "learning_outcomes")
+# What a decision may offer instead of the recognition asked for (EAR manual ch. 11).
+ALTERNATIVE_FORMS = ("conditional", "partial", "alternative", "none")
 AUTHORITY_KINDS = ("ministry", "institution", "registry")
 
 _ORDERED = ("==", "!=", "<", "<=", ">", ">=", "in", "not_in", "exists")
@@ -127,6 +136,7 @@ _THEN_KEYS = (
     "conditions",
     "notes",
     "substantial_difference",
+    "alternative",
 )
 _COMPARISON_KEYS = frozenset({"fact", "op", "value"})
 _ID = RULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}\Z")
@@ -185,8 +195,9 @@ class Evaluation:
     `decision` and `decided_by` are None when no matched rule carries a decision.
     `differences` lists every substantial difference of every matched rule, as
     `{"rule_id", "element", "detail"}`, in trace order. `outcome` holds the deciding rule's
-    `target_level`, `target_qualification_type` and `credits_granted` (None without one), and
-    the `conditions` and `notes` of all matched rules, in trace order, without repeats.
+    `target_level`, `target_qualification_type`, `credits_granted` and `alternative` (texts
+    filled in; None without one), and the `conditions` and `notes` of all matched rules, in
+    trace order, without repeats.
     """
 
     trace: tuple[RuleTrace, ...]
@@ -391,7 +402,33 @@ def _then(value: Any, problems: _Problems) -> dict | None:
         then["notes"] = value["notes"]
     if "substantial_difference" in value:
         then["substantial_difference"] = _difference(value["substantial_difference"], problems)
+    if "alternative" in value:
+        if value.get("decision") in ("recognised", "needs_review"):
+            problems.add(
+                "then.alternative",
+                "An alternative goes with a refusal, a partial recognition or advice only.",
+            )
+        then["alternative"] = _alternative(value["alternative"], problems)
     return then
+
+
+def _alternative(value: Any, problems: _Problems) -> dict | None:
+    path = "then.alternative"
+    if not isinstance(value, Mapping):
+        problems.add(path, "An object: form, detail and optionally basis.")
+        return None
+    for key in value:
+        if key not in ("form", "detail", "basis"):
+            problems.add(f"{path}.{key}", "Unknown field.")
+    if value.get("form") not in ALTERNATIVE_FORMS:
+        problems.add(f"{path}.form", f"One of {', '.join(ALTERNATIVE_FORMS)}.")
+    if "detail" not in value:
+        problems.add(f"{path}.detail", "Missing: what is offered, or why nothing is.")
+    else:
+        _template(value["detail"], f"{path}.detail", problems)
+    if "basis" in value:
+        _text(value, "basis", problems, limit=500, path=f"{path}.basis")
+    return {key: value.get(key) for key in ("form", "detail", "basis") if key in value}
 
 
 def _difference(value: Any, problems: _Problems) -> dict | None:
@@ -633,8 +670,11 @@ def evaluate(
 
     decider = _decide([rule for rule, _, matched, _, _ in results if matched])
     trace, differences, conditions_out, notes_out = [], [], [], []
+    deciding_then: dict = {}
     for rule, applicable, matched, conditions, why in results:
         then = _fill(rule["then"], values) if matched else None
+        if rule is decider:
+            deciding_then = then
         if then is not None:
             difference = then.get("substantial_difference")
             if difference:
@@ -658,11 +698,11 @@ def evaluate(
             )
         )
 
-    deciding_then = decider["then"] if decider else {}
     outcome = {
         "target_level": deciding_then.get("target_level"),
         "target_qualification_type": deciding_then.get("target_qualification_type"),
         "credits_granted": deciding_then.get("credits_granted"),
+        "alternative": deciding_then.get("alternative"),
         "conditions": conditions_out,
         "notes": notes_out,
     }
@@ -910,10 +950,9 @@ def _fill(then: dict, values: _CaseFacts) -> dict:
         filled["notes"] = fill(filled["notes"])
     if "conditions" in filled:
         filled["conditions"] = [fill(condition) for condition in filled["conditions"]]
-    if filled.get("substantial_difference"):
-        difference = dict(filled["substantial_difference"])
-        difference["detail"] = fill(difference["detail"])
-        filled["substantial_difference"] = difference
+    for key in ("substantial_difference", "alternative"):
+        if filled.get(key):
+            filled[key] = {**filled[key], "detail": fill(filled[key]["detail"])}
     return filled
 
 

@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, post_dump, validate
 from frameworks.schemas import FRAMEWORK_CODE, LEVEL_REF
 from mappings.credits import METHODS as CREDIT_METHODS
 from mappings.grades import METHODS as GRADE_METHODS
+from mappings.rules import ALTERNATIVE_FORMS
 from registry.catalogue import isced
 from registry.catalogue.models import QUALIFICATION_TYPES
 from registry.core.inputs import DecimalField, id_field
@@ -74,9 +75,7 @@ class EquivalentsSchema(Schema):
 
 
 class CreditsQuerySchema(Schema):
-    value = DecimalField(
-        required=True, validate=validate.Range(min=0), metadata={"example": "240"}
-    )
+    value = DecimalField(required=True, validate=validate.Range(min=0), metadata={"example": "240"})
     source = fields.String(required=True, data_key="from", metadata={"example": "GB-CATS"})
     target = fields.String(required=True, data_key="to", metadata={"example": "ECTS"})
     method = fields.String(load_default="annual_load", validate=validate.OneOf(CREDIT_METHODS))
@@ -277,6 +276,48 @@ class AssessQuerySchema(Schema):
     )
     target_qualification_type = fields.String(
         load_default=None, validate=validate.OneOf(QUALIFICATION_TYPES)
+    )
+
+
+class RecognisedAsSchema(Schema):
+    level = fields.String(
+        allow_none=True,
+        metadata={"description": "The target framework's level the qualification reaches."},
+    )
+    eqf_level = fields.Integer(allow_none=True)
+    qualification_type = fields.String(
+        allow_none=True,
+        metadata={"description": "The QF-EHEA type at that EQF level (short_cycle ...), if any."},
+    )
+
+
+class AlternativeSchema(Schema):
+    """What a refusal or a partial recognition offers instead of the recognition asked for
+    (EAR manual ch. 11); null with a recognition or a case sent for review."""
+
+    form = fields.String(
+        validate=validate.OneOf(ALTERNATIVE_FORMS),
+        metadata={
+            "description": "conditional (full recognition after bridging credits) | partial "
+            "(the credits earned count as exemptions) | alternative (recognised as the level "
+            "it reaches) | none (detail says why nothing is offered)"
+        },
+    )
+    rule = fields.String(
+        allow_none=True, metadata={"description": "The rule that names it; null when none does."}
+    )
+    detail = fields.String(metadata={"description": "What is offered, or why nothing is."})
+    basis = fields.String(allow_none=True, metadata={"description": "The rule's source."})
+    recognised_as = fields.Nested(
+        RecognisedAsSchema, allow_none=True, metadata={"description": "Form alternative."}
+    )
+    ects_counted = fields.String(
+        allow_none=True,
+        metadata={"description": "Forms conditional and partial: the ECTS that count."},
+    )
+    bridging_ects = fields.String(
+        allow_none=True,
+        metadata={"description": "Forms conditional and partial: the ECTS still to be earned."},
     )
 
 

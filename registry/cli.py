@@ -798,10 +798,34 @@ def assess(file: Path, target: str, target_type: str | None, as_json: bool) -> N
     text = "\n".join(
         [
             f"Assessment {answer['id']}: {answer['decision']} (confidence {answer['confidence']})",
+            *_alternative_lines(answer["alternative"]),
             *answer["explanation"],
         ]
     )
     _emit(as_json, answer, None, text)
+
+
+def _alternative_lines(alternative: dict | None) -> list[str]:
+    """What a refusal or a partial recognition offers instead, right under the decision."""
+    if alternative is None:
+        return []
+    form = alternative["form"]
+    lines = [f"Alternative: {form}" + (f" ({alternative['rule']})" if alternative["rule"] else "")]
+    reached = alternative["recognised_as"]
+    if reached:
+        kind = reached["qualification_type"]
+        lines.append(
+            f"  recognised as: {reached['level'] or 'no level of the target'} "
+            f"(EQF {reached['eqf_level']}" + (f", {kind.replace('_', ' ')}" if kind else "") + ")"
+        )
+    if alternative["ects_counted"] is not None:
+        lines.append(f"  ECTS that count: {alternative['ects_counted']}")
+    if alternative["bridging_ects"] is not None:
+        lines.append(f"  bridging needed: {alternative['bridging_ects']} ECTS")
+    lines.append(f"  {'why none' if form == 'none' else 'detail'}: {alternative['detail']}")
+    if alternative["basis"]:
+        lines.append(f"  basis: {alternative['basis']}")
+    return lines
 
 
 @main.command()

@@ -4,7 +4,12 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 
 from mappings import recognition, rulebook
-from mappings.schemas import AssessQuerySchema, CredentialSchema, RuleWithdrawalSchema
+from mappings.schemas import (
+    AlternativeSchema,
+    AssessQuerySchema,
+    CredentialSchema,
+    RuleWithdrawalSchema,
+)
 from registry.api import Blueprint, body_doc, json_body, writes
 from registry.auth import current_actor
 from registry.sessions import get_session
@@ -28,6 +33,7 @@ class AssessmentSchema(Schema):
     rules = fields.List(fields.Dict(), metadata={"description": "Every rule evaluated, and why."})
     substantial_differences = fields.List(fields.Dict())
     conditions = fields.List(fields.String())
+    alternative = fields.Nested(AlternativeSchema, allow_none=True)
     notes = fields.List(fields.String())
     gaps = fields.List(fields.String())
     steps = fields.List(fields.Dict())
@@ -85,6 +91,7 @@ class StackAnswerSchema(Schema):
     rules = fields.List(fields.Dict())
     substantial_differences = fields.List(fields.Dict())
     conditions = fields.List(fields.String())
+    alternative = fields.Nested(AlternativeSchema, allow_none=True)
     explanation = fields.List(fields.String())
     inputs_digest = fields.String()
 

@@ -313,7 +313,7 @@ CASES = [
         ),
         "DE",
         "bachelor",
-        "not_recognised",
+        "partially_recognised",
     ),
     (
         "ie-higher-certificate-below-bachelor",
@@ -669,8 +669,14 @@ def test_micro_credential_stack(session, registry):
     assert answer["total_ects"] == "40"
     assert [p["counted"] for p in answer["parts"]] == [True, True, False, False, False]
     assert "already counted" in answer["parts"][2]["reasons"][0]
-    # 40 of the master's minimum 60 ECTS: two thirds, far short.
-    assert answer["decision"] == "not_recognised"
+    # 40 of the master's minimum 60 ECTS: two thirds, far short; the 40 count, 20 remain.
+    assert answer["decision"] == "partially_recognised"
+    assert answer["alternative"]["form"] == "partial"
+    assert (answer["alternative"]["ects_counted"], answer["alternative"]["bridging_ects"]) == (
+        "40",
+        "20",
+    )
+    assert answer["explanation"][-2].startswith("Offered instead, partial recognition")
     more = {"credentials": [micro(f"Module {n}", 20) for n in range(3)]}
     assert (
         recognition.assess_stack(session, OPERATOR, more, "DE", "master")["decision"]

@@ -630,6 +630,7 @@ def test_no_decision_without_a_matching_rule_that_has_one():
         "target_level": None,
         "target_qualification_type": None,
         "credits_granted": None,
+        "alternative": None,
         "conditions": [],
         "notes": ["n"],
     }
@@ -682,6 +683,7 @@ def test_outcome_merges_matched_rules():
             conditions=["Bridging of {workload.shortfall_ects} ECTS."],
             notes="Partial.",
             substantial_difference={"element": "workload", "detail": "{credits.ects} ECTS."},
+            alternative={"form": "partial", "detail": "{credits.ects} ECTS count."},
         ),
         rule(
             "advice",
@@ -705,6 +707,7 @@ def test_outcome_merges_matched_rules():
         "target_level": "DE-DQR:6",
         "target_qualification_type": "bachelor",
         "credits_granted": D(150),
+        "alternative": {"form": "partial", "detail": "180 ECTS count."},
         "conditions": ["Bridging of 60.0 ECTS.", "Language test."],
         "notes": ["Advice.", "Partial.", "Base."],
     }
@@ -887,13 +890,26 @@ def test_default_policy_short_workload_is_partially_recognised(policy):
     ]
 
 
-def test_default_policy_far_short_workload_is_not_recognised(policy):
+def test_default_policy_far_short_workload_is_partial_recognition_of_the_credits(policy):
+    # EAR manual ch. 11, Recommendation, "Partial recognition": some of the credits earned are
+    # accepted, as exemptions in the programme required. No longer a plain refusal.
     result = assess(
         policy,
         **{"credits.ects": D(120), "workload.ratio": D("0.5"), "workload.shortfall_ects": D(120)},
     )
-    assert (result.decision, result.decided_by) == ("not_recognised", "default-workload-far-short")
-    assert "alternative recognition" in " ".join(result.outcome["notes"])
+    assert (result.decision, result.decided_by) == (
+        "partially_recognised",
+        "default-workload-far-short",
+    )
+    assert result.outcome["alternative"]["form"] == "partial"
+    assert result.outcome["alternative"]["detail"] == (
+        "Partial recognition: the 120 ECTS earned count as exemptions in a programme leading to "
+        "the qualification asked for; 120 ECTS remain to be completed."
+    )
+    assert result.outcome["conditions"] == [
+        "Complete the remaining 120 ECTS in a programme leading to the qualification asked for; "
+        "the 120 ECTS earned count as exemptions."
+    ]
 
 
 def test_default_policy_no_level_path_needs_review(policy):
@@ -946,17 +962,23 @@ def test_default_policy_lower_level_suggests_alternative_recognition(policy):
         **{
             "source.eqf_level": 5,
             "level.eqf_gap": 1,
+            "level.reached": "DE-DQR:5",
             "workload.ratio": D("0.5"),
             "workload.shortfall_ects": D(120),
         },
     )
     assert (result.decision, result.decided_by) == ("not_recognised", "default-level-below-target")
-    assert [d["element"] for d in result.differences] == ["level", "workload"]
+    # The workload rules compare with the qualification asked for only at its level.
+    assert [d["element"] for d in result.differences] == ["level"]
     assert result.differences[0]["detail"] == (
         "The qualification is at EQF level 5, 1 level(s) below the qualification asked for "
         "(EQF level 6)."
     )
-    assert "alternative recognition" in result.outcome["notes"][0]
+    assert result.outcome["alternative"]["form"] == "alternative"
+    assert result.outcome["alternative"]["detail"].startswith(
+        "Alternative recognition at the level the qualification reaches: DE-DQR:5 (EQF level 5)"
+    )
+    assert result.outcome["conditions"] == []
 
 
 def test_default_policy_advisory_elements(policy):

@@ -142,3 +142,46 @@ def test_rules(client, session, headers):
         ("rule.create", "allowed"),
         ("rule.create", "refused"),
     ]
+
+
+def test_a_refusal_names_its_alternative_in_the_documented_shape(client, headers):
+    """Issue 18, item 10: a bachelor's asked for as a master's is refused and recognised
+    instead at the level it reaches (EAR manual ch. 11, alternative recognition); the answer
+    fits the OpenAPI schema, the alternative null or not."""
+    from openapi_schema_validator import OAS30Validator
+
+    body = json.loads(EXAMPLE.read_text())
+    document = client.get("/api/v1/openapi.json").get_json()
+    schema = document["paths"]["/api/v1/assessments"]["post"]["responses"]["201"]["content"]
+    validator = OAS30Validator(
+        {**schema["application/json"]["schema"], "components": document["components"]}
+    )
+    documented = document["components"]["schemas"]
+    assert "#/components/schemas/Alternative" in json.dumps(documented["Assessment"])
+    assert documented["Alternative"]["properties"]["form"]["enum"] == [
+        "conditional",
+        "partial",
+        "alternative",
+        "none",
+    ]
+    answers = {}
+    for kind in ("bachelor", "master"):
+        response = client.post(
+            f"/api/v1/assessments?target=DE&target_qualification_type={kind}",
+            json=body,
+            headers=headers["registrar"],
+        )
+        assert response.status_code == 201, response.get_data(as_text=True)
+        answers[kind] = response.get_json()
+        assert [e.message for e in validator.iter_errors(answers[kind])] == []
+    assert answers["bachelor"]["alternative"] is None
+    refused = answers["master"]
+    assert refused["decision"] == "not_recognised"
+    assert refused["alternative"]["form"] == "alternative"
+    assert refused["alternative"]["recognised_as"] == {
+        "level": "DE-DQR:6",
+        "eqf_level": 6,
+        "qualification_type": "bachelor",
+    }
+    stored = client.get(f"/api/v1/assessments/{refused['id']}", headers=headers["registrar"])
+    assert stored.get_json()["alternative"] == refused["alternative"]

@@ -342,6 +342,36 @@ def test_import_institutions_match_and_assess(cli, tmp_path):
     assert "target" in cli("assess", str(example), "--target", "GB", code=2).stderr
 
 
+def test_assess_text_shows_what_is_offered_instead(cli, tmp_path):
+    """Issue 18, item 10: the text names the alternative right under the decision."""
+    world = [{"name": "University of Glasgow", "alpha_two_code": "GB", "domains": ["gla.ac.uk"]}]
+    path = tmp_path / "glasgow.json"
+    path.write_text(json.dumps(world))
+    cli("import", "institutions-json", str(path), "--status", "recognised", "--status-source", "T")
+    example = json.loads(
+        (Path(__file__).resolve().parents[2] / "examples" / "credential.json").read_text()
+    )
+    short = tmp_path / "short.json"  # 240 SCQF credit points = 120 ECTS, two thirds of 180
+    short.write_text(json.dumps({**example, "credits": {"value": "240", "system": "GB-SCQF-CP"}}))
+    lines = cli("assess", str(short), "--target", "DE", "--target-type", "bachelor").output
+    lines = lines.splitlines()
+    assert ": partially_recognised (confidence " in lines[0], lines
+    assert lines[1:4] == [
+        "Alternative: partial (default-workload-far-short)",
+        "  ECTS that count: 120",
+        "  bridging needed: 60 ECTS",
+    ]
+    assert lines[4].startswith("  detail: Partial recognition: the 120 ECTS earned count")
+    assert lines[5].startswith("  basis: EAR manual ch. 11, Recommendation, 'Partial recognition'")
+    full = tmp_path / "full.json"
+    full.write_text(json.dumps(example))
+    text = cli("assess", str(full), "--target", "DE", "--target-type", "master").output
+    assert "Alternative: alternative (default-level-below-target)\n" in text
+    assert "  recognised as: DE-DQR:6 (EQF 6, bachelor)\n" in text
+    recognised = cli("assess", str(full), "--target", "DE", "--target-type", "bachelor").output
+    assert "Alternative" not in recognised
+
+
 def test_transfer_a_json_transcript(cli, tmp_path):
     world = [
         {"name": "Universität Wien", "alpha_two_code": "AT", "domains": ["univie.ac.at"]},
