@@ -237,8 +237,22 @@ class LoadResult:
         return self.__dict__.copy()
 
 
+# Version fields added to the file format after registries had stored digests.
+LATER_OPTIONAL = frozenset({"corrects"})
+
+
 def _digest(data: dict[str, Any]) -> str:
-    canonical = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
+    """The definition's fingerprint. Optional fields added to the file format since are left out
+    while unset, so that every file a registry already holds keeps its digest (or reloading it
+    would be refused as a change to a published version)."""
+    version = {
+        key: value
+        for key, value in data["version"].items()
+        if value is not None or key not in LATER_OPTIONAL
+    }
+    canonical = json.dumps(
+        {**data, "version": version}, sort_keys=True, default=str, ensure_ascii=False
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

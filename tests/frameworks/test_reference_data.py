@@ -28,7 +28,7 @@ FR_SWITCH = dt.date(2019, 1, 10)  # décret n° 2019-14: JORF 9 Jan 2019, in for
 # code -> (country, meta, version, level codes lowest first)
 FRAMEWORKS = {
     "EQF": (None, True, "2017", [str(n) for n in range(1, 9)]),
-    "QF-EHEA": (None, True, "2018", ["SC", "1", "2", "3"]),
+    "QF-EHEA": (None, True, "2018.1", ["SC", "1", "2", "3"]),
     "IE-NFQ": ("IE", False, "2009", [str(n) for n in range(1, 11)]),
     "GB-RQF": ("GB", False, "2019", ["E1", "E2", "E3", "1", "1/2"] + [str(n) for n in range(2, 9)]),
     "GB-CQFW": ("GB", False, "2010", ["E1", "E2", "E3"] + [str(n) for n in range(1, 9)]),

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from frameworks import services
 from frameworks.models import Framework, Level, LevelLink
+from frameworks.schemas import FrameworkFileSchema
 from mappings import services as mappings
 from registry.core.errors import Conflict, InvalidData, NotFound
 from registry.core.permissions import OPERATOR
@@ -68,6 +69,16 @@ def test_reference_reload_is_idempotent(session):
     summary = services.load_reference(session, OPERATOR)
     assert {result["outcome"] for result in summary["frameworks"]} == {"unchanged"}
     assert counts(session) == before
+
+
+def test_a_definitions_digest_never_changes_with_the_file_format():
+    """Registries store each published version's digest; a release that changed the digest of an
+    unchanged file (say, by a new optional field) would make every `load-reference` after the
+    upgrade refuse the bundled files as changes to published versions. Pinned."""
+    data = services.validated(FrameworkFileSchema(), copy.deepcopy(DEFINITION), what="file")
+    assert services._digest(data) == (
+        "1e6f36fcc7f618d851f29310192470a0cfed933c5161216f147b01a0fb2045be"
+    )
 
 
 def test_published_version_cannot_change(session):
