@@ -147,6 +147,9 @@ class CreditSystem(Base):
     hours_low: Mapped[Decimal | None] = mapped_column(ExactDecimal())
     hours_high: Mapped[Decimal | None] = mapped_column(ExactDecimal())
     per_year: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+    # Why equating a full-time year of this system with another's is the registry's own
+    # convention rather than a published equivalence (ECVET); None where it is not.
+    annual_load_convention: Mapped[str | None] = mapped_column(Text)
     citation: Mapped[str] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
 

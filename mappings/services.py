@@ -128,7 +128,11 @@ def credits(
     for field, code in (("from", source), ("to", target)):
         system = frameworks.get_credit_system(session, code, field)
         spec[field] = CreditSystemSpec(
-            system.code, system.hours_low, system.hours_high, system.per_year
+            system.code,
+            system.hours_low,
+            system.hours_high,
+            system.per_year,
+            system.annual_load_convention,
         )
     explicit = None
     if rule:

@@ -413,6 +413,23 @@ def test_credit_systems():
         assert row["citation"].strip()
 
 
+def test_only_ecvets_annual_load_is_a_registry_convention():
+    """Issue 18, item 6: ECVET points are "a numerical representation of the overall weight
+    of learning outcomes in a qualification" (Recommendation 2009/C 155/02 of 18 June 2009,
+    Annex I), 60 for a year of formal full-time VET (Annex II); the Recommendation seeks the
+    "compatibility, comparability and complementarity" of VET credit systems and ECTS, and
+    equates neither with the other. Equating their years is this registry's convention."""
+    data = CreditSystemsFileSchema().load(_read(DATA / "credit_systems.json"))
+    conventions = {
+        row["code"]: row["annual_load_convention"]
+        for row in data["credit_systems"]
+        if row["annual_load_convention"]
+    }
+    assert set(conventions) == {"ECVET"}
+    assert "weight of learning outcomes" in conventions["ECVET"]
+    assert "no published text equates" in conventions["ECVET"]
+
+
 # --- grading scales -------------------------------------------------------------------------
 
 SCALES = {

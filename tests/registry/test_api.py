@@ -165,6 +165,19 @@ def test_credit_conversions(client):
     assert hours["range"] == {"low": "40.00", "high": "48.00"}
 
 
+def test_ecvet_conversion_names_the_registrys_convention(client):
+    """Issue 18, item 6: ECVET -> ECTS by annual load is this registry's convention (no
+    published equivalence; Recommendation 2009/C 155/02); the API answer's basis says so."""
+    body = get(client, "/api/v1/credits/convert?value=120&from=ECVET&to=ECTS").get_json()
+    assert body["value"] == "120" and body["method"] == "annual_load"
+    assert body["basis"].startswith(
+        "annual load: 60 ECVET = 60 ECTS (a full-time year each); a convention of this"
+        " registry, not a published equivalence (ECVET: ECVET points are"
+    )
+    plain = get(client, "/api/v1/credits/convert?value=240&from=GB-CATS&to=ECTS").get_json()
+    assert "convention" not in plain["basis"]
+
+
 def test_explicit_credit_rule_overrides_the_method(client, session):
     session.add(
         CreditConversionRule(
