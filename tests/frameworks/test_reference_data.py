@@ -469,6 +469,17 @@ def test_grading_scale_values(scales_file):
     assert "Matrícula de Honor" in scales["ES-10"]["note"]
 
 
+def test_italian_lode_adds_nothing_to_the_mark(scales_file):
+    """Issue 18, item 5: at the University of Parma "'Thirty cum laude' does not add marks to
+    the grade (30)" in the weighted average (corsi.unipr.it, "Average calculation"); at the
+    Politecnico di Torino "Exams passed with honours do not have an impact on the Average grade"
+    (didattica.polito.it). The note must not claim that Parma counts it as 33."""
+    scale = next(s for s in scales_file["grading_scales"] if s["code"] == "IT-30")
+    assert scale["special_values"] == {"30L": "30", "30 e lode": "30"}
+    assert "does not add marks to the grade (30)" in scale["note"]
+    assert "Parma" in scale["note"] and "33" not in scale["note"]
+
+
 def test_german_bands(scales_file):
     scale = next(s for s in scales_file["grading_scales"] if s["code"] == "DE-1-5")
     bands = [(b["code"], b["low"], b["high"], b["passing"]) for b in scale["bands"]]

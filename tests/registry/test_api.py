@@ -280,6 +280,14 @@ def test_grade_distribution_method(client, session):
     )
 
 
+def test_thirty_cum_laude_converts_as_thirty(client):
+    """Issue 18, item 5: 30 e lode adds nothing to the mark (University of Parma)."""
+    plain = get(client, "/api/v1/grades/convert?value=30&from=IT-30&to=DE-1-5").get_json()
+    lode = get(client, "/api/v1/grades/convert?value=30 e lode&from=IT-30&to=DE-1-5").get_json()
+    assert lode["value"] == plain["value"] == "1.0" and lode["raw"] == plain["raw"]
+    assert lode["steps"][0] == "30 e lode counts as 30 on IT-30."
+
+
 def test_explicit_grade_table(client, session):
     session.add(
         GradeConversionTable(
