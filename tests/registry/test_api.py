@@ -288,6 +288,28 @@ def test_thirty_cum_laude_converts_as_thirty(client):
     assert lode["steps"][0] == "30 e lode counts as 30 on IT-30."
 
 
+@pytest.mark.parametrize(
+    "value, shown, passed",
+    [("110 e lode", "1.0", True), ("110", "1.0", True), ("88", "2.5", True), ("66", "4.0", True)],
+)
+def test_italian_degree_mark_converts(client, value, shown, passed):
+    """Issue 18, item 9: IT-110, pass 66 (Trieste art. 30; Catania), onto the German scale by
+    the two-anchor formula: 88 lies halfway between 66 and 110, so 2.5."""
+    url = f"/api/v1/grades/convert?value={value}&from=IT-110&to=DE-1-5"
+    body = get(client, url).get_json()
+    assert (body["value"], body["passed"]) == (shown, passed)
+
+
+def test_italian_degree_mark_below_66_fails_and_onto_it_shows_whole_marks(client):
+    assert (
+        get(client, "/api/v1/grades/convert?value=65&from=IT-110&to=DE-1-5").get_json()["passed"]
+        is False
+    )
+    body = get(client, "/api/v1/grades/convert?value=1.7&from=DE-1-5&to=IT-110").get_json()
+    assert (body["value"], body["raw"]) == ("100", "99.7333")
+    problem(client, "/api/v1/grades/convert?value=111&from=IT-110&to=DE-1-5", 400, "value")
+
+
 def test_explicit_grade_table(client, session):
     session.add(
         GradeConversionTable(
