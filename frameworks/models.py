@@ -11,6 +11,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -152,6 +153,9 @@ class CreditSystem(Base):
     hours_low: Mapped[Decimal | None] = mapped_column(ExactDecimal())
     hours_high: Mapped[Decimal | None] = mapped_column(ExactDecimal())
     per_year: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+    # Why equating a full-time year of this system with another's is the registry's own
+    # convention rather than a published equivalence (ECVET); None where it is not.
+    annual_load_convention: Mapped[str | None] = mapped_column(Text)
     citation: Mapped[str] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
 
@@ -203,9 +207,15 @@ class GradeDistribution(Base):
 
 
 class GradeConversionTable(Base):
-    """An explicit grade-to-grade table; overrides the linear and distribution methods."""
+    """An explicit grade-to-grade table; overrides the linear and distribution methods.
+
+    Set by its authority (mappings/grade_tables.py): an institution's applies when it converts,
+    a ministry's to conversions for its country, the registry's only when named. A table is
+    never edited: it is withdrawn (kept, with who, when and why) and another set in its place.
+    """
 
     __tablename__ = "grade_conversion_table"
+    __table_args__ = (Index("ix_grade_conversion_table_scales", "source_scale", "target_scale"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(80), unique=True)
@@ -214,3 +224,29 @@ class GradeConversionTable(Base):
     # [{"from": "A", "to": "1.3"}, ...]
     rows: Mapped[list[dict[str, str]]] = mapped_column(JSON)
     citation: Mapped[str] = mapped_column(Text)
+    # ministry | institution | registry, and the ministry's country or the institution's id.
+    authority_kind: Mapped[str] = mapped_column(String(20), default="registry")
+    authority_ref: Mapped[str | None] = mapped_column(String(40))
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_by: Mapped[str | None] = mapped_column(String(200))
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+
+
+# One active table per authority and pair of scales, so that which applies is never in doubt,
+# even when two requests set one at once. The registry's own (no ref; NULLs are distinct) are
+# used only when named and may be several.
+_active_table = GradeConversionTable.withdrawn_at.is_(None)
+Index(
+    "uq_grade_conversion_table_active",
+    GradeConversionTable.authority_kind,
+    GradeConversionTable.authority_ref,
+    GradeConversionTable.source_scale,
+    GradeConversionTable.target_scale,
+    unique=True,
+    sqlite_where=_active_table,
+    postgresql_where=_active_table,
+)

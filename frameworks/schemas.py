@@ -163,6 +163,9 @@ class CreditSystemFileSchema(Schema):
     hours_low = DecimalField(load_default=None, allow_none=True, places=None)
     hours_high = DecimalField(load_default=None, allow_none=True, places=None)
     per_year = DecimalField(load_default=None, allow_none=True, places=None)
+    annual_load_convention = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(1, 2000)
+    )
     citation = fields.String(required=True, validate=validate.Length(1))
     note = fields.String(load_default=None, allow_none=True)
 

@@ -1,8 +1,9 @@
 """Credit conversion between credit systems (reference notes, section 3).
 
 Recognition practice equates full-time years (annual load); notional hours are shown as
-information only, and an institution's explicit factor overrides both. Results stay exact
-Decimals; only `CreditConversion.as_dict` rounds, for display.
+information only, and an institution's explicit factor overrides both. Where equating years is
+only this registry's convention (ECVET points, which measure no workload), the basis says so.
+Results stay exact Decimals; only `CreditConversion.as_dict` rounds, for display.
 """
 
 from __future__ import annotations
@@ -21,12 +22,17 @@ _CENT = Decimal("0.01")
 
 @dataclass(frozen=True)
 class CreditSystemSpec:
-    """A credit unit: notional hours per credit (a range for ECTS), credits per full-time year."""
+    """A credit unit: notional hours per credit (a range for ECTS), credits per full-time year.
+
+    `convention` says why equating this system's year with another's is no published
+    equivalence (ECVET); the annual-load basis then names it a convention of this registry.
+    """
 
     code: str
     hours_low: Decimal | None
     hours_high: Decimal | None
     per_year: Decimal | None
+    convention: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,11 @@ def _by_annual_load(
         f"annual load: {_plain(source.per_year)} {source.code} = {_plain(target.per_year)}"
         f" {target.code} (a full-time year each)"
     )
+    reasons = [f"{spec.code}: {spec.convention}" for spec in (source, target) if spec.convention]
+    if reasons:
+        basis += (
+            f"; a convention of this registry, not a published equivalence ({'; '.join(reasons)})"
+        )
     # Multiply first: a single division keeps exact quotients exact.
     return CreditConversion(
         value * target.per_year / source.per_year, target.code, "annual_load", basis

@@ -3,7 +3,8 @@
 Three methods, most explicit first: an institution's conversion table, ECTS grading tables
 (the percentile method of the ECTS Users' Guide and Egracons) and the linear two-anchor form of
 the modified Bavarian formula. Grades are read and computed as Decimals; only the displayed
-value is rounded, by the target scale's own rule.
+value is rounded, by the target scale's own rule. Every result states its basis: the table and
+what it rests on, or the method and, for a named class, which mark of its band was taken.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, localcontext
 from types import MappingProxyType
+from typing import Any
 
 from registry.core.errors import InvalidData
 
@@ -26,6 +28,10 @@ ROUNDINGS = MappingProxyType({"half_up": ROUND_HALF_UP, "truncate": ROUND_DOWN})
 _CONTEXT = Context(prec=28)
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)")
 _FOUR_PLACES = Decimal("0.0001")
+LINEAR_BASIS = (
+    "the two-anchor linear form of the modified Bavarian formula (the best and pass marks of"
+    " each scale as anchors)"
+)
 
 
 @dataclass(frozen=True)
@@ -70,17 +76,38 @@ class Distribution:
 
 @dataclass(frozen=True)
 class ConversionTable:
-    """An explicit grade-to-grade table of an institution; it overrides every method."""
+    """An explicit grade-to-grade table; it overrides every method. `authority` says whose it
+    is ({"kind": "institution", "id": 42}, {"kind": "ministry", "country": "DE"} or
+    {"kind": "registry"}), `citation` what it rests on."""
 
     code: str
     source: str
     target: str
     rows: tuple[tuple[str, str], ...]
+    citation: str = ""
+    authority: Mapping[str, Any] = dataclasses.field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "authority", MappingProxyType(dict(self.authority)))
+
+    def reference(self) -> dict[str, Any]:
+        """The table as an answer names it."""
+        return {"code": self.code, "authority": dict(self.authority), "citation": self.citation}
+
+
+def authority_name(authority: Mapping[str, Any]) -> str:
+    """Whose a table is, in a sentence: "institution 42", "the ministry of DE", "the registry"."""
+    if authority.get("kind") == "institution":
+        return f"institution {authority.get('id')}"
+    if authority.get("kind") == "ministry":
+        return f"the ministry of {authority.get('country')}"
+    return "the registry"
 
 
 @dataclass(frozen=True)
 class GradeConversion:
-    """`raw` is the unrounded number behind `value`: a grade, a band rank or an equivalent mark."""
+    """`raw` is the unrounded number behind `value`: a grade, a band rank or an equivalent mark.
+    `basis` says what the value rests on; `table` is the conversion table used, if any."""
 
     value: str
     raw: Decimal
@@ -88,6 +115,8 @@ class GradeConversion:
     passed: bool
     method: str
     steps: tuple[str, ...]
+    basis: str = ""
+    table: ConversionTable | None = None
 
     def as_dict(self) -> dict:
         """The API form; `raw` with 4 places, half up."""
@@ -97,6 +126,8 @@ class GradeConversion:
             "scale": self.scale,
             "passed": self.passed,
             "method": self.method,
+            "basis": self.basis,
+            "table": self.table.reference() if self.table else None,
             "steps": list(self.steps),
         }
 
@@ -213,9 +244,15 @@ def _by_linear(
             f"{source.code} {grade.code} is read as {x} on {start.code}, the worse end of the"
             " band: the holder reached at least that mark."
         )
+        limit = "lower" if _ascending(start) else "upper"
+        basis = (
+            f"{source.code} {grade.code} read at the {limit} limit of its band on {start.code}"
+            f" ({x}), the mark the holder reached at least, then {LINEAR_BASIS}"
+        )
         source_pass = start.pass_mark
     else:
         start, x = source, grade
+        basis = LINEAR_BASIS
     onto = target
     if target.kind == "ordinal":
         onto = _equivalent(scales, _common_equivalent(target), "to")
@@ -243,7 +280,7 @@ def _by_linear(
         how = "truncated" if target.rounding == "truncate" else "rounded half up"
         places = "place" if target.decimals == 1 else "places"
         steps.append(f"Shown with {target.decimals} decimal {places}, {how}: {value}.")
-    return GradeConversion(value, raw, target.code, passed, "linear", tuple(steps))
+    return GradeConversion(value, raw, target.code, passed, "linear", tuple(steps), basis)
 
 
 def _by_distribution(
@@ -267,7 +304,8 @@ def _by_distribution(
             f"Grading tables cover passing grades only, so the grade stays a fail: {value} on"
             f" {target.code}."
         )
-        return GradeConversion(value, raw, target.code, False, "distribution", tuple(steps))
+        basis = "a fail stays a fail: grading tables cover passing grades only"
+        return GradeConversion(value, raw, target.code, False, "distribution", tuple(steps), basis)
     index = _find_row(text, grade, source_table.rows)
     if index is None:
         listed = ", ".join(row[0].strip() for row in source_table.rows)
@@ -306,7 +344,11 @@ def _by_distribution(
     )
     converted = _read(result, target, "to")
     raw = converted if isinstance(converted, Decimal) else _rank(converted, target)
-    return GradeConversion(result, raw, target.code, True, "distribution", tuple(steps))
+    basis = (
+        f"the percentile method on the grading tables of {source.code} and {target.code}"
+        f" (reference group {target_table.reference_group})"
+    )
+    return GradeConversion(result, raw, target.code, True, "distribution", tuple(steps), basis)
 
 
 def _by_table(
@@ -326,7 +368,10 @@ def _by_table(
     steps.append(
         f"Conversion table {table.code} maps {table.source} {given} to {table.target} {result}."
     )
-    return GradeConversion(result, raw, target.code, passed, "table", tuple(steps))
+    basis = f"conversion table {table.code} of {authority_name(table.authority)}" + (
+        f" ({table.citation})" if table.citation else ""
+    )
+    return GradeConversion(result, raw, target.code, passed, "table", tuple(steps), basis, table)
 
 
 def read_grade(text: str, scale: ScaleSpec) -> Decimal | Band:

@@ -466,7 +466,12 @@ def resolve_level(session: Session, case: Case, graph: LevelGraph, stated: dict[
     )
 
 
-def convert_units(session: Session, case: Case, stated: dict[str, Any]) -> None:
+def convert_units(
+    session: Session,
+    case: Case,
+    stated: dict[str, Any],
+    institutions: frozenset[str] = frozenset(),
+) -> None:
     credits = stated["credits"]
     if credits:
         value, system = Decimal(str(credits["value"])), credits["system"]
@@ -507,17 +512,24 @@ def convert_units(session: Session, case: Case, stated: dict[str, Any]) -> None:
         case.step("credits", "unknown", "No workload is known: the workload cannot be compared.")
     grade = case.credential["grade"]
     if grade:
-        convert_grade_units(session, case, grade)
+        convert_grade_units(session, case, grade, institutions)
     if stated["field"]:
         case.facts["field.isced_f"] = stated["field"]
     if stated["qualification_type"]:
         case.facts["qualification.type"] = stated["qualification_type"]
 
 
-def convert_grade_units(session: Session, case: Case, grade: dict[str, Any]) -> None:
-    """The grade normalised (0 = pass mark, 1 = best) and on the target's scale. A grade that
-    cannot be converted (an ordinal scale with no published equivalent and no table) is a gap
-    named in the decision, not a reason to refuse the credential."""
+def convert_grade_units(
+    session: Session,
+    case: Case,
+    grade: dict[str, Any],
+    institutions: frozenset[str] = frozenset(),
+) -> None:
+    """The grade normalised (0 = pass mark, 1 = best) and on the target's scale: by the
+    conversion table of the deciding institution, else of the target country's ministry, else
+    by default, the basis saying which and why. A grade that cannot be converted (an ordinal
+    scale with no published equivalent and no table) is a gap named in the decision, not a
+    reason to refuse the credential."""
     scales = {s.code: conversions.scale_spec(s) for s in frameworks.list_grading_scales(session)}
     source = scales[grade["scale"]]
     try:
@@ -536,7 +548,13 @@ def convert_grade_units(session: Session, case: Case, grade: dict[str, Any]) -> 
         )
         return
     try:
-        converted = convert_grade(grade["value"], source, target, scales=scales)
+        choice = conversions.choose_table(
+            session, source, target, institutions=institutions, country=case.target.country
+        )
+        converted = conversions.explain(
+            convert_grade(grade["value"], source, target, scales=scales, table=choice.table),
+            choice,
+        )
     except InvalidData as error:
         case.step(
             "grade",
@@ -549,8 +567,9 @@ def convert_grade_units(session: Session, case: Case, grade: dict[str, Any]) -> 
         "grade",
         "converted",
         f"The grade {grade['value']} ({grade['scale']}) is {converted.value} on "
-        f"{converted.scale} ({converted.method}).",
+        f"{converted.scale} ({converted.method}; {converted.basis}).",
         value=converted.value,
+        table=converted.table.code if converted.table else None,
     )
 
 
@@ -634,7 +653,7 @@ def run(
     resolve_institution(session, case)
     stated = resolve_qualification(session, case)
     resolve_level(session, case, graph, stated)
-    convert_units(session, case, stated)
+    convert_units(session, case, stated, institutions)
     evaluation = decide(session, case, institutions)
     decision = evaluation.decision or "needs_review"
     alternative = alternatives.offered(evaluation, case.facts)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
-from marshmallow import Schema, ValidationError, fields, post_dump, validate
+from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
 
 from frameworks.schemas import FRAMEWORK_CODE, LEVEL_REF
 from mappings.credits import METHODS as CREDIT_METHODS
@@ -18,6 +19,8 @@ from registry.institutions.schemas import iso_country, text_field
 
 LEVEL_REF_MESSAGE = "Expected FRAMEWORK:LEVEL, e.g. IE-NFQ:8."
 CODE_MESSAGE = "Expected a code such as DE-DQR or ECTS."
+TABLE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+TABLE_CODE_MESSAGE = "1 to 80 letters, digits, '.', '_' or '-', e.g. TUM-GB-HONS-2025."
 
 
 class EquivalentsQuerySchema(Schema):
@@ -118,6 +121,33 @@ class GradesQuerySchema(Schema):
         load_default="default",
         metadata={"description": "Reference group of the distribution tables."},
     )
+    institution = id_field(
+        load_default=None,
+        metadata={
+            "description": "Convert as this institution does: the conversion table it set for "
+            "the two scales applies, if it set one."
+        },
+    )
+    country = fields.String(
+        load_default=None,
+        validate=iso_country,
+        metadata={
+            "description": "Convert for this country: its ministry's conversion table for the "
+            "two scales applies, if it set one (an institution's table comes first).",
+            "example": "DE",
+        },
+    )
+
+
+class TableReferenceSchema(Schema):
+    code = fields.String()
+    authority = fields.Dict(
+        metadata={
+            "description": "Whose table: {kind: institution, id}, {kind: ministry, "
+            "country} or {kind: registry}."
+        }
+    )
+    citation = fields.String()
 
 
 class GradeConversionSchema(Schema):
@@ -126,7 +156,113 @@ class GradeConversionSchema(Schema):
     scale = fields.String()
     passed = fields.Boolean()
     method = fields.String()
+    basis = fields.String(
+        metadata={
+            "description": "What the value rests on: the conversion table used and its "
+            "citation, or the method (for a named class, which mark of its band was taken) "
+            "and why no table applied."
+        }
+    )
+    table = fields.Nested(
+        TableReferenceSchema,
+        allow_none=True,
+        metadata={"description": "The conversion table used; null for a method."},
+    )
     steps = fields.List(fields.String())
+
+
+# --- grade conversion tables ------------------------------------------------------------------
+
+
+class TableAuthoritySchema(Schema):
+    """Whose table: a ministry (its country), an institution (its id) or the registry."""
+
+    kind = fields.String(
+        required=True, validate=validate.OneOf(("ministry", "institution", "registry"))
+    )
+    country = fields.String(load_default=None, validate=iso_country)
+    id = id_field(load_default=None)
+
+    @validates_schema
+    def _fields_of_its_kind(self, data, **_):
+        needed = {"ministry": "country", "institution": "id"}.get(data.get("kind"))
+        for name in ("country", "id"):
+            if name == needed and data.get(name) is None:
+                raise ValidationError(f"A {data['kind']} authority names its {name}.", name)
+            if name != needed and data.get(name) is not None:
+                raise ValidationError(f"Not a field of a {data.get('kind')} authority.", name)
+
+
+class TableRowSchema(Schema):
+    source = text_field(40, required=True, data_key="from")
+    target = text_field(40, required=True, data_key="to")
+
+
+class GradeTableSchema(Schema):
+    """A grade conversion table as its authority sets it (API body, CLI file)."""
+
+    code = fields.String(
+        required=True, validate=validate.Regexp(TABLE_CODE, error=TABLE_CODE_MESSAGE)
+    )
+    source = fields.String(
+        required=True,
+        data_key="from",
+        validate=validate.Regexp(FRAMEWORK_CODE, error=CODE_MESSAGE),
+        metadata={"example": "GB-HONS"},
+    )
+    target = fields.String(
+        required=True,
+        data_key="to",
+        validate=validate.Regexp(FRAMEWORK_CODE, error=CODE_MESSAGE),
+        metadata={"example": "DE-1-5"},
+    )
+    authority = fields.Nested(TableAuthoritySchema, required=True)
+    rows = fields.List(
+        fields.Nested(TableRowSchema),
+        required=True,
+        validate=validate.Length(1, 100),
+        metadata={"description": "Every class of the source scale once, best first."},
+    )
+    citation = text_field(
+        2000,
+        required=True,
+        metadata={"description": "What the table rests on: the decision or regulation, dated."},
+    )
+    replaces = fields.String(
+        load_default=None,
+        validate=validate.Regexp(TABLE_CODE, error=TABLE_CODE_MESSAGE),
+        metadata={
+            "description": "A table of the same authority and scales this one replaces: "
+            "it is withdrawn in the same write."
+        },
+    )
+
+
+class GradeTableOutSchema(Schema):
+    code = fields.String()
+    source = fields.String(data_key="from")
+    target = fields.String(data_key="to")
+    authority = fields.Dict()
+    rows = fields.List(fields.Dict())
+    citation = fields.String()
+    status = fields.String(metadata={"description": "active | withdrawn"})
+    created_by = fields.String(allow_none=True)
+    created_at = fields.String(allow_none=True)
+    withdrawn_at = fields.String()
+    withdrawn_by = fields.String()
+    withdrawn_reason = fields.String()
+    replaced_by = fields.String()
+
+
+class GradeTablesQuerySchema(Schema):
+    source = fields.String(load_default=None, data_key="from", metadata={"example": "GB-HONS"})
+    target = fields.String(load_default=None, data_key="to", metadata={"example": "DE-1-5"})
+
+
+class WithdrawalSchema(Schema):
+    """Why a record is withdrawn; the reason stays with it and in its audit event."""
+
+    reason = fields.String(required=True, validate=validate.Length(1, 2000))
 
 
 class ImpactQuerySchema(Schema):

@@ -1,16 +1,22 @@
-"""Equivalences and conversions over the registry's data: the pure cores fed from the database."""
+"""Equivalences and conversions over the registry's data: the pure cores fed from the database,
+with the conversion table that applies chosen here."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from frameworks import services as frameworks
-from frameworks.models import ANSWERING, FrameworkVersion, GradingScale
+from frameworks.models import ANSWERING, FrameworkVersion, GradeConversionTable, GradingScale
 from mappings.credits import CreditRule, CreditSystemSpec, convert_credits
 from mappings.grades import (
     Band,
@@ -18,9 +24,12 @@ from mappings.grades import (
     Distribution,
     GradeConversion,
     ScaleSpec,
+    authority_name,
     convert_grade,
 )
 from mappings.graph import Edge, Equivalents, LevelGraph
+from registry.core.errors import InvalidData
+from registry.institutions.models import Institution
 
 _graph_cache: dict[str, tuple[str, LevelGraph]] = {}
 _graph_lock = threading.Lock()
@@ -129,7 +138,11 @@ def credits(
     for field, code in (("from", source), ("to", target)):
         system = frameworks.get_credit_system(session, code, field)
         spec[field] = CreditSystemSpec(
-            system.code, system.hours_low, system.hours_high, system.per_year
+            system.code,
+            system.hours_low,
+            system.hours_high,
+            system.per_year,
+            system.annual_load_convention,
         )
     explicit = None
     if rule:
@@ -189,28 +202,161 @@ def grades(
     pass_mark: Decimal | None = None,
     table: str | None = None,
     reference_group: str = "default",
+    institution: int | None = None,
+    country: str | None = None,
 ) -> GradeConversion:
-    """Convert a grade; an explicit table (by code) overrides the method."""
+    """Convert a grade. A conversion table overrides the method: the one named (by code), else
+    the one `institution` set for its own conversions, else the one the ministry of `country`
+    set; the answer's basis says which, or why none applied. An unknown institution: InvalidData
+    on "institution"."""
     source_scale = frameworks.get_grading_scale(session, source, "from")
     target_scale = frameworks.get_grading_scale(session, target, "to")
-    scales = {scale.code: scale_spec(scale) for scale in frameworks.list_grading_scales(session)}
-    explicit = None
-    if table:
-        row = frameworks.get_conversion_table(session, table)
-        explicit = ConversionTable(
-            row.code,
-            row.source_scale,
-            row.target_scale,
-            tuple((item["from"], item["to"]) for item in row.rows),
+    if institution is not None and session.get(Institution, institution) is None:
+        raise InvalidData(
+            f"No institution {institution}.", errors={"institution": ["Unknown institution."]}
         )
-    return convert_grade(
+    scales = {scale.code: scale_spec(scale) for scale in frameworks.list_grading_scales(session)}
+    source_spec, target_spec = scales[source_scale.code], scales[target_scale.code]
+    choice = choose_table(
+        session,
+        source_spec,
+        target_spec,
+        named=table,
+        institutions=() if institution is None else (str(institution),),
+        country=country,
+    )
+    result = convert_grade(
         value,
-        scales[source_scale.code],
-        scales[target_scale.code],
+        source_spec,
+        target_spec,
         method=method,
         pass_mark=pass_mark,
         scales=scales,
-        table=explicit,
+        table=choice.table,
         source_distribution=_distribution(session, source, reference_group),
         target_distribution=_distribution(session, target, reference_group),
     )
+    return explain(result, choice)
+
+
+# --- grades: which conversion table applies (mappings/grade_tables.py sets them) ---------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The table a conversion uses, and why; or None, and why no table applies ("" when no
+    table could: a numeric source scale, nobody asked)."""
+
+    table: ConversionTable | None
+    why: str
+
+
+def choose_table(
+    session: Session,
+    source: ScaleSpec,
+    target: ScaleSpec,
+    *,
+    named: str | None = None,
+    institutions: Iterable[str] = (),
+    country: str | None = None,
+) -> Choice:
+    """A table named by its code first (unknown or withdrawn: InvalidData on "table"), then the
+    deciding institution's own, then the ministry's of `country`; else none. Authorities set
+    tables for ordinal scales only: a numeric source converts by its method, with no reason to
+    give for it."""
+    if named:
+        row = frameworks.get_conversion_table(session, named)
+        if row.withdrawn_at is not None:
+            raise InvalidData(
+                f"Conversion table {row.code} was withdrawn on {row.withdrawn_at:%Y-%m-%d}"
+                f" ({row.withdrawn_reason}).",
+                errors={"table": ["Withdrawn."]},
+            )
+        return Choice(table_spec(row), "named in the request")
+    if source.kind != "ordinal":
+        return Choice(None, "")
+    deciding = sorted({str(ref) for ref in institutions})
+    for ref in deciding:
+        row = active_table(session, "institution", ref, source.code, target.code)
+        if row is not None:
+            return Choice(table_spec(row), "for its own conversions")
+    if country:
+        row = active_table(session, "ministry", country, source.code, target.code)
+        if row is not None:
+            return Choice(table_spec(row), f"for conversions in {country}")
+    pair = f"{source.code} -> {target.code}"
+    asked = [f"institution {ref}" for ref in deciding]
+    if country:
+        asked.append(f"the ministry of {country}")
+    if len(asked) > 1:
+        return Choice(
+            None,
+            f"neither {', '.join(asked[:-1])} nor {asked[-1]} has set a conversion table"
+            f" for {pair}",
+        )
+    if asked:
+        return Choice(None, f"{asked[0]} has set no conversion table for {pair}")
+    count = session.scalar(
+        select(func.count())
+        .select_from(GradeConversionTable)
+        .where(*_pair(source.code, target.code), GradeConversionTable.withdrawn_at.is_(None))
+    )
+    known = f"; {count} {'is' if count == 1 else 'are'} set for {pair}" if count else ""
+    return Choice(
+        None,
+        f"no conversion table was asked for (give an institution, a country or a table{known})",
+    )
+
+
+def explain(result: GradeConversion, choice: Choice) -> GradeConversion:
+    """The result with its basis saying which table was used and why, or why the default."""
+    table = result.table
+    if table is not None:
+        basis = f"conversion table {table.code} of {authority_name(table.authority)}" + (
+            f", {choice.why}" if choice.why else ""
+        )
+        basis += f" ({table.citation})" if table.citation else ""
+    elif choice.why:
+        basis = f"default, as {choice.why}: {result.basis}"
+    else:
+        return result
+    return dataclasses.replace(result, basis=basis)
+
+
+def active_table(
+    session: Session, kind: str, ref: str, source: str, target: str
+) -> GradeConversionTable | None:
+    return session.scalar(
+        select(GradeConversionTable).where(
+            GradeConversionTable.authority_kind == kind,
+            GradeConversionTable.authority_ref == ref,
+            *_pair(source, target),
+            GradeConversionTable.withdrawn_at.is_(None),
+        )
+    )
+
+
+def _pair(source: str, target: str) -> tuple:
+    return (
+        GradeConversionTable.source_scale == source,
+        GradeConversionTable.target_scale == target,
+    )
+
+
+def table_spec(row: GradeConversionTable) -> ConversionTable:
+    return ConversionTable(
+        row.code,
+        row.source_scale,
+        row.target_scale,
+        tuple((item["from"], item["to"]) for item in row.rows),
+        citation=row.citation,
+        authority=authority_of(row),
+    )
+
+
+def authority_of(row: GradeConversionTable) -> dict[str, Any]:
+    if row.authority_kind == "ministry":
+        return {"kind": "ministry", "country": row.authority_ref}
+    if row.authority_kind == "institution":
+        return {"kind": "institution", "id": int(row.authority_ref)}
+    return {"kind": "registry"}

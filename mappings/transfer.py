@@ -771,10 +771,20 @@ class Case:
         self._systems: dict[str, bool] = {}
         self._conversions: dict[tuple[Decimal, str, str], Any] = {}
         self._eqf: dict[str, int | None] = {}
+        self._tables: dict[tuple[str, str], conversions.Choice] = {}
         self.scales = {
             scale.code: conversions.scale_spec(scale)
             for scale in frameworks.list_grading_scales(session)
         }
+
+    def grade_table(self, source: ScaleSpec, target: str) -> conversions.Choice:
+        """The conversion table the receiving institution set for the two scales, if any."""
+        key = (source.code, target)
+        if key not in self._tables:
+            self._tables[key] = conversions.choose_table(
+                self.session, source, self.scales[target], institutions=(str(self.receiving.id),)
+            )
+        return self._tables[key]
 
     def known_system(self, code: str | None) -> bool:
         if code is None:
@@ -960,9 +970,10 @@ def articulations(
 
 
 def grade_of(case: Case, result: dict[str, Any], target: str | None) -> dict[str, Any] | None:
-    """The result's grade on the receiving scale: by grading tables when both sides have one
-    (the result's own table counts for its side), else linear; kept as given, with the reason,
-    when it cannot be converted."""
+    """The result's grade on the receiving scale: by the conversion table the receiving
+    institution set for the two scales, else by grading tables when both sides have one (the
+    result's own table counts for its side), else linear; kept as given, with the reason, when
+    it cannot be converted. The converted grade's basis says which."""
     if not result["grade"]:
         return None
     shown = {"value": result["grade"], "scheme": result["grading_scheme"], "converted": None}
@@ -996,6 +1007,7 @@ def grade_of(case: Case, result: dict[str, Any], target: str | None) -> dict[str
     )
     target_table = _distribution(case, target, groups)
     attempts = ["distribution", "linear"] if source_table and target_table else ["linear"]
+    choice = case.grade_table(source, target)
     reason = None
     for method in attempts:
         try:
@@ -1005,10 +1017,11 @@ def grade_of(case: Case, result: dict[str, Any], target: str | None) -> dict[str
                 case.scales[target],
                 method=method,
                 scales=case.scales,
+                table=choice.table,
                 source_distribution=source_table,
                 target_distribution=target_table,
             )
-            return {**shown, "converted": converted.as_dict()}
+            return {**shown, "converted": conversions.explain(converted, choice).as_dict()}
         except InvalidData as error:
             reason = error.detail
     return {**shown, "reason": f"Not converted: {reason}"}

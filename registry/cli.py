@@ -23,7 +23,9 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from frameworks import services as frameworks
+from mappings import grade_tables
 from mappings import services as mappings
+from mappings.grades import authority_name
 from mappings.impact import impact as impact_report
 from mappings.schemas import (
     CreditConversionSchema,
@@ -32,6 +34,7 @@ from mappings.schemas import (
     EquivalentsSchema,
     GradeConversionSchema,
     GradesQuerySchema,
+    GradeTableOutSchema,
     ImpactQuerySchema,
     ImpactSchema,
 )
@@ -592,6 +595,17 @@ def convert_credits(
     show_default=True,
     help="Reference group of the distribution tables.",
 )
+@click.option(
+    "--institution",
+    type=DATABASE_ID,
+    default=None,
+    help="Convert as this institution does: its own conversion table applies, if it set one.",
+)
+@click.option(
+    "--country",
+    default=None,
+    help="Convert for this country: its ministry's conversion table applies, if it set one.",
+)
 @json_option
 @domain_command
 def convert_grade(
@@ -602,11 +616,13 @@ def convert_grade(
     pass_mark: str | None,
     table: str | None,
     group: str,
+    institution: int | None,
+    country: str | None,
     as_json: bool,
 ) -> None:
-    """Convert grade VALUE of scale SOURCE."""
+    """Convert grade VALUE of scale SOURCE; the answer says what it rests on."""
     mark = _decimal(pass_mark, "pass") if pass_mark is not None else None
-    _query(
+    query = _query(
         GradesQuerySchema(),
         {
             "value": value,
@@ -616,15 +632,84 @@ def convert_grade(
             "pass": pass_mark,
             "table": table,
             "group": group,
+            "institution": institution,
+            "country": country,
         },
     )
     with session_scope() as session:
         answer = mappings.grades(
-            session, value, source, target, method, mark, table, group
+            session,
+            value,
+            source,
+            target,
+            method,
+            mark,
+            table,
+            group,
+            institution,
+            query["country"],
         ).as_dict()
     verdict = "pass" if answer["passed"] else "fail"
     text = f"{value} {source} = {answer['value']} {answer['scale']} ({verdict}, {answer['method']})"
-    _emit(as_json, answer, GradeConversionSchema(), "\n".join([text, *answer.get("steps", [])]))
+    lines = [text, f"basis: {answer['basis']}", *answer.get("steps", [])]
+    _emit(as_json, answer, GradeConversionSchema(), "\n".join(lines))
+
+
+@main.group("grade-table")
+def grade_table() -> None:
+    """Grade conversion tables: a ministry's for its country, an institution's for itself."""
+
+
+@grade_table.command("set")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_option
+@domain_command
+def grade_table_set(file: Path, as_json: bool) -> None:
+    """Set the conversion table in FILE (JSON: code, from, to, authority, rows, citation, and
+    optionally replaces), validated as the API validates it."""
+    raw = _json_file(file, "file")
+    with session_scope() as session:
+        shown = grade_tables.shown(grade_tables.create_table(session, operator(), raw))
+    text = (
+        f"{shown['code']}: {shown['source']} -> {shown['target']}, "
+        f"{authority_name(shown['authority'])} ({len(shown['rows'])} rows)"
+    )
+    _emit(as_json, shown, GradeTableOutSchema(), text)
+
+
+@grade_table.command("list")
+@click.option("--from", "source", default=None, help="Only tables from this scale.")
+@click.option("--to", "target", default=None, help="Only tables onto this scale.")
+@json_option
+@domain_command
+def grade_table_list(source: str | None, target: str | None, as_json: bool) -> None:
+    """Every conversion table, withdrawn ones marked."""
+    with session_scope() as session:
+        tables = grade_tables.list_tables(session, source, target)
+    lines = [
+        f"{t['code']}  {t['source']} -> {t['target']}  {authority_name(t['authority'])}  "
+        f"{t['status']}: {t['citation']}"
+        for t in tables
+    ]
+    if as_json:
+        click.echo(
+            json.dumps(GradeTableOutSchema(many=True).dump(tables), ensure_ascii=False, indent=2)
+        )
+    else:
+        click.echo("\n".join(lines) or "No conversion tables.")
+
+
+@grade_table.command("withdraw")
+@click.argument("code")
+@click.option("--reason", required=True, help="Why; kept with the table and in the audit trail.")
+@json_option
+@domain_command
+def grade_table_withdraw(code: str, reason: str, as_json: bool) -> None:
+    """Withdraw conversion table CODE: kept, listed as withdrawn, used no more."""
+    with session_scope() as session:
+        row = grade_tables.withdraw_table(session, operator(), code, {"reason": reason})
+        shown = grade_tables.shown(row)
+    _emit(as_json, shown, GradeTableOutSchema(), f"{code} withdrawn: {reason}")
 
 
 @main.command("match-institution")

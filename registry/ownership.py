@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from frameworks import services as frameworks
+from mappings import grade_tables
+from mappings.services import authority_of
 from registry.core.normalise import whole_number
 from registry.core.permissions import Target
 from registry.institutions import services as institutions
@@ -12,11 +14,15 @@ from registry.institutions import services as institutions
 
 def audit_target(session: Session, entity: str | None) -> Target:
     """`framework:CODE[/...]` belongs to the framework's ministry, `institution:ID` to the
-    institution (and its country's ministry); anything else, or the whole trail, to admins
-    only. An unknown framework or institution is NotFound."""
+    institution (and its country's ministry), `grade_table:CODE` to the table's authority;
+    anything else, or the whole trail, to admins only. An unknown framework, institution or
+    table is NotFound."""
     kind, _, rest = (entity or "").partition(":")
     if kind == "framework" and rest:
         return frameworks.target_of(frameworks.get_framework(session, rest.split("/")[0]))
     if kind == "institution" and (institution_id := whole_number(rest)) is not None:
         return institutions.target_of(institutions.get_institution(session, institution_id))
+    if kind == "grade_table" and rest:
+        table = grade_tables.get_table(session, rest)
+        return grade_tables.target_of(table.code, authority_of(table))
     return Target("audit", entity or "*")

@@ -28,9 +28,19 @@ class CreditConversion(MethodView):
 class GradeConversion(MethodView):
     @blp.arguments(GradesQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, GradeConversionSchema)
-    def get(self, value, source, target, method, pass_mark, table, group):
-        """Convert a grade (two-anchor linear by default, or by distribution tables)."""
+    def get(self, value, source, target, method, pass_mark, table, group, institution, country):
+        """Convert a grade (two-anchor linear by default, or by distribution tables; a
+        conversion table of the institution or the country's ministry applies first)."""
         conversion = services.grades(
-            get_session(), value, source, target, method, pass_mark, table, group
+            get_session(),
+            value,
+            source,
+            target,
+            method,
+            pass_mark,
+            table,
+            group,
+            institution,
+            country,
         )
         return conversion.as_dict()

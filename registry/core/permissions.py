@@ -45,7 +45,8 @@ OPERATOR = Actor(name="operator (command line)", role="admin")
 class Target:
     """What an action touches, as far as permissions care."""
 
-    kind: str  # framework | link | rule | institution | qualification | course | audit | token
+    # framework | link | rule | grade_table | institution | qualification | course | audit | token
+    kind: str
     key: str = ""
     country: str | None = None  # a framework's country; None for meta-frameworks
     framework: str | None = None
@@ -66,6 +67,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "rule.edit": frozenset({"admin", "ministry", "institution"}),
     "rule.withdraw": frozenset({"admin", "ministry", "institution"}),
     "rule.read": frozenset({"admin", "ministry", "institution", "registrar"}),
+    # Grade conversion tables: a ministry's for its country, an institution's for itself.
+    "grade_table.edit": frozenset({"admin", "ministry", "institution"}),
+    "grade_table.withdraw": frozenset({"admin", "ministry", "institution"}),
     "institution.create": frozenset({"admin", "ministry"}),
     "institution.import": frozenset({"admin", "ministry"}),
     "institution.status": frozenset({"admin", "ministry"}),

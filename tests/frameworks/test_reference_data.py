@@ -413,6 +413,23 @@ def test_credit_systems():
         assert row["citation"].strip()
 
 
+def test_only_ecvets_annual_load_is_a_registry_convention():
+    """Issue 18, item 6: ECVET points are "a numerical representation of the overall weight
+    of learning outcomes in a qualification" (Recommendation 2009/C 155/02 of 18 June 2009,
+    Annex I), 60 for a year of formal full-time VET (Annex II); the Recommendation seeks the
+    "compatibility, comparability and complementarity" of VET credit systems and ECTS, and
+    equates neither with the other. Equating their years is this registry's convention."""
+    data = CreditSystemsFileSchema().load(_read(DATA / "credit_systems.json"))
+    conventions = {
+        row["code"]: row["annual_load_convention"]
+        for row in data["credit_systems"]
+        if row["annual_load_convention"]
+    }
+    assert set(conventions) == {"ECVET"}
+    assert "weight of learning outcomes" in conventions["ECVET"]
+    assert "no published text equates" in conventions["ECVET"]
+
+
 # --- grading scales -------------------------------------------------------------------------
 
 SCALES = {
@@ -420,6 +437,7 @@ SCALES = {
     "DE-1-5": ("numeric", "1.0", "5.0", "4.0", 1, "truncate"),
     "FR-0-20": ("numeric", "20", "0", "10", 2, "half_up"),
     "IT-30": ("numeric", "30", "0", "18", 2, "half_up"),
+    "IT-110": ("numeric", "110", "0", "66", 0, "half_up"),
     "NL-10": ("numeric", "10", "1", "5.5", 1, "half_up"),
     "ES-10": ("numeric", "10", "0", "5", 1, "half_up"),
     "US-GPA-4": ("numeric", "4.0", "0.0", "1.0", 2, "half_up"),
@@ -450,6 +468,30 @@ def test_grading_scale_values(scales_file):
     assert scales["IT-30"]["special_values"] == {"30L": "30", "30 e lode": "30"}
     assert "2.0" in scales["US-GPA-4"]["note"]
     assert "Matrícula de Honor" in scales["ES-10"]["note"]
+
+
+def test_italian_lode_adds_nothing_to_the_mark(scales_file):
+    """Issue 18, item 5: at the University of Parma "'Thirty cum laude' does not add marks to
+    the grade (30)" in the weighted average (corsi.unipr.it, "Average calculation"); at the
+    Politecnico di Torino "Exams passed with honours do not have an impact on the Average grade"
+    (didattica.polito.it). The note must not claim that Parma counts it as 33."""
+    scale = next(s for s in scales_file["grading_scales"] if s["code"] == "IT-30")
+    assert scale["special_values"] == {"30L": "30", "30 e lode": "30"}
+    assert "does not add marks to the grade (30)" in scale["note"]
+    assert "Parma" in scale["note"] and "33" not in scale["note"]
+
+
+def test_italian_degree_mark_out_of_110(scales_file):
+    """Issue 18, item 9: the final mark Italian degree certificates print. Università degli
+    Studi di Trieste, student-career regulation, art. 30 "Prova finale": the mark "è espressa
+    in cento decimi, con possibilità di lode" and the examination "si intende superato con la
+    votazione minima di 66/110"; Università di Catania, "Laurea": at least 66/110, lode by the
+    board's unanimous decision to a candidate with full marks."""
+    scale = next(s for s in scales_file["grading_scales"] if s["code"] == "IT-110")
+    assert scale["special_values"] == {"110L": "110", "110 e lode": "110"}
+    assert scale["bands"] == []
+    assert "art. 30" in scale["citation"] and "66/110" in scale["citation"]
+    assert "Catania" in scale["citation"]
 
 
 def test_german_bands(scales_file):

@@ -23,6 +23,7 @@ HK = CreditSystemSpec("HK-CR", D(10), D(10), None)
 US_SEM = CreditSystemSpec("US-SEM", D(45), D(45), D(30))
 US_QTR = CreditSystemSpec("US-QTR", D(30), D(36), D(45))
 AU = CreditSystemSpec("AU-EFTSL", None, None, D("1.0"))
+ECVET = CreditSystemSpec("ECVET", None, None, D(60), "ECVET points measure no workload")
 
 US_RULE = CreditRule(
     "UNI-X-2024", "US-SEM", "ECTS", D("1.5"), "University X learning agreement 2024"
@@ -68,6 +69,26 @@ def test_annual_load_as_dict():
     assert convert_credits(D(180), ECTS, GB_CATS).basis == (
         "annual load: 60 ECTS = 120 GB-CATS (a full-time year each)"
     )
+
+
+def test_ecvet_by_annual_load_says_it_is_this_registrys_convention():
+    """Issue 18, item 6: 60 ECVET points stand for the learning outcomes of a year of formal
+    full-time VET (Recommendation 2009/C 155/02, Annex II), 60 ECTS credits for a year of
+    higher-education workload (ECTS Users' Guide 2015); no published text equates the two, so
+    equating the years is this registry's convention, and the basis says so, either way."""
+    into_ects = convert_credits(D(120), ECVET, ECTS)
+    assert into_ects.value == D(120) and into_ects.method == "annual_load"
+    assert into_ects.basis == (
+        "annual load: 60 ECVET = 60 ECTS (a full-time year each); a convention of this"
+        " registry, not a published equivalence (ECVET: ECVET points measure no workload)"
+    )
+    assert into_ects.as_dict()["basis"] == into_ects.basis
+    assert "a convention of this registry" in convert_credits(D(60), ECTS, ECVET).basis
+    # A published equivalence (two UK credits are one ECTS credit) keeps its plain basis.
+    assert "convention" not in convert_credits(D(240), GB_CATS, ECTS).basis
+    # An explicit rule is its authority's decision, not the registry's convention.
+    rule = CreditRule("VET-AGREEMENT", "ECVET", "ECTS", D("0.5"), "Agreement 2024")
+    assert "convention" not in convert_credits(D(60), ECVET, ECTS, rule=rule).basis
 
 
 def test_repeating_quotient_stays_exact():

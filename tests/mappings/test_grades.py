@@ -122,6 +122,9 @@ def test_german_to_french():
         "scale": "FR-0-20",
         "passed": True,
         "method": "linear",
+        "basis": "the two-anchor linear form of the modified Bavarian formula (the best and"
+        " pass marks of each scale as anchors)",
+        "table": None,
         "steps": [
             "1.7 passes on DE-1-5 (pass mark 4.0).",
             "Linear formula (modified Bavarian, two anchors):"
@@ -202,6 +205,13 @@ def test_ordinal_source_through_equivalent_scale():
         " the holder reached at least that mark."
     )
     assert "(60 − 40) / (100 − 40) = 3 on DE-1-5" in result.steps[2]
+    # Issue 18, item 9: the answer says which mark of the band the default took, and why.
+    assert result.basis == (
+        "GB-HONS 2:1 read at the lower limit of its band on GB-PCT (60), the mark the holder"
+        " reached at least, then the two-anchor linear form of the modified Bavarian formula"
+        " (the best and pass marks of each scale as anchors)"
+    )
+    assert result.table is None and result.as_dict()["table"] is None
     assert convert_grade("First", GB_HONS, DE, scales=SCALES).value == "2.5"
     failed = convert_grade("Fail", GB_HONS, DE, scales=SCALES)
     assert (failed.value, failed.passed) == ("5.0", False)
@@ -272,6 +282,7 @@ def test_lower_is_better_equivalent_scale(value, band):
 def test_lower_is_better_source_band_takes_its_worse_end():
     result = convert_grade("gut", DE_WORDS, FR, scales=SCALES)
     assert (result.value, result.raw) == ("15.00", D(15))
+    assert result.basis.startswith("DE-WORDS gut read at the upper limit of its band on DE-1-5")
 
 
 def test_ordinal_to_ordinal():
@@ -320,6 +331,9 @@ def test_distribution_steps():
     assert result.steps[-1] == (
         "DE-1-5 2.3 covers 50-65 % in its grading table (default), which holds the midpoint."
     )
+    assert result.basis == (
+        "the percentile method on the grading tables of IT-30 and DE-1-5 (reference group default)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -359,6 +373,7 @@ def test_distribution_failing_grades():
     result = by_distribution("17", IT, DE, IT_TABLE, DE_TABLE)
     assert (result.value, result.raw, result.passed) == ("5.0", D("5.0"), False)
     assert result.method == "distribution"
+    assert result.basis == "a fail stays a fail: grading tables cover passing grades only"
     assert "passing grades only" in result.steps[-1]
     result = by_distribution("FX", ECTS_AF, DE, ECTS_TABLE, DE_TABLE)
     assert (result.value, result.passed) == ("5.0", False)
@@ -434,7 +449,31 @@ def test_table_overrides_methods(method):
             "B is a passing grade on ECTS-A-F.",
             "Conversion table UNI-T maps ECTS-A-F B to DE-1-5 1.7.",
         ),
+        "conversion table UNI-T of the registry",
+        ECTS_TO_DE,
     )
+
+
+def test_table_answer_names_the_table_its_authority_and_citation():
+    """Issue 18, item 9: the answer says which table was used and what it rests on."""
+    table = ConversionTable(
+        "TUM-HONS",
+        "GB-HONS",
+        "DE-1-5",
+        (("First", "1.0"), ("2:1", "2.0"), ("2:2", "3.0"), ("Third", "4.0"), ("Fail", "5.0")),
+        citation="Admission regulations 2025, annex 2",
+        authority={"kind": "institution", "id": 42},
+    )
+    result = convert_grade("2:1", GB_HONS, DE, scales=SCALES, table=table)
+    assert (result.value, result.method) == ("2.0", "table")
+    assert result.basis == (
+        "conversion table TUM-HONS of institution 42 (Admission regulations 2025, annex 2)"
+    )
+    assert result.as_dict()["table"] == {
+        "code": "TUM-HONS",
+        "authority": {"kind": "institution", "id": 42},
+        "citation": "Admission regulations 2025, annex 2",
+    }
 
 
 def test_table_failing_grade():

@@ -165,6 +165,19 @@ def test_credit_conversions(client):
     assert hours["range"] == {"low": "40.00", "high": "48.00"}
 
 
+def test_ecvet_conversion_names_the_registrys_convention(client):
+    """Issue 18, item 6: ECVET -> ECTS by annual load is this registry's convention (no
+    published equivalence; Recommendation 2009/C 155/02); the API answer's basis says so."""
+    body = get(client, "/api/v1/credits/convert?value=120&from=ECVET&to=ECTS").get_json()
+    assert body["value"] == "120" and body["method"] == "annual_load"
+    assert body["basis"].startswith(
+        "annual load: 60 ECVET = 60 ECTS (a full-time year each); a convention of this"
+        " registry, not a published equivalence (ECVET: ECVET points are"
+    )
+    plain = get(client, "/api/v1/credits/convert?value=240&from=GB-CATS&to=ECTS").get_json()
+    assert "convention" not in plain["basis"]
+
+
 def test_explicit_credit_rule_overrides_the_method(client, session):
     session.add(
         CreditConversionRule(
@@ -265,6 +278,36 @@ def test_grade_distribution_method(client, session):
         400,
         "method",
     )
+
+
+def test_thirty_cum_laude_converts_as_thirty(client):
+    """Issue 18, item 5: 30 e lode adds nothing to the mark (University of Parma)."""
+    plain = get(client, "/api/v1/grades/convert?value=30&from=IT-30&to=DE-1-5").get_json()
+    lode = get(client, "/api/v1/grades/convert?value=30 e lode&from=IT-30&to=DE-1-5").get_json()
+    assert lode["value"] == plain["value"] == "1.0" and lode["raw"] == plain["raw"]
+    assert lode["steps"][0] == "30 e lode counts as 30 on IT-30."
+
+
+@pytest.mark.parametrize(
+    "value, shown, passed",
+    [("110 e lode", "1.0", True), ("110", "1.0", True), ("88", "2.5", True), ("66", "4.0", True)],
+)
+def test_italian_degree_mark_converts(client, value, shown, passed):
+    """Issue 18, item 9: IT-110, pass 66 (Trieste art. 30; Catania), onto the German scale by
+    the two-anchor formula: 88 lies halfway between 66 and 110, so 2.5."""
+    url = f"/api/v1/grades/convert?value={value}&from=IT-110&to=DE-1-5"
+    body = get(client, url).get_json()
+    assert (body["value"], body["passed"]) == (shown, passed)
+
+
+def test_italian_degree_mark_below_66_fails_and_onto_it_shows_whole_marks(client):
+    assert (
+        get(client, "/api/v1/grades/convert?value=65&from=IT-110&to=DE-1-5").get_json()["passed"]
+        is False
+    )
+    body = get(client, "/api/v1/grades/convert?value=1.7&from=DE-1-5&to=IT-110").get_json()
+    assert (body["value"], body["raw"]) == ("100", "99.7333")
+    problem(client, "/api/v1/grades/convert?value=111&from=IT-110&to=DE-1-5", 400, "value")
 
 
 def test_explicit_grade_table(client, session):

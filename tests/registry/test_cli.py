@@ -97,6 +97,11 @@ def test_convert_credits(cli):
         ).output
     )
     assert answer["range"] == {"low": "40.00", "high": "48.00"}
+    # Issue 18, item 6: equating a year of ECVET points with a year of ECTS credits is this
+    # registry's convention, and the text says so.
+    text = cli("convert-credits", "60", "ECVET", "--to", "ECTS").output
+    assert text.startswith("60 ECVET = 60 ECTS (annual_load: annual load: 60 ECVET = 60 ECTS")
+    assert "a convention of this registry, not a published equivalence" in text
 
 
 def test_convert_grade(cli):
@@ -104,6 +109,58 @@ def test_convert_grade(cli):
     assert answer["value"] == "17.67" and answer["raw"] == "17.6667" and answer["passed"] is True
     text = cli("convert-grade", "3.3", "US-GPA-4", "--to", "DE-1-5", "--pass", "2.0").output
     assert text.startswith("3.3 US-GPA-4 = 2.0 DE-1-5 (pass, linear)")
+
+
+def test_grade_tables_from_the_command_line(cli, tmp_path):
+    """Issue 18, item 9: a conversion table set, listed and withdrawn from the command line, with
+    the API's validation; convert-grade says which table it used, or why the default."""
+    default = cli("convert-grade", "2:1", "GB-HONS", "--to", "DE-1-5").output.splitlines()
+    assert default[0] == "2:1 GB-HONS = 3.0 DE-1-5 (pass, linear)"
+    assert default[1].startswith(
+        "basis: default, as no conversion table was asked for (give an institution, a country"
+        " or a table): GB-HONS 2:1 read at the lower limit of its band on GB-PCT (60)"
+    )
+    rows = [("First", "1.3"), ("2:1", "2.3"), ("2:2", "3.3"), ("Third", "4.0"), ("Fail", "5.0")]
+    definition = {
+        "code": "CLI-KMK",
+        "from": "GB-HONS",
+        "to": "DE-1-5",
+        "authority": {"kind": "ministry", "country": "DE"},
+        "rows": [{"from": given, "to": onto} for given, onto in rows],
+        "citation": "Test resolution, 2025",
+    }
+    incomplete = tmp_path / "incomplete.json"
+    incomplete.write_text(json.dumps({**definition, "rows": definition["rows"][:2]}))
+    refused = cli("grade-table", "set", str(incomplete), code=2)
+    assert refused.stderr.startswith("error: ") and "rows: " in refused.stderr
+    path = tmp_path / "kmk.json"
+    path.write_text(json.dumps(definition))
+    assert cli("grade-table", "set", str(path)).output.strip() == (
+        "CLI-KMK: GB-HONS -> DE-1-5, the ministry of DE (5 rows)"
+    )
+    text = cli("convert-grade", "2:1", "GB-HONS", "--to", "DE-1-5", "--country", "DE").output
+    assert text.splitlines()[:2] == [
+        "2:1 GB-HONS = 2.3 DE-1-5 (pass, table)",
+        "basis: conversion table CLI-KMK of the ministry of DE, for conversions in DE (Test"
+        " resolution, 2025)",
+    ]
+    listed = json.loads(cli("grade-table", "list", "--from", "GB-HONS", "--json").output)
+    assert [(t["code"], t["status"], t["authority"]) for t in listed] == [
+        ("CLI-KMK", "active", {"kind": "ministry", "country": "DE"})
+    ]
+    cli("grade-table", "withdraw", "CLI-KMK", "--reason", "Test over.")
+    assert (
+        "CLI-KMK  GB-HONS -> DE-1-5  the ministry of DE  withdrawn"
+        in cli("grade-table", "list").output
+    )
+    again = cli("convert-grade", "2:1", "GB-HONS", "--to", "DE-1-5", "--country", "DE", "--json")
+    assert json.loads(again.output)["value"] == "3.0"
+    bad_country = cli(
+        "convert-grade", "2:1", "GB-HONS", "--to", "DE-1-5", "--country", "XX", code=2
+    )
+    assert "country:" in bad_country.stderr
+    unknown = cli("grade-table", "withdraw", "NOPE", "--reason", "x", code=2)
+    assert "No conversion table" in unknown.stderr
 
 
 def test_import_framework_file(cli, tmp_path):

@@ -109,6 +109,9 @@ WRITES = {
     ("POST", "/api/v1/assessments"),
     ("POST", "/api/v1/assessments/stack"),
     ("POST", "/api/v1/rules"),
+    # Covered, allowed and refused, in test_grade_tables_api.py:
+    ("POST", "/api/v1/grade-tables"),
+    ("POST", "/api/v1/grade-tables/<code>/withdraw"),
     # Covered in test_imports_api.py:
     ("POST", "/api/v1/imports"),
     # Covered in test_articulations.py and tests/mappings/test_transfer.py:

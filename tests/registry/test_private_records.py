@@ -52,6 +52,8 @@ PUBLIC_READS = {
     "/api/v1/institutions",
     "/api/v1/institutions/<int:institution_id>",
     "/api/v1/rules",
+    "/api/v1/grade-tables",
+    "/api/v1/grade-tables/<code>",
     "/api/v1/articulations",
     "/api/v1/articulations/<int:articulation_id>",
     # The audit trail has its own rule (owners of the entity, admins): test_governance.py.
