@@ -570,7 +570,8 @@ def convert_credits(
     )
     with session_scope() as session:
         answer = mappings.credits(session, amount, source, target, method, rule).as_dict()
-    text = f"{value} {source} = {answer['value']} {answer['unit']} ({answer['method']}: {answer['basis']})"
+    # The basis names its method ("annual load: ...", "rule CODE: ...").
+    text = f"{value} {source} = {answer['value']} {answer['unit']} ({answer['basis']})"
     if "range" in answer:
         text += f"; range {answer['range']['low']}..{answer['range']['high']}"
     _emit(as_json, answer, CreditConversionSchema(), text)

@@ -100,7 +100,7 @@ def test_convert_credits(cli):
     # Issue 18, item 6: equating a year of ECVET points with a year of ECTS credits is this
     # registry's convention, and the text says so.
     text = cli("convert-credits", "60", "ECVET", "--to", "ECTS").output
-    assert text.startswith("60 ECVET = 60 ECTS (annual_load: annual load: 60 ECVET = 60 ECTS")
+    assert text.startswith("60 ECVET = 60 ECTS (annual load: 60 ECVET = 60 ECTS")
     assert "a convention of this registry, not a published equivalence" in text
 
 
