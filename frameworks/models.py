@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -23,7 +24,7 @@ from registry.core.db import Base, ExactDecimal
 
 VERSION_STATUSES = ("draft", "published", "superseded")
 RELATIONS = ("exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch")
-BASES = ("referencing", "comparison", "agreement", "decision")
+BASES = ("referencing", "legislation", "comparison", "agreement", "decision")
 NO_EQF_REASONS = ("below_eqf_1", "unlevelled")
 
 
@@ -80,6 +81,16 @@ class FrameworkVersion(Base):
             self.valid_to is None or day < self.valid_to
         )
 
+    def covers(self, other: FrameworkVersion) -> bool:
+        """Whether every award date `other` applies to is one this version applies to."""
+        starts = self.valid_from is None or (
+            other.valid_from is not None and self.valid_from <= other.valid_from
+        )
+        ends = self.valid_to is None or (
+            other.valid_to is not None and other.valid_to <= self.valid_to
+        )
+        return starts and ends
+
 
 class Level(Base):
     __tablename__ = "level"
@@ -131,6 +142,13 @@ class LevelLink(Base):
     valid_from: Mapped[dt.date | None] = mapped_column(Date)
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text)
+    # Where the result was actually read when the cited report itself could not be (a third
+    # party's summary of it); None when the citation was read. Answers travelling the link say so.
+    secondary_source: Mapped[str | None] = mapped_column(Text)
+    # A correspondence from a level of a superseded framework to the level(s) replacing it, as
+    # the successor's legal text states it (décret n° 2019-14: FR-CNCP-1969 -> FR-CNCP). It is
+    # followed only from a level no longer in force, as the first step of the answer.
+    succession: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     owner_version: Mapped[FrameworkVersion] = relationship(back_populates="links")
     source: Mapped[Level] = relationship(foreign_keys=[source_id])

@@ -2,12 +2,15 @@
 
 import copy
 import datetime as dt
+import json
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
-from frameworks import services
+from frameworks import reference, services
 from frameworks.models import Framework, Level, LevelLink
+from frameworks.schemas import FrameworkFileSchema
 from mappings import services as mappings
 from registry.core.errors import Conflict, InvalidData, NotFound
 from registry.core.permissions import OPERATOR
@@ -65,7 +68,7 @@ def test_loaded_framework_answers_equivalents_at_once(session):
 
 def test_reference_reload_is_idempotent(session):
     before = counts(session)
-    summary = services.load_reference(session, OPERATOR)
+    summary = reference.load_reference(session, OPERATOR)
     assert {result["outcome"] for result in summary["frameworks"]} == {"unchanged"}
     assert counts(session) == before
 
@@ -167,3 +170,72 @@ def test_resolve_level_errors(session):
     assert "1, 2, 3" in caught.value.detail
     with pytest.raises(InvalidData):
         services.parse_level_ref("IE-NFQ")
+
+
+def test_a_corrected_republication_supersedes_the_version_it_covers(session):
+    """A bundled file corrected under a new version label (ES-MECES 2015 -> 2015.1) for the
+    same award dates replaces the earlier version: only the new one answers, the old one stays
+    (superseded) for the decisions that cite it, and reloading either file changes nothing."""
+    services.load_framework(session, DEFINITION)
+    corrected = copy.deepcopy(DEFINITION)
+    corrected["version"]["version"] = "2020.1"
+    for link in corrected["links"]:
+        link["basis"] = "legislation"
+    result = services.load_framework(session, corrected)
+    assert (result.outcome, result.supersedes) == ("created", "2020")
+    framework = services.get_framework(session, "LU-TQF")
+    assert {v.version: v.status for v in framework.versions} == {
+        "2020": "superseded",
+        "2020.1": "published",
+    }
+    assert services.version_on(framework, dt.date(2021, 1, 1)).version == "2020.1"
+    answer = mappings.equivalents(session, "LU-TQF:2", "DE-DQR", dt.date(2021, 1, 1))
+    assert [m.level for m in answer.matches] == ["DE-DQR:6"]
+    assert [step.basis for step in answer.matches[0].path] == ["legislation", "referencing"]
+    assert services.load_framework(session, copy.deepcopy(DEFINITION)).outcome == "unchanged"
+    assert services.load_framework(session, copy.deepcopy(corrected)).outcome == "unchanged"
+    assert mappings.equivalents(session, "LU-TQF:2", "DE-DQR").matches[0].confidence == Decimal(
+        "0.95"
+    )
+
+
+def test_a_later_version_for_later_dates_supersedes_nothing(session):
+    services.load_framework(session, DEFINITION)
+    later = copy.deepcopy(DEFINITION)
+    later["version"].update(version="2030", valid_from="2030-01-01")
+    assert services.load_framework(session, later).supersedes is None
+    framework = services.get_framework(session, "LU-TQF")
+    assert {v.status for v in framework.versions} == {"published"}
+
+
+def test_an_unchanged_file_keeps_the_digest_stored_before_links_gained_optional_fields():
+    """Deployed registries hold this digest for IE-NFQ 2009: the file format's new optional
+    link fields (secondary_source, succession), left at their defaults, must not change it, or
+    `registry load-reference` would refuse the unchanged published version."""
+    raw = json.loads((services.DATA_DIR / "frameworks" / "IE-NFQ.json").read_text("utf-8"))
+    data = FrameworkFileSchema().load(raw)
+    assert data["links"][0]["succession"] is False
+    assert services._digest(data) == (
+        "a08efb64b360c81ed866a600b8e5b8d81f051cd20e9f562c6939afd83b71bbf9"
+    )
+
+
+def test_a_succession_link_runs_from_another_framework_into_its_own(session):
+    bad = copy.deepcopy(DEFINITION)
+    bad["links"][0]["succession"] = True  # LU-TQF:1 -> EQF:5: it leaves its own framework
+    with pytest.raises(InvalidData) as caught:
+        services.load_framework(session, bad)
+    assert "links.0.succession" in caught.value.errors
+
+
+def test_a_level_out_of_force_with_nothing_replacing_it_is_not_in_force(session):
+    ended = copy.deepcopy(DEFINITION)
+    ended["version"]["valid_to"] = "2021-01-01"
+    services.load_framework(session, ended)
+    assert [
+        m.level
+        for m in mappings.equivalents(session, "LU-TQF:2", "DE-DQR", dt.date(2020, 6, 1)).matches
+    ] == ["DE-DQR:6"]
+    answer = mappings.equivalents(session, "LU-TQF:2", "DE-DQR", dt.date(2022, 1, 1))
+    assert answer.matches == () and answer.reason == "not_in_force"
+    assert answer.superseded is None

@@ -140,6 +140,7 @@ def test_create_framework(client, session, tokens):
         "outcome": "created",
         "levels": 2,
         "links": 1,
+        "supersedes": None,
     }
     version = session.scalar(
         select(FrameworkVersion).join(Framework).where(Framework.code == "LU-TQF")
@@ -301,6 +302,8 @@ def test_replace_level_links(client, session, tokens):
             "valid_from": None,
             "valid_to": None,
             "note": None,
+            "secondary_source": None,
+            "succession": False,
         }
     ]
     # Nothing answers from the draft before it is published.
