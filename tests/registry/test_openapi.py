@@ -32,6 +32,13 @@ def test_the_document_is_valid_openapi(document):
         ("/api/v1/frameworks/IE-NFQ/levels", "/api/v1/frameworks/{code}/levels"),
         ("/api/v1/equivalents?level=IE-NFQ:8&target=DE-DQR", "/api/v1/equivalents"),
         ("/api/v1/equivalents?level=NZ-NZQCF:8&target=DE-DQR", "/api/v1/equivalents"),
+        # A path resting on a secondary source; a superseded level answered through the decree.
+        ("/api/v1/equivalents?level=AU-AQF:7&target=DE-DQR", "/api/v1/equivalents"),
+        ("/api/v1/equivalents?level=FR-CNCP-1969:III&target=DE-DQR", "/api/v1/equivalents"),
+        (
+            "/api/v1/frameworks/FR-CNCP/versions/2019.1",
+            "/api/v1/frameworks/{code}/versions/{version}",
+        ),
         ("/api/v1/credits/convert?value=240&from=GB-CATS&to=ECTS", "/api/v1/credits/convert"),
         ("/api/v1/grades/convert?value=1.7&from=DE-1-5&to=FR-0-20", "/api/v1/grades/convert"),
         ("/api/v1/rules", "/api/v1/rules"),
