@@ -224,11 +224,11 @@ class LevelGraph:
             reasons.append(answer.reason)
         ordered = self._best(matches)
         successors = tuple(first.target for first in firsts)
-        citations = "; ".join(dict.fromkeys(first.citation for first in firsts))
         note = (
             f"{source} belongs to a superseded nomenclature, not in force on {on}: it is "
             f"answered through the level{'s' if len(successors) > 1 else ''} replacing it, "
-            f"{' or '.join(successors)} ({citations})."
+            f"{' or '.join(successors)}, as its successor's legal text maps it (the first step "
+            "of each path cites it)."
         )
         reason = None if ordered else next((r for r in reasons if r), "no_counterpart")
         return Equivalents(

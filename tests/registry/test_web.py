@@ -159,7 +159,7 @@ def test_an_answer_shown_on_a_page_says_what_it_rests_on(app, session):
         plain = str(answer(mappings.equivalents(session, "IE-NFQ:9", "DE-DQR")))
     assert "DE-DQR:7" in secondary and "rests on a secondary source: atmc.social" in secondary
     assert "DE-DQR:5" in old and "belongs to a superseded nomenclature" in old
-    assert "Décret n° 2019-14" in old
+    assert "replacing it, FR-CNCP:5" in old
     assert "secondary" not in plain and "superseded" not in plain
 
 
