@@ -9,7 +9,7 @@ from collections.abc import Callable
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from frameworks.services import load_reference
+from frameworks.reference import load_reference
 from registry.core.db import make_engine
 from registry.core.permissions import OPERATOR
 from registry.migrations import upgrade

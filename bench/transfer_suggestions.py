@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy.orm import Session  # noqa: E402
 
-from frameworks.services import load_reference  # noqa: E402
+from frameworks.reference import load_reference  # noqa: E402
 from mappings import transfer  # noqa: E402
 from mappings.matching import best_title  # noqa: E402
 from registry.catalogue.schemas import CourseRecordSchema  # noqa: E402

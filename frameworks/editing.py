@@ -81,6 +81,19 @@ class LevelLinkEditSchema(Schema):
     valid_from = sane_date(load_default=None, allow_none=True)
     valid_to = sane_date(load_default=None, allow_none=True)
     note = text(LINK_NOTE_MAX, load_default=None, allow_none=True)
+    secondary_source = text(
+        CITATION_MAX,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Where the result was read when the citation could not be."},
+    )
+    succession = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "True when `to` is a level of a superseded framework that this level "
+            "replaces (the link is stored from `to` to this level, relation read that way)."
+        },
+    )
 
 
 class NewDraftSchema(Schema):
@@ -163,16 +176,20 @@ def summary(version: FrameworkVersion) -> dict[str, Any]:
         "valid_from": version.valid_from,
         "valid_to": version.valid_to,
         "levels": {level.code: audit.plain(level) for level in version.levels},
-        "links": [
-            {
-                "from": link.source.ref,
-                "to": link.target.ref,
-                "relation": link.relation,
-                "basis": link.basis,
-                "citation": link.citation,
-            }
-            for link in version.links
-        ],
+        "links": [link_summary(link) for link in version.links],
+    }
+
+
+def link_summary(link: LevelLink) -> dict[str, Any]:
+    """What an audit event keeps of a link."""
+    return {
+        "from": link.source.ref,
+        "to": link.target.ref,
+        "relation": link.relation,
+        "basis": link.basis,
+        "citation": link.citation,
+        "secondary_source": link.secondary_source,
+        "succession": link.succession,
     }
 
 
@@ -263,6 +280,8 @@ def _start_draft(
                 valid_from=link.valid_from,
                 valid_to=link.valid_to,
                 note=link.note,
+                secondary_source=link.secondary_source,
+                succession=link.succession,
             )
         )
     session.flush()
@@ -345,25 +364,18 @@ def replace_level_links(
     if errors:
         raise InvalidData("The links are invalid; nothing was changed.", errors=errors)
     mine = [link for link in draft.links if level.id in (link.source_id, link.target_id)]
-    before = [
-        {
-            "from": link.source.ref,
-            "to": link.target.ref,
-            "relation": link.relation,
-            "basis": link.basis,
-            "citation": link.citation,
-        }
-        for link in mine
-    ]
+    before = [link_summary(link) for link in mine]
     for link in mine:
         draft.links.remove(link)
     session.flush()
     created = []
     for item, other in zip(items, others, strict=True):
+        # A succession link runs from the superseded level to the one replacing it.
+        source, target = (other, level) if item["succession"] else (level, other)
         link = LevelLink(
             owner_version=draft,
-            source=level,
-            target=other,
+            source=source,
+            target=target,
             **{key: value for key, value in item.items() if key != "to"},
         )
         session.add(link)
@@ -375,7 +387,7 @@ def replace_level_links(
         "framework.links.replace",
         f"framework:{code}/{draft.version}/level:{level.code}",
         before=before,
-        after=[{"from": level.ref, **audit.plain(item)} for item in items],
+        after=[link_summary(link) for link in created],
     )
     return created
 

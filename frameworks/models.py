@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -27,7 +28,7 @@ VERSION_STATUSES = ("draft", "published", "superseded", "corrected")
 # it, but it never answers again; the correcting version names it in `corrects`.
 ANSWERING = ("published", "superseded")
 RELATIONS = ("exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch")
-BASES = ("referencing", "comparison", "agreement", "decision")
+BASES = ("referencing", "legislation", "comparison", "agreement", "decision")
 NO_EQF_REASONS = ("below_eqf_1", "unlevelled")
 
 
@@ -137,6 +138,13 @@ class LevelLink(Base):
     valid_from: Mapped[dt.date | None] = mapped_column(Date)
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text)
+    # Where the result was actually read when the cited report itself could not be (a third
+    # party's summary of it); None when the citation was read. Answers travelling the link say so.
+    secondary_source: Mapped[str | None] = mapped_column(Text)
+    # A correspondence from a level of a superseded framework to the level(s) replacing it, as
+    # the successor's legal text states it (décret n° 2019-14: FR-CNCP-1969 -> FR-CNCP). It is
+    # followed only from a level no longer in force, as the first step of the answer.
+    succession: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     owner_version: Mapped[FrameworkVersion] = relationship(back_populates="links")
     source: Mapped[Level] = relationship(foreign_keys=[source_id])

@@ -114,6 +114,14 @@ class LinkFileSchema(Schema):
     valid_from = sane_date(load_default=None, allow_none=True)
     valid_to = sane_date(load_default=None, allow_none=True)
     note = text(LINK_NOTE_MAX, load_default=None, allow_none=True)
+    secondary_source = text(CITATION_MAX, load_default=None, allow_none=True)
+    succession = fields.Boolean(load_default=False)
+
+
+# Link fields added after the first bundled files were loaded: left out of a definition's digest
+# while they hold their default, so that a file which does not use them keeps the digest
+# stored when it was first loaded (a reload stays "unchanged").
+LINK_DEFAULTS = {"secondary_source": None, "succession": False}
 
 
 class FrameworkFileSchema(Schema):
@@ -236,10 +244,10 @@ class VersionSchema(Schema):
         allow_none=True,
         metadata={"description": "The version this one corrects (its status is `corrected`)."},
     )
-    valid_from = fields.Date()
-    valid_to = fields.Date()
+    valid_from = fields.Date(allow_none=True)
+    valid_to = fields.Date(allow_none=True)
     citation = fields.String()
-    published_at = fields.DateTime()
+    published_at = fields.DateTime(allow_none=True)
 
 
 class LevelSchema(Schema):
@@ -316,9 +324,22 @@ class LinkSchema(Schema):
     relation = fields.String()
     basis = fields.String()
     citation = fields.String()
-    valid_from = fields.Date()
-    valid_to = fields.Date()
-    note = fields.String()
+    valid_from = fields.Date(allow_none=True)
+    valid_to = fields.Date(allow_none=True)
+    note = fields.String(allow_none=True)
+    secondary_source = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Where the link's result was read when its cited report could not "
+            "be (a secondary source); null when the citation itself was read."
+        },
+    )
+    succession = fields.Boolean(
+        metadata={
+            "description": "True for a correspondence from a level of a superseded framework "
+            "to the level replacing it, as the successor's legal text states it."
+        }
+    )
 
 
 class VersionDetailSchema(VersionSchema):

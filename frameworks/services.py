@@ -32,11 +32,12 @@ from frameworks.models import (
 )
 from frameworks.schemas import (
     LEVEL_REF,
+    LINK_DEFAULTS,
     CreditSystemsFileSchema,
     FrameworkFileSchema,
     GradingScalesFileSchema,
 )
-from registry.core import audit, changes
+from registry.core import changes
 from registry.core.errors import Conflict, InvalidData, NotFound, PermissionDenied, Unauthenticated
 from registry.core.permissions import Actor, Target, authorize
 
@@ -243,15 +244,23 @@ LATER_OPTIONAL = frozenset({"corrects"})
 
 def _digest(data: dict[str, Any]) -> str:
     """The definition's fingerprint. Optional fields added to the file format since are left out
-    while unset, so that every file a registry already holds keeps its digest (or reloading it
-    would be refused as a change to a published version)."""
+    while unset (version fields in LATER_OPTIONAL, link fields at LINK_DEFAULTS), so that every
+    file a registry already holds keeps its digest (or reloading it would be refused as a
+    change to a published version)."""
     version = {
         key: value
         for key, value in data["version"].items()
         if value is not None or key not in LATER_OPTIONAL
     }
+    links = [
+        {key: value for key, value in link.items() if LINK_DEFAULTS.get(key, ...) != value}
+        for link in data.get("links", ())
+    ]
     canonical = json.dumps(
-        {**data, "version": version}, sort_keys=True, default=str, ensure_ascii=False
+        {**data, "version": version, "links": links},
+        sort_keys=True,
+        default=str,
+        ensure_ascii=False,
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -330,6 +339,13 @@ def load_framework(session: Session, raw: Any, *, identity: bool = True) -> Load
             )
         if link["valid_from"] and link["valid_to"] and link["valid_from"] >= link["valid_to"]:
             errors.setdefault(f"links.{index}.valid_to", []).append("Must be after valid_from.")
+        if link["succession"] and (
+            link["target"].split(":")[0] != code or link["source"].split(":")[0] == code
+        ):
+            errors.setdefault(f"links.{index}.succession", []).append(
+                f"A succession link runs from a level of the superseded framework to a {code} "
+                "level: the successor's legal text states the correspondence."
+            )
         endpoints.append(ends)
     if errors:
         raise InvalidData(
@@ -403,6 +419,8 @@ def load_framework(session: Session, raw: Any, *, identity: bool = True) -> Load
                 valid_from=link["valid_from"],
                 valid_to=link["valid_to"],
                 note=link["note"],
+                secondary_source=link["secondary_source"],
+                succession=link["succession"],
             )
         )
     session.flush()
@@ -431,29 +449,6 @@ def _corrected(framework: Framework, version_data: dict[str, Any]) -> FrameworkV
             version_data[bound] = getattr(old, bound)
     old.status = "corrected"
     return old
-
-
-def _framework_files(directory: Path) -> list[dict[str, Any]]:
-    """Read every framework file, ordered so that a file's link targets load before it."""
-    files = {}
-    for path in sorted((directory / "frameworks").glob("*.json")):
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        files[raw.get("code", path.stem)] = raw
-    ordered: list[dict[str, Any]] = []
-    placed: set[str] = set()
-
-    def place(code: str, trail: tuple[str, ...] = ()) -> None:
-        if code in placed or code in trail or code not in files:
-            return
-        for link in files[code].get("links", []):
-            for ref in (link.get("from", ""), link.get("to", "")):
-                place(ref.split(":")[0], (*trail, code))
-        placed.add(code)
-        ordered.append(files[code])
-
-    for code in files:
-        place(code)
-    return ordered
 
 
 def _upsert(session: Session, model, key: str, rows: Iterable[dict[str, Any]]) -> dict[str, int]:
@@ -515,59 +510,6 @@ def load_grading_scales(session: Session, raw: Any) -> dict[str, int]:
             existing.rows, existing.citation = row["rows"], row["citation"]
     session.flush()
     return counts
-
-
-def import_definition(session: Session, actor: Actor, raw: Any) -> LoadResult:
-    """Load a framework file as its authority (or an admin) published it, with an audit event
-    when anything changed."""
-    data = validated(FrameworkFileSchema(), raw, what="framework file")
-    code = data["code"]
-    existing = session.scalar(select(Framework).where(Framework.code == code))
-    written = Target("framework", code, country=data["country"], framework=code, meta=data["meta"])
-    if existing is not None:
-        # Both the record as it is and as the file would make it must be the caller's.
-        authorize(actor, "framework.edit", target_of(existing))
-    authorize(actor, "framework.edit" if existing else "framework.create", written)
-    result = load_framework(session, raw)
-    if result.outcome != "unchanged":
-        audit.record(
-            session,
-            actor,
-            "framework.import",
-            f"framework:{result.code}/{result.version}",
-            after=result.as_dict(),
-        )
-    return result
-
-
-def load_reference(session: Session, actor: Actor, directory: Path = DATA_DIR) -> dict[str, Any]:
-    """Load every bundled framework, credit system and grading scale. Idempotent."""
-    authorize(actor, "reference.load", Target("reference", str(directory)))
-    frameworks = [import_definition(session, actor, raw) for raw in _framework_files(directory)]
-    credit_systems = load_credit_systems(
-        session, json.loads((directory / "credit_systems.json").read_text(encoding="utf-8"))
-    )
-    scales = load_grading_scales(
-        session, json.loads((directory / "grading_scales.json").read_text(encoding="utf-8"))
-    )
-    if (
-        credit_systems["created"]
-        + credit_systems["updated"]
-        + scales["created"]
-        + scales["updated"]
-    ):
-        audit.record(
-            session,
-            actor,
-            "reference.load",
-            "reference:units",
-            after={"credit_systems": credit_systems, "grading_scales": scales},
-        )
-    return {
-        "frameworks": [result.as_dict() for result in frameworks],
-        "credit_systems": credit_systems,
-        "grading_scales": scales,
-    }
 
 
 # --- credit systems and grading scales --------------------------------------------------------

@@ -447,6 +447,14 @@ def resolve_level(session: Session, case: Case, graph: LevelGraph, stated: dict[
                 case.versions[code] = version.version
     levels = " and ".join(m.level for m in answer.matches)
     via = " -> ".join([best.path[0].source, *(s.target for s in best.path)])
+    # A link read only in a secondary source says so (its weight is in best.confidence already).
+    secondary = [
+        f"{s.source} -> {s.target} rests on a secondary source, not the cited report: "
+        f"{s.secondary_source}"
+        for s in best.path
+        if s.secondary_source
+    ]
+    case.gaps.extend(secondary)
     gap = case.facts.get("level.eqf_gap")
     gap_text = (
         f" The target qualification type sits at EQF {target_eqf}, "
@@ -459,7 +467,8 @@ def resolve_level(session: Session, case: Case, graph: LevelGraph, stated: dict[
         "found",
         f"On the award date {on}, {resolved.ref} corresponds to {levels} "
         f"({best.relation}, confidence {float(best.confidence):g}), via {via}, "
-        f"citing {'; '.join(dict.fromkeys(s.citation for s in best.path))}.{gap_text}",
+        f"citing {'; '.join(dict.fromkeys(s.citation for s in best.path))}.{gap_text}"
+        + "".join(f" {text}." for text in secondary),
         matches=[m.level for m in answer.matches],
         source_eqf=source_eqf,
         target_eqf=target_eqf,

@@ -44,18 +44,61 @@ class StepSchema(Schema):
     source = fields.String(data_key="from")
     target = fields.String(data_key="to")
     relation = fields.String()
-    basis = fields.String()
+    basis = fields.String(
+        metadata={
+            "description": "referencing (accepted EQF referencing, or the EQF Recommendation), "
+            "legislation (a country's own legal text), comparison, agreement, decision."
+        }
+    )
     citation = fields.String()
     inverse = fields.Boolean(
         metadata={"description": "True when the step runs a published link backwards."}
     )
+    secondary_source = fields.String(
+        metadata={
+            "description": "Present when the step's result was read only in this secondary "
+            "source, not in the cited report; the step's confidence is lowered (x0.8)."
+        }
+    )
+    succession = fields.Boolean(
+        metadata={
+            "description": "Present (true) on the first step of an answer for a level no longer "
+            "in force: the correspondence to the level replacing it."
+        }
+    )
+
+    @post_dump
+    def _only_when_set(self, data, **_):
+        if data.get("secondary_source") is None:
+            data.pop("secondary_source", None)
+        if not data.get("succession"):
+            data.pop("succession", None)
+        return data
 
 
 class MatchSchema(Schema):
     level = fields.String()
     relation = fields.String()
     confidence = fields.Float()
+    secondary = fields.Boolean(
+        metadata={
+            "description": "True when a step of the path rests on a secondary source (see the "
+            "step's secondary_source): say so wherever the match is shown."
+        }
+    )
     path = fields.List(fields.Nested(StepSchema))
+
+
+class SupersededSchema(Schema):
+    level = fields.String(metadata={"description": "The source level, no longer in force."})
+    successors = fields.List(
+        fields.String(),
+        metadata={
+            "description": "The levels replacing it, as its successor's legal text states (the "
+            "first step of each path)."
+        },
+    )
+    note = fields.String()
 
 
 class EquivalentsSchema(Schema):
@@ -66,14 +109,22 @@ class EquivalentsSchema(Schema):
     reason = fields.String(
         metadata={
             "description": "Why there is no match: no_counterpart, below_eqf_1, unlevelled, "
-            "not_in_force."
+            "not_in_force (the level's version was not in force and nothing replaces it)."
         }
+    )
+    superseded = fields.Nested(
+        SupersededSchema,
+        metadata={
+            "description": "Present when the source level belongs to a superseded framework "
+            "version and is answered through the levels replacing it."
+        },
     )
 
     @post_dump
     def _reason_only_when_unmatched(self, data, **_):
-        if data.get("reason") is None:
-            data.pop("reason", None)
+        for name in ("reason", "superseded"):
+            if data.get(name) is None:
+                data.pop(name, None)
         return data
 
 

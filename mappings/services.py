@@ -27,15 +27,12 @@ from mappings.grades import (
     authority_name,
     convert_grade,
 )
-from mappings.graph import Edge, Equivalents, LevelGraph
+from mappings.graph import Edge, Equivalents, LevelGraph, Window
 from registry.core.errors import InvalidData
 from registry.institutions.models import Institution
 
 _graph_cache: dict[str, tuple[str, LevelGraph]] = {}
 _graph_lock = threading.Lock()
-
-
-Window = tuple[dt.date | None, dt.date | None]
 
 
 def _intersect(first: Window, second: Window) -> Window | None:
@@ -59,7 +56,9 @@ def published_windows(versions: list[FrameworkVersion]) -> dict[int, Window]:
 
 def build_graph(versions: list[FrameworkVersion], windows: dict[int, Window]) -> LevelGraph:
     """The graph of every link whose owner version has a window, one edge per window in which
-    the owner version and both levels (by reference) are in force together."""
+    the owner version and both levels (by reference) are in force together. A succession link
+    starts at a level no longer in force when it applies: its edge needs only the owner version
+    and the replacing level in force."""
     level_windows: dict[str, list[Window]] = defaultdict(list)
     no_eqf_reasons: dict[str, str] = {}
     ordinals: dict[str, int] = {}
@@ -83,15 +82,26 @@ def build_graph(versions: list[FrameworkVersion], windows: dict[int, Window]) ->
         for link in version.links:
             source, target = link.source.ref, link.target.ref
             own = _intersect(windows[version.id], (link.valid_from, link.valid_to))
-            for source_window in level_windows.get(source, ()):
+            source_windows = [(None, None)] if link.succession else level_windows.get(source, ())
+            for source_window in source_windows:
                 for target_window in level_windows.get(target, ()):
                     window = own and _intersect(own, source_window)
                     window = window and _intersect(window, target_window)
                     if window:
                         edges.append(
-                            Edge(source, target, link.relation, link.basis, link.citation, *window)
+                            Edge(
+                                source,
+                                target,
+                                link.relation,
+                                link.basis,
+                                link.citation,
+                                *window,
+                                secondary_source=link.secondary_source,
+                                succession=link.succession,
+                            )
                         )
-    return LevelGraph(edges, frozenset(meta), no_eqf_reasons, ordinals)
+    windows_by_level = {ref: tuple(found) for ref, found in level_windows.items()}
+    return LevelGraph(edges, frozenset(meta), no_eqf_reasons, ordinals, windows_by_level)
 
 
 def level_graph(session: Session) -> LevelGraph:
@@ -114,15 +124,18 @@ def equivalents(
     """Equivalents of `level` in framework `target` on `on` (default today).
 
     Unknown framework: NotFound. Malformed reference or a level the framework lacks:
-    InvalidData. A level whose framework version was not in force on the date answers no
-    matches with the reason `not_in_force`.
+    InvalidData. A level whose framework version was not in force on the date answers through
+    the levels its successor's legal text maps it to (`superseded` says so), else no matches
+    with the reason `not_in_force`.
     """
     on = on or dt.date.today()
     frameworks.get_framework(session, target)
     resolved = frameworks.resolve_level(session, level, on)
-    if not resolved.in_force:
+    answer = level_graph(session).equivalents(resolved.ref, target, on)
+    if not resolved.in_force and not answer.superseded:
+        # Out of force in the registry's versions even where the graph holds no window for it.
         return Equivalents(resolved.ref, target, on, (), "not_in_force")
-    return level_graph(session).equivalents(resolved.ref, target, on)
+    return answer
 
 
 def credits(

@@ -22,6 +22,7 @@ import click
 from marshmallow import Schema, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
+from frameworks import reference
 from frameworks import services as frameworks
 from mappings import grade_tables
 from mappings import services as mappings
@@ -189,8 +190,10 @@ def db_upgrade(as_json: bool) -> None:
 def load_reference(as_json: bool) -> None:
     """Load the bundled frameworks, credit systems and grading scales (idempotent)."""
     with session_scope() as session:
-        summary = frameworks.load_reference(session, operator())
-    outcomes = [f"{r['code']} {r['version']}: {r['outcome']}" for r in summary["frameworks"]]
+        summary = reference.load_reference(session, operator())
+    outcomes = [
+        f"{r['code']} {r['version']}: {r['outcome']}" for r in summary["frameworks"]
+    ]
     text = "\n".join(
         [
             *outcomes,
@@ -214,7 +217,7 @@ def import_framework(file: Path, as_json: bool) -> None:
     """Load one framework-definition file (see frameworks/data/README.md)."""
     raw = _json_file(file, "file")
     with session_scope() as session:
-        result = frameworks.import_definition(session, operator(), raw)
+        result = reference.import_definition(session, operator(), raw)
     _emit(
         as_json,
         result.as_dict(),
@@ -524,22 +527,34 @@ def equivalents(level: str, target: str, on: str | None, as_json: bool) -> None:
         answer = EquivalentsSchema().dump(
             mappings.equivalents(session, query["level"], query["target"], query["on"])
         )
-    if answer["matches"]:
-        lines = [f"{answer['source']} in {target} on {answer['on']}:"]
-        for match in answer["matches"]:
-            lines.append(
-                f"  {match['level']}  {match['relation']}  confidence {match['confidence']}"
-            )
-            for step in match["path"]:
-                lines.append(
-                    f"    {step['from']} -> {step['to']} {step['relation']} ({step['basis']}): "
-                    f"{step['citation']}"
-                )
-    else:
-        lines = [
-            f"{answer['source']} has no counterpart in {target} on {answer['on']} ({answer['reason']})."
+    _emit(as_json, answer, None, "\n".join(_equivalents_text(answer)))
+
+
+def _equivalents_text(answer: dict[str, Any]) -> list[str]:
+    """The answer as lines: each match with its path, what rests on a secondary source and a
+    superseded source level said where they apply."""
+    superseded = [f"  {answer['superseded']['note']}"] if answer.get("superseded") else []
+    if not answer["matches"]:
+        return [
+            f"{answer['source']} has no counterpart in {answer['target_framework']} on "
+            f"{answer['on']} ({answer['reason']}).",
+            *superseded,
         ]
-    _emit(as_json, answer, None, "\n".join(lines))
+    lines = [f"{answer['source']} in {answer['target_framework']} on {answer['on']}:", *superseded]
+    for match in answer["matches"]:
+        flag = "  (rests on a secondary source)" if match["secondary"] else ""
+        lines.append(
+            f"  {match['level']}  {match['relation']}  confidence {match['confidence']}{flag}"
+        )
+        for step in match["path"]:
+            kind = ", succession" if step.get("succession") else ""
+            lines.append(
+                f"    {step['from']} -> {step['to']} {step['relation']} ({step['basis']}{kind}): "
+                f"{step['citation']}"
+            )
+            if step.get("secondary_source"):
+                lines.append(f"      read only in a secondary source: {step['secondary_source']}")
+    return lines
 
 
 @main.command("convert-credits")

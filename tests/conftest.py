@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from frameworks.services import load_reference
+from frameworks.reference import load_reference
 from registry.app import create_app
 from registry.core.db import READ_ONLY, make_engine
 from registry.core.permissions import OPERATOR

@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from frameworks import editing, services
+from frameworks import editing, reference, services
 from frameworks.models import Framework, FrameworkVersion, Level, LevelLink
 from mappings import services as mappings
 from bench.import_elmo import generate
@@ -108,7 +108,7 @@ def test_imports_publishes_and_reads_at_once(pg):
     moving = code("C")
     created.append(moving)
     with Session(engine) as session:
-        services.import_definition(session, OPERATOR, definition(moving, 3))
+        reference.import_definition(session, OPERATOR, definition(moving, 3))
         draft = editing.new_draft(session, OPERATOR, moving, {"version": "2"}).version
         editing.replace_level_links(
             session,
@@ -128,7 +128,7 @@ def test_imports_publishes_and_reads_at_once(pg):
         def job():
             for framework in codes:
                 with Session(engine) as session:
-                    services.import_definition(session, OPERATOR, definition(framework, 8, 0))
+                    reference.import_definition(session, OPERATOR, definition(framework, 8, 0))
                     session.commit()
 
         return job
@@ -208,7 +208,7 @@ def embedded(tmp_path):
     upgrade(url)
     engine = make_engine(url)
     with Session(engine) as session:
-        services.load_reference(session, OPERATOR)
+        reference.load_reference(session, OPERATOR)
         upsert_many(
             session,
             [

@@ -25,7 +25,8 @@ FRAMEWORK_DIR = DATA / "frameworks"
 
 FR_SWITCH = dt.date(2019, 1, 10)  # décret n° 2019-14: JORF 9 Jan 2019, in force the next day
 
-# code -> (country, meta, version, level codes lowest first)
+# code -> (country, meta, version, level codes lowest first). A ".1" version republishes the
+# same instrument's definition corrected (issue 18: bases, short cycles, citations).
 FRAMEWORKS = {
     "EQF": (None, True, "2017", [str(n) for n in range(1, 9)]),
     "QF-EHEA": (None, True, "2018.1", ["SC", "1", "2", "3"]),
@@ -34,18 +35,18 @@ FRAMEWORKS = {
     "GB-CQFW": ("GB", False, "2010", ["E1", "E2", "E3"] + [str(n) for n in range(1, 9)]),
     "GB-SCQF": ("GB", False, "2019", [str(n) for n in range(1, 13)]),
     "DE-DQR": ("DE", False, "2012", [str(n) for n in range(1, 9)]),
-    "FR-CNCP": ("FR", False, "2019", [str(n) for n in range(1, 9)]),
+    "FR-CNCP": ("FR", False, "2019.1", [str(n) for n in range(1, 9)]),
     "FR-CNCP-1969": ("FR", False, "1969", ["V", "IV", "III", "II", "I"]),
     "NL-NLQF": ("NL", False, "2012", ["entry", "1", "2", "3", "4", "4+", "5", "6", "7", "8"]),
     "AT-NQR": ("AT", False, "2012", ["I", "II", "III", "IV", "V", "VI", "VII", "VIII"]),
     "PL-PQF": ("PL", False, "2013", [str(n) for n in range(1, 9)]),
     "IT-QNQ": ("IT", False, "2018", [str(n) for n in range(1, 9)]),
-    "ES-MECES": ("ES", False, "2015", ["1", "2", "3", "4"]),
-    "PT-QNQ": ("PT", False, "2011", [str(n) for n in range(1, 9)]),
-    "MT-MQF": ("MT", False, "2016", ["A", "B"] + [str(n) for n in range(1, 9)]),
-    "NZ-NZQCF": ("NZ", False, "2016", [str(n) for n in range(1, 11)]),
-    "AU-AQF": ("AU", False, "2016", [str(n) for n in range(1, 11)]),
-    "HK-QF": ("HK", False, "2017", [str(n) for n in range(1, 8)]),
+    "ES-MECES": ("ES", False, "2015.1", ["1", "2", "3", "4"]),
+    "PT-QNQ": ("PT", False, "2011.1", [str(n) for n in range(1, 9)]),
+    "MT-MQF": ("MT", False, "2016.1", ["A", "B"] + [str(n) for n in range(1, 9)]),
+    "NZ-NZQCF": ("NZ", False, "2016.1", [str(n) for n in range(1, 11)]),
+    "AU-AQF": ("AU", False, "2016.1", [str(n) for n in range(1, 11)]),
+    "HK-QF": ("HK", False, "2017.1", [str(n) for n in range(1, 8)]),
 }
 
 
@@ -151,6 +152,8 @@ NO_EQF_REASONS = {
 }
 
 COMPARISON_FRAMEWORKS = {"NZ-NZQCF", "AU-AQF", "HK-QF"}
+# Spanish law (Real Decreto 22/2015) states the MECES levels' EQF levels; no accepted referencing.
+LEGISLATION_FRAMEWORKS = {"ES-MECES"}
 
 # Direct bilateral comparisons (not through the EQF).
 AU_NZ = {(str(n), str(n)) for n in range(1, 11)}
@@ -175,6 +178,10 @@ EHEA_CYCLES = {
     "GB-CQFW": {"5": "short", "6": "first", "7": "second", "8": "third"},
     "GB-SCQF": {"8": "short", "9": "first", "10": "first", "11": "second", "12": "third"},
     "ES-MECES": {"1": "short", "2": "first", "3": "second", "4": "third"},
+    # Short cycles at level 5: tests/frameworks/test_link_sources.py states each source.
+    "MT-MQF": {"5": "short", "6": "first", "7": "second", "8": "third"},
+    "PT-QNQ": {"5": "short", "6": "first", "7": "second", "8": "third"},
+    "FR-CNCP": {"5": "short", "6": "first", "7": "second", "8": "third"},
     "NZ-NZQCF": {},
     "AU-AQF": {},
     "HK-QF": {},
@@ -259,7 +266,13 @@ def test_relations_and_bases(code):
             assert link["relation"] == "narrowMatch", link
         else:
             assert link["relation"] == "exactMatch", link
-        expected_basis = "comparison" if code in COMPARISON_FRAMEWORKS else "referencing"
+        expected_basis = (
+            "comparison"
+            if code in COMPARISON_FRAMEWORKS
+            else "legislation"
+            if code in LEGISLATION_FRAMEWORKS
+            else "referencing"
+        )
         assert link["basis"] == expected_basis, link
 
 

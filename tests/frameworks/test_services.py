@@ -2,11 +2,13 @@
 
 import copy
 import datetime as dt
+import json
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
-from frameworks import services
+from frameworks import reference, services
 from frameworks.models import Framework, Level, LevelLink
 from frameworks.schemas import FrameworkFileSchema
 from mappings import services as mappings
@@ -66,7 +68,7 @@ def test_loaded_framework_answers_equivalents_at_once(session):
 
 def test_reference_reload_is_idempotent(session):
     before = counts(session)
-    summary = services.load_reference(session, OPERATOR)
+    summary = reference.load_reference(session, OPERATOR)
     assert {result["outcome"] for result in summary["frameworks"]} == {"unchanged"}
     assert counts(session) == before
 
@@ -227,3 +229,36 @@ def test_resolve_level_errors(session):
     assert "1, 2, 3" in caught.value.detail
     with pytest.raises(InvalidData):
         services.parse_level_ref("IE-NFQ")
+
+
+def test_an_unchanged_file_keeps_the_digest_stored_before_links_gained_optional_fields():
+    """Deployed registries hold this digest for IE-NFQ 2009: the file format's new optional
+    link fields (secondary_source, succession), left at their defaults, must not change it, or
+    `registry load-reference` would refuse the unchanged published version."""
+    raw = json.loads((services.DATA_DIR / "frameworks" / "IE-NFQ.json").read_text("utf-8"))
+    data = FrameworkFileSchema().load(raw)
+    assert data["links"][0]["succession"] is False
+    assert services._digest(data) == (
+        "a08efb64b360c81ed866a600b8e5b8d81f051cd20e9f562c6939afd83b71bbf9"
+    )
+
+
+def test_a_succession_link_runs_from_another_framework_into_its_own(session):
+    bad = copy.deepcopy(DEFINITION)
+    bad["links"][0]["succession"] = True  # LU-TQF:1 -> EQF:5: it leaves its own framework
+    with pytest.raises(InvalidData) as caught:
+        services.load_framework(session, bad)
+    assert "links.0.succession" in caught.value.errors
+
+
+def test_a_level_out_of_force_with_nothing_replacing_it_is_not_in_force(session):
+    ended = copy.deepcopy(DEFINITION)
+    ended["version"]["valid_to"] = "2021-01-01"
+    services.load_framework(session, ended)
+    assert [
+        m.level
+        for m in mappings.equivalents(session, "LU-TQF:2", "DE-DQR", dt.date(2020, 6, 1)).matches
+    ] == ["DE-DQR:6"]
+    answer = mappings.equivalents(session, "LU-TQF:2", "DE-DQR", dt.date(2022, 1, 1))
+    assert answer.matches == () and answer.reason == "not_in_force"
+    assert answer.superseded is None

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from mappings.graph import Edge, LevelGraph, compose
+from mappings.graph import BASIS_WEIGHT, SECONDARY_WEIGHT, Edge, LevelGraph, compose
 from mappings.schemas import EquivalentsSchema
 
 TODAY = dt.date(2026, 11, 24)
@@ -174,3 +174,144 @@ def test_best_path_kept_per_level():
     # The two-step path is shorter and found first; the three-step exact one is not searched.
     assert levels(answer) == ["BB-Y:5"]
     assert answer.matches[0].relation == "broadMatch"
+
+
+def test_legislation_weighs_between_referencing_and_comparison():
+    """A country's own law (ES-MECES -> EQF by Real Decreto 22/2015) binds at home but was not
+    reviewed by the EQF Advisory Group: 0.95, between referencing (1) and comparison (0.9)."""
+    graph = LevelGraph(
+        [edge("ES-MECES:2", "EQF:6", basis="legislation"), edge("DE-DQR:6", "EQF:6")],
+        meta_frameworks=frozenset({"EQF"}),
+    )
+    match = graph.equivalents("ES-MECES:2", "DE-DQR", TODAY).matches[0]
+    assert match.confidence == Decimal("0.95") and match.path[0].basis == "legislation"
+    assert BASIS_WEIGHT["referencing"] > BASIS_WEIGHT["legislation"] > BASIS_WEIGHT["comparison"]
+
+
+def test_a_secondary_source_lowers_confidence_and_shows_in_the_answer():
+    summary = "atmc.social: a third party's summary of the report"
+    graph = LevelGraph(
+        [
+            edge("AU-AQF:9", "EQF:7", basis="comparison", secondary_source=summary),
+            edge("DE-DQR:7", "EQF:7"),
+            edge("NZ-NZQCF:9", "EQF:7", basis="comparison"),
+        ],
+        meta_frameworks=frozenset({"EQF"}),
+    )
+    match = graph.equivalents("AU-AQF:9", "DE-DQR", TODAY).matches[0]
+    assert match.confidence == Decimal("0.9") * SECONDARY_WEIGHT == Decimal("0.72")
+    assert match.secondary and match.path[0].secondary_source == summary
+    dumped = EquivalentsSchema().dump(graph.equivalents("AU-AQF:9", "DE-DQR", TODAY))
+    assert dumped["matches"][0]["secondary"] is True
+    assert dumped["matches"][0]["path"][0]["secondary_source"] == summary
+    assert "secondary_source" not in dumped["matches"][0]["path"][1]
+    # Travelled backwards, the link still says so.
+    back = graph.equivalents("DE-DQR:7", "AU-AQF", TODAY).matches[0]
+    assert back.secondary and back.path[1].inverse and back.path[1].secondary_source == summary
+    primary = graph.equivalents("NZ-NZQCF:9", "DE-DQR", TODAY).matches[0]
+    assert not primary.secondary and primary.confidence == Decimal("0.9")
+
+
+SWITCH = dt.date(2019, 1, 10)
+BEFORE, AFTER = dt.date(2015, 6, 30), dt.date(2026, 11, 24)
+DECREE = "décret n° 2019-14"
+
+
+@pytest.fixture
+def french():
+    """FR-OLD (1969 levels, in force until SWITCH) replaced by FR-NEW; the successor's decree
+    maps the old levels onto the new ones (succession edges, from SWITCH)."""
+    old, new = ((None, SWITCH),), ((SWITCH, None),)
+
+    def succession(source, target, relation="exactMatch"):
+        return edge(
+            source, target, relation, "legislation", DECREE, valid_from=SWITCH, succession=True
+        )
+
+    return LevelGraph(
+        [
+            edge("FR-OLD:III", "EQF:5", valid_to=SWITCH),
+            edge("FR-OLD:I", "EQF:7", "narrowMatch", valid_to=SWITCH),
+            edge("FR-OLD:I", "EQF:8", "narrowMatch", valid_to=SWITCH),
+            edge("FR-NEW:5", "EQF:5", valid_from=SWITCH),
+            edge("FR-NEW:7", "EQF:7", valid_from=SWITCH),
+            edge("FR-NEW:8", "EQF:8", valid_from=SWITCH),
+            edge("XX-GONE:1", "EQF:5", valid_to=SWITCH),
+            edge("DE-DQR:5", "EQF:5"),
+            edge("DE-DQR:7", "EQF:7"),
+            edge("DE-DQR:8", "EQF:8"),
+            succession("FR-OLD:III", "FR-NEW:5"),
+            succession("FR-OLD:I", "FR-NEW:7", "narrowMatch"),
+            succession("FR-OLD:I", "FR-NEW:8", "narrowMatch"),
+        ],
+        meta_frameworks=frozenset({"EQF"}),
+        ordinals={"DE-DQR:7": 7, "DE-DQR:8": 8},
+        level_windows={
+            "FR-OLD:III": old,
+            "FR-OLD:I": old,
+            "XX-GONE:1": old,
+            "FR-NEW:5": new,
+            "FR-NEW:7": new,
+            "FR-NEW:8": new,
+        },
+    )
+
+
+def test_an_old_level_answers_on_its_own_links_while_in_force(french):
+    answer = french.equivalents("FR-OLD:III", "DE-DQR", BEFORE)
+    assert levels(answer) == ["DE-DQR:5"] and answer.superseded is None
+    assert [step.target for step in answer.matches[0].path] == ["EQF:5", "DE-DQR:5"]
+
+
+def test_a_superseded_level_answers_today_through_the_decree(french):
+    answer = french.equivalents("FR-OLD:III", "DE-DQR", AFTER)
+    assert levels(answer) == ["DE-DQR:5"] and answer.reason is None
+    match = answer.matches[0]
+    first = match.path[0]
+    assert (first.source, first.target, first.basis, first.succession) == (
+        "FR-OLD:III",
+        "FR-NEW:5",
+        "legislation",
+        True,
+    )
+    assert [step.target for step in match.path] == ["FR-NEW:5", "EQF:5", "DE-DQR:5"]
+    assert match.relation == "exactMatch" and match.confidence == Decimal("0.95")
+    assert answer.superseded.level == "FR-OLD:III"
+    assert answer.superseded.successors == ("FR-NEW:5",)
+    assert "superseded nomenclature" in answer.superseded.note
+    assert "FR-NEW:5, as its successor's legal text maps it" in answer.superseded.note
+    dumped = EquivalentsSchema().dump(answer)
+    assert dumped["superseded"]["successors"] == ["FR-NEW:5"]
+    assert dumped["matches"][0]["path"][0]["succession"] is True
+    assert "succession" not in dumped["matches"][0]["path"][1]
+
+
+def test_a_superseded_level_placed_at_two_levels_answers_both(french):
+    answer = french.equivalents("FR-OLD:I", "DE-DQR", AFTER)
+    assert levels(answer) == ["DE-DQR:7", "DE-DQR:8"]
+    assert {m.relation for m in answer.matches} == {"narrowMatch"}
+    assert {m.confidence for m in answer.matches} == {Decimal("0.76")}  # 0.8 x 0.95
+    assert answer.superseded.successors == ("FR-NEW:7", "FR-NEW:8")
+    assert "FR-NEW:7 or FR-NEW:8" in answer.superseded.note
+
+
+def test_a_superseded_level_in_its_successor_framework_is_the_decree_step(french):
+    answer = french.equivalents("FR-OLD:III", "FR-NEW", AFTER)
+    assert levels(answer) == ["FR-NEW:5"] and len(answer.matches[0].path) == 1
+
+
+def test_not_in_force_only_without_a_valid_path(french):
+    gone = french.equivalents("XX-GONE:1", "DE-DQR", AFTER)
+    assert gone.matches == () and gone.reason == "not_in_force" and gone.superseded is None
+    dumped = EquivalentsSchema().dump(gone)
+    assert dumped["reason"] == "not_in_force" and "superseded" not in dumped
+    # Its own framework does not answer for it either, once it is out of force.
+    own = french.equivalents("FR-OLD:III", "FR-OLD", AFTER)
+    assert own.matches == () and own.reason == "not_in_force"
+
+
+def test_succession_edges_are_never_part_of_an_ordinary_search(french):
+    # Read backwards the decree would put FR-NEW:5 at FR-OLD:III: not a path the graph takes.
+    answer = french.equivalents("FR-NEW:5", "FR-OLD", AFTER)
+    assert answer.matches == () and answer.reason == "no_counterpart"
+    assert french.steps_from("FR-OLD:III", AFTER) == []

@@ -70,14 +70,57 @@ def test_no_counterpart_is_an_answer_with_a_reason(client, level, reason):
 def test_french_levels_follow_the_2019_decree(client):
     before = get(client, "/api/v1/equivalents?level=FR-CNCP-1969:III&target=DE-DQR&on=2015-06-30")
     assert [m["level"] for m in before.get_json()["matches"]] == ["DE-DQR:5"]
-    after = get(client, "/api/v1/equivalents?level=FR-CNCP-1969:III&target=DE-DQR").get_json()
-    assert after["matches"] == [] and after["reason"] == "not_in_force"
+    assert "superseded" not in before.get_json()
     new = get(client, "/api/v1/equivalents?level=FR-CNCP:5&target=DE-DQR&on=2015-06-30").get_json()
     assert new["matches"] == [] and new["reason"] == "not_in_force"
     old_i = get(client, "/api/v1/equivalents?level=FR-CNCP-1969:I&target=DE-DQR&on=2010-01-01")
     matches = old_i.get_json()["matches"]
     assert [m["level"] for m in matches] == ["DE-DQR:7", "DE-DQR:8"]
     assert {m["relation"] for m in matches} == {"narrowMatch"}
+
+
+def test_a_1969_level_asked_today_answers_through_the_decree(client):
+    """Issue 18, item 7: décret n° 2019-14 classes the 1969 levels in the eight-level framework
+    (III -> 5; I -> 7 or 8), so today's question about an old level answers through it, saying
+    the level belongs to a superseded nomenclature."""
+    body = get(client, "/api/v1/equivalents?level=FR-CNCP-1969:III&target=DE-DQR").get_json()
+    assert [m["level"] for m in body["matches"]] == ["DE-DQR:5"]
+    path = body["matches"][0]["path"]
+    assert [step["to"] for step in path] == ["FR-CNCP:5", "EQF:5", "DE-DQR:5"]
+    assert path[0]["basis"] == "legislation" and path[0]["succession"] is True
+    assert "Décret n° 2019-14" in path[0]["citation"]
+    assert body["matches"][0]["confidence"] == 0.95
+    assert body["superseded"]["level"] == "FR-CNCP-1969:III"
+    assert body["superseded"]["successors"] == ["FR-CNCP:5"]
+    assert "superseded nomenclature" in body["superseded"]["note"]
+    old_i = get(client, "/api/v1/equivalents?level=FR-CNCP-1969:I&target=DE-DQR").get_json()
+    assert [m["level"] for m in old_i["matches"]] == ["DE-DQR:7", "DE-DQR:8"]
+    assert {m["relation"] for m in old_i["matches"]} == {"narrowMatch"}
+    assert old_i["superseded"]["successors"] == ["FR-CNCP:7", "FR-CNCP:8"]
+    own = get(client, "/api/v1/equivalents?level=FR-CNCP-1969:II&target=FR-CNCP").get_json()
+    assert [m["level"] for m in own["matches"]] == ["FR-CNCP:6"]
+
+
+def test_an_answer_resting_on_a_secondary_source_says_so(client):
+    """Issue 18, item 8: AU-AQF -> EQF rests on a third party's summary of the 2016 AU-EU joint
+    report; the answer flags it and its confidence reflects it (0.9 comparison x 0.8)."""
+    body = get(client, "/api/v1/equivalents?level=AU-AQF:7&target=DE-DQR").get_json()
+    match = body["matches"][0]
+    assert match["level"] == "DE-DQR:6" and match["secondary"] is True
+    assert "atmc.social" in match["path"][0]["secondary_source"]
+    assert "secondary_source" not in match["path"][1]
+    assert match["confidence"] == 0.72
+    direct = get(client, "/api/v1/equivalents?level=AU-AQF:7&target=NZ-NZQCF").get_json()
+    assert direct["matches"][0]["secondary"] is False
+    assert "Enhancing Mobility" in direct["matches"][0]["path"][0]["citation"]
+
+
+def test_spanish_levels_rest_on_legislation(client):
+    body = get(client, "/api/v1/equivalents?level=ES-MECES:2&target=DE-DQR").get_json()
+    match = body["matches"][0]
+    assert match["level"] == "DE-DQR:6" and match["confidence"] == 0.95
+    assert match["path"][0]["basis"] == "legislation"
+    assert "Real Decreto 22/2015" in match["path"][0]["citation"]
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
-from frameworks.services import load_reference
+from frameworks.reference import load_reference
 from registry.app import create_app
 from registry.core.accounts import get_or_create_account, set_password
 from registry.core.db import make_engine

@@ -57,6 +57,49 @@ def test_no_counterpart_prints_the_reason(cli):
     assert "unlevelled" in text
 
 
+def test_equivalents_text_says_what_rests_on_a_secondary_source(cli):
+    text = cli("equivalents", "AU-AQF:7", "--target", "DE-DQR").output
+    assert "DE-DQR:6  exactMatch  confidence 0.72  (rests on a secondary source)" in text
+    assert "read only in a secondary source: atmc.social" in text
+    plain = cli("equivalents", "IE-NFQ:8", "--target", "DE-DQR").output
+    assert "secondary source" not in plain
+
+
+def test_equivalents_text_of_a_1969_level_today_names_the_decree(cli):
+    text = cli("equivalents", "FR-CNCP-1969:III", "--target", "DE-DQR").output
+    assert "belongs to a superseded nomenclature" in text
+    assert "FR-CNCP-1969:III -> FR-CNCP:5 exactMatch (legislation, succession): Décret" in text
+    assert "DE-DQR:5  exactMatch  confidence 0.95" in text
+
+
+def test_load_reference_upgrades_a_corrected_bundled_framework(tmp_path):
+    """A registry loaded with the bundled ES-MECES 2015 (basis `referencing`) gets 2015.1 from
+    `load-reference`: 2015.1 corrects 2015, which is set aside, and only 2015.1 answers."""
+    runner = CliRunner(env={"DATABASE_URL": f"sqlite:///{tmp_path / 'old.sqlite3'}"})
+
+    def run(*args):
+        result = runner.invoke(main, list(args))
+        assert result.exit_code == 0, (result.output, result.stderr)
+        return result.output
+
+    data = Path(__file__).resolve().parents[2] / "frameworks" / "data" / "frameworks"
+    old = json.loads((data / "ES-MECES.json").read_text(encoding="utf-8"))
+    old["version"]["version"] = "2015"
+    for link in old["links"]:
+        link.update(basis="referencing", citation="RD 1027/2011, amended by RD 22/2015")
+    (tmp_path / "ES-MECES-2015.json").write_text(json.dumps(old), encoding="utf-8")
+    run("db", "upgrade")
+    run("import", "framework", str(data / "EQF.json"))
+    run("import", "framework", str(tmp_path / "ES-MECES-2015.json"))
+    assert "ES-MECES 2015.1: corrected" in run("load-reference")
+    again = json.loads(run("load-reference", "--json"))
+    meces = next(r for r in again["frameworks"] if r["code"] == "ES-MECES")
+    assert (meces["version"], meces["outcome"]) == ("2015.1", "unchanged")
+    answer = json.loads(run("equivalents", "ES-MECES:2", "--target", "DE-DQR", "--json"))
+    assert len(answer["matches"]) == 1
+    assert answer["matches"][0]["path"][0]["basis"] == "legislation"
+
+
 @pytest.mark.parametrize(
     "args, field",
     [

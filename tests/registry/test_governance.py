@@ -304,6 +304,8 @@ def test_replace_level_links(client, session, tokens):
             "valid_from": None,
             "valid_to": None,
             "note": None,
+            "secondary_source": None,
+            "succession": False,
         }
     ]
     # Nothing answers from the draft before it is published.
@@ -317,6 +319,49 @@ def test_replace_level_links(client, session, tokens):
         )
         >= 2
     )
+
+
+def test_a_draft_keeps_what_its_links_rest_on(client, session, tokens):
+    """A draft copies each link's secondary source and succession flag (issue 18), and a level's
+    links are replaced with them: a succession link is stored from the superseded level."""
+    for code in ("AU-AQF", "FR-CNCP"):
+        start_draft(client, tokens, code, "admin")
+    au = call(client, "GET", "/api/v1/frameworks/AU-AQF/versions/2027", tokens["admin"])
+    assert sum(1 for link in au["links"] if link["secondary_source"]) == 3
+    fr = call(client, "GET", "/api/v1/frameworks/FR-CNCP/versions/2027", tokens["admin"])
+    assert sum(1 for link in fr["links"] if link["succession"]) == 6
+    decree = "Décret n° 2019-14 (test edit)"
+    links = call(
+        client,
+        "PUT",
+        "/api/v1/frameworks/FR-CNCP/levels/5/links",
+        tokens["admin"],
+        json=[
+            {"to": "EQF:5", "relation": "exactMatch", "basis": "referencing", "citation": "x"},
+            {
+                "to": "FR-CNCP-1969:III",
+                "relation": "exactMatch",
+                "basis": "legislation",
+                "citation": decree,
+                "valid_from": "2019-01-10",
+                "succession": True,
+            },
+        ],
+    )
+    succession = next(link for link in links if link["succession"])
+    assert (succession["from"], succession["to"], succession["citation"]) == (
+        "FR-CNCP-1969:III",
+        "FR-CNCP:5",
+        decree,
+    )
+    event = session.scalar(
+        select(AuditEvent)
+        .where(AuditEvent.action == "framework.links.replace")
+        .order_by(AuditEvent.id.desc())
+    )
+    assert {"from": "FR-CNCP-1969:III", "to": "FR-CNCP:5"}.items() <= next(
+        link for link in event.after if link["succession"]
+    ).items()
 
 
 def test_impact_report_of_a_draft_that_moves_one_level(client, session, tokens):

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from frameworks.models import Framework, FrameworkVersion
 from frameworks.schemas import CITATION_MAX, DESCRIPTION_MAX, DESCRIPTOR_MAX
-from frameworks.services import load_reference
+from frameworks.reference import load_reference
 from registry.core import accounts
 from registry.core.audit import AuditEvent
 from registry.core.permissions import OPERATOR

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from frameworks import editing, services
+from mappings import services as mappings
 from registry.core.accounts import (
     create_token,
     get_or_create_account,
@@ -135,6 +136,31 @@ def test_anonymous_framework_page_shows_versions_and_eqf_links_but_no_forms(clie
     assert "Honours Bachelor Degree" in level_8 and "EQF:6" in level_8
     assert "<form" not in page
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_framework_page_says_which_eqf_links_rest_on_a_secondary_source(client):
+    """Issue 18, item 8: AU-AQF 7, 9 and 10 -> EQF rest on a third party's summary of the 2016
+    AU-EU joint report; the page says so beside each such link, and nowhere else."""
+    page = html(client.get("/frameworks/AU-AQF"))
+    for code, eqf in (("7", "EQF:6"), ("9", "EQF:7"), ("10", "EQF:8")):
+        row = re.search(rf'<th scope="row">{code}</th>(.*?)</tr>', page, re.S).group(1)
+        assert eqf in row and "read only in a secondary source: atmc.social" in row
+    assert page.count("read only in a secondary source") == 3
+    assert "secondary source" not in html(client.get("/frameworks/NZ-NZQCF"))
+
+
+def test_an_answer_shown_on_a_page_says_what_it_rests_on(app, session):
+    """The macro every page shows an equivalence with: a match resting on a secondary source
+    says so, and a superseded source level carries its note (items 7 and 8)."""
+    with app.app_context():
+        answer = app.jinja_env.get_template("_macros.html").module.answer
+        secondary = str(answer(mappings.equivalents(session, "AU-AQF:9", "DE-DQR")))
+        old = str(answer(mappings.equivalents(session, "FR-CNCP-1969:III", "DE-DQR")))
+        plain = str(answer(mappings.equivalents(session, "IE-NFQ:9", "DE-DQR")))
+    assert "DE-DQR:7" in secondary and "rests on a secondary source: atmc.social" in secondary
+    assert "DE-DQR:5" in old and "belongs to a superseded nomenclature" in old
+    assert "replacing it, FR-CNCP:5" in old
+    assert "secondary" not in plain and "superseded" not in plain
 
 
 def test_editing_forms_only_on_the_ministrys_own_framework(client, ministry):
