@@ -10,9 +10,20 @@ from __future__ import annotations
 
 from gunicorn.app.base import BaseApplication
 
-# Seconds a stopping server gives requests in flight; gunicorn.conf.py uses the same for
-# `gunicorn wsgi:app`.
-GRACE_SECONDS = 3
+# Seconds a stopping server gives a worker process to end before it is killed (gunicorn.conf.py
+# uses the same for `gunicorn wsgi:app`), and the part of them a running import has to stop and
+# be handed back.
+GRACE_SECONDS = 4
+IMPORT_GRACE_SECONDS = 2.5
+
+
+def worker_exit(_server, worker) -> None:
+    """gunicorn calls this in a worker process as it ends, before the interpreter's shutdown
+    waits for the request threads: the embedded import worker hands its job back first, while
+    there is time."""
+    import_worker = getattr(worker.wsgi, "extensions", {}).get("registry.import_worker")
+    if import_worker is not None:
+        import_worker.stop(grace=IMPORT_GRACE_SECONDS)
 
 
 class Server(BaseApplication):
@@ -38,6 +49,7 @@ def serve(host: str, port: int, threads: int = 8) -> None:
             "worker_class": "gthread",
             "threads": threads,
             "graceful_timeout": GRACE_SECONDS,
+            "worker_exit": worker_exit,
             "accesslog": "-",
             "proc_name": "registry",
             "control_socket_disable": True,

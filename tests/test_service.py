@@ -192,7 +192,9 @@ def assess_all(base: str, headers: dict, count: int) -> list[int]:
 
 def test_registry_serve_stops_at_one_ctrl_c_and_its_import_resumes(tmp_path):
     database = tmp_path / "registry.sqlite3"
-    env = common_env(tmp_path, f"sqlite:///{database}")
+    # No lease expires here (the stop hands the job back): a lease long enough that heartbeats
+    # waiting behind 40 concurrent SQLite writers never let it lapse.
+    env = {**common_env(tmp_path, f"sqlite:///{database}"), "IMPORTS_LEASE_SECONDS": "15"}
     prepare(env, tmp_path)
     admin, registrar = token(env, tmp_path, "admin"), token(env, tmp_path, "registrar")
     port = free_port()
