@@ -19,12 +19,13 @@ as an alias of the institution leaves that institution's own event too.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 from marshmallow import Schema, ValidationError
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -116,80 +117,93 @@ def _write(session: Session, met: list[_Met]) -> None:
     for item in met:
         ids = ",".join(str(i) for i in sorted(c["id"] for c in item.candidates))
         groups.setdefault((item.country, item.key, ids), []).append(item)
-    decided = _decided(session, sorted({(country, key) for country, key, _ in groups}))
+    decided = _decided(session, groups)
+    dialect = session.get_bind().dialect.name
     places = []
     # In one order for every writer, so that two batches meeting the same spellings never wait
     # for each other crosswise (a deadlock on PostgreSQL).
     for (country, key, ids), items in sorted(groups.items()):
         review_id = decided.get((country, key, ids))
         if review_id is None:
-            review_id = _upsert_open(session, items[-1], ids, len(items), now)
+            first = items[-1]
+            review_id = session.execute(
+                _upsert_open(dialect),
+                {
+                    "query": first.query,
+                    "query_key": key,
+                    "country": country,
+                    "state": "open",
+                    "candidates": list(first.candidates),
+                    "candidate_ids": ids,
+                    "times": len(items),
+                    "first_seen_at": now,
+                    "last_seen_at": now,
+                },
+            ).scalar_one()
         else:
             # That question was answered: counted on its decision, not asked again.
-            session.execute(
-                update(MatchReview)
-                .where(MatchReview.id == review_id)
-                .values(times=MatchReview.times + len(items), last_seen_at=now)
-                .execution_options(synchronize_session=False)
-            )
+            session.execute(_COUNT_DECIDED, {"review": review_id, "more": len(items), "now": now})
         seen = {(item.place, item.place_id): item.owner for item in items}
         places += [
             {"review_id": review_id, "place": p, "place_id": i, "owner": owner, "at": now}
             for (p, i), owner in seen.items()
         ]
-    session.execute(MatchReviewSighting.__table__.insert(), places)
+    session.execute(_SIGHTINGS, places)
 
 
-def _decided(session: Session, spellings: list[tuple[str, str]]) -> dict[tuple[str, str, str], int]:
-    """(country, spelling, candidate ids) -> the latest decided entry offered those candidates."""
+# The statements, built once: building them costs more than running them.
+_review = MatchReview.__table__
+_SIGHTINGS = MatchReviewSighting.__table__.insert()
+_COUNT_DECIDED = (
+    _review.update()
+    .where(_review.c.id == bindparam("review"))
+    .values(times=_review.c.times + bindparam("more"), last_seen_at=bindparam("now"))
+)
+_DECIDED = (
+    select(_review.c.id, _review.c.country, _review.c.query_key, _review.c.candidate_ids)
+    .where(
+        _review.c.country.in_(bindparam("countries", expanding=True)),
+        _review.c.query_key.in_(bindparam("keys", expanding=True)),
+        _review.c.state != "open",
+    )
+    .order_by(_review.c.id)
+)
+
+
+def _decided(
+    session: Session, groups: dict[tuple[str, str, str], list[_Met]]
+) -> dict[tuple[str, str, str], int]:
+    """(country, spelling, candidate ids) -> the latest decided entry offered those candidates:
+    that question was answered."""
     found: dict[tuple[str, str, str], int] = {}
+    spellings = sorted(groups)
     for start in range(0, len(spellings), 400):
+        chunk = spellings[start : start + 400]
         rows = session.execute(
-            select(
-                MatchReview.id,
-                MatchReview.country,
-                MatchReview.query_key,
-                MatchReview.candidate_ids,
-            )
-            .where(
-                tuple_(MatchReview.country, MatchReview.query_key).in_(
-                    spellings[start : start + 400]
-                ),
-                MatchReview.state != "open",
-            )
-            .order_by(MatchReview.id)
+            _DECIDED,
+            {
+                "countries": sorted({c for c, _, _ in chunk}),
+                "keys": sorted({k for _, k, _ in chunk}),
+            },
         )
         found.update({(r.country, r.query_key, r.candidate_ids): r.id for r in rows})
     return found
 
 
-def _upsert_open(session: Session, item: _Met, ids: str, times: int, now: dt.datetime) -> int:
+@functools.cache
+def _upsert_open(dialect: str):
     """Add to the open entry of the spelling, or open one; the candidates become the latest."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(MatchReview).values(
-        query=item.query,
-        query_key=item.key,
-        country=item.country,
-        state="open",
-        candidates=list(item.candidates),
-        candidate_ids=ids,
-        times=times,
-        first_seen_at=now,
-        last_seen_at=now,
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=[MatchReview.country, MatchReview.query_key],
-        index_where=MatchReview.state == "open",
+    statement = (postgresql if dialect == "postgresql" else sqlite).insert(_review)
+    return statement.on_conflict_do_update(
+        index_elements=[_review.c.country, _review.c.query_key],
+        index_where=_review.c.state == "open",
         set_={
-            "times": MatchReview.times + statement.excluded.times,
+            "times": _review.c.times + statement.excluded.times,
             "last_seen_at": statement.excluded.last_seen_at,
             "candidates": statement.excluded.candidates,
             "candidate_ids": statement.excluded.candidate_ids,
         },
-    )
-    return session.execute(
-        statement.returning(MatchReview.id).execution_options(synchronize_session=False)
-    ).scalar_one()
+    ).returning(_review.c.id)
 
 
 # --- reading ----------------------------------------------------------------------------------
