@@ -258,13 +258,14 @@ def get_review(session: Session, actor: Actor, review_id: int) -> dict[str, Any]
     """One entry with the places it was met in that the actor may read. NotFound for an unknown
     id; PermissionDenied for anyone but an admin or the ministry of its country."""
     authorize_role(actor, "match_review.read")
-    review = _get(session, review_id)
+    review = get_entry(session, review_id)
     authorize(actor, "match_review.read", target_of(review))
     places = _places(session, actor, [review.id], SHOWN_PLACES, SHOWN_PLACES)
     return shown(review, places.get(review.id, []))
 
 
-def _get(session: Session, review_id: int, lock: bool = False) -> MatchReview:
+def get_entry(session: Session, review_id: int, lock: bool = False) -> MatchReview:
+    """The entry as stored, unchecked (callers authorise on it); NotFound for an unknown id."""
     query = select(MatchReview).where(MatchReview.id == review_id)
     review = session.scalar(
         (query.with_for_update() if lock else query).execution_options(populate_existing=True)
@@ -349,7 +350,7 @@ def _to_decide(session: Session, actor: Actor, review_id: int, action: str) -> M
     """The entry, locked, once the actor may decide it: PermissionDenied for anyone but an admin
     or the ministry of its country, NotFound for an unknown id."""
     authorize_role(actor, "match_review.decide")
-    review = _get(session, review_id, lock=True)
+    review = get_entry(session, review_id, lock=True)
     authorize(actor, "match_review.decide", target_of(review), action)
     return review
 

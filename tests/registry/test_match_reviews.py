@@ -331,6 +331,14 @@ def test_a_rejected_spelling_is_not_asked_again_for_the_same_candidates(client, 
     assert events(session, f"match_review:{entry['id']}") == [
         ("match_review.reject", "allowed", "review-ministry-gb")
     ]
+    # The entry's trail is its country's ministry's to read, as the queue is.
+    trail_url = f"/api/v1/audit?entity=match_review:{entry['id']}"
+    trail = call(client, queue, "ministry-gb", "GET", trail_url)
+    assert [(e["action"], e["before"]["state"], e["after"]["state"]) for e in trail] == [
+        ("match_review.reject", "open", "rejected")
+    ]
+    assert trail[0]["after"]["reason"] == rejected["reason"]
+    call(client, queue, "ministry-fr", "GET", trail_url, status=403)
 
     # Met again with the same candidates: counted on the decision, not queued.
     later = assess(client, queue, "registrar-2")
