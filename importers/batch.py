@@ -20,6 +20,7 @@ from mappings.recognition import assess, check_target
 from registry.catalogue import isced
 from registry.core.errors import DomainError
 from registry.core.permissions import Actor
+from registry.match_reviews.services import Sightings
 
 
 def credentials(records: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, dict[str, Any] | str]]:
@@ -89,11 +90,16 @@ def assess_records(
     check_target(target, target_type)
     counts: Counter[str] = Counter()
     failure = None
+    # Issuers found only ambiguously are queued for review once for the whole file.
+    sightings = Sightings()
     try:
-        yield from _assessed(session, actor, credentials(records), target, target_type, counts)
+        yield from _assessed(
+            session, actor, credentials(records), target, target_type, counts, sightings
+        )
     except FileError as error:
         # The lines before the break stand; the summary says where the file broke off.
         failure = f"{error.position}: {error.reason}"
+    sightings.write(session)
     yield {"summary": {**counts, "failure": failure} if failure else dict(counts)}
 
 
@@ -104,6 +110,7 @@ def _assessed(
     target: str,
     target_type: str | None,
     counts: Counter[str],
+    sightings: Sightings,
 ) -> Iterator[dict[str, Any]]:
     for position, credential in items:
         counts["read"] += 1
@@ -114,7 +121,7 @@ def _assessed(
         grade = credential.pop("grade_stated", None)
         unplaced_credits = credential.pop("credits_stated", None)
         try:
-            answer = assess(session, actor, credential, target, target_type)
+            answer = assess(session, actor, credential, target, target_type, sightings)
         except DomainError as error:
             counts["not_assessed"] += 1
             yield {

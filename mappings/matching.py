@@ -291,9 +291,11 @@ class InstitutionIndex:
         """The institutions `query` may name, best first, one candidate per institution.
 
         `verdict` is "matched" when the best scores at least `threshold` and leads the next
-        institution by at least `margin`; "ambiguous" when it scores at least REVIEW_FLOOR but
-        is not clearly ahead or not high enough; else "no_match" (candidates empty). Only
-        candidates scoring REVIEW_FLOOR or more are listed, at most `limit` (1 to 20).
+        institution by at least `margin`, or when the query is spelt exactly as a name or alias
+        of one institution of the `country` given and of no other; "ambiguous" when it scores
+        at least REVIEW_FLOOR but is not clearly ahead or not high enough; else "no_match"
+        (candidates empty). Only candidates scoring REVIEW_FLOOR or more are listed, at most
+        `limit` (1 to 20).
         Raises InvalidData for an empty, over-long or control-character query, a country that
         is not two ASCII letters, or a limit out of range.
         """
@@ -334,10 +336,23 @@ class InstitutionIndex:
                 if score > revised.get(owner, (0.0,))[0]:
                     revised[owner] = (score, 100.0, _ACRONYM)
 
-        ranked = sorted(revised.items(), key=lambda item: (-item[1][0], item[0].id))
+        # Spelt exactly (once normalised) as a name or alias of one institution of the country
+        # given and of no other there, the query names it, however close a neighbour's name
+        # ("Eastern" and "Western Illinois University"): so a spelling a reviewer confirmed as
+        # an alias (registry.match_reviews) matches outright the next time.
+        exact = set()
+        if country is not None:
+            exact = {
+                state.owners[slot]
+                for slot in slots
+                if state.keys[slot] == forms[0][0] and born[slot] <= version < dead[slot]
+            } & revised.keys()
+        ranked = sorted(
+            revised.items(), key=lambda item: (item[0] not in exact, -item[1][0], item[0].id)
+        )
         return MatchResult(
             query,
-            self._verdict([hit for _, hit in ranked[:2]]),
+            "matched" if len(exact) == 1 else self._verdict([hit for _, hit in ranked[:2]]),
             tuple(
                 Candidate(
                     owner.id,

@@ -41,6 +41,7 @@ from registry.core.errors import DomainError, InvalidData, NotFound
 from registry.core.permissions import Actor, Target, authorize, owner_of
 from registry.institutions import services as institutions
 from registry.institutions.private import readable
+from registry.match_reviews.services import Sightings
 
 DATA = Path(__file__).resolve().parent / "data" / "recognition.json"
 # A qualification title matched within the institution's catalogue at this score or better
@@ -702,9 +703,17 @@ def run(
 
 
 def assess(
-    session: Session, actor: Actor, raw: Any, target: str, target_type: str | None = None
+    session: Session,
+    actor: Actor,
+    raw: Any,
+    target: str,
+    target_type: str | None = None,
+    sightings: Sightings | None = None,
 ) -> dict[str, Any]:
-    """Assess and store. Bad input: InvalidData listing every field."""
+    """Assess and store. Bad input: InvalidData listing every field.
+
+    An institution found only ambiguously is queued for review (registry.match_reviews): at
+    once, or with the other `sightings` of a batch when its caller writes them."""
     authorize(actor, "assessment.create", Target("assessment", target or ""))
     credential, spec = validate(session, raw, target, target_type)
     inputs = audit.plain(credential)
@@ -741,6 +750,18 @@ def assess(
         f"assessment:{row.id}",
         after={"decision": answer["decision"], "inputs_digest": answer["inputs_digest"]},
     )
+    noted = Sightings() if sightings is None else sightings
+    stated = credential["institution"]
+    noted.met(
+        stated["name"],
+        stated["country"],
+        answer["source"]["institution"],
+        "assessment",
+        row.id,
+        row.owner,
+    )
+    if sightings is None:
+        noted.write(session)
     return {"id": row.id, **{key: value for key, value in answer.items() if key != "id"}}
 
 
@@ -905,4 +926,16 @@ def assess_stack(
         f"assessment:{row.id}",
         after={"decision": decision, "stack": len(parts)},
     )
+    sightings = Sightings()
+    for credential, part in zip(validated, answers, strict=True):
+        stated = credential["institution"]
+        sightings.met(
+            stated["name"],
+            stated["country"],
+            part["source"]["institution"],
+            "assessment",
+            row.id,
+            row.owner,
+        )
+    sightings.write(session)
     return {"id": row.id, **answer}

@@ -63,6 +63,7 @@ from registry.core.permissions import Actor, Target, authorize, institution_owne
 from registry.institutions.models import SCHEMES, Institution
 from registry.institutions.private import readable
 from registry.institutions.schemas import iso_country, text_field
+from registry.match_reviews.services import Sightings
 
 # Who may evaluate for an institution: its own account or an admin (the scope check of
 # assessment.create on a non-assessment target; registrars and ministries have no such scope).
@@ -1422,6 +1423,18 @@ def evaluate_transcript(
         f"transfer_evaluation:{row.id}",
         after={"inputs_digest": row.inputs_digest, "summary": result["summary"]},
     )
+    # An issuer found only ambiguously is queued for review (registry.match_reviews).
+    sightings = Sightings()
+    issuer = inputs["issuer"]
+    sightings.met(
+        issuer["name"],
+        issuer["country"],
+        result["source_institution"],
+        "transfer_evaluation",
+        row.id,
+        institution_owner(receiving.id),
+    )
+    sightings.write(session)
     return present(row)
 
 

@@ -24,12 +24,21 @@ ALLOWED = {
     "frameworks": {"registry.core"},
     "registry.institutions": {"registry.core", "frameworks"},
     "registry.catalogue": {"registry.core", "frameworks", "registry.institutions"},
-    "mappings": {"registry.core", "frameworks", "registry.institutions", "registry.catalogue"},
+    # The review queue of ambiguous matches: fed by assessments (mappings), above institutions.
+    "registry.match_reviews": {"registry.core", "frameworks", "registry.institutions"},
+    "mappings": {
+        "registry.core",
+        "frameworks",
+        "registry.institutions",
+        "registry.catalogue",
+        "registry.match_reviews",
+    },
     "importers": {
         "registry.core",
         "frameworks",
         "registry.institutions",
         "registry.catalogue",
+        "registry.match_reviews",
         "mappings",
     },
 }

@@ -128,6 +128,7 @@ def init_app(app: Flask) -> Api:
         grade_tables,
         imports,
         institutions,
+        match_reviews,
         transfers,
     )
 
@@ -154,6 +155,7 @@ def init_app(app: Flask) -> Api:
         assessments,
         imports,
         transfers,
+        match_reviews,
         audit,
     ):
         api.register_blueprint(module.blp, url_prefix="/api/v1")

@@ -46,6 +46,7 @@ class Target:
     """What an action touches, as far as permissions care."""
 
     # framework | link | rule | grade_table | institution | qualification | course | audit | token
+    # | match_review
     kind: str
     key: str = ""
     country: str | None = None  # a framework's country; None for meta-frameworks
@@ -78,6 +79,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "import.run": frozenset({"admin", "institution"}),
     "assessment.create": frozenset({"admin", "registrar", "ministry", "institution"}),
     "audit.read": frozenset({"admin", "ministry", "institution"}),
+    # The review queue of ambiguous institution matches: a ministry for its country's entries.
+    "match_review.read": frozenset({"admin", "ministry"}),
+    "match_review.decide": frozenset({"admin", "ministry"}),
     "token.manage": frozenset({"admin"}),
     "reference.load": frozenset({"admin"}),
 }

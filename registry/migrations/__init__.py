@@ -21,6 +21,7 @@ def target_metadata():
     import registry.core.audit  # noqa: F401
     import registry.core.changes  # noqa: F401
     import registry.institutions.models  # noqa: F401
+    import registry.match_reviews.models  # noqa: F401
     from registry.core.db import Base
 
     return Base.metadata

@@ -90,6 +90,7 @@ VALID = {
         None,
     ),
     "POST /api/v1/rules": (RULE, None),
+    "POST /api/v1/match-reviews/{review_id}/reject": ({"reason": "Not meant"}, None),
 }
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
@@ -151,6 +152,16 @@ def known_records(client, headers) -> dict:
     assessment = made(
         client.post("/api/v1/assessments?target=DE", json=credential, headers=headers)
     )
+    # Two universities a spelling cannot tell apart: an entry of the match review queue.
+    for name in ("University of Edinburgh", "Edinburgh Napier University"):
+        made(
+            client.post(
+                "/api/v1/institutions", json={"name": name, "country": "GB"}, headers=headers
+            )
+        )
+    ambiguous = {**credential, "institution": {"name": "Edinburgh University", "country": "GB"}}
+    made(client.post("/api/v1/assessments?target=DE", json=ambiguous, headers=headers))
+    review = client.get("/api/v1/match-reviews", headers=headers).get_json()[0]
     world = [{"name": "Nowhere", "alpha_two_code": "XX", "domains": []}]
     job = made(
         client.post(
@@ -170,6 +181,7 @@ def known_records(client, headers) -> dict:
         "institution_id": institution["id"],
         "assessment_id": assessment["id"],
         "job_id": job["id"],
+        "review_id": review["id"],
     }
 
 

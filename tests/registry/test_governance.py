@@ -119,6 +119,9 @@ WRITES = {
     ("PATCH", "/api/v1/articulations/<int:articulation_id>"),
     ("POST", "/api/v1/transfers"),
     ("POST", "/api/v1/transfers/<int:evaluation_id>/decisions"),
+    # Covered, allowed and refused, in test_match_reviews.py:
+    ("POST", "/api/v1/match-reviews/<int:review_id>/confirm"),
+    ("POST", "/api/v1/match-reviews/<int:review_id>/reject"),
 }
 
 
@@ -692,6 +695,7 @@ def _concrete(rule):
         ("<int:institution_id>", "1"),
         ("<int:evaluation_id>", "1"),
         ("<int:articulation_id>", "1"),
+        ("<int:review_id>", "1"),
         ("<code>", "IE-NFQ"),
         ("<version>", "2027"),
         ("<level>", "8"),

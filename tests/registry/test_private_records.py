@@ -58,6 +58,10 @@ PUBLIC_READS = {
     "/api/v1/articulations/<int:articulation_id>",
     # The audit trail has its own rule (owners of the entity, admins): test_governance.py.
     "/api/v1/audit",
+    # The review queue of ambiguous matches has its own rule (admins, the ministry of the
+    # entry's country) and shows only the places the reader may read: test_match_reviews.py.
+    "/api/v1/match-reviews",
+    "/api/v1/match-reviews/<int:review_id>",
 }
 
 # Each private read: the record it shows, and its URL for a record's id.
