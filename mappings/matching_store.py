@@ -1,0 +1,226 @@
+"""The storage of `mappings.matching.InstitutionIndex`: append-only slots, the vocabulary and its
+postings, and the exact tables (keys, shapes, acronyms, initials, cities).
+
+Only the index's writer (holding its lock) mutates a `_State`, by appending and by stamping
+`dead`; `version` is written last, so a reader that read it first sees no half-made update.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from array import array
+from collections import Counter
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from mappings.names import domain_acronym, initials, shape
+from registry.core.errors import InvalidData
+from registry.core.normalise import fold, normalise_name
+
+MAX_QUERY = 500
+MAX_LIMIT = 20
+# "city" and "domain" are not names: a city is read as a place hint, a web domain can state an
+# acronym (`mappings.names.domain_acronym`).
+KINDS = ("name", "alias", "former", "acronym", "city", "domain")
+FOREVER = 2**62
+NAME, ALIAS, ACRONYM, CITY = range(4)
+
+
+@dataclass(frozen=True)
+class NameEntry:
+    """One name of an institution, as stored: "name" (official or label), "alias" (other
+    language, former name; "former" is accepted as an alias) or "acronym"; or what the index
+    reads beside the names: its "city" and its web "domain"s."""
+
+    institution_id: int
+    name: str
+    country: str | None
+    kind: str = "name"
+
+
+class Owner(NamedTuple):
+    """An institution as one `replace` stated it; its slots share this object."""
+
+    id: int
+    name: str
+    country: str | None
+    city: str | None = None
+
+
+class Name(NamedTuple):
+    key: str
+    kind: int
+    country: str | None
+
+
+def posting(table: dict, key) -> array:
+    found = table.get(key)
+    if found is None:
+        found = table[key] = array("i")
+    return found
+
+
+def deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+class State:
+    """Slots, vocabulary and postings of one generation of the index."""
+
+    def __init__(self, version: int = 0):
+        self.version = version
+        self.keys: list[str] = []
+        self.owners: list[Owner] = []
+        self.kinds = bytearray()
+        self.countries: list[str | None] = []
+        self.born = array("q")
+        self.dead = array("q")
+        self.vocabulary: dict[str, int] = {}
+        self.words: list[str] = []
+        self.postings: list[array] = []
+        # In how many live names each word occurs.
+        self.df = array("i")
+        # Each word of four letters or more, and each of its one-letter deletions -> its ids.
+        self.deletions: dict[str, array] = {}
+        self.country_slots: dict[str | None, array] = {}
+        self.country_live: Counter[str | None] = Counter()
+        self.acronyms: dict[str, array] = {}
+        # Whole keys, shapes and initials of names and aliases -> their slots.
+        self.exact: dict[str, array] = {}
+        self.shapes: dict[str, array] = {}
+        self.shape_of: list[str] = []
+        self.initials: dict[str, array] = {}
+        # Folded city -> in how many live institutions of each country.
+        self.cities: dict[str, Counter[str | None]] = {}
+        self.live = 0
+        self.removed = 0
+
+    def add(self, owner: Owner, names: list[Name], version: int) -> list[int]:
+        slots = []
+        for key, kind, country in names:
+            slot = len(self.keys)
+            self.keys.append(key)
+            self.owners.append(owner)
+            self.kinds.append(kind)
+            self.countries.append(country)
+            self.born.append(version)
+            self.dead.append(FOREVER)
+            self.shape_of.append(shape(key) if kind in (NAME, ALIAS) else "")
+            if kind == ACRONYM:
+                posting(self.acronyms, key).append(slot)
+            elif kind == CITY:
+                self.cities.setdefault(key, Counter())[country] += 1
+            else:
+                for word in dict.fromkeys(key.split()):
+                    number = self._word(word)
+                    self.postings[number].append(slot)
+                    self.df[number] += 1
+                posting(self.exact, key).append(slot)
+                posting(self.shapes, self.shape_of[slot]).append(slot)
+                if spelt := initials(key):
+                    posting(self.initials, spelt).append(slot)
+                posting(self.country_slots, country).append(slot)
+                self.country_live[country] += 1
+                self.live += 1
+            slots.append(slot)
+        return slots
+
+    def kill(self, slots: list[int], version: int) -> None:
+        for slot in slots:
+            self.dead[slot] = version
+            kind = self.kinds[slot]
+            if kind == CITY:
+                self.cities[self.keys[slot]][self.countries[slot]] -= 1
+            elif kind != ACRONYM:
+                for word in dict.fromkeys(self.keys[slot].split()):
+                    self.df[self.vocabulary[word]] -= 1
+                self.country_live[self.countries[slot]] -= 1
+                self.live -= 1
+                self.removed += 1
+
+    def _word(self, word: str) -> int:
+        number = self.vocabulary.get(word)
+        if number is None:
+            number = len(self.words)
+            self.words.append(word)
+            self.postings.append(array("i"))
+            self.df.append(0)
+            if len(word) >= 4:
+                for variant in deletions(word) | {word}:
+                    posting(self.deletions, variant).append(number)
+            # Published last: a reader finding the word finds its postings too.
+            self.vocabulary[word] = number
+        return number
+
+    def alive(self, slot: int, version: int) -> bool:
+        return self.born[slot] <= version < self.dead[slot]
+
+    def rarity(self, word: str) -> float:
+        """Inverse document frequency, smoothed: log(1 + (1 + names) / (1 + names holding it))."""
+        number = self.vocabulary.get(word)
+        df = self.df[number] if number is not None else 0
+        return math.log(1 + (1 + self.live) / (1 + max(df, 0)))
+
+    def city_countries(self, city: str) -> frozenset[str]:
+        """The countries in which live institutions are in the city (folded name)."""
+        counts = self.cities.get(city)
+        return frozenset(c for c, n in counts.items() if n > 0 and c) if counts else frozenset()
+
+
+def country_of(country: str | None) -> str | None:
+    return country.upper() if country else None
+
+
+def prepare(institution_id: int, entries: list[NameEntry]) -> tuple[Owner, list[Name]]:
+    """The institution's owner record and its names: each distinct key once, names before
+    aliases (a key stated as both counts as a name), acronyms as stated or as a web domain
+    states them, its city; entries with no letter or digit are left out, as they can match
+    nothing. No name, no institution: ([] names)."""
+    for entry in entries:
+        if entry.kind not in KINDS:
+            raise ValueError(f"unknown name kind {entry.kind!r}; expected one of {KINDS}")
+    primary = next((e for e in entries if e.kind == "name"), None) or next(
+        (e for e in entries if e.kind in ("alias", "former", "acronym")), None
+    )
+    city = next((fold(e.name) for e in entries if e.kind == "city"), None)
+    if primary is None:
+        return Owner(institution_id, "", None), []
+    owner = Owner(institution_id, primary.name, country_of(primary.country), city)
+    written = [e.name for e in entries if e.kind in ("name", "alias", "former")]
+    names: dict[tuple[str, int], Name] = {}
+    for entry in sorted(entries, key=lambda e: e.kind != "name"):
+        country = country_of(entry.country)
+        if entry.kind == "acronym":
+            name = Name(fold(entry.name).replace(" ", ""), ACRONYM, country)
+        elif entry.kind == "domain":
+            name = Name(domain_acronym(entry.name, written) or "", ACRONYM, country)
+        elif entry.kind == "city":
+            name = Name(fold(entry.name), CITY, country)
+        else:
+            kind = NAME if entry.kind == "name" else ALIAS
+            name = Name(normalise_name(entry.name), kind, country)
+        if name.key:
+            names.setdefault((name.key, name.kind in (NAME, ALIAS), country), name)
+    if not any(name.kind in (NAME, ALIAS) for name in names.values()):
+        return owner, []
+    return owner, list(names.values())
+
+
+def valid_search(query: str, country: str | None, limit: int) -> str | None:
+    problems: dict[str, list[str]] = {}
+    if not isinstance(query, str) or not query.strip():
+        problems["q"] = ["Give a name to search for."]
+    elif len(query) > MAX_QUERY:
+        problems["q"] = [f"At most {MAX_QUERY} characters."]
+    elif any(unicodedata.category(char) == "Cc" for char in query):
+        problems["q"] = ["Control characters are not allowed."]
+    if country is not None and not (
+        isinstance(country, str) and len(country) == 2 and country.isascii() and country.isalpha()
+    ):
+        problems["country"] = ["A country is two letters (ISO 3166-1 alpha-2)."]
+    if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        problems["limit"] = [f"Between 1 and {MAX_LIMIT}."]
+    if problems:
+        raise InvalidData("Invalid institution search.", errors=problems)
+    return country.upper() if country else None
