@@ -40,29 +40,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rapidfuzz import fuzz, process, utils  # noqa: E402
 
-from mappings.matching import InstitutionIndex, NameEntry  # noqa: E402
-from mappings.matching_eval import (  # noqa: E402
-    evaluate,
-    load_world_domains,
-    load_world_list,
-    synthetic_records,
-    variants,
-)
-from mappings.matching_ror import (  # noqa: E402
-    domains_of,
-    entries,
-    held_out,
-    load_ror,
-    ror_queries,
-    twins,
-)
+from mappings.matching import InstitutionIndex  # noqa: E402
+from mappings.matching_eval import evaluate, variants  # noqa: E402
+from mappings.matching_ror import benchmark_registry, ror_queries  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 WORLD = SHARED / "data" / "institutions" / "world_universities_and_domains.json"
 ROR = sorted((SHARED / "corpus" / "ror").glob("ror-records__*.json"), reverse=True)
 REGISTRY_SIZE = 200_000
-HELD_OUT = 500
-ROR_HELD_OUT = 0.1
 HEADER = f"{'':36}{'q/s':>8}{'acc@1':>8}{'matched':>9}{'wrong':>8}{'ambig.':>8}{'none':>7}"
 
 
@@ -98,40 +83,14 @@ def main() -> int:
         return 0
 
     rng = random.Random(args.seed)
-    ror = load_ror(ROR)
-    ror_absent = held_out(ror, ROR_HELD_OUT, args.seed)
-    ror_domains = domains_of(ror)
-    world_domains = load_world_domains(WORLD)
-    world = [
-        record._replace(id=record.id + len(ror))
-        for record in load_world_list(WORLD)
-        if not ror_domains.intersection(d.lower() for d in world_domains[record.id])
-    ]
-    held = rng.sample(world, HELD_OUT)
-    # The held-out ROR records' twins (another record, or the shared list's entry, for the same
-    # institution) leave the registry with them.
-    gone = twins(
-        [r for r in ror if r.id in ror_absent],
-        [(r.id, r.country, [r.name, *r.labels, *r.aliases], r.domains) for r in ror]
-        + [(r.id, r.country, [r.name], world_domains[r.id - len(ror)]) for r in world],
+    built = benchmark_registry(ROR, WORLD, REGISTRY_SIZE, args.seed)
+    registry_entries, indexed_ror, real, synthetic = (
+        built.entries,
+        built.indexed_ror,
+        built.real,
+        built.synthetic,
     )
-    absent_ids = {record.id for record in held} | gone
-    real = [record for record in world if record.id not in absent_ids]
-    indexed_ror = [record for record in ror if record.id not in ror_absent | gone]
-    synthetic = synthetic_records(
-        REGISTRY_SIZE - len(real) - len(indexed_ror),
-        args.seed,
-        start_id=len(ror) + 20_000,
-        taken=[r.name for r in world],
-    )
-    registry_entries = [e for record in indexed_ror for e in entries(record)]
-    for record in real:
-        registry_entries.append(NameEntry(record.id, record.name, record.country))
-        registry_entries += [
-            NameEntry(record.id, domain, record.country, "domain")
-            for domain in world_domains[record.id - len(ror)]
-        ]
-    registry_entries += [NameEntry(r.id, r.name, r.country) for r in synthetic]
+    held = built.held
 
     started = time.perf_counter()
     index = InstitutionIndex(registry_entries)
@@ -154,8 +113,7 @@ def main() -> int:
     labelled = ror_queries(indexed_ror, args.seed)
     ror_set = [(q.query, q.country, q.true_id) for q in labelled]
     ror_missing = [
-        (q.query, q.country, q.true_id)
-        for q in ror_queries([r for r in ror if r.id in ror_absent], args.seed + 3)
+        (q.query, q.country, q.true_id) for q in ror_queries(built.absent_ror, args.seed + 3)
     ]
     half = args.queries // 2
     synthetic_set = variants(real, half, args.seed) + variants(

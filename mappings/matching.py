@@ -237,27 +237,28 @@ class InstitutionIndex:
         state = self._state
         hinted = split_places(query, state.city_countries)
         forms = [_Form(key, 0.0, (), shape(key))]
-        forms += [
-            _Form(form, DEPARTMENT_PENALTY, (), shape(form)) for form in department_free(query)
-        ]
-        lookup = key
-        if hinted.places:
+        cities: tuple[str, ...] = ()
+        name = normalise_name(hinted.name) if hinted.places else key
+        if name and name != key:
             cities = tuple(place.text for place in hinted.places if place.kind == CITY_HINT)
-            name = normalise_name(hinted.name)
-            if name and name != key:
-                lookup = name
-                forms.append(_Form(name, 0.0, cities, shape(name)))
-                forms += [
-                    _Form(form, DEPARTMENT_PENALTY, cities, shape(form))
-                    for form in department_free(hinted.name)
-                    if form not in {f.key for f in forms}
-                ]
+            forms.append(_Form(name, 0.0, cities, shape(name)))
+        else:
+            name = key
         hint = None if country else hinted_countries(hinted.places)
         countries = frozenset({country}) if country else hint
+        exact = self._exact(state, query, forms, countries)
+        if exact is not None:
+            return MatchResult(query, "matched", (exact,))
+        for text, where in ((query, ()), (hinted.name, cities)):
+            forms += [
+                _Form(form, DEPARTMENT_PENALTY, where, shape(form))
+                for form in department_free(text)
+                if form not in {f.key for f in forms}
+            ]
         within = country is not None or (hint is not None and len(hint) == 1)
-        found = self._search(state, query, forms, lookup, countries, within, limit)
+        found = self._search(state, query, forms, name, countries, within, limit)
         if hint is not None and found[0] == "no_match":
-            verdict, candidates = self._search(state, query, forms, lookup, None, False, limit)
+            verdict, candidates = self._search(state, query, forms, name, None, False, limit)
             found = ("ambiguous" if verdict == "matched" else verdict, candidates)
         return MatchResult(query, *found)
 
@@ -272,9 +273,6 @@ class InstitutionIndex:
         limit: int,
     ) -> tuple[str, tuple[Candidate, ...]]:
         version = state.version
-        exact = self._exact(state, query, forms, countries)
-        if exact is not None:
-            return "matched", (exact,)
         slots = _candidates(state, lookup, countries)
         # Names of the query's exact key or shape are always weighed.
         shaped: dict[int, _Form] = {}
@@ -348,6 +346,7 @@ class InstitutionIndex:
         if self.threshold > 100.0:
             return None
         version = state.version
+        compact = fold(query).replace(" ", "")
         for form in forms:
             found: dict[Owner, int] = {}
             for slot in state.exact.get(form.key, ()) if not form.penalty else ():
@@ -361,8 +360,15 @@ class InstitutionIndex:
                 return None
             if found:
                 ((owner, kind),) = found.items()
-                for slot in state.acronyms.get(fold(query).replace(" ", ""), ()):
-                    if state.alive(slot, version) and state.owners[slot] != owner:
+                # Another institution of the same shape ("Alberta University", "University of
+                # Alberta") or acronym leaves it to the scores.
+                rivals = [*state.shapes.get(form.shape, ()), *state.acronyms.get(compact, ())]
+                for slot in rivals:
+                    if (
+                        state.alive(slot, version)
+                        and state.owners[slot] != owner
+                        and (countries is None or state.countries[slot] in countries)
+                    ):
                         return None
                 matched_on = "name" if kind == NAME else "alias"
                 return Candidate(owner.id, owner.name, owner.country, 100.0, matched_on)
@@ -559,7 +565,8 @@ def _distinctive(state: State, forms: list[_Form], score: float, slot: int) -> t
             shares.append((matched, total))
         pooled = sum(matched for matched, _ in shares) / sum(total for _, total in shares)
         agreement = max(agreement, pooled - penalty)
-        if not vetoed:
+        # A city hint the institution is not known to be in is part of the name after all.
+        if not vetoed and penalty < CITY_PENALTY:
             kept = sum(state.rarity(word) for word in placed)
             name_share = (shares[1][0] - _unplaced(state, words, placed, query)) / kept
             coverage = max(coverage, min(shares[0][0] / shares[0][1], name_share) - penalty)

@@ -20,6 +20,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 from mappings.matching import NameEntry
+from mappings.matching_eval import (
+    Record,
+    load_world_domains,
+    load_world_list,
+    synthetic_records,
+)
 from mappings.names import shape
 from registry.core.countries import country_name
 from registry.core.normalise import normalise_name
@@ -242,3 +248,64 @@ def twins(
         for number, country, names, domains in others
         if marks & _marks(country, names, domains)
     }
+
+
+class BenchmarkRegistry(NamedTuple):
+    entries: list[NameEntry]
+    indexed_ror: list[RorRecord]
+    absent_ror: list[RorRecord]
+    real: list[Record]
+    held: list[Record]
+    synthetic: list[Record]
+
+
+def benchmark_registry(
+    ror_paths: Iterable[Path],
+    world_path: Path,
+    size: int,
+    seed: int,
+    *,
+    ror_share: float = 0.1,
+    world_held: int = 500,
+) -> BenchmarkRegistry:
+    """The benchmark's registry of `size` institutions: the ROR records less `ror_share` held
+    out, the shared list less `world_held` held out and less its entries sharing a web domain
+    with a ROR record (the same institution twice), padded with synthetic names; the held-out
+    ROR records' twins leave with them. Entries carry cities and web domains as the registry's
+    own index gets them (mappings.institutions)."""
+    rng = random.Random(seed)
+    ror = load_ror(ror_paths)
+    absent = held_out(ror, ror_share, seed)
+    ror_domains = domains_of(ror)
+    domains = load_world_domains(world_path)
+    world = [
+        record._replace(id=record.id + len(ror))
+        for record in load_world_list(world_path)
+        if not ror_domains.intersection(d.lower() for d in domains[record.id])
+    ]
+    held = rng.sample(world, world_held)
+    gone = twins(
+        [r for r in ror if r.id in absent],
+        [(r.id, r.country, [r.name, *r.labels, *r.aliases], list(r.domains)) for r in ror]
+        + [(r.id, r.country, [r.name], domains[r.id - len(ror)]) for r in world],
+    )
+    held_ids = {record.id for record in held} | gone
+    real = [record for record in world if record.id not in held_ids]
+    indexed = [record for record in ror if record.id not in absent | gone]
+    synthetic = synthetic_records(
+        max(0, size - len(real) - len(indexed)),
+        seed,
+        start_id=len(ror) + 20_000,
+        taken=[r.name for r in world],
+    )
+    registry = [entry for record in indexed for entry in entries(record)]
+    for record in real:
+        registry.append(NameEntry(record.id, record.name, record.country))
+        registry += [
+            NameEntry(record.id, domain, record.country, "domain")
+            for domain in domains[record.id - len(ror)]
+        ]
+    registry += [NameEntry(r.id, r.name, r.country) for r in synthetic]
+    return BenchmarkRegistry(
+        registry, indexed, [r for r in ror if r.id in absent], real, held, synthetic
+    )

@@ -8,6 +8,7 @@ Only the index's writer (holding its lock) mutates a `_State`, by appending and 
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from array import array
 from collections import Counter
@@ -24,6 +25,7 @@ MAX_LIMIT = 20
 # acronym (`mappings.names.domain_acronym`).
 KINDS = ("name", "alias", "former", "acronym", "city", "domain")
 FOREVER = 2**62
+ACRONYM_LIKE = re.compile(r"[A-Z][A-Z0-9&.-]{1,9}")
 NAME, ALIAS, ACRONYM, CITY = range(4)
 
 
@@ -197,6 +199,10 @@ def prepare(institution_id: int, entries: list[NameEntry]) -> tuple[Owner, list[
             name = Name(domain_acronym(entry.name, written) or "", ACRONYM, country)
         elif entry.kind == "city":
             name = Name(fold(entry.name), CITY, country)
+        elif entry.kind != "name" and ACRONYM_LIKE.fullmatch(entry.name.strip()):
+            # An alias in capitals is an acronym a source filed as an alias (ROR does): it
+            # identifies only within a country, like any acronym.
+            name = Name(fold(entry.name).replace(" ", ""), ACRONYM, country)
         else:
             kind = NAME if entry.kind == "name" else ALIAS
             name = Name(normalise_name(entry.name), kind, country)

@@ -31,6 +31,7 @@ JOINERS = frozenset(
     "of the de di du des del della degli da do dos das zu in at la le les el los y and "
     "und et for fur voor van der den het i och og w u na a".split()
 )
+_ALTERNATIVE = re.compile(r"\s*\[([^\[\]]*?)(?:\s+[A-Z]{2}-[A-Z0-9]+)?\]")
 _BRACKET = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]")
 
 
@@ -96,11 +97,16 @@ def _table() -> tuple[dict[str, tuple[str, frozenset[str]]], dict[str, str]]:
     for subdivision in pycountry.subdivisions:
         if subdivision.parent_code is not None:
             continue
-        # England, Scotland, Wales and Northern Ireland are "countries" of GB in ISO 3166-2.
-        kind = COUNTRY if subdivision.type == "Country" else REGION
+        # ISO 3166-2:GB's first level is the UK's four parts, three countries and a province
+        # (England, Scotland, Wales, Northern Ireland): written after a name like a country.
+        kind = COUNTRY if subdivision.country_code == "GB" else REGION
+        # "Wales [Cymru GB-CYM]": a name in another language and its code, in brackets.
+        plain = _ALTERNATIVE.sub("", subdivision.name).strip()
+        for other in _ALTERNATIVE.findall(subdivision.name):
+            add(other, kind, subdivision.country_code, subdivision.code)
         for translation in [None, *regions]:
-            name = translation.gettext(subdivision.name) if translation else subdivision.name
-            add(name, kind, subdivision.country_code, subdivision.code)
+            name = translation.gettext(subdivision.name) if translation else plain
+            add(_ALTERNATIVE.sub("", name).strip(), kind, subdivision.country_code, subdivision.code)
     table = {key: (kind, frozenset(found)) for key, (kind, found) in places.items()}
     return table, {word: next(iter(found)) for word, found in codes.items() if len(found) == 1}
 
