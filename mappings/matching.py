@@ -91,7 +91,9 @@ COVERAGE = 85.0
 # ...and no distinctive word of either side (one in at most COMMON of the names, or unknown to
 # the index) may go unmatched: below this ratio to every word of the other side it vetoes
 # "matched" ("Association française pour l'étude du sol" is not "... du textile").
-# Words with digits must be equal ("UR 4148" is not "UR 4149").
+# Words with digits must be equal ("UR 4148" is not "UR 4149"). On the benchmark it turns away
+# four in five accepted queries for missing ROR records (1.46% -> 0.27% with a country, 1.13%
+# -> 0.07% without) for 0.02 points of right answers (1.3 points on the synthetic noise).
 VETO = 70.0
 # Below this a candidate is not worth a reviewer's time: no_match, and it is not listed.
 REVIEW_FLOOR = 70.0

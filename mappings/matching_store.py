@@ -167,7 +167,10 @@ class State:
     def city_countries(self, city: str) -> frozenset[str]:
         """The countries in which live institutions are in the city (folded name)."""
         counts = self.cities.get(city)
-        return frozenset(c for c, n in counts.items() if n > 0 and c) if counts else frozenset()
+        if not counts:
+            return frozenset()
+        # A copy taken in one step: the writer may add a country meanwhile.
+        return frozenset(c for c, n in tuple(counts.items()) if n > 0 and c)
 
 
 def country_of(country: str | None) -> str | None:

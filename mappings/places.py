@@ -106,7 +106,8 @@ def _table() -> tuple[dict[str, tuple[str, frozenset[str]]], dict[str, str]]:
             add(other, kind, subdivision.country_code, subdivision.code)
         for translation in [None, *regions]:
             name = translation.gettext(subdivision.name) if translation else plain
-            add(_ALTERNATIVE.sub("", name).strip(), kind, subdivision.country_code, subdivision.code)
+            name = _ALTERNATIVE.sub("", name).strip()
+            add(name, kind, subdivision.country_code, subdivision.code)
     table = {key: (kind, frozenset(found)) for key, (kind, found) in places.items()}
     return table, {word: next(iter(found)) for word, found in codes.items() if len(found) == 1}
 
