@@ -14,12 +14,12 @@ query is answered in steps:
    candidates (at most TOP_K, within the query's country when one is given). Measured on the
    benchmark's 200,000 names, this finds the true name for 98.4% of noisy queries without a
    country, against 94% for the top 200 of a character-trigram index (performance.md section
-   2, c3), at 4.6 times its speed (6,200 against 1,350 queries/s, both in pure Python). Names
-   with the query's exact key or shape (`mappings.names`: "Edinburgh University" is "University
-   of Edinburgh", "Uni Wien" is "Universität Wien" and "University of Vienna") join them;
+   2, c3), at 4.6 times its speed. Names with the query's exact key or shape
+   (`mappings.names`: "Edinburgh University" is "University of Edinburgh", "Uni Wien" is
+   "Universität Wien" and "University of Vienna") join them;
 2. rapidfuzz rescores the candidates on whole strings (`_rescore`), and each institution keeps
    its best entry;
-3. the leaders are rescored on their distinctive words (`_distinctive`), which decides between
+3. the leaders are rescored on their distinctive words (`is_distinctive`), which decides between
    near-duplicates such as "Bowie State University" and "Boise State University"; a name of
    the query's shape scores SHAPE_SCORE; acronyms stated by a source (or by a web domain that
    spells the name's initials) answer exactly, initials alone only for review.
@@ -37,27 +37,31 @@ import heapq
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 
 from mappings.matching_store import (
     ACRONYM,
+    CITY_PENALTY,
     KINDS,
     MAX_LIMIT,
     MAX_QUERY,
     NAME,
+    Form,
     Name,
     NameEntry,
     Owner,
     State,
     deletions,
+    ends_in_place,
+    form_penalty,
+    is_distinct,
     prepare,
     valid_search,
 )
-from mappings.names import HEADS, looks_like_acronym, shape
+from mappings.names import looks_like_acronym, shape
 from mappings.places import CITY as CITY_HINT
-from mappings.places import JOINERS, hinted_countries, place_code, split_places
+from mappings.places import hinted_countries, split_places
 from registry.core.normalise import department_free, fold, normalise_name
 
 # The public interface; NameEntry, KINDS, MAX_QUERY and MAX_LIMIT live in the store since the
@@ -85,7 +89,7 @@ __all__ = [
 THRESHOLD = 88.0
 MARGIN = 6.0
 # ...and the words of query and name must agree: either side's rarity-weighted words at least
-# this much matched by the other (see `_distinctive`). It turns away 13 in 22 of the accepted
+# this much matched by the other (see `is_distinctive`). It turns away 13 in 22 of the accepted
 # queries for missing institutions (2.2% -> 0.9%), for 2.3 points of right answers.
 COVERAGE = 85.0
 # ...and no distinctive word of either side (one in at most COMMON of the names, or unknown to
@@ -120,11 +124,8 @@ SHAPE_SCORE = 97.0
 # A name matched once a department prefix is taken away ("Faculty of Law, University of X")
 # scores less than the whole query would, by the default margin, so an institution named
 # exactly like the whole ("School of Pharmacy, University of London") is matched rather than
-# the university. A name matched once a city hint is taken away, for an institution that is
-# not known to be in that city, loses as much again and more: "German Cancer Research Center,
-# Dresden" is a branch the registry may not hold, not the centre in Heidelberg.
+# the university. (A city hint the institution is not known to be in costs CITY_PENALTY.)
 DEPARTMENT_PENALTY = 6.0
-CITY_PENALTY = 12.0
 
 
 @dataclass(frozen=True)
@@ -141,16 +142,6 @@ class MatchResult:
     query: str
     verdict: str
     candidates: tuple[Candidate, ...]
-
-
-class _Form(NamedTuple):
-    """One reading of the query: its key, what it costs, the city hints taken off it (a name
-    must be in one of them not to pay CITY_PENALTY), and its shape."""
-
-    key: str
-    penalty: float
-    cities: tuple[str, ...]
-    shape: str
 
 
 class InstitutionIndex:
@@ -238,12 +229,12 @@ class InstitutionIndex:
             return MatchResult(query, "no_match", ())
         state = self._state
         hinted = split_places(query, state.city_countries)
-        forms = [_Form(key, 0.0, (), shape(key))]
+        forms = [Form(key, 0.0, (), shape(key))]
         cities: tuple[str, ...] = ()
         name = normalise_name(hinted.name) if hinted.places else key
         if name and name != key:
             cities = tuple(place.text for place in hinted.places if place.kind == CITY_HINT)
-            forms.append(_Form(name, 0.0, cities, shape(name)))
+            forms.append(Form(name, 0.0, cities, shape(name)))
         else:
             name = key
         hint = None if country else hinted_countries(hinted.places)
@@ -253,7 +244,7 @@ class InstitutionIndex:
             return MatchResult(query, "matched", (exact,))
         for text, where in ((query, ()), (hinted.name, cities)):
             forms += [
-                _Form(form, DEPARTMENT_PENALTY, where, shape(form))
+                Form(form, DEPARTMENT_PENALTY, where, shape(form))
                 for form in department_free(text)
                 if form not in {f.key for f in forms}
             ]
@@ -268,7 +259,7 @@ class InstitutionIndex:
         self,
         state: State,
         query: str,
-        forms: list[_Form],
+        forms: list[Form],
         lookup: str,
         countries: frozenset[str] | None,
         within: bool,
@@ -277,7 +268,7 @@ class InstitutionIndex:
         version = state.version
         slots = _candidates(state, lookup, countries)
         # Names of the query's exact key or shape are always weighed.
-        shaped: dict[int, _Form] = {}
+        shaped: dict[int, Form] = {}
         for form in forms:
             for table, value in ((state.exact, form.key), (state.shapes, form.shape)):
                 for slot in table.get(value, ()) if value else ():
@@ -291,7 +282,7 @@ class InstitutionIndex:
             rescored = _rescore(form.key, names)
             if form.penalty or form.cities:
                 rescored = [
-                    s - _penalty(state, form, at) for s, at in zip(rescored, slots, strict=True)
+                    s - form_penalty(state, form, at) for s, at in zip(rescored, slots, strict=True)
                 ]
             scores = list(map(max, scores, rescored))
         is_name = [state.kinds[slot] == NAME for slot in slots]
@@ -313,12 +304,12 @@ class InstitutionIndex:
                 continue
             owner = state.owners[slot]
             leaders.setdefault(owner, (score, state.kinds[slot], slot))
-            boost = SHAPE_SCORE - _penalty(state, form, slot)
+            boost = SHAPE_SCORE - form_penalty(state, form, slot)
             if boost > boosts.get(owner, (0.0,))[0]:
                 boosts[owner] = (boost, state.kinds[slot])
         revised: dict[Owner, tuple[float, float, int]] = {}
         for owner, (score, kind, slot) in leaders.items():
-            score, coverage = _distinctive(state, forms, score, slot)
+            score, coverage = is_distinctive(state, forms, score, slot)
             boost = boosts.get(owner)
             if boost is not None and boost[0] > score:
                 score, coverage, kind = boost[0], 100.0, boost[1]
@@ -339,7 +330,7 @@ class InstitutionIndex:
         )
 
     def _exact(
-        self, state: State, query: str, forms: list[_Form], countries: frozenset[str] | None
+        self, state: State, query: str, forms: list[Form], countries: frozenset[str] | None
     ) -> Candidate | None:
         """The one institution holding a name or alias the query states exactly (a place hint
         aside, when the institution is in that place), in the country: matched outright, as
@@ -355,7 +346,7 @@ class InstitutionIndex:
                 if (
                     state.alive(slot, version)
                     and (countries is None or state.countries[slot] in countries)
-                    and not _penalty(state, form, slot)
+                    and not form_penalty(state, form, slot)
                 ):
                     found.setdefault(state.owners[slot], state.kinds[slot])
             if len(found) > 1:
@@ -409,19 +400,6 @@ class InstitutionIndex:
         if clear and score >= self.threshold and coverage >= COVERAGE:
             return "matched"
         return "ambiguous"
-
-
-def _penalty(state: State, form: _Form, slot: int) -> float:
-    """What reading the query as `form` costs for this name: the form's own penalty, and
-    CITY_PENALTY when city hints were taken off it and the institution is not known to be in
-    one of those cities (its city, or a word of its name)."""
-    if not form.cities:
-        return form.penalty
-    owner = state.owners[slot]
-    key = f" {state.keys[slot]} "
-    if owner.city in form.cities or any(f" {city} " in key for city in form.cities):
-        return form.penalty
-    return form.penalty + CITY_PENALTY
 
 
 def _candidates(state: State, key: str, countries: frozenset[str] | None) -> list[int]:
@@ -531,7 +509,7 @@ def _rescore(key: str, keys: list[str]) -> list[float]:
     return scores
 
 
-def _distinctive(state: State, forms: list[_Form], score: float, slot: int) -> tuple[float, float]:
+def is_distinctive(state: State, forms: list[Form], score: float, slot: int) -> tuple[float, float]:
     """`score` revised on the words query and name share, each weighted by its rarity in the
     index, and their coverage: the least share of either side's weight the other side matches,
     0 when a distinctive word of either side has no counterpart (VETO).
@@ -547,11 +525,11 @@ def _distinctive(state: State, forms: list[_Form], score: float, slot: int) -> t
     counts in the score, not against the coverage.
     """
     words = state.keys[slot].split()
-    placed = words[:-1] if _ends_in_place(state, words, state.countries[slot]) else words
+    placed = words[:-1] if ends_in_place(state, words, state.countries[slot]) else words
     distinct = max(1.0, COMMON * state.live)
     agreement = coverage = 0.0
     for form in forms:
-        penalty = _penalty(state, form, slot)
+        penalty = form_penalty(state, form, slot)
         query = form.key.split()
         shares = []
         vetoed = False
@@ -562,7 +540,11 @@ def _distinctive(state: State, forms: list[_Form], score: float, slot: int) -> t
                 likeness = _likeness(word, theirs)
                 total += weight
                 matched += weight * likeness
-                if likeness < VETO and position < len(counted) and _distinct(state, word, distinct):
+                if (
+                    likeness < VETO
+                    and position < len(counted)
+                    and is_distinct(state, word, distinct)
+                ):
                     vetoed = True
             shares.append((matched, total))
         pooled = sum(matched for matched, _ in shares) / sum(total for _, total in shares)
@@ -586,25 +568,6 @@ def _likeness(word: str, theirs: list[str]) -> float:
     if not word.isalpha() and any(char.isdigit() for char in word):
         return 100.0 if word in theirs else 0.0
     return process.extractOne(word, theirs, scorer=fuzz.ratio)[1]
-
-
-def _distinct(state: State, word: str, distinct: float) -> bool:
-    if word in JOINERS:
-        return False
-    number = state.vocabulary.get(word)
-    return number is None or state.df[number] <= distinct
-
-
-def _ends_in_place(state: State, words: list[str], country: str | None) -> bool:
-    """Whether a name ends in a place that is not its only distinctive word, after no joiner:
-    a country, region or city of its country ("Karolinska Institute Stockholm", not
-    "University of Glasgow" nor "Universität Vienna")."""
-    if len(words) < 3 or words[-2] in JOINERS:
-        return False
-    last = words[-1]
-    if not (place_code(last) or country in state.city_countries(last)):
-        return False
-    return any(word not in HEADS and word not in JOINERS for word in words[:-1])
 
 
 def best_title(query: str, titles: list[str]) -> tuple[int | None, float]:

@@ -1,5 +1,8 @@
 """The storage of `mappings.matching.InstitutionIndex`: append-only slots, the vocabulary and its
-postings, and the exact tables (keys, shapes, acronyms, initials, cities).
+postings, and the exact tables (keys, shapes, acronyms, initials, cities); how entries become
+stored names (`prepare`), how a query is checked (`valid_search`), and the plain rules of
+scoring that need no fuzzy comparison (a reading's penalty, a name's trailing place, a
+distinctive word).
 
 Only the index's writer (holding its lock) mutates a `_State`, by appending and by stamping
 `dead`; `version` is written last, so a reader that read it first sees no half-made update.
@@ -15,7 +18,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from mappings.names import domain_acronym, initials, shape
+from mappings.names import HEADS, domain_acronym, initials, shape
+from mappings.places import JOINERS, place_code
 from registry.core.errors import InvalidData
 from registry.core.normalise import fold, normalise_name
 
@@ -24,6 +28,10 @@ MAX_LIMIT = 20
 # "city" and "domain" are not names: a city is read as a place hint, a web domain can state an
 # acronym (`mappings.names.domain_acronym`).
 KINDS = ("name", "alias", "former", "acronym", "city", "domain")
+# A name matched once a city hint is taken away, for an institution that is not known to be in
+# that city, loses twice the department penalty: "German Cancer Research Center, Dresden" is a
+# branch the registry may not hold, not the centre in Heidelberg.
+CITY_PENALTY = 12.0
 FOREVER = 2**62
 ACRONYM_LIKE = re.compile(r"[A-Z][A-Z0-9&.-]{1,9}")
 NAME, ALIAS, ACRONYM, CITY = range(4)
@@ -233,3 +241,45 @@ def valid_search(query: str, country: str | None, limit: int) -> str | None:
     if problems:
         raise InvalidData("Invalid institution search.", errors=problems)
     return country.upper() if country else None
+
+
+class Form(NamedTuple):
+    """One reading of the query: its key, what it costs, the city hints taken off it (a name
+    must be in one of them not to pay CITY_PENALTY), and its shape."""
+
+    key: str
+    penalty: float
+    cities: tuple[str, ...]
+    shape: str
+
+
+def form_penalty(state: State, form: Form, slot: int) -> float:
+    """What reading the query as `form` costs for this name: the form's own penalty, and
+    CITY_PENALTY when city hints were taken off it and the institution is not known to be in
+    one of those cities (its city, or a word of its name)."""
+    if not form.cities:
+        return form.penalty
+    owner = state.owners[slot]
+    key = f" {state.keys[slot]} "
+    if owner.city in form.cities or any(f" {city} " in key for city in form.cities):
+        return form.penalty
+    return form.penalty + CITY_PENALTY
+
+
+def is_distinct(state: State, word: str, distinct: float) -> bool:
+    if word in JOINERS:
+        return False
+    number = state.vocabulary.get(word)
+    return number is None or state.df[number] <= distinct
+
+
+def ends_in_place(state: State, words: list[str], country: str | None) -> bool:
+    """Whether a name ends in a place that is not its only distinctive word, after no joiner:
+    a country, region or city of its country ("Karolinska Institute Stockholm", not
+    "University of Glasgow" nor "Universität Vienna")."""
+    if len(words) < 3 or words[-2] in JOINERS:
+        return False
+    last = words[-1]
+    if not (place_code(last) or country in state.city_countries(last)):
+        return False
+    return any(word not in HEADS and word not in JOINERS for word in words[:-1])

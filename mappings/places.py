@@ -62,32 +62,20 @@ def _translations(domain: str) -> list[gettext.NullTranslations]:
 def _table() -> tuple[dict[str, tuple[str, frozenset[str]]], dict[str, str]]:
     """Folded place name -> (kind, countries); and one-word place name -> the code it names
     (country or subdivision code), for the words that name one place only."""
-    places: dict[str, tuple[str, set[str]]] = {}
-    codes: dict[str, set[str]] = {}
+    # Most translations repeat the name: each (name, kind, country, code) is folded once.
+    stated: set[tuple[str, str, str, str]] = set()
 
     def add(text: str | None, kind: str, country: str, code: str) -> None:
-        for part in {text, (text or "").split(",")[0]}:
-            key = fold(part or "")
-            if not key:
-                continue
-            known = places.setdefault(key, (kind, set()))
-            known[1].add(country)
-            # A name that is a country anywhere counts as a country.
-            if kind == COUNTRY and known[0] != COUNTRY:
-                places[key] = (COUNTRY, known[1])
-            # Short words ("zu" is a name of Benin's Zou) say too little to stand for a place.
-            if " " not in key and len(key) >= 4:
-                codes.setdefault(key, set()).add(code)
+        if text:
+            stated.update((part, kind, country, code) for part in {text, text.split(",")[0]})
 
     countries = _translations("iso3166-1")
     for country in pycountry.countries:
         code = country.alpha_2
         for attribute in ("name", "official_name", "common_name"):
             name = getattr(country, attribute, None)
-            for translation in [None, *countries]:
-                add(
-                    translation.gettext(name) if translation and name else name, COUNTRY, code, code
-                )
+            for translation in [None, *countries] if name else ():
+                add(translation.gettext(name) if translation else name, COUNTRY, code, code)
         add(country.alpha_3, COUNTRY, code, code)
     for code, (alpha_3, name) in USER_ASSIGNED.items():
         add(name, COUNTRY, code, code)
@@ -101,13 +89,28 @@ def _table() -> tuple[dict[str, tuple[str, frozenset[str]]], dict[str, str]]:
         # (England, Scotland, Wales, Northern Ireland): written after a name like a country.
         kind = COUNTRY if subdivision.country_code == "GB" else REGION
         # "Wales [Cymru GB-CYM]": a name in another language and its code, in brackets.
-        plain = _ALTERNATIVE.sub("", subdivision.name).strip()
         for other in _ALTERNATIVE.findall(subdivision.name):
             add(other, kind, subdivision.country_code, subdivision.code)
         for translation in [None, *regions]:
-            name = translation.gettext(subdivision.name) if translation else plain
-            name = _ALTERNATIVE.sub("", name).strip()
-            add(name, kind, subdivision.country_code, subdivision.code)
+            name = translation.gettext(subdivision.name) if translation else subdivision.name
+            add(
+                _ALTERNATIVE.sub("", name).strip(), kind, subdivision.country_code, subdivision.code
+            )
+
+    places: dict[str, tuple[str, set[str]]] = {}
+    codes: dict[str, set[str]] = {}
+    for text, kind, country, code in stated:
+        key = fold(text)
+        if not key:
+            continue
+        known = places.setdefault(key, (kind, set()))
+        known[1].add(country)
+        # A name that is a country anywhere counts as a country.
+        if kind == COUNTRY and known[0] != COUNTRY:
+            places[key] = (COUNTRY, known[1])
+        # Short words ("zu" is a name of Benin's Zou) say too little to stand for a place.
+        if " " not in key and len(key) >= 4:
+            codes.setdefault(key, set()).add(code)
     table = {key: (kind, frozenset(found)) for key, (kind, found) in places.items()}
     return table, {word: next(iter(found)) for word, found in codes.items() if len(found) == 1}
 
