@@ -13,6 +13,7 @@ import re
 import threading
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mappings.matching import Candidate, InstitutionIndex, MatchResult, NameEntry
@@ -20,7 +21,7 @@ from registry.core import changes
 from registry.core.countries import is_country
 from registry.core.errors import InvalidData
 from registry.institutions import services as institutions
-from registry.institutions.models import Institution
+from registry.institutions.models import Institution, InstitutionIdentifier
 from registry.institutions.schemas import ROR_ID, normalise_identifier
 
 # A write that commits later than this after it began could be missed by an incremental
@@ -43,12 +44,32 @@ _lock = threading.Lock()
 
 
 def _entries(session: Session, since: dt.datetime | None = None) -> dict[int, list[NameEntry]]:
+    """Every name of every institution (changed since `since`), with what the index reads
+    beside them: the institution's city (a place hint) and its web domains and SCHAC codes
+    (which can state an acronym: lmu.de for Ludwig-Maximilians-Universität München)."""
     grouped: dict[int, list[NameEntry]] = {}
     for institution_id, name, country, kind in institutions.name_entries(session, since):
         kind = "alias" if kind == "former" else kind
         grouped.setdefault(institution_id, []).append(
             NameEntry(institution_id, name, country, kind)
         )
+    places = select(Institution.id, Institution.city, Institution.country).where(
+        Institution.city.is_not(None)
+    )
+    domains = (
+        select(
+            InstitutionIdentifier.institution_id, InstitutionIdentifier.value, Institution.country
+        )
+        .join(Institution)
+        .where(InstitutionIdentifier.scheme.in_(("domain", "schac")))
+    )
+    if since is not None:
+        places = places.where(Institution.updated_at >= since)
+        domains = domains.where(Institution.updated_at >= since)
+    for kind, query in (("city", places), ("domain", domains)):
+        for institution_id, value, country in session.execute(query):
+            if institution_id in grouped:
+                grouped[institution_id].append(NameEntry(institution_id, value, country, kind))
     return grouped
 
 

@@ -40,6 +40,12 @@ def load_world_list(path: Path) -> list[Record]:
     ]
 
 
+def load_world_domains(path: Path) -> dict[int, list[str]]:
+    """The web domains of each record of `load_world_list`, by its number."""
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    return {number: row["domains"] for number, row in enumerate(rows, start=1)}
+
+
 # Word -> its usual written abbreviations, matched case-insensitively as whole words.
 _ABBREVIATIONS = {
     "university": ["Univ.", "Univ", "Uni"],
