@@ -217,8 +217,9 @@ class InstitutionIndex:
         institution by at least `margin` and agrees with the query word for word (COVERAGE,
         VETO), or when the query is spelt exactly as a name or alias of one institution (of the
         country given) and no other holds its shape; "ambiguous" when it scores at least
-        REVIEW_FLOOR but is not clearly ahead or not high enough; else "no_match" (candidates empty). Only candidates scoring REVIEW_FLOOR
-        or more are listed, at most `limit` (1 to 20). A place the query names narrows the
+        REVIEW_FLOOR but is not clearly ahead or not high enough; else "no_match" (candidates
+        empty). Only candidates scoring REVIEW_FLOOR or more are listed, at most `limit` (1 to
+        20). A place the query names narrows the
         search to its country when `country` is not given; when nothing is found there, the
         whole index is searched and the answer is at best "ambiguous".
         Raises InvalidData for an empty, over-long or control-character query, a country that
