@@ -122,6 +122,7 @@ def init_app(app: Flask) -> Api:
     from registry.api import (
         assessments,
         audit,
+        caching,
         conversions,
         equivalents,
         frameworks,
@@ -144,7 +145,7 @@ def init_app(app: Flask) -> Api:
     api.register_converter(parameters.PathText, parameters.path_text_schema)
     # Numbers travel as decimal strings (the document's `minimum` of a string would be invalid).
     api.register_field(inputs.DecimalField, "string", "decimal")
-    for module in (
+    modules = (
         frameworks,
         equivalents,
         conversions,
@@ -153,6 +154,8 @@ def init_app(app: Flask) -> Api:
         imports,
         transfers,
         audit,
-    ):
+    )
+    for module in modules:
         api.register_blueprint(module.blp, url_prefix="/api/v1")
+    caching.init_app(app, {module.blp.name for module in modules})
     return api

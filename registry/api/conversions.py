@@ -2,6 +2,7 @@
 
 from flask.views import MethodView
 
+from frameworks.services import UNITS
 from mappings import services
 from mappings.schemas import (
     CreditConversionSchema,
@@ -10,6 +11,7 @@ from mappings.schemas import (
     GradesQuerySchema,
 )
 from registry.api import Blueprint
+from registry.api.caching import public_read
 from registry.sessions import get_session
 
 blp = Blueprint("conversions", __name__, description="Credit volume and grade conversions")
@@ -18,6 +20,7 @@ blp = Blueprint("conversions", __name__, description="Credit volume and grade co
 @blp.route("/credits/convert")
 class CreditConversion(MethodView):
     @blp.arguments(CreditsQuerySchema, location="query", as_kwargs=True)
+    @public_read(UNITS)
     @blp.response(200, CreditConversionSchema)
     def get(self, value, source, target, method, rule):
         """Convert a credit volume (annual load by default; notional hours gives a range)."""
@@ -27,6 +30,7 @@ class CreditConversion(MethodView):
 @blp.route("/grades/convert")
 class GradeConversion(MethodView):
     @blp.arguments(GradesQuerySchema, location="query", as_kwargs=True)
+    @public_read(UNITS)
     @blp.response(200, GradeConversionSchema)
     def get(self, value, source, target, method, pass_mark, table, group):
         """Convert a grade (two-anchor linear by default, or by distribution tables)."""

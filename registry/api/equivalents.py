@@ -2,9 +2,11 @@
 
 from flask.views import MethodView
 
+from frameworks.services import GRAPH
 from mappings import services
 from mappings.schemas import EquivalentsQuerySchema, EquivalentsSchema
 from registry.api import Blueprint
+from registry.api.caching import public_read
 from registry.sessions import get_session
 
 blp = Blueprint(
@@ -15,6 +17,7 @@ blp = Blueprint(
 @blp.route("/equivalents")
 class Equivalents(MethodView):
     @blp.arguments(EquivalentsQuerySchema, location="query", as_kwargs=True)
+    @public_read(GRAPH)
     @blp.response(200, EquivalentsSchema)
     def get(self, level, target, on):
         """Equivalents of a level in a target framework, best first, each with its path."""
