@@ -101,7 +101,7 @@ def institution_paths(records) -> list[str]:
 
 
 def create_database(server: str) -> str | None:
-    """A fresh, loaded database on the server; None when the server is unreachable."""
+    """The URL of a fresh, empty database on the server; None when it is unreachable."""
     admin = make_engine(server, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
@@ -123,6 +123,7 @@ def drop_database(server: str) -> None:
 
 
 def load_data(url: str):
+    """The database at head with the reference data and the synthetic institutions (returned)."""
     engine = load_reference_data(url)
     records = synthetic_records(INSTITUTIONS, seed=1, start_id=1)
     schema = InstitutionRecordSchema()
@@ -154,33 +155,34 @@ def start_server(url: str, port: int, instance: str) -> subprocess.Popen:
         RATELIMIT_ANONYMOUS="100000000 per minute",
         PYTHONPATH=str(ROOT),
     )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(Path(instance) / "gunicorn.log", "w"),  # noqa: SIM115 - the server's
-    )
+    log = Path(instance) / "gunicorn.log"
+    with log.open("w") as stderr:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"gunicorn stopped: see {instance}/gunicorn.log")
+    while time.monotonic() < deadline and server.poll() is None:
         try:
-            status, _ = fetch(port, PATHS["static file"][0])
-            if status == 200:
+            if status_of(port, PATHS["static file"][0]) == 200:
                 return server
         except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("gunicorn did not answer within 60 s")
+            pass
+        time.sleep(0.2)
+    server.kill()
+    raise SystemExit(f"gunicorn did not start:\n{log.read_text()[-2000:]}")
 
 
-def fetch(port: int, path: str) -> tuple[int, bytes]:
+def status_of(port: int, path: str) -> int:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         connection.request("GET", path)
         response = connection.getresponse()
-        return response.status, response.read()
+        response.read()
+        return response.status
     finally:
         connection.close()
 
