@@ -2,10 +2,11 @@
 
 A public read (equivalents, conversions, frameworks and levels, institutions) answers the same
 to everyone, and its answer changes only when a write renews one of the change tokens it
-depends on (registry.core.changes). So its answer is tagged with a hash of the endpoint, the
-query as parsed, today's date (the default of `on`) and those tokens. A request reads the tokens
-(one query), answers 304 when the client already holds that tag, the body this process stored
-under it when there is one, and computes it otherwise. A write in any process renews a token,
+depends on (registry.core.changes). So its answer is tagged with a hash of the endpoint, its
+path and query arguments (in name order), today's date (the default of `on`) and those tokens.
+A request reads the tokens (one query), answers 304 when the client already holds that tag, the
+body this process stored under it when there is one, and otherwise computes it (the query is
+parsed and validated then, by the view). A write in any process renews a token,
 which changes the tag of every answer it could affect: nothing stale is served, and nothing
 needs telling the other processes.
 
@@ -53,17 +54,19 @@ class Answers:
             self._bodies[tag] = body
 
 
-def answer_tag(tokens: tuple[str, ...], query: dict) -> str:
-    """The tag of this request's answer, the same in every process: the endpoint, the query as
-    parsed (path and query arguments), today's date and the tokens' values."""
-    parsed = sorted((name, str(value)) for name, value in query.items())
-    material = [request.endpoint, parsed, dt.date.today().isoformat(), tokens]
+def answer_tag(tokens: tuple[str, ...]) -> str:
+    """The tag of this request's answer, the same in every process: the endpoint, its path
+    arguments, its query arguments in name order, today's date and the tokens' values."""
+    path = sorted((name, str(value)) for name, value in (request.view_args or {}).items())
+    query = sorted(request.args.items(multi=True))
+    material = [request.endpoint, path, query, dt.date.today().isoformat(), tokens]
     return hashlib.sha256(json.dumps(material).encode()).hexdigest()[:32]
 
 
 def public_read(*tokens: str, anonymous_only: bool = False):
     """Serve this GET view from the process's answers, validated by the change tokens it
-    depends on; put it right above `@blp.response`, so that it sees the parsed query.
+    depends on; put it above flask-smorest's decorators, so that a kept answer costs no
+    parsing either.
 
     `anonymous_only`: the answer shows more to some callers (drafts to their authority), so
     only anonymous callers' answers are kept; an authenticated caller's is computed each time
@@ -77,7 +80,7 @@ def public_read(*tokens: str, anonymous_only: bool = False):
                 response.headers["Cache-Control"] = PRIVATE
                 response.vary.add("Authorization")
                 return response
-            tag = answer_tag(current_tokens(tokens), kwargs)
+            tag = answer_tag(current_tokens(tokens))
             if request.if_none_match.contains_weak(tag):
                 response = current_app.response_class(status=304)
             else:

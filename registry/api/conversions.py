@@ -19,8 +19,8 @@ blp = Blueprint("conversions", __name__, description="Credit volume and grade co
 
 @blp.route("/credits/convert")
 class CreditConversion(MethodView):
-    @blp.arguments(CreditsQuerySchema, location="query", as_kwargs=True)
     @public_read(UNITS)
+    @blp.arguments(CreditsQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, CreditConversionSchema)
     def get(self, value, source, target, method, rule):
         """Convert a credit volume (annual load by default; notional hours gives a range)."""
@@ -29,8 +29,8 @@ class CreditConversion(MethodView):
 
 @blp.route("/grades/convert")
 class GradeConversion(MethodView):
-    @blp.arguments(GradesQuerySchema, location="query", as_kwargs=True)
     @public_read(UNITS)
+    @blp.arguments(GradesQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, GradeConversionSchema)
     def get(self, value, source, target, method, pass_mark, table, group):
         """Convert a grade (two-anchor linear by default, or by distribution tables)."""

@@ -16,8 +16,8 @@ blp = Blueprint(
 
 @blp.route("/equivalents")
 class Equivalents(MethodView):
-    @blp.arguments(EquivalentsQuerySchema, location="query", as_kwargs=True)
     @public_read(GRAPH)
+    @blp.arguments(EquivalentsQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, EquivalentsSchema)
     def get(self, level, target, on):
         """Equivalents of a level in a target framework, best first, each with its path."""

@@ -120,8 +120,8 @@ class Impact(MethodView):
 
 @blp.route("/frameworks/<code>/levels")
 class Levels(MethodView):
-    @blp.arguments(FrameworkQuerySchema, location="query", as_kwargs=True)
     @public_read(services.GRAPH)
+    @blp.arguments(FrameworkQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, LevelSchema(many=True))
     def get(self, code, on):
         """The levels of the version in force on a date (default: the current version)."""

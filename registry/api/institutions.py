@@ -37,8 +37,8 @@ class InstitutionMatchSchema(Schema):
 
 @blp.route("/institutions")
 class Institutions(MethodView):
-    @blp.arguments(SearchQuerySchema, location="query", as_kwargs=True)
     @public_read(services.CHANGES)
+    @blp.arguments(SearchQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, InstitutionMatchSchema)
     def get(self, q, country, limit):
         """Find the institution a name, identifier or web domain stands for, best first."""
