@@ -43,9 +43,15 @@ def table(results: dict[str, list[float]], baseline: str) -> None:
 def reference_database(directory: str) -> tuple[str, Engine]:
     """A fresh SQLite database at head with the bundled reference data."""
     url = f"sqlite:///{directory}/bench.sqlite3"
+    return url, load_reference_data(url)
+
+
+def load_reference_data(url: str) -> Engine:
+    """Migrate the (empty) database at `url` to head and load the bundled reference data, as
+    `registry db upgrade` and `registry load-reference` do."""
     upgrade(url)
     engine = make_engine(url)
     with Session(engine) as session:
         load_reference(session, OPERATOR)
         session.commit()
-    return url, engine
+    return engine

@@ -209,10 +209,13 @@ def get_level(session: Session, framework_code: str, level_code: str) -> Level:
     return level
 
 
-# --- the level graph's change token ---------------------------------------------------------
+# --- change tokens (registry.core.changes) --------------------------------------------------
 
 
+# Frameworks, their versions, levels and links: the level graph and every public framework read.
 GRAPH = "level_graph"
+# Credit systems and grading scales with their distributions, conversion rules and tables.
+UNITS = "units"
 
 
 def graph_generation(session: Session) -> str:
@@ -470,7 +473,10 @@ def _upsert(session: Session, model, key: str, rows: Iterable[dict[str, Any]]) -
 
 def load_credit_systems(session: Session, raw: Any) -> dict[str, int]:
     data = validated(CreditSystemsFileSchema(), raw, what="credit systems file")
-    return _upsert(session, CreditSystem, "code", data["credit_systems"])
+    counts = _upsert(session, CreditSystem, "code", data["credit_systems"])
+    if counts["created"] or counts["updated"]:
+        changes.renew(session, UNITS)
+    return counts
 
 
 def load_grading_scales(session: Session, raw: Any) -> dict[str, int]:
@@ -497,6 +503,7 @@ def load_grading_scales(session: Session, raw: Any) -> dict[str, int]:
                 "citation": table["citation"],
             }
         )
+    changed = counts["created"] + counts["updated"]
     for row in distributions:
         existing = session.scalar(
             select(GradeDistribution).where(
@@ -506,9 +513,13 @@ def load_grading_scales(session: Session, raw: Any) -> dict[str, int]:
         )
         if existing is None:
             session.add(GradeDistribution(**row))
-        else:
+            changed += 1
+        elif (existing.rows, existing.citation) != (row["rows"], row["citation"]):
             existing.rows, existing.citation = row["rows"], row["citation"]
+            changed += 1
     session.flush()
+    if changed:
+        changes.renew(session, UNITS)
     return counts
 
 

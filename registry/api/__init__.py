@@ -122,6 +122,7 @@ def init_app(app: Flask) -> Api:
     from registry.api import (
         assessments,
         audit,
+        caching,
         conversions,
         equivalents,
         frameworks,
@@ -146,7 +147,7 @@ def init_app(app: Flask) -> Api:
     api.register_converter(parameters.PathText, parameters.path_text_schema)
     # Numbers travel as decimal strings (the document's `minimum` of a string would be invalid).
     api.register_field(inputs.DecimalField, "string", "decimal")
-    for module in (
+    modules = (
         frameworks,
         equivalents,
         conversions,
@@ -157,6 +158,8 @@ def init_app(app: Flask) -> Api:
         transfers,
         match_reviews,
         audit,
-    ):
+    )
+    for module in modules:
         api.register_blueprint(module.blp, url_prefix="/api/v1")
+    caching.init_app(app, {module.blp.name for module in modules})
     return api

@@ -2,6 +2,7 @@
 
 from flask.views import MethodView
 
+from frameworks.services import UNITS
 from mappings import services
 from mappings.schemas import (
     CreditConversionSchema,
@@ -10,6 +11,7 @@ from mappings.schemas import (
     GradesQuerySchema,
 )
 from registry.api import Blueprint
+from registry.api.caching import public_read
 from registry.sessions import get_session
 
 blp = Blueprint("conversions", __name__, description="Credit volume and grade conversions")
@@ -17,6 +19,7 @@ blp = Blueprint("conversions", __name__, description="Credit volume and grade co
 
 @blp.route("/credits/convert")
 class CreditConversion(MethodView):
+    @public_read(UNITS)
     @blp.arguments(CreditsQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, CreditConversionSchema)
     def get(self, value, source, target, method, rule):
@@ -26,6 +29,7 @@ class CreditConversion(MethodView):
 
 @blp.route("/grades/convert")
 class GradeConversion(MethodView):
+    @public_read(UNITS)
     @blp.arguments(GradesQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, GradeConversionSchema)
     def get(self, value, source, target, method, pass_mark, table, group, institution, country):

@@ -2,9 +2,11 @@
 
 from flask.views import MethodView
 
+from frameworks.services import GRAPH
 from mappings import services
 from mappings.schemas import EquivalentsQuerySchema, EquivalentsSchema
 from registry.api import Blueprint
+from registry.api.caching import public_read
 from registry.sessions import get_session
 
 blp = Blueprint(
@@ -14,6 +16,7 @@ blp = Blueprint(
 
 @blp.route("/equivalents")
 class Equivalents(MethodView):
+    @public_read(GRAPH)
     @blp.arguments(EquivalentsQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, EquivalentsSchema)
     def get(self, level, target, on):

@@ -18,6 +18,7 @@ from frameworks.schemas import (
 from mappings import impact
 from mappings.schemas import ImpactQuerySchema, ImpactSchema
 from registry.api import Blueprint, body_doc, json_body, writes
+from registry.api.caching import public_read
 from registry.auth import current_actor
 from registry.sessions import get_session
 
@@ -33,6 +34,7 @@ DRAFT_HEADER = {
 
 @blp.route("/frameworks")
 class Frameworks(MethodView):
+    @public_read(services.GRAPH)
     @blp.response(200, FrameworkSchema(many=True))
     def get(self):
         """List frameworks, meta-frameworks first."""
@@ -48,6 +50,7 @@ class Frameworks(MethodView):
 
 @blp.route("/frameworks/<code>")
 class FrameworkByCode(MethodView):
+    @public_read(services.GRAPH, anonymous_only=True)
     @blp.response(200, FrameworkSchema)
     def get(self, code):
         """One framework with its published versions, and its drafts (`drafts`) for those who
@@ -67,6 +70,7 @@ class Versions(MethodView):
 
 @blp.route("/frameworks/<code>/versions/<version>")
 class VersionByLabel(MethodView):
+    @public_read(services.GRAPH, anonymous_only=True)
     @blp.response(200, VersionDetailSchema)
     def get(self, code, version):
         """One version with its levels and links; a draft only for its authority."""
@@ -116,6 +120,7 @@ class Impact(MethodView):
 
 @blp.route("/frameworks/<code>/levels")
 class Levels(MethodView):
+    @public_read(services.GRAPH)
     @blp.arguments(FrameworkQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, LevelSchema(many=True))
     def get(self, code, on):
@@ -125,6 +130,7 @@ class Levels(MethodView):
 
 @blp.route("/frameworks/<code>/levels/<level>")
 class LevelByCode(MethodView):
+    @public_read(services.GRAPH)
     @blp.response(200, LevelSchema)
     def get(self, code, level):
         """One level of the current version, by code or alias."""

@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from mappings.institutions import match_institution
 from registry.api import Blueprint, body_doc, json_body, writes
+from registry.api.caching import public_read
 from registry.auth import current_actor
 from registry.institutions import services
 from registry.institutions.schemas import InstitutionRecordSchema, InstitutionSchema, StatusSchema
@@ -36,6 +37,7 @@ class InstitutionMatchSchema(Schema):
 
 @blp.route("/institutions")
 class Institutions(MethodView):
+    @public_read(services.CHANGES)
     @blp.arguments(SearchQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, InstitutionMatchSchema)
     def get(self, q, country, limit):
@@ -52,6 +54,7 @@ class Institutions(MethodView):
 
 @blp.route("/institutions/<int:institution_id>")
 class InstitutionById(MethodView):
+    @public_read(services.CHANGES)
     @blp.response(200, InstitutionSchema)
     def get(self, institution_id):
         """One institution with its names and identifiers."""

@@ -644,6 +644,7 @@ def set_status(session: Session, actor: Actor, institution_id: int, raw: Any) ->
     institution.status_date = data["status_date"] or dt.date.today()
     institution.updated_at = func.now()
     session.flush()
+    changes.renew(session, CHANGES)  # the record's public read shows its status
     session.refresh(institution)
     audit.record(
         session,
