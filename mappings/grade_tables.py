@@ -38,10 +38,6 @@ from registry.core.errors import Conflict, InvalidData, NotFound
 from registry.core.permissions import Actor, Target, authorize
 from registry.institutions import services as institutions
 
-# The change token of credit systems and grading scales (frameworks.services.UNITS).
-UNITS = "units"
-
-
 # --- setting and withdrawing tables -----------------------------------------------------------
 
 
@@ -114,7 +110,7 @@ def create_table(session: Session, actor: Actor, raw: Any) -> GradeConversionTab
     session.add(row)
     session.flush()
     audit.record(session, actor, "grade_table.create", f"grade_table:{code}", after=shown(row))
-    changes.renew(session, UNITS)
+    changes.renew(session, frameworks.UNITS)
     return row
 
 
@@ -135,7 +131,7 @@ def withdraw_table(session: Session, actor: Actor, code: str, raw: Any) -> Grade
             existing={"code": code, "withdrawn_at": row.withdrawn_at.isoformat()},
         )
     _withdraw(session, actor, row, data["reason"])
-    changes.renew(session, UNITS)
+    changes.renew(session, frameworks.UNITS)
     return row
 
 

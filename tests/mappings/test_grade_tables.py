@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from frameworks.models import GradeConversionTable
+from frameworks.services import UNITS
 from mappings import grade_tables, recognition, transfer
 from mappings import services as conversions
 from registry.core import changes
@@ -331,12 +332,12 @@ def test_a_withdrawn_table_is_kept_and_used_no_more(session, world):
 
 
 def test_every_write_is_audited_and_renews_the_units_token(session, world):
-    before = changes.current(session, grade_tables.UNITS)
+    before = changes.current(session, UNITS)
     grade_tables.create_table(session, world["as_tum"], table("TUM-HONS", institution(world)))
-    created = changes.current(session, grade_tables.UNITS)
+    created = changes.current(session, UNITS)
     assert created != before
     grade_tables.withdraw_table(session, world["as_tum"], "TUM-HONS", {"reason": "Amended."})
-    assert changes.current(session, grade_tables.UNITS) != created
+    assert changes.current(session, UNITS) != created
     events = session.scalars(
         select(AuditEvent)
         .where(AuditEvent.entity == "grade_table:TUM-HONS")
