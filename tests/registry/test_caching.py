@@ -14,13 +14,8 @@ from sqlalchemy.orm import Session
 
 from frameworks import editing
 from frameworks.models import Framework
-from frameworks.services import (
-    DATA_DIR,
-    bump_graph_generation,
-    import_definition,
-    load_grading_scales,
-    load_reference,
-)
+from frameworks.reference import import_definition, load_reference
+from frameworks.services import DATA_DIR, bump_graph_generation, load_grading_scales
 from registry.api.caching import PRIVATE, PUBLIC, Answers
 from registry.app import create_app
 from registry.core import accounts
