@@ -159,7 +159,7 @@ def known_records(client, headers) -> dict:
                 "/api/v1/institutions", json={"name": name, "country": "GB"}, headers=headers
             )
         )
-    ambiguous = {**credential, "institution": {"name": "Edinburgh University", "country": "GB"}}
+    ambiguous = {**credential, "institution": {"name": "Edinburgh Universty", "country": "GB"}}
     made(client.post("/api/v1/assessments?target=DE", json=ambiguous, headers=headers))
     review = client.get("/api/v1/match-reviews", headers=headers).get_json()[0]
     world = [{"name": "Nowhere", "alpha_two_code": "XX", "domains": []}]
