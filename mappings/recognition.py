@@ -513,8 +513,8 @@ def convert_units(
         case.step(
             "credits",
             "converted",
-            f"{value:g} {system} = {ects.as_dict()['value']} ECTS ({ects.method}: "
-            f"{ects.basis}){ratio_text}.",
+            # The basis names its method ("annual load: ...", "rule CODE: ...").
+            f"{value:g} {system} = {ects.as_dict()['value']} ECTS ({ects.basis}){ratio_text}.",
             ects=ects.as_dict()["value"],
         )
     else:
@@ -605,7 +605,9 @@ def decide(
     )
     matched = [trace for trace in evaluation.trace if trace.matched]
     decided = next((t for t in evaluation.trace if t.rule_id == evaluation.decided_by), None)
-    differences = "; ".join(f"{d['element']}: {d['detail']}" for d in evaluation.differences)
+    differences = "; ".join(
+        f"{d['element']}: {d['detail'].rstrip('.')}" for d in evaluation.differences
+    )
     case.step(
         "rules",
         evaluation.decision or "none",
