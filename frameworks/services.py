@@ -181,13 +181,14 @@ def framework_view(session: Session, actor: Actor, code: str) -> SimpleNamespace
 
 
 def get_version(session: Session, actor: Actor, code: str, version: str) -> FrameworkVersion:
-    """One version; a draft is shown only to those who may edit the framework."""
+    """One version; a draft is shown only to those who may edit the framework. To anyone else,
+    anonymous included, a draft does not exist (404, as for a wrong name): private records
+    answer 404 to others, so that no 401 or 403 tells them a draft of that name is there."""
     framework = get_framework(session, code)
     found = next((v for v in framework.versions if v.version == version), None)
-    if found is None:
-        raise no_such_version(framework, version, may_see_drafts(actor, framework))
-    if found.status == "draft":
-        authorize(actor, "framework.edit", target_of(framework))
+    show_drafts = may_see_drafts(actor, framework)
+    if found is None or (found.status == "draft" and not show_drafts):
+        raise no_such_version(framework, version, show_drafts)
     return found
 
 

@@ -219,7 +219,9 @@ def test_drafts_are_never_kept_nor_served_to_others(client, headers):
         assert "drafts" not in public.get_json() and public.headers["Cache-Control"] == PUBLIC
         assert "Authorization" in public.headers["Vary"]
         assert label not in public.get_data(as_text=True)
-        assert "ETag" not in get(client, version, status=401).headers
+        # To anyone else a draft does not exist: 404, as for a wrong name, and nothing kept.
+        hidden = get(client, version, status=404)
+        assert "ETag" not in hidden.headers and "drafts" not in hidden.get_json()
 
 
 def test_other_api_answers_are_private(client, headers):

@@ -179,8 +179,13 @@ def test_new_draft(client, session, tokens):
         ("framework.version.create", "allowed"),
         ("framework.version.create", "refused"),
     ]
-    # The draft is not public: anonymous readers cannot see it, its authority can.
-    call(client, "GET", "/api/v1/frameworks/IE-NFQ/versions/2027", {}, status=401)
+    # The draft is private: to anyone but its authority it does not exist (404, as for a wrong
+    # name, anonymous callers and another country's ministry alike); its authority sees it.
+    for who in ("anonymous", "de"):
+        hidden = call(
+            client, "GET", "/api/v1/frameworks/IE-NFQ/versions/2027", tokens[who], status=404
+        )
+        assert "drafts" not in hidden
     assert call(client, "GET", "/api/v1/frameworks/IE-NFQ/versions/2027", tokens["ie"])["levels"]
     published = call(client, "GET", "/api/v1/frameworks/IE-NFQ/versions/2009", {})
     assert published["status"] == "published"
