@@ -78,6 +78,13 @@ class ImportWorker:
                 if not jobs.huey.storage.blocking:
                     self.stopping.wait(POLL_SECONDS)
                 continue
+            if type(task) is not jobs.import_task.task_class or len(task.args) != 2:
+                # Not a message this version writes: dropped, said in the log; a job it was for
+                # is still queued in the database and is queued again when a worker starts.
+                log.error(
+                    "Import queue message not understood, dropped: %s %r", task.name, task.args
+                )
+                continue
             job_id, url = task.args
             if self.stopping.is_set():  # taken as the worker stops: left for the next one
                 jobs.import_task(job_id, url)

@@ -332,18 +332,15 @@ def test_a_write_that_waits_past_the_busy_timeout_is_503_with_retry_after(embedd
     assert assess(app, headers)[0] == 201
 
 
-def test_two_imports_of_one_elmo_file_at_once(engine, tmp_path):
-    """Issue 17, item 5: two imports of one file at once, as two `registry import elmo`
-    processes: both end (exit 0), or one exits 2 with one `error:` line; never a traceback,
-    and each result is stored once."""
-    records = 12_000
-    path = elmo_file(tmp_path / f"twice-{secrets.token_hex(4)}.xml", records)
+def import_twice_at_once(engine, fmt: str, path: Path) -> list[tuple[int, str, str]]:
+    """`registry import FMT PATH` run by two processes at once: (exit code, stdout, stderr) of
+    each."""
     env = {
         **os.environ,
         "DATABASE_URL": engine.url.render_as_string(hide_password=False),
         "PYTHONPATH": str(ROOT),
     }
-    command = [sys.executable, "-c", "from registry.cli import main; main()", "import", "elmo"]
+    command = [sys.executable, "-c", "from registry.cli import main; main()", "import", fmt]
     runs = [
         subprocess.Popen(
             [*command, str(path)],
@@ -354,7 +351,16 @@ def test_two_imports_of_one_elmo_file_at_once(engine, tmp_path):
         )
         for _ in range(2)
     ]
-    ended = [(run.wait(180), *run.communicate()) for run in runs]
+    return [(run.wait(180), *run.communicate()) for run in runs]
+
+
+def test_two_imports_of_one_elmo_file_at_once(engine, tmp_path):
+    """Issue 17, item 5: two imports of one file at once, as two `registry import elmo`
+    processes: both end (exit 0), or one exits 2 with one `error:` line; never a traceback,
+    and each result is stored once."""
+    records = 12_000
+    path = elmo_file(tmp_path / f"twice-{secrets.token_hex(4)}.xml", records)
+    ended = import_twice_at_once(engine, "elmo", path)
     codes = sorted(code for code, _, _ in ended)
     for code, out, err in ended:
         assert "Traceback" not in err + out, err
@@ -517,23 +523,7 @@ def test_two_imports_of_one_institution_list_at_once(engine, tmp_path):
     ]
     path = tmp_path / f"list-{tag}.json"
     path.write_text(json.dumps(entries))
-    env = {
-        **os.environ,
-        "DATABASE_URL": engine.url.render_as_string(hide_password=False),
-        "PYTHONPATH": str(ROOT),
-    }
-    command = [sys.executable, "-c", "from registry.cli import main; main()", "import"]
-    runs = [
-        subprocess.Popen(
-            [*command, "institutions-json", str(path)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
-    ended = [(run.wait(180), *run.communicate()) for run in runs]
+    ended = import_twice_at_once(engine, "institutions-json", path)
     from registry.institutions.models import Institution
 
     with Session(engine) as session:
@@ -562,23 +552,7 @@ def test_two_imports_of_one_catalogue_file_at_once(engine, tmp_path):
     ]
     path = tmp_path / f"register-{tag}.csv"
     path.write_text("\n".join(rows) + "\n")
-    env = {
-        **os.environ,
-        "DATABASE_URL": engine.url.render_as_string(hide_password=False),
-        "PYTHONPATH": str(ROOT),
-    }
-    command = [sys.executable, "-c", "from registry.cli import main; main()", "import"]
-    runs = [
-        subprocess.Popen(
-            [*command, "qualifications-csv", str(path)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
-    ended = [(run.wait(180), *run.communicate()) for run in runs]
+    ended = import_twice_at_once(engine, "qualifications-csv", path)
     with Session(engine) as session:
         mine = session.scalars(
             select(Qualification).where(Qualification.code.like(f"Q{tag}-%"))

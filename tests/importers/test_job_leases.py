@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 import threading
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -46,6 +47,14 @@ def queue(tmp_path):
 
     yield url, sessions, queued
     engine.dispose()
+
+
+def until(check, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.02)
 
 
 def row(sessions, job_id: int) -> jobs.ImportJob:
@@ -127,9 +136,7 @@ def test_a_stopped_worker_hands_its_job_back_and_the_next_completes_it(queue, mo
     jobs.import_task(job_id, url)
     first.start()
     try:
-        deadline = threading.Event()
-        while row(sessions, job_id).read == 0 and not deadline.wait(0.02):
-            pass
+        until(lambda: row(sessions, job_id).read > 0, "the first worker to store a batch")
     finally:
         assert first.stop()
     handed_back = row(sessions, job_id)
@@ -139,11 +146,28 @@ def test_a_stopped_worker_hands_its_job_back_and_the_next_completes_it(queue, mo
     second = ImportWorker(url)
     second.start()
     try:
-        while row(sessions, job_id).state != "completed" and not deadline.wait(0.05):
-            pass
+        until(lambda: row(sessions, job_id).state == "completed", "the second worker to end it")
     finally:
         assert second.stop()
     done = row(sessions, job_id)
     assert (done.read, done.inserted + done.unchanged, done.unchanged > 0) == (20_000, 20_000, True)
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Institution)) == 20_000
+
+
+def test_a_message_the_worker_does_not_understand_is_dropped_not_fatal(queue, monkeypatch, caplog):
+    """A message of another shape (an older version's, another task's) is logged and dropped;
+    the worker thread lives on and runs the next job."""
+    url, sessions, queued = queue
+    job_id = queued()
+    monkeypatch.setattr(jobs.huey, "immediate", False)
+    jobs.huey.flush()
+    jobs.huey.enqueue(jobs.import_task.s(job_id))  # one argument where two are written
+    jobs.import_task(job_id, url)
+    worker = ImportWorker(url)
+    worker.start()
+    try:
+        until(lambda: row(sessions, job_id).state == "completed", "the job after a bad message")
+    finally:
+        assert worker.stop()
+    assert "not understood, dropped" in caplog.text
