@@ -10,7 +10,13 @@ LATEST := .venv-latest
 # The build backend is installed pinned too, so the project is built without isolation.
 PIP    := pip install --quiet --constraint constraints.txt
 
-.PHONY: run test install install-test db reference bench clean lock test-latest
+# Debian's packages the Python ones need: Pango (WeasyPrint's PDFs) to run, chromium (the
+# browser tests) to test. Installed only where missing, as root or through sudo.
+APT    := $(if $(filter 0,$(shell id -u)),,sudo) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$$@"' apt
+CATALOGUES := registry/web/translations
+MO     := $(patsubst %.po,%.mo,$(wildcard $(CATALOGUES)/*/LC_MESSAGES/messages.po))
+
+.PHONY: run test install install-test db reference bench clean lock test-latest system system-test translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +31,24 @@ $(VENV)/.installed-test: pyproject.toml constraints.txt $(VENV)/.installed
 	$(BIN)/$(PIP) --no-build-isolation -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed
+install: system $(VENV)/.installed $(MO)
 
-install-test: $(VENV)/.installed-test
+install-test: install system-test $(VENV)/.installed-test
+
+system:
+	@ldconfig -p | grep -q 'libpango-1.0.so' || $(APT) libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+
+system-test:
+	@[ -x /usr/bin/chromium ] || $(APT) chromium
+
+# The pages' compiled message catalogues (the .po files are the source, in git).
+$(CATALOGUES)/%/LC_MESSAGES/messages.mo: $(CATALOGUES)/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel compile --directory $(CATALOGUES) --locale $*
+
+# After changing the pages' text: the template catalogue anew, and each language's merged with it.
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -o $(CATALOGUES)/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i $(CATALOGUES)/messages.pot -d $(CATALOGUES) --no-location --ignore-obsolete
 
 db: install
 	$(BIN)/registry db upgrade
@@ -63,4 +84,4 @@ bench: install-test
 	for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(LATEST) instance/*.sqlite3* build
+	rm -rf $(VENV) $(LATEST) instance/*.sqlite3* build $(MO)

@@ -119,8 +119,8 @@ def test_sign_out_ends_the_session(client, ministry):
 # --- reading ---------------------------------------------------------------------------------
 
 
-def test_home_page_links_every_framework_to_its_page(client, session):
-    page = html(client.get("/"))
+def test_frameworks_page_links_every_framework_to_its_page(client, session):
+    page = html(client.get("/frameworks"))
     for framework in services.list_frameworks(session):
         assert f'<a href="/frameworks/{framework.code}">{framework.code}</a>' in page
 
@@ -152,7 +152,7 @@ def test_framework_page_says_which_eqf_links_rest_on_a_secondary_source(client):
 def test_an_answer_shown_on_a_page_says_what_it_rests_on(app, session):
     """The macro every page shows an equivalence with: a match resting on a secondary source
     says so, and a superseded source level carries its note (items 7 and 8)."""
-    with app.app_context():
+    with app.test_request_context():
         answer = app.jinja_env.get_template("_macros.html").module.answer
         secondary = str(answer(mappings.equivalents(session, "AU-AQF:9", "DE-DQR")))
         old = str(answer(mappings.equivalents(session, "FR-CNCP-1969:III", "DE-DQR")))

@@ -1,0 +1,205 @@
+"""What every page shares: the blueprint, the page context (actor, tasks, language), the
+security headers, sign-in and sign-out, and the error pages.
+
+Views call the same services as the API with the same actor (`current_actor()`, here from the
+login session); the request owns the transaction, as for the API. Every form carries a CSRF
+token; domain errors render an HTML page with the status the API would answer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+import flask
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from registry import errors, limits
+from registry.auth import actor_or_anonymous, request_id
+from registry.core import accounts, audit
+from registry.core.errors import DomainError, Unauthenticated
+from registry.core.permissions import Actor
+from registry.sessions import get_session
+
+LANGUAGES = ("en", "de")
+
+blp = Blueprint(
+    "web",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/web/static",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """A page the navigation and the home page offer, to the roles that may use it."""
+
+    endpoint: str
+    label: Any  # a lazy string, translated when rendered
+    description: Any
+    # None: everyone, signed in or not; otherwise the roles it is offered to (admins see all).
+    roles: frozenset[str] | None = None
+
+    def offered_to(self, actor: Actor) -> bool:
+        return self.roles is None or actor.role == "admin" or actor.role in self.roles
+
+
+TASKS: list[Task] = []
+
+
+def task(endpoint: str, label: Any, description: Any, roles: tuple[str, ...] | None = None):
+    """Offer a page in the navigation; `label` and `description` are lazy_gettext strings, so
+    they are translated when the page is drawn, in the reader's language."""
+    TASKS.append(
+        Task(f"web.{endpoint}", label, description, frozenset(roles) if roles is not None else None)
+    )
+
+
+def select_locale() -> str:
+    """`?lang=` when asked, then the language chosen before (a cookie), then the browser's."""
+    asked = request.args.get("lang") or request.cookies.get("lang")
+    if asked in LANGUAGES:
+        return asked
+    return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
+
+
+@blp.app_context_processor
+def _page_context() -> dict[str, Any]:
+    # Error pages render this too, so a bad bearer header must not raise again here.
+    actor = actor_or_anonymous()
+    return {
+        "actor": actor,
+        "tasks": [t for t in TASKS if t.offered_to(actor)],
+        "locale": str(get_locale() or LANGUAGES[0]),
+        "languages": LANGUAGES,
+    }
+
+
+@blp.after_request
+def _page_headers(response: flask.Response) -> flask.Response:
+    # Only the pages' own scripts run, so an injected one would not; and no other site may
+    # frame them, so nobody can be tricked into clicking "Publish" through an invisible frame.
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+        "base-uri 'none'",
+    )
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES:
+        response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="Lax")
+    response.vary.add("Accept-Language")
+    response.vary.add("Cookie")
+    return response
+
+
+@blp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        return render_template("login.html")
+    name = request.form.get("name", "")[:200]
+    wait = limits.login_wait(name)
+    if wait:
+        # Locked out for a while, right password or not: guessing gets nowhere.
+        errors.record_outcome(
+            "refused", "account.login", f"account:{name}", "Too many failed sign-ins."
+        )
+        minutes = (wait + 59) // 60
+        failure = gettext(
+            "Too many failed sign-ins. Try again in %(minutes)d minute(s).", minutes=minutes
+        )
+        response = flask.make_response(
+            render_template("login.html", name=name, failure=failure), 429
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
+    session = get_session()
+    try:
+        account = accounts.check_password(session, name, request.form.get("password", ""))
+    except Unauthenticated as error:
+        limits.login_failed(name)
+        errors.record_outcome("refused", "account.login", f"account:{name}", error.detail)
+        return render_template(
+            "login.html", name=name, failure=gettext("Unknown account or wrong password.")
+        ), 401
+    # A fresh session at login: nothing set before it (by anyone) carries over into the login.
+    flask.session.clear()
+    flask.session["sid"] = accounts.start_session(session, account)
+    signed_in = dataclasses.replace(account.actor(), request_id=request_id())
+    audit.record(session, signed_in, "account.login", f"account:{account.name}")
+    flash(gettext("Signed in as %(name)s.", name=account.name))
+    return redirect(safe_next(request.form.get("next")) or url_for("web.index"))
+
+
+@blp.post("/logout")
+def logout():
+    # Ended on the server too: a copy of the cookie signs nobody in any more.
+    if flask.session.get("sid"):
+        accounts.end_session(get_session(), str(flask.session["sid"]))
+    flask.session.clear()
+    flash(gettext("Signed out."))
+    return redirect(url_for("web.index"))
+
+
+def safe_next(target: str | None) -> str | None:
+    """A page of this site to return to after signing in; never another site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@blp.errorhandler(DomainError)
+def domain_error_page(error: DomainError):
+    status = next(code for kind, code in errors.STATUS_BY_ERROR.items() if isinstance(error, kind))
+    if request.method in errors.WRITE_METHODS and isinstance(
+        error, (*errors.REFUSALS, errors.Hidden)
+    ):
+        # A refused write is audited, exactly as when it comes through the API.
+        errors.record_refusal(error)
+    return render_template(
+        "error.html",
+        status=status,
+        title=error.title,
+        detail=error.detail,
+        messages=list(field_messages(error.errors)),
+    ), status
+
+
+@blp.errorhandler(CSRFError)
+def csrf_error_page(error: CSRFError):
+    detail = gettext(
+        "The form was not accepted: %(reason)s Go back, reload the page and send the form "
+        "again.",
+        reason=error.description,
+    )
+    return render_template(
+        "error.html", status=400, title=gettext("Form not accepted"), detail=detail, messages=[]
+    ), 400
+
+
+@blp.errorhandler(HTTPException)
+def http_error_page(error: HTTPException):
+    status = error.code or 500
+    return render_template(
+        "error.html", status=status, title=error.name, detail=error.description, messages=[]
+    ), status
+
+
+def form_fields(*names: str) -> dict[str, str]:
+    """The named form fields that were filled in; an empty field leaves the service's default."""
+    return {name: request.form[name] for name in names if request.form.get(name)}
+
+
+def field_messages(messages: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(field, message) pairs from marshmallow's nested messages (`{"0": {"to": [...]}}`)."""
+    for field, value in messages.items():
+        if isinstance(value, dict):
+            yield from field_messages(value, f"{prefix}{field}.")
+        else:
+            for message in value if isinstance(value, list) else [value]:
+                yield f"{prefix}{field}", str(message)
