@@ -173,8 +173,7 @@ def domain_error_page(error: DomainError):
 @blp.errorhandler(CSRFError)
 def csrf_error_page(error: CSRFError):
     detail = gettext(
-        "The form was not accepted: %(reason)s Go back, reload the page and send the form "
-        "again.",
+        "The form was not accepted: %(reason)s Go back, reload the page and send the form again.",
         reason=error.description,
     )
     return render_template(

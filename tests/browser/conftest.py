@@ -101,8 +101,7 @@ def serve(tmp_path: Path, **config: Any) -> Iterator[Site]:
         session.commit()
     engine.dispose()
     app = create_app(
-        {"DATABASE_URL": url, "IMPORTS_INLINE": True, "IMPORTS_DIR": tmp_path / "uploads"}
-        | config
+        {"DATABASE_URL": url, "IMPORTS_INLINE": True, "IMPORTS_DIR": tmp_path / "uploads"} | config
     )
     http = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
@@ -149,5 +148,3 @@ def check_page(page: Page, name: str) -> None:
         + ", ".join(str(node["target"]) for node in v["nodes"][:3])
         for v in serious
     )
-
-
