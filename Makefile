@@ -36,7 +36,7 @@ install: system $(VENV)/.installed $(MO)
 install-test: install system-test $(VENV)/.installed-test
 
 system:
-	@ldconfig -p | grep -q 'libpango-1.0.so' || $(APT) libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+	@{ ldconfig -p 2>/dev/null || /sbin/ldconfig -p; } | grep -q 'libpango-1.0.so' || $(APT) libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 
 system-test:
 	@[ -x /usr/bin/chromium ] || $(APT) chromium
