@@ -19,6 +19,7 @@ from werkzeug.datastructures import MultiDict
 from frameworks import editing, services
 from frameworks.models import BASES, NO_EQF_REASONS, RELATIONS, Framework, FrameworkVersion, Level
 from frameworks.schemas import EHEA_CYCLES, MAX_LINKS
+from mappings.graph import INVERSE
 from registry.auth import current_actor
 from registry.core.audit import events_for
 from registry.core.errors import InvalidData, NotFound
@@ -36,7 +37,9 @@ AUDIT_PAGE = 25
 task(
     "drafts",
     lazy_gettext("My drafts"),
-    lazy_gettext("the drafts of your frameworks: edit levels and links, check the impact, publish."),
+    lazy_gettext(
+        "the drafts of your frameworks: edit levels and links, check the impact, publish."
+    ),
     roles=("ministry",),
 )
 
@@ -163,7 +166,9 @@ def add_level(code: str, version: str):
 
         errors, general = _messages(error, to_field)
         return _new_level_form(framework, draft, request.form.to_dict(), errors, general), 400
-    flash(gettext("Level %(level)s added to draft %(version)s.", level=new["code"], version=version))
+    flash(
+        gettext("Level %(level)s added to draft %(version)s.", level=new["code"], version=version)
+    )
     return redirect(url_for("web.framework", code=code, _anchor="editing"))
 
 
@@ -185,9 +190,14 @@ def _link_rows(level: Level) -> list[dict[str, Any]]:
     for link in level.version.links:
         if level.id not in (link.source_id, link.target_id):
             continue
-        other = link.target if link.source_id == level.id else link.source
+        outgoing = link.source_id == level.id
+        other = link.target if outgoing else link.source
         row = {name: getattr(link, name) or "" for name in LINK_FIELDS if name != "to"}
         row.update(to=other.ref, succession=link.succession)
+        if not outgoing and not link.succession:
+            # Filed from the other level: read from this one, its relation is the inverse
+            # (saved so, the link means what it meant).
+            row["relation"] = INVERSE[link.relation]
         rows.append({k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in row.items()})
     return rows
 

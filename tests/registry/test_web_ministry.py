@@ -9,13 +9,27 @@ import re
 import pytest
 
 from frameworks import editing, services
+from registry.core.accounts import get_or_create_account, set_password
 from registry.core.audit import events_for
-from tests.registry.test_web import html, ministry, sign_in, statuses, submit  # noqa: F401
+from tests.registry.test_web import PASSWORD, html, sign_in, statuses, submit
 
 IRISH = "Department of Education (IE)"
 GERMAN = "KMK (DE)"
 LEVEL_8 = "/frameworks/IE-NFQ/levels/8/edit"
 LINKS_8 = "/frameworks/IE-NFQ/levels/8/links"
+
+
+@pytest.fixture
+def ministry(session):
+    """Make an account of `role` (a ministry by default) that can sign in with PASSWORD."""
+
+    def make(name: str, scope: str | None, role: str = "ministry"):
+        account = get_or_create_account(session, name, role, [scope] if scope else [])
+        set_password(account, PASSWORD)
+        session.commit()
+        return account
+
+    return make
 
 
 @pytest.fixture
@@ -107,7 +121,7 @@ def test_links_are_replaced_with_a_citation_and_the_impact_shows_them(client, se
     assert (link.source.ref, link.target.ref, link.citation) == ("IE-NFQ:8", "EQF:7", citation)
     assert link.secondary_source == "A summary by a third party."
     report = html(client.get(f"/frameworks/IE-NFQ/versions/{draft}/impact"))
-    assert "Links added:" in report and f"IE-NFQ:8 → EQF:7 (exactMatch, referencing)" in report
+    assert "Links added:" in report and "IE-NFQ:8 → EQF:7 (exactMatch, referencing)" in report
     assert "Links removed:" in report and "IE-NFQ:8 → EQF:6" in report
     assert re.search(r'<th scope="row">IE-NFQ:8</th>\s*<td>DE-DQR</td>', report)
 
@@ -174,13 +188,13 @@ def test_the_audit_trail_reads_page_by_page(client, session, irish):
     first = client.get("/frameworks/IE-NFQ/audit")
     assert first.status_code == 200
     page = html(first)
-    assert page.count("<tr id=\"event-") == 25
+    assert page.count('<tr id="event-') == 25
     assert "framework.level.edit" in page and IRISH in page
     assert re.search(r"<dt>note</dt>\s*<dd><span class=\"old\">Note 25.</span>", page)
     older = re.search(r'href="(/frameworks/IE-NFQ/audit\?before=\d+)" rel="next"', page)
     rest = html(client.get(older.group(1).replace("&amp;", "&")))
     # Two edits, the draft's creation and the loading of version 2009.
-    assert rest.count("<tr id=\"event-") == 4 and "Older events" not in rest
+    assert rest.count('<tr id="event-') == 4 and "Older events" not in rest
     assert "framework.version.create" in rest and "framework.import" in rest
     assert 'href="/frameworks/IE-NFQ/audit"' in html(client.get("/frameworks/IE-NFQ"))
 
@@ -217,9 +231,7 @@ def test_another_countrys_ministry_is_refused_everywhere(client, session, minist
             "ordinal": "99",
             "title": "Forged",
         },
-        f"/frameworks/IE-NFQ/versions/{draft}/publish": {
-            "valid_from": dt.date.today().isoformat()
-        },
+        f"/frameworks/IE-NFQ/versions/{draft}/publish": {"valid_from": dt.date.today().isoformat()},
     }
     for url, fields in crafted.items():
         response = submit(client, "/frameworks/DE-DQR", url, **fields)
@@ -233,14 +245,8 @@ def test_another_countrys_ministry_is_refused_everywhere(client, session, minist
     assert {e.actor for e in refusals} == {GERMAN} and len(refusals) >= 4
 
 
-def test_a_registrar_has_no_drafts_and_no_trail(client, session):
-    from registry.core.accounts import get_or_create_account, set_password
-
-    from tests.registry.test_web import PASSWORD
-
-    account = get_or_create_account(session, "Admissions", "registrar", [])
-    set_password(account, PASSWORD)
-    session.commit()
+def test_a_registrar_has_no_drafts_and_no_trail(client, ministry):
+    account = ministry("Admissions", None, role="registrar")
     sign_in(client, account.name)
     assert 'href="/drafts"' not in html(client.get("/"))
     assert client.get("/drafts").status_code == 403
