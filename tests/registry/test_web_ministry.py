@@ -252,3 +252,22 @@ def test_a_registrar_has_no_drafts_and_no_trail(client, ministry):
     assert client.get("/drafts").status_code == 403
     assert client.get("/frameworks/IE-NFQ/audit").status_code == 403
     assert client.get(LEVEL_8).status_code == 403
+
+
+def test_a_link_filed_from_the_other_level_is_read_from_this_one():
+    """NZ-NZQCF:1 -> HK-QF:1 broadMatch, seen from HK-QF:1, is narrowMatch to NZ-NZQCF:1:
+    saved from the form (which files it from HK-QF:1), it keeps its meaning."""
+    from types import SimpleNamespace
+
+    from registry.web.ministry import _link_rows
+
+    mine = SimpleNamespace(id=1, ref="HK-QF:1")
+    other = SimpleNamespace(id=2, ref="NZ-NZQCF:1")
+    link = SimpleNamespace(
+        source_id=2, target_id=1, source=other, target=mine, relation="broadMatch",
+        basis="comparison", citation="A study.", secondary_source=None, valid_from=None,
+        valid_to=None, note=None, succession=False,
+    )  # fmt: skip
+    mine.version = SimpleNamespace(links=[link])
+    [row] = _link_rows(mine)
+    assert (row["to"], row["relation"], row["basis"]) == ("NZ-NZQCF:1", "narrowMatch", "comparison")
