@@ -143,9 +143,14 @@ def record(
     return entry
 
 
-def events_for(session: Session, entity: str | None = None, limit: int = 200) -> list[AuditEvent]:
-    """Newest first; `entity` matches exactly or as a prefix ending in ':' or '/'."""
+def events_for(
+    session: Session, entity: str | None = None, limit: int = 200, before: int | None = None
+) -> list[AuditEvent]:
+    """Newest first; `entity` matches exactly or as a prefix ending in ':' or '/'. `before`:
+    only events older than that event id (the next page of a trail read page by page)."""
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if before is not None:
+        query = query.where(AuditEvent.id < before)
     if entity:
         query = query.where(
             (AuditEvent.entity == entity) | AuditEvent.entity.startswith(entity + "/")

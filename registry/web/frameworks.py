@@ -16,6 +16,7 @@ from registry.auth import current_actor
 from registry.core.errors import PermissionDenied, Unauthenticated
 from registry.core.permissions import Actor, authorize
 from registry.web.base import blp, form_fields, get_session, task
+from registry.web.ministry_changes import draft_changes
 
 EQF = "EQF"
 
@@ -67,8 +68,18 @@ def start_draft(code: str):
 
 @blp.get("/frameworks/<code>/versions/<version>/impact")
 def impact_report(code: str, version: str):
-    report = impact.impact(get_session(), current_actor(), code, version)
-    return render_template("impact.html", report=report, today=dt.date.today())
+    session, actor = get_session(), current_actor()
+    report = impact.impact(session, actor, code, version)
+    # Beside the equivalences it changes, what the draft changes in the framework itself.
+    draft = services.get_version(session, actor, code, version)
+    compared = report["compared_with"]
+    current = services.get_version(session, actor, code, compared) if compared else None
+    return render_template(
+        "impact.html",
+        report=report,
+        edits=draft_changes(current, draft),
+        today=dt.date.today(),
+    )
 
 
 @blp.post("/frameworks/<code>/versions/<version>/publish")
