@@ -36,6 +36,8 @@ PUBLIC_READS = {
     "/login",
     "/frameworks/<code>",
     "/frameworks/<code>/versions/<version>/impact",
+    "/compare",
+    "/compare.svg",
     "/api/docs",
     "/api/docs/assets/<path:filename>",
     "/api/v1/openapi.json",
