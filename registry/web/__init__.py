@@ -12,8 +12,10 @@ from flask import Flask
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
-# Imported for their views, which register on the blueprint; the order is the navigation's.
-from registry.web import frameworks, home, ministry  # noqa: F401
+# isort: off
+# Imported for their views, which register on the blueprint; this order is the navigation's.
+from registry.web import home, compare, frameworks, ministry  # noqa: F401
+# isort: on
 from registry.web.base import blp, select_locale
 
 TRANSLATIONS = str(Path(__file__).with_name("translations"))

@@ -407,8 +407,8 @@ def test_unknown_route_is_a_problem(client):
     problem(client, "/api/v1/nowhere", 404)
 
 
-def test_home_page_lists_frameworks(client):
-    page = get(client, "/").get_data(as_text=True)
+def test_frameworks_page_lists_frameworks(client):
+    page = get(client, "/frameworks").get_data(as_text=True)
     assert "IE-NFQ" in page and "/api/docs" in page
 
 

@@ -34,8 +34,11 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "credential.json"
 PUBLIC_READS = {
     "/",
     "/login",
+    "/frameworks",
     "/frameworks/<code>",
     "/frameworks/<code>/versions/<version>/impact",
+    "/compare",
+    "/compare.svg",
     "/api/docs",
     "/api/docs/assets/<path:filename>",
     "/api/v1/openapi.json",
