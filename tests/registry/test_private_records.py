@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -76,11 +77,26 @@ PRIVATE_READS = {
     "/api/v1/imports/<int:job_id>/errors.csv": ("job", "/api/v1/imports/{}/errors.csv"),
 }
 
+# The pages behind a sign-in, each with the module whose tests refuse it to the wrong role and
+# to another tenant (crafted URLs included).
+GUARDED_PAGES = {
+    "/drafts": "test_web_ministry.py",
+    "/frameworks/<code>/audit": "test_web_ministry.py",
+    "/frameworks/<code>/levels/<level>/edit": "test_web_ministry.py",
+    "/frameworks/<code>/levels/<level>/links": "test_web_ministry.py",
+    "/frameworks/<code>/versions/<version>/levels/new": "test_web_ministry.py",
+}
+
 
 def test_every_get_route_is_public_or_a_tested_private_read(app):
     routes = {rule.rule for rule in app.url_map.iter_rules() if "GET" in rule.methods}
     assert not PUBLIC_READS & set(PRIVATE_READS)
-    assert routes == PUBLIC_READS | set(PRIVATE_READS)
+    assert not (PUBLIC_READS | set(PRIVATE_READS)) & set(GUARDED_PAGES)
+    assert routes == PUBLIC_READS | set(PRIVATE_READS) | set(GUARDED_PAGES)
+    for route, module in GUARDED_PAGES.items():
+        tests = (Path(__file__).parent / module).read_text()
+        parts = [part for part in re.split(r"<[^>]+>", route) if part.strip("/")]
+        assert all(part in tests for part in parts), f"{module} never requests {route}"
 
 
 # --- the tenants ----------------------------------------------------------------------------
