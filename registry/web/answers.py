@@ -31,8 +31,7 @@ RELATION_SENTENCES = {
         "The counterpart covers only part of the level, so the holder may sit above or below it."
     ),
     "relatedMatch": lazy_gettext(
-        "A broader step and a narrower one meet on the way, so the two levels overlap only in "
-        "part."
+        "A broader step and a narrower one meet on the way, so the two levels overlap only in part."
     ),
 }
 BASIS_WORDS = {
@@ -123,21 +122,31 @@ def short_citation(text: str, limit: int = 90) -> str:
 
 # --- the path as a diagram: boxes for levels, arrows labelled by relation ------------------
 
-BOX_WIDTH, BOX_HEIGHT, GAP, MARGIN = 170, 56, 100, 4
+# A row on a wide screen; on a phone the same path stands as a column, so that its text keeps
+# its size instead of shrinking with the row (the page shows one or the other by CSS).
+BOX_WIDTH, BOX_HEIGHT, GAP, DOWN_GAP, MARGIN = 170, 56, 100, 44, 4
 
 
 @dataclass(frozen=True)
 class Box:
     x: int
+    y: int
     ref: str
     title: str
 
 
 @dataclass(frozen=True)
 class Arrow:
+    """From (x1, y1) to (x2, y2), its label at (label_x, label_y), anchored `anchor`."""
+
     x1: int
+    y1: int
     x2: int
+    y2: int
     label: str
+    label_x: int
+    label_y: int
+    anchor: str
 
 
 @dataclass(frozen=True)
@@ -149,21 +158,34 @@ class Diagram:
     description: str
 
 
-def diagram(source: str, path: tuple[Step, ...], titles: dict[str, str]) -> Diagram:
-    """The levels of a path left to right, each step an arrow labelled with its relation."""
+def diagram(
+    source: str, path: tuple[Step, ...], titles: dict[str, str], column: bool = False
+) -> Diagram:
+    """The levels of a path left to right (or top down), each step an arrow labelled with its
+    relation."""
     refs = [source, *(step.target for step in path)]
     boxes = tuple(
-        Box(MARGIN + i * (BOX_WIDTH + GAP), ref, _clip(titles.get(ref, ""), 24))
+        Box(
+            MARGIN if column else MARGIN + i * (BOX_WIDTH + GAP),
+            MARGIN + i * (BOX_HEIGHT + DOWN_GAP) if column else MARGIN,
+            ref,
+            _clip(titles.get(ref, ""), 24),
+        )
         for i, ref in enumerate(refs)
     )
-    arrows = tuple(
-        Arrow(
-            box.x + BOX_WIDTH,
-            box.x + BOX_WIDTH + GAP,
-            str(RELATION_LABELS.get(step.relation, step.relation)),
-        )
-        for box, step in zip(boxes, path, strict=False)
-    )
+    arrows = []
+    for box, step in zip(boxes, path, strict=False):
+        label = str(RELATION_LABELS.get(step.relation, step.relation))
+        if column:
+            x, top = box.x + BOX_WIDTH // 2, box.y + BOX_HEIGHT
+            arrows.append(
+                Arrow(x, top + 2, x, top + DOWN_GAP - 3, label, x + 10, top + 27, "start")
+            )
+        else:
+            start, y = box.x + BOX_WIDTH, box.y + 36
+            arrows.append(
+                Arrow(start + 2, y, start + GAP - 3, y, label, start + GAP // 2, y - 10, "middle")
+            )
     description = "; ".join(
         gettext(
             "%(source)s to %(target)s: %(relation)s",
@@ -173,8 +195,12 @@ def diagram(source: str, path: tuple[Step, ...], titles: dict[str, str]) -> Diag
         )
         for step in path
     )
-    width = 2 * MARGIN + len(boxes) * BOX_WIDTH + (len(boxes) - 1) * GAP
-    return Diagram(width, BOX_HEIGHT + 2 * MARGIN, boxes, arrows, description)
+    count = len(boxes)
+    if column:
+        size = (BOX_WIDTH, count * BOX_HEIGHT + (count - 1) * DOWN_GAP)
+    else:
+        size = (count * BOX_WIDTH + (count - 1) * GAP, BOX_HEIGHT)
+    return Diagram(size[0] + 2 * MARGIN, size[1] + 2 * MARGIN, boxes, tuple(arrows), description)
 
 
 def _clip(text: str, limit: int) -> str:

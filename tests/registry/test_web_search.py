@@ -63,10 +63,12 @@ def test_answer_page_shows_titles_relation_confidence_path_and_citations(client)
     assert '<h2 id="match-2">GB-SCQF:10: SCQF level 10</h2>' in page
     assert "<strong>Relation:</strong> the same level." in page
     assert "1.000 out of 1: the path rests on an official EQF referencing" in page
-    svg = re.search(r'<svg class="path-diagram".*?</svg>', page, re.S).group(0)
-    assert 'role="img"' in svg and "<title" in svg and "<desc" in svg
-    assert svg.count("<rect") == 3  # NFQ 8 -> EQF 6 -> SCQF 9
-    assert ">EQF level 6</text>" in svg and ">same level</text>" in svg
+    # The path drawn twice: a row for wide screens, a column for phones (CSS shows one).
+    for shape in ("row", "column"):
+        svg = re.search(rf'<svg class="path-diagram {shape}".*?</svg>', page, re.S).group(0)
+        assert 'role="img"' in svg and "<title" in svg and "<desc" in svg
+        assert svg.count("<rect") == 3  # NFQ 8 -> EQF 6 -> SCQF 9
+        assert ">EQF level 6</text>" in svg and ">same level</text>" in svg
     citation = re.search(
         r'<details class="citation">\s*<summary>(.*?)</summary>\s*<p>(.*?)</p>', page, re.S
     )
