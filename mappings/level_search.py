@@ -3,10 +3,10 @@
 every candidate, so that a caller shows one answer, or the choices when there are several.
 
 A level is read as one word that is a level code (or alias) of a framework, and every other
-word naming that same framework: a part of its code ("nfq"), a word of its name or of the
-level's title, or a place it belongs to ("Ireland", "Deutschland", "Scotland"). Filler words
-("level", "niveau", "of") name nothing and are skipped. A level's whole title ("First cycle")
-also reads as that level. Nothing is guessed beyond that: no framework named, no answer.
+word naming that same framework: a part of its code ("nfq"), a word of its name, or a place
+it belongs to ("Ireland", "Deutschland", "Scotland"). Filler words ("level", "niveau", "of")
+name nothing and are skipped. A level's whole title ("First cycle", "PRK poziom 6") also reads
+as that level, with no other word needed. Nothing is guessed beyond that: no framework named, no answer.
 """
 
 from __future__ import annotations

@@ -36,10 +36,13 @@ def index():
 def equivalents():
     asked = {name: request.args.get(name, "").strip()[:LIMIT] for name in ("level", "target", "on")}
     try:
-        on = EquivalentsQuerySchema().load({"on": asked["on"]} if asked["on"] else {}, partial=True)
+        # The API's schema reads the date; the level and the target are free text here.
+        loaded = EquivalentsQuerySchema().load(
+            {"on": asked["on"]} if asked["on"] else {}, partial=True
+        )
     except ValidationError as error:
         return _search_again(asked, dt.date.today(), field_messages(error.normalized_messages()))
-    on = on.get("on")
+    on = loaded.get("on")
     day = on or dt.date.today()
     missing = [
         (name, message)
