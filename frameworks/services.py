@@ -538,6 +538,10 @@ def get_credit_system(session: Session, code: str, field: str) -> CreditSystem:
     return system
 
 
+def list_credit_systems(session: Session) -> list[CreditSystem]:
+    return list(session.scalars(select(CreditSystem).order_by(CreditSystem.code)))
+
+
 def get_credit_rule(session: Session, code: str) -> CreditConversionRule:
     rule = session.scalar(select(CreditConversionRule).where(CreditConversionRule.code == code))
     if rule is None:

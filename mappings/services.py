@@ -28,7 +28,8 @@ from mappings.grades import (
     convert_grade,
 )
 from mappings.graph import Edge, Equivalents, LevelGraph, Window
-from registry.core.errors import InvalidData
+from mappings.level_search import FrameworkEntry, LevelEntry
+from registry.core.errors import InvalidData, NotFound
 from registry.institutions.models import Institution
 
 _graph_cache: dict[str, tuple[str, LevelGraph]] = {}
@@ -136,6 +137,40 @@ def equivalents(
         # Out of force in the registry's versions even where the graph holds no window for it.
         return Equivalents(resolved.ref, target, on, (), "not_in_force")
     return answer
+
+
+def search_entries(session: Session, on: dt.date | None = None) -> list[FrameworkEntry]:
+    """Every framework as `mappings.level_search` reads it, with the levels of its version in
+    force on `on` (default today), else of its latest released one; drafts never count."""
+    on = on or dt.date.today()
+    entries = []
+    for framework in frameworks.list_frameworks(session):
+        in_force = frameworks.version_on(framework, on)
+        version = in_force or frameworks.version_on(framework)
+        if version is None:
+            continue
+        levels = tuple(
+            LevelEntry(level.code, level.title, tuple(level.aliases or ()))
+            for level in version.levels
+        )
+        entries.append(
+            FrameworkEntry(
+                framework.code, framework.name, framework.country, in_force is not None, levels
+            )
+        )
+    return entries
+
+
+def level_titles(session: Session, refs: Iterable[str], on: dt.date) -> dict[str, str]:
+    """The title of each level reference on `on`, as `resolve_level` finds it (its version in
+    force, else the latest that has it); a reference it cannot resolve is left out."""
+    titles = {}
+    for ref in set(refs):
+        try:
+            titles[ref] = frameworks.resolve_level(session, ref, on).level.title
+        except (InvalidData, NotFound):
+            continue
+    return titles
 
 
 def credits(

@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFProtect
 
 # isort: off
 # Imported for their views, which register on the blueprint; this order is the navigation's.
-from registry.web import home, compare, frameworks, ministry  # noqa: F401
+from registry.web import home, compare, frameworks, calculators, ministry  # noqa: F401
 # isort: on
 from registry.web.base import blp, select_locale
 
