@@ -48,7 +48,7 @@ $(CATALOGUES)/%/LC_MESSAGES/messages.mo: $(CATALOGUES)/%/LC_MESSAGES/messages.po
 # After changing the pages' text: the template catalogue anew, and each language's merged with it.
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -o $(CATALOGUES)/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i $(CATALOGUES)/messages.pot -d $(CATALOGUES) --no-location --ignore-obsolete
+	$(BIN)/pybabel update -i $(CATALOGUES)/messages.pot -d $(CATALOGUES) --ignore-obsolete --no-fuzzy-matching
 
 db: install
 	$(BIN)/registry db upgrade
