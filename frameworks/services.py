@@ -556,6 +556,10 @@ def get_grading_scale(session: Session, code: str, field: str) -> GradingScale:
     return scale
 
 
+def list_credit_systems(session: Session) -> list[CreditSystem]:
+    return list(session.scalars(select(CreditSystem).order_by(CreditSystem.code)))
+
+
 def list_grading_scales(session: Session) -> list[GradingScale]:
     return list(session.scalars(select(GradingScale).order_by(GradingScale.code)))
 
