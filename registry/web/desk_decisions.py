@@ -24,10 +24,10 @@ from registry.web.desk import ASSESSORS, DECISIONS
 PER_PAGE = 20
 STATEMENT_CSS = Path(__file__).with_name("static") / "desk-statement.css"
 ALTERNATIVES = {
-    "conditional": lazy_gettext("conditional recognition, after bridging credits"),
-    "partial": lazy_gettext("partial recognition: the credits earned count as exemptions"),
-    "alternative": lazy_gettext("alternative recognition, at the level the qualification reaches"),
-    "none": lazy_gettext("no alternative"),
+    "conditional": lazy_gettext("Conditional recognition, after bridging credits"),
+    "partial": lazy_gettext("Partial recognition: the credits earned count as exemptions"),
+    "alternative": lazy_gettext("Alternative recognition, at the level the qualification reaches"),
+    "none": lazy_gettext("No alternative"),
 }
 
 task(
