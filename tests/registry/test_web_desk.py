@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from mappings.models import Assessment
-from registry.core.accounts import get_or_create_account, set_password
+from registry.core.accounts import create_token, get_or_create_account, set_password
 from registry.core.permissions import OPERATOR
 from registry.institutions import services as institutions
 from tests.registry.test_web import PASSWORD, csrf_token, html, sign_in, submit
@@ -126,19 +126,22 @@ def test_a_credential_file_fills_in_the_form_and_stores_nothing(client, session,
     assert session.query(Assessment).count() == before
 
 
-def test_an_unreadable_file_is_a_message_on_the_form(client, desk):
+@pytest.mark.parametrize("fmt", ["elmo", "elm", "open-badges"])
+@pytest.mark.parametrize("content", [b"<not xml", b"{not json", b"", b"\xff\xfe\x00"])
+def test_an_unreadable_file_is_a_message_on_the_form(client, desk, fmt, content):
     sign_in(client, REGISTRAR)
     response = client.post(
         "/assessments/new/file",
         data={
-            "format": "elmo",
-            "file": (io.BytesIO(b"<not xml"), "broken.xml"),
+            "format": fmt,
+            "file": (io.BytesIO(content), "broken"),
             "csrf_token": csrf_token(client.get("/assessments/new")),
         },
         content_type="multipart/form-data",
     )
     assert response.status_code == 400
-    assert "The file cannot be read" in html(response)
+    page = html(response)
+    assert "The file cannot be read" in page or "no credential that can be assessed" in page
 
 
 def test_the_statement_names_the_decision_its_digest_and_where_to_check_it(client, session, desk):
@@ -238,3 +241,29 @@ def test_suggestions_come_from_the_matcher(client, desk):
     assert client.get("/institutions/suggest?q=u").get_json()["candidates"] == []
     bad = client.get("/institutions/suggest", query_string={"q": "dublin", "country": "XX"})
     assert bad.status_code == 400 and bad.get_json()["candidates"] == []
+
+
+def test_a_stack_made_through_the_api_shows_on_the_desk(client, session, desk):
+    account = get_or_create_account(session, REGISTRAR, "registrar", [])
+    token = create_token(session, account)[1]
+    session.commit()
+    part = {
+        "title": "Data literacy",
+        "institution": {"name": "University College Dublin", "country": "IE"},
+        "level": "IE-NFQ:8",
+        "credits": {"value": "10", "system": "ECTS"},
+        "field": "0611",
+        "awarded_on": "2023-01-31",
+    }
+    made = client.post(
+        "/api/v1/assessments/stack?target=DE",
+        json={"credentials": [part, part | {"title": "Data engineering"}]},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert made.status_code == 201, made.get_json()
+    number = made.get_json()["id"]
+    sign_in(client, REGISTRAR)
+    page = html(client.get(f"/assessments/{number}"))
+    assert "Data literacy" in page and "Data engineering" in page
+    assert made.get_json()["inputs_digest"] in html(client.get(f"/assessments/{number}/statement"))
+    assert "Data literacy; Data engineering" in html(client.get("/assessments"))
