@@ -37,7 +37,7 @@ from mappings.schemas import AssessQuerySchema, CredentialSchema, EquivalentsSch
 from registry.catalogue import isced
 from registry.catalogue import services as catalogue
 from registry.core import audit
-from registry.core.errors import DomainError, InvalidData, NotFound
+from registry.core.errors import DomainError, InvalidData, NotFound, Unauthenticated
 from registry.core.permissions import Actor, Target, authorize, owner_of
 from registry.institutions import services as institutions
 from registry.institutions.private import readable
@@ -779,6 +779,72 @@ def get_assessment(session: Session, actor: Actor, assessment_id: int) -> dict[s
         "inputs": row.inputs,
         **{key: value for key, value in row.result.items() if key != "id"},
     }
+
+
+def list_assessments(
+    session: Session,
+    actor: Actor,
+    text: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> list[dict[str, Any]]:
+    """The actor's own decisions, latest first: those its account made (an office's other
+    accounts keep theirs), filtered by words over the title, the institution, the target and
+    the decision, and by the day made (both ends included). A summary each, not the trace.
+
+    The rows are narrowed by maker in the database; the words are matched here, over the
+    inputs as stored (JSON, whose text form differs between databases). Anonymous:
+    Unauthenticated."""
+    if actor.anonymous:
+        raise Unauthenticated("Sign in to list your assessments.")
+    rows = session.execute(
+        select(
+            Assessment.id,
+            Assessment.created_at,
+            Assessment.owner,
+            Assessment.inputs,
+            Assessment.target,
+            Assessment.target_type,
+            Assessment.decision,
+            Assessment.confidence,
+            Assessment.inputs_digest,
+        )
+        .where(Assessment.actor == actor.name)
+        .order_by(Assessment.id.desc())
+    )
+    words = (text or "").casefold().split()
+    found = []
+    for row in rows:
+        made = row.created_at.date()
+        if (row.owner or {}).get("account_id") != actor.account_id:
+            continue
+        if (since and made < since) or (until and made > until):
+            continue
+        inputs = row.inputs
+        credentials = inputs.get("stack") or [inputs]
+        summary = {
+            "id": row.id,
+            "created_at": row.created_at,
+            "title": "; ".join(c.get("title", "") for c in credentials),
+            "institution": "; ".join(
+                dict.fromkeys((c.get("institution") or {}).get("name", "") for c in credentials)
+            ),
+            "target": row.target,
+            "target_type": row.target_type,
+            "decision": row.decision,
+            "confidence": str(row.confidence),
+            "inputs_digest": row.inputs_digest,
+        }
+        haystack = (
+            " ".join(
+                str(summary[key] or "") for key in ("title", "institution", "target", "target_type")
+            ).casefold()
+            + " "
+            + row.decision.replace("_", " ")
+        )
+        if all(word in haystack for word in words):
+            found.append(summary)
+    return found
 
 
 def assess_stack(
