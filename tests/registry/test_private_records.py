@@ -42,6 +42,8 @@ PUBLIC_READS = {
     "/credits",
     "/grades",
     "/compare",
+    # The matcher's names for the assessment form, as public as GET /api/v1/institutions.
+    "/institutions/suggest",
     "/compare.svg",
     "/api/docs",
     "/api/docs/assets/<path:filename>",
@@ -88,6 +90,11 @@ GUARDED_PAGES = {
     "/frameworks/<code>/levels/<level>/edit": "test_web_ministry.py",
     "/frameworks/<code>/levels/<level>/links": "test_web_ministry.py",
     "/frameworks/<code>/versions/<version>/levels/new": "test_web_ministry.py",
+    "/assessments": "test_web_desk.py",
+    "/assessments/new": "test_web_desk.py",
+    "/assessments/<int:assessment_id>": "test_web_desk.py",
+    "/assessments/<int:assessment_id>/statement": "test_web_desk.py",
+    "/assessments/<int:assessment_id>/statement.pdf": "test_web_desk.py",
 }
 
 
