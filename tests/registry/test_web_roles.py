@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import pytest
+from flask import url_for
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
@@ -231,8 +232,6 @@ def test_each_role_is_offered_its_own_tasks_and_no_others(app, office, role):
     client = office.client(role)
     home = html(client.get("/"))
     with app.test_request_context():
-        from flask import url_for
-
         urls = {task: url_for(task.endpoint) for task in TASKS}
     mine = {url for task, url in urls.items() if task.offered_to(actor_of(role))}
     others = set(urls.values()) - mine
