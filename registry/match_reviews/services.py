@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from marshmallow import Schema, ValidationError
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -196,7 +196,10 @@ def _upsert_open(dialect: str):
     statement = (postgresql if dialect == "postgresql" else sqlite).insert(_review)
     return statement.on_conflict_do_update(
         index_elements=[_review.c.country, _review.c.query_key],
-        index_where=_review.c.state == "open",
+        # A literal, not a parameter: PostgreSQL matches the partial index by its predicate when
+        # it plans, and a prepared statement (psycopg prepares one after five runs on a
+        # connection) plans without the parameter's value, so it would find no index.
+        index_where=_review.c.state == literal_column("'open'"),
         set_={
             "times": _review.c.times + statement.excluded.times,
             "last_seen_at": statement.excluded.last_seen_at,

@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFProtect
 # isort: off
 # Imported for their views, which register on the blueprint; this order is the navigation's.
 from registry.web import home, desk, desk_decisions, compare, frameworks, calculators  # noqa: F401
-from registry.web import ministry  # noqa: F401
+from registry.web import ministry, reviews  # noqa: F401
 # isort: on
 from registry.web.base import blp, select_locale
 

@@ -62,10 +62,11 @@ def task(endpoint: str, label: Any, description: Any, roles: tuple[str, ...] | N
 
 
 def select_locale() -> str:
-    """`?lang=` when asked, then the language chosen before (a cookie), then the browser's."""
-    asked = request.args.get("lang") or request.cookies.get("lang")
-    if asked in LANGUAGES:
-        return asked
+    """`?lang=` when asked, then the language chosen before (a cookie), then the browser's; a
+    language without a catalogue is passed over."""
+    for asked in (request.args.get("lang"), request.cookies.get("lang")):
+        if asked in LANGUAGES:
+            return asked
     return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
 
 

@@ -420,6 +420,23 @@ def test_a_batch_writes_once_per_distinct_spelling(session, queue, engine):
     assert [(r.query, r.times) for r in queued] == [(SPELLING, 3), ("Glasgow Universty", 1)]
 
 
+def test_many_spellings_are_queued_on_one_connection(session, queue):
+    """More upserts on one connection than psycopg runs before it prepares the statement: each
+    is queued (a prepared upsert once found no index to conflict on, and the queue stopped
+    recording on PostgreSQL after five spellings)."""
+    offered = [
+        {"id": queue[key], "name": key, "country": "GB", "score": 84.0, "matched_on": "name"}
+        for key in ("edinburgh", "napier")
+    ]
+    for batch in range(3):
+        sightings = services.Sightings()
+        for n in range(4):
+            found = {"verdict": "ambiguous", "candidates": offered}
+            sightings.met(f"{SPELLING} {batch}-{n}", "GB", found, "assessment", n + 1, None)
+        sightings.write(session)
+    assert session.scalar(select(func.count()).select_from(MatchReview)) == 12
+
+
 def test_queueing_never_fails_the_assessment(client, session, queue, monkeypatch, caplog):
     def broken(*_):
         raise OperationalError("INSERT INTO match_review ...", {}, Exception("disk I/O error"))
