@@ -103,11 +103,12 @@ def test_only_expired_leases_are_taken_over_and_each_once(queue, monkeypatch):
 
 
 def test_a_heartbeat_keeps_a_long_job_from_being_taken_over(queue, monkeypatch):
-    """A lease of 1 s, renewed every third of it, over an import of a few seconds; a sweeper
-    running beside it all along never takes the job."""
+    """A lease of 2 s, renewed every third of it, over an import that outlasts it; a sweeper
+    running beside it all along never takes the job. (A lease of 1 s was lost on a loaded
+    machine: one SQLite batch held the write lock past it.)"""
     url, sessions, queued = queue
-    monkeypatch.setenv("IMPORTS_LEASE_SECONDS", "1")
-    job_id = queued(12_000)
+    monkeypatch.setenv("IMPORTS_LEASE_SECONDS", "2")
+    job_id = queued(30_000)
     taken, done = [], threading.Event()
 
     def sweep():
@@ -117,13 +118,15 @@ def test_a_heartbeat_keeps_a_long_job_from_being_taken_over(queue, monkeypatch):
 
     sweeper = threading.Thread(target=sweep)
     sweeper.start()
+    started = time.monotonic()
     try:
         job = jobs.run_job(sessions, job_id, "worker-a", threading.Event())
     finally:
         done.set()
         sweeper.join()
+    assert time.monotonic() - started > 2, "the import must outlast one lease"
     assert taken == []
-    assert (job.state, job.read, job.inserted) == ("completed", 12_000, 12_000)
+    assert (job.state, job.read, job.inserted) == ("completed", 30_000, 30_000)
     assert job.lease_owner is None
 
 
