@@ -11,12 +11,15 @@ from pathlib import Path
 from flask import Flask
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import HTTPException
 
 # isort: off
 # Imported for their views, which register on the blueprint; this order is the navigation's.
 from registry.web import home, desk, desk_decisions, compare, frameworks, calculators  # noqa: F401
 from registry.web import ministry, reviews  # noqa: F401
+
 # isort: on
+from registry.web import base
 from registry.web.base import blp, select_locale
 
 TRANSLATIONS = str(Path(__file__).with_name("translations"))
@@ -31,6 +34,10 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", TRANSLATIONS)
     Babel(app, locale_selector=select_locale)
     app.register_blueprint(blp)
+    # After registry.errors' handlers, which these replace for addresses outside the API.
+    app.register_error_handler(HTTPException, base.http_error_anywhere)
+    if not app.testing:  # tests want the real exception, as registry.errors does
+        app.register_error_handler(Exception, base.unexpected_error_anywhere)
     csrf = CSRFProtect()
     csrf.init_app(app)
     # The API is for clients with bearer tokens, which a browser never attaches on its own, so

@@ -16,7 +16,7 @@ import flask
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from registry import errors, limits
 from registry.auth import actor_or_anonymous, request_id
@@ -188,6 +188,26 @@ def http_error_page(error: HTTPException):
     return render_template(
         "error.html", status=status, title=error.name, detail=error.description, messages=[]
     ), status
+
+
+def for_the_api() -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def http_error_anywhere(error: HTTPException):
+    """Outside any view (an unknown address, a method not allowed): a page for a person, a
+    problem document for the API's clients."""
+    return errors.handle_http_exception(error) if for_the_api() else http_error_page(error)
+
+
+def unexpected_error_anywhere(error: Exception):
+    """A server error: never a stack trace; a page for a person, logged and recorded as the
+    API's are."""
+    if for_the_api():
+        return errors.handle_unexpected(error)
+    flask.current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+    errors.record_failure(exception=error)
+    return http_error_page(InternalServerError())
 
 
 def form_fields(*names: str) -> dict[str, str]:

@@ -478,3 +478,39 @@ def test_every_page_is_reachable_from_the_home_page(app, office, world):
     )
     # The walk did follow parametrised routes to the records made for it.
     assert {"web.framework", "web.impact_report", "web.match_review"} <= reached
+
+
+def test_an_unknown_address_is_a_page_and_an_unknown_api_address_a_problem(client):
+    """Outside any view the answer suits the asker: a page for a person, problem+json for the
+    API's clients."""
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and page.mimetype == "text/html"
+    assert "Back to the home page" in page.get_data(as_text=True)
+    wrong_method = client.put("/frameworks")
+    assert wrong_method.status_code == 405 and wrong_method.mimetype == "text/html"
+    api = client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.mimetype == "application/problem+json"
+
+
+def test_a_server_error_on_a_page_is_a_page_without_a_trace(engine, tmp_path, monkeypatch):
+    """Not in testing mode (where the real exception is wanted): a failing page answers the
+    error page, logged, with no stack trace."""
+    from registry.app import create_app
+    from registry.web import frameworks
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(frameworks.services, "list_frameworks", broken)
+    app = create_app(
+        {
+            "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+            "IMPORTS_INLINE": True,
+            "IMPORTS_DIR": tmp_path / "uploads",
+        }
+    )
+    response = app.test_client().get("/frameworks")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500 and response.mimetype == "text/html"
+    assert "Internal Server Error" in body and "secret internals" not in body
+    assert "Traceback" not in body
