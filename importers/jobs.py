@@ -308,6 +308,24 @@ def get_job(session: Session, actor: Actor, job_id: int) -> ImportJob:
     return job
 
 
+def list_jobs(session: Session, actor: Actor, limit: int = 50, offset: int = 0) -> list[ImportJob]:
+    """The jobs `actor` may read (get_job's rule), newest first: `limit` of them after skipping
+    `offset`. Who owns a job is stored with it as JSON, so the rule is applied row by row."""
+    found: list[ImportJob] = []
+    skipped = 0
+    query = select(ImportJob).order_by(ImportJob.id.desc()).execution_options(yield_per=500)
+    for job in session.scalars(query):
+        if not readable(session, actor, job.actor):
+            continue
+        if skipped < offset:
+            skipped += 1
+            continue
+        found.append(job)
+        if len(found) == limit:
+            break
+    return found
+
+
 def job_errors(session: Session, job_id: int) -> list[ImportJobError]:
     return list(
         session.scalars(
