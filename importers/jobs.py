@@ -15,6 +15,7 @@ upsert on natural keys, so running one again never duplicates anything.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import socket
 import threading
@@ -41,7 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from importers.runner import ImportReport, Stopped
-from registry.core import accounts, audit
+from registry.core import accounts, audit, csvout
 from registry.core.db import Base, make_engine, make_session_factory
 from registry.core.errors import InvalidData, NotFound, PermissionDenied, Unauthenticated
 from registry.core.inputs import DecimalField, id_field, storable
@@ -334,6 +335,16 @@ def job_errors(session: Session, job_id: int) -> list[ImportJobError]:
             .order_by(ImportJobError.id)
         )
     )
+
+
+def errors_csv(session: Session, job_id: int) -> str:
+    """Every rejected record of a job as CSV (position, reason); rejected records' text, so no
+    cell is a spreadsheet formula (csvout). The caller has read the job with get_job."""
+    out = io.StringIO()
+    writer = csvout.Writer(out)
+    writer.writerow(["position", "reason"])
+    writer.writerows((e.position, e.reason) for e in job_errors(session, job_id))
+    return out.getvalue()
 
 
 def claim(sessions: sessionmaker[Session], job_id: int, owner: str) -> bool:

@@ -13,7 +13,7 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
 # Imported for their views, which register on the blueprint; the order is the navigation's.
-from registry.web import frameworks, home  # noqa: F401
+from registry.web import batch, catalogue, frameworks, home, imports, transfers  # noqa: F401
 from registry.web.base import blp, select_locale
 
 TRANSLATIONS = str(Path(__file__).with_name("translations"))
