@@ -16,7 +16,7 @@ from registry.catalogue.models import QUALIFICATION_TYPES
 from registry.core import csvout
 from registry.core.errors import InvalidData
 from registry.core.permissions import authorize_role
-from registry.web.base import blp, get_session, task
+from registry.web.base import blp, field_messages, get_session, task
 
 ACTION = "assessment.create"
 FORMAT_LABELS = {
@@ -79,4 +79,5 @@ def run_batch():
         source=upload.filename,
         lines=lines[:-1],
         summary=lines[-1]["summary"],
+        field_messages=field_messages,
     )
