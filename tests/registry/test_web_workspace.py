@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from importers import jobs
+from importers.batch import CSV_COLUMNS
 from mappings import transfer
 from registry.catalogue.articulations import Articulation, TransferEvaluation
 from registry.catalogue.schemas import CourseRecordSchema
@@ -344,7 +345,7 @@ def test_a_batch_is_shown_and_downloaded_as_csv(client, world, elmo):
     download = run("csv")
     assert download.status_code == 200 and download.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(download.get_data(as_text=True))))
-    assert list(rows[0]) == list(__import__("importers.batch").batch.CSV_COLUMNS)
+    assert list(rows[0]) == list(CSV_COLUMNS)
     assert rows[-1]["position"] == "summary"
     assert any(r["title"] == "Master of Science in Biology" and r["decision"] for r in rows)
     refused = client.post(
