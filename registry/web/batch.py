@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 
 from flask import Response, render_template, request
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 
 from importers.batch import CSV_COLUMNS, assess_records, csv_row
 from importers.transcripts import READERS
@@ -53,7 +53,7 @@ def run_batch():
     if upload is None or not upload.filename:
         errors["file"] = ["Missing."]
     if errors:
-        raise InvalidData("Choose the file and what it holds.", errors=errors)
+        raise InvalidData(gettext("Choose the file and what it holds."), errors=errors)
     target = request.form.get("target", "").strip()
     target_type = request.form.get("target_type") or None
     lines = list(

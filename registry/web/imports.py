@@ -84,7 +84,7 @@ def new_import():
         return render_template("workspace/import_new.html", formats=offered, labels=FORMAT_LABELS)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        raise InvalidData("Choose the file to import.", errors={"file": ["Missing."]})
+        raise InvalidData(gettext("Choose the file to import."), errors={"file": ["Missing."]})
     fmt = request.form.get("format", "")
     session = get_session()
     job = jobs.create_job(

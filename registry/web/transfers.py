@@ -57,7 +57,9 @@ def evaluate():
     try:
         day = dt.date.fromisoformat(on) if on else None
     except ValueError as error:
-        raise InvalidData("The date is not a date.", errors={"on": ["YYYY-MM-DD."]}) from error
+        raise InvalidData(
+            gettext("The day is not a date."), errors={"on": ["YYYY-MM-DD."]}
+        ) from error
     answer = transfer.evaluate_transcript(
         get_session(),
         actor,
