@@ -1710,7 +1710,10 @@ def reject_result(
     authorize(actor, "catalogue.edit", _target(row.receiving_institution_id), "transfer.decide")
     try:
         data = RejectionSchema().load(
-            {"result_index": result_index, "reason": (reason or "").strip()}
+            {
+                "result_index": result_index,
+                "reason": reason.strip() if isinstance(reason, str) else reason,
+            }
         )
     except ValidationError as error:
         raise InvalidData(
@@ -1740,6 +1743,24 @@ def reject_result(
     session.flush()
     audit.record(session, actor, "transfer.decide", f"transfer_evaluation:{row.id}", after=decision)
     return decision
+
+
+def rejection_request(
+    session: Session, actor: Actor, evaluation_id: int, raw: Any
+) -> dict[str, Any]:
+    """`reject_result` for a request body {"result_index", "reason"}; who may decide is checked
+    before the body is read (authorise_decision)."""
+    authorise_decision(session, actor, evaluation_id)
+    body = raw if isinstance(raw, dict) else {}
+    unknown = set(body) - {"result_index", "reason"}
+    if unknown:
+        raise InvalidData(
+            "The decision is invalid; nothing was written.",
+            errors={name: ["Unknown field."] for name in sorted(unknown)},
+        )
+    return reject_result(
+        session, actor, evaluation_id, body.get("result_index"), body.get("reason")
+    )
 
 
 # --- the decision as ELMO ---------------------------------------------------------------------

@@ -4,8 +4,8 @@ approval becomes an approved articulation, so the next learner with that course 
 automatically) or reject them with the reason.
 
 The same services as the API's /transfers: `transfer.evaluate_transcript`,
-`transfer.decision_request` (checks who may decide before it reads the form) and
-`transfer.reject_result`; every evaluation answers 404 to anyone but its institution.
+`transfer.decision_request` and `transfer.rejection_request` (each checks who may decide before
+it reads the form); every evaluation answers 404 to anyone but its institution.
 """
 
 from __future__ import annotations
@@ -108,8 +108,11 @@ def approve_result(evaluation_id: int, index: int):
 
 @blp.post("/transfers/<int:evaluation_id>/results/<int:index>/reject")
 def reject_result(evaluation_id: int, index: int):
-    transfer.reject_result(
-        get_session(), current_actor(), evaluation_id, index, request.form.get("reason", "")
+    transfer.rejection_request(
+        get_session(),
+        current_actor(),
+        evaluation_id,
+        {"result_index": index, "reason": request.form.get("reason", "")},
     )
     flash(gettext("Result #%(index)s rejected.", index=index))
     return redirect(url_for("web.transfer_evaluation", evaluation_id=evaluation_id))

@@ -20,7 +20,7 @@ from mappings import transfer
 from registry.catalogue.articulations import Articulation, TransferEvaluation
 from registry.catalogue.schemas import CourseRecordSchema
 from registry.catalogue.services import upsert_courses
-from registry.core.accounts import get_or_create_account, set_password
+from registry.core.accounts import Account, create_token, get_or_create_account, set_password
 from registry.institutions.schemas import InstitutionRecordSchema
 from registry.institutions.services import upsert_many
 from tests.registry.test_web import PASSWORD, csrf_token, html, sign_in
@@ -411,3 +411,31 @@ def test_another_institution_s_records_are_hidden_even_by_crafted_urls(
         session.scalar(select(TransferEvaluation).where(TransferEvaluation.id > evaluation_id))
         is None
     )
+
+
+def test_the_api_rejects_as_the_page_does(client, session, world, elmo):
+    """POST /transfers/{id}/rejections: the same service as the page's form, for a token."""
+    sign_in(client, UCD)
+    evaluation_id, answer = evaluated(client, session, elmo)
+    index = pending_with(answer, "2829051")["index"]
+    url = f"/api/v1/transfers/{evaluation_id}/rejections"
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/"))})
+    bearer = {}
+    for name in (UCD, HEIDELBERG, REGISTRAR):
+        account = session.scalar(select(Account).where(Account.name == name))
+        bearer[name] = {"Authorization": f"Bearer {create_token(session, account)[1]}"}
+    session.commit()
+    body = {"result_index": index, "reason": "Another syllabus."}
+    for name in (HEIDELBERG, REGISTRAR):
+        refused = client.post(url, json=body, headers=bearer[name])
+        assert refused.status_code == 404 and refused.mimetype == "application/problem+json"
+    assert client.post(url, json=body).status_code == 404
+    invalid = client.post(url, json={"result_index": index, "reason": 5}, headers=bearer[UCD])
+    assert invalid.status_code == 400 and "reason" in invalid.get_json()["errors"]
+    extra = client.post(url, json={**body, "articulation": 1}, headers=bearer[UCD])
+    assert extra.status_code == 400 and "articulation" in extra.get_json()["errors"]
+    made = client.post(url, json=body, headers=bearer[UCD])
+    assert made.status_code == 201, made.get_json()
+    assert made.get_json()["outcome"] == "rejected" and made.get_json()["decided_by"] == UCD
+    again = client.post(url, json=body, headers=bearer[UCD])
+    assert again.status_code == 409
