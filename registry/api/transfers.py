@@ -111,6 +111,7 @@ class TransferRejections(MethodView):
     def post(self, evaluation_id):
         """Reject a pending result, with the reason (required): none of its suggestions counts
         for it, and no articulation is made."""
+        transfer.authorise_decision(get_session(), current_actor(), evaluation_id)
         return transfer.rejection_request(
             get_session(), current_actor(), evaluation_id, json_body()
         )
