@@ -8,6 +8,7 @@ decision names. Lines come out one per credential, then one summary line.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -164,6 +165,37 @@ def _assessed(
 def _why(answer: dict[str, Any]) -> list[str]:
     """What stands between the credential and recognition: the gaps the decision names and each
     substantial difference."""
-    return [*answer["gaps"], *(d.get("detail") or d.get("kind", "") for d in answer[
-        "substantial_differences"
-    ])]
+    return [
+        *answer["gaps"],
+        *(d.get("detail") or d.get("kind", "") for d in answer["substantial_differences"]),
+    ]
+
+
+# The CSV form of the lines (`registry assess-batch --output csv` and the web page's download).
+CSV_COLUMNS = (
+    "position",
+    "title",
+    "institution",
+    "assessed",
+    "assessment_id",
+    "decision",
+    "confidence",
+    "levels",
+    "why",
+    "grade",
+    "reason",
+)
+
+
+def csv_row(line: dict[str, Any]) -> dict[str, Any]:
+    """One line of `assess_records` as a CSV row of CSV_COLUMNS (extra keys to be ignored);
+    the summary line puts its counts, as JSON, under `reason`."""
+    if "summary" in line:
+        return {"position": "summary", "reason": json.dumps(line["summary"])}
+    grade = line.get("grade")
+    return {
+        **line,
+        "levels": " ".join(line.get("levels", [])),
+        "why": "; ".join(line.get("why", [])),
+        "grade": f"{grade['value']} (not converted: {grade['reason']})" if grade else "",
+    }

@@ -15,6 +15,7 @@ upsert on natural keys, so running one again never duplicates anything.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import socket
 import threading
@@ -41,7 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from importers.runner import ImportReport, Stopped
-from registry.core import accounts, audit
+from registry.core import accounts, audit, csvout
 from registry.core.db import Base, make_engine, make_session_factory
 from registry.core.errors import InvalidData, NotFound, PermissionDenied, Unauthenticated
 from registry.core.inputs import DecimalField, id_field, storable
@@ -308,6 +309,24 @@ def get_job(session: Session, actor: Actor, job_id: int) -> ImportJob:
     return job
 
 
+def list_jobs(session: Session, actor: Actor, limit: int = 50, offset: int = 0) -> list[ImportJob]:
+    """The jobs `actor` may read (get_job's rule), newest first: `limit` of them after skipping
+    `offset`. Who owns a job is stored with it as JSON, so the rule is applied row by row."""
+    found: list[ImportJob] = []
+    skipped = 0
+    query = select(ImportJob).order_by(ImportJob.id.desc()).execution_options(yield_per=500)
+    for job in session.scalars(query):
+        if not readable(session, actor, job.actor):
+            continue
+        if skipped < offset:
+            skipped += 1
+            continue
+        found.append(job)
+        if len(found) == limit:
+            break
+    return found
+
+
 def job_errors(session: Session, job_id: int) -> list[ImportJobError]:
     return list(
         session.scalars(
@@ -316,6 +335,16 @@ def job_errors(session: Session, job_id: int) -> list[ImportJobError]:
             .order_by(ImportJobError.id)
         )
     )
+
+
+def errors_csv(session: Session, job_id: int) -> str:
+    """Every rejected record of a job as CSV (position, reason); rejected records' text, so no
+    cell is a spreadsheet formula (csvout). The caller has read the job with get_job."""
+    out = io.StringIO()
+    writer = csvout.Writer(out)
+    writer.writerow(["position", "reason"])
+    writer.writerows((e.position, e.reason) for e in job_errors(session, job_id))
+    return out.getvalue()
 
 
 def claim(sessions: sessionmaker[Session], job_id: int, owner: str) -> bool:

@@ -1495,6 +1495,47 @@ def get_evaluation(
     return row
 
 
+# Enough for a page of an office's recent work; older ones stay readable by id.
+MAX_LISTED = 200
+
+
+def _readable_institution(session: Session, actor: Actor, institution_id: int, what: str) -> None:
+    """The records an institution received are for its accounts, admins and the ministry the
+    law lets read them; to anyone else the institution has none (NotFound)."""
+    if not readable(session, actor, institution_owner(institution_id)):
+        raise NotFound(f"No {what} of institution {institution_id}.", id=institution_id)
+
+
+def evaluations_for(
+    session: Session, actor: Actor, institution_id: int
+) -> list[TransferEvaluation]:
+    """The latest MAX_LISTED evaluations made for a receiving institution, newest first, for
+    those who may read them; NotFound to anyone else."""
+    _readable_institution(session, actor, institution_id, "transfer evaluations")
+    return list(
+        session.scalars(
+            select(TransferEvaluation)
+            .where(TransferEvaluation.receiving_institution_id == institution_id)
+            .order_by(TransferEvaluation.id.desc())
+            .limit(MAX_LISTED)
+        )
+    )
+
+
+def transcripts_received(session: Session, actor: Actor, institution_id: int) -> list[Transcript]:
+    """The latest MAX_LISTED transcripts an institution received (those it may evaluate),
+    newest first, for those who may read them; NotFound to anyone else."""
+    _readable_institution(session, actor, institution_id, "transcripts")
+    return list(
+        session.scalars(
+            select(Transcript)
+            .where(Transcript.received_by_institution_id == institution_id)
+            .order_by(Transcript.id.desc())
+            .limit(MAX_LISTED)
+        )
+    )
+
+
 class DecisionSchema(Schema):
     result_index = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
     target_course_ids = fields.List(
@@ -1634,6 +1675,7 @@ def save_decision(
     )
     decision = {
         "result_index": index,
+        "outcome": "approved",
         "articulation_id": articulation.id,
         "target_courses": [
             _course(session.get(Course, course_id)) for course_id in articulation.target_course_ids
@@ -1647,6 +1689,78 @@ def save_decision(
     session.flush()
     audit.record(session, actor, "transfer.decide", f"transfer_evaluation:{row.id}", after=decision)
     return articulation
+
+
+class RejectionSchema(Schema):
+    result_index = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    reason = text_field(2000, required=True)
+
+
+def reject_result(
+    session: Session, actor: Actor, evaluation_id: int, result_index: int, reason: str
+) -> dict[str, Any]:
+    """A person's refusal of a pending result (none of its suggestions counts for it), with the
+    reason, required: appended to the evaluation's decisions (the receiving institution's
+    account, or an admin); nothing becomes an articulation, so the next learner with the same
+    course is pending again. Answers the decision.
+
+    InvalidData without a reason or when the result is not pending; Conflict when it was
+    decided already."""
+    row = get_evaluation(session, actor, evaluation_id, "transfer.decide")
+    authorize(actor, "catalogue.edit", _target(row.receiving_institution_id), "transfer.decide")
+    try:
+        data = RejectionSchema().load(
+            {
+                "result_index": result_index,
+                "reason": reason.strip() if isinstance(reason, str) else reason,
+            }
+        )
+    except ValidationError as error:
+        raise InvalidData(
+            "The decision is invalid; nothing was written.", errors=error.messages
+        ) from error
+    results = row.result["results"]
+    index = data["result_index"]
+    if index >= len(results) or results[index]["status"] != "pending":
+        raise InvalidData(
+            f"Evaluation {row.id} has no pending result #{index}.",
+            errors={"result_index": ["Not a pending result."]},
+        )
+    if any(decision["result_index"] == index for decision in row.decisions or []):
+        raise Conflict(
+            f"Result #{index} of evaluation {row.id} was decided already.",
+            action="transfer.decide",
+            target=f"transfer_evaluation:{row.id}",
+        )
+    decision = {
+        "result_index": index,
+        "outcome": "rejected",
+        "reason": data["reason"],
+        "decided_by": actor.name,
+        "decided_on": dt.date.today().isoformat(),
+    }
+    row.decisions = [*(row.decisions or []), decision]
+    session.flush()
+    audit.record(session, actor, "transfer.decide", f"transfer_evaluation:{row.id}", after=decision)
+    return decision
+
+
+def rejection_request(
+    session: Session, actor: Actor, evaluation_id: int, raw: Any
+) -> dict[str, Any]:
+    """`reject_result` for a request body {"result_index", "reason"}; who may decide is checked
+    before the body is read (authorise_decision)."""
+    authorise_decision(session, actor, evaluation_id)
+    body = raw if isinstance(raw, dict) else {}
+    unknown = set(body) - {"result_index", "reason"}
+    if unknown:
+        raise InvalidData(
+            "The decision is invalid; nothing was written.",
+            errors={name: ["Unknown field."] for name in sorted(unknown)},
+        )
+    return reject_result(
+        session, actor, evaluation_id, body.get("result_index"), body.get("reason")
+    )
 
 
 # --- the decision as ELMO ---------------------------------------------------------------------
@@ -1669,10 +1783,11 @@ def export_elmo(evaluation: TransferEvaluation) -> bytes:
     """The decision as an ELMO document for the sending institution: one `report` issued by the
     receiving institution, with a `resultOfRecognition` for each result decided on: Positive
     for credit granted (by an articulation, or by a decision saved afterwards), Negative for a
-    failed result. Each names the sending institution's course (`recognitionBasis`), the
-    receiving course(s) with the credits and the converted grade (`recognitionResult`), and
-    maps one onto the other (`recognitionMapping`). Pending and not applicable results are left
-    out: nothing was decided on them. Built from the stored evaluation alone."""
+    failed result or one a person rejected (with its reason). Each names the sending
+    institution's course (`recognitionBasis`), the receiving course(s) with the credits and the
+    converted grade (`recognitionResult`), and maps one onto the other (`recognitionMapping`).
+    Pending and not applicable results are left out: nothing was decided on them. Built from
+    the stored evaluation alone."""
     ET.register_namespace("", ELMO)
     result, inputs = evaluation.result, evaluation.inputs
     created = evaluation.created_at
@@ -1700,6 +1815,10 @@ def export_elmo(evaluation: TransferEvaluation) -> bytes:
             targets = entry["articulation"]["target_courses"]
             credits = entries[bundle[0]]["credits_granted"]
             status, day = "Positive", created.date()
+        elif index in decided and decided[index].get("outcome") == "rejected":
+            bundle, targets, credits = [index], [], None
+            status = "Negative"
+            day = dt.date.fromisoformat(decided[index]["decided_on"])
         elif index in decided:
             bundle, targets = [index], decided[index]["target_courses"]
             credits = {
@@ -1716,7 +1835,12 @@ def export_elmo(evaluation: TransferEvaluation) -> bytes:
         recognition = _sub(report, "resultOfRecognition")
         titles = ", ".join(entries[i]["title"] for i in bundle)
         _sub(recognition, "title", f"Recognition of {titles}", **{XML_LANG: "en"})
-        _sub(recognition, "description", entry["reason"], **{XML_LANG: "en"})
+        description = (
+            decided[index]["reason"]
+            if status == "Negative" and index in decided
+            else entry["reason"]
+        )
+        _sub(recognition, "description", description, **{XML_LANG: "en"})
         _sub(recognition, "status", status)
         _sub(recognition, "decisionDate", day.isoformat())
         basis = _sub(_sub(recognition, "recognitionBasis"), "recognitionReport")

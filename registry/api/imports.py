@@ -1,7 +1,5 @@
 """Bulk imports as background jobs."""
 
-import io
-
 from flask import Response, current_app, request
 from flask.views import MethodView
 from marshmallow import Schema, fields
@@ -9,7 +7,7 @@ from marshmallow import Schema, fields
 from importers import jobs
 from registry.api import Blueprint, writes
 from registry.auth import current_actor
-from registry.core import csvout, inputs
+from registry.core import inputs
 from registry.core.errors import InvalidData
 from registry.sessions import get_session
 
@@ -114,12 +112,8 @@ class ImportErrors(MethodView):
         """Every rejected record of a job, with its position and reason (who may read the job)."""
         session = get_session()
         jobs.get_job(session, current_actor(), job_id)
-        out = io.StringIO()
-        writer = csvout.Writer(out)  # rejected records' text: no cell a spreadsheet formula
-        writer.writerow(["position", "reason"])
-        writer.writerows((e.position, e.reason) for e in jobs.job_errors(session, job_id))
         return Response(
-            out.getvalue(),
+            jobs.errors_csv(session, job_id),
             mimetype="text/csv",
             headers={"Content-Disposition": f"attachment; filename=import-{job_id}-errors.csv"},
         )

@@ -95,6 +95,28 @@ class TransferDecisions(MethodView):
         return transfer.decision_request(get_session(), current_actor(), evaluation_id, json_body())
 
 
+class RejectionAnswerSchema(Schema):
+    result_index = fields.Integer()
+    outcome = fields.String(metadata={"description": "rejected"})
+    reason = fields.String()
+    decided_by = fields.String()
+    decided_on = fields.String()
+
+
+@blp.route("/transfers/<int:evaluation_id>/rejections")
+class TransferRejections(MethodView):
+    @blp.doc(requestBody=body_doc(transfer.RejectionSchema))
+    @blp.response(201, RejectionAnswerSchema)
+    @writes("catalogue.edit", audit="transfer.decide", private=True)
+    def post(self, evaluation_id):
+        """Reject a pending result, with the reason (required): none of its suggestions counts
+        for it, and no articulation is made."""
+        transfer.authorise_decision(get_session(), current_actor(), evaluation_id)
+        return transfer.rejection_request(
+            get_session(), current_actor(), evaluation_id, json_body()
+        )
+
+
 @blp.route("/transfers/<int:evaluation_id>/elmo")
 class TransferElmo(MethodView):
     @blp.doc(

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, tuple_
+from sqlalchemy import ColumnElement, false, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from frameworks.services import get_credit_system, resolve_level
@@ -73,6 +73,32 @@ def find_qualifications(
     if country is not None:
         query = query.where(Qualification.country == country)
     return list(session.scalars(query))
+
+
+def search_catalogue(
+    session: Session,
+    institution_id: int,
+    kind: str,
+    text: str | None = None,
+    limit: int = 25,
+    offset: int = 0,
+) -> tuple[list[Qualification] | list[Course], int]:
+    """One page of an institution's qualifications or courses (`kind`), by code, and how many
+    there are: those whose code or title contains `text` (matched on the normalised title, as
+    look-ups are), all of them without it. An institution's catalogue is public."""
+    model = {"qualifications": Qualification, "courses": Course}[kind]
+    condition = model.institution_id == institution_id
+    if text and text.strip():
+        key = name_key(text)
+        condition = condition & (
+            model.code.icontains(text.strip(), autoescape=True)
+            | (model.title_key.contains(key, autoescape=True) if key else false())
+        )
+    total = session.scalar(select(func.count()).select_from(model).where(condition)) or 0
+    items = session.scalars(
+        select(model).where(condition).order_by(model.code, model.id).limit(limit).offset(offset)
+    )
+    return list(items), total
 
 
 def get_course(session: Session, course_id: int) -> Course:

@@ -73,29 +73,16 @@ def transfer(transcript: str, institution_id: int, on: str | None, as_json: bool
 @domain_command
 def assess_batch(file: Path, fmt: str, target: str, target_type: str | None, output: str) -> None:
     """Assess every credential or transcript in FILE; one line each, then a summary line."""
-    from importers.batch import assess_records
+    from importers.batch import CSV_COLUMNS, assess_records, csv_row
     from importers.transcripts import READERS
     from mappings.recognition import check_target
 
     check_target(target, target_type)  # before the CSV header: a refusal prints nothing
 
-    columns = [
-        "position",
-        "title",
-        "institution",
-        "assessed",
-        "assessment_id",
-        "decision",
-        "confidence",
-        "levels",
-        "why",
-        "grade",
-        "reason",
-    ]
     # Titles and names come from the file: no cell may be a spreadsheet formula (csvout).
     writer = None
     if output == "csv":
-        writer = csvout.DictWriter(sys.stdout, columns, extrasaction="ignore")
+        writer = csvout.DictWriter(sys.stdout, CSV_COLUMNS, extrasaction="ignore")
         writer.writeheader()
     failure = None
     with session_scope() as session, file.open("rb") as stream:
@@ -104,20 +91,8 @@ def assess_batch(file: Path, fmt: str, target: str, target_type: str | None, out
                 failure = line["summary"].get("failure")
             if writer is None:
                 click.echo(json.dumps(line, ensure_ascii=False, default=str))
-            elif "summary" in line:
-                writer.writerow({"position": "summary", "reason": json.dumps(line["summary"])})
             else:
-                grade = line.get("grade")
-                writer.writerow(
-                    {
-                        **line,
-                        "levels": " ".join(line.get("levels", [])),
-                        "why": "; ".join(line.get("why", [])),
-                        "grade": f"{grade['value']} (not converted: {grade['reason']})"
-                        if grade
-                        else "",
-                    }
-                )
+                writer.writerow(csv_row(line))
     if failure:
         click.echo(f"error: {failure}", err=True)
         sys.exit(EXIT_BAD_INPUT)

@@ -14,9 +14,11 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 # isort: off
-# Imported for their views, which register on the blueprint; this order is the navigation's.
-from registry.web import home, desk, desk_decisions, compare, frameworks, calculators  # noqa: F401
-from registry.web import ministry, reviews  # noqa: F401
+# Imported for their views, which register on the blueprint; this order is the navigation's:
+# a role's own tasks first, then what everyone may read.
+from registry.web import home, desk, desk_decisions, imports, transfers, batch  # noqa: F401
+from registry.web import ministry, reviews, compare, frameworks, catalogue  # noqa: F401
+from registry.web import calculators  # noqa: F401
 
 # isort: on
 from registry.web import base

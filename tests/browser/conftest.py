@@ -109,6 +109,11 @@ def serve(tmp_path: Path, **config: Any) -> Iterator[Site]:
     yield Site(f"http://127.0.0.1:{http.server_port}", url, ids)
     http.shutdown()
     thread.join()
+    # A server run with IMPORTS_INLINE=False has its embedded import worker: stopped with it,
+    # so that it takes no job of a later test's.
+    worker = app.extensions.get("registry.import_worker")
+    if worker is not None:
+        worker.stop()
     app.extensions["registry.engine"].dispose()
 
 

@@ -119,6 +119,8 @@ WRITES = {
     ("PATCH", "/api/v1/articulations/<int:articulation_id>"),
     ("POST", "/api/v1/transfers"),
     ("POST", "/api/v1/transfers/<int:evaluation_id>/decisions"),
+    # Covered, allowed and refused, in test_web_workspace.py:
+    ("POST", "/api/v1/transfers/<int:evaluation_id>/rejections"),
     # Covered, allowed and refused, in test_match_reviews.py:
     ("POST", "/api/v1/match-reviews/<int:review_id>/confirm"),
     ("POST", "/api/v1/match-reviews/<int:review_id>/reject"),
@@ -724,7 +726,10 @@ def test_every_write_is_authorised_before_its_input_is_read(client, tokens, meth
     assert actions, f"{method} {rule}: no @writes declaration"
     url = _concrete(rule) + "?target=&on=not-a-date&target_qualification_type=phd"
     # (A private record answers 404 to others, anonymous included, as an id that does not exist.)
-    private = (method, rule) == ("POST", "/api/v1/transfers/<int:evaluation_id>/decisions")
+    private = method == "POST" and rule in (
+        "/api/v1/transfers/<int:evaluation_id>/decisions",
+        "/api/v1/transfers/<int:evaluation_id>/rejections",
+    )
     for kwargs in (
         {"json": {"no such field": "\u0000"}},
         {"data": "{not json", "content_type": "application/json"},

@@ -45,6 +45,8 @@ PUBLIC_READS = {
     # The matcher's names for the assessment form, as public as GET /api/v1/institutions.
     "/institutions/suggest",
     "/compare.svg",
+    # An institution's catalogue is public.
+    "/catalogue",
     "/api/docs",
     "/api/docs/assets/<path:filename>",
     "/api/v1/openapi.json",
@@ -95,6 +97,16 @@ GUARDED_PAGES = {
     "/assessments/<int:assessment_id>": "test_web_desk.py",
     "/assessments/<int:assessment_id>/statement": "test_web_desk.py",
     "/assessments/<int:assessment_id>/statement.pdf": "test_web_desk.py",
+    # The forms of an import and a batch, and the pages of private records and the lists that
+    # show only the reader's own.
+    "/imports": "test_web_workspace.py",
+    "/imports/new": "test_web_workspace.py",
+    "/imports/<int:job_id>": "test_web_workspace.py",
+    "/imports/<int:job_id>/status.json": "test_web_workspace.py",
+    "/imports/<int:job_id>/errors.csv": "test_web_workspace.py",
+    "/transfers": "test_web_workspace.py",
+    "/transfers/<int:evaluation_id>": "test_web_workspace.py",
+    "/batch": "test_web_workspace.py",
 }
 
 
