@@ -106,7 +106,7 @@ def test_a_ministry_confirms_one_spelling_and_rejects_another(page, entries):
 def test_a_registrar_is_neither_offered_the_queue_nor_let_in(page, entries):
     sign_in(page, REGISTRAR)
     tasks = page.get_by_role("navigation", name="Tasks")
-    expect(tasks.get_by_role("link", name="Frameworks")).to_be_visible()
+    expect(tasks.get_by_role("link", name="Frameworks", exact=True)).to_be_visible()
     expect(tasks.get_by_role("link", name="Match reviews")).to_have_count(0)
     response = page.goto("/match-reviews")
     assert response.status == 403

@@ -107,6 +107,8 @@ GUARDED_PAGES = {
     "/transfers": "test_web_workspace.py",
     "/transfers/<int:evaluation_id>": "test_web_workspace.py",
     "/batch": "test_web_workspace.py",
+    "/match-reviews": "test_web_reviews.py",
+    "/match-reviews/<int:review_id>": "test_web_reviews.py",
 }
 
 
