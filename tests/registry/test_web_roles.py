@@ -544,3 +544,17 @@ def test_a_server_error_on_a_page_is_a_page_without_a_trace(engine, tmp_path, mo
     assert response.status_code == 500 and response.mimetype == "text/html"
     assert "Internal Server Error" in body and "secret internals" not in body
     assert "Traceback" not in body
+
+
+@pytest.mark.parametrize("role", ["anonymous", "admin"])
+def test_every_page_answers_in_german(app, office, world, role):
+    """The same walk with German chosen: a translation that breaks a page (a placeholder or a
+    plural the catalogue gets wrong) fails here, not in front of a user."""
+    app.config["RATELIMIT_ANONYMOUS"] = app.config["RATELIMIT_AUTHENTICATED"] = "10000/minute"
+    client = office.client(role)
+    client.set_cookie("lang", "de")
+    assert '<html lang="de">' in html(client.get("/"))
+    done = walk(app, client)
+    broken = {url: status for url, status in done.linked.items() if status >= 400}
+    assert not broken, f"links shown to {role} in German that answer with an error: {broken}"
+    assert len(done.linked) > 20, "the walk saw too little"
