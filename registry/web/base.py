@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import flask
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -148,10 +149,15 @@ def logout():
 
 
 def safe_next(target: str | None) -> str | None:
-    """A page of this site to return to after signing in; never another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """A page of this site to return to after signing in; never another site. Browsers drop
+    tabs and line breaks from an address and read a backslash as a slash, so `/<tab>/evil` and
+    `/\\evil` would lead away: a path with any of those, or with a scheme or a host, is refused."""
+    if not target or not target.isprintable() or any(c.isspace() or c == "\\" for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
 
 
 @blp.errorhandler(DomainError)

@@ -213,6 +213,10 @@ def test_sign_in_returns_to_the_page_asked_for(app, office):
         "//evil.example/login",
         "https://evil.example/",
         "/\\evil.example",
+        # Browsers drop tabs and line breaks from an address: these are //evil.example too.
+        "/\t/evil.example/phish",
+        "/\n/evil.example",
+        "/\r\n/evil.example",
         "javascript:alert(1)",
         "evil.example",
         "",
