@@ -92,6 +92,7 @@ def _page_headers(response: flask.Response) -> flask.Response:
         "default-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; "
         "base-uri 'none'",
     )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
     chosen = request.args.get("lang")
     if chosen in LANGUAGES:
         response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="Lax")
@@ -191,8 +192,16 @@ def csrf_error_page(error: CSRFError):
 @blp.errorhandler(HTTPException)
 def http_error_page(error: HTTPException):
     status = error.code or 500
+    detail = error.description
+    if status == 413:
+        limit = flask.current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        detail = gettext(
+            "The file is larger than %(mb)s MB, the most one upload may be. An XML file (ELMO, "
+            "ELM) compressed with gzip (.gz) is read as well: compress it and send it again.",
+            mb=f"{limit / (1024 * 1024):g}",
+        )
     return render_template(
-        "error.html", status=status, title=error.name, detail=error.description, messages=[]
+        "error.html", status=status, title=error.name, detail=detail, messages=[]
     ), status
 
 

@@ -23,6 +23,7 @@ import pytest
 from flask import url_for
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
+from werkzeug.test import EnvironBuilder
 
 from frameworks import editing
 from registry.core import accounts
@@ -562,3 +563,18 @@ def test_every_page_answers_in_german(app, office, world, role):
     broken = {url: status for url, status in done.linked.items() if status >= 400}
     assert not broken, f"links shown to {role} in German that answer with an error: {broken}"
     assert len(done.linked) > 20, "the walk saw too little"
+
+
+def test_a_file_too_large_is_a_page_that_names_the_limit(app, office):
+    client = office.client("institution")
+    # Small enough that the test client keeps the body in memory (above 500 KB it spools it to a
+    # temporary file it does not close when the request is refused).
+    app.config["MAX_CONTENT_LENGTH"] = 256 * 1024
+    token = csrf_token(client.get("/imports/new"))
+    big = io.BytesIO(b"x" * (400 * 1024))
+    response = client.post(
+        "/imports/new", data={"csrf_token": token, "format": "elmo", "file": (big, "big.xml")}
+    )
+    assert response.status_code == 413 and response.mimetype == "text/html"
+    assert "larger than 0.25 MB" in html(response) and "gzip" in html(response)
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
