@@ -45,17 +45,19 @@ class Comparison:
     day: dt.date
     columns: list[diagrams.Ladder]
     drawn: list[diagrams.Connection]
+    listed: list[diagrams.Connection]  # the tables': also the links to a meta-framework afar
+    named: dict[str, list[str]]  # meta-framework levels printed in the boxes, where no line goes
     titles: dict[str, str]  # level ref -> full title, for the table
     words: diagrams.Words
 
     @property
     def svg(self) -> str:
-        return diagrams.comparison_svg(self.columns, self.drawn, self.words)
+        return diagrams.comparison_svg(self.columns, self.drawn, self.words, self.named)
 
     def pairs(self) -> list[tuple[str, str, list[diagrams.Connection]]]:
         """The connections grouped by the two columns they join, left to right."""
         groups: dict[tuple[str, str], list[diagrams.Connection]] = {}
-        for connection in self.drawn:
+        for connection in self.listed:
             key = (diagrams.framework_of(connection.left), diagrams.framework_of(connection.right))
             groups.setdefault(key, []).append(connection)
         return [(left, right, found) for (left, right), found in groups.items()]
@@ -187,7 +189,9 @@ def build(codes: list[str]) -> Comparison:
         and {diagrams.framework_of(edge.source), diagrams.framework_of(edge.target)} <= chosen
     ]
     drawn = diagrams.connections(columns, links)
-    return Comparison(day, columns, drawn, titles, words(columns, drawn, day))
+    listed = diagrams.connections(columns, links, to_meta_afar=True)
+    named = diagrams.labels(columns, links)
+    return Comparison(day, columns, drawn, listed, named, titles, words(columns, listed, day))
 
 
 def words(

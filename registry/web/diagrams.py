@@ -125,11 +125,15 @@ def arrange(ladders: Sequence[Ladder]) -> list[Ladder]:
     return [*national[:half], *meta, *national[half:]]
 
 
-def connections(columns: Sequence[Ladder], links: Sequence[Link]) -> list[Connection]:
+def connections(
+    columns: Sequence[Ladder], links: Sequence[Link], to_meta_afar: bool = False
+) -> list[Connection]:
     """The links to draw between `columns` (as `arrange` ordered them): those between
-    neighbouring columns, and any to a meta-framework's column however far it stands. A link
-    between two national frameworks that are not side by side is left out, and so is one
-    whose level is not among the rungs drawn. Left column first, then lowest level first."""
+    neighbouring columns only, since a line to a column further away would cross the boxes
+    between and seem to end at one of their levels (`labels` names those instead); with
+    `to_meta_afar`, for the tables, also those to a meta-framework however far it stands. A
+    link whose level is not among the rungs drawn is left out. Left column first, then lowest
+    level first."""
     position = {ladder.code: index for index, ladder in enumerate(columns)}
     meta = {ladder.code for ladder in columns if ladder.meta}
     rungs = {
@@ -141,7 +145,7 @@ def connections(columns: Sequence[Ladder], links: Sequence[Link]) -> list[Connec
             continue
         ends = framework_of(link.source), framework_of(link.target)
         apart = abs(position[ends[0]] - position[ends[1]])
-        if apart == 0 or (apart > 1 and not meta.intersection(ends)):
+        if apart != 1 and not (to_meta_afar and apart > 1 and meta.intersection(ends)):
             continue
         if position[ends[0]] < position[ends[1]]:
             drawn = Connection(link.source, link.target, link.relation, link)
@@ -159,15 +163,36 @@ def connections(columns: Sequence[Ladder], links: Sequence[Link]) -> list[Connec
     )
 
 
+def labels(columns: Sequence[Ladder], links: Sequence[Link]) -> dict[str, list[str]]:
+    """For each level of a column that does not stand beside a meta-framework, the levels of
+    the meta-frameworks it is linked to (`EQF:6`), printed in its box where no line can go."""
+    position = {ladder.code: index for index, ladder in enumerate(columns)}
+    meta = {ladder.code for ladder in columns if ladder.meta}
+    rungs = {ladder.ref(rung) for ladder in columns for rung in ladder.rungs}
+    found: dict[str, list[str]] = {}
+    for link in links:
+        for mine, other in ((link.source, link.target), (link.target, link.source)):
+            here, there = framework_of(mine), framework_of(other)
+            if mine in rungs and other in rungs and there in meta and here not in meta:
+                if abs(position[here] - position[there]) > 1 and other not in found.get(mine, []):
+                    found.setdefault(mine, []).append(other)
+    return found
+
+
 def shorten(text: str, limit: int = TITLE_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def comparison_svg(columns: Sequence[Ladder], drawn: Sequence[Connection], words: Words) -> str:
+def comparison_svg(
+    columns: Sequence[Ladder],
+    drawn: Sequence[Connection],
+    words: Words,
+    named: dict[str, list[str]] | None = None,
+) -> str:
     """The diagram as a standalone SVG document (also fit to be inlined in HTML): one ladder
-    per column, lowest level at the bottom, each tall enough for the tallest; the lines under
-    the boxes, so that a line to a column further away passes behind the ones between; the
-    legend below."""
+    per column, lowest level at the bottom, each tall enough for the tallest; the lines between
+    neighbouring columns; in the boxes of a column away from the meta-frameworks, the levels
+    of theirs it is linked to (`named`, from `labels`); the legend below."""
     tallest = max((len(ladder.rungs) for ladder in columns), default=0)
     body = max(tallest, 1) * ROW
     # Wide enough for the legend's longest line even with one or two columns.
@@ -203,14 +228,7 @@ def comparison_svg(columns: Sequence[Ladder], drawn: Sequence[Connection], words
     for connection in drawn:
         _line(lines, connection, left_of, middle)
     for ladder in columns:
-        _ladder(svg, ladder, left_of[ladder.code], middle, words)
-    # A line to a meta-framework further away runs behind the columns between; drawn faintly
-    # over them too, it plainly passes through and never seems to end at one of their levels.
-    passing = ET.SubElement(
-        svg, "g", {"class": "passing", "fill": "none", "stroke-width": "2.5", "opacity": "0.45"}
-    )
-    for connection in drawn:
-        _passing(passing, connection, columns, left_of, middle)
+        _ladder(svg, ladder, left_of[ladder.code], middle, words, named or {})
     _legend(svg, words, legend_top)
     return ET.tostring(svg, encoding="unicode")
 
@@ -251,26 +269,6 @@ def _line(
         )
 
 
-def _passing(
-    parent: ET.Element,
-    connection: Connection,
-    columns: Sequence[Ladder],
-    left_of: dict[str, int],
-    middle: dict[str, float],
-) -> None:
-    x1 = left_of[framework_of(connection.left)] + COLUMN
-    x2 = left_of[framework_of(connection.right)]
-    y1, y2 = middle[connection.left], middle[connection.right]
-    for ladder in columns:
-        start = left_of[ladder.code]
-        if x1 < start < x2:
-            at_start = y1 + (start - x1) / (x2 - x1) * (y2 - y1)
-            at_end = y1 + (start + COLUMN - x1) / (x2 - x1) * (y2 - y1)
-            attributes = _stroke(connection, start, at_start, start + COLUMN, at_end)
-            attributes.update({"data-left": connection.left, "data-right": connection.right})
-            ET.SubElement(parent, "line", attributes)
-
-
 def _stroke(connection: Connection, x1: float, y1: float, x2: float, y2: float) -> dict[str, str]:
     """A line's attributes: dashed by the relation, coloured by the evidence behind it."""
     attributes = {
@@ -286,7 +284,12 @@ def _stroke(connection: Connection, x1: float, y1: float, x2: float, y2: float) 
 
 
 def _ladder(
-    parent: ET.Element, ladder: Ladder, x: int, middle: dict[str, float], words: Words
+    parent: ET.Element,
+    ladder: Ladder,
+    x: int,
+    middle: dict[str, float],
+    words: Words,
+    named: dict[str, list[str]],
 ) -> None:
     group = ET.SubElement(parent, "g", {"class": "ladder", "data-framework": ladder.code})
     ET.SubElement(
@@ -342,6 +345,19 @@ def _ladder(
         ET.SubElement(
             level, "text", {"class": "title", "x": str(x + 8), "y": _n(y + 33), "font-size": "13"}
         ).text = shorten(rung.title)
+        if named.get(ladder.ref(rung)):
+            ET.SubElement(
+                level,
+                "text",
+                {
+                    "class": "meta-level",
+                    "x": str(x + COLUMN - 8),
+                    "y": _n(y + 16),
+                    "font-size": "12",
+                    "text-anchor": "end",
+                    "fill": LINE,
+                },
+            ).text = "→ " + ", ".join(named[ladder.ref(rung)])
 
 
 def _legend(parent: ET.Element, words: Words, top: int) -> None:

@@ -230,33 +230,37 @@ def link(source: str, target: str, relation: str = "exactMatch", basis: str = "r
     return diagrams.Link(source, target, relation, basis, "A citation")
 
 
-def test_links_to_a_meta_framework_are_drawn_across_columns_others_only_side_by_side():
+def test_lines_join_neighbours_only_and_a_far_level_names_its_meta_level():
+    """A line across a column would run through its boxes and seem to end at one of them: a
+    link to the EQF from two columns away is printed in the level's box instead, and listed in
+    the tables."""
     columns = diagrams.arrange(
         [ladder("AA", 2), ladder("BB", 2), ladder("EQF", 2, meta=True), ladder("CC", 2)]
     )
     assert [c.code for c in columns] == ["AA", "BB", "EQF", "CC"]
-    drawn = diagrams.connections(
-        columns,
-        [
-            link("AA:1", "EQF:1"),  # two columns apart, to the meta-framework: drawn
-            link("AA:2", "CC:2", basis="agreement"),  # two national ones apart: left out
-            link("AA:1", "BB:1", basis="comparison"),
-            link("CC:1", "EQF:2", "broadMatch"),  # stored right to left: read left to right
-            link("AA:9", "EQF:1"),  # a level not drawn
-        ],
-    )
+    links = [
+        link("AA:1", "EQF:1"),  # two columns apart, to the meta-framework: named in the box
+        link("AA:2", "CC:2", basis="agreement"),  # two national ones apart: left out
+        link("AA:1", "BB:1", basis="comparison"),
+        link("CC:1", "EQF:2", "broadMatch"),  # stored right to left: read left to right
+        link("AA:9", "EQF:1"),  # a level not drawn
+    ]
+    drawn = diagrams.connections(columns, links)
     assert [(c.left, c.right, c.relation) for c in drawn] == [
         ("AA:1", "BB:1", "exactMatch"),
-        ("AA:1", "EQF:1", "exactMatch"),
         ("EQF:2", "CC:1", "narrowMatch"),
     ]
-    assert [c.weak for c in drawn] == [True, False, False]
-    svg = etree.fromstring(diagrams.comparison_svg(columns, drawn, words()))
-    # The line passing BB's column is drawn faintly over it, so it never seems to end there.
-    passing = [g for g in svg.iter(f"{SVG}g") if g.get("class") == "passing"][0]
-    assert [(line.get("data-left"), line.get("data-right")) for line in passing] == [
-        ("AA:1", "EQF:1")
-    ]
+    assert [c.weak for c in drawn] == [True, False]
+    listed = diagrams.connections(columns, links, to_meta_afar=True)
+    assert ("AA:1", "EQF:1") in [(c.left, c.right) for c in listed]
+    assert ("AA:2", "CC:2") not in [(c.left, c.right) for c in listed]
+    named = diagrams.labels(columns, links)
+    assert named == {"AA:1": ["EQF:1"]}
+    svg = etree.fromstring(diagrams.comparison_svg(columns, drawn, words(), named))
+    lines = [g for g in svg.iter(f"{SVG}g") if g.get("class") in ("link", "link weak")]
+    assert len(lines) == 2 and not [g for g in svg.iter(f"{SVG}g") if g.get("class") == "passing"]
+    printed = [t.text for t in svg.iter(f"{SVG}text") if t.get("class") == "meta-level"]
+    assert printed == ["→ EQF:1"]
 
 
 def test_the_drawing_escapes_text_and_has_no_script():
