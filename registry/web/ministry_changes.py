@@ -132,6 +132,10 @@ def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def _link_set(value: Any) -> set[str]:
+    return {_link_words(v) for v in value or () if isinstance(v, dict) and "from" in v}
+
+
 def what_changed(event: Any) -> list[tuple[str, str, str]]:
     """(what, before, after) for each value an audit event's before and after differ in.
 
@@ -148,7 +152,11 @@ def what_changed(event: Any) -> list[tuple[str, str, str]]:
             ("links", "—", shown(links) if links else "—"),
         ]
     if isinstance(before, list) or isinstance(after, list):
-        return [("links", shown(before), shown(after))]
+        # A level's links replaced: the ones that went and the ones that came, each whole.
+        old_links, new_links = _link_set(before), _link_set(after)
+        rows = [("links", words, "—") for words in sorted(old_links - new_links)]
+        rows += [("links", "—", words) for words in sorted(new_links - old_links)]
+        return rows or [("links", gettext("unchanged"), gettext("unchanged"))]
     old, new = _flat(before or {}), _flat(after or {})
     keys = [key for key in {**old, **new} if key and old.get(key) != new.get(key)]
     rows = [(key, shown(old.get(key)), shown(new.get(key))) for key in keys]

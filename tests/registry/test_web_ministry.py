@@ -124,6 +124,12 @@ def test_links_are_replaced_with_a_citation_and_the_impact_shows_them(client, se
     assert "Links added:" in report and "IE-NFQ:8 → EQF:7 (exactMatch, referencing)" in report
     assert "Links removed:" in report and "IE-NFQ:8 → EQF:6" in report
     assert re.search(r'<th scope="row">IE-NFQ:8</th>\s*<td>DE-DQR</td>', report)
+    # The audit trail names the link that went and the one that came, each whole.
+    trail = html(client.get("/frameworks/IE-NFQ/audit"))
+    gone = re.search(r'<span class="old">(IE-NFQ:8 → EQF:6 [^<]*)</span>', trail)
+    came = re.search(r'<span class="new">(IE-NFQ:8 → EQF:7 [^<]*)</span>', trail)
+    assert gone and came, trail
+    assert citation in came.group(1) and "A summary by a third party." in came.group(1)
 
 
 def test_an_unknown_link_target_is_named_beside_its_field(client, session, irish):
