@@ -46,13 +46,17 @@ def transfers():
         institution=institution,
         evaluations=evaluations,
         transcripts=transcripts,
+        listed_max=transfer.MAX_LISTED,
     )
 
 
 @blp.post("/transfers")
 def evaluate():
     actor = current_actor()
-    transcript = request.form.get("transcript", "")
+    # A number typed in reaches a transcript older than those the list offers.
+    transcript = request.form.get("transcript_number", "").strip() or request.form.get(
+        "transcript", ""
+    )
     on = request.form.get("on") or None
     try:
         day = dt.date.fromisoformat(on) if on else None

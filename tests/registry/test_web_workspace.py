@@ -439,3 +439,29 @@ def test_the_api_rejects_as_the_page_does(client, session, world, elmo):
     assert made.get_json()["outcome"] == "rejected" and made.get_json()["decided_by"] == UCD
     again = client.post(url, json=body, headers=bearer[UCD])
     assert again.status_code == 409
+
+
+def test_a_transcript_older_than_the_list_is_evaluated_by_its_number(
+    client, session, world, elmo, monkeypatch
+):
+    """The list offers the newest transcripts only; one past it is reached by its number (here
+    the list is cut to nothing older than the newest, and the page says so)."""
+    sign_in(client, UCD)
+    upload(client, elmo)
+    monkeypatch.setattr(transfer, "MAX_LISTED", 1)
+    page = html(client.get("/transfers"))
+    assert "Only the newest 1 transcripts are in the list" in page
+    transcript = re.search(r'<option value="(\d+)">', page).group(1)
+    response = post(
+        client,
+        "/transfers",
+        "/transfers",
+        transcript="999999999",
+        transcript_number=transcript,
+        on="2024-09-01",
+    )
+    assert response.status_code == 302, html(response)
+    evaluation = session.get(
+        TransferEvaluation, int(response.headers["Location"].rsplit("/", 1)[1])
+    )
+    assert str(evaluation.transcript_id) == transcript
