@@ -60,17 +60,7 @@ def run_batch():
         assess_records(get_session(), actor, READERS[fmt](upload.stream), target, target_type)
     )
     if request.form.get("output") == "csv":
-        out = io.StringIO()
-        # Titles and names come from the file: no cell may be a spreadsheet formula (csvout).
-        writer = csvout.DictWriter(out, CSV_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        for line in lines:  # writerow, which escapes; csv's writerows would not
-            writer.writerow(csv_row(line))
-        return Response(
-            out.getvalue(),
-            mimetype="text/csv",
-            headers={"Content-Disposition": "attachment; filename=batch-assessment.csv"},
-        )
+        return csv_download(as_csv(lines))
     return render_template(
         "workspace/batch.html",
         labels=FORMAT_LABELS,
@@ -80,4 +70,31 @@ def run_batch():
         lines=lines[:-1],
         summary=lines[-1]["summary"],
         field_messages=field_messages,
+        csv=as_csv(lines),
+    )
+
+
+@blp.post("/batch/results.csv")
+def batch_results_csv():
+    """The CSV of the results page, sent back by its form: the decisions already stored are
+    downloaded, not made a second time (the page holds the CSV the run wrote)."""
+    authorize_role(current_actor(), ACTION)
+    return csv_download(request.form.get("csv", ""))
+
+
+def as_csv(lines: list[dict]) -> str:
+    out = io.StringIO()
+    # Titles and names come from the file: no cell may be a spreadsheet formula (csvout).
+    writer = csvout.DictWriter(out, CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for line in lines:  # writerow, which escapes; csv's writerows would not
+        writer.writerow(csv_row(line))
+    return out.getvalue()
+
+
+def csv_download(text: str) -> Response:
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=batch-assessment.csv"},
     )

@@ -10,13 +10,15 @@ institutions' courses are test data written for these tests.
 import csv
 import io
 import re
+from html import unescape
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from importers import jobs
 from importers.batch import CSV_COLUMNS
 from mappings import transfer
+from mappings.models import Assessment
 from registry.catalogue.articulations import Articulation, TransferEvaluation
 from registry.catalogue.schemas import CourseRecordSchema
 from registry.catalogue.services import upsert_courses
@@ -324,7 +326,7 @@ def test_a_rejection_needs_its_reason_and_is_kept(client, session, world, elmo):
 # --- batch assessment ------------------------------------------------------------------------
 
 
-def test_a_batch_is_shown_and_downloaded_as_csv(client, world, elmo):
+def test_a_batch_is_shown_and_downloaded_as_csv(client, session, world, elmo):
     sign_in(client, UCD)
     fields = {"format": "elmo", "target": "IE", "target_type": ""}
 
@@ -348,6 +350,20 @@ def test_a_batch_is_shown_and_downloaded_as_csv(client, world, elmo):
     assert list(rows[0]) == list(CSV_COLUMNS)
     assert rows[-1]["position"] == "summary"
     assert any(r["title"] == "Master of Science in Biology" and r["decision"] for r in rows)
+    # The results page downloads its own decisions: none is made again.
+    made = session.scalar(select(func.count()).select_from(Assessment))
+    page = run("page")
+    stored = session.scalar(select(func.count()).select_from(Assessment))
+    kept = re.search(r'name="csv" value="([^"]*)"', html(page)).group(1)
+    again = client.post(
+        "/batch/results.csv",
+        data={"csrf_token": csrf_token(page), "csv": unescape(kept)},
+    )
+    assert again.status_code == 200 and again.mimetype == "text/csv"
+    assert "attachment" in again.headers["Content-Disposition"]
+    shown_rows = list(csv.DictReader(io.StringIO(again.get_data(as_text=True))))
+    assert [r["title"] for r in shown_rows] == [r["title"] for r in rows]
+    assert session.scalar(select(func.count()).select_from(Assessment)) == stored > made
     refused = client.post(
         "/batch",
         data={
