@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import flask
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext
+from flask_babel import get_locale, gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -52,6 +52,34 @@ class Task:
 
 
 TASKS: list[Task] = []
+
+# The error pages' titles in the reader's language: the domain errors' and Werkzeug's (English
+# stays as it was), and Werkzeug's stock explanations of the statuses a page can meet.
+TITLES = {
+    "Error": lazy_gettext("Error"),
+    "Not found": lazy_gettext("Not found"),
+    "Conflict": lazy_gettext("Conflict"),
+    "Invalid data": lazy_gettext("Invalid data"),
+    "Permission denied": lazy_gettext("Permission denied"),
+    "Unauthenticated": lazy_gettext("Unauthenticated"),
+    "Bad Request": lazy_gettext("Bad Request"),
+    "Not Found": lazy_gettext("Not Found"),
+    "Method Not Allowed": lazy_gettext("Method Not Allowed"),
+    "Request Entity Too Large": lazy_gettext("Request Entity Too Large"),
+    "Too Many Requests": lazy_gettext("Too Many Requests"),
+    "Internal Server Error": lazy_gettext("Internal Server Error"),
+    "Service Unavailable": lazy_gettext("Service Unavailable"),
+}
+DETAILS = {
+    404: lazy_gettext(
+        "There is no page at this address. Check it, or start again from the home page."
+    ),
+    405: lazy_gettext("This address does not take that kind of request."),
+    500: lazy_gettext(
+        "Something went wrong on the server; nothing you sent was stored half-way. Try again, "
+        "and tell the registry's operator if it happens again."
+    ),
+}
 
 
 def task(endpoint: str, label: Any, description: Any, roles: tuple[str, ...] | None = None):
@@ -172,7 +200,7 @@ def domain_error_page(error: DomainError):
     return render_template(
         "error.html",
         status=status,
-        title=error.title,
+        title=TITLES.get(error.title, error.title),
         detail=error.detail,
         messages=list(field_messages(error.errors)),
     ), status
@@ -200,8 +228,14 @@ def http_error_page(error: HTTPException):
             "ELM) compressed with gzip (.gz) is read as well: compress it and send it again.",
             mb=f"{limit / (1024 * 1024):g}",
         )
+    elif detail == type(error).description and status in DETAILS:
+        detail = DETAILS[status]
     return render_template(
-        "error.html", status=status, title=error.name, detail=detail, messages=[]
+        "error.html",
+        status=status,
+        title=TITLES.get(error.name, error.name),
+        detail=detail,
+        messages=[],
     ), status
 
 

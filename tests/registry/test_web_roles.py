@@ -578,3 +578,12 @@ def test_a_file_too_large_is_a_page_that_names_the_limit(app, office):
     assert response.status_code == 413 and response.mimetype == "text/html"
     assert "larger than 0.25 MB" in html(response) and "gzip" in html(response)
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_error_pages_speak_the_readers_language(client, office):
+    client.set_cookie("lang", "de")
+    unknown = html(client.get("/no-such-page"))
+    assert 'Nicht gefunden <span class="status">(404)</span>' in unknown
+    assert "Unter dieser Adresse gibt es keine Seite" in unknown
+    refused = html(office.client("registrar").get("/match-reviews?lang=de"))
+    assert 'Keine Berechtigung <span class="status">(403)</span>' in refused
