@@ -9,6 +9,7 @@ token; domain errors render an HTML page with the status the API would answer.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -109,6 +110,13 @@ def _page_context() -> dict[str, Any]:
         "locale": str(get_locale() or LANGUAGES[0]),
         "languages": LANGUAGES,
     }
+
+
+@blp.app_template_global()
+def today_iso() -> str:
+    """Today, for date fields whose earliest choice is today (a version takes effect today or
+    later): the field says so before the service refuses."""
+    return dt.date.today().isoformat()
 
 
 @blp.after_request
