@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from importers.badges import UNSTATED
 from importers.runner import FileError, Rejected
-from mappings.recognition import assess, check_target
+from mappings.recognition import assess, check_target, resolve_target
 from registry.catalogue import isced
 from registry.core.errors import DomainError
 from registry.core.permissions import Actor
@@ -87,8 +87,10 @@ def assess_records(
 ) -> Iterator[dict[str, Any]]:
     """One line per credential (assessed and stored, or why not), then the summary line; a file
     that breaks off ends with the summary naming where (`failure`)."""
-    # A target or type the API would refuse is refused before any line is read.
+    # A target or type the API would refuse, or one the registry does not hold, is refused
+    # before any line is read: one error, not the same one on every line.
     check_target(target, target_type)
+    resolve_target(session, target, target_type)
     counts: Counter[str] = Counter()
     failure = None
     # Issuers found only ambiguously are queued for review once for the whole file.

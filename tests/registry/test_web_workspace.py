@@ -481,3 +481,21 @@ def test_a_transcript_older_than_the_list_is_evaluated_by_its_number(
         TransferEvaluation, int(response.headers["Location"].rsplit("/", 1)[1])
     )
     assert str(evaluation.transcript_id) == transcript
+
+
+def test_a_batch_for_a_target_the_registry_does_not_hold_is_one_error(client, world, elmo):
+    sign_in(client, UCD)
+    response = client.post(
+        "/batch",
+        data={
+            "csrf_token": csrf_token(client.get("/batch")),
+            "file": (io.BytesIO(elmo), "example.xml"),
+            "format": "elmo",
+            "target": "Narnia",
+            "output": "page",
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    page = html(response)
+    assert "target" in page and "Results for" not in page
