@@ -190,6 +190,12 @@ def test_grade_calculator_answers_with_the_method_and_its_steps(client):
     wrong = client.get("/grades?value=9&from=DE-1-5&to=FR-0-20")
     assert wrong.status_code == 400
     assert "is not a grade on DE-1-5" in html(wrong)
+    # The country and table the basis speaks of can be given on the form.
+    country = html(client.get("/grades?value=2:1&from=GB-HONS&to=DE-1-5&country=DE"))
+    assert "the ministry of DE has set no conversion table" in country
+    assert 'name="country"' in country and 'value="DE"' in country and 'name="table"' in country
+    unknown = client.get("/grades?value=2:1&from=GB-HONS&to=DE-1-5&table=NOPE")
+    assert unknown.status_code == 400 and "Unknown table." in html(unknown)
 
 
 def test_calculators_and_search_are_forms_of_get_with_no_secret_to_post(client):
