@@ -6,7 +6,8 @@ A level is read as one word that is a level code (or alias) of a framework, and 
 word naming that same framework: a part of its code ("nfq"), a word of its name, or a place
 it belongs to ("Ireland", "Deutschland", "Scotland"). Filler words ("level", "niveau", "of")
 name nothing and are skipped. A level's whole title ("First cycle", "PRK poziom 6") also reads
-as that level, with no other word needed. Nothing is guessed beyond that: no framework named, no answer.
+as that level, with no other word needed. Nothing is guessed beyond that: no framework named,
+no answer.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from frameworks.schemas import FRAMEWORK_CODE, LEVEL_REF
-from mappings.places import COUNTRY, JOINERS, known_place
+from mappings.places import COUNTRY, JOINERS, english_name, known_place, place_code
 from registry.core.normalise import fold
 
 # The word for "level" in the languages of the bundled frameworks, and a few more fillers.
@@ -77,13 +78,21 @@ def _places(
                 continue
             place = known_place(phrase, lambda _: frozenset())
             if place is not None and place.kind == COUNTRY:
-                places.append((phrase, place.countries))
+                places.append((_english(phrase), place.countries))
                 index += size
                 break
         else:
             left.append(words[index])
             index += 1
     return left, places
+
+
+def _english(phrase: str) -> str:
+    """A part of a country in its English name ("schottland" -> "scotland"), the language the
+    frameworks' names are compared in ("Scottish"); any other place as written."""
+    code = place_code(phrase)
+    english = english_name(code) if code else None
+    return fold(english) if english else phrase
 
 
 def _in_place(entries: list[FrameworkEntry], phrase: str, countries: frozenset[str]) -> set[str]:

@@ -121,6 +121,13 @@ def place_code(word: str) -> str | None:
     return _table()[1].get(word)
 
 
+def english_name(code: str) -> str | None:
+    """The English name of a first-level subdivision (`GB-SCT` -> "Scotland"), without the
+    bracketed name in another language; None for a country or an unknown code."""
+    subdivision = pycountry.subdivisions.get(code=code) if "-" in code else None
+    return _ALTERNATIVE.sub("", subdivision.name).strip() if subdivision else None
+
+
 def known_place(text: str, cities: Callable[[str], frozenset[str]]) -> Place | None:
     """`text` (folded) as a country, region or known city; None when it is none of them."""
     found = _table()[0].get(text)

@@ -64,6 +64,7 @@ def test_a_level_read_carries_its_title_and_framework():
         ("GB-SCQF", ["GB-SCQF"]),
         ("gb-scqf", ["GB-SCQF"]),
         ("Scotland", ["GB-SCQF"]),  # a part of the UK named by its framework ("Scottish")
+        ("Schottland", ["GB-SCQF"]),  # the same part in another language
         ("Scottish", ["GB-SCQF"]),
         ("England", ["GB-RQF"]),
         ("Wales", ["GB-CQFW"]),
