@@ -1,13 +1,8 @@
 """gunicorn's settings for `gunicorn wsgi:app`, read from the project folder: a stop (SIGTERM)
 gives a worker a few seconds, not gunicorn's default 30, and an embedded import worker (no
-REDIS_URL) hands its job back as the worker ends, and the institution matcher's index is built
-as a worker starts (registry/server.py)."""
+REDIS_URL) hands its job back as the worker ends (registry/server.py)."""
 
-from registry.server import (  # noqa: F401 (gunicorn hooks)
-    GRACE_SECONDS,
-    post_worker_init,
-    worker_exit,
-)
+from registry.server import GRACE_SECONDS, worker_exit  # noqa: F401 (a gunicorn hook)
 
 graceful_timeout = GRACE_SECONDS
 # gunicorn's control socket (one path per user) is not used by the registry, and two servers on

@@ -8,10 +8,7 @@ the worker process's exit), and the whole stop takes under five seconds.
 
 from __future__ import annotations
 
-import threading
-
 from gunicorn.app.base import BaseApplication
-from sqlalchemy.orm import Session
 
 # Seconds a stopping server gives a worker process to end before it is killed (gunicorn.conf.py
 # uses the same for `gunicorn wsgi:app`), and the part of them a running import has to stop and
@@ -27,25 +24,6 @@ def worker_exit(_server, worker) -> None:
     import_worker = getattr(worker.wsgi, "extensions", {}).get("registry.import_worker")
     if import_worker is not None:
         import_worker.stop(grace=IMPORT_GRACE_SECONDS)
-
-
-def post_worker_init(worker) -> None:
-    """gunicorn calls this in a worker process once its application is loaded: the institution
-    matcher's index (seconds to build over thousands of names) is built in the background, so
-    the first person to type an institution's name does not wait for it."""
-    threading.Thread(
-        target=warm_institution_index, args=(worker.wsgi,), name="warm-index", daemon=True
-    ).start()
-
-
-def warm_institution_index(app) -> None:
-    from mappings.institutions import institution_index
-
-    try:
-        with Session(app.extensions["registry.engine"]) as session:
-            institution_index(session)
-    except Exception:  # the first lookup builds it then, as it would have anyway
-        app.logger.exception("The institution index could not be built ahead of use")
 
 
 class Server(BaseApplication):
@@ -72,7 +50,6 @@ def serve(host: str, port: int, threads: int = 8) -> None:
             "threads": threads,
             "graceful_timeout": GRACE_SECONDS,
             "worker_exit": worker_exit,
-            "post_worker_init": post_worker_init,
             "accesslog": "-",
             "proc_name": "registry",
             "control_socket_disable": True,

@@ -371,14 +371,3 @@ def test_production_profile(production, tmp_path):
         stopped_worker,
         stopped_idle_worker,
     )
-
-
-def test_a_starting_worker_builds_the_institution_index_ahead_of_use(app, engine):
-    """gunicorn's post_worker_init hook: the matcher's index is ready before anyone types."""
-    from mappings import institutions
-    from registry.server import warm_institution_index
-
-    key = str(app.extensions["registry.engine"].url)
-    institutions._cache.pop(key, None)
-    warm_institution_index(app)
-    assert key in institutions._cache
