@@ -544,7 +544,13 @@ def test_a_server_error_on_a_page_is_a_page_without_a_trace(engine, tmp_path, mo
             "IMPORTS_DIR": tmp_path / "uploads",
         }
     )
-    response = app.test_client().get("/frameworks")
+    assert "registry.import_worker" not in app.extensions
+    try:
+        response = app.test_client().get("/frameworks")
+    finally:
+        # The app's own engine, not the test's: closed here, not left to the garbage collector
+        # (an open PostgreSQL connection collected later fails whichever test is running).
+        app.extensions["registry.engine"].dispose()
     body = response.get_data(as_text=True)
     assert response.status_code == 500 and response.mimetype == "text/html"
     assert "Internal Server Error" in body and "secret internals" not in body
