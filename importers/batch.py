@@ -78,6 +78,14 @@ def credentials(records: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, dict[
         yield position, credential
 
 
+def check_batch_target(session: Session, target: str, target_type: str | None) -> None:
+    """A target or type the API would refuse, or one the registry does not hold, refused
+    before any line is read (or any header written): one error, not the same one on every
+    line."""
+    check_target(target, target_type)
+    resolve_target(session, target, target_type)
+
+
 def assess_records(
     session: Session,
     actor: Actor,
@@ -87,10 +95,7 @@ def assess_records(
 ) -> Iterator[dict[str, Any]]:
     """One line per credential (assessed and stored, or why not), then the summary line; a file
     that breaks off ends with the summary naming where (`failure`)."""
-    # A target or type the API would refuse, or one the registry does not hold, is refused
-    # before any line is read: one error, not the same one on every line.
-    check_target(target, target_type)
-    resolve_target(session, target, target_type)
+    check_batch_target(session, target, target_type)
     counts: Counter[str] = Counter()
     failure = None
     # Issuers found only ambiguously are queued for review once for the whole file.

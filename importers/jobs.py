@@ -327,12 +327,15 @@ def list_jobs(session: Session, actor: Actor, limit: int = 50, offset: int = 0) 
     return found
 
 
-def job_errors(session: Session, job_id: int) -> list[ImportJobError]:
+def job_errors(session: Session, job_id: int, limit: int | None = None) -> list[ImportJobError]:
+    """A job's rejections in the file's order; the first `limit` only, when a page shows a few
+    of perhaps a hundred thousand."""
     return list(
         session.scalars(
             select(ImportJobError)
             .where(ImportJobError.job_id == job_id)
             .order_by(ImportJobError.id)
+            .limit(limit)
         )
     )
 

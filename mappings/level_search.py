@@ -27,6 +27,9 @@ FILLERS = JOINERS | frozenset(
 # A place named in a framework's name by a word of this many first letters ("Scot" in Scottish
 # for Scotland, "Wale" in Wales): a country's part (England, Wales) chooses among its frameworks.
 _STEM = 4
+# No name of a level and its framework runs longer; a longer text is no reading (and each word
+# that could be a level's code would make one to check).
+MAX_WORDS = 12
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,11 @@ def read_level(text: str, entries: Iterable[FrameworkEntry]) -> list[Candidate]:
                     if level.answers_to(wanted)
                 ][:1]
     words = fold(text).split()
+    if len(words) > MAX_WORDS:
+        return []
     found: dict[str, Candidate] = {}
+    # The same other words come back for every level answering to the same code ("8").
+    named_by: dict[tuple[str, ...], set[str] | None] = {}
     for entry in entries:
         for level in entry.levels:
             title = fold(level.title)
@@ -153,7 +160,9 @@ def read_level(text: str, entries: Iterable[FrameworkEntry]) -> list[Candidate]:
             if title and f" {title} " in spaced:
                 readings.append((spaced.replace(f" {title} ", " ", 1).split(), True))
             for rest, by_title in readings:
-                named = _named_by(entries, rest)
+                if tuple(rest) not in named_by:
+                    named_by[tuple(rest)] = _named_by(entries, rest)
+                named = named_by[tuple(rest)]
                 if entry.code in (named if named is not None else {entry.code} if by_title else ()):
                     found.setdefault(
                         f"{entry.code}:{level.code}",

@@ -39,7 +39,7 @@ class JobSchema(Schema):
     def first_errors(self, job):
         return [
             {"position": e.position, "reason": e.reason}
-            for e in jobs.job_errors(get_session(), job.id)[:100]
+            for e in jobs.job_errors(get_session(), job.id, 100)
         ]
 
 

@@ -73,19 +73,19 @@ def transfer(transcript: str, institution_id: int, on: str | None, as_json: bool
 @domain_command
 def assess_batch(file: Path, fmt: str, target: str, target_type: str | None, output: str) -> None:
     """Assess every credential or transcript in FILE; one line each, then a summary line."""
-    from importers.batch import CSV_COLUMNS, assess_records, csv_row
+    from importers.batch import CSV_COLUMNS, assess_records, check_batch_target, csv_row
     from importers.transcripts import READERS
-    from mappings.recognition import check_target
 
-    check_target(target, target_type)  # before the CSV header: a refusal prints nothing
-
-    # Titles and names come from the file: no cell may be a spreadsheet formula (csvout).
-    writer = None
-    if output == "csv":
-        writer = csvout.DictWriter(sys.stdout, CSV_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
     failure = None
     with session_scope() as session, file.open("rb") as stream:
+        check_batch_target(
+            session, target, target_type
+        )  # before the header: a refusal prints nothing
+        # Titles and names come from the file: no cell may be a spreadsheet formula (csvout).
+        writer = None
+        if output == "csv":
+            writer = csvout.DictWriter(sys.stdout, CSV_COLUMNS, extrasaction="ignore")
+            writer.writeheader()
         for line in assess_records(session, operator(), READERS[fmt](stream), target, target_type):
             if "summary" in line:
                 failure = line["summary"].get("failure")

@@ -118,12 +118,14 @@ def assessment_from_file():
     if fmt not in READERS or upload is None or not upload.filename:
         failure = gettext("Choose a credential file and its format.")
         return form_page({}, file_problem=failure), 400
-    found, refused = [], []
+    found, refused, readable = [], [], 0
     try:
         for position, credential in credentials(READERS[fmt](upload.stream)):
             if isinstance(credential, str):
                 refused.append((position, credential))
-            elif len(found) < OFFERED:
+                continue
+            readable += 1
+            if len(found) < OFFERED:
                 found.append((position, credential))
     except FileError as error:
         failure = gettext(
@@ -140,6 +142,7 @@ def assessment_from_file():
         dict(options[0][1]),
         from_file=upload.filename,
         options=options,
+        readable=readable,
         refused=refused,
         stated=stated_units(found[0][1]),
         fmt=fmt,

@@ -10,11 +10,9 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext, lazy_gettext
 
 from frameworks import editing, services
-from frameworks.models import Framework, FrameworkVersion, Level, LevelLink
+from frameworks.models import FrameworkVersion, Level, LevelLink
 from mappings import impact
 from registry.auth import current_actor
-from registry.core.errors import PermissionDenied, Unauthenticated
-from registry.core.permissions import Actor, authorize
 from registry.web.base import blp, form_fields, get_session, task
 from registry.web.ministry_changes import draft_changes
 
@@ -39,7 +37,7 @@ def frameworks():
 @blp.get("/frameworks/<code>")
 def framework(code: str):
     found = services.get_framework(get_session(), code)
-    editable = may_edit(current_actor(), found)
+    editable = services.may_see_drafts(current_actor(), found)
     current = services.version_on(found)
     # A draft is shown only to those who may edit it, as the API's get_version does.
     draft = next((v for v in found.versions if v.status == "draft"), None) if editable else None
@@ -96,15 +94,6 @@ def publish(code: str, version: str):
         )
     )
     return redirect(url_for("web.framework", code=code))
-
-
-def may_edit(actor: Actor, framework: Framework) -> bool:
-    """Whether to offer the editing forms; the services check again on every write."""
-    try:
-        authorize(actor, "framework.edit", services.target_of(framework))
-    except (Unauthenticated, PermissionDenied):
-        return False
-    return True
 
 
 def eqf_links(version: FrameworkVersion | None) -> dict[int, list[tuple[Level, LevelLink]]]:

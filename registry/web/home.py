@@ -65,7 +65,7 @@ def equivalents():
             ("target", gettext("No framework or country matches “%(text)s”.", text=asked["target"]))
         )
     if unknown:
-        return _search_again(asked, day, unknown, status=404)
+        return _search_again(asked, day, unknown, status=404, entries=entries)
     if len(levels) > 1 or len(targets) > 1:
         return render_template("search/choices.html", asked=asked, levels=levels, targets=targets)
     level, target = levels[0].ref, targets[0].code
@@ -113,9 +113,10 @@ def _no_level(text: str) -> str:
     )
 
 
-def _search_again(asked: dict[str, str], day: dt.date, problems, status: int = 400):
-    """The search form again, filled in as sent, with what was wrong beside each field."""
-    entries = mappings.search_entries(get_session(), day)
+def _search_again(asked: dict[str, str], day: dt.date, problems, status: int = 400, entries=None):
+    """The search form again, filled in as sent, with what was wrong beside each field (and
+    the suggestions from `entries`, when the search has them already)."""
+    entries = entries if entries is not None else mappings.search_entries(get_session(), day)
     return render_template(
         "search/again.html", asked=asked, entries=entries, problems=list(problems)
     ), status

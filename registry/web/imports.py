@@ -58,7 +58,8 @@ def formats_for(actor: Actor) -> list[str]:
             offered.append(fmt)
     if not offered and refusal is not None:
         raise refusal
-    return sorted(offered, key=list(FORMAT_LABELS).index)
+    # The labelled formats in the labels' order; one without a label (yet) last, by its name.
+    return sorted(offered, key=lambda fmt: (list(FORMAT_LABELS) + [fmt]).index(fmt))
 
 
 @blp.get("/imports")
@@ -129,7 +130,7 @@ def import_job(job_id: int):
     return render_template(
         "workspace/import_job.html",
         job=job,
-        errors=jobs.job_errors(session, job_id)[:SHOWN_ERRORS],
+        errors=jobs.job_errors(session, job_id, SHOWN_ERRORS),
         running=job.state in RUNNING,
         labels=FORMAT_LABELS,
         shown=SHOWN_ERRORS,

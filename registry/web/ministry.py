@@ -23,6 +23,7 @@ from mappings.graph import INVERSE
 from registry.auth import current_actor
 from registry.core.audit import events_for
 from registry.core.errors import InvalidData, NotFound
+from registry.core.normalise import whole_number
 from registry.core.permissions import authorize, authorize_role
 from registry.ownership import audit_target
 from registry.web.base import blp, field_messages, get_session, task
@@ -290,7 +291,8 @@ def audit_trail(code: str):
     entity = f"framework:{services.get_framework(session, code).code}"
     # Who may read it is the API's rule (GET /api/v1/audit?entity=...): its ministry, admins.
     authorize(current_actor(), "audit.read", audit_target(session, entity))
-    before = request.args.get("before", type=int)
+    # Anything but a database-sized number is no page mark: the newest events.
+    before = whole_number(request.args.get("before"))
     events = events_for(session, entity, AUDIT_PAGE + 1, before)
     more = len(events) > AUDIT_PAGE
     events = events[:AUDIT_PAGE]

@@ -16,6 +16,7 @@ from marshmallow import ValidationError
 
 from registry.auth import current_actor
 from registry.core.errors import InvalidData
+from registry.core.normalise import whole_number
 from registry.match_reviews import services
 from registry.match_reviews.models import STATES
 from registry.match_reviews.schemas import ReviewQuerySchema
@@ -67,9 +68,9 @@ def confirm_match(review_id: int):
     body: dict[str, Any] = {"reason": request.form.get("reason") or None}
     chosen = request.form.get("institution_id")
     if chosen:
-        # The schema takes a JSON number; a form sends text. Anything but digits goes as it
-        # came, for the schema to refuse.
-        body["institution_id"] = int(chosen) if chosen.isascii() and chosen.isdigit() else chosen
+        # The schema takes a JSON number; a form sends text. Anything but a database-sized
+        # number goes as it came, for the schema to refuse.
+        body["institution_id"] = whole_number(chosen) or chosen
     try:
         decided = services.confirm(get_session(), current_actor(), review_id, body)
     except InvalidData as error:

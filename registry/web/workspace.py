@@ -8,7 +8,9 @@ themselves, whether the visitor may read or write them.
 from __future__ import annotations
 
 from flask import request
+from flask_babel import gettext
 
+from registry.core.errors import InvalidData
 from registry.core.normalise import whole_number
 from registry.core.permissions import Actor
 
@@ -18,7 +20,14 @@ def institution_of(actor: Actor) -> int | None:
     query or the form), else an institution account's own; None when neither says."""
     asked = request.values.get("institution", "").strip()
     if asked:
-        return whole_number(asked, 9)
+        number = whole_number(asked, 9)
+        if number is None:
+            # Read as "none", a mistyped id would file an import as nobody's institution's.
+            raise InvalidData(
+                gettext("The institution is named by its number."),
+                errors={"institution": [gettext("A whole number, the institution's id.")]},
+            )
+        return number
     if actor.role == "institution" and len(actor.scopes) == 1:
         return whole_number(next(iter(actor.scopes)), 9)
     return None

@@ -18,11 +18,10 @@ from playwright.sync_api import expect
 from sqlalchemy import update
 
 from importers import jobs
-from registry.catalogue.schemas import CourseRecordSchema
-from registry.catalogue.services import upsert_courses
 from registry.institutions.schemas import InstitutionRecordSchema
 from registry.institutions.services import upsert_many
 from tests.browser.conftest import check_page, serve, sign_in
+from tests.registry.test_web_workspace import add_courses
 
 NAME = "Registry office, University College Dublin"
 EXAMPLE = Path("/work/shared/formats/emrex-elmo/example.xml")
@@ -61,25 +60,7 @@ def site(browser, tmp_path_factory):
                 ],
             )
             ids = {"ucd": running.institutions["ucd"], "uw": outcome.institution.id}
-            for key, rows in COURSES.items():
-                upsert_courses(
-                    session,
-                    [
-                        CourseRecordSchema().load(
-                            {
-                                "institution_id": ids[key],
-                                "code": code,
-                                "title": title,
-                                "language": "en",
-                                "credits": credits,
-                                "credit_system": "ECTS",
-                                "isced_f": field,
-                                "level": "QF-EHEA:1",
-                            }
-                        )
-                        for code, title, credits, field in rows
-                    ],
-                )
+            add_courses(session, ids, COURSES)
             session.commit()
         yield running
 

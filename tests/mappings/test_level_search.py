@@ -2,6 +2,7 @@
 plain entries: no database."""
 
 import json
+import time
 
 import pytest
 
@@ -76,3 +77,11 @@ def test_a_level_read_carries_its_title_and_framework():
 )
 def test_a_framework_is_read_from_a_code_a_country_or_its_name(text, codes):
     assert [found.code for found in read_framework(text, ENTRIES)] == codes
+
+
+def test_a_text_longer_than_any_level_name_is_no_reading():
+    """Each word that could be a level's code makes a reading to check: a long text is none."""
+    assert read_level("Ireland NFQ level 8", ENTRIES)
+    started = time.perf_counter()
+    assert read_level(" ".join(["8"] * 100), ENTRIES) == []
+    assert time.perf_counter() - started < 1

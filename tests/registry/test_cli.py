@@ -283,7 +283,12 @@ def test_account_with_password(cli):
     """The password comes from standard input (or a hidden prompt), never the command line; a
     short, common or guessable one is refused (issue 16, finding 8)."""
     made = cli(
-        "account", "create", "registrar-anna", "--role", "registrar", "--json",
+        "account",
+        "create",
+        "registrar-anna",
+        "--role",
+        "registrar",
+        "--json",
         input="correct horse battery staple\n",
     )
     assert json.loads(made.output) == {"account": "registrar-anna", "role": "registrar"}
@@ -295,16 +300,30 @@ def test_account_with_password(cli):
         ("registrar-bob1", "guess"),
     ]:
         refused = cli(
-            "account", "create", "registrar-bob", "--role", "registrar", code=2,
+            "account",
+            "create",
+            "registrar-bob",
+            "--role",
+            "registrar",
+            code=2,
             input=password + "\n",
         )
         assert reason in refused.stderr.split("(password: ")[1]
         assert len(password) < 12 or password not in refused.stderr
         assert refused.stderr.startswith("error: ") and refused.stderr.count("\n") == 1
-    assert "No such option" in cli(
-        "account", "create", "registrar-bob", "--role", "registrar", "--password", "x" * 20,
-        code=2,
-    ).stderr
+    assert (
+        "No such option"
+        in cli(
+            "account",
+            "create",
+            "registrar-bob",
+            "--role",
+            "registrar",
+            "--password",
+            "x" * 20,
+            code=2,
+        ).stderr
+    )
 
 
 def test_audit_verify(cli):
@@ -645,6 +664,17 @@ def test_assess_batch_of_a_file_that_breaks_off(cli, tmp_path):
     assert result.stderr.startswith("error: line") and "Premature end of data" in result.stderr
 
 
+def test_assess_batch_for_a_target_the_registry_does_not_hold_prints_nothing(cli, tmp_path):
+    from tests.importers.test_elmo import course, document, report
+
+    path = tmp_path / "one.xml"
+    path.write_bytes(document(report(course("P1"))))
+    result = cli(
+        "assess-batch", str(path), "--format", "elmo", "--target", "ZZ", "--output", "csv", code=2
+    )
+    assert result.stdout == "" and "ZZ" in result.stderr
+
+
 def test_an_id_no_database_holds_is_a_usage_error(cli):
     result = cli("transfer", "5", "--institution", str(2**63), code=2)
     assert "--institution" in result.stderr and "range" in result.stderr
@@ -683,13 +713,29 @@ def test_a_target_type_the_api_refuses_the_command_refuses_and_stores_nothing(cl
     batch = tmp_path / "one.xml"
     batch.write_text("<not-read/>")
     refused = cli(
-        "assess-batch", str(batch), "--format", "elmo", "--target", "DE", "--target-type", "phd",
+        "assess-batch",
+        str(batch),
+        "--format",
+        "elmo",
+        "--target",
+        "DE",
+        "--target-type",
+        "phd",
         code=2,
     )
     assert "target_qualification_type:" in refused.stderr and '"assessed"' not in refused.output
     as_csv = cli(
-        "assess-batch", str(batch), "--format", "elmo", "--target", "DE", "--target-type", "phd",
-        "--output", "csv", code=2,
+        "assess-batch",
+        str(batch),
+        "--format",
+        "elmo",
+        "--target",
+        "DE",
+        "--target-type",
+        "phd",
+        "--output",
+        "csv",
+        code=2,
     )
     assert as_csv.stdout == ""
 

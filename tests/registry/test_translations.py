@@ -42,7 +42,9 @@ def test_every_message_of_the_pages_is_translated(language):
         if message.fuzzy:
             fuzzy.append(msgid)
         translations = message.string if isinstance(message.string, tuple) else (message.string,)
-        if any(set(PLACEHOLDER.findall(t)) != set(PLACEHOLDER.findall(msgid)) for t in translations):
+        if any(
+            set(PLACEHOLDER.findall(t)) != set(PLACEHOLDER.findall(msgid)) for t in translations
+        ):
             mismatched.append(msgid)
     assert not missing, f"{len(missing)} untranslated (run make translations): {missing[:10]}"
     assert not fuzzy, f"fuzzy translations to check: {fuzzy[:10]}"

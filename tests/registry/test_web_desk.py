@@ -13,6 +13,7 @@ from mappings.models import Assessment
 from registry.core.accounts import create_token, get_or_create_account, set_password
 from registry.core.permissions import OPERATOR
 from registry.institutions import services as institutions
+from registry.web import desk as desk_module
 from tests.registry.test_web import PASSWORD, csrf_token, html, sign_in, submit
 
 REGISTRAR = "Admissions, Trinity College Dublin"
@@ -124,6 +125,26 @@ def test_a_credential_file_fills_in_the_form_and_stores_nothing(client, session,
     prefilled = html(client.get(link.replace("&amp;", "&")))
     assert 'value="Compiler construction"' in prefilled and 'value="EQF:5"' in prefilled
     assert session.query(Assessment).count() == before
+
+
+def test_a_file_of_more_credentials_than_offered_says_how_many_it_holds(
+    client, desk, elmo, monkeypatch
+):
+    """Past the first OFFERED, credentials are counted, not silently dropped."""
+    monkeypatch.setattr(desk_module, "OFFERED", 1)
+    sign_in(client, REGISTRAR)
+    response = client.post(
+        "/assessments/new/file",
+        data={
+            "format": "elmo",
+            "file": (io.BytesIO(elmo.read_bytes()), "example.xml"),
+            "csrf_token": csrf_token(client.get("/assessments/new")),
+        },
+        content_type="multipart/form-data",
+    )
+    page = html(response)
+    count = int(re.search(r"Read from example.xml: (\d+) credential", page).group(1))
+    assert count > 1 and "The first 1 are offered below." in page
 
 
 @pytest.mark.parametrize("fmt", ["elmo", "elm", "open-badges"])

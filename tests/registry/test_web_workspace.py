@@ -56,23 +56,9 @@ COURSES = {
 BROKEN = (b"<value>15</value>", b"<value>-15</value>")
 
 
-@pytest.fixture
-def world(session):
-    outcomes = upsert_many(
-        session,
-        [
-            InstitutionRecordSchema().load(
-                {
-                    "name": name,
-                    "country": country,
-                    "identifiers": [{"scheme": s, "value": v} for s, v in identifiers],
-                }
-            )
-            for name, country, identifiers in INSTITUTIONS.values()
-        ],
-    )
-    ids = {key: o.institution.id for key, o in zip(INSTITUTIONS, outcomes, strict=True)}
-    for key, rows in COURSES.items():
+def add_courses(session, ids: dict[str, int], courses: dict[str, list[tuple]]) -> None:
+    """The catalogues: (code, title, credits, ISCED-F) rows for each institution's key."""
+    for key, rows in courses.items():
         upsert_courses(
             session,
             [
@@ -91,6 +77,25 @@ def world(session):
                 for code, title, credits, field in rows
             ],
         )
+
+
+@pytest.fixture
+def world(session):
+    outcomes = upsert_many(
+        session,
+        [
+            InstitutionRecordSchema().load(
+                {
+                    "name": name,
+                    "country": country,
+                    "identifiers": [{"scheme": s, "value": v} for s, v in identifiers],
+                }
+            )
+            for name, country, identifiers in INSTITUTIONS.values()
+        ],
+    )
+    ids = {key: o.institution.id for key, o in zip(INSTITUTIONS, outcomes, strict=True)}
+    add_courses(session, ids, COURSES)
     for name, role, scopes in [
         (UCD, "institution", [str(ids["ucd"])]),
         (HEIDELBERG, "institution", [str(ids["heidelberg"])]),
@@ -499,3 +504,17 @@ def test_a_batch_for_a_target_the_registry_does_not_hold_is_one_error(client, wo
     assert response.status_code == 400
     page = html(response)
     assert "target" in page and "Results for" not in page
+
+
+def test_an_institution_named_by_anything_but_its_number_is_refused(client, world):
+    """An admin's mistyped id is an error, not "no institution" (which would file an import as
+    nobody's)."""
+    admin = get_or_create_account(
+        client.application.extensions["registry.sessions"](), "ws-admin", "admin", []
+    )
+    set_password(admin, PASSWORD)
+    sign_in(client, "ws-admin")
+    for page in ("/catalogue?institution=12a", "/transfers?institution=x"):
+        response = client.get(page)
+        assert response.status_code == 400, page
+        assert "The institution is named by its number." in html(response)
