@@ -76,6 +76,10 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _renewed() -> dt.datetime:
+    return _now() + dt.timedelta(seconds=lease_seconds())
+
+
 def worker_name() -> str:
     """Who holds a lease: host, process and a random part (a restarted process is another)."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -392,20 +396,21 @@ class Heartbeat:
         self._thread.join()
 
     def _beat(self) -> None:
-        while not self._done.wait(lease_seconds() / 3):
+        wait = lease_seconds() / 3
+        while not self._done.wait(wait):
             try:
                 with self.sessions() as session:
                     kept = session.execute(
-                        update(ImportJob)
-                        .where(ImportJob.id == self.job_id, ImportJob.lease_owner == self.owner)
-                        .values(lease_expires_at=_now() + dt.timedelta(seconds=lease_seconds()))
+                        _held(self.job_id, self.owner).values(lease_expires_at=_renewed())
                     ).rowcount
                     session.commit()
-            except Exception:  # the database is away for now: the next beat tries again
+            except Exception:  # the database is away for now: try again soon, not a third later
+                wait = min(1.0, lease_seconds() / 20)
                 continue
             if not kept:
                 self.lost.set()
                 return
+            wait = lease_seconds() / 3
 
 
 def _held(job_id: int, owner: str):
@@ -472,9 +477,14 @@ def _run_claimed(sessions, job_id, owner, actor, fmt, path, source, options, sto
         # Between batches only: once the import has ended (its last call) it is not stopped.
         if stops and report.state == "running" and any(event.is_set() for event in stops):
             raise Stopped
+        # Each batch's report renews the lease too: on SQLite the heartbeat may wait behind the
+        # import's own writes for a good part of the lease, and this write comes between them.
         with sessions() as status:
             status.execute(
-                _held(job_id, owner).values({name: getattr(report, name) for name in COUNTS})
+                _held(job_id, owner).values(
+                    {name: getattr(report, name) for name in COUNTS}
+                    | {"lease_expires_at": _renewed()}
+                )
             )
             status.commit()
 

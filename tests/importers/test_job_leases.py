@@ -11,6 +11,7 @@ import time
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from importers import jobs
@@ -128,6 +129,58 @@ def test_a_heartbeat_keeps_a_long_job_from_being_taken_over(queue, monkeypatch):
     assert taken == []
     assert (job.state, job.read, job.inserted) == ("completed", 30_000, 30_000)
     assert job.lease_owner is None
+
+
+def test_each_stored_batch_renews_the_lease(queue, monkeypatch):
+    """Without a heartbeat at all, the reports written between batches keep a live run's lease:
+    on SQLite the heartbeat can wait behind the import's own writes for much of a lease."""
+    url, sessions, queued = queue
+    monkeypatch.setenv("IMPORTS_LEASE_SECONDS", "2")
+    job_id = queued(30_000)
+    expiries = []
+
+    def sweep():
+        while not done.is_set():
+            taken.extend(jobs.take_over_expired(sessions, url))
+            expiries.append(row(sessions, job_id).lease_expires_at)
+            done.wait(0.05)
+
+    taken, done = [], threading.Event()
+    sweeper = threading.Thread(target=sweep)
+    sweeper.start()
+    started = time.monotonic()
+    try:
+        job = jobs.run_job(sessions, job_id)  # no worker name, no stop event: no heartbeat
+    finally:
+        done.set()
+        sweeper.join()
+    assert time.monotonic() - started > 2, "the import must outlast one lease"
+    assert taken == []
+    assert len({expiry for expiry in expiries if expiry is not None}) > 2
+    assert (job.state, job.read, job.lease_owner) == ("completed", 30_000, None)
+
+
+def test_a_heartbeat_tries_again_soon_after_a_failed_renewal(queue, monkeypatch):
+    """A renewal the database refused (locked, away) is tried again within a second or so, not a
+    third of a lease later: two failed beats in a row would otherwise let the lease run out."""
+    _, sessions, queued = queue
+    monkeypatch.setenv("IMPORTS_LEASE_SECONDS", "3")
+    job_id = queued()
+    assert jobs.claim(sessions, job_id, "worker-a")
+    attempts = []
+
+    def flaky_sessions():
+        attempts.append(time.monotonic())
+        if len(attempts) == 1:
+            raise OperationalError("UPDATE import_jobs", {}, Exception("database is locked"))
+        return sessions()
+
+    before = row(sessions, job_id).lease_expires_at
+    with jobs.Heartbeat(flaky_sessions, job_id, "worker-a") as heartbeat:
+        until(lambda: len(attempts) >= 2, "a second try", timeout=10)
+    assert not heartbeat.lost.is_set()
+    assert attempts[1] - attempts[0] < 0.5  # a third of the lease would be 1 s
+    assert row(sessions, job_id).lease_expires_at > before
 
 
 def test_a_stopped_worker_hands_its_job_back_and_the_next_completes_it(queue, monkeypatch):
