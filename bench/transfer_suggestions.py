@@ -13,8 +13,9 @@ issued by an institution the registry does not know, evaluated by mappings.trans
   auto-granted    results granted credit; with no approved articulation this must be 0, since
                   credit is never granted on a suggestion
 
-The pairs and the glossary of mappings.transfer were written by the same hand: the figure shows
-the method works as meant on realistic titles, not how it fares on an unseen catalogue.
+The pairs and the glossary of mappings.transfer.similarity were written by the same hand: the
+figure shows the method works as meant on realistic titles, not how it fares on an unseen
+catalogue.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy.orm import Session  # noqa: E402
 
 from frameworks.reference import load_reference  # noqa: E402
-from mappings import transfer  # noqa: E402
 from mappings.matching import best_title  # noqa: E402
+from mappings.transfer import services as transfer  # noqa: E402
 from registry.catalogue.schemas import CourseRecordSchema  # noqa: E402
 from registry.catalogue.services import upsert_courses  # noqa: E402
 from registry.core.db import make_engine  # noqa: E402

@@ -46,7 +46,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from importers.csv import read_csv
 from importers.runner import FileError, ImportReport, Rejected, run
-from registry.catalogue import articulations
+from registry.catalogue.articulations import services as articulations
+from registry.catalogue.articulations.models import STATUSES
 from registry.catalogue.models import Course
 from registry.catalogue.schemas import CREDIT_SYSTEM, MAX_CREDITS, cell_text
 from registry.core.normalise import whole_number
@@ -115,7 +116,7 @@ class ArticulationRowSchema(Schema):
     )
     valid_from = fields.Date(load_default=None, allow_none=True)
     valid_to = fields.Date(load_default=None, allow_none=True)
-    status = fields.String(load_default="proposed", validate=validate.OneOf(articulations.STATUSES))
+    status = fields.String(load_default="proposed", validate=validate.OneOf(STATUSES))
 
     @pre_load
     def _cells(self, data, **_):

@@ -591,8 +591,9 @@ def similar_words(
     """For each of `words`, the `vocabulary` words at least `cutoff` (0-100) alike by
     rapidfuzz ratio, as {word: {vocabulary word: score}}; a word with none maps to {}.
 
-    For course titles (mappings.transfer), where one word's spelling in a neighbouring language
-    ("thermodynamik", "thermodynamique") is the evidence, and word order is not.
+    For course titles (mappings.transfer.similarity), where one word's spelling in a
+    neighbouring language ("thermodynamik", "thermodynamique") is the evidence, and word order
+    is not.
     """
     return {
         word: {

@@ -4,10 +4,14 @@ from flask import Response
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from mappings import transfer
+from mappings.transfer import elmo
+from mappings.transfer import schemas as transfer_schemas
+from mappings.transfer import services as transfer
 from registry.api import Blueprint, body_doc, json_body, writes
 from registry.auth import current_actor
-from registry.catalogue import articulations
+from registry.catalogue.articulations import models as articulation_models
+from registry.catalogue.articulations import schemas as articulation_schemas
+from registry.catalogue.articulations import services as articulations
 from registry.core.inputs import id_field
 from registry.sessions import get_session
 
@@ -60,12 +64,12 @@ class ArticulationSchema(Schema):
 class ArticulationQuerySchema(Schema):
     institution = id_field(load_default=None, metadata={"description": "Either side."})
     course = id_field(load_default=None, metadata={"description": "On either side."})
-    status = fields.String(load_default=None, validate=validate.OneOf(articulations.STATUSES))
+    status = fields.String(load_default=None, validate=validate.OneOf(articulation_models.STATUSES))
 
 
 @blp.route("/transfers")
 class Transfers(MethodView):
-    @blp.doc(requestBody=body_doc(transfer.TransferRequestSchema))
+    @blp.doc(requestBody=body_doc(transfer_schemas.TransferRequestSchema))
     @blp.response(201, EvaluationSchema)
     @writes("assessment.create", audit="transfer.evaluate")
     def post(self):
@@ -86,7 +90,7 @@ class TransferById(MethodView):
 
 @blp.route("/transfers/<int:evaluation_id>/decisions")
 class TransferDecisions(MethodView):
-    @blp.doc(requestBody=body_doc(transfer.DecisionSchema))
+    @blp.doc(requestBody=body_doc(transfer_schemas.DecisionSchema))
     @blp.response(201, ArticulationSchema)
     @writes("catalogue.edit", audit="transfer.decide", private=True)
     def post(self, evaluation_id):
@@ -105,7 +109,7 @@ class RejectionAnswerSchema(Schema):
 
 @blp.route("/transfers/<int:evaluation_id>/rejections")
 class TransferRejections(MethodView):
-    @blp.doc(requestBody=body_doc(transfer.RejectionSchema))
+    @blp.doc(requestBody=body_doc(transfer_schemas.RejectionSchema))
     @blp.response(201, RejectionAnswerSchema)
     @writes("catalogue.edit", audit="transfer.decide", private=True)
     def post(self, evaluation_id):
@@ -130,7 +134,7 @@ class TransferElmo(MethodView):
     def get(self, evaluation_id):
         """The decision as ELMO XML, for the sending institution (read as the evaluation is)."""
         row = transfer.get_evaluation(get_session(), current_actor(), evaluation_id)
-        return Response(transfer.export_elmo(row), mimetype="application/xml")
+        return Response(elmo.export_elmo(row), mimetype="application/xml")
 
 
 @blp.route("/articulations")
@@ -143,7 +147,7 @@ class Articulations(MethodView):
             get_session(), institution_id=institution, course_id=course, status=status
         )
 
-    @blp.doc(requestBody=body_doc(articulations.ArticulationRecordSchema))
+    @blp.doc(requestBody=body_doc(articulation_schemas.ArticulationRecordSchema))
     @blp.response(201, ArticulationSchema)
     @writes("catalogue.edit", audit="articulation.create")
     def post(self):
@@ -158,7 +162,7 @@ class ArticulationById(MethodView):
         """One articulation."""
         return articulations.get_articulation(get_session(), articulation_id)
 
-    @blp.doc(requestBody=body_doc(articulations.ArticulationChangeSchema))
+    @blp.doc(requestBody=body_doc(articulation_schemas.ArticulationChangeSchema))
     @blp.response(200, ArticulationSchema)
     @writes("catalogue.edit", audit="articulation.update")
     def patch(self, articulation_id):

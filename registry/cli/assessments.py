@@ -38,7 +38,7 @@ from registry.core.normalise import whole_number
 @domain_command
 def transfer(transcript: str, institution_id: int, on: str | None, as_json: bool) -> None:
     """Evaluate TRANSCRIPT (a stored transcript id, or a JSON file) course by course."""
-    from mappings.transfer import evaluate_transcript
+    from mappings.transfer.services import evaluate_transcript
 
     source: object = whole_number(transcript)
     if source is None:

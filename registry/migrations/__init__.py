@@ -15,7 +15,7 @@ def target_metadata():
     import frameworks.models  # noqa: F401
     import importers.jobs  # noqa: F401
     import mappings.models  # noqa: F401
-    import registry.catalogue.articulations  # noqa: F401
+    import registry.catalogue.articulations.models  # noqa: F401
     import registry.catalogue.models  # noqa: F401
     import registry.core.accounts  # noqa: F401
     import registry.core.audit  # noqa: F401

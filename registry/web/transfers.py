@@ -15,7 +15,7 @@ import datetime as dt
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 
-from mappings import transfer
+from mappings.transfer import services as transfer
 from registry.auth import current_actor
 from registry.core.errors import InvalidData
 from registry.core.normalise import whole_number

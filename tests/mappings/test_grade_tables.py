@@ -12,8 +12,9 @@ from sqlalchemy import select
 
 from frameworks.models import GradeConversionTable
 from frameworks.services import UNITS
-from mappings import grade_tables, recognition, transfer
+from mappings import grade_tables, recognition
 from mappings import services as conversions
+from mappings.transfer import services as transfer
 from registry.core import changes
 from registry.core.audit import AuditEvent
 from registry.core.errors import Conflict, InvalidData, NotFound, PermissionDenied, Unauthenticated

@@ -15,10 +15,19 @@ from sqlalchemy import select
 
 from bench import transfer_suggestions
 from frameworks.models import GradeDistribution
-from mappings import transfer
-from mappings.transfer import CourseFacts, TitleIndex, duplicates, rank, title_form
-from registry.catalogue import articulations
-from registry.catalogue.articulations import TransferEvaluation
+from mappings.transfer import elmo
+from mappings.transfer import services as transfer
+from mappings.transfer.evaluation import duplicates
+from mappings.transfer.similarity import (
+    NEUTRAL,
+    WEIGHTS,
+    CourseFacts,
+    TitleIndex,
+    rank,
+    title_form,
+)
+from registry.catalogue.articulations import services as articulations
+from registry.catalogue.articulations.models import TransferEvaluation
 from registry.catalogue.models import Transcript, TranscriptResult
 from registry.core import accounts
 from registry.core.audit import AuditEvent
@@ -82,13 +91,13 @@ def test_ranking_gives_each_factor_and_the_combined_score():
     assert evidence == {"title": 1.0, "field": 1.0, "credits": 1.0, "level": 1.0}
     _, second, second_score = ranked[1]
     assert second["credits"] == 0.75 and second_score < score
-    weighted = sum(transfer.WEIGHTS[name] * value for name, value in evidence.items())
+    weighted = sum(WEIGHTS[name] * value for name, value in evidence.items())
     assert score == round(weighted, 3)
     # An unknown factor is neutral, neither for nor against.
     _, unknown, _ = rank(
         CourseFacts("Lineare Algebra"), catalogue[1:2], TitleIndex(["Lineare Algebra"])
     )[0]
-    assert unknown["credits"] == unknown["field"] == unknown["level"] == transfer.NEUTRAL
+    assert unknown["credits"] == unknown["field"] == unknown["level"] == NEUTRAL
 
 
 def test_duplicates_keep_the_passed_retake():
@@ -575,11 +584,11 @@ def test_elmo_export_validates_and_names_each_recognition(session, world):
     transfer.save_decision(
         session, world.actors["tum"], answer["id"], 2, [world.courses["MA0903"]], "9"
     )
-    document = transfer.export_elmo(session.get(TransferEvaluation, answer["id"]))
+    document = elmo.export_elmo(session.get(TransferEvaluation, answer["id"]))
     tree = etree.parse(io.BytesIO(document))
     schema = elmo_schema()
     assert schema.validate(tree), schema.error_log
-    ns = {"e": transfer.ELMO}
+    ns = {"e": elmo.ELMO}
     recognitions = tree.findall(".//e:report/e:resultOfRecognition", ns)
     assert [r.findtext("e:status", namespaces=ns) for r in recognitions] == [
         "Positive",

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from importers.articulations import import_articulations
-from registry.catalogue import articulations as service
-from registry.catalogue.articulations import Articulation
+from registry.catalogue.articulations import services as service
+from registry.catalogue.articulations.models import Articulation
 from registry.catalogue.schemas import CourseRecordSchema
 from registry.catalogue.services import upsert_courses
 from registry.core import accounts

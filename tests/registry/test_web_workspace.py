@@ -17,9 +17,10 @@ from sqlalchemy import func, select
 
 from importers import jobs
 from importers.batch import CSV_COLUMNS
-from mappings import transfer
 from mappings.models import Assessment
-from registry.catalogue.articulations import Articulation, TransferEvaluation
+from mappings.transfer import services as transfer
+from mappings.transfer.elmo import export_elmo
+from registry.catalogue.articulations.models import Articulation, TransferEvaluation
 from registry.catalogue.schemas import CourseRecordSchema
 from registry.catalogue.services import upsert_courses
 from registry.core.accounts import Account, create_token, get_or_create_account, set_password
@@ -323,7 +324,7 @@ def test_a_rejection_needs_its_reason_and_is_kept(client, session, world, elmo):
     assert "Our lectures cover another syllabus." in html(client.get(page_url))
     assert session.scalars(select(Articulation)).all() == []
     # The ELMO answer to the sending institution says Negative, with the reason.
-    exported = transfer.export_elmo(session.get(TransferEvaluation, evaluation_id)).decode()
+    exported = export_elmo(session.get(TransferEvaluation, evaluation_id)).decode()
     assert ">Negative</" in exported
     assert "Our lectures cover another syllabus." in exported
 

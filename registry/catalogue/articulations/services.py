@@ -1,203 +1,29 @@
-"""Articulations: which courses of one institution count for which courses of another.
-
-An articulation is the receiving (target) institution's rule: "these source courses, passed,
-count as these target courses, for this many credits, while the rule is valid". It may bundle
-courses both ways (two source courses for one target course, one for two). It is found again by
-its natural key, the receiving institution and its `rule_id`, so re-importing a list updates it.
-
-Only the receiving institution (or an admin) writes its articulations: they are part of its
-catalogue (`catalogue.edit` on the target institution). A rule proposed by someone is not applied
-until it is approved; two approved rules for the same source courses at the same institution may
-not be valid on the same day, so an evaluation never has to choose between them.
-
-Evaluations of transcripts against articulations are stored here too (`TransferEvaluation`),
-since an approved decision on one becomes an articulation.
-"""
+"""Articulations read, written, imported and decided on; the checks every write passes."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate
-from sqlalchemy import (
-    JSON,
-    Date,
-    DateTime,
-    ForeignKey,
-    String,
-    Text,
-    UniqueConstraint,
-    func,
-    or_,
-    select,
-)
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
+from marshmallow import Schema, ValidationError
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from frameworks.services import get_credit_system
+from registry.catalogue.articulations.models import SIDES, Articulation, ArticulationCourse
+from registry.catalogue.articulations.schemas import (
+    ArticulationChangeSchema,
+    ArticulationRecordSchema,
+    DecisionSchema,
+)
 from registry.catalogue.models import Course
-from registry.catalogue.schemas import CREDIT_SYSTEM, MAX_CREDITS
 from registry.core import audit
-from registry.core.db import Base, ExactDecimal
 from registry.core.errors import Conflict, DomainError, InvalidData, NotFound
-from registry.core.inputs import DecimalField, id_field
 from registry.core.permissions import Actor, Target, authorize
 from registry.institutions.models import Institution
-from registry.institutions.schemas import text_field
 
-STATUSES = ("proposed", "approved", "rejected")
-SIDES = ("source", "target")
 ACTION = "catalogue.edit"
-# A bundle larger than this is a programme, not a course articulation.
-MAX_COURSES = 50
-
-
-class Articulation(Base):
-    __tablename__ = "articulation"
-    __table_args__ = (UniqueConstraint("target_institution_id", "rule_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    # The receiving institution's own reference for the rule: the natural key of imports.
-    rule_id: Mapped[str] = mapped_column(String(100))
-    source_institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
-    target_institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
-    credits_granted: Mapped[Decimal] = mapped_column(ExactDecimal())
-    credit_system: Mapped[str] = mapped_column(String(20))
-    # Half-open [valid_from, valid_to): a rule replaced on 1 September ends on 1 September.
-    valid_from: Mapped[dt.date | None] = mapped_column(Date)
-    valid_to: Mapped[dt.date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(20), default="proposed")
-    decided_by: Mapped[str | None] = mapped_column(String(200))
-    reason: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
-    updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
-    )
-
-    courses: Mapped[list[ArticulationCourse]] = relationship(
-        back_populates="articulation",
-        cascade="all, delete-orphan",
-        order_by="ArticulationCourse.id",
-    )
-
-    def course_ids(self, side: str) -> list[int]:
-        return sorted(link.course_id for link in self.courses if link.side == side)
-
-    @property
-    def source_course_ids(self) -> list[int]:
-        return self.course_ids("source")
-
-    @property
-    def target_course_ids(self) -> list[int]:
-        return self.course_ids("target")
-
-    def valid_on(self, day: dt.date) -> bool:
-        return (self.valid_from is None or self.valid_from <= day) and (
-            self.valid_to is None or day < self.valid_to
-        )
-
-
-class ArticulationCourse(Base):
-    """One course on one side of an articulation."""
-
-    __tablename__ = "articulation_course"
-    __table_args__ = (UniqueConstraint("articulation_id", "side", "course_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    articulation_id: Mapped[int] = mapped_column(
-        ForeignKey("articulation.id", ondelete="CASCADE"), index=True
-    )
-    side: Mapped[str] = mapped_column(String(6))  # source | target
-    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
-
-    articulation: Mapped[Articulation] = relationship(back_populates="courses")
-
-
-class TransferEvaluation(Base):
-    """One stored evaluation of a transcript for a receiving institution (mappings.transfer).
-
-    `result` is what the evaluation answered and never changes: the same inputs on the same
-    registry answer the same result and digest. Decisions a person takes afterwards on its
-    pending results are appended to `decisions`, each naming the articulation it became.
-    """
-
-    __tablename__ = "transfer_evaluation"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
-    actor: Mapped[str] = mapped_column(String(200))
-    receiving_institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"), index=True)
-    # The stored transcript evaluated, if it was one; `inputs` keeps what was read from it.
-    transcript_id: Mapped[int | None] = mapped_column(
-        ForeignKey("transcript.id", ondelete="SET NULL"), index=True
-    )
-    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
-    # sha256 of the canonical inputs: the same case, the same digest.
-    inputs_digest: Mapped[str] = mapped_column(String(64), index=True)
-    result: Mapped[dict[str, Any]] = mapped_column(JSON)
-    decisions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-
-
-# --- input ------------------------------------------------------------------------------------
-
-
-def _course_ids(**kwargs) -> fields.List:
-    return fields.List(
-        id_field(strict=False),
-        validate=validate.Length(1, MAX_COURSES),
-        **kwargs,
-    )
-
-
-class ArticulationRecordSchema(Schema):
-    """An articulation as a client or an import states it, institutions and courses by id."""
-
-    rule_id = text_field(100, required=True, metadata={"example": "TUM-IN-2024-017"})
-    source_institution_id = id_field(required=True, strict=False)
-    target_institution_id = id_field(required=True, strict=False)
-    source_course_ids = _course_ids(required=True)
-    target_course_ids = _course_ids(required=True)
-    credits_granted = DecimalField(required=True, validate=validate.Range(min=0, max=MAX_CREDITS))
-    credit_system = fields.String(
-        required=True,
-        validate=validate.Regexp(
-            CREDIT_SYSTEM, error="Expected a credit system code, e.g. ECTS or GB-CATS."
-        ),
-    )
-    valid_from = fields.Date(load_default=None, allow_none=True)
-    valid_to = fields.Date(
-        load_default=None,
-        allow_none=True,
-        metadata={"description": "Exclusive: the first day it no longer holds."},
-    )
-    status = fields.String(load_default="proposed", validate=validate.OneOf(STATUSES))
-    reason = text_field(2000, load_default=None, allow_none=True)
-
-    @pre_load
-    def _upper_case_system(self, data, **_):
-        if isinstance(data, dict) and isinstance(data.get("credit_system"), str):
-            data = {**data, "credit_system": data["credit_system"].strip().upper()}
-        return data
-
-    @post_load
-    def _plain_credits(self, data, **_):
-        if data.get("credits_granted") is not None:
-            data["credits_granted"] = Decimal(format(data["credits_granted"], "f"))
-        return data
-
-
-class ArticulationChangeSchema(ArticulationRecordSchema):
-    """What an update may change (any of it): the rule's key, the receiving institution and
-    the rule_id, stays."""
-
-    class Meta:
-        exclude = ("rule_id", "target_institution_id")
 
 
 UPDATE_FIELDS = (
@@ -211,11 +37,6 @@ UPDATE_FIELDS = (
     "status",
     "reason",
 )
-
-
-class DecisionSchema(Schema):
-    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
-    reason = text_field(2000, load_default=None, allow_none=True)
 
 
 def _load(schema: Schema, raw: Any, **kwargs) -> dict[str, Any]:
