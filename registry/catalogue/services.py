@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, select, tuple_
+from sqlalchemy import ColumnElement, false, func, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from frameworks.services import get_credit_system, resolve_level
@@ -77,7 +77,7 @@ def find_qualifications(
 
 def search_catalogue(
     session: Session,
-    institution_id: int,
+    institution_id: int | None,
     kind: str,
     text: str | None = None,
     limit: int = 25,
@@ -85,9 +85,10 @@ def search_catalogue(
 ) -> tuple[list[Qualification] | list[Course], int]:
     """One page of an institution's qualifications or courses (`kind`), by code, and how many
     there are: those whose code or title contains `text` (matched on the normalised title, as
-    look-ups are), all of them without it. An institution's catalogue is public."""
+    look-ups are), all of them without it. An institution's catalogue is public. Without an
+    institution, every catalogue is searched (and the national registers' qualifications)."""
     model = {"qualifications": Qualification, "courses": Course}[kind]
-    condition = model.institution_id == institution_id
+    condition = model.institution_id == institution_id if institution_id is not None else true()
     if text and text.strip():
         key = name_key(text)
         condition = condition & (
@@ -99,6 +100,18 @@ def search_catalogue(
         select(model).where(condition).order_by(model.code, model.id).limit(limit).offset(offset)
     )
     return list(items), total
+
+
+def issuers_of(
+    session: Session, entries: Iterable[Qualification | Course | None]
+) -> dict[int, Institution]:
+    """The institutions whose catalogues hold the entries, by id, for showing who issues what;
+    a national register's entries (no institution) and None add nothing."""
+    ids = {e.institution_id for e in entries if e is not None and e.institution_id is not None}
+    if not ids:
+        return {}
+    found = session.scalars(select(Institution).where(Institution.id.in_(sorted(ids))))
+    return {institution.id: institution for institution in found}
 
 
 def get_course(session: Session, course_id: int) -> Course:

@@ -17,8 +17,9 @@ from werkzeug.exceptions import HTTPException
 # Imported for their views, which register on the blueprint; this order is the navigation's:
 # a role's own tasks first, then what everyone may read.
 from registry.web import home, desk, desk_decisions, imports, transfers, batch  # noqa: F401
+from registry.web import pathways_own, pathway_evaluations  # noqa: F401
 from registry.web import ministry, reviews, compare, frameworks, catalogue  # noqa: F401
-from registry.web import calculators  # noqa: F401
+from registry.web import calculators, pathways  # noqa: F401
 
 # isort: on
 from registry.web import base

@@ -45,8 +45,11 @@ PUBLIC_READS = {
     # The matcher's names for the assessment form, as public as GET /api/v1/institutions.
     "/institutions/suggest",
     "/compare.svg",
-    # An institution's catalogue is public.
+    # An institution's catalogue is public, and so are approved pathways (the pages show no
+    # other).
     "/catalogue",
+    "/pathways/where",
+    "/pathways/toward",
     "/api/docs",
     "/api/docs/assets/<path:filename>",
     "/api/v1/openapi.json",
@@ -109,6 +112,11 @@ GUARDED_PAGES = {
     "/batch": "test_web_workspace.py",
     "/match-reviews": "test_web_reviews.py",
     "/match-reviews/<int:review_id>": "test_web_reviews.py",
+    # An institution's own pathways (drafts included), their form, and evaluations.
+    "/pathways": "test_web_pathways.py",
+    "/pathways/new": "test_web_pathways.py",
+    "/pathways/evaluate": "test_web_pathways.py",
+    "/pathways/evaluations/<int:evaluation_id>": "test_web_pathways.py",
 }
 
 
