@@ -4,8 +4,8 @@ day, then stored, each on its own page, private to the programme's institution.
 
 The same services as POST /api/v1/pathway-evaluations: `evaluate_pathways` decides who may
 evaluate for the programme's institution, and `get_pathway_evaluation` answers 404 to anyone
-else. Files are read as the assessment form reads them (importers.batch.credentials), or as
-JSON credentials in the shape the assessment API takes.
+else. Files are read as `registry pathways evaluate` reads them (importers.batch.held_credentials),
+or as JSON credentials in the shape the evaluation API takes.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext, ngettext
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from importers.batch import credentials
+from importers.batch import held_credentials
 from importers.runner import FileError
 from importers.transcripts import READERS
 from mappings.pathways import services as pathways
@@ -111,11 +111,11 @@ def _held(uploads: list[FileStorage], fmt: str) -> tuple[list[dict[str, Any]], l
             held.extend(_json_credentials(upload))
             continue
         try:
-            for position, credential in credentials(READERS[fmt](upload.stream)):
+            for position, credential in held_credentials(READERS[fmt](upload.stream)):
                 if isinstance(credential, str):
                     unread.append((f"{upload.filename} {position}", credential))
                 else:
-                    held.append(_as_held(credential))
+                    held.append(credential)
         except FileError as error:
             raise InvalidData(
                 gettext(
@@ -145,20 +145,6 @@ def _json_credentials(upload: FileStorage) -> list[dict[str, Any]]:
         gettext("The file %(name)s holds no credential.", name=upload.filename),
         errors={"file": [gettext("A credential (an object) or a list of them.")]},
     )
-
-
-def _as_held(credential: dict[str, Any]) -> dict[str, Any]:
-    """A credential read from a file as the evaluation takes it: the grade with the scheme the
-    file names (converted only when the registry knows it); credits without a unit left out."""
-    held = {
-        key: value
-        for key, value in credential.items()
-        if key not in ("credits_stated", "grade_stated") and value is not None
-    }
-    grade = credential.get("grade_stated")
-    if grade:
-        held["grade"] = {"value": str(grade["value"]), "scale": grade.get("scheme")}
-    return held
 
 
 def _form_page(institution_id: int | None, form: MultiDict, error: InvalidData | None = None):

@@ -524,3 +524,38 @@ def test_a_bad_evaluation_request_shows_its_messages(client, session, world, agr
         assert response.status_code == 400, (fields, html(response))
         assert text in html(response), fields
     assert session.scalars(select(PathwayEvaluation)).all() == []
+
+
+def test_transcripts_received_and_elmo_files_are_evaluated(
+    client, session, world, agreements, shared
+):
+    """The EMREX ELMO example (University of Warsaw), imported as a transcript Bremen received
+    and uploaded as a file: each passed course is a held credential, identified or not."""
+    elmo = (shared / "formats" / "emrex-elmo" / "example.xml").read_bytes()
+    sign_in(client, BREMEN)
+    imported = client.post(
+        "/imports/new",
+        data={
+            "csrf_token": csrf_token(client.get("/imports/new")),
+            "format": "elmo",
+            "file": (io.BytesIO(elmo), "example.xml"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert imported.status_code == 302
+    form = html(client.get("/pathways/evaluate"))
+    transcript = re.search(r'name="transcript" value="(\d+)"', form).group(1)
+    response = evaluate(
+        client,
+        [("example.xml", elmo)],
+        format="elmo",
+        programme=str(world["bremen_msc"]),
+        transcript=transcript,
+    )
+    assert response.status_code == 302, html(response)
+    page = html(client.get(response.headers["Location"]))
+    assert f"transcript {transcript}" in page and "University of Warsaw" in page
+    assert "not found" in page and "0 ECTS" in page
+    stored = session.scalars(select(PathwayEvaluation)).one()
+    assert [t["transcript_id"] for t in stored.inputs["transcripts"]] == [int(transcript)]
+    assert stored.inputs["credentials"]
