@@ -131,6 +131,7 @@ def init_app(app: Flask) -> Api:
         institutions,
         match_reviews,
         pathway_evaluations,
+        pathways,
         transfers,
     )
 
@@ -158,6 +159,7 @@ def init_app(app: Flask) -> Api:
         imports,
         transfers,
         pathway_evaluations,
+        pathways,
         match_reviews,
         audit,
     )
