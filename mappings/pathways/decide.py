@@ -59,14 +59,14 @@ class Held:
     when it is not), with the evidence the conditions read. `grades` holds the grade as
     converted onto each scale a pathway asks for: {scale: {"value": converted or None,
     "reason": why not converted, ...}}; `issuer_status` is the issuing institution's registry
-    status (None when it is not identified)."""
+    status (None when it is not identified). `grade` is (value, scale as stated or None)."""
 
     index: int
     title: str
     kind: str | None = None
     id: int | None = None
     awarded_on: dt.date | None = None
-    grade: tuple[str, str] | None = None
+    grade: tuple[str, str | None] | None = None
     grades: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, hash=False)
     supervision: str | None = None
     quality_assurance: str | None = None
@@ -105,9 +105,10 @@ def at_least(grade: str, minimum: str, scale: ScaleSpec) -> bool:
     return mine >= least if scale.best > scale.worst else mine <= least
 
 
-def check_grade(held: Held, terms: Terms, scale: ScaleSpec) -> Check:
+def check_grade(held: Held, terms: Terms, scale: ScaleSpec | None) -> Check:
     """The credential's grade, converted onto the pathway's scale, at least its minimum. No
-    grade, or one that cannot be converted, does not meet it."""
+    grade, or one that cannot be converted or compared, does not meet it; so does a minimum
+    on a scale the registry no longer holds (`scale` None)."""
     minimum = f"{terms.min_grade} on {terms.min_grade_scale}"
     evidence: dict[str, Any] = {"minimum": terms.min_grade, "scale": terms.min_grade_scale}
     if held.grade is None:
@@ -122,7 +123,9 @@ def check_grade(held: Held, terms: Terms, scale: ScaleSpec) -> Check:
     converted = held.grades.get(terms.min_grade_scale) or {}
     evidence["converted"] = converted.get("value")
     evidence["basis"] = converted.get("basis")
-    shown = f"{value} ({given_scale})"
+    shown = f"{value} ({given_scale or 'no scale stated'})"
+    if scale is None:
+        converted = {"reason": f"the scale {terms.min_grade_scale} is not in the registry"}
     if converted.get("value") is None:
         why = converted.get("reason") or f"no conversion onto {terms.min_grade_scale} is known"
         return Check(
@@ -133,7 +136,11 @@ def check_grade(held: Held, terms: Terms, scale: ScaleSpec) -> Check:
             f"{why.rstrip('.')}; not met.",
         )
     grade = converted["value"]
-    onto = "is" if given_scale == terms.min_grade_scale else "converts to"
+    stated = (
+        f"The grade {grade} on {terms.min_grade_scale}"
+        if given_scale == terms.min_grade_scale
+        else f"The grade {shown} converts to {grade} on {terms.min_grade_scale}"
+    )
     try:
         met = at_least(grade, terms.min_grade, scale)
     except InvalidData as error:
@@ -148,8 +155,7 @@ def check_grade(held: Held, terms: Terms, scale: ScaleSpec) -> Check:
         "min_grade",
         met,
         evidence,
-        f"The grade {shown} {onto} {grade} on {terms.min_grade_scale}, {verdict} the minimum "
-        f"{terms.min_grade}: {'met' if met else 'not met'}.",
+        f"{stated}, {verdict} the minimum {terms.min_grade}: {'met' if met else 'not met'}.",
     )
 
 
@@ -260,7 +266,7 @@ def conditions(
     """Every condition the pathway sets, checked on one held credential, in a fixed order."""
     checks = []
     if terms.min_grade is not None:
-        checks.append(check_grade(held, terms, scales[terms.min_grade_scale]))
+        checks.append(check_grade(held, terms, scales.get(terms.min_grade_scale)))
     if terms.supervision is not None:
         checks.append(check_supervision(held, terms))
     if terms.quality_assured:

@@ -130,6 +130,8 @@ def init_app(app: Flask) -> Api:
         imports,
         institutions,
         match_reviews,
+        pathway_evaluations,
+        pathways,
         transfers,
     )
 
@@ -156,6 +158,8 @@ def init_app(app: Flask) -> Api:
         assessments,
         imports,
         transfers,
+        pathway_evaluations,
+        pathways,
         match_reviews,
         audit,
     )

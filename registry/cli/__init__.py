@@ -11,6 +11,8 @@ from registry.cli import (  # noqa: F401 (each module adds its commands to the g
     imports,
     lookups,
     match_reviews,
+    pathway_evaluations,
+    pathways,
     service,
 )
 from registry.cli.base import main
