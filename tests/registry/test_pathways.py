@@ -448,6 +448,7 @@ def test_an_institution_writes_only_its_own_pathways(session, world):
         ({"rule_id": "KLU-MINE"}, "rule_id"),
         ({"programme_id": world.qualifications["MSC-GLSCM"]}, "programme_id"),
         ({"programme_code": "MSC-GLSCM"}, "programme_code"),
+        ({"programme_id": None}, "programme_id"),
     ):
         with pytest.raises(InvalidData) as refused:
             services.update_pathway(session, ucd, approved.id, change)
