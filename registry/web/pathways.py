@@ -105,7 +105,7 @@ def _id_of(name: str) -> int | None:
     number = whole_number(asked, 18)
     if number is None:
         raise InvalidData(
-            gettext("The %(what)s is named by its number.", what=name),
+            gettext("%(what)s: a record is named by its number.", what=name),
             errors={name: [gettext("A whole number, the record's id.")]},
         )
     return number
