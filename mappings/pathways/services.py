@@ -275,3 +275,24 @@ def get_pathway_evaluation(session: Session, actor: Actor, evaluation_id: int) -
             id=evaluation_id,
         )
     return row
+
+
+# Enough for a page of an office's recent work; older ones stay readable by id.
+MAX_LISTED = 200
+
+
+def evaluations_for(session: Session, actor: Actor, institution_id: int) -> list[PathwayEvaluation]:
+    """The latest MAX_LISTED evaluations toward the institution's programmes, newest first, for
+    those who may read them (as `get_pathway_evaluation`); NotFound to anyone else."""
+    if not readable(session, actor, institution_owner(institution_id)):
+        raise NotFound(
+            f"No pathway evaluations of institution {institution_id}.", id=institution_id
+        )
+    return list(
+        session.scalars(
+            select(PathwayEvaluation)
+            .where(PathwayEvaluation.institution_id == institution_id)
+            .order_by(PathwayEvaluation.id.desc())
+            .limit(MAX_LISTED)
+        )
+    )

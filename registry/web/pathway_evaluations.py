@@ -150,11 +150,12 @@ def _json_credentials(upload: FileStorage) -> list[dict[str, Any]]:
 def _form_page(institution_id: int | None, form: MultiDict, error: InvalidData | None = None):
     session = get_session()
     actor = current_actor()
-    institution, programmes, transcripts = None, [], []
+    institution, programmes, transcripts, evaluations = None, [], [], []
     if institution_id is not None:
         institution = institutions.get_institution(session, institution_id)
         programmes = catalogue.find_qualifications(session, institution_id=institution_id)
         transcripts = transfer.transcripts_received(session, actor, institution_id)
+        evaluations = pathways.evaluations_for(session, actor, institution_id)
     errors: dict[str, list[str]] = {}
     general: list[str] = []
     if error is not None:
@@ -169,6 +170,7 @@ def _form_page(institution_id: int | None, form: MultiDict, error: InvalidData |
         institution=institution,
         programmes=programmes,
         transcripts=transcripts,
+        evaluations=evaluations,
         formats=FORMATS,
         values=form,
         chosen=set(form.getlist("transcript")),

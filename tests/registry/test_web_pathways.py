@@ -467,12 +467,16 @@ def test_an_evaluation_is_shown_step_by_step_and_stored(client, session, world, 
     assert stored.inputs_digest in page
     assert "supervised_identity_verified" in page
     assert "12" in page
+    listed = html(client.get("/pathways/evaluate"))
+    assert f'href="/pathways/evaluations/{evaluation_id}"' in listed
 
     # Another institution, a registrar and anonymous: as if it did not exist.
     sign_out(client)
     assert client.get(url).status_code == 404
     sign_in(client, PORTO)
     assert client.get(url).status_code == 404
+    assert f"/pathways/evaluations/{evaluation_id}" not in html(client.get("/pathways/evaluate"))
+    assert client.get(f"/pathways/evaluate?institution={world['bremen']}").status_code == 404
     refused = evaluate(
         client,
         [("learner.json", held.encode())],

@@ -25,6 +25,8 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
 from frameworks import editing
+from registry.catalogue.schemas import QualificationRecordSchema
+from registry.catalogue.services import upsert_qualifications
 from registry.core import accounts
 from registry.core.errors import Hidden
 from registry.core.permissions import ANONYMOUS, Actor, owner_of
@@ -120,7 +122,7 @@ def office(app, session) -> Office:
 def world(app, session, office):
     """One record of each kind a page shows: a draft of the ministry's framework, an
     assessment of the registrar, an import job of the admin, an entry in the review queue of
-    ambiguous matches, and a transfer evaluation of the institution."""
+    ambiguous matches, a transfer evaluation and a pathway evaluation of the institution."""
     ministry = office.account("ministry")
     draft = editing.new_draft(session, ministry.actor(), "IE-NFQ", None).version
     session.commit()
@@ -158,6 +160,21 @@ def world(app, session, office):
         headers=office.token("institution"),
     )
     assert evaluated.status_code in (200, 201), evaluated.get_data(as_text=True)
+    (programme,) = upsert_qualifications(
+        session,
+        [
+            QualificationRecordSchema().load(
+                {"institution_id": office.ids["ucd"], "code": "MSC-WALK", "title": "MSc Walk"}
+            )
+        ],
+    )
+    session.commit()
+    toward = api.post(
+        "/api/v1/pathway-evaluations",
+        json={"programme": programme.item.id, "credentials": [EXAMPLE]},
+        headers=office.token("institution"),
+    )
+    assert toward.status_code == 201, toward.get_data(as_text=True)
     return {
         "draft": draft,
         "private": {
