@@ -64,18 +64,20 @@ def unit_of(session: Session, programme: Qualification, pathways: list[Pathway])
 
 
 class Catalogue:
-    """An issuer's qualifications and courses by folded code and by title key, read once."""
+    """An issuer's qualifications and courses, each kind by folded code and by title key, read
+    once."""
 
     def __init__(self, session: Session, institution_id: int):
-        self.codes: dict[str, tuple[str, Qualification | Course]] = {}
-        self.titles: dict[str, tuple[str, Qualification | Course]] = {}
+        self.codes: dict[str, dict[str, Qualification | Course]] = {}
+        self.titles: dict[str, dict[str, Qualification | Course]] = {}
         for kind, model in (("qualification", Qualification), ("course", Course)):
+            codes, titles = self.codes.setdefault(kind, {}), self.titles.setdefault(kind, {})
             rows = session.scalars(
                 select(model).where(model.institution_id == institution_id).order_by(model.id)
             )
             for row in rows:
-                self.codes.setdefault(fold(row.code), (kind, row))
-                self.titles.setdefault(row.title_key, (kind, row))
+                codes.setdefault(fold(row.code), row)
+                titles.setdefault(row.title_key, row)
 
 
 def held_credentials(session: Session, case: Case, inputs: dict[str, Any]) -> list[dict[str, Any]]:
@@ -128,7 +130,7 @@ def held_credentials(session: Session, case: Case, inputs: dict[str, Any]) -> li
                 "title": given["title"],
                 "code": given["code"],
                 "issuer": issuer,
-                "identified": _identified(kind, record, matched_on, given),
+                "identified": _identified(kind, record, matched_on),
                 "awarded_on": given["awarded_on"],
                 "grade": grade,
                 "grades": {},
@@ -156,7 +158,7 @@ def held_credentials(session: Session, case: Case, inputs: dict[str, Any]) -> li
                     "title": result["title"],
                     "code": result["code"],
                     "issuer": issuer,
-                    "identified": _identified(kind, record, matched_on, result),
+                    "identified": _identified(kind, record, matched_on),
                     "awarded_on": result["ended_on"],
                     "grade": {"value": result["grade"], "scale": result["grading_scheme"]}
                     if result["grade"]
@@ -174,20 +176,21 @@ def held_credentials(session: Session, case: Case, inputs: dict[str, Any]) -> li
 def _in_catalogue(
     catalogue: Catalogue, code: str | None, title: str, *, courses: bool = False
 ) -> tuple[str | None, Any, str | None]:
-    """By code (case and accents aside), else by exact normalised title; a transcript's result
-    is a course, a given credential may be either."""
+    """(kind, record, matched on): by code (case and accents aside), else by exact normalised
+    title; a given credential is looked for among qualifications, then courses; a transcript's
+    result among courses only."""
+    kinds = ("course",) if courses else ("qualification", "course")
     for by, key in (("code", fold(code) if code else None), ("title", name_key(title))):
         if key is None:
             continue
-        found = (catalogue.codes if by == "code" else catalogue.titles).get(key)
-        if found is not None and (not courses or found[0] == "course"):
-            return found[0], found[1], by
+        for kind in kinds:
+            found = (catalogue.codes if by == "code" else catalogue.titles)[kind].get(key)
+            if found is not None:
+                return kind, found, by
     return None, None, None
 
 
-def _identified(
-    kind: str | None, record: Any, matched_on: str | None, given: dict[str, Any]
-) -> dict[str, Any] | None:
+def _identified(kind: str | None, record: Any, matched_on: str | None) -> dict[str, Any] | None:
     if record is None:
         return None if matched_on is None else {"kind": kind, "id": None, "missing": True}
     return {

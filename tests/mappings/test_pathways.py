@@ -650,3 +650,39 @@ def test_the_command_line(cli, tmp_path):
     ).output
     assert "In all 30 ECTS granted toward the programme." in text
     cli("pathways", "where", code=2)
+
+
+def test_the_command_line_reads_an_elmo_transcript(cli, tmp_path):
+    from tests.importers.test_elmo import course as elmo_course
+    from tests.importers.test_elmo import document, report
+
+    issuer = (
+        '<issuer><country>US</country><identifier type="schac">mit.edu</identifier>'
+        '<title xml:lang="en">Massachusetts Institute of Technology</title>'
+        "<url>https://mit.edu</url></issuer>"
+    )
+    done = "<date>2025-01-31</date>"
+    courses = [elmo_course(code, title=title, instance=done) for code, title in COURSES["mit"][:3]]
+    failed = elmo_course("SC3x", title="Supply Chain Dynamics", instance=done).replace(
+        "<status>passed</status>", "<status>failed</status>"
+    )
+    file = tmp_path / "transcript.xml"
+    file.write_bytes(document(report(*courses, failed, issuer=issuer)))
+    result = cli(
+        "pathways",
+        "evaluate",
+        str(file),
+        "--format",
+        "elmo",
+        "--programme",
+        str(cli.world.qualifications["MSC-SCM"]),
+        "--on",
+        "2026-05-15",
+        "--json",
+    )
+    answer = json.loads(result.stdout)
+    assert [c["code"] for c in answer["credentials"]] == ["SC0x", "SC1x", "SC2x"]
+    assert "the result is failed, not passed" in result.stderr
+    # SC1x and SC2x meet CORE (10); ANY3 needs all three (15): the larger grant wins.
+    assert pathway_of(answer, "UCC-SC-ANY3")["status"] == "applied"
+    assert answer["summary"]["granted"] == "15"
