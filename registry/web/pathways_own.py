@@ -82,15 +82,18 @@ def _editor() -> tuple[Actor, int | None]:
 @blp.get("/pathways")
 def our_pathways():
     actor, institution_id = _editor()
-    institution, rows = None, []
+    institution, rows, editable = None, [], False
     if institution_id is not None:
+        editable = pathways.may_see_drafts(actor, institution_id)
         session = get_session()
         institution = institutions.get_institution(session, institution_id)
         rows = [
             pathways.present(pathway)
             for pathway in pathways.list_pathways(session, actor, institution_id=institution_id)
         ]
-    return render_template("pathways/own.html", institution=institution, rows=rows)
+    return render_template(
+        "pathways/own.html", institution=institution, rows=rows, editable=editable
+    )
 
 
 @blp.route("/pathways/new", methods=["GET", "POST"])

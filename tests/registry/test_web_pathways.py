@@ -390,6 +390,7 @@ def test_another_institution_can_neither_see_nor_decide_nor_propose(
     # Bremen's list, asked for by its id: only what is public.
     theirs = html(client.get(f"/pathways?institution={world['bremen']}"))
     assert "HB-SCM-2026" in theirs and "HB-DRAFT" not in theirs
+    assert "only the approved ones" in theirs and "Reject HB-SCM-2026" not in theirs
     hidden = post(
         client, "/pathways", f"/pathways/{agreements['draft']}/decision", status="approved"
     )
