@@ -32,8 +32,8 @@ copied to ../shared/formats/credential-engine-ctdl/). docs/pathways-ctdl.md says
 
 How a pathway maps (`to_graph`, and `read_profiles` back):
 
-- title -> `ceterms:name`; rule_id -> a `ceterms:identifier` whose `ceterms:identifierType` is
-  RULE_ID (a profile without one is keyed by its CTID, so a re-import updates it); source -> the
+- title -> `ceterms:name`; rule_id -> `registry:ruleId` (a profile without one is keyed by its
+  CTID, so that a re-import updates it); source -> the
   `ceterms:subjectWebpage` when it is a web address; valid_from -> `ceterms:startDate`; valid_to
   (exclusive) -> `ceterms:endDate`, the last day it holds (so endDate + 1 day on the way back);
   status -> lifeCycleStatusType (approved: Active, proposed: Developing, rejected: Ceased; read
@@ -48,14 +48,15 @@ How a pathway maps (`to_graph`, and `read_profiles` back):
   `ceterms:ctid` when the catalogue holds one (identifiers "ctid"), name, and `ceterms:ownedBy`
   its institution, itself a node with `ceterms:identifier`s (ROR, SCHAC, Erasmus...) and
   `ceterms:subjectWebpage` (its web domain).
-- What CTDL has no term for (choose k of n, minimum grade and its scale, supervision, quality
-  assurance, maximum age, maximum total credits), and the exact status, reason, credit system
-  and a source that is not a URL, are registry terms under the prefix `registry` (NAMESPACE,
-  declared in the graph's @context), and are said in words in `ceterms:description` after the
-  pathway's own description, and (supervision) in `ceterms:assessmentMethodDescription`. A CTDL
-  reader sees the conditions in words; this reader takes the terms, and drops the words it
-  would itself write for them, so a round trip gives the same pathway. Words it would not write
-  (a profile written elsewhere) are kept in the pathway's description for evaluators.
+- What CTDL has no term for (the rule id, choose k of n, minimum grade and its scale,
+  supervision, quality assurance, maximum age, maximum total credits), and the exact status,
+  reason, credit system and a source that is not a URL, are registry terms under the prefix
+  `registry` (NAMESPACE, declared in the graph's @context). They are said in words too, in
+  `ceterms:description` after the pathway's own description and (supervision) in
+  `ceterms:assessmentMethodDescription`: a CTDL reader sees the conditions in words. This
+  reader takes the terms and drops the words it would itself write for them, so a round trip
+  gives the same pathway; words it would not write (a profile written elsewhere) are kept in
+  the pathway's description for evaluators.
 
 Reading gives a `Draft` per profile (references unresolved: the registry resolves them,
 importers.pathways), or Rejected with the reason; a file that is no CTDL stops with FileError.
@@ -78,7 +79,6 @@ CONTEXT = "https://credreg.net/ctdl/schema/context/json"
 # The registry's own terms. A URN: they name the registry's conditions, nothing to fetch.
 NAMESPACE = "urn:credential-registry:terms:"
 PREFIX = "registry"
-RULE_ID = NAMESPACE + "ruleId"
 PROFILE = "ceterms:TransferValueProfile"
 CTID = re.compile(
     r"^ce-[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -425,13 +425,9 @@ def _status(node: dict[str, Any], stated: Any) -> str:
     return STATUS_OF_LIFE_CYCLE[name]
 
 
-def _rule_id(node: dict[str, Any], ctid: str | None, prefixes: set[str]) -> str:
-    rule_types = {RULE_ID, *(f"{prefix}:ruleId" for prefix in prefixes)}
-    for item in as_list(node.get("ceterms:identifier")):
-        if isinstance(item, dict) and item.get("ceterms:identifierType") in rule_types:
-            code = item.get("ceterms:identifierValueCode")
-            if isinstance(code, str) and code.strip():
-                return code.strip()
+def _rule_id(stated: Any, ctid: str | None) -> str:
+    if isinstance(stated, str) and stated.strip():
+        return stated.strip()
     if ctid is None:
         raise Unusable("states no ceterms:ctid, the key a re-import finds the pathway by")
     return ctid
@@ -490,7 +486,7 @@ def _draft(node: dict[str, Any], index: dict[str, dict[str, Any]], prefixes: set
     values["description"] = _description(node, values, written_here=bool(term("creditSystem")))
     return Draft(
         ctid,
-        _rule_id(node, ctid, prefixes),
+        _rule_id(term("ruleId"), ctid),
         values,
         _organisation(node.get("ceterms:ownedBy"), index),
         programme,
@@ -681,6 +677,7 @@ def profile_node(pathway: dict[str, Any]) -> dict[str, Any]:
     if isinstance(end, str):
         end = dt.date.fromisoformat(end)
     registry = {
+        "ruleId": pathway["rule_id"],
         "creditSystem": pathway["credit_system"],
         "choose": pathway["choose"],
         "minGrade": conditions["min_grade"],
@@ -705,14 +702,6 @@ def profile_node(pathway: dict[str, Any]) -> dict[str, Any]:
             ),
             "ceterms:assessmentMethodDescription": _langmap(assessment_text(values), "en"),
             "ceterms:learningMethodDescription": _langmap(LEARNING_METHODS, "en"),
-            "ceterms:identifier": [
-                {
-                    "@type": "ceterms:IdentifierValue",
-                    "ceterms:identifierType": RULE_ID,
-                    "ceterms:identifierTypeName": {"en": "rule id"},
-                    "ceterms:identifierValueCode": pathway["rule_id"],
-                }
-            ],
             "ceterms:ownedBy": [f"_:institution-{pathway['institution']['id']}"],
             "ceterms:subjectWebpage": source if is_url else None,
             "ceterms:lifeCycleStatusType": {
