@@ -17,6 +17,7 @@ def target_metadata():
     import mappings.models  # noqa: F401
     import registry.catalogue.articulations  # noqa: F401
     import registry.catalogue.models  # noqa: F401
+    import registry.catalogue.pathways.models  # noqa: F401
     import registry.core.accounts  # noqa: F401
     import registry.core.audit  # noqa: F401
     import registry.core.changes  # noqa: F401
