@@ -56,7 +56,8 @@ How a pathway maps (`to_graph`, and `read_profiles` back):
   `ceterms:assessmentMethodDescription`: a CTDL reader sees the conditions in words. This
   reader takes the terms and drops the words it would itself write for them, so a round trip
   gives the same pathway; words it would not write (a profile written elsewhere) are kept in
-  the pathway's description for evaluators.
+  the pathway's description for evaluators. The registry's texts are one line: CTDL texts are
+  read with their white space collapsed.
 
 Reading gives a `Draft` per profile (references unresolved: the registry resolves them,
 importers.pathways), or Rejected with the reason; a file that is no CTDL stops with FileError.
@@ -256,10 +257,11 @@ def _term(node: dict[str, Any], name: str, prefixes: set[str]) -> Any:
 
 def text(value: Any) -> str | None:
     """A plain string of a CTDL text: a string, a language map (English preferred), a JSON-LD
-    value object, or the first of a list."""
+    value object, or the first of a list; its white space (line breaks included, which the
+    registry's one-line texts refuse) collapsed to single spaces."""
     for item in as_list(value):
-        if isinstance(item, str) and item.strip():
-            return item.strip()
+        if isinstance(item, str) and item.split():
+            return " ".join(item.split())
         if isinstance(item, dict):
             if "@value" in item:
                 return text(item["@value"])
@@ -503,8 +505,8 @@ def _description(node: dict[str, Any], values: dict[str, Any], *, written_here: 
     if written_here and description is not None:
         if description == words:
             description = None
-        elif description.endswith("\n\n" + words):
-            description = description[: -len(words) - 2]
+        elif description.endswith(" " + words):
+            description = description[: -len(words) - 1]
     parts = [description] if description else []
     for label, key, ours in (
         ("Assessment", "ceterms:assessmentMethodDescription", assessment_text(values)),
@@ -513,7 +515,7 @@ def _description(node: dict[str, Any], values: dict[str, Any], *, written_here: 
         stated = text(node.get(key))
         if stated and not (written_here and stated == ours):
             parts.append(f"{label}: {stated}")
-    return "\n\n".join(parts) or None
+    return " ".join(parts) or None
 
 
 # --- words ------------------------------------------------------------------------------------
@@ -698,7 +700,7 @@ def profile_node(pathway: dict[str, Any]) -> dict[str, Any]:
             "ceterms:ctid": profile_ctid(pathway["institution"]["id"], pathway["rule_id"]),
             "ceterms:name": _langmap(pathway["title"]),
             "ceterms:description": _langmap(
-                "\n\n".join(part for part in (pathway.get("description"), words) if part)
+                " ".join(part for part in (pathway.get("description"), words) if part)
             ),
             "ceterms:assessmentMethodDescription": _langmap(assessment_text(values), "en"),
             "ceterms:learningMethodDescription": _langmap(LEARNING_METHODS, "en"),
