@@ -130,6 +130,7 @@ def init_app(app: Flask) -> Api:
         imports,
         institutions,
         match_reviews,
+        pathways,
         transfers,
     )
 
@@ -156,6 +157,7 @@ def init_app(app: Flask) -> Api:
         assessments,
         imports,
         transfers,
+        pathways,
         match_reviews,
         audit,
     )

@@ -119,6 +119,10 @@ WRITES = {
     ("PATCH", "/api/v1/articulations/<int:articulation_id>"),
     ("POST", "/api/v1/transfers"),
     ("POST", "/api/v1/transfers/<int:evaluation_id>/decisions"),
+    # Covered, allowed and refused (other tenants' drafts answer 404), in test_pathways.py:
+    ("POST", "/api/v1/pathways"),
+    ("PATCH", "/api/v1/pathways/<int:pathway_id>"),
+    ("POST", "/api/v1/pathways/<int:pathway_id>/decision"),
     # Covered, allowed and refused, in test_web_workspace.py:
     ("POST", "/api/v1/transfers/<int:evaluation_id>/rejections"),
     # Covered, allowed and refused, in test_match_reviews.py:
@@ -703,6 +707,7 @@ def _concrete(rule):
         ("<int:evaluation_id>", "1"),
         ("<int:articulation_id>", "1"),
         ("<int:review_id>", "1"),
+        ("<int:pathway_id>", "1"),
         ("<code>", "IE-NFQ"),
         ("<version>", "2027"),
         ("<level>", "8"),

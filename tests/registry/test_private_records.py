@@ -67,6 +67,10 @@ PUBLIC_READS = {
     "/api/v1/grade-tables/<code>",
     "/api/v1/articulations",
     "/api/v1/articulations/<int:articulation_id>",
+    # Approved pathways are public; proposed and rejected ones answer 404 to all but their
+    # institution and admins: test_pathways.py.
+    "/api/v1/pathways",
+    "/api/v1/pathways/<int:pathway_id>",
     # The audit trail has its own rule (owners of the entity, admins): test_governance.py.
     "/api/v1/audit",
     # The review queue of ambiguous matches has its own rule (admins, the ministry of the

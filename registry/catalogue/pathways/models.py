@@ -96,6 +96,15 @@ class Pathway(Base):
     def course_ids(self) -> list[int]:
         return [c.course_id for c in self.credentials if c.course_id is not None]
 
+    @property
+    def accepted(self) -> list[dict[str, Any]]:
+        """The accepted credentials in order, as {"kind", "id"}: as audit snapshots store them
+        and as resolved references come."""
+        return [
+            {"kind": link.kind, "id": link.qualification_id or link.course_id}
+            for link in self.credentials
+        ]
+
     def valid_on(self, day: dt.date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (
             self.valid_to is None or day < self.valid_to
