@@ -47,7 +47,7 @@ def test_import_pathways_and_reimport_changes_nothing(session, world):
     report = run_import(session, PATHWAYS)
     assert (report.read, report.inserted, report.rejected) == (4, 4, 0), report.errors
     mm = services.find_pathway(session, world.ids["ul"], "UL-MM")
-    assert [c["id"] for c in services.credentials_of(mm)] == [
+    assert [c["id"] for c in mm.accepted] == [
         world.courses[code] for code in ("SC0x", "SC1x", "SC2x")
     ]
     assert (mm.choose, str(mm.credits), mm.min_grade_scale, mm.quality_assured) == (
@@ -58,9 +58,7 @@ def test_import_pathways_and_reimport_changes_nothing(session, world):
     )
     assert (mm.status, mm.source) == ("approved", "https://www.ul.ie/pathways")
     micro = services.find_pathway(session, world.ids["ul"], "UL-MICRO")
-    assert services.credentials_of(micro) == [
-        {"kind": "qualification", "id": world.qualifications["micro"]}
-    ]
+    assert micro.accepted == [{"kind": "qualification", "id": world.qualifications["micro"]}]
     assert (micro.status, micro.choose, micro.quality_assured) == ("proposed", None, False)
     again = run_import(session, PATHWAYS)
     assert (again.read, again.unchanged) == (4, 4) and adds_up(again)

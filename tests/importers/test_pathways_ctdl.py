@@ -5,14 +5,20 @@ import json
 from decimal import Decimal
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from importers import ctdl
 from importers.pathways import export_ctdl, import_pathways_ctdl
 from registry.catalogue.pathways import services
 from registry.catalogue.pathways.models import Pathway
+from registry.cli import main
+from registry.core import accounts
+from registry.core.db import make_engine
 from registry.core.errors import NotFound, PermissionDenied
 from registry.core.permissions import ANONYMOUS, OPERATOR
+from registry.institutions.models import Institution
 from tests.importers.pathway_world import MICRO_CTID, World, adds_up
 
 # What a pathway is, beyond its row and who decided it.
@@ -143,7 +149,7 @@ def test_a_graph_with_referenced_credentials_resolves_each_by_what_it_states(ses
     pathway = services.find_pathway(
         session, world.ids["ul"], "ce-8f0c2d4e-6a1b-4c3d-8e5f-7a9b0c1d2e3f"
     )
-    assert [(c["kind"], c["id"]) for c in services.credentials_of(pathway)] == [
+    assert [(c["kind"], c["id"]) for c in pathway.accepted] == [
         ("qualification", world.qualifications["micro"]),
         ("course", world.courses["SC1x"]),
         ("course", world.courses["SC2x"]),
@@ -206,3 +212,103 @@ def test_a_file_that_is_no_ctdl_fails_the_import(session, world):
     report = run_import(session, {"@graph": [{"@type": "ceterms:Course"}]})
     assert report.state == "failed" and "holds no ceterms:TransferValueProfile" in report.failure
     assert report.read == 0 and adds_up(report)
+
+
+# --- the API and the command line -------------------------------------------------------------
+
+
+@pytest.fixture
+def tokens(session, world):
+    made = {}
+    for key, role, scopes in [
+        ("ul", "institution", [str(world.ids["ul"])]),
+        ("tud", "institution", [str(world.ids["tud"])]),
+    ]:
+        account = accounts.get_or_create_account(session, f"exchange-{key}", role, scopes)
+        made[key] = {"Authorization": f"Bearer {accounts.create_token(session, account)[1]}"}
+    session.commit()
+    return made
+
+
+def test_api_exports_what_the_caller_may_see_and_imports_a_file(client, session, world, tokens):
+    approved = services.create_pathway(session, OPERATOR, world.pathway())
+    draft = services.create_pathway(session, OPERATOR, world.pathway("UL-DRAFT", status="proposed"))
+    session.commit()
+    response = client.get(f"/api/v1/pathways/{approved.id}/ctdl")
+    assert response.status_code == 200 and response.mimetype == "application/ld+json"
+    document = json.loads(response.get_data(as_text=True))
+    assert document["@graph"][0]["registry:ruleId"] == "UL-SCM-2026"
+    assert client.get(f"/api/v1/pathways/{draft.id}/ctdl").status_code == 404
+    assert client.get(f"/api/v1/pathways/{draft.id}/ctdl", headers=tokens["tud"]).status_code == 404
+    own = client.get(f"/api/v1/pathways/ctdl?institution={world.ids['ul']}", headers=tokens["ul"])
+    profiles = [n for n in own.get_json(force=True)["@graph"] if n["@type"] == ctdl.PROFILE]
+    assert len(profiles) == 2
+    assert client.get("/api/v1/pathways/ctdl?institution=x").status_code == 400
+
+    # The same file, as TU Dortmund's upload: its owner is another institution.
+    form = {
+        "format": "pathways-ctdl",
+        "file": (io.BytesIO(json.dumps(document).encode()), "tvp.jsonld"),
+        "options": json.dumps({"institution_id": world.ids["tud"]}),
+    }
+    job = client.post(
+        "/api/v1/imports", data=form, headers=tokens["tud"], content_type="multipart/form-data"
+    ).get_json()
+    assert (job["state"], job["read"], job["rejected"]) == ("completed", 1, 1)
+    assert "imports its own pathways" in job["errors"][0]["reason"]
+
+
+@pytest.fixture
+def cli(tmp_path):
+    def database(name: str, *, shift: bool):
+        url = f"sqlite:///{tmp_path / name}"
+        runner = CliRunner(env={"DATABASE_URL": url})
+
+        def run(*args, code=0):
+            result = runner.invoke(main, list(args))
+            assert result.exit_code == code, (result.output, result.stderr)
+            return result
+
+        run("db", "upgrade")
+        run("load-reference")
+        engine = make_engine(url)
+        with Session(engine) as session:
+            if shift:  # another registry, whose ids are not the first one's
+                session.add(Institution(name="Elsewhere", name_key="elsewhere", country="FR"))
+                session.flush()
+            run.world = World(session)
+            session.commit()
+        engine.dispose()
+        return run
+
+    return database
+
+
+def test_command_line_round_trip_into_a_fresh_registry(cli, tmp_path):
+    first, second = cli("first.sqlite3", shift=False), cli("second.sqlite3", shift=True)
+    file = tmp_path / "pathway.json"
+    file.write_text(json.dumps(first.world.pathway()))
+    made = json.loads(first("pathways", "create", str(file), "--json").output)
+    exported = tmp_path / "tvp.jsonld"
+    exported.write_text(first("pathways", "export", str(made["id"])).output)
+    by_institution = first("pathways", "export", "--institution", str(first.world.ids["ul"]))
+    assert json.loads(by_institution.output) == json.loads(exported.read_text())
+
+    institution = str(second.world.ids["ul"])
+    command = ("import", "pathways-ctdl", str(exported), "--institution", institution, "--json")
+    report = json.loads(second(*command).output)
+    assert (report["read"], report["inserted"], report["state"]) == (1, 1, "completed")
+    [copied] = json.loads(second("pathways", "list", "--json").output)
+    assert copied["id"] != made["id"] or copied["institution"]["id"] != made["institution"]["id"]
+
+    def same(pathway):
+        # Ids are each registry's own; the rest is the pathway.
+        kept = {k: v for k, v in pathway.items() if k not in KEPT + ("institution", "programme")}
+        kept["credentials"] = [(c["kind"], c["code"]) for c in pathway["credentials"]]
+        return kept, pathway["programme"]["code"], pathway["institution"]["name"]
+
+    assert same(copied) == same(made)
+    again = json.loads(second(*command).output)
+    assert (again["read"], again["unchanged"]) == (1, 1)
+    refused = second("import", "pathways-ctdl", str(file), code=2)
+    assert "holds no ceterms:TransferValueProfile" in refused.stderr
