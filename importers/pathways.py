@@ -30,6 +30,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from importers import ctdl
+from importers.ctdl_export import to_graph
 from importers.elm import domain, read_json
 from importers.runner import ImportReport, run
 from registry.catalogue.models import Qualification
@@ -301,4 +302,4 @@ def export_ctdl(
         )
         if isinstance(qualification.identifiers, dict) and qualification.identifiers.get("ctid")
     }
-    return ctdl.to_graph(shown, institutions, ctids)
+    return to_graph(shown, institutions, ctids)

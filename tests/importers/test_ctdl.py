@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from importers import ctdl
+from importers import ctdl, ctdl_export
 from importers.runner import FileError, Rejected
 
 SCHEMA = Path("formats/credential-engine-ctdl/json-schemas/transfer_value_profile.json")
@@ -83,7 +83,7 @@ PATHWAY = {
 
 def exported(*pathways):
     # Through JSON text, decimals kept exact, as a file would be read.
-    text = json.dumps(ctdl.to_graph(list(pathways or [PATHWAY]), INSTITUTIONS))
+    text = json.dumps(ctdl_export.to_graph(list(pathways or [PATHWAY]), INSTITUTIONS))
     return json.loads(text, parse_float=Decimal)
 
 
@@ -189,10 +189,14 @@ def test_round_trip_without_description_or_conditions():
 
 
 def test_a_profile_id_ctid_is_kept_and_others_are_stable():
-    assert ctdl.profile_ctid(12, "UL-SCM-2026") == ctdl.profile_ctid(12, "UL-SCM-2026")
-    assert ctdl.profile_ctid(12, "UL-SCM-2026") != ctdl.profile_ctid(13, "UL-SCM-2026")
+    assert ctdl_export.profile_ctid(12, "UL-SCM-2026") == ctdl_export.profile_ctid(
+        12, "UL-SCM-2026"
+    )
+    assert ctdl_export.profile_ctid(12, "UL-SCM-2026") != ctdl_export.profile_ctid(
+        13, "UL-SCM-2026"
+    )
     ctid = "ce-0b4a4c1e-6c53-4d59-9c65-4a6a3c1b2e11"
-    assert ctdl.profile_ctid(12, ctid) == ctid
+    assert ctdl_export.profile_ctid(12, ctid) == ctid
 
 
 # A profile as the Credential Registry publishes one: the graph holds the profile and the blank
