@@ -46,6 +46,7 @@ QUALIFICATIONS = [
         None,
     ),
     ("ucd", "MSC-SCM", "MSc Supply Chain Management", "master", "IE-NFQ:9", "90", "ECTS"),
+    ("ucd", "MSC-BA", "MSc Business Analytics", "master", "IE-NFQ:9", "90", "ECTS"),
     (
         "klu",
         "MSC-GLSCM",
@@ -349,10 +350,15 @@ def test_the_decision_flow_is_audited(session, world):
         "ucd admissions office",
         "No proctored exam.",
     )
+    assert services.present(proposal)["programme"]["code"] == "MSC-SCM"
     changed = services.update_pathway(
-        session, actor, proposal.id, {"credits": "25", "max_total_credits": "30"}
+        session,
+        actor,
+        proposal.id,
+        {"credits": "25", "max_total_credits": "30", "programme_code": "MSC-BA"},
     )
     assert changed.credits == Decimal(25) and changed.decided_by == "ucd admissions office"
+    assert services.present(changed)["programme"]["code"] == "MSC-BA"
     reopened = services.update_pathway(session, actor, proposal.id, {"status": "proposed"})
     assert reopened.decided_by is None
     approved = services.decide(
@@ -369,6 +375,7 @@ def test_the_decision_flow_is_audited(session, world):
     ]
     update = session.scalars(select(AuditEvent).where(AuditEvent.action == "pathway.update")).one()
     assert (update.before["credits"], update.after["credits"]) == ("30", "25")
+    assert update.after["programme_id"] == world.qualifications["MSC-BA"]
     for raw in ({"status": "maybe"}, {}, ["approved"]):
         with pytest.raises(InvalidData):
             services.decide(session, actor, proposal.id, raw)
@@ -587,6 +594,10 @@ def test_api_create_read_decide(client, session, world, tokens):
     call(client, "PATCH", one, tokens["ucd"], {"institution_id": world.ids["klu"]}, status=400)
     changed = call(client, "PATCH", one, tokens["ucd"], {"max_age_months": 36})
     assert changed["conditions"]["max_age_months"] == 36
+    moved = call(client, "PATCH", one, tokens["ucd"], {"programme_code": "MSC-BA"})
+    assert moved["programme"]["title"] == "MSc Business Analytics"
+    assert call(client, "GET", one, tokens["ucd"])["programme"]["code"] == "MSC-BA"
+    call(client, "PATCH", one, tokens["ucd"], {"programme_code": "MSC-SCM"})
     decided = call(
         client,
         "POST",
@@ -625,6 +636,8 @@ def test_api_create_read_decide(client, session, world, tokens):
         ("pathway.create", "refused"),
         ("pathway.update", "refused"),
         ("pathway.decide", "refused"),
+        ("pathway.update", "allowed"),
+        ("pathway.update", "allowed"),
         ("pathway.update", "allowed"),
         ("pathway.decide", "allowed"),
         ("pathway.update", "refused"),

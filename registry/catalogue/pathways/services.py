@@ -180,6 +180,7 @@ def list_pathways(
         query = query.where(Pathway.programme_id == programme_id)
     if status is not None:
         query = query.where(Pathway.status == status)
+    # The query narrows to what may be visible; the permission rule decides, row by row.
     if actor.role != "admin":
         own = [whole_number(scope, 9) for scope in actor.scopes] if actor.role else []
         query = query.where(
@@ -436,6 +437,8 @@ def _change(
         checks.check(session, pathway.id, values, action, errors)
     _apply(pathway, values)
     session.flush()
+    # The programme as loaded before would outlive a change of programme_id.
+    session.expire(pathway, ["programme"])
     audit.record(
         session, actor, action, f"pathway:{pathway.id}", before=before, after=snapshot(pathway)
     )
