@@ -71,6 +71,9 @@ PUBLIC_READS = {
     # institution and admins: test_pathways.py.
     "/api/v1/pathways",
     "/api/v1/pathways/<int:pathway_id>",
+    # Their CTDL export shows what these show: tests/importers/test_pathways_ctdl.py.
+    "/api/v1/pathways/ctdl",
+    "/api/v1/pathways/<int:pathway_id>/ctdl",
     # The audit trail has its own rule (owners of the entity, admins): test_governance.py.
     "/api/v1/audit",
     # The review queue of ambiguous matches has its own rule (admins, the ministry of the
