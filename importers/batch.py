@@ -31,51 +31,82 @@ def credentials(records: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, dict[
         if isinstance(record, Rejected):
             yield position, record.reason
             continue
-        result, transcript = record["result"], record["transcript"]
-        if result.get("parent_local_id"):
+        if record["result"].get("parent_local_id"):
             continue
-        issuer = transcript.get("issuer") or {}
-        awarded = result.get("ended_on") or transcript.get("issued_on")
-        if not awarded:
-            yield position, "no award date: neither the result nor the document gives one"
+        yield position, _credential(record["result"], record["transcript"])
+
+
+def held_credentials(
+    records: Iterable[tuple[str, Any]],
+) -> Iterator[tuple[str, dict[str, Any] | str]]:
+    """(position, credential) for each passed result, top-level or contained (a pathway may
+    accept a programme or a course within it), as a pathway evaluation takes it
+    (mappings.pathways.schemas.HeldCredentialSchema): with the result's code, and its grade on
+    the scheme the file names (one the registry does not know stays unconverted, which the
+    evaluation reports); (position, reason) for one that is not held or cannot be read. A result
+    whose status is not stated as passed is not held: an expired or revoked badge reads as
+    "unknown"."""
+    for position, record in records:
+        if isinstance(record, Rejected):
+            yield position, record.reason
             continue
-        missing = [what for what in ("name", "country") if not issuer.get(what)]
-        if missing:
-            yield position, f"the file states no {' and no '.join(missing)} for the issuer"
+        result = record["result"]
+        if result.get("status") != "passed":
+            yield position, f"the result is {result.get('status') or 'unknown'}, not passed"
             continue
-        level = result.get("level") or (
-            f"EQF:{result['eqf_level']}" if result.get("eqf_level") else None
-        )
-        credential = {
-            "title": result["title"],
-            "institution": {
-                "name": issuer["name"],
-                "country": issuer["country"],
-                "identifiers": {
-                    k: v
-                    for k, v in (issuer.get("identifiers") or {}).items()
-                    if k in ("schac", "erasmus", "pic", "ror", "domain")
-                },
+        credential = _credential(result, record["transcript"])
+        if isinstance(credential, str):
+            yield position, credential
+            continue
+        credential.pop("credits_stated", None)
+        stated = credential.pop("grade_stated", None)
+        if stated is not None:
+            credential["grade"] = {"value": stated["value"], "scale": stated["scheme"]}
+        yield position, {**credential, "code": result.get("code")}
+
+
+def _credential(result: dict[str, Any], transcript: dict[str, Any]) -> dict[str, Any] | str:
+    """A result of a file as the credential an assessment takes, or why it cannot be one."""
+    issuer = transcript.get("issuer") or {}
+    awarded = result.get("ended_on") or transcript.get("issued_on")
+    if not awarded:
+        return "no award date: neither the result nor the document gives one"
+    missing = [what for what in ("name", "country") if not issuer.get(what)]
+    if missing:
+        return f"the file states no {' and no '.join(missing)} for the issuer"
+    level = result.get("level") or (
+        f"EQF:{result['eqf_level']}" if result.get("eqf_level") else None
+    )
+    credential = {
+        "title": result["title"],
+        "institution": {
+            "name": issuer["name"],
+            "country": issuer["country"],
+            "identifiers": {
+                k: v
+                for k, v in (issuer.get("identifiers") or {}).items()
+                if k in ("schac", "erasmus", "pic", "ror", "domain")
             },
-            "awarded_on": awarded[:10],
-            "level": level,
-            "field": result.get("isced_f")
-            if result.get("isced_f") and isced.is_valid(result["isced_f"])
-            else None,
+        },
+        "awarded_on": awarded[:10],
+        "level": level,
+        "field": result.get("isced_f")
+        if result.get("isced_f") and isced.is_valid(result["isced_f"])
+        else None,
+    }
+    if result.get("credits") is not None and result.get("credit_system") == UNSTATED:
+        # Open Badges state credits without a unit: a gap of the decision, not a refusal.
+        credential["credits_stated"] = {"value": result["credits"], "system": None}
+    elif result.get("credits") is not None and result.get("credit_system"):
+        credential["credits"] = {"value": result["credits"], "system": result["credit_system"]}
+    if result.get("grade"):
+        # Files name a grading scheme in words, not a scale of the registry: the grade is
+        # reported beside the decision, never silently dropped.
+        credential["grade_stated"] = {
+            "value": result["grade"],
+            "scheme": result.get("grading_scheme"),
         }
-        if result.get("credits") is not None and result.get("credit_system") == UNSTATED:
-            # Open Badges state credits without a unit: a gap of the decision, not a refusal.
-            credential["credits_stated"] = {"value": result["credits"], "system": None}
-        elif result.get("credits") is not None and result.get("credit_system"):
-            credential["credits"] = {"value": result["credits"], "system": result["credit_system"]}
-        if result.get("grade"):
-            # Files name a grading scheme in words, not a scale of the registry: the grade is
-            # reported beside the decision, never silently dropped.
-            credential["grade_stated"] = {
-                "value": result["grade"],
-                "scheme": result.get("grading_scheme"),
-            }
-        yield position, credential
+    return credential
 
 
 def check_batch_target(session: Session, target: str, target_type: str | None) -> None:

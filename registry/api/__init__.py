@@ -130,6 +130,7 @@ def init_app(app: Flask) -> Api:
         imports,
         institutions,
         match_reviews,
+        pathway_evaluations,
         pathways,
         transfers,
     )
@@ -157,6 +158,7 @@ def init_app(app: Flask) -> Api:
         assessments,
         imports,
         transfers,
+        pathway_evaluations,
         pathways,
         match_reviews,
         audit,

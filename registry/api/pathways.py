@@ -4,9 +4,11 @@ import json
 
 from flask import Response
 from flask.views import MethodView
-from marshmallow import Schema
+from marshmallow import Schema, fields
 
 from importers.pathways import export_ctdl
+from mappings.pathways.schemas import TowardQuerySchema, WhereQuerySchema
+from mappings.pathways.services import toward_programme, where_it_counts
 from registry.api import Blueprint, body_doc, json_body, writes
 from registry.auth import current_actor
 from registry.catalogue.pathways import services
@@ -89,6 +91,56 @@ class PathwayCtdl(MethodView):
     def get(self, pathway_id):
         """One pathway as a CTDL Transfer Value Profile (a draft only to its institution)."""
         return _ld(export_ctdl(get_session(), current_actor(), pathway_id=pathway_id))
+
+
+class PathwayFoundSchema(PathwaySchema):
+    credits_converted = fields.Dict(
+        allow_none=True,
+        metadata={"description": "{value, unit, method, basis} in the unit asked; null if none."},
+    )
+    still_needed = fields.Dict(
+        metadata={"description": "{count, from}: how many more of its credentials, and which."}
+    )
+
+
+class WhereSchema(Schema):
+    credential = fields.Dict()
+    on = fields.String()
+    unit = fields.String(allow_none=True)
+    pathways = fields.List(fields.Nested(PathwayFoundSchema))
+
+
+class TowardSchema(Schema):
+    programme = fields.Dict()
+    on = fields.String()
+    unit = fields.String(allow_none=True)
+    pathways = fields.List(fields.Nested(PathwayFoundSchema))
+
+
+@blp.route("/pathways/where")
+class PathwaysWhere(MethodView):
+    @blp.arguments(WhereQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, WhereSchema)
+    def get(self, qualification, course, unit, on):
+        """Where a qualification or course counts: approved pathways valid on the day, across
+        institutions and countries, with credits in `unit` when asked."""
+        return where_it_counts(
+            get_session(),
+            current_actor(),
+            qualification_id=qualification,
+            course_id=course,
+            unit=unit,
+            on=on,
+        )
+
+
+@blp.route("/pathways/toward")
+class PathwaysToward(MethodView):
+    @blp.arguments(TowardQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, TowardSchema)
+    def get(self, programme, unit, on):
+        """What counts toward a programme: its approved pathways valid on the day."""
+        return toward_programme(get_session(), current_actor(), programme, unit=unit, on=on)
 
 
 @blp.route("/pathways/<int:pathway_id>")

@@ -11,6 +11,7 @@ from registry.cli import (  # noqa: F401 (each module adds its commands to the g
     imports,
     lookups,
     match_reviews,
+    pathway_evaluations,
     pathways,
     service,
 )

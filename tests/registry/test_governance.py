@@ -123,6 +123,8 @@ WRITES = {
     ("POST", "/api/v1/pathways"),
     ("PATCH", "/api/v1/pathways/<int:pathway_id>"),
     ("POST", "/api/v1/pathways/<int:pathway_id>/decision"),
+    # Covered, allowed and refused, in tests/mappings/test_pathways.py:
+    ("POST", "/api/v1/pathway-evaluations"),
     # Covered, allowed and refused, in test_web_workspace.py:
     ("POST", "/api/v1/transfers/<int:evaluation_id>/rejections"),
     # Covered, allowed and refused, in test_match_reviews.py:

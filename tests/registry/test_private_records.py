@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select, text
 
 from mappings.models import Assessment
-from registry.catalogue.models import Transcript
+from registry.catalogue.models import Qualification, Transcript
 from registry.core import accounts, permissions
 from registry.core.audit import AuditEvent
 from registry.core.permissions import Actor, may_read_private, owner_of
@@ -74,6 +74,9 @@ PUBLIC_READS = {
     # Their CTDL export shows what these show: tests/importers/test_pathways_ctdl.py.
     "/api/v1/pathways/ctdl",
     "/api/v1/pathways/<int:pathway_id>/ctdl",
+    # Approved pathways only, whoever asks: tests/mappings/test_pathways.py.
+    "/api/v1/pathways/where",
+    "/api/v1/pathways/toward",
     # The audit trail has its own rule (owners of the entity, admins): test_governance.py.
     "/api/v1/audit",
     # The review queue of ambiguous matches has its own rule (admins, the ministry of the
@@ -88,6 +91,10 @@ PRIVATE_READS = {
     "/api/v1/transfers/<int:evaluation_id>": ("evaluation", "/api/v1/transfers/{}"),
     "/api/v1/transfers/<int:evaluation_id>/elmo": ("evaluation", "/api/v1/transfers/{}/elmo"),
     "/api/v1/imports/<int:job_id>": ("job", "/api/v1/imports/{}"),
+    "/api/v1/pathway-evaluations/<int:evaluation_id>": (
+        "pathway_evaluation",
+        "/api/v1/pathway-evaluations/{}",
+    ),
     "/api/v1/imports/<int:job_id>/errors.csv": ("job", "/api/v1/imports/{}/errors.csv"),
 }
 
@@ -142,6 +149,17 @@ def tenants(session):
         session.add(institution)
         session.flush()
         made[key] = institution.id
+    # A programme of A's catalogue, for pathway evaluations.
+    programme = Qualification(
+        institution_id=made["a"],
+        country="IE",
+        code="MSC-DA",
+        title="MSc Data Analytics",
+        title_key="msc data analytics",
+    )
+    session.add(programme)
+    session.flush()
+    made["programme_a"] = programme.id
     specs = {
         "inst-a": ("institution", [str(made["a"])]),
         "inst-a-2": ("institution", [str(made["a"])]),  # another account of the same office
@@ -239,6 +257,13 @@ CASES = {
         {"inst-a", "inst-a-2", "admin"},
         {"inst-b", "ministry-ie", "ministry-de", "registrar", "anonymous"},
     ),
+    # The programme's institution's, whichever of its accounts made it.
+    "pathway_evaluation": (
+        "pathway_evaluation",
+        "inst-a",
+        {"inst-a", "inst-a-2", "admin"},
+        {"inst-b", "ministry-ie", "ministry-de", "registrar", "anonymous"},
+    ),
 }
 
 
@@ -248,6 +273,19 @@ def make(client, tenants, kind, who):
         return assess(client, headers)
     if kind == "evaluation":
         response = evaluate(client, headers, tenants["a"], INLINE)
+        assert response.status_code == 201, response.get_data(as_text=True)
+        return response.get_json()["id"]
+    if kind == "pathway_evaluation":
+        credential = {
+            "title": "Certificate in Data Analytics",
+            "institution": {"name": "University of Warsaw", "country": "PL"},
+            "awarded_on": "2024-02-01",
+        }
+        response = client.post(
+            "/api/v1/pathway-evaluations",
+            json={"programme": tenants["programme_a"], "credentials": [credential]},
+            headers=headers,
+        )
         assert response.status_code == 201, response.get_data(as_text=True)
         return response.get_json()["id"]
     # An import with one rejected record, so that its rejections are there to be read.
