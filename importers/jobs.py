@@ -187,6 +187,18 @@ def _articulations(sessions, actor, stream, source, options, progress):
     return import_articulations(sessions, actor, stream, source, progress=progress, **options)
 
 
+def _pathways_csv(sessions, actor, stream, source, options, progress):
+    from importers.pathways_csv import import_pathways_csv
+
+    return import_pathways_csv(sessions, actor, stream, source, progress=progress, **options)
+
+
+def _pathways_ctdl(sessions, actor, stream, source, options, progress):
+    from importers.pathways import import_pathways_ctdl
+
+    return import_pathways_ctdl(sessions, actor, stream, source, progress=progress, **options)
+
+
 def _transcripts(fmt: str):
     def start(sessions, actor, stream, source, options, progress):
         from importers.transcripts import import_transcripts
@@ -210,6 +222,8 @@ FORMATS: dict[str, tuple[str, type[Schema], Callable[..., ImportReport]]] = {
     "courses-csv": ("catalogue.edit", CatalogueOptions, _catalogue("courses")),
     "qdr": ("catalogue.edit", AtomicOptions, _qdr),
     "articulations-csv": ("catalogue.edit", AtomicOptions, _articulations),
+    "pathways-csv": ("catalogue.edit", AtomicOptions, _pathways_csv),
+    "pathways-ctdl": ("catalogue.edit", CatalogueOptions, _pathways_ctdl),
     "elmo": ("import.run", TranscriptOptions, _transcripts("elmo")),
     "elm": ("import.run", TranscriptOptions, _transcripts("elm")),
     "open-badges": ("import.run", TranscriptOptions, _transcripts("open-badges")),

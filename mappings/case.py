@@ -45,6 +45,7 @@ CYCLES = {"QF-EHEA:SC": 5, "QF-EHEA:1": 6, "QF-EHEA:2": 7, "QF-EHEA:3": 8}
 
 
 def digest(inputs: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON of the inputs: the same case, the same digest."""
     canonical = json.dumps(inputs, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -183,6 +184,8 @@ def receiving_scale(case: Case) -> str | None:
 def volume(
     case: Case, value: Decimal | str | None, unit: str | None, system: str | None
 ) -> Decimal | None:
+    """`value` credits of `unit` in `system` (as they are without a system, or in it already);
+    None without a value and a unit the registry knows, or when it does not convert."""
     if value is None or unit is None or not case.known_system(unit):
         return None
     value = Decimal(value)
@@ -263,4 +266,5 @@ def _distribution(case: Case, scale: str, groups: list[str]) -> Distribution | N
 
 
 def identifiers(institution: Institution) -> list[list[str]]:
+    """The institution's identifiers as sorted [scheme, value] pairs, as an answer shows them."""
     return sorted([identifier.scheme, identifier.value] for identifier in institution.identifiers)

@@ -125,6 +125,7 @@ def articulations(
 
 
 def course_entry(course: Course) -> dict[str, Any]:
+    """A course as an evaluation's answer and its decisions name it."""
     return {
         "id": course.id,
         "code": course.code,
@@ -385,6 +386,7 @@ def _evaluate(
 
 
 def plain_number(value: Decimal | None) -> str | None:
+    """A Decimal as a plain decimal string (no exponent); None stays None."""
     return None if value is None else format(value, "f")
 
 

@@ -1,8 +1,12 @@
 """Pathway agreements: which credentials count toward which programme, for how many credits."""
 
+import json
+
+from flask import Response
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
+from importers.pathways import export_ctdl
 from mappings.pathways.schemas import TowardQuerySchema, WhereQuerySchema
 from mappings.pathways.services import toward_programme, where_it_counts
 from registry.api import Blueprint, body_doc, json_body, writes
@@ -15,7 +19,18 @@ from registry.catalogue.pathways.schemas import (
     PathwayRecordSchema,
     PathwaySchema,
 )
+from registry.core.inputs import id_field
 from registry.sessions import get_session
+
+LD_JSON = "application/ld+json"
+CTDL_RESPONSE = {
+    "responses": {
+        "200": {
+            "description": "CTDL Transfer Value Profiles, JSON-LD (docs/pathways-ctdl.md).",
+            "content": {LD_JSON: {}},
+        }
+    }
+}
 
 blp = Blueprint(
     "pathways",
@@ -48,6 +63,34 @@ class Pathways(MethodView):
         return services.present(
             services.create_pathway(get_session(), current_actor(), json_body())
         )
+
+
+class CtdlQuerySchema(Schema):
+    institution = id_field(
+        load_default=None,
+        metadata={"description": "The receiving institution; without it, every pathway shown."},
+    )
+
+
+def _ld(document: dict) -> Response:
+    return Response(json.dumps(document, ensure_ascii=False), mimetype=LD_JSON)
+
+
+@blp.route("/pathways/ctdl")
+class PathwaysCtdl(MethodView):
+    @blp.arguments(CtdlQuerySchema, location="query", as_kwargs=True)
+    @blp.doc(**CTDL_RESPONSE)
+    def get(self, institution):
+        """Pathways as CTDL Transfer Value Profiles: approved ones, and the caller's drafts."""
+        return _ld(export_ctdl(get_session(), current_actor(), institution_id=institution))
+
+
+@blp.route("/pathways/<int:pathway_id>/ctdl")
+class PathwayCtdl(MethodView):
+    @blp.doc(**CTDL_RESPONSE)
+    def get(self, pathway_id):
+        """One pathway as a CTDL Transfer Value Profile (a draft only to its institution)."""
+        return _ld(export_ctdl(get_session(), current_actor(), pathway_id=pathway_id))
 
 
 class PathwayFoundSchema(PathwaySchema):

@@ -296,6 +296,51 @@ def import_articulations_command(file: Path, atomic, errors_file, as_json) -> No
     )
 
 
+@import_group.command("pathways-csv")
+@with_import_options
+def import_pathways_csv_command(file: Path, atomic, errors_file, as_json) -> None:
+    """Import pathway agreements (long format; columns: see importers/pathways_csv.py)."""
+    from importers.pathways_csv import import_pathways_csv
+
+    _run_import(
+        file,
+        as_json,
+        errors_file,
+        lambda sessions, stream, update: import_pathways_csv(
+            sessions, operator(), stream, file.name, atomic=atomic, progress=update
+        ),
+    )
+
+
+@import_group.command("pathways-ctdl")
+@click.option(
+    "--institution",
+    "institution_id",
+    type=DATABASE_ID,
+    default=None,
+    help="The institution whose pathways the file holds (else each profile's ceterms:ownedBy).",
+)
+@with_import_options
+def import_pathways_ctdl_command(file: Path, institution_id, atomic, errors_file, as_json) -> None:
+    """Import CTDL Transfer Value Profiles (JSON-LD) as pathways (docs/pathways-ctdl.md)."""
+    from importers.pathways import import_pathways_ctdl
+
+    _run_import(
+        file,
+        as_json,
+        errors_file,
+        lambda sessions, stream, update: import_pathways_ctdl(
+            sessions,
+            operator(),
+            stream,
+            file.name,
+            institution_id=institution_id,
+            atomic=atomic,
+            progress=update,
+        ),
+    )
+
+
 _transcript_import("elmo", "Import ELMO transcripts (bare, or in an EWP ToR response; gzip too).")
 _transcript_import("elm", "Import Europass ELM credentials (v2 XML or v3 JSON-LD).")
 _transcript_import("open-badges", "Import Open Badges 3.0 credentials (JSON or VC-JWT).")

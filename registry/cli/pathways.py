@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from importers.pathways import export_ctdl
 from registry.catalogue.pathways import services
 from registry.catalogue.pathways.models import STATUSES
 from registry.catalogue.pathways.schemas import PathwayQuerySchema
@@ -140,3 +141,20 @@ def pathways_decide(pathway_id: int, status: str, reason: str | None, as_json: b
             services.decide(session, operator(), pathway_id, {"status": status, "reason": reason})
         )
     emit(as_json, shown, None, "\n".join(_lines(shown)))
+
+
+@pathways.command("export")
+@click.argument("pathway_id", type=DATABASE_ID, required=False)
+@click.option(
+    "--institution", type=DATABASE_ID, default=None, help="The receiving institution's pathways."
+)
+@json_option
+@domain_command
+def pathways_export(pathway_id: int | None, institution: int | None, as_json: bool) -> None:
+    """Pathway PATHWAY_ID, an institution's pathways, or all, as CTDL Transfer Value Profiles
+    (JSON-LD, with or without --json; docs/pathways-ctdl.md)."""
+    with session_scope() as session:
+        document = export_ctdl(
+            session, operator(), pathway_id=pathway_id, institution_id=institution
+        )
+    click.echo(json.dumps(document, ensure_ascii=False, indent=2))

@@ -30,6 +30,8 @@ FORMAT_LABELS = {
     "qualifications-csv": lazy_gettext("Qualifications of the catalogue (CSV)"),
     "qdr": lazy_gettext("Qualifications: Europass QDR (XML)"),
     "articulations-csv": lazy_gettext("Articulations (CSV)"),
+    "pathways-csv": lazy_gettext("Pathways (CSV)"),
+    "pathways-ctdl": lazy_gettext("Pathways: CTDL Transfer Value Profiles (JSON-LD)"),
     "institutions-json": lazy_gettext("Institutions: list of universities (JSON)"),
     "ror": lazy_gettext("Institutions: ROR data dump (JSON)"),
 }

@@ -74,6 +74,9 @@ PUBLIC_READS = {
     # institution and admins: test_pathways.py.
     "/api/v1/pathways",
     "/api/v1/pathways/<int:pathway_id>",
+    # Their CTDL export shows what these show: tests/importers/test_pathways_ctdl.py.
+    "/api/v1/pathways/ctdl",
+    "/api/v1/pathways/<int:pathway_id>/ctdl",
     # Approved pathways only, whoever asks: tests/mappings/test_pathways.py.
     "/api/v1/pathways/where",
     "/api/v1/pathways/toward",

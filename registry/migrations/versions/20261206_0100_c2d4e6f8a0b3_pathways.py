@@ -8,7 +8,7 @@ issue 21, item 1).
 
 Revision ID: c2d4e6f8a0b3
 Revises: b12eee25c07a
-Create Date: 2026-12-07 09:00:00
+Create Date: 2026-12-06 01:00:00
 """
 
 import sqlalchemy as sa
