@@ -6,8 +6,8 @@ from registry.api import Blueprint, body_doc, json_body, writes
 from registry.auth import current_actor
 from registry.catalogue.pathways import services
 from registry.catalogue.pathways.schemas import (
-    PathwayDecisionSchema,
     PathwayChangeSchema,
+    PathwayDecisionSchema,
     PathwayQuerySchema,
     PathwayRecordSchema,
     PathwaySchema,
