@@ -524,6 +524,8 @@ def conditions_text(values: dict[str, Any], *, count: int) -> str:
     choose = values.get("choose")
     if choose is not None:
         sentences = [f"Any {choose} of the {count} credentials named earn the transfer value."]
+    elif count == 1:
+        sentences = ["The credential named earns the transfer value."]
     else:
         sentences = [f"All {count} credentials named are needed for the transfer value."]
     if values.get("min_grade") is not None:

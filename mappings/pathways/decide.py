@@ -211,9 +211,12 @@ def check_quality(held: Held, terms: Terms) -> Check:
 
 
 def months_before(day: dt.date, months: int) -> dt.date:
-    """The same day `months` earlier; the month's last day when it has no such day."""
+    """The same day `months` earlier; the month's last day when it has no such day; the first
+    day of the calendar when that is before year 1 (an evaluation dated in antiquity)."""
     total = day.year * 12 + day.month - 1 - months
     year, month = divmod(total, 12)
+    if year < dt.MINYEAR:
+        return dt.date.min
     month += 1
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
@@ -236,6 +239,20 @@ def check_age(held: Held, terms: Terms, on: dt.date) -> Check:
         f"Awarded on {held.awarded_on.isoformat()}; at most {terms.max_age_months} months "
         f"before {on.isoformat()} means on or after {earliest.isoformat()}: "
         f"{'met' if met else 'not met'}.",
+    )
+
+
+def check_awarded(held: Held, on: dt.date) -> Check | None:
+    """A credential awarded after the day of evaluation was not held on it (an evaluation dated
+    in the past); None when it was, or when the credential states no date."""
+    if held.awarded_on is None or held.awarded_on <= on:
+        return None
+    return Check(
+        "awarded",
+        False,
+        {"awarded_on": held.awarded_on.isoformat(), "on": on.isoformat()},
+        f"Awarded on {held.awarded_on.isoformat()}, after the day of evaluation "
+        f"{on.isoformat()}: not held on that day, not met.",
     )
 
 
@@ -263,8 +280,10 @@ def check_validity(terms: Terms, on: dt.date) -> Check:
 def conditions(
     held: Held, terms: Terms, on: dt.date, scales: Mapping[str, ScaleSpec]
 ) -> list[Check]:
-    """Every condition the pathway sets, checked on one held credential, in a fixed order."""
-    checks = []
+    """Every condition the pathway sets, checked on one held credential, in a fixed order;
+    first, that it was held on the day at all."""
+    awarded = check_awarded(held, on)
+    checks = [awarded] if awarded else []
     if terms.min_grade is not None:
         checks.append(check_grade(held, terms, scales.get(terms.min_grade_scale)))
     if terms.supervision is not None:

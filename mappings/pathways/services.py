@@ -162,8 +162,10 @@ def toward_programme(
 # --- evaluations ------------------------------------------------------------------------------
 
 
-def _target(institution_id: int) -> Target:
-    return Target("pathway_evaluation", str(institution_id), institution=str(institution_id))
+def _target(programme: Qualification) -> Target:
+    """An evaluation is made for the programme's institution: its scope decides, and a refusal
+    is recorded against the programme it was asked for."""
+    return Target("qualification", str(programme.id), institution=str(programme.institution_id))
 
 
 def _programme(session: Session, actor: Actor, programme_id: int) -> Qualification:
@@ -177,7 +179,7 @@ def _programme(session: Session, actor: Actor, programme_id: int) -> Qualificati
             "leads toward it."
         )
         raise InvalidData(detail, errors={"programme": [detail]})
-    authorize(actor, EVALUATE, _target(programme.institution_id), "pathway.evaluate")
+    authorize(actor, EVALUATE, _target(programme), "pathway.evaluate")
     return programme
 
 

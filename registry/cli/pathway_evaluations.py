@@ -33,7 +33,9 @@ def _line(pathway: dict) -> str:
         credits += f" (= {converted['value']} {converted['unit']}, {converted['method']})"
     elif "credits_converted" in pathway and converted is None:
         credits += " (not convertible)"
-    needs = f"any {choose} of {count}" if choose else f"all {count}"
+    needs = (
+        f"any {choose} of {count}" if choose else f"all {count}" if count > 1 else "1 credential"
+    )
     more = pathway["still_needed"]["count"]
     return (
         f"#{pathway['id']} {pathway['rule_id']}: {credits} toward {programme['code']} "

@@ -20,6 +20,7 @@ from mappings.pathways.decide import (
     check_quality,
     check_supervision,
     check_validity,
+    conditions,
     fit,
     months_before,
     still_needed,
@@ -178,6 +179,10 @@ def test_quality_assurance_from_the_registry_or_the_credential():
         (dt.date(2026, 3, 31), 1, dt.date(2026, 2, 28)),
         (dt.date(2024, 3, 31), 1, dt.date(2024, 2, 29)),
         (dt.date(2026, 1, 10), 13, dt.date(2024, 12, 10)),
+        # An evaluation dated in year 1 looks back before the calendar: its first day.
+        (dt.date(1, 1, 1), 60, dt.date.min),
+        (dt.date(6, 6, 1), 60, dt.date(1, 6, 1)),
+        (dt.date(5, 6, 1), 60, dt.date.min),
     ],
 )
 def test_months_before(day, months, expected):
@@ -195,6 +200,17 @@ def test_a_credential_too_old_fails_the_age_condition():
     assert not stale.met
     assert stale.evidence["earliest"] == "2023-05-15"
     assert "on or after 2023-05-15: not met" in stale.sentence
+
+
+def test_a_credential_awarded_after_the_day_of_evaluation_was_not_held_then():
+    """An evaluation dated in the past does not count what was awarded later, whatever the
+    pathway's conditions (none here)."""
+    later = Held(0, "Later", kind="course", id=101, awarded_on=dt.date(2026, 6, 30))
+    [check] = conditions(later, terms(), ON, SCALES)
+    assert (check.condition, check.met) == ("awarded", False)
+    assert "after the day of evaluation 2026-05-15" in check.sentence
+    assert conditions(held(0, 101), terms(), ON, SCALES) == []
+    assert not fit(terms(members=(SC[0],)), [later], ON, SCALES).met
 
 
 def test_validity_is_half_open():

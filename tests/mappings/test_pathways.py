@@ -365,6 +365,17 @@ def test_a_credential_too_old_fails(session, world):
     assert item["status"] == "not_met"
 
 
+def test_an_evaluation_dated_before_the_award_or_in_year_one_is_answered(session, world):
+    """Dated before the award, the credential was not held then; dated in year 1 (the maximum
+    age reaches before the calendar), the evaluation is answered, not a server error."""
+    early = evaluate(session, world, credentials=[micromasters()], on="2020-01-01")
+    item = pathway_of(early, "UCC-MM-SCM")
+    conditions = {c["condition"]: c["met"] for c in item["members"][0]["held"][0]["checks"]}
+    assert conditions["awarded"] is False and item["status"] == "not_met"
+    ancient = evaluate(session, world, credentials=[micromasters()], on="0001-01-01")
+    assert ancient["summary"]["granted"] == "0"
+
+
 def test_quality_assurance_needs_a_recognised_issuer_or_a_statement(session, world):
     stranger = micromasters(
         institution={"name": "Open Logistics Academy", "country": "NL"},

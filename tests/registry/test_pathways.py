@@ -445,10 +445,16 @@ def test_an_institution_writes_only_its_own_pathways(session, world):
         lambda pid: services.update_pathway(session, klu, pid, {"status": "approved"}),
         lambda pid: services.decide(session, klu, pid, {"status": "rejected"}),
     ):
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(PermissionDenied) as refused:
             call(approved.id)
+        # Recorded against the pathway by its id, as its own events are (a rule_id is unique
+        # only within one institution).
+        assert refused.value.data["target"] == f"pathway:{approved.id}"
         with pytest.raises(NotFound):
             call(draft.id)
+    with pytest.raises(PermissionDenied) as refused:
+        services.create_pathway(session, klu, world.micromasters("ucd", rule_id="KLU-OWN"))
+    assert refused.value.data["target"] == f"pathway:{world.ids['ucd']}/KLU-OWN"
     # The key and the owner stay; a programme of another's catalogue is refused.
     for change, field in (
         ({"institution_id": world.ids["klu"]}, "institution_id"),

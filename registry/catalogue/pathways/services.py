@@ -108,9 +108,15 @@ def _load(schema: Schema, raw: Any, **kwargs) -> dict[str, Any]:
 # --- who may see and write --------------------------------------------------------------------
 
 
-def target_of(institution_id: int, rule_id: str = "") -> Target:
-    """Whose pathway it is: the receiving institution's."""
-    return Target("pathway", rule_id, institution=str(institution_id))
+def target_of(institution_id: int, rule_id: str = "", pathway_id: int | None = None) -> Target:
+    """Whose pathway it is: the receiving institution's. A stored one is named by its id, as
+    its audit events are; a new one by institution and rule_id (a rule_id alone is unique only
+    within one institution), so a refusal is recorded against the right record."""
+    if pathway_id is not None:
+        key = str(pathway_id)
+    else:
+        key = f"{institution_id}/{rule_id}" if rule_id else ""
+    return Target("pathway", key, institution=str(institution_id))
 
 
 def may_see_drafts(actor: Actor, institution_id: int) -> bool:
@@ -352,7 +358,7 @@ def update_pathway(session: Session, actor: Actor, pathway_id: int, raw: Any) ->
     """
     action = "pathway.decide" if isinstance(raw, dict) and "status" in raw else "pathway.update"
     pathway = _find(session, actor, pathway_id, action)
-    authorize(actor, ACTION, target_of(pathway.institution_id, pathway.rule_id), action)
+    authorize(actor, ACTION, target_of(pathway.institution_id, pathway_id=pathway.id), action)
     data = _load(PathwayChangeSchema(), raw, partial=True)
     return _change(session, actor, pathway, data, action)
 
@@ -360,7 +366,9 @@ def update_pathway(session: Session, actor: Actor, pathway_id: int, raw: Any) ->
 def decide(session: Session, actor: Actor, pathway_id: int, raw: Any) -> Pathway:
     """Approve, reject or re-open a pathway: {"status": ..., "reason": ...}."""
     pathway = _find(session, actor, pathway_id, "pathway.decide")
-    authorize(actor, ACTION, target_of(pathway.institution_id, pathway.rule_id), "pathway.decide")
+    authorize(
+        actor, ACTION, target_of(pathway.institution_id, pathway_id=pathway.id), "pathway.decide"
+    )
     return _change(session, actor, pathway, _load(PathwayDecisionSchema(), raw), "pathway.decide")
 
 
