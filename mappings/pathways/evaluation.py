@@ -98,6 +98,9 @@ def held_credentials(session: Session, case: Case, inputs: dict[str, Any]) -> li
                 "name": institution.name if institution else stated.get("name"),
                 "country": institution.country if institution else stated.get("country"),
                 "status": institution.status if institution else None,
+                # The matcher's candidates when it could not choose: shown, and queued for a
+                # person to settle (registry.match_reviews).
+                "candidates": found["candidates"] if found["verdict"] == "ambiguous" else [],
             }
         return issuers[key]
 

@@ -34,6 +34,7 @@ from registry.core.errors import Hidden, InvalidData, NotFound
 from registry.core.permissions import Actor, Target, authorize, institution_owner
 from registry.institutions.models import Institution
 from registry.institutions.private import readable
+from registry.match_reviews.services import Sightings
 
 # Who may evaluate toward a programme: its institution's account or an admin (the scope check
 # of assessment.create on a non-assessment target, as transfer evaluations take it).
@@ -249,6 +250,22 @@ def evaluate_pathways(session: Session, actor: Actor, raw: Any) -> dict[str, Any
         f"pathway_evaluation:{row.id}",
         after={"inputs_digest": row.inputs_digest, "summary": result["summary"]},
     )
+    # An issuer found only ambiguously is queued for review, as assessments and transfer
+    # evaluations queue theirs; each issuer once.
+    sightings = Sightings()
+    issuers = {
+        repr(sorted(c["issuer"].items(), key=str)): c["issuer"] for c in result["credentials"]
+    }
+    for issuer in issuers.values():
+        sightings.met(
+            issuer["name"],
+            issuer["country"],
+            issuer,
+            "pathway_evaluation",
+            row.id,
+            institution_owner(programme.institution_id),
+        )
+    sightings.write(session)
     return present(row)
 
 

@@ -12,7 +12,7 @@ from registry.core.db import Base
 
 STATES = ("open", "confirmed", "rejected")
 # Records an ambiguous match is met in; a sighting names one by its kind and id.
-PLACES = ("assessment", "transfer_evaluation")
+PLACES = ("assessment", "transfer_evaluation", "pathway_evaluation")
 
 
 class MatchReview(Base):

@@ -17,6 +17,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from importers.batch import assess_records
+from registry.catalogue.schemas import QualificationRecordSchema
+from registry.catalogue.services import upsert_qualifications
 from registry.cli import main
 from registry.core import accounts
 from registry.core.audit import AuditEvent
@@ -359,6 +361,58 @@ def test_a_rejected_spelling_is_not_asked_again_for_the_same_candidates(client, 
     assert new["city"] in {c["id"] for c in reopened[0]["candidates"]}
     assert reopened[0]["id"] != entry["id"]
     assert entries(client, queue, query="?state=rejected")[0]["times"] == 2
+
+
+def test_pathway_evaluations_queue_their_issuer(client, session, queue):
+    """A learner's credential from an issuer the matcher cannot choose: the evaluation answers
+    with the candidates, and the spelling is queued, seen in that evaluation."""
+    (programme,) = upsert_qualifications(
+        session,
+        [
+            QualificationRecordSchema().load(
+                {
+                    "institution_id": queue["edinburgh"],
+                    "code": "MSC-DS",
+                    "title": "MSc Data Science",
+                    "credits": "180",
+                    "credit_system": "GB-SCQF-CP",
+                    "qualification_type": "master",
+                    "level": "GB-SCQF:11",
+                }
+            )
+        ],
+    )
+    session.commit()
+    evaluation = call(
+        client,
+        queue,
+        "institution",
+        "POST",
+        "/api/v1/pathway-evaluations",
+        {
+            "programme": programme.item.id,
+            "credentials": [
+                {
+                    "title": "Statistics",
+                    "awarded_on": "2024-06-30",
+                    "institution": {"name": SPELLING, "country": "GB"},
+                }
+            ],
+            "on": "2024-09-01",
+        },
+        status=201,
+    )
+    [held] = evaluation["credentials"]
+    assert held["issuer"]["verdict"] == "ambiguous" and held["issuer"]["candidates"]
+    entry = entries(client, queue)[0]
+    assert (entry["query"], entry["times"]) == (SPELLING, 1)
+    assert entry["seen_in"][0] == {
+        "place": "pathway_evaluation",
+        "id": evaluation["id"],
+        "at": entry["seen_in"][0]["at"],
+    }
+    # The institution's evaluation is its own: its country's ministry sees the entry only.
+    assert entries(client, queue, "ministry-gb")[0]["seen_in"] == []
 
 
 def test_transfer_evaluations_queue_their_issuer(client, session, queue):
