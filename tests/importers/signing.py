@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import warnings
@@ -56,11 +57,12 @@ def credential(issuer: str = ISSUER, **dates) -> dict:
 
 
 def tamper(token: str) -> str:
-    """One byte of the payload changed (a letter of its base64url text)."""
+    """One byte of the payload changed: "Example" becomes "Exbmple" in the credential."""
     header, payload, signature = token.split(".")
-    middle = len(payload) // 2
-    swapped = "A" if payload[middle] != "A" else "B"
-    return ".".join([header, payload[:middle] + swapped + payload[middle + 1 :], signature])
+    claims = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    assert b"Example" in claims
+    changed = base64.urlsafe_b64encode(claims.replace(b"Example", b"Exbmple", 1)).rstrip(b"=")
+    return ".".join([header, changed.decode(), signature])
 
 
 def public_pem(private) -> bytes:

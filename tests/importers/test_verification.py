@@ -30,7 +30,7 @@ from tests.importers.signing import (
 
 ON = dt.date(2026, 6, 1)
 ELMO = "corpus/elmo"
-OB3_SIMPLE = "corpus/ob3/digital-credentials-public-validator__inspector-vc_src_test_resources_ob30_simple.jwt"
+OB3 = "corpus/ob3/digital-credentials-public-validator__inspector-vc_src_test_resources_ob30_"
 
 
 def trust_list(tmp_path, files: dict[str, bytes | str | dict]) -> TrustList:
@@ -183,7 +183,7 @@ def test_algorithms_outside_the_three_are_refused(tmp_path):
 
 
 def test_the_ob3_corpus_jwt_names_its_issuer_and_fails_against_a_wrong_key(tmp_path, shared):
-    token = (shared / OB3_SIMPLE).read_text().strip()
+    token = (shared / f"{OB3}simple.jwt").read_text().strip()
     answer = result(token, trust_list(tmp_path, {}))
     assert answer["verdict"] == "unknown_issuer"
     assert answer["issuer"] == "https://example.edu/issuers/565049"
@@ -231,8 +231,9 @@ def test_unsigned_files_say_what_they_are(tmp_path, shared):
 
 
 def test_a_data_integrity_proof_is_named_and_never_verified(tmp_path, shared):
-    name = "digital-credentials-public-validator__inspector-vc_src_test_resources_ob30_simple-eddsa-2022.json"
-    answer = result((shared / "corpus/ob3" / name).read_bytes(), trust_list(tmp_path, {}))
+    answer = result(
+        (shared / f"{OB3}simple-eddsa-2022.json").read_bytes(), trust_list(tmp_path, {})
+    )
     assert answer["verdict"] == "unsigned"
     assert (
         answer["reason"]
