@@ -42,11 +42,13 @@ def verify(data: bytes, *, trust: TrustList, on: dt.date | None = None) -> Verif
         return _json(inputs.load_json(text, "file"))
     if _COMPACT_JWS.fullmatch(text):
         return jwt.verify(text.decode("ascii"), trust, on)
-    header = _lone_header(text)
+    header = _jose_header(text)
     if header is not None:
         reason = (
             f"only a JWS protected header (alg {header.get('alg')!r}), with no payload and no "
             "signature: the file is incomplete"
+            if b"." not in text
+            else "a JWS header followed by parts that are not base64url: not a compact JWS"
         )
         return Verification("invalid", reason, None, [check("format", "failed", reason)])
     reason = "neither XML, JSON nor a compact JWS: nothing this version can verify"
@@ -101,12 +103,13 @@ def _issuer(document: dict) -> str | None:
     return issuer if isinstance(issuer, str) else None
 
 
-def _lone_header(text: bytes) -> dict | None:
-    """A JWS protected header on its own (a JWT cut after its first part), else None."""
-    if not _BASE64URL.fullmatch(text):
+def _jose_header(text: bytes) -> dict | None:
+    """The JWS protected header the text starts with (a JWT cut short or broken), else None."""
+    first = text.split(b".", 1)[0]
+    if not _BASE64URL.fullmatch(first):
         return None
     try:
-        value = json.loads(base64.urlsafe_b64decode(text + b"=" * (-len(text) % 4)))
+        value = json.loads(base64.urlsafe_b64decode(first + b"=" * (-len(first) % 4)))
     except (binascii.Error, ValueError):
         return None
     return value if isinstance(value, dict) and "alg" in value else None

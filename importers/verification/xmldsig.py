@@ -21,8 +21,9 @@ import datetime as dt
 from typing import Any
 
 from cryptography import x509
+from lxml import etree
 from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLVerifier
-from signxml.exceptions import InvalidInput, InvalidSignature
+from signxml.exceptions import SignXMLException
 
 from importers.verification.result import Verification, check
 from importers.verification.trust import TrustList
@@ -93,7 +94,7 @@ def verify(root: Any, trust: TrustList, on: dt.date) -> Verification:
     algorithm = method.get("Algorithm", "") if method is not None else ""
     try:
         XMLVerifier().verify(root, x509_cert=leaf, expect_config=EXPECTED)
-    except (InvalidSignature, InvalidInput) as error:
+    except (SignXMLException, etree.LxmlError) as error:  # LxmlError: against the schema
         reason = f"the XML signature does not verify: {error}"
         return Verification(
             "invalid", reason, claimed, [*checks, check("signature", "failed", reason)]

@@ -344,3 +344,20 @@ def test_the_trust_list_refuses_what_it_cannot_use(tmp_path):
     with pytest.raises(TrustListError, match="Issuer: NAME"):
         trust_list(tmp_path / "c", {"k.pem": public_pem(rsa_key())})
     assert TrustList.load(tmp_path / "absent") == TrustList(directory=str(tmp_path / "absent"))
+
+
+def test_broken_signatures_are_invalid_with_their_reason(tmp_path, shared):
+    data = (shared / ELMO / "dk-emrex__ncp_examples_elmo-tomcat-signed.xml").read_bytes()
+    trust = trust_list(tmp_path, {"kmd.pem": _pem_of_keyinfo(data)})
+    method = b'<SignatureMethod Algorithm="http://www.w3.org/2000/09/xmldsig#rsa-sha1"/>'
+    cases = {
+        data.replace(method, b""): "the XML signature does not verify: Element",
+        data.replace(b"xmldsig#rsa-sha1", b"xmldsig#hmac-sha1"): "HMAC_SHA1 forbidden",
+        re.sub(rb"X509Certificate>[^<]*<", b"X509Certificate>AAAA<", data): "cannot be read",
+        b'<a xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:Signature/></a>': "does not cover",
+        b"eyJhbGciOiJSUzI1NiJ9.!!!.abc": "not a compact JWS",
+        b"eyJhbGciOiJSUzI1NiIsImp3ayI6eyJrdHkiOiJSU0EifX0.eyJpc3MiOiJ4In0.abc": "jwk is not",
+    }
+    for broken, said in cases.items():
+        answer = result(broken, trust)
+        assert answer["verdict"] == "invalid" and said in answer["reason"], answer
