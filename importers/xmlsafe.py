@@ -33,6 +33,7 @@ naming the line.
 
 from __future__ import annotations
 
+import io
 import re
 import zlib
 from collections.abc import Iterable, Iterator
@@ -422,3 +423,29 @@ class Events:
             f"line {node.sourceline or '?'} ({self.path(node)})",
             f"a text node longer than {self.max_text} characters",
         )
+
+
+# A whole document held as a tree (what an XML signature needs) is kept small.
+MAX_DOCUMENT = 16 << 20
+
+
+def document(data: bytes, max_bytes: int = MAX_DOCUMENT) -> Any:
+    """A whole, small XML document as a tree, for what needs all of it at once (an XML
+    signature covers the document): first read through `Events`, so every rule above holds
+    (DOCTYPE, depth, text sizes), then parsed whole with the same options and resolver. The
+    bytes are parsed as they are: gzip is not inflated (a signature covers the XML).
+
+    :raise FileError: what `Events` refuses, or a document over `max_bytes`.
+    """
+    if len(data) > max_bytes:
+        raise FileError("size", f"the document is larger than {max_bytes} bytes")
+    if data.startswith(GZIP_MAGIC):
+        raise FileError("gzip", "a compressed document: send the XML itself")
+    for _ in Events(io.BytesIO(data), ()):
+        pass
+    parser = etree.XMLParser(**SAFE)
+    parser.resolvers.add(_RefuseLoads())
+    try:
+        return etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as error:
+        raise _syntax_error(error) from error

@@ -62,6 +62,8 @@ def load_config(overrides: dict | None = None) -> dict:
     settings["MAX_CONTENT_LENGTH"] = int(os.environ.get("MAX_CONTENT_LENGTH", 64 * 1024 * 1024))
     settings["REDIS_URL"] = os.environ.get("REDIS_URL")
     settings["IMPORTS_DIR"] = Path(os.environ.get("IMPORTS_DIR", INSTANCE_DIR / "uploads"))
+    # The issuers' keys and certificates signed credentials are verified against (README).
+    settings["TRUST_LIST"] = Path(os.environ.get("TRUST_LIST", INSTANCE_DIR / "trust"))
     # Tests run an import inside the request; a server hands it to the queue.
     settings["IMPORTS_INLINE"] = False
     settings["DATABASE_BUSY_TIMEOUT"] = float(

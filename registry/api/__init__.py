@@ -133,6 +133,7 @@ def init_app(app: Flask) -> Api:
         pathway_evaluations,
         pathways,
         transfers,
+        verifications,
     )
 
     app.register_blueprint(
@@ -156,6 +157,7 @@ def init_app(app: Flask) -> Api:
         grade_tables,
         institutions,
         assessments,
+        verifications,
         imports,
         transfers,
         pathway_evaluations,

@@ -78,6 +78,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "catalogue.edit": frozenset({"admin", "ministry", "institution"}),
     "import.run": frozenset({"admin", "institution"}),
     "assessment.create": frozenset({"admin", "registrar", "ministry", "institution"}),
+    # Checking a signed file before assessing it: writes nothing.
+    "verification.run": frozenset({"admin", "registrar", "ministry", "institution"}),
     "audit.read": frozenset({"admin", "ministry", "institution"}),
     # The review queue of ambiguous institution matches: a ministry for its country's entries.
     "match_review.read": frozenset({"admin", "ministry"}),

@@ -114,6 +114,8 @@ WRITES = {
     ("POST", "/api/v1/grade-tables/<code>/withdraw"),
     # Covered in test_imports_api.py:
     ("POST", "/api/v1/imports"),
+    # Writes nothing; allowed and refused in test_verify_api.py:
+    ("POST", "/api/v1/verifications"),
     # Covered in test_articulations.py and tests/mappings/test_transfer.py:
     ("POST", "/api/v1/articulations"),
     ("PATCH", "/api/v1/articulations/<int:articulation_id>"),

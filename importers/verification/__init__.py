@@ -1,0 +1,18 @@
+"""Verification of signed credentials: is a file authentic and unaltered, and by whom?
+
+`services.verify(data, trust=..., on=...)` tells the kind of file by its content and answers a
+`Verification` (result.py): `verified`, `invalid` (with the reason), `unsigned` or
+`unknown_issuer`, with every check made. Keys and certificates come only from the operator's
+trust list (trust.py); no network access is made, by anything here.
+
+Checked in this version:
+- VC-JWT (W3C VCs, Open Badges 3.0) as a compact JWS (jwt.py): algorithm (EdDSA, ES256,
+  RS256), key from the trust list, signature, issuer, validity dates on the day.
+- ELMO with an enveloped XML-DSig signature (xmldsig.py): coverage of the whole document, the
+  signing certificate against the trust list, signature and digest.
+
+Not checked in this version, and never reported as verified: Data Integrity proofs
+(eddsa-rdfc-2022, ecdsa-rdfc-2019: `unsigned`, with a `proof` check `not_checked`), JAdES and
+XAdES seals of Europass EDC credentials (`unsigned`, `not_checked`), revocation (status lists,
+CRL, OCSP), online resolution of did:web documents or JWKS URLs.
+"""

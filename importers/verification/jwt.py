@@ -1,0 +1,217 @@
+"""VC-JWT: a W3C Verifiable Credential (Open Badges 3.0 among them) as a compact JWS.
+
+Checked, each reported as a check: the algorithm (EdDSA/Ed25519, ES256 or RS256; anything else,
+`none` and HMAC included, is refused); the key, found in the trust list by the header's `kid` (a
+key's kid, a DID URL, or an RFC 7638 thumbprint), else by the header's `jwk` (only through its
+thumbprint: a key the file brings is never trusted by itself), else by the header's `x5c` (its
+first certificate exactly one of the trust list's), else by the issuer (`iss`, or the
+credential's `issuer`); the signature (by joserfc); the issuer: `iss` equals the credential's
+`issuer`, and the trusted key stands for that issuer; the dates: `nbf`/`exp` and the
+credential's `validFrom`/`validUntil` (VC 2.0) or `issuanceDate`/`expirationDate` (VC 1.1)
+against the day of verification, each bound inclusive.
+
+Not checked: `crit` header extensions (a header naming any is refused by joserfc), the
+credential's content against its schema (the importers do that), its `credentialStatus`
+(revocation), `aud`/`nonce` (a presentation's, not a credential's), and certificates in `x5c`
+beyond an exact match with the trust list.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import warnings
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from joserfc import jwk, jws
+from joserfc.errors import JoseError, SecurityWarning
+
+from importers.verification.result import Verification, check
+from importers.verification.trust import TrustedKey, TrustList, as_jwk
+
+# "EdDSA" is how VC-JWTs name Ed25519 signatures; RFC 9864 renames it "Ed25519".
+ALGORITHMS = ("EdDSA", "Ed25519", "ES256", "RS256")
+
+
+def verify(token: str, trust: TrustList, on: dt.date) -> Verification:
+    """The verdict on one compact JWS (three base64url parts separated by dots)."""
+    parts = token.split(".")
+    try:
+        header = _part(parts[0], "header")
+        claims = _part(parts[1], "payload")
+    except ValueError as error:
+        reason = str(error)
+        return Verification("invalid", reason, None, [check("format", "failed", reason)])
+    credential = claims["vc"] if isinstance(claims.get("vc"), dict) else claims
+    vc_issuer = _issuer_id(credential.get("issuer"))
+    iss = claims.get("iss") if isinstance(claims.get("iss"), str) else None
+    claimed = iss or vc_issuer
+    checks = [check("format", "passed", "a compact JWS whose payload is a JSON object")]
+
+    alg = header.get("alg")
+    if alg not in ALGORITHMS:
+        reason = f"the algorithm {alg!r} is not accepted (only {', '.join(ALGORITHMS)})"
+        return Verification(
+            "invalid", reason, claimed, [*checks, check("algorithm", "failed", reason)]
+        )
+    checks.append(check("algorithm", "passed", str(alg)))
+
+    keys, how, problem = _candidates(header, claimed, trust, on)
+    if problem:
+        return Verification("invalid", problem, claimed, [*checks, check("key", "failed", problem)])
+    if not keys:
+        reason = f"no key of the trust list matches {how}"
+        return Verification(
+            "unknown_issuer", reason, claimed, [*checks, check("key", "failed", reason)]
+        )
+    checks.append(check("key", "passed", f"{how}: {len(keys)} key(s) of the trust list"))
+
+    signer = next((key for key in keys if _signed_by(token, key, alg)), None)
+    if signer is None:
+        sources = ", ".join(sorted({key.source for key in keys}))
+        reason = f"the signature does not match the trusted key(s) found for {how} ({sources})"
+        return Verification(
+            "invalid", reason, claimed, [*checks, check("signature", "failed", reason)]
+        )
+    checks.append(
+        check(
+            "signature", "passed", f"{alg} signature by a key of {signer.issuer} ({signer.source})"
+        )
+    )
+    checks.append(_issuer_check(iss, vc_issuer, signer))
+    checks.append(_dates_check(claims, credential, on))
+    failed = next((item for item in checks if item["result"] == "failed"), None)
+    if failed:
+        return Verification("invalid", failed["detail"], claimed, checks)
+    return Verification(
+        "verified", f"signed by {signer.issuer} ({alg}) and valid on {on}", signer.issuer, checks
+    )
+
+
+def _part(text: str, name: str) -> dict[str, Any]:
+    try:
+        value = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    except (binascii.Error, ValueError):
+        raise ValueError(f"the JWS {name} is not base64url-encoded JSON") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"the JWS {name} is not a JSON object")
+    return value
+
+
+def _issuer_id(issuer: Any) -> str | None:
+    if isinstance(issuer, dict):
+        issuer = issuer.get("id")
+    return issuer if isinstance(issuer, str) else None
+
+
+def _candidates(
+    header: dict, claimed: str | None, trust: TrustList, on: dt.date
+) -> tuple[list[TrustedKey], str, str | None]:
+    """The trusted keys the header (or the issuer) points to, how they were found, and a reason
+    the file is invalid whatever the keys (a header key or certificate that cannot be read)."""
+    if isinstance(header.get("kid"), str):
+        return trust.by_kid(header["kid"]), f"kid {header['kid']}", None
+    if isinstance(header.get("jwk"), dict):
+        try:
+            thumbprint = jwk.import_key(header["jwk"]).thumbprint()
+        except (JoseError, ValueError, TypeError) as error:
+            return [], "", f"the header's jwk is not a usable key: {error}"
+        return trust.by_thumbprint(thumbprint), f"the header's jwk (thumbprint {thumbprint})", None
+    if isinstance(header.get("x5c"), list) and header["x5c"]:
+        try:
+            leaf = x509.load_der_x509_certificate(base64.b64decode(header["x5c"][0]))
+        except (binascii.Error, ValueError, TypeError) as error:
+            return [], "", f"the header's x5c certificate cannot be read: {error}"
+        der = leaf.public_bytes(Encoding.DER)
+        how = f"the header's x5c certificate ({leaf.subject.rfc4514_string()})"
+        for entry in trust.certificates:
+            if entry.certificate.public_bytes(Encoding.DER) == der:
+                start, end = leaf.not_valid_before_utc.date(), leaf.not_valid_after_utc.date()
+                if not start <= on <= end:
+                    return (
+                        [],
+                        how,
+                        f"the signing certificate is valid from {start} to {end}, not on {on}",
+                    )
+                key = as_jwk(leaf.public_key())
+                return [TrustedKey(entry.issuer, key, entry.source)], how, None
+        return [], how, None
+    if claimed:
+        return trust.by_issuer(claimed), f"issuer {claimed}", None
+    return [], "no kid, jwk, x5c or issuer", None
+
+
+def _signed_by(token: str, key: TrustedKey, alg: str) -> bool:
+    try:
+        with warnings.catch_warnings():
+            # joserfc warns that "EdDSA" is deprecated (RFC 9864); VC-JWTs are signed with it.
+            warnings.simplefilter("ignore", SecurityWarning)
+            jws.deserialize_compact(token, key.key, algorithms=[alg])
+    except (JoseError, ValueError, TypeError):
+        return False
+    return True
+
+
+def _issuer_check(iss: str | None, vc_issuer: str | None, signer: TrustedKey) -> dict[str, str]:
+    if iss and vc_issuer and iss != vc_issuer:
+        return check(
+            "issuer", "failed", f"the JWT's iss {iss} is not the credential's issuer {vc_issuer}"
+        )
+    claimed = iss or vc_issuer
+    if claimed is None:
+        return check("issuer", "failed", "neither the JWT (iss) nor the credential names an issuer")
+    if signer.issuer != claimed:
+        return check(
+            "issuer",
+            "failed",
+            f"the key stands for {signer.issuer} in the trust list, the credential names {claimed}",
+        )
+    return check("issuer", "passed", f"issuer {claimed}, the one the trusted key stands for")
+
+
+def _dates_check(claims: dict, credential: dict, on: dt.date) -> dict[str, str]:
+    """Every start and end bound the token and the credential state, against the day `on`."""
+    bounds: list[tuple[str, str, Any]] = [
+        ("start", "nbf", claims.get("nbf")),
+        ("end", "exp", claims.get("exp")),
+        ("start", "validFrom", credential.get("validFrom")),
+        ("end", "validUntil", credential.get("validUntil")),
+        ("start", "issuanceDate", credential.get("issuanceDate")),
+        ("end", "expirationDate", credential.get("expirationDate")),
+    ]
+    said, problems = [], []
+    for side, name, value in bounds:
+        if value is None:
+            continue
+        day = _day(value)
+        if day is None:
+            problems.append(f"{name} {value!r} is not a date")
+            continue
+        said.append(f"{name} {day}")
+        if side == "start" and day > on:
+            problems.append(f"not valid before {day} ({name}), verified on {on}")
+        if side == "end" and day < on:
+            problems.append(f"expired on {day} ({name}), verified on {on}")
+    if problems:
+        return check("validity", "failed", "; ".join(problems))
+    stated = ", ".join(said) if said else "no validity dates stated"
+    return check("validity", "passed", f"valid on {on} ({stated})")
+
+
+def _day(value: Any) -> dt.date | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return dt.datetime.fromtimestamp(value, dt.UTC).date()
+        except (OverflowError, OSError, ValueError):
+            return None
+    if isinstance(value, str):
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return (moment.astimezone(dt.UTC) if moment.tzinfo else moment).date()
+    return None

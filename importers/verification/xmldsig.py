@@ -1,0 +1,131 @@
+"""ELMO (EMREX) transcripts with an enveloped XML signature (XML-DSig), through signxml.
+
+Checked, each reported as a check: that there is one signature, and that it covers the whole
+document (one Reference with URI="" and the enveloped-signature transform, the Signature a child
+of the root); the signing certificate, the first X509Certificate of its KeyInfo: in the trust
+list exactly, or issued by a CA certificate of the trust list (directly or through the other
+certificates the KeyInfo carries), each valid on the day of verification; the signature and the
+digest, by signxml (XMLVerifier) with that certificate. SHA-1 (rsa-sha1, sha1), which EMREX
+contact points sign with, is accepted and said so; other algorithms are signxml's defaults.
+
+Not checked: certificate extensions and revocation (no CRL or OCSP: no network), XAdES
+properties (a signing time, a policy), and signatures that cover only part of a document
+(reported, and the verdict is invalid).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from typing import Any
+
+from cryptography import x509
+from lxml import etree
+from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLVerifier
+from signxml.exceptions import SignXMLException
+
+from importers.verification.result import Verification, check
+from importers.verification.trust import TrustList
+
+DSIG = "http://www.w3.org/2000/09/xmldsig#"
+ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+SHA1_SIGNATURES = {SignatureMethod.RSA_SHA1, SignatureMethod.ECDSA_SHA1, SignatureMethod.DSA_SHA1}
+EXPECTED = SignatureConfiguration(
+    expect_references=1,
+    signature_methods=SignatureConfiguration().signature_methods | SHA1_SIGNATURES,
+    digest_algorithms=SignatureConfiguration().digest_algorithms | {DigestAlgorithm.SHA1},
+)
+
+
+def signatures(root: Any) -> list[Any]:
+    return root.findall(f".//{{{DSIG}}}Signature")
+
+
+def verify(root: Any, trust: TrustList, on: dt.date) -> Verification:
+    """The verdict on one parsed document holding at least one ds:Signature."""
+    found = signatures(root)
+    if len(found) > 1:
+        reason = f"{len(found)} XML signatures: this version checks a document with one"
+        return Verification("invalid", reason, None, [check("coverage", "failed", reason)])
+    signature = found[0]
+    coverage = _coverage(root, signature)
+    checks = [coverage]
+    if coverage["result"] == "failed":
+        return Verification("invalid", coverage["detail"], None, checks)
+
+    try:
+        certificates = [
+            x509.load_der_x509_certificate(base64.b64decode("".join(node.text.split())))
+            for node in signature.iter(f"{{{DSIG}}}X509Certificate")
+        ]
+    except (binascii.Error, ValueError, TypeError, AttributeError) as error:
+        reason = f"a certificate in the signature's KeyInfo cannot be read: {error}"
+        return Verification(
+            "invalid", reason, None, [*checks, check("certificate", "failed", reason)]
+        )
+    if not certificates:
+        reason = (
+            "the signature carries no X509 certificate; this version finds signers by certificate"
+        )
+        return Verification(
+            "unknown_issuer", reason, None, [*checks, check("certificate", "failed", reason)]
+        )
+    leaf = certificates[0]
+    claimed = leaf.subject.rfc4514_string()
+    trusted = trust.certificate_trust(leaf, certificates[1:], on)
+    if trusted.entry is None:
+        return Verification(
+            "unknown_issuer",
+            trusted.detail,
+            claimed,
+            [*checks, check("certificate", "failed", trusted.detail)],
+        )
+    if trusted.problem:
+        return Verification(
+            "invalid",
+            trusted.problem,
+            claimed,
+            [*checks, check("certificate", "failed", trusted.problem)],
+        )
+    checks.append(check("certificate", "passed", trusted.detail))
+
+    method = signature.find(f"{{{DSIG}}}SignedInfo/{{{DSIG}}}SignatureMethod")
+    algorithm = method.get("Algorithm", "") if method is not None else ""
+    try:
+        XMLVerifier().verify(root, x509_cert=leaf, expect_config=EXPECTED)
+    except (SignXMLException, etree.LxmlError) as error:  # LxmlError: against the schema
+        reason = f"the XML signature does not verify: {error}"
+        return Verification(
+            "invalid", reason, claimed, [*checks, check("signature", "failed", reason)]
+        )
+    weak = (
+        " (SHA-1: weak, accepted because EMREX contact points sign with it)"
+        if "sha1" in algorithm
+        else ""
+    )
+    checks.append(check("signature", "passed", f"{algorithm.rsplit('#', 1)[-1]}{weak}"))
+    return Verification(
+        "verified",
+        f"signed by {trusted.issuer}; the whole document is covered",
+        trusted.issuer,
+        checks,
+    )
+
+
+def _coverage(root: Any, signature: Any) -> dict[str, str]:
+    references = signature.findall(f"{{{DSIG}}}SignedInfo/{{{DSIG}}}Reference")
+    uris = [reference.get("URI") for reference in references]
+    transforms = [
+        node.get("Algorithm")
+        for reference in references
+        for node in reference.iter(f"{{{DSIG}}}Transform")
+    ]
+    if uris == [""] and ENVELOPED in transforms and signature.getparent() is root:
+        return check("coverage", "passed", 'the whole document (enveloped, URI="")')
+    return check(
+        "coverage",
+        "failed",
+        f"the signature does not cover the whole document (references {uris}); "
+        'this version accepts one enveloped signature over URI=""',
+    )

@@ -1,0 +1,48 @@
+"""`registry verify FILE`: is a signed credential authentic and unaltered, and by whom?"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from importers.verification import services
+from importers.verification.trust import TrustList
+from registry.cli.base import date_argument, domain_command, emit, json_option, main
+from registry.config import load_config
+from registry.core.errors import InvalidData
+
+# Exit codes: 0 verified, 1 any other verdict (invalid, unsigned, unknown_issuer), 2 bad input.
+EXIT_NOT_VERIFIED = 1
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--on", "on", default=None, help="Day of verification (YYYY-MM-DD); today.")
+@json_option
+@domain_command
+def verify(file: Path, on: str | None, as_json: bool) -> None:
+    """Verify FILE's signature (VC-JWT or signed ELMO) against the trust list (TRUST_LIST).
+
+    Exit code 0 when verified, 1 when invalid, unsigned or from an unknown issuer, 2 for bad
+    input (no such file, a bad date, XML or JSON that cannot be read)."""
+    day = date_argument(on)
+    try:
+        with file.open("rb") as stream:
+            data = stream.read(services.MAX_BYTES + 1)
+    except OSError as error:
+        raise InvalidData(
+            f"{file} cannot be read: {error.strerror}", errors={"file": [str(error.strerror)]}
+        ) from None
+    trust = TrustList.load(load_config()["TRUST_LIST"])
+    answer = services.verify(data, trust=trust, on=day).as_dict()
+    lines = [f"{answer['verdict']}: {answer['reason']}"]
+    if answer["issuer"]:
+        lines.append(f"  issuer: {answer['issuer']}")
+    lines += [
+        f"  {item['check']}: {item['result']} ({item['detail']})" for item in answer["checks"]
+    ]
+    emit(as_json, answer, None, "\n".join(lines))
+    if answer["verdict"] != "verified":
+        sys.exit(EXIT_NOT_VERIFIED)
