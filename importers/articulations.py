@@ -136,8 +136,11 @@ class ArticulationRowSchema(Schema):
         return data
 
 
-class _Rules:
-    """The rows of each rule as the file has them, and the registry look-ups of one import."""
+class RuleRows:
+    """The positions of each rule's rows as a long-format file has them (a rule is applied whole,
+    so a batch must know which of its rows are still to come), and the institutions named in
+    the file, each looked up once (by the registry's id or an identifier scheme). Shared by the
+    long-format CSV imports (articulations, pathways)."""
 
     def __init__(self, rows: list[tuple[str, Any]]):
         self.positions: dict[str, list[str]] = defaultdict(list)
@@ -145,7 +148,6 @@ class _Rules:
             if isinstance(row, dict) and row.get("rule_id"):
                 self.positions[row["rule_id"]].append(position)
         self.institutions: dict[tuple[str, str], Institution | None] = {}
-        self.courses: dict[tuple[int, str], Course | None] = {}
 
     def institution(self, session: Session, scheme: str, value: str) -> Institution | None:
         key = (scheme, value)
@@ -160,6 +162,14 @@ class _Rules:
                     found = None
             self.institutions[key] = found
         return self.institutions[key]
+
+
+class _Rules(RuleRows):
+    """An articulation import's rows and look-ups: the institutions', and its courses'."""
+
+    def __init__(self, rows: list[tuple[str, Any]]):
+        super().__init__(rows)
+        self.courses: dict[tuple[int, str], Course | None] = {}
 
     def course(self, session: Session, institution_id: int, code: str) -> Course | None:
         key = (institution_id, code)

@@ -52,18 +52,14 @@ from typing import IO, Any
 from marshmallow import Schema, fields, pre_load, validate
 from sqlalchemy.orm import Session, sessionmaker
 
-from importers.articulations import DECIMAL_COMMA, SCHEMES
+from importers.articulations import DECIMAL_COMMA, SCHEMES, RuleRows
 from importers.csv import read_csv
 from importers.runner import FileError, ImportReport, Rejected, run
 from registry.catalogue.pathways import services
 from registry.catalogue.pathways.models import STATUSES
 from registry.catalogue.pathways.schemas import KINDS
 from registry.catalogue.schemas import cell_text
-from registry.core.normalise import whole_number
 from registry.core.permissions import Actor, authorize_role
-from registry.institutions.models import Institution
-from registry.institutions.schemas import normalise_identifier
-from registry.institutions.services import find_by_identifier
 
 FORMAT = "pathways-csv"
 # What every row of one pathway must agree on: all but the credential's columns.
@@ -150,32 +146,7 @@ class PathwayRowSchema(Schema):
         return data
 
 
-class _Pathways:
-    """The rows of each pathway as the file has them, and the registry look-ups of one import."""
-
-    def __init__(self, rows: list[tuple[str, Any]]):
-        self.positions: dict[str, list[str]] = defaultdict(list)
-        for position, row in rows:
-            if isinstance(row, dict) and row.get("rule_id"):
-                self.positions[row["rule_id"]].append(position)
-        self.institutions: dict[tuple[str, str], Institution | None] = {}
-
-    def institution(self, session: Session, scheme: str, value: str) -> Institution | None:
-        key = (scheme, value)
-        if key not in self.institutions:
-            if scheme == "id":
-                number = whole_number(value)
-                found = None if number is None else session.get(Institution, number)
-            else:
-                try:
-                    found = find_by_identifier(session, scheme, normalise_identifier(scheme, value))
-                except ValueError:
-                    found = None
-            self.institutions[key] = found
-        return self.institutions[key]
-
-
-def _apply(actor: Actor, pathways: _Pathways):
+def _apply(actor: Actor, pathways: RuleRows):
     def apply(session: Session, batch: list[tuple[str, dict[str, Any]]]):
         grouped: dict[str, list[tuple[int, str, dict[str, Any]]]] = defaultdict(list)
         for number, (position, row) in enumerate(batch):
@@ -193,7 +164,7 @@ def _apply(actor: Actor, pathways: _Pathways):
 def _pathway(
     session: Session,
     actor: Actor,
-    pathways: _Pathways,
+    pathways: RuleRows,
     rule_id: str,
     members: list[tuple[int, str, dict[str, Any]]],
 ) -> tuple[str, str | None]:
@@ -269,7 +240,7 @@ def import_pathways_csv(
         rows.extend(read_csv(stream, COLUMNS, REQUIRED))
     except FileError as error:
         broken = error
-    pathways = _Pathways(rows)
+    pathways = RuleRows(rows)
 
     def records():
         for position, row in rows:

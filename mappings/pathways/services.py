@@ -254,7 +254,7 @@ def evaluate_pathways(session: Session, actor: Actor, raw: Any) -> dict[str, Any
     # evaluations queue theirs; each issuer once.
     sightings = Sightings()
     issuers = {
-        repr(sorted(c["issuer"].items(), key=str)): c["issuer"] for c in result["credentials"]
+        (c["issuer"]["name"], c["issuer"]["country"]): c["issuer"] for c in result["credentials"]
     }
     for issuer in issuers.values():
         sightings.met(
