@@ -64,6 +64,8 @@ def load_config(overrides: dict | None = None) -> dict:
     settings["IMPORTS_DIR"] = Path(os.environ.get("IMPORTS_DIR", INSTANCE_DIR / "uploads"))
     # The issuers' keys and certificates signed credentials are verified against (README).
     settings["TRUST_LIST"] = Path(os.environ.get("TRUST_LIST", INSTANCE_DIR / "trust"))
+    # Off by default: did:web documents and status lists are fetched only when this is 1.
+    settings["TRUST_ONLINE"] = os.environ.get("TRUST_ONLINE", "0") == "1"
     # Tests run an import inside the request; a server hands it to the queue.
     settings["IMPORTS_INLINE"] = False
     settings["DATABASE_BUSY_TIMEOUT"] = float(

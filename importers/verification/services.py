@@ -7,6 +7,7 @@ import binascii
 import datetime as dt
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 from importers import xmlsafe
@@ -34,7 +35,14 @@ def verify(data: bytes, *, trust: TrustList, on: dt.date | None = None) -> Verif
         raise InvalidData(
             f"The file is larger than {MAX_BYTES} bytes.", errors={"file": ["Too large."]}
         )
-    on = on or dt.date.today()
+    answer = _verify(data, trust, on or dt.date.today())
+    if answer.verdict == "unknown_issuer" and trust.problems:
+        unresolved = check("online_resolution", "failed", "; ".join(trust.problems))
+        return replace(answer, checks=[*answer.checks, unresolved])
+    return answer
+
+
+def _verify(data: bytes, trust: TrustList, on: dt.date) -> Verification:
     text = data.removeprefix(b"\xef\xbb\xbf").strip()
     if text.startswith(b"<"):
         return _xml(text, trust, on)

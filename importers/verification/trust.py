@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, load_pem_publ
 from joserfc import jwk
 from joserfc.errors import JoseError
 
+from importers.verification.online import Fetcher, ResolutionError, did_web_document
 from registry.core.errors import InvalidData
 
 # The multicodec prefixes (unsigned varints of the codec number) of the public keys did:key and
@@ -87,13 +88,18 @@ class TrustList:
     keys: tuple[TrustedKey, ...] = ()
     certificates: tuple[TrustedCertificate, ...] = ()
     directory: str = field(default="", compare=False)
+    # What online resolution could not fetch: said when no key is found.
+    problems: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
-    def load(cls, directory: str | Path) -> TrustList:
+    def load(cls, directory: str | Path, online: Fetcher | None = None) -> TrustList:
         """Read the directory; a missing directory is an empty trust list (nothing is trusted).
+        With `online` (TRUST_ONLINE), a did:web document that names only its `id` is fetched;
+        one that cannot be fetched gives no key, and says why in `problems`.
 
         :raise TrustListError: a file that cannot be read as what its name says.
         """
+        problems: list[str] = []
         root = Path(directory)
         keys: list[TrustedKey] = []
         certificates: list[TrustedCertificate] = []
@@ -103,7 +109,11 @@ class TrustList:
                     continue
                 try:
                     if path.name.endswith(".did.json"):
-                        keys.extend(_did_document(_json(path), path.name))
+                        document = _json(path)
+                        if online is not None and _to_resolve(document):
+                            document = _resolved(document, online, path.name, problems)
+                        if document is not None:
+                            keys.extend(_did_document(document, path.name))
                     elif path.suffix in (".jwk", ".json"):
                         keys.extend(_jwk_file(_json(path), path.name))
                     elif path.suffix == ".pem":
@@ -115,7 +125,7 @@ class TrustList:
                         f"The trust list's file {path.name} cannot be used: {error}",
                         errors={"trust_list": [f"{path.name}: {error}"]},
                     ) from None
-        return cls(tuple(keys), tuple(certificates), str(root))
+        return cls(tuple(keys), tuple(certificates), str(root), tuple(problems))
 
     def by_kid(self, kid: str) -> list[TrustedKey]:
         """The keys a JOSE `kid` names: a key's own kid or DID URL, or its RFC 7638 thumbprint
@@ -211,6 +221,24 @@ def _jwk_file(document: dict, source: str) -> list[TrustedKey]:
     return keys
 
 
+def _to_resolve(document: dict) -> bool:
+    """A did:web document listing no key: the operator trusts the DID and its keys are fetched."""
+    did = document.get("id")
+    return (
+        isinstance(did, str)
+        and did.startswith("did:web:")
+        and not document.get("verificationMethod")
+    )
+
+
+def _resolved(document: dict, fetcher: Fetcher, source: str, problems: list[str]) -> dict | None:
+    try:
+        return did_web_document(document["id"], fetcher)
+    except ResolutionError as error:
+        problems.append(f"{source}: {document['id']} could not be resolved online: {error.detail}")
+        return None
+
+
 def _did_document(document: dict, source: str) -> list[TrustedKey]:
     did = document.get("id")
     if not isinstance(did, str) or not did.startswith("did:"):
@@ -231,7 +259,10 @@ def _did_document(document: dict, source: str) -> list[TrustedKey]:
                 f"verification method {method_id} has no publicKeyJwk nor publicKeyMultibase"
             )
     if not keys:
-        raise ValueError(f"the DID document of {did} lists no verification method")
+        raise ValueError(
+            f"the DID document of {did} lists no verification method (a did:web document that "
+            "names only its id is resolved online when TRUST_ONLINE=1)"
+        )
     return keys
 
 

@@ -4,7 +4,7 @@ from flask import current_app, request
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
-from importers.verification import services
+from importers.verification import online, services
 from importers.verification.trust import TrustList
 from registry.api import Blueprint, writes
 from registry.core.errors import InvalidData
@@ -60,6 +60,9 @@ class Verifications(MethodView):
             raise InvalidData(
                 "Send the file as multipart/form-data field 'file'.", errors={"file": ["Missing."]}
             )
-        trust = TrustList.load(current_app.config["TRUST_LIST"])
+        trust = TrustList.load(
+            current_app.config["TRUST_LIST"],
+            online.shared() if current_app.config["TRUST_ONLINE"] else None,
+        )
         data = upload.stream.read(services.MAX_BYTES + 1)
         return services.verify(data, trust=trust, on=on).as_dict()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from importers.verification import services
+from importers.verification import online, services
 from importers.verification.trust import TrustList
 from registry.cli.base import date_argument, domain_command, emit, json_option, main
 from registry.config import load_config
@@ -35,7 +35,10 @@ def verify(file: Path, on: str | None, as_json: bool) -> None:
         raise InvalidData(
             f"{file} cannot be read: {error.strerror}", errors={"file": [str(error.strerror)]}
         ) from None
-    trust = TrustList.load(load_config()["TRUST_LIST"])
+    settings = load_config()
+    trust = TrustList.load(
+        settings["TRUST_LIST"], online.shared() if settings["TRUST_ONLINE"] else None
+    )
     answer = services.verify(data, trust=trust, on=day).as_dict()
     lines = [f"{answer['verdict']}: {answer['reason']}"]
     if answer["issuer"]:
