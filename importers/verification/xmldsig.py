@@ -23,7 +23,7 @@ from typing import Any
 from cryptography import x509
 from lxml import etree
 from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLVerifier
-from signxml.exceptions import SignXMLException
+from signxml.exceptions import InvalidDigest, InvalidSignature, SignXMLException
 
 from importers.verification.result import Verification, check
 from importers.verification.trust import TrustList
@@ -36,6 +36,27 @@ EXPECTED = SignatureConfiguration(
     signature_methods=SignatureConfiguration().signature_methods | SHA1_SIGNATURES,
     digest_algorithms=SignatureConfiguration().digest_algorithms | {DigestAlgorithm.SHA1},
 )
+
+
+class DetachedC14NVerifier(XMLVerifier):
+    """signxml's verifier, canonicalising each node (SignedInfo above all) as a detached copy.
+
+    lxml canonicalises an element in place through its document: under a redeclared default
+    namespace (`<elmo xmlns="elmo-ns"><Signature xmlns="xmldsig-ns">`, as Java signers write
+    it) it emits `xmlns=""` on the grandchildren of SignedInfo (Transforms, Transform), which
+    are in the XML-DSig namespace: Canonical XML forbids that undeclaration, and the RSA
+    signature of a correctly signed SignedInfo then fails. A copy serialised and parsed again
+    carries the in-scope namespace declarations on its apex, as the standard's document subset
+    does, and canonicalises right; signxml already does the same for its references.
+    """
+
+    def _c14n(self, nodes, algorithm, inclusive_ns_prefixes=None):
+        nodes = nodes if isinstance(nodes, list) else [nodes]
+        copies = [
+            self._fromstring(self._tostring(node)) if isinstance(node, etree._Element) else node
+            for node in nodes
+        ]
+        return super()._c14n(copies, algorithm, inclusive_ns_prefixes)
 
 
 def signatures(root: Any) -> list[Any]:
@@ -93,7 +114,25 @@ def verify(root: Any, trust: TrustList, on: dt.date) -> Verification:
     method = signature.find(f"{{{DSIG}}}SignedInfo/{{{DSIG}}}SignatureMethod")
     algorithm = method.get("Algorithm", "") if method is not None else ""
     try:
-        XMLVerifier().verify(root, x509_cert=leaf, expect_config=EXPECTED)
+        DetachedC14NVerifier().verify(root, x509_cert=leaf, expect_config=EXPECTED)
+    except InvalidDigest:
+        reason = (
+            "the XML signature does not verify: its signature over SignedInfo is right, but the "
+            "document's digest is not the one signed: the document was changed (or "
+            "re-serialised) after signing"
+        )
+        return Verification(
+            "invalid", reason, claimed, [*checks, check("signature", "failed", reason)]
+        )
+    except InvalidSignature:
+        reason = (
+            "the XML signature does not verify: the signature value does not match SignedInfo "
+            "with the certificate's key: SignedInfo was changed (or re-indented) after signing, "
+            "or another key signed it"
+        )
+        return Verification(
+            "invalid", reason, claimed, [*checks, check("signature", "failed", reason)]
+        )
     except (SignXMLException, etree.LxmlError) as error:  # LxmlError: against the schema
         reason = f"the XML signature does not verify: {error}"
         return Verification(

@@ -1,0 +1,241 @@
+"""JAdES seals on Europass EDC credentials: the real sealed samples of the EDC repository (their
+own certificate listed, as an operator who trusts that seal would list it) and seals made here."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+
+from tests.importers.signing import (
+    ISSUER,
+    certificate,
+    edc_credential,
+    p256_key,
+    pem,
+    rsa_key,
+    sign_jades,
+)
+from tests.importers.test_verification import ON, outcome, result, trust_list
+
+ELM_JSON = "corpus/elm-json/european-digital-credentials__"
+SEALED = {
+    "credential-signed": (
+        f"{ELM_JSON}edci-data-model_src_test_resources_jsonld_credential-signed.jsonld"
+    ),
+    "credential-jws-invalid": (
+        f"{ELM_JSON}edci-commons_src_test_resources_jsonld_credential-jws-invalid.jsonld"
+    ),
+    "Sample-MC-Annex1-signed": (
+        "formats/europass-elm-edc/elm-v3-jsonld/Sample-MC-Annex1-signed.jsonld"
+    ),
+}
+# Each with the x5c certificate listed (the ANF root its chain ends in, or the seal's own) and
+# how the trust list vouches for it.
+PRESENTATIONS = [
+    (
+        f"{ELM_JSON}edci-eseal-core_src_test_resources_creds_json_sealed_advanced.json",
+        -1,
+        "was issued by a CA of the trust list",
+    ),
+    (
+        f"{ELM_JSON}edci-eseal-core_src_test_resources_creds_json_to_seal-signed-jades-baseline-lta.json",
+        0,
+        "is in the trust list",
+    ),
+]
+CHECKS = [
+    "format",
+    "algorithm",
+    "critical",
+    "certificate",
+    "signature",
+    "signing_time",
+    "issuer",
+    "validity",
+    "timestamps",
+]
+
+
+def _header(document: dict) -> dict:
+    protected = document["signatures"][0]["protected"]
+    return json.loads(base64.urlsafe_b64decode(protected + "=" * (-len(protected) % 4)))
+
+
+def _x5c(document: dict, index: int = 0) -> x509.Certificate:
+    return x509.load_der_x509_certificate(base64.b64decode(_header(document)["x5c"][index]))
+
+
+def _tampered(document: dict) -> bytes:
+    """One byte of the sealed payload changed: "credential" becomes "credentiam" in its id."""
+    assert "credential" in document["payload"]
+    payload = document["payload"].replace("credential", "credentiam", 1)
+    return json.dumps({**document, "payload": payload}).encode()
+
+
+def _issuer(document: dict) -> str:
+    return json.loads(document["payload"])["issuer"]["id"]
+
+
+@pytest.mark.parametrize("name", list(SEALED))
+def test_the_sealed_edc_samples(tmp_path, shared, name):
+    """The EDC samples are sealed (RS256, b64 false, crit b64/sigT/adoTst) with test seal
+    certificates of ANF that expired in 2023 and 2025. Listed under the credential's issuer,
+    each is verified on its sealing day, and invalid today: the certificate has expired, and
+    the timestamps that would prove the seal was made in time are not verified. That holds for
+    `credential-jws-invalid` too: its seal is sound; whatever its name says is wrong with it is
+    in the credential, not in the signature."""
+    data = (shared / SEALED[name]).read_bytes()
+    document = json.loads(data)
+    cert = _x5c(document)
+    issuer = _issuer(document)
+    sealed_on = dt.date.fromisoformat(_header(document)["sigT"][:10])
+
+    unknown = result(data, trust_list(tmp_path / "none", {}), on=sealed_on)
+    assert unknown["verdict"] == "unknown_issuer" and unknown["issuer"] == issuer
+    assert "is not in the trust list, nor issued by a CA in it" in unknown["reason"]
+
+    trust = trust_list(tmp_path / "seal", {"seal.pem": f"Issuer: {issuer}\n".encode() + pem(cert)})
+    answer = result(data, trust, on=sealed_on)
+    assert answer["verdict"] == "verified", answer
+    assert answer["issuer"] == issuer
+    assert [item["check"] for item in answer["checks"]] == CHECKS
+    assert outcome(answer, "timestamps") == "not_checked"
+    assert (
+        "adoTst: a timestamp of the signed data, accepted and not verified"
+        in (answer["checks"][2]["detail"])
+    )
+
+    tampered = result(_tampered(document), trust, on=sealed_on)
+    assert tampered["verdict"] == "invalid"
+    assert tampered["reason"].startswith("the RS256 signature does not verify")
+
+    # Another certificate, listed for the same issuer: the seal's own is not in the trust list.
+    other = certificate(rsa_key(), "Nombre Servicio Sellado TEST")
+    listed = f"Issuer: {issuer}\n".encode() + pem(other)
+    impostor = trust_list(tmp_path / "other", {"o.pem": listed})
+    assert result(data, impostor, on=sealed_on)["verdict"] == "unknown_issuer"
+
+    # Listed under its own subject (no Issuer line), it does not stand for the credential's issuer.
+    subject_only = result(data, trust_list(tmp_path / "s", {"s.pem": pem(cert)}), on=sealed_on)
+    assert subject_only["verdict"] == "invalid"
+    assert subject_only["reason"].endswith(f"the credential names {issuer}")
+
+    expired_on = cert.not_valid_after_utc.date() + dt.timedelta(days=1)
+    for day in (expired_on, ON):
+        expired = result(data, trust, on=day)
+        assert expired["verdict"] == "invalid"
+        assert f"not on {day} (the seal claims it was made on " in expired["reason"]
+
+
+@pytest.mark.parametrize("path, listed, vouched", PRESENTATIONS)
+def test_the_eseal_core_presentations_seal_no_credential(tmp_path, shared, path, listed, vouched):
+    """The eseal-core samples seal an empty VerifiablePresentation: the seal verifies (the
+    advanced one's certificate trusted through the ANF root its x5c carries) but vouches for no
+    issuer."""
+    data = (shared / path).read_bytes()
+    document = json.loads(data)
+    sealed_on = dt.date.fromisoformat(_header(document)["sigT"][:10])
+    trust = trust_list(tmp_path, {"anf.pem": pem(_x5c(document, listed))})
+    answer = result(data, trust, on=sealed_on)
+    assert answer["verdict"] == "invalid"
+    assert answer["reason"] == (
+        "the sealed payload (VerifiablePresentation) names no issuer: it is not a credential the "
+        "seal can vouch for"
+    )
+    assert outcome(answer, "signature") == "passed"
+    assert vouched in answer["checks"][3]["detail"]
+
+
+# --- seals made here ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def seal(tmp_path):
+    key = rsa_key()
+    cert = certificate(key, "Example University seal")
+    trust = trust_list(tmp_path / "seal", {"seal.pem": f"Issuer: {ISSUER}\n".encode() + pem(cert)})
+    return key, cert, trust
+
+
+def test_a_seal_made_here_is_verified_in_both_json_forms(tmp_path):
+    for index, key in enumerate((rsa_key(), p256_key())):
+        cert = certificate(key, "Example University seal")
+        listed = f"Issuer: {ISSUER}\n".encode() + pem(cert)
+        trust = trust_list(tmp_path / str(index), {"u.pem": listed})
+        document = sign_jades(key, cert, edc_credential())
+        answer = result(json.dumps(document), trust)
+        assert answer["verdict"] == "verified", answer
+        assert answer["reason"].startswith(f"sealed by {ISSUER} (")
+        flattened = {"payload": document["payload"], **document["signatures"][0]}
+        assert result(json.dumps(flattened), trust)["verdict"] == "verified"
+        assert result(_tampered(document), trust)["verdict"] == "invalid"
+
+
+def test_a_seal_without_x5c_is_found_by_its_thumbprint(seal):
+    key, cert, trust = seal
+    document = sign_jades(key, cert, edc_credential(), x5c=None)
+    assert "x5c" not in _header(document)
+    answer = result(json.dumps(document), trust)
+    assert answer["verdict"] == "verified", answer
+    unlisted = result(json.dumps(document), trust_list(Path(trust.directory).parent / "none", {}))
+    assert unlisted["verdict"] == "unknown_issuer"
+    assert unlisted["reason"].startswith("the protected header carries no x5c certificate")
+
+
+@pytest.mark.parametrize(
+    "header, said",
+    [
+        ({"crit": ["b64", "sigT", "exp2"], "exp2": 1}, "'exp2' is not understood by this version"),
+        ({"crit": ["b64", "sigT", "sigD"], "sigD": {}}, "a detached payload (sigD)"),
+        ({"crit": ["b64", "sigT", "sigPId"], "sigPId": {}}, "a signature policy (sigPId)"),
+        ({"crit": ["sigT"]}, "b64 false is not listed in crit"),
+        ({"crit": ["b64", "sigT", "srCms"]}, "crit names 'srCms', which the header lacks"),
+        ({"alg": "HS256"}, "the algorithm 'HS256' is not accepted"),
+        ({"alg": "none"}, "the algorithm 'none' is not accepted"),
+        ({"x5t#S256": "AAAA"}, "x5t#S256 is not the SHA-256 thumbprint"),
+        ({"sigT": "2019-01-01T00:00:00Z"}, "sigT 2019-01-01T00:00:00Z is outside the certificate"),
+        ({"x5c": ["!!"]}, "a certificate of x5c cannot be read"),
+    ],
+)
+def test_what_a_seal_header_may_not_say(seal, header, said):
+    key, cert, trust = seal
+    document = sign_jades(key, cert, edc_credential(), **header)
+    answer = result(json.dumps(document), trust)
+    assert answer["verdict"] == "invalid", answer
+    assert said in answer["reason"]
+
+
+def test_the_seal_must_stand_for_the_credentials_issuer_and_its_dates(seal):
+    key, cert, trust = seal
+    other = result(json.dumps(sign_jades(key, cert, edc_credential("urn:org:other"))), trust)
+    assert other["verdict"] == "invalid"
+    assert other["reason"] == (
+        f"the certificate stands for {ISSUER} in the trust list, the credential names urn:org:other"
+    )
+    expired = sign_jades(key, cert, edc_credential(expirationDate="2025-12-31T00:00:00Z"))
+    answer = result(json.dumps(expired), trust)
+    assert answer["verdict"] == "invalid"
+    assert "expired on 2025-12-31 (expirationDate), verified on 2026-06-01" in answer["reason"]
+
+
+def test_malformed_seals_are_invalid_with_their_reason(seal):
+    key, cert, trust = seal
+    document = sign_jades(key, cert, edc_credential())
+    two = {**document, "signatures": document["signatures"] * 2}
+    cases = {
+        json.dumps(two): "2 JWS signatures: this version checks a seal with one",
+        json.dumps({**document, "payload": ""}): "the JWS has no payload (detached)",
+        json.dumps({**document, "payload": "[1]"}): "the JWS payload is not a JSON object",
+        json.dumps({**document, "signatures": []}): "the JWS lists no signature",
+        json.dumps(
+            {**document, "signatures": [{**document["signatures"][0], "protected": "e30"}]}
+        ): "the JWS payload is not a JSON credential",
+    }
+    for data, said in cases.items():
+        answer = result(data, trust)
+        assert answer["verdict"] == "invalid" and said in answer["reason"], answer
