@@ -11,7 +11,7 @@ from typing import Any
 
 from importers import xmlsafe
 from importers.runner import FileError
-from importers.verification import jades, jwt, xmldsig
+from importers.verification import jades, jwt, xades, xmldsig
 from importers.verification.result import Verification, check
 from importers.verification.trust import TrustList
 from registry.core import inputs
@@ -24,9 +24,9 @@ _BASE64URL = re.compile(rb"[A-Za-z0-9_-]+")
 
 
 def verify(data: bytes, *, trust: TrustList, on: dt.date | None = None) -> Verification:
-    """The verdict on `data` on the day `on` (today by default): a compact JWS (VC-JWT) or an
-    XML document with a ds:Signature is verified; anything else is `unsigned`, its reason
-    naming what was found.
+    """The verdict on `data` on the day `on` (today by default): a compact JWS (VC-JWT), a JWS
+    JSON serialization (a JAdES seal) or an XML document with a ds:Signature (XML-DSig, XAdES) is
+    verified; anything else is `unsigned`, its reason naming what was found.
 
     :raise InvalidData: a file larger than MAX_BYTES, or XML or JSON that cannot be read.
     """
@@ -62,10 +62,13 @@ def _xml(data: bytes, trust: TrustList, on: dt.date) -> Verification:
         raise InvalidData(
             f"The file is not XML that can be read: {error}", errors={"file": [str(error)]}
         ) from None
-    if not xmldsig.signatures(root):
+    found = xmldsig.signatures(root)
+    if not found:
         name = root.tag.rsplit("}", 1)[-1] if isinstance(root.tag, str) else "?"
         reason = f"an XML document (<{name}>) without an XML signature"
         return Verification("unsigned", reason, None, [check("signature", "failed", reason)])
+    if len(found) == 1 and xades.is_xades(found[0]):
+        return xades.verify(root, trust, on)
     return xmldsig.verify(root, trust, on)
 
 

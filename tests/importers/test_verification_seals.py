@@ -10,15 +10,20 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from lxml import etree
+from signxml.xades import XAdESSigner
 
 from tests.importers.signing import (
+    DSIG,
     ISSUER,
+    XADES,
     certificate,
     edc_credential,
     p256_key,
     pem,
     rsa_key,
     sign_jades,
+    sign_xades_edc,
 )
 from tests.importers.test_verification import ON, outcome, result, trust_list
 
@@ -239,3 +244,125 @@ def test_malformed_seals_are_invalid_with_their_reason(seal):
     for data, said in cases.items():
         answer = result(data, trust)
         assert answer["verdict"] == "invalid" and said in answer["reason"], answer
+
+
+# --- XAdES (ELM v2 XML) -------------------------------------------------------------------------
+
+ELM_XML = "corpus/elm-xml/european-digital-credentials__"
+XSD_SIGNED = (
+    f"{ELM_XML}edci-data-model_src_test_resources_xsdValidation_"
+    "credential-generic-profile-xsd-signed.xml"
+)
+EPAS_476 = (
+    f"{ELM_XML}edci-issuer_edci-issuer-service_src_test_resources_signCredential_"
+    "Credential_EPAS_476.xml"
+)
+CREDENTIAL = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b'<europassCredential xmlns="http://data.europa.eu/snb" id="urn:credential:1">\n'
+    b'  <issuer id="urn:org:1"><legalName>Example University</legalName></issuer>\n'
+    b"</europassCredential>"
+)
+
+
+def _keyinfo_certificate(data: bytes) -> x509.Certificate:
+    node = etree.fromstring(data).find(f".//{{{DSIG}}}KeyInfo//{{{DSIG}}}X509Certificate")
+    return x509.load_der_x509_certificate(base64.b64decode("".join(node.text.split())))
+
+
+def _signing_day(data: bytes) -> dt.date:
+    node = etree.fromstring(data).find(f".//{{{XADES}}}SigningTime")
+    return dt.date.fromisoformat(node.text[:10])
+
+
+def test_the_xades_edc_samples_were_changed_after_signing(tmp_path, shared):
+    """The two XAdES-sealed ELM v2 samples: with their own certificate listed, neither verifies
+    on its signing day. The generic-profile one was re-indented after signing (its SignedInfo
+    verifies with the indentation removed); the EPAS_476 one's SignedInfo does not verify even
+    so: it was changed after signing in some other way."""
+    data = (shared / XSD_SIGNED).read_bytes()
+    cert = _keyinfo_certificate(data)
+    day = _signing_day(data)
+    assert result(data, trust_list(tmp_path / "none", {}), on=day)["verdict"] == "unknown_issuer"
+    trust = trust_list(tmp_path / "seal", {"seal.pem": pem(cert)})
+    answer = result(data, trust, on=day)
+    assert answer["verdict"] == "invalid"
+    assert answer["reason"] == (
+        "the XML signature does not verify: SignedInfo's signature verifies only with its "
+        "indentation removed: the file was re-indented after signing"
+    )
+    assert [(item["check"], item["result"]) for item in answer["checks"]] == [
+        ("coverage", "passed"),
+        ("certificate", "passed"),
+        ("signature", "failed"),
+    ]
+    expired_on = cert.not_valid_after_utc.date() + dt.timedelta(days=1)
+    expired = result(data, trust, on=expired_on)
+    assert expired["verdict"] == "invalid" and f"not on {expired_on}" in expired["reason"]
+
+    epas = (shared / EPAS_476).read_bytes()
+    listed = trust_list(tmp_path / "epas", {"epas.pem": pem(_keyinfo_certificate(epas))})
+    answer = result(epas, listed, on=_signing_day(epas))
+    assert answer["verdict"] == "invalid"
+    assert answer["reason"].startswith(
+        "the XML signature does not verify: the signature value does not match SignedInfo"
+    )
+
+
+def test_a_xades_seal_made_here_is_verified_and_each_fault_is_named(tmp_path):
+    key = rsa_key()
+    cert = certificate(key, "Example University seal")
+    trust = trust_list(tmp_path, {"seal.pem": b"Issuer: urn:org:1\n" + pem(cert)})
+    data = sign_xades_edc(CREDENTIAL, key, cert)
+    answer = result(data, trust)
+    assert answer["verdict"] == "verified", answer
+    assert answer["issuer"] == "urn:org:1"
+    assert [(item["check"], item["result"]) for item in answer["checks"]] == [
+        ("coverage", "passed"),
+        ("certificate", "passed"),
+        ("signature", "passed"),
+        ("signing_time", "passed"),
+        ("timestamps", "not_checked"),
+    ]
+    tampered = result(data.replace(b"Example", b"Exbmple", 1), trust)
+    assert tampered["verdict"] == "invalid"
+    assert "Digest mismatch for reference 0" in tampered["reason"]
+    other = trust_list(tmp_path / "o", {"o.pem": pem(certificate(rsa_key(), "Example seal"))})
+    assert result(data, other)["verdict"] == "unknown_issuer"
+    old = certificate(key, "Old seal", valid_to=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+    expired = result(
+        sign_xades_edc(CREDENTIAL, key, old), trust_list(tmp_path / "x", {"x.pem": pem(old)})
+    )
+    assert expired["verdict"] == "invalid"
+    assert "valid from 2020-01-01 to 2025-01-01, not on 2026-06-01" in expired["reason"]
+
+
+@pytest.mark.parametrize(
+    "arguments, said",
+    [
+        ({"xpath": "not(self::ds:Signature)"}, "the XPath transform 'not(self::ds:Signature)'"),
+        ({"signing_time": "2019-01-01T00:00:00Z"}, "SigningTime 2019-01-01T00:00:00Z is outside"),
+        ({"named": "other"}, "the signed properties name another signing certificate"),
+    ],
+)
+def test_what_a_xades_seal_may_not_say(tmp_path, arguments, said):
+    key = rsa_key()
+    cert = certificate(key, "Example University seal")
+    if arguments.get("named"):
+        arguments = {"named": certificate(rsa_key(), "Another seal")}
+    data = sign_xades_edc(CREDENTIAL, key, cert, **arguments)
+    answer = result(data, trust_list(tmp_path, {"seal.pem": pem(cert)}))
+    assert answer["verdict"] == "invalid", answer
+    assert said in answer["reason"]
+
+
+def test_a_xades_seal_by_signxml_with_its_keyinfo_reference_is_verified(tmp_path):
+    """signxml's XAdESSigner adds a third reference, over the signature's own KeyInfo."""
+    key = rsa_key()
+    cert = certificate(key, "Example University seal")
+    signed = XAdESSigner(signature_algorithm="rsa-sha256", digest_algorithm="sha256").sign(
+        etree.fromstring(CREDENTIAL.split(b"\n", 1)[1]), key=key, cert=[pem(cert).decode()]
+    )
+    answer = result(etree.tostring(signed), trust_list(tmp_path, {"seal.pem": pem(cert)}))
+    assert answer["verdict"] == "verified", answer
+    assert answer["checks"][0]["detail"].endswith("and KeyInfo")
