@@ -105,12 +105,7 @@ def test_every_learning_opportunity_of_the_elmo_example(shared):
         "#3",
     ]
     assert [record["result"]["parent_local_id"] for _, record in items] == [
-        programme,
-        None,
-        course,
-        course,
-        None,
-        None,
+        programme, None, course, course, None, None
     ]
     transcript = items[0][1]["transcript"]
     assert all(record["transcript"] is transcript for _, record in items)  # one per report
@@ -1087,7 +1082,9 @@ def test_a_key_longer_than_the_column_is_a_digest():
 
 
 @pytest.mark.parametrize("batch_size", [1, 1000])
-def test_a_result_stated_again_in_another_report_of_its_transcript_is_rejected(session, batch_size):
+def test_a_result_stated_again_in_another_report_of_its_transcript_is_rejected(
+    session, batch_size
+):
     # Two reports of one issuer in one document are one transcript: the course in the second
     # is the first's result stated again, in the same batch or the next.
     twice = course("C1", instance="<date>2024-01-31</date>")

@@ -318,15 +318,10 @@ def test_a_file_cut_anywhere_hands_over_only_elements_that_closed():
     # libxml2 2.14 ends the elements still open when a cut file is closed, with their cut text:
     # those must never reach a reader, on that version or an older one.
     data = b'<r><a k="v">first &amp; whole</a><b><a>second</a></b><a/><a>third</a></r>'
-    closed = [
-        (data.index(end) + len(end), text)
-        for end, text in [
-            (b"whole</a>", "first & whole"),
-            (b"second</a>", "second"),
-            (b"<a/>", None),
-            (b"third</a>", "third"),
-        ]
-    ]
+    closed = [(data.index(end) + len(end), text) for end, text in [
+        (b"whole</a>", "first & whole"), (b"second</a>", "second"), (b"<a/>", None),
+        (b"third</a>", "third"),
+    ]]
     for cut in range(1, len(data)):
         ended = []
         with pytest.raises(FileError):
