@@ -396,3 +396,17 @@ def test_broken_signatures_are_invalid_with_their_reason(tmp_path, shared):
     for broken, said in cases.items():
         answer = result(broken, trust)
         assert answer["verdict"] == "invalid" and said in answer["reason"], answer
+
+
+def test_the_elmo_format_example_was_edited_after_signing(tmp_path, shared):
+    """formats/emrex-elmo/example.xml: its certificate's key is the signing key (the signature
+    value opens to a PKCS#1 SHA-1 block), but the SignedInfo signed had neither the indentation
+    nor the root's xmlns:xsi declaration it has now: the example was edited after signing."""
+    data = (shared / "formats/emrex-elmo/example.xml").read_bytes()
+    trust = trust_list(tmp_path, {"uio.pem": _pem_of_keyinfo(data)})
+    answer = result(data, trust, on=dt.date(2016, 1, 1))
+    assert answer["verdict"] == "invalid"
+    assert outcome(answer, "certificate") == "passed"
+    assert answer["reason"].startswith(
+        "the XML signature does not verify: the signature value does not match SignedInfo"
+    )
