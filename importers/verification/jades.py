@@ -17,7 +17,10 @@ equal to its thumbprint, and the certificate in the trust list or issued by a CA
 the other `x5c` certificates), each valid on the day of verification; the signature (joserfc,
 over the protected header and the payload as RFC 7797 says); `sigT` a time inside the
 certificate's validity; the payload a JSON credential whose `issuer` is the issuer the
-certificate stands for in the trust list; the credential's validity dates against the day.
+certificate stands for in the trust list, or, for a certificate trusted through a listed CA,
+whose issuer's eIDASIdentifier (or legalIdentifier) notation is the certificate's
+organizationIdentifier (as the EDC issuer links a seal to its organisation); the credential's
+validity dates against the day.
 
 Not checked: the timestamps and validation data of the unsigned `etsiU` properties (sigTst,
 arcTst, xVals, rVals: no RFC 3161 or LTA validation) and `adoTst`; so `sigT` is the signer's
@@ -40,6 +43,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
 from joserfc import jws
 from joserfc.errors import JoseError, SecurityWarning
 from joserfc.registry import HeaderParameter
@@ -159,7 +163,7 @@ def verify(document: dict, trust: TrustList, on: dt.date) -> Verification:
         )
     checks.append(check("signature", "passed", f"{alg} signature by {trusted.issuer}"))
     checks.append(_signing_time_check(header.get("sigT"), leaf))
-    checks.append(_issuer_check(claimed, trusted.issuer, credential))
+    checks.append(_issuer_check(claimed, trusted, leaf, credential))
     checks.append(dates_check({}, credential, on))
     checks.append(
         check(
@@ -172,11 +176,10 @@ def verify(document: dict, trust: TrustList, on: dt.date) -> Verification:
     failed = next((item for item in checks if item["result"] == "failed"), None)
     if failed:
         return Verification("invalid", failed["detail"], claimed, checks)
+    # Through a CA, the eIDAS identifier links the seal to the credential's issuer (_issuer_check).
+    issuer = trusted.issuer if trusted.issuer == claimed else claimed
     return Verification(
-        "verified",
-        f"sealed by {trusted.issuer} ({alg}, JAdES) and valid on {on}",
-        trusted.issuer,
-        checks,
+        "verified", f"sealed by {issuer} ({alg}, JAdES) and valid on {on}", issuer, checks
     )
 
 
@@ -332,7 +335,13 @@ def _signing_time_check(value: Any, certificate: x509.Certificate) -> dict[str, 
     )
 
 
-def _issuer_check(claimed: str | None, trusted: str | None, credential: dict) -> dict[str, str]:
+def _issuer_check(
+    claimed: str | None, trusted: CertificateTrust, leaf: x509.Certificate, credential: dict
+) -> dict[str, str]:
+    """The credential's issuer against the seal: the issuer a listed certificate stands for, or,
+    for a certificate trusted through a listed CA, the eIDAS link: the certificate's
+    organizationIdentifier (as a CA vouches for it) is the issuer's eIDASIdentifier or
+    legalIdentifier notation."""
     if claimed is None:
         kind = credential.get("type")
         kind = ", ".join(map(str, kind)) if isinstance(kind, list) else kind
@@ -342,14 +351,40 @@ def _issuer_check(claimed: str | None, trusted: str | None, credential: dict) ->
             f"the sealed payload ({kind or 'no type'}) names no issuer: it is not a credential "
             "the seal can vouch for",
         )
-    if claimed != trusted:
+    if claimed == trusted.issuer:
+        return check("issuer", "passed", f"issuer {claimed}, the one the certificate stands for")
+    through_ca = trusted.entry is not None and trusted.entry.certificate != leaf
+    organisation = [
+        attribute.value
+        for attribute in leaf.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
+    ]
+    notations = _legal_notations(credential.get("issuer"))
+    if through_ca and organisation and organisation[0] in notations:
         return check(
             "issuer",
-            "failed",
-            f"the certificate stands for {trusted} in the trust list, the credential names "
-            f"{claimed}",
+            "passed",
+            f"issuer {claimed}: its legal identifier {organisation[0]} is the "
+            "organizationIdentifier of the seal's certificate, which a CA of the trust list issued",
         )
-    return check("issuer", "passed", f"issuer {claimed}, the one the certificate stands for")
+    said = f" (organizationIdentifier {organisation[0]})" if organisation else ""
+    return check(
+        "issuer",
+        "failed",
+        f"the certificate stands for {trusted.issuer}{said} in the trust list, the credential "
+        f"names {claimed}",
+    )
+
+
+def _legal_notations(issuer: Any) -> set[str]:
+    if not isinstance(issuer, dict):
+        return set()
+    found = set()
+    for name in ("eIDASIdentifier", "legalIdentifier"):
+        values = issuer.get(name)
+        for value in values if isinstance(values, list) else [values]:
+            if isinstance(value, dict) and isinstance(value.get("notation"), str):
+                found.add(value["notation"])
+    return found
 
 
 def _issuer_id(issuer: Any) -> str | None:

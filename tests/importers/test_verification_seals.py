@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.x509.oid import NameOID
 from lxml import etree
 from signxml.xades import XAdESSigner
 
@@ -213,6 +215,49 @@ def test_what_a_seal_header_may_not_say(seal, header, said):
     answer = result(json.dumps(document), trust)
     assert answer["verdict"] == "invalid", answer
     assert said in answer["reason"]
+
+
+def _seal_certificate(key, ca_key, organisation: str) -> x509.Certificate:
+    """A seal certificate as a qualified CA issues it: the organisation's eIDAS identifier in
+    organizationIdentifier (2.5.4.97)."""
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, "Example University seal"),
+            x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, organisation),
+        ]
+    )
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Seal CA")]))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+        .not_valid_after(dt.datetime(2040, 1, 1, tzinfo=dt.UTC))
+        .sign(ca_key, hashes.SHA256())
+    )
+
+
+def test_a_seal_under_a_listed_ca_stands_for_the_issuer_with_its_eidas_identifier(tmp_path):
+    """Listing a CA vouches for the organisation its certificates name, not for a credential's
+    issuer URI: the seal's organizationIdentifier must be the issuer's eIDASIdentifier."""
+    ca_key, key = rsa_key(), rsa_key()
+    trust = trust_list(tmp_path, {"ca.pem": pem(certificate(ca_key, "Seal CA", ca=True))})
+    cert = _seal_certificate(key, ca_key, "VATES-A00000000")
+    credential = edc_credential()
+    identifier = {"type": "LegalIdentifier", "notation": "VATES-A00000000"}
+    credential["issuer"]["eIDASIdentifier"] = identifier
+    answer = result(json.dumps(sign_jades(key, cert, credential)), trust)
+    assert answer["verdict"] == "verified", answer
+    assert answer["issuer"] == ISSUER
+    assert (
+        "its legal identifier VATES-A00000000 is the organizationIdentifier"
+        in (answer["checks"][6]["detail"])
+    )
+    credential["issuer"]["eIDASIdentifier"]["notation"] = "VATES-B11111111"
+    other = result(json.dumps(sign_jades(key, cert, credential)), trust)
+    assert other["verdict"] == "invalid"
+    assert "(organizationIdentifier VATES-A00000000) in the trust list" in other["reason"]
 
 
 def test_the_seal_must_stand_for_the_credentials_issuer_and_its_dates(seal):
