@@ -3,8 +3,9 @@
 The EDC issuer seals a credential as `{"payload": "<the credential's JSON text>", "signatures":
 [{"protected", "header": {"etsiU": [...]}, "signature"}]}`: general JSON serialization, one
 signature, the payload unencoded (`b64: false`, RFC 7797), the protected header carrying `x5c`,
-`x5t#S256`, `kid` (the certificate's issuer and serial), `sigT` and `crit`. The flattened form
-and a base64url payload are read too.
+`x5t#S256`, `kid` (the certificate's issuer and serial), `sigT` and `crit`. The flattened form,
+a base64url payload and the compact serialization (services passes it here, as flattened JSON,
+when its header has `sigT`) are read too.
 
 Checked, each reported as a check: the shape (one signature; a payload in the file); the
 algorithm (ALGORITHMS; `none`, HMAC and anything else refused); the critical header parameters
@@ -98,8 +99,11 @@ def is_jws_json(document: Any) -> bool:
     )
 
 
-def verify(document: dict, trust: TrustList, on: dt.date) -> Verification:
-    """The verdict on one JWS JSON serialization (as `is_jws_json` recognises)."""
+def verify(
+    document: dict, trust: TrustList, on: dt.date, *, serialization: str | None = None
+) -> Verification:
+    """The verdict on one JWS JSON serialization (as `is_jws_json` recognises), or on a compact
+    one given as flattened JSON (`serialization="compact"` says so in the format check)."""
     member, problem = _member(document)
     if problem:
         return Verification("invalid", problem, None, [check("format", "failed", problem)])
@@ -115,11 +119,9 @@ def verify(document: dict, trust: TrustList, on: dt.date) -> Verification:
     if problem:
         return Verification("invalid", problem, None, [check("format", "failed", problem)])
     claimed = _issuer_id(credential.get("issuer"))
-    shape = "general" if "signatures" in document else "flattened"
+    shape = serialization or ("general JSON" if "signatures" in document else "flattened JSON")
     payload_form = "unencoded (b64 false, RFC 7797)" if not encoded else "base64url"
-    checks = [
-        check("format", "passed", f"a JWS in {shape} JSON serialization, payload {payload_form}")
-    ]
+    checks = [check("format", "passed", f"a JWS in {shape} serialization, payload {payload_form}")]
 
     alg = header.get("alg")
     if alg not in ALGORITHMS:

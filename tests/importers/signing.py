@@ -119,8 +119,8 @@ def ed25519_key():
 def sign_jades(private, cert: x509.Certificate, credential: dict, **header) -> dict:
     """A JAdES seal as the EDC issuer makes it: JWS general JSON serialization, the credential's
     JSON text as the unencoded payload (b64 false), x5c, x5t#S256 and sigT protected (a header
-    parameter given as None is left out). Signed with `cryptography` over the RFC 7797 signing
-    input, independently of the verifier's joserfc.
+    parameter given as None is left out; with `b64=None` the payload is base64url). Signed with
+    `cryptography` over the RFC 7515/7797 signing input, independently of the verifier's joserfc.
     """
     der = cert.public_bytes(serialization.Encoding.DER)
     protected = {
@@ -137,6 +137,8 @@ def sign_jades(private, cert: x509.Certificate, credential: dict, **header) -> d
     protected = {name: value for name, value in protected.items() if value is not None}
     encoded = base64.urlsafe_b64encode(json.dumps(protected).encode()).rstrip(b"=").decode()
     payload = json.dumps(credential)
+    if protected.get("b64", True) is not False:
+        payload = base64.urlsafe_b64encode(payload.encode()).rstrip(b"=").decode()
     data = f"{encoded}.{payload}".encode()
     if isinstance(private, rsa.RSAPrivateKey):
         signature = private.sign(data, padding.PKCS1v15(), hashes.SHA256())

@@ -183,6 +183,23 @@ def test_a_seal_made_here_is_verified_in_both_json_forms(tmp_path):
         assert result(_tampered(document), trust)["verdict"] == "invalid"
 
 
+def test_a_compact_jades_seal_is_verified_as_a_seal(seal):
+    """A compact JWS whose header states sigT is a JAdES seal (x5c, crit), not a VC-JWT."""
+    key, cert, trust = seal
+    document = sign_jades(key, cert, edc_credential(), b64=None, crit=["sigT"])
+    member = document["signatures"][0]
+    token = ".".join([member["protected"], document["payload"], member["signature"]])
+    answer = result(token, trust)
+    assert answer["verdict"] == "verified", answer
+    assert answer["checks"][0]["detail"] == "a JWS in compact serialization, payload base64url"
+    claims = base64.urlsafe_b64decode(document["payload"] + "=" * (-len(document["payload"]) % 4))
+    changed = base64.urlsafe_b64encode(claims.replace(b"credential", b"credentiam", 1))
+    tampered = token.replace(document["payload"], changed.rstrip(b"=").decode())
+    answer = result(tampered, trust)
+    assert answer["verdict"] == "invalid"
+    assert answer["reason"].startswith("the RS256 signature does not verify")
+
+
 def test_a_seal_without_x5c_is_found_by_its_thumbprint(seal):
     key, cert, trust = seal
     document = sign_jades(key, cert, edc_credential(), x5c=None)
