@@ -200,8 +200,10 @@ def _member(document: dict) -> tuple[dict, str | None]:
         return {}, "the JWS signature has no protected header"
     if not isinstance(member.get("signature"), str):
         return {}, "the JWS signature has no signature value"
-    if not isinstance(document.get("payload"), str) or not document["payload"]:
+    if document.get("payload") in (None, ""):
         return {}, "the JWS has no payload (detached): the signed data is not in the file"
+    if not isinstance(document["payload"], str):
+        return {}, "the JWS payload is not a string"
     return member, None
 
 

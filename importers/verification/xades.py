@@ -31,7 +31,7 @@ import datetime as dt
 from typing import Any
 
 from lxml import etree
-from signxml import SignatureMethod
+from signxml import CanonicalizationMethod, SignatureMethod
 from signxml.exceptions import InvalidDigest, SignXMLException
 from signxml.util import _remove_sig
 from signxml.xades import XAdESSignatureConfiguration, XAdESVerifier, XAdESVerifyResult
@@ -187,6 +187,8 @@ def _whole_document(reference: Any) -> str | None:
                     f"{WITHOUT_SIGNATURES} (ds the XML-DSig namespace), which removes the signature"
                 )
             removes.append(algorithm)
+        elif algorithm not in {method.value for method in CanonicalizationMethod}:
+            return f'the reference over URI="" has the transform {algorithm}, not accepted'
     if len(removes) != 1:
         return (
             'the reference over URI="" does not remove the signature once (enveloped-signature '
@@ -201,6 +203,14 @@ def _own_properties(signature: Any, reference: Any) -> str | None:
     signed = qualifying.find(f"{{{XADES}}}SignedProperties")
     if signed is None or reference.get("URI") != f"#{signed.get('Id')}":
         return "the SignedProperties reference does not point at this signature's SignedProperties"
+    canonical = {method.value for method in CanonicalizationMethod}
+    others = [
+        node.get("Algorithm")
+        for node in reference.iter(f"{{{DSIG}}}Transform")
+        if node.get("Algorithm") not in canonical
+    ]
+    if others:
+        return f"the SignedProperties reference has transforms {others}: only c14n is accepted"
     if qualifying.get("Target") != f"#{signature.get('Id')}":
         return "the QualifyingProperties' Target is not this signature"
     return None

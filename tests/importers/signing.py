@@ -183,10 +183,12 @@ def sign_xades_edc(
     xpath: str = "not(ancestor-or-self::ds:Signature)",
     signing_time: str = "2024-01-01T12:00:00Z",
     named: x509.Certificate | None = None,
+    extra: str | None = None,
 ) -> bytes:
     """A XAdES-B seal shaped as the EDC issuer's (EU DSS) on an ELM v2 credential: the
     Signature inside a <proof> child, its whole-document reference filtered by XPath, exclusive
-    c14n, SigningCertificateV2 (naming `named`, by default `cert`). Built with lxml and signed
+    c14n (after an `extra` transform if given), SigningCertificateV2 (naming `named`, by default
+    `cert`). Built with lxml and signed
     with `cryptography`, independently of the verifier's signxml."""
     root = etree.fromstring(document)
     proof = etree.SubElement(root, f"{{{root.nsmap.get(None, '')}}}proof")
@@ -207,6 +209,8 @@ def sign_xades_edc(
     etree.SubElement(
         etree.SubElement(transforms, ds("Transform"), Algorithm=XPATH_FILTER), ds("XPath")
     ).text = xpath
+    if extra:
+        etree.SubElement(transforms, ds("Transform"), Algorithm=extra)
     etree.SubElement(transforms, ds("Transform"), Algorithm=EXC_C14N)
     etree.SubElement(whole, ds("DigestMethod"), Algorithm=SHA256)
     etree.SubElement(whole, ds("DigestValue")).text = b64(hashlib.sha256(data).digest())

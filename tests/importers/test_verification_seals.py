@@ -298,6 +298,7 @@ def test_malformed_seals_are_invalid_with_their_reason(seal):
         json.dumps(two): "2 JWS signatures: this version checks a seal with one",
         json.dumps({**document, "payload": ""}): "the JWS has no payload (detached)",
         json.dumps({**document, "payload": "[1]"}): "the JWS payload is not a JSON object",
+        json.dumps({**document, "payload": {"id": 1}}): "the JWS payload is not a string",
         json.dumps({**document, "signatures": []}): "the JWS lists no signature",
         json.dumps(
             {**document, "signatures": [{**document["signatures"][0], "protected": "e30"}]}
@@ -319,6 +320,7 @@ EPAS_476 = (
     f"{ELM_XML}edci-issuer_edci-issuer-service_src_test_resources_signCredential_"
     "Credential_EPAS_476.xml"
 )
+XSLT = "http://www.w3.org/TR/1999/REC-xslt-19991116"
 CREDENTIAL = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n'
     b'<europassCredential xmlns="http://data.europa.eu/snb" id="urn:credential:1">\n'
@@ -405,6 +407,7 @@ def test_a_xades_seal_made_here_is_verified_and_each_fault_is_named(tmp_path):
         ({"xpath": "not(self::ds:Signature)"}, "the XPath transform 'not(self::ds:Signature)'"),
         ({"signing_time": "2019-01-01T00:00:00Z"}, "SigningTime 2019-01-01T00:00:00Z is outside"),
         ({"named": "other"}, "the signed properties name another signing certificate"),
+        ({"xpath": "not(ancestor-or-self::ds:Signature)", "extra": XSLT}, "the transform " + XSLT),
     ],
 )
 def test_what_a_xades_seal_may_not_say(tmp_path, arguments, said):
