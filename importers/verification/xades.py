@@ -9,12 +9,12 @@ transform, then exclusive c14n), and the xades:SignedProperties of that signatur
 Checked, each reported as a check: one signature; its coverage (exactly those two references,
 and at most one more over the signature's own KeyInfo, as signxml signs; the XPath filter only
 in that exact form, which removes the one signature as the enveloped transform does;
-SignedProperties inside this signature's QualifyingProperties, whose Target names it); the
-signing certificate as for XML-DSig (xmldsig.signer: in the trust list, or issued by a CA of it
-through the KeyInfo's other certificates, each valid on the day); the signature and the
-references' digests (signxml), the signed properties' SigningCertificate(V2) digest equal to
-the signing certificate's (signxml); the SigningTime inside the certificate's validity. SHA-1
-and HMAC are refused.
+SignedProperties inside this signature's QualifyingProperties, whose Target names it; no
+transform but those and c14n); the signing certificate as for XML-DSig (xmldsig.signer: in the
+trust list, or issued by a CA of it through the KeyInfo's other certificates, each valid on the
+day); the signature and the references' digests (signxml), the signed properties'
+SigningCertificate(V2) digest equal to the signing certificate's (signxml); the SigningTime
+inside the certificate's validity. SHA-1 and HMAC are refused.
 
 Not checked: timestamps (SignatureTimeStamp, AllDataObjectsTimeStamp, archive timestamps: no
 RFC 3161 validation), so the SigningTime is the signer's claim and an expired certificate makes
