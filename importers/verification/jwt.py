@@ -83,7 +83,7 @@ def verify(token: str, trust: TrustList, on: dt.date) -> Verification:
         )
     )
     checks.append(_issuer_check(iss, vc_issuer, signer))
-    checks.append(_dates_check(claims, credential, on))
+    checks.append(dates_check(claims, credential, on))
     failed = next((item for item in checks if item["result"] == "failed"), None)
     if failed:
         return Verification("invalid", failed["detail"], claimed, checks)
@@ -173,7 +173,7 @@ def _issuer_check(iss: str | None, vc_issuer: str | None, signer: TrustedKey) ->
     return check("issuer", "passed", f"issuer {claimed}, the one the trusted key stands for")
 
 
-def _dates_check(claims: dict, credential: dict, on: dt.date) -> dict[str, str]:
+def dates_check(claims: dict, credential: dict, on: dt.date) -> dict[str, str]:
     """Every start and end bound the token and the credential state, against the day `on`."""
     bounds: list[tuple[str, str, Any]] = [
         ("start", "nbf", claims.get("nbf")),

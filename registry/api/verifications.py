@@ -54,7 +54,7 @@ class Verifications(MethodView):
     @blp.response(200, VerificationSchema)
     @writes("verification.run")
     def post(self, on):
-        """Verify a signed file (VC-JWT, signed ELMO) against the trust list; stores nothing."""
+        """Verify a signed file (VC-JWT, ELMO, EDC seal) against the trust list; stores nothing."""
         upload = request.files.get("file")
         if upload is None:
             raise InvalidData(

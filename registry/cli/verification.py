@@ -23,7 +23,7 @@ EXIT_NOT_VERIFIED = 1
 @json_option
 @domain_command
 def verify(file: Path, on: str | None, as_json: bool) -> None:
-    """Verify FILE's signature (VC-JWT or signed ELMO) against the trust list (TRUST_LIST).
+    """Verify FILE's signature (VC-JWT, signed ELMO, EDC JAdES/XAdES seal) against TRUST_LIST.
 
     Exit code 0 when verified, 1 when invalid, unsigned or from an unknown issuer, 2 for bad
     input (no such file, a bad date, XML or JSON that cannot be read)."""

@@ -9,6 +9,7 @@ import json
 import re
 
 import pytest
+from cryptography import x509
 from lxml import etree
 from signxml import XMLSigner
 
@@ -253,28 +254,62 @@ def _pem_of_keyinfo(data: bytes) -> bytes:
     return f"-----BEGIN CERTIFICATE-----\n{lines}\n-----END CERTIFICATE-----\n".encode()
 
 
-@pytest.mark.parametrize(
-    "name",
-    ["dk-emrex__ncp_examples_elmo-tomcat-signed.xml", "dk-emrex__ncp_examples_elmo-wl-signed.xml"],
-)
-def test_the_signed_emrex_samples(tmp_path, shared, name):
-    """The Danish EMREX samples: the certificate is in their KeyInfo. Unlisted, the issuer is
-    unknown; listed, their RSA-SHA1 signature value does not verify over their SignedInfo as it
-    stands in the file (the signed SignedInfo was not the one serialised), so they are invalid,
-    and so are they tampered."""
-    data = (shared / ELMO / name).read_bytes()
-    subject = "CN=Niels Kildeskov,OU=Unknown,O=KMD,L=Copenhagen,ST=Unknown,C=DK"
+KMD = "CN=Niels Kildeskov,OU=Unknown,O=KMD,L=Copenhagen,ST=Unknown,C=DK"
+
+
+def test_the_tomcat_signed_emrex_sample_is_verified(tmp_path, shared):
+    """Its Signature redeclares the default namespace (`<Signature xmlns="...xmldsig#">` inside
+    `<elmo xmlns="...elmo...">`): canonicalised in place, lxml wrongly adds `xmlns=""` to
+    Transforms and Transform, and the RSA-SHA1 signature seemed not to verify. Canonicalised as
+    a detached copy, SignedInfo verifies with the certificate of its KeyInfo."""
+    data = (shared / ELMO / "dk-emrex__ncp_examples_elmo-tomcat-signed.xml").read_bytes()
     unknown = result(data, trust_list(tmp_path, {}))
-    assert unknown["verdict"] == "unknown_issuer" and unknown["issuer"] == subject
+    assert unknown["verdict"] == "unknown_issuer" and unknown["issuer"] == KMD
     assert outcome(unknown, "coverage") == "passed"
+    cert = x509.load_pem_x509_certificate(_pem_of_keyinfo(data))
     trust = trust_list(tmp_path / "dk", {"kmd.pem": b"Issuer: KMD\n" + _pem_of_keyinfo(data)})
     listed = result(data, trust)
-    assert listed["verdict"] == "invalid"
-    assert outcome(listed, "certificate") == "passed"
-    assert listed["reason"].startswith("the XML signature does not verify")
-    tampered = data.replace(b">Jens<", b">Jans<", 1)
-    assert tampered != data
-    assert result(tampered, trust)["verdict"] == "invalid"
+    assert listed["verdict"] == "verified", listed
+    assert listed["issuer"] == "KMD"
+    assert "SHA-1: weak" in listed["checks"][2]["detail"]
+    tampered = result(data.replace(b">Jens<", b">Jans<", 1), trust)
+    assert tampered["verdict"] == "invalid"
+    assert "the digest of a reference is not the one signed" in tampered["reason"]
+    other = certificate(rsa_key(), "Niels Kildeskov")
+    assert result(data, trust_list(tmp_path / "o", {"o.pem": pem(other)}))["verdict"] == (
+        "unknown_issuer"
+    )
+    day_after = cert.not_valid_after_utc.date() + dt.timedelta(days=1)
+    expired = result(data, trust, on=day_after)
+    assert expired["verdict"] == "invalid" and f"not on {day_after}" in expired["reason"]
+
+
+def test_the_other_signed_emrex_samples_were_changed_after_signing(tmp_path, shared):
+    """The WebLogic sample's SignedInfo signature verifies, but its elements carry the prefix
+    ns0: and its document digest is not the one signed; the beautified sample is the Tomcat one
+    (the same SignatureValue) re-indented after signing, SignedInfo included."""
+    trust = trust_list(
+        tmp_path,
+        {
+            "kmd.pem": b"Issuer: KMD\n"
+            + _pem_of_keyinfo(
+                (shared / ELMO / "dk-emrex__ncp_examples_elmo-tomcat-signed.xml").read_bytes()
+            )
+        },
+    )
+    wl = result((shared / ELMO / "dk-emrex__ncp_examples_elmo-wl-signed.xml").read_bytes(), trust)
+    assert wl["verdict"] == "invalid"
+    assert wl["reason"].startswith(
+        "the XML signature does not verify: its signature over SignedInfo is right, but the "
+        "digest of a reference is not the one signed (Digest mismatch for reference 0 ())"
+    )
+    beautified = shared / ELMO / "dk-emrex__ncp_examples_elmo-tomcat-signed-beautified.xml"
+    answer = result(beautified.read_bytes(), trust)
+    assert answer["verdict"] == "invalid"
+    assert answer["reason"] == (
+        "the XML signature does not verify: SignedInfo's signature verifies only with its "
+        "indentation removed: the file was re-indented after signing"
+    )
 
 
 def _signed_elmo(shared, key, cert, chain=()) -> bytes:
@@ -361,3 +396,17 @@ def test_broken_signatures_are_invalid_with_their_reason(tmp_path, shared):
     for broken, said in cases.items():
         answer = result(broken, trust)
         assert answer["verdict"] == "invalid" and said in answer["reason"], answer
+
+
+def test_the_elmo_format_example_was_edited_after_signing(tmp_path, shared):
+    """formats/emrex-elmo/example.xml: its certificate's key is the signing key (the signature
+    value opens to a PKCS#1 SHA-1 block), but the SignedInfo signed had neither the indentation
+    nor the root's xmlns:xsi declaration it has now: the example was edited after signing."""
+    data = (shared / "formats/emrex-elmo/example.xml").read_bytes()
+    trust = trust_list(tmp_path, {"uio.pem": _pem_of_keyinfo(data)})
+    answer = result(data, trust, on=dt.date(2016, 1, 1))
+    assert answer["verdict"] == "invalid"
+    assert outcome(answer, "certificate") == "passed"
+    assert answer["reason"].startswith(
+        "the XML signature does not verify: the signature value does not match SignedInfo"
+    )
