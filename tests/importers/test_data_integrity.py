@@ -21,7 +21,7 @@ from importers.verification.canonical import CanonicalizationError, canonicalize
 from importers.verification.data_integrity import sign
 from importers.verification.services import verify
 from importers.verification.trust import TrustList, as_jwk, base58btc, multikey
-from tests.importers.signing import ed25519_key, p256_key
+from tests.importers.signing import did_key, ed25519_key, p256_key
 
 VECTORS = Path(__file__).with_name("vectors")
 EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
@@ -281,3 +281,124 @@ def test_an_unbundled_context_is_invalid(tmp_path):
     answer = result(signed, trust)
     assert answer["verdict"] == "invalid"
     assert "https://evil.example/context.jsonld is not one of the bundled" in answer["reason"]
+
+
+# --- the OB3 corpus (1EdTech's validator's samples) ------------------------------------------
+
+
+def sample(shared, name: str) -> dict:
+    return json.loads((shared / f"{OB3}{name}.json").read_text())
+
+
+def listing(tmp_path, method: str, issuer: str | None = None, key=None) -> TrustList:
+    """A trust list whose operator states that `method` (a 1EdTech `https://...#z6Mk...` id,
+    whose fragment is the multikey it names) is a key of its controller, or of `issuer`; with
+    `key`, a different key listed under the same id."""
+    public = key.public_key() if key is not None else None
+    entry = as_jwk(public).as_dict() if public else multikey(method.rsplit("#", 1)[-1]).as_dict()
+    owner = issuer or method.split("#", 1)[0]
+    return trust_list(tmp_path / "listing", {"k.json": {**entry, "kid": method, "issuer": owner}})
+
+
+def tamper_subject(document: dict) -> dict:
+    """One character of a value in credentialSubject changed."""
+    changed = copy.deepcopy(document)
+    achievement = changed["credentialSubject"]["achievement"]
+    achievement["name"] = achievement["name"][:-1] + chr(ord(achievement["name"][-1]) ^ 1)
+    return changed
+
+
+def test_the_did_key_sample_verifies_when_the_trust_list_binds_its_key_to_its_issuer(
+    tmp_path, shared
+):
+    document = sample(shared, "simple-did-key-method")
+    did = document["proof"][0]["verificationMethod"]
+    assert result(document, trust_list(tmp_path / "none", {}))["verdict"] == "unknown_issuer"
+    # Listed as a did:key, the key stands for that DID, not for the credential's urn:uuid issuer.
+    answer = result(document, trust_list(tmp_path / "did", {"k.did.json": {"id": did}}))
+    assert answer["verdict"] == "invalid"
+    issuer = document["issuer"]["id"]
+    assert answer["reason"] == (
+        f"the key stands for {did} in the trust list, the credential names {issuer}"
+    )
+    # The operator states that this did:key is the issuer's key.
+    trust = _did_key_for(tmp_path, did, document["issuer"]["id"])
+    answer = result(document, trust)
+    assert answer["verdict"] == "verified", answer
+    assert answer["issuer"] == "urn:uuid:6f2e33e5-7a29-4155-840a-59483ba10164"
+    assert [item["check"] for item in answer["checks"]] == [
+        "proof", "key", "signature", "purpose", "proof dates", "issuer", "validity"
+    ]  # fmt: skip
+    assert result(tamper_subject(document), trust)["verdict"] == "invalid"
+    other = _did_key_for(tmp_path / "o", did_key(ed25519_key()), document["issuer"]["id"])
+    assert result(document, other)["verdict"] == "unknown_issuer"
+
+
+@pytest.mark.parametrize(
+    "name", ["simple", "simple-did-web-method", "simple-multiple-proofs", "complete"]
+)
+def test_the_https_method_samples(tmp_path, shared, name):
+    document = sample(shared, name)
+    proofs = document["proof"] if isinstance(document["proof"], list) else [document["proof"]]
+    method = proofs[-1]["verificationMethod"]
+    answer = result(document, trust_list(tmp_path / "none", {}))
+    assert answer["verdict"] == "unknown_issuer"
+    assert answer["reason"].startswith(
+        f"no key of the trust list is the verification method {method}"
+    )
+
+    trust = listing(tmp_path, method)
+    answer = result(document, trust)
+    assert answer["verdict"] == "verified", answer
+    assert answer["issuer"] == document["issuer"]["id"]
+    assert result(tamper_subject(document), trust)["verdict"] == "invalid"
+    wrong = result(document, listing(tmp_path / "w", method, key=ed25519_key()))
+    assert wrong["verdict"] == "invalid"
+    assert "signature does not match the trusted key(s)" in wrong["reason"]
+    assert result(document, trust, on=dt.date(2009, 12, 31))["verdict"] == "invalid"
+
+
+def test_a_proof_set_names_the_proof_it_does_not_check(tmp_path, shared):
+    document = sample(shared, "simple-multiple-proofs")
+    answer = result(document, listing(tmp_path, document["proof"][1]["verificationMethod"]))
+    assert answer["verdict"] == "verified"
+    assert answer["checks"][0] == {
+        "check": "proof 1",
+        "result": "not_checked",
+        "detail": "the proof 1 is not an eddsa-rdfc-2022 or ecdsa-rdfc-2019 DataIntegrityProof "
+        "(type SomeProofType): not checked by this version",
+    }
+
+
+def test_the_corpus_samples_that_fail(tmp_path, shared):
+    value = sample(shared, "simple-err-proof-value")
+    answer = result(value, listing(tmp_path / "v", value["proof"][0]["verificationMethod"]))
+    assert answer["verdict"] == "invalid"
+    assert answer["reason"].startswith("the proof's signature does not match")
+
+    expired = sample(shared, "simple-err-expired")
+    answer = result(expired, listing(tmp_path / "e", expired["proof"][0]["verificationMethod"]))
+    assert (answer["verdict"], answer["reason"]) == (
+        "invalid",
+        f"expired on 2010-01-01 (validUntil), verified on {ON}",
+    )
+    undefined = sample(shared, "simple-err-credential-subject-type")
+    method = undefined["proof"]["verificationMethod"]
+    answer = result(undefined, listing(tmp_path / "u", method))
+    assert answer["verdict"] == "invalid"
+    assert "(data loss): achievement" in answer["reason"]
+
+
+@pytest.mark.parametrize(
+    "name, suite",
+    [
+        ("simple_v1", "type Ed25519Signature2020"),
+        ("simple-eddsa-2022", "DataIntegrityProof, cryptosuite eddsa-2022"),
+        ("sd_derivedcredential", "DataIntegrityProof, cryptosuite ecdsa-sd-2023"),
+    ],
+)
+def test_suites_not_checked_are_unsigned_and_named(tmp_path, shared, name, suite):
+    answer = result(sample(shared, name), trust_list(tmp_path, {}))
+    assert answer["verdict"] == "unsigned"
+    assert answer["reason"] == f"a proof of a suite this version does not check ({suite})"
+    assert answer["checks"][0]["result"] == "not_checked"
