@@ -1,12 +1,12 @@
 """Revocation and suspension through a W3C Bitstring Status List, where the list is at hand.
 
-A credential's `credentialStatus` entry of type `BitstringStatusListEntry` (or the same
-encoding's predecessor `StatusList2021Entry`) with `statusPurpose` revocation or suspension
-names a status list credential (`statusListCredential`, a URL) and an index. The list is looked
-for among the status list credentials at hand, by its `id`: the files of the trust list's
-`status/` directory and the ones given with the verification (`registry verify --status FILE`,
-the API's `status` file). Nothing is fetched: a list not at hand leaves the status
-`not_checked`, the verdict unchanged, and says so (online fetching would plug in `StatusLists`).
+A credential's `credentialStatus` entry of type `BitstringStatusListEntry` with
+`statusPurpose` revocation or suspension names a status list credential (`statusListCredential`,
+a URL) and an index. The list is looked for among the status list credentials at hand, by its
+`id`: the files of the trust list's `status/` directory and the ones given with the
+verification (`registry verify --status FILE`, the API's `status` file). Nothing is fetched: a
+list not at hand leaves the status `not_checked`, the verdict unchanged, and says so (online
+fetching would add to `StatusLists`).
 
 The list credential must itself be verified (Data Integrity proof or VC-JWT, against the trust
 list, valid on the day) and issued by the credential's own issuer. A list that is not trusted
@@ -19,7 +19,8 @@ decoded and the entry's bit read, index 0 being the left-most bit of the first b
 revoked (or suspended), and the credential is `invalid`.
 
 A list at hand may be older than the issuer's latest: the check names the list's validFrom.
-`1EdTechRevocationList` and other status types are reported `not_checked`.
+`1EdTechRevocationList`, the pre-standard `StatusList2021Entry` (whose context is not bundled)
+and other status types, and other purposes (message, refresh), are reported `not_checked`.
 """
 
 from __future__ import annotations
@@ -37,11 +38,7 @@ from importers.verification.result import Verification, check
 from importers.verification.trust import TrustList
 from registry.core.errors import InvalidData
 
-# Entry type -> the list credential's type and its subject's type (the same encoding).
-ENTRY_TYPES = {
-    "BitstringStatusListEntry": ("BitstringStatusListCredential", "BitstringStatusList"),
-    "StatusList2021Entry": ("StatusList2021Credential", "StatusList2021"),
-}
+ENTRY = "BitstringStatusListEntry"
 PURPOSES = ("revocation", "suspension")
 # The spec's minimum bitstring length (16KB), for herd privacy; a shorter list is an error.
 MIN_BITS = 131_072
@@ -154,7 +151,7 @@ def _entry(
     verify: Callable[[bytes], Verification],
 ) -> StatusOutcome:
     kind = entry.get("type") if isinstance(entry, dict) else None
-    if kind not in ENTRY_TYPES:
+    if kind != ENTRY:
         return StatusOutcome(
             check("status", "not_checked", f"a status of type {kind!r} is not checked")
         )
@@ -166,13 +163,13 @@ def _entry(
             check("status", "not_checked", f"a status of purpose {purpose!r} is not checked")
         )
     if not isinstance(url, str) or index is None:
-        reason = f"the {kind} has no statusListCredential URL or no statusListIndex number"
+        reason = f"the {ENTRY} has no statusListCredential URL or no statusListIndex number"
         return StatusOutcome(check("status", "failed", reason), reason)
     at_hand = lists.find(url)
     if not at_hand:
         detail = (
-            f"the {purpose} status list {url} is not at hand (not in the trust list's status/ "
-            "directory nor given): the status is not checked"
+            f"no {purpose} status list credential with the id {url} is at hand (in the trust "
+            "list's status/ directory or given): the status is not checked"
         )
         return StatusOutcome(check("status", "not_checked", detail))
     untrusted = []
@@ -185,7 +182,7 @@ def _entry(
             by = listed.issuer if listed.verdict == "verified" else listed.verdict
             untrusted.append(f"{item.source} ({by})")
             continue
-        return _read(item, kind, purpose, url, index)
+        return _read(item, purpose, url, index)
     detail = (
         f"the {purpose} status list {url} at hand is not one {issuer} is trusted to have "
         f"signed: {', '.join(untrusted)}; the status is not checked"
@@ -193,9 +190,9 @@ def _entry(
     return StatusOutcome(check("status", "not_checked", detail))
 
 
-def _read(item: ListFile, kind: str, purpose: str, url: str, index: int) -> StatusOutcome:
+def _read(item: ListFile, purpose: str, url: str, index: int) -> StatusOutcome:
     """The entry's bit in a verified list; any error of the spec's algorithm fails."""
-    credential_type, subject_type = ENTRY_TYPES[kind]
+    credential_type, subject_type = "BitstringStatusListCredential", "BitstringStatusList"
     subject = item.credential.get("credentialSubject")
     types = item.credential.get("type")
     types = types if isinstance(types, list) else [types]
@@ -205,7 +202,7 @@ def _read(item: ListFile, kind: str, purpose: str, url: str, index: int) -> Stat
     elif subject.get("type") != subject_type or subject.get("statusPurpose") != purpose:
         problem = f"its subject is not a {subject_type} of purpose {purpose}"
     else:
-        bits, problem = _bitstring(subject.get("encodedList"), kind)
+        bits, problem = _bitstring(subject.get("encodedList"))
     if problem is None and len(bits) * 8 < MIN_BITS:
         problem = f"it holds {len(bits) * 8} entries, fewer than the {MIN_BITS} (16KB) required"
     if problem is None and index >= len(bits) * 8:
@@ -234,23 +231,19 @@ def _index(value: Any) -> int | None:
     return None
 
 
-def _bitstring(encoded: Any, kind: str) -> tuple[bytes, str | None]:
-    """The decompressed bitstring of `encodedList`: multibase base64url (`u`) without padding;
-    StatusList2021 lists may lack the `u`."""
-    if not isinstance(encoded, str) or not encoded:
-        return b"", "it has no encodedList"
-    candidates = [encoded[1:]] if encoded.startswith("u") else []
-    if kind == "StatusList2021Entry":
-        candidates.append(encoded)
-    for text in candidates:
-        try:
-            compressed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-            inflater = zlib.decompressobj(wbits=31)
-            bits = inflater.decompress(compressed, MAX_LIST_BYTES)
-        except (binascii.Error, ValueError, zlib.error):
-            continue
-        if inflater.unconsumed_tail:
-            return b"", f"its list is longer than {MAX_LIST_BYTES} bytes"
-        if inflater.eof:
-            return bits, None
-    return b"", "its encodedList is not multibase base64url GZIP data"
+def _bitstring(encoded: Any) -> tuple[bytes, str | None]:
+    """The decompressed bitstring of `encodedList`: multibase base64url (`u`), no padding."""
+    if not isinstance(encoded, str) or not encoded.startswith("u"):
+        return b"", "its encodedList is not multibase base64url (it must start with u)"
+    text = encoded[1:]
+    try:
+        compressed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        inflater = zlib.decompressobj(wbits=31)
+        bits = inflater.decompress(compressed, MAX_LIST_BYTES)
+    except (binascii.Error, ValueError, zlib.error):
+        return b"", "its encodedList is not base64url GZIP data"
+    if inflater.unconsumed_tail:
+        return b"", f"its list is longer than {MAX_LIST_BYTES} bytes"
+    if not inflater.eof:
+        return b"", "its encodedList is cut short"
+    return bits, None
