@@ -40,7 +40,15 @@ UPLOAD = {
             "schema": {
                 "type": "object",
                 "required": ["file"],
-                "properties": {"file": {"type": "string", "format": "binary"}},
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "status": {
+                        "type": "array",
+                        "items": {"type": "string", "format": "binary"},
+                        "description": "Status list credentials at hand (Bitstring Status "
+                        "List), besides the trust list's status/ directory.",
+                    },
+                },
             }
         }
     },
@@ -54,7 +62,8 @@ class Verifications(MethodView):
     @blp.response(200, VerificationSchema)
     @writes("verification.run")
     def post(self, on):
-        """Verify a signed file (VC-JWT, signed ELMO) against the trust list; stores nothing."""
+        """Verify a signed file (VC-JWT, Data Integrity proof, signed ELMO) against the trust
+        list, and its status list where one is at hand; stores nothing."""
         upload = request.files.get("file")
         if upload is None:
             raise InvalidData(
@@ -62,4 +71,8 @@ class Verifications(MethodView):
             )
         trust = TrustList.load(current_app.config["TRUST_LIST"])
         data = upload.stream.read(services.MAX_BYTES + 1)
-        return services.verify(data, trust=trust, on=on).as_dict()
+        lists = [
+            (item.filename or "status", item.stream.read(services.MAX_BYTES + 1))
+            for item in request.files.getlist("status")
+        ]
+        return services.verify(data, trust=trust, on=on, status=lists).as_dict()
