@@ -10,10 +10,11 @@ credential's `issuer`); the signature (by joserfc); the issuer: `iss` equals the
 credential's `validFrom`/`validUntil` (VC 2.0) or `issuanceDate`/`expirationDate` (VC 1.1)
 against the day of verification, each bound inclusive.
 
-Not checked: `crit` header extensions (a header naming any is refused by joserfc), the
+Not checked here: `crit` header extensions (a header naming any is refused by joserfc), the
 credential's content against its schema (the importers do that), its `credentialStatus`
-(revocation), `aud`/`nonce` (a presentation's, not a credential's), and certificates in `x5c`
-beyond an exact match with the trust list.
+(services.verify checks a Bitstring Status List at hand, status_list.py), `aud`/`nonce` (a
+presentation's, not a credential's), and certificates in `x5c` beyond an exact match with the
+trust list.
 """
 
 from __future__ import annotations

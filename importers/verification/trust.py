@@ -16,7 +16,8 @@ revocation list. Its files, by name:
   public keys. The issuer is named by a line `Issuer: NAME` before the first PEM block; a
   certificate without one stands for its own subject (RFC 4514), a bare public key must have one.
 
-Other files are ignored. A file that cannot be read as what its name says is an error naming
+Other files are ignored, and so is the `status/` directory: its status list credentials are
+status_list.py's. A file that cannot be read as what its name says is an error naming
 it: a trust list is never half-read.
 """
 

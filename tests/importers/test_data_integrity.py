@@ -260,6 +260,16 @@ def test_no_context_is_fetched_and_undefined_terms_are_data_loss():
         canonicalize({**badge(), "favouriteColour": "green"})
 
 
+def test_a_poison_graph_is_refused_quickly():
+    """Eight blank nodes all linked to each other: minutes of N-degree hashing unbounded."""
+    nodes = [
+        {"@id": f"_:b{i}", "https://x.example/p": [{"@id": f"_:b{j}"} for j in range(8) if j != i]}
+        for i in range(8)
+    ]
+    with pytest.raises(CanonicalizationError, match="too many blank nodes alike"):
+        canonicalize({"@graph": nodes})
+
+
 def test_the_bundled_contexts_are_the_published_ones():
     """Each bundled file's SHA-256 is the one contexts/SOURCES.md records; the VC 2.0 context's
     is the one the VC Data Model 2.0 Recommendation publishes."""
