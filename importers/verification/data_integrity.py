@@ -41,8 +41,14 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 
 from importers.verification.canonical import CanonicalizationError, canonicalize
 from importers.verification.result import Verification, check
-from importers.verification.trust import TrustedKey, TrustList, base58btc
-from importers.verification.validity import credential_bounds, dates_check, day
+from importers.verification.trust import TrustedKey, TrustList, base58btc, base58btc_encode
+from importers.verification.validity import (
+    credential_bounds,
+    dates_check,
+    day,
+    issuer_check,
+    issuer_id,
+)
 
 EDDSA = "eddsa-rdfc-2022"
 ECDSA = "ecdsa-rdfc-2019"
@@ -95,7 +101,7 @@ def sign(
         "proofPurpose": "assertionMethod",
     }
     data = _hash_data(secured, proof, _private_hash(private_key, cryptosuite))
-    proof["proofValue"] = "z" + _base58(_sign_bytes(private_key, cryptosuite, data))
+    proof["proofValue"] = "z" + base58btc_encode(_sign_bytes(private_key, cryptosuite, data))
     if existing is None:
         secured["proof"] = proof
     else:
@@ -123,16 +129,6 @@ def _sign_bytes(private_key: Any, cryptosuite: str, data: bytes) -> bytes:
     return r.to_bytes(size // 2, "big") + s.to_bytes(size // 2, "big")
 
 
-def _base58(data: bytes) -> str:
-    """Bytes to base58btc (the encoding multibase's `z` names; trust.base58btc decodes it)."""
-    alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-    number, out = int.from_bytes(data, "big"), ""
-    while number:
-        number, digit = divmod(number, 58)
-        out = alphabet[digit] + out
-    return "1" * (len(data) - len(data.lstrip(b"\0"))) + out
-
-
 def _hash_data(unsecured: dict, proof: dict, algorithm: Any) -> bytes:
     """The bytes a proof signs: hash(canonical proof configuration) + hash(canonical document)."""
     config = {key: value for key, value in proof.items() if key != "proofValue"}
@@ -148,7 +144,7 @@ def _hash_data(unsecured: dict, proof: dict, algorithm: Any) -> bytes:
 def verify(document: dict[str, Any], trust: TrustList, on: dt.date) -> Verification:
     """The verdict on a JSON-LD credential that carries a `proof` (one, or a proof set); its
     status list is services.verify's to check."""
-    claimed = _issuer(document)
+    claimed = issuer_id(document.get("issuer"))
     raw = document["proof"]
     proofs = raw if isinstance(raw, list) else [raw]
     unsecured = {key: value for key, value in document.items() if key != "proof"}
@@ -214,7 +210,7 @@ def _verify_proof(
     checks.append(check("signature", "passed", f"{suite} by a key of {signer.issuer}"))
     checks.append(_purpose_check(proof))
     checks.append(_proof_dates_check(name, proof, on))
-    checks.append(_issuer_check(claimed, signer))
+    checks.append(issuer_check(claimed, signer.issuer))
     if any(item["result"] == "failed" for item in checks):
         return "invalid", signer, checks
     return "verified", signer, checks
@@ -327,18 +323,6 @@ def _proof_dates_check(name: str, proof: dict, on: dt.date) -> dict[str, str]:
     return check("proof dates", "passed", ", ".join(said) or "no created nor expires stated")
 
 
-def _issuer_check(claimed: str | None, signer: TrustedKey) -> dict[str, str]:
-    if claimed is None:
-        return check("issuer", "failed", "the credential names no issuer")
-    if signer.issuer != claimed:
-        return check(
-            "issuer",
-            "failed",
-            f"the key stands for {signer.issuer} in the trust list, the credential names {claimed}",
-        )
-    return check("issuer", "passed", f"issuer {claimed}, the one the trusted key stands for")
-
-
 def _suite(proof: Any) -> str | None:
     """The suite of a proof checked here, else None (a proof chain's link is not checked)."""
     if (
@@ -358,10 +342,3 @@ def _describe(proof: Any) -> str:
     suite = proof.get("cryptosuite")
     text = f"{kind}, cryptosuite {suite}" if suite else f"type {kind}"
     return f"{text}, in a proof chain" if "previousProof" in proof else text
-
-
-def _issuer(document: dict) -> str | None:
-    issuer = document.get("issuer")
-    if isinstance(issuer, dict):
-        issuer = issuer.get("id")
-    return issuer if isinstance(issuer, str) else None

@@ -16,6 +16,7 @@ from importers.runner import FileError
 from importers.verification import data_integrity, jwt, status_list, xmldsig
 from importers.verification.result import Verification, check
 from importers.verification.trust import TrustList
+from importers.verification.validity import issuer_id
 from registry.core import inputs
 from registry.core.errors import InvalidData
 
@@ -116,16 +117,9 @@ def _json(document: Any, trust: TrustList, on: dt.date) -> Verification:
     return Verification(
         "unsigned",
         reason,
-        _issuer(document) if isinstance(document, dict) else None,
+        issuer_id(document.get("issuer")) if isinstance(document, dict) else None,
         [check("signature", "failed", reason)],
     )
-
-
-def _issuer(document: dict) -> str | None:
-    issuer = document.get("issuer")
-    if isinstance(issuer, dict):
-        issuer = issuer.get("id")
-    return issuer if isinstance(issuer, str) else None
 
 
 def _jose_header(text: bytes) -> dict | None:

@@ -291,6 +291,15 @@ def base58btc(text: str) -> bytes:
     return b"\0" * (len(text) - len(text.lstrip("1"))) + body
 
 
+def base58btc_encode(data: bytes) -> str:
+    """Bytes to base58 (the Bitcoin alphabet), leading zero bytes as `1`s."""
+    number, out = int.from_bytes(data, "big"), ""
+    while number:
+        number, digit = divmod(number, 58)
+        out = BASE58BTC[digit] + out
+    return "1" * (len(data) - len(data.lstrip(b"\0"))) + out
+
+
 def multikey(value: str) -> Any:
     """A public key from its multibase form (`z6Mk...` Ed25519, `zDn...` P-256, `z82...` P-384,
     compressed points), as a joserfc key.

@@ -1,4 +1,5 @@
-"""A credential's validity dates (and its proof's or token's) against the day of verification."""
+"""What a verifier checks of a credential's claims, whatever signs it: its issuer against the
+one the trusted key stands for, and its validity dates (and its proof's or token's) on the day."""
 
 from __future__ import annotations
 
@@ -6,6 +7,26 @@ import datetime as dt
 from typing import Any
 
 from importers.verification.result import check
+
+
+def issuer_id(issuer: Any) -> str | None:
+    """A credential's `issuer`: a string, or an object's `id`."""
+    if isinstance(issuer, dict):
+        issuer = issuer.get("id")
+    return issuer if isinstance(issuer, str) else None
+
+
+def issuer_check(claimed: str | None, signer: str) -> dict[str, str]:
+    """The issuer the credential names against `signer`, the one its trusted key stands for."""
+    if claimed is None:
+        return check("issuer", "failed", "the credential names no issuer")
+    if signer != claimed:
+        return check(
+            "issuer",
+            "failed",
+            f"the key stands for {signer} in the trust list, the credential names {claimed}",
+        )
+    return check("issuer", "passed", f"issuer {claimed}, the one the trusted key stands for")
 
 
 def credential_bounds(credential: dict) -> list[tuple[str, str, Any]]:
