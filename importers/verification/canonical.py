@@ -36,6 +36,8 @@ CONTEXTS = Path(__file__).with_name("contexts")
 BUNDLED = {
     "https://www.w3.org/ns/credentials/v2": "credentials-v2.jsonld",
     "https://www.w3.org/2018/credentials/v1": "credentials-v1.jsonld",
+    # VC 2.0's context for an issuer's own terms (@vocab): they stay covered by the proof.
+    "https://www.w3.org/ns/credentials/undefined-terms/v2": "credentials-undefined-terms-v2.jsonld",
     "https://w3id.org/security/data-integrity/v2": "data-integrity-v2.jsonld",
     "https://w3id.org/security/data-integrity/v1": "data-integrity-v1.jsonld",
     "https://w3id.org/security/multikey/v1": "multikey-v1.jsonld",

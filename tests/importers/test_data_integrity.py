@@ -250,6 +250,26 @@ def test_sign_adds_the_data_integrity_context_to_a_vc_1_1_document(tmp_path):
     assert result(signed, trust)["verdict"] == "verified"
 
 
+def test_own_terms_are_signed_under_the_undefined_terms_context(tmp_path):
+    """How the registry signs its own statements: VC 2.0's undefined-terms context maps terms no
+    other context defines, so they are covered; without it, signing refuses (data loss)."""
+    private = ed25519_key()
+    statement = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": ISSUER,
+        "credentialSubject": {"id": "urn:example:1", "comparableLevel": "EQF 6"},
+    }
+    with pytest.raises(CanonicalizationError, match="data loss.*comparableLevel"):
+        sign(statement, private, f"{ISSUER}#k", created=CREATED)
+    statement["@context"].append("https://www.w3.org/ns/credentials/undefined-terms/v2")
+    signed = sign(statement, private, f"{ISSUER}#k", created=CREATED)
+    trust = trust_list(tmp_path, {"i.json": jwk_of(private, ISSUER, f"{ISSUER}#k")})
+    assert result(signed, trust)["verdict"] == "verified"
+    signed["credentialSubject"]["comparableLevel"] = "EQF 7"
+    assert result(signed, trust)["verdict"] == "invalid"
+
+
 # --- contexts --------------------------------------------------------------------------------
 
 
