@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 from cachetools import LRUCache
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from pyld import jsonld
 
 from importers.verification import canonical
 from importers.verification.canonical import CanonicalizationError, canonicalize
-from importers.verification.data_integrity import sign
+from importers.verification.data_integrity import ECDSA, EDDSA, sign
 from importers.verification.services import verify
-from importers.verification.trust import TrustList, as_jwk, base58btc, multikey
+from importers.verification.trust import TrustList, as_jwk, base58btc, base58btc_encode, multikey
 from tests.importers.signing import did_key, ed25519_key, p256_key
 
 VECTORS = Path(__file__).with_name("vectors")
@@ -193,6 +193,34 @@ def test_a_credential_signed_here_verifies_and_every_fault_is_named(tmp_path, ma
         f"expired on 2026-03-01 (validUntil), verified on {ON}",
     )
     assert result(signed, trust, on=dt.date(2025, 12, 31))["verdict"] == "invalid"
+
+
+def test_a_did_web_document_with_multikeys_is_a_source_of_keys(tmp_path):
+    """A did:web document kept in the trust list, its keys as Multikey `publicKeyMultibase`
+    (Ed25519 `z6Mk...`, P-384 `z82...` with the multicodec 0x1201)."""
+    did = "did:web:university.example"
+    ed, p384 = ed25519_key(), ec.generate_private_key(ec.SECP384R1())
+    compressed = p384.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint
+    )
+    document = {
+        "id": did,
+        "verificationMethod": [
+            {"id": "#ed", "type": "Multikey", "publicKeyMultibase": did_key(ed)[8:]},
+            {
+                "id": f"{did}#p384",
+                "type": "Multikey",
+                "publicKeyMultibase": "z" + base58btc_encode(b"\x81\x24" + compressed),
+            },
+        ],
+    }
+    trust = trust_list(tmp_path, {"university.did.json": document})
+    for private, method, suite in ((ed, "#ed", EDDSA), (p384, "#p384", ECDSA)):
+        signed = sign(badge(did), private, did + method, cryptosuite=suite, created=CREATED)
+        answer = result(signed, trust)
+        assert (answer["verdict"], answer["issuer"]) == ("verified", did), answer
+    crossed = sign(badge(did), ed, f"{did}#p384", created=CREATED)
+    assert result(crossed, trust)["verdict"] == "invalid"
 
 
 def test_an_independent_computation_verifies_a_credential_signed_here():
