@@ -149,7 +149,7 @@ def verify(document: dict[str, Any], trust: TrustList, on: dt.date) -> Verificat
     proofs = raw if isinstance(raw, list) else [raw]
     unsecured = {key: value for key, value in document.items() if key != "proof"}
     checks: list[dict[str, str]] = []
-    verified: list[TrustedKey] = []
+    verified: list[tuple[TrustedKey, str]] = []
     unknown: list[str] = []
     for number, proof in enumerate(proofs, 1):
         name = f"proof {number}" if len(proofs) > 1 else "proof"
@@ -167,7 +167,7 @@ def verify(document: dict[str, Any], trust: TrustList, on: dt.date) -> Verificat
         if outcome == "unknown_issuer":
             unknown.append(proof_checks[-1]["detail"])
         else:
-            verified.append(signer)
+            verified.append((signer, suite))
     if not verified:
         if unknown:
             return Verification("unknown_issuer", "; ".join(unknown), claimed, checks)
@@ -177,8 +177,8 @@ def verify(document: dict[str, Any], trust: TrustList, on: dt.date) -> Verificat
     checks.append(dates_check(credential_bounds(document), on))
     if checks[-1]["result"] == "failed":
         return Verification("invalid", checks[-1]["detail"], claimed, checks)
-    signer = verified[0]
-    suites = ", ".join(sorted({_suite(proof) for proof in proofs if _suite(proof)}))
+    signer = verified[0][0]
+    suites = ", ".join(sorted({suite for _, suite in verified}))
     return Verification(
         "verified", f"signed by {signer.issuer} ({suites}) and valid on {on}", signer.issuer, checks
     )
