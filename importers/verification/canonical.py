@@ -7,8 +7,8 @@ do, and any other context URL is refused. A fetched context could change what a 
 and a fetch is a request to a host the file names.
 
 Data loss is an error (VC Data Integrity, "Data Loss", DATA_LOSS_DETECTION_ERROR): a property
-that no context defines would be dropped silently from the canonical form, and so not be covered
-by the proof while the importers still read it.
+that no context defines, or a relative IRI, would be dropped silently from the canonical form,
+and so not be covered by the proof while the importers still read it.
 
 RDFC-1.0's N-degree hashing is factorial in the number of blank nodes that look alike (a "poison
 graph": eight blank nodes all linked to each other take pyld minutes). The work is bounded, as
@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -51,6 +53,8 @@ BUNDLED = {
 # pyld caches resolved contexts by URL in a process-wide cache by default; ours is our own, so a
 # context resolved by any other loader in the process is never used here.
 _RESOLVED: LRUCache = LRUCache(maxsize=100)
+# An absolute IRI (a scheme) or a blank node identifier.
+_ABSOLUTE = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:|_:)")
 MAX_DEEP_HASHES = 1000
 MAX_PERMUTATIONS = 50_000
 
@@ -85,21 +89,40 @@ def canonicalize(document: dict[str, Any]) -> str:
     :raise CanonicalizationError: see the class.
     """
     dropped: list[str] = []
+    options = _options()
     try:
-        jsonld.expand(
-            document,
-            _options(),
-            on_property_dropped=lambda name: dropped.append(str(name)),
+        expanded = jsonld.expand(
+            document, options, on_property_dropped=lambda name: dropped.append(str(name))
         )
-        if dropped:
+        relative = sorted(set(_relative_iris(expanded)))
+        if dropped or relative:
+            lost = [*sorted(set(dropped)), *(f"the relative IRI {iri!r}" for iri in relative)]
             raise CanonicalizationError(
-                "properties no JSON-LD context defines would not be covered by the proof "
-                f"(data loss): {', '.join(sorted(set(dropped)))}"
+                "terms no JSON-LD context defines, or relative IRIs, would not be covered by the "
+                f"proof (data loss): {', '.join(lost)}"
             )
-        dataset = jsonld.to_rdf(document, {**_options(), "produceGeneralizedRdf": False})
+        dataset = jsonld.to_rdf(document, {**options, "produceGeneralizedRdf": False})
     except jsonld.JsonLdError as error:
         raise CanonicalizationError(_reason(error)) from None
     return _BoundedRdfc().main(dataset, {"format": "application/n-quads"})
+
+
+def _relative_iris(node: Any) -> Iterable[str]:
+    """The `@id` and `@type` values of expanded JSON-LD that are not absolute IRIs nor blank
+    node identifiers: RDF conversion drops them."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _relative_iris(item)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == "@value":
+                continue
+            if key in ("@id", "@type"):
+                for iri in value if isinstance(value, list) else [value]:
+                    if isinstance(iri, str) and not _ABSOLUTE.match(iri):
+                        yield iri
+            else:
+                yield from _relative_iris(value)
 
 
 class _BoundedRdfc(URDNA2015):
@@ -132,7 +155,10 @@ _TOO_COMPLEX = (
 
 
 def _options() -> dict[str, Any]:
+    # No base IRI (pyld would resolve a relative IRI against its http://example.org/base/): a
+    # relative IRI stays relative, and is data loss.
     return {
+        "base": None,
         "documentLoader": load_document,
         "contextResolver": ContextResolver(_RESOLVED, load_document),
     }

@@ -306,6 +306,8 @@ def test_no_context_is_fetched_and_undefined_terms_are_data_loss():
         canonicalize({"@context": "https://evil.example/context.jsonld", "name": "x"})
     with pytest.raises(CanonicalizationError, match="data loss.*favouriteColour"):
         canonicalize({**badge(), "favouriteColour": "green"})
+    with pytest.raises(CanonicalizationError, match="data loss.*the relative IRI 'learners/7'"):
+        canonicalize({**badge(), "credentialSubject": {"id": "learners/7"}})
 
 
 def test_a_poison_graph_is_refused_quickly():
