@@ -62,8 +62,7 @@ class Verifications(MethodView):
     @blp.response(200, VerificationSchema)
     @writes("verification.run")
     def post(self, on):
-        """Verify a signed file (VC-JWT, Data Integrity proof, signed ELMO) against the trust
-        list, and its status list where one is at hand; stores nothing."""
+        """Verify a signed file (VC-JWT, Data Integrity, signed ELMO); stores nothing."""
         upload = request.files.get("file")
         if upload is None:
             raise InvalidData(
