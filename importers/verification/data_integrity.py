@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
 )
+from joserfc.jwk import ECKey, OKPKey
 
 from importers.verification.canonical import CanonicalizationError, canonicalize
 from importers.verification.result import Verification, check
@@ -77,15 +78,19 @@ def sign(
 ) -> dict[str, Any]:
     """A copy of `document` with a Data Integrity proof (`proofPurpose` assertionMethod) added:
     `eddsa-rdfc-2022` with an Ed25519 private key, `ecdsa-rdfc-2019` with a P-256 or P-384 one
-    (`cryptography` keys). `created` is stated to the second, in UTC (a naive datetime is read as
-    UTC). A document whose contexts do not define DataIntegrityProof (VC 1.1) gets the Data
-    Integrity v2 context appended; a proof already there makes a proof set with the new one.
+    (a `cryptography` key, or a joserfc key holding one). `created` is stated to the second, in
+    UTC (a naive datetime is read as UTC). A document whose contexts do not define
+    DataIntegrityProof (VC 1.1) gets the Data Integrity v2 context appended; a proof already
+    there makes a proof set with the new one. Every term must be defined by a bundled context
+    (VC 2.0's undefined-terms/v2 maps an issuer's own terms).
 
     :raise ValueError: an unknown cryptosuite, a key that does not fit it, or a document that
         cannot be canonicalised (CanonicalizationError).
     """
     if cryptosuite not in CRYPTOSUITES:
         raise ValueError(f"cryptosuite {cryptosuite!r} is not one of {', '.join(CRYPTOSUITES)}")
+    if isinstance(private_key, (OKPKey, ECKey)):
+        private_key = private_key.private_key
     secured = dict(document)
     contexts = secured.get("@context")
     contexts = contexts if isinstance(contexts, list) else [contexts] if contexts else []

@@ -254,6 +254,13 @@ def test_an_independent_computation_verifies_a_credential_signed_here():
             private.public_key().verify(der, data, ec.ECDSA(algorithm))
 
 
+def test_sign_takes_a_joserfc_key_too(tmp_path):
+    private = ed25519_key()
+    signed = sign(badge(), as_jwk(private), f"{ISSUER}#k", created=CREATED)
+    trust = trust_list(tmp_path, {"i.json": jwk_of(private, ISSUER, f"{ISSUER}#k")})
+    assert result(signed, trust)["verdict"] == "verified"
+
+
 def test_sign_refuses_a_key_that_does_not_fit_the_suite():
     with pytest.raises(ValueError, match="Ed25519 private key"):
         sign(badge(), p256_key(), "x", created=CREATED)
