@@ -195,6 +195,18 @@ def test_a_credential_signed_here_verifies_and_every_fault_is_named(tmp_path, ma
     assert result(signed, trust, on=dt.date(2025, 12, 31))["verdict"] == "invalid"
 
 
+def test_a_did_key_issuer_listed_in_the_trust_list(tmp_path):
+    private = ed25519_key()
+    did = did_key(private)
+    method = f"{did}#{did.removeprefix('did:key:')}"
+    signed = sign(badge(did), private, method, created=CREATED)
+    assert result(signed, trust_list(tmp_path / "none", {}))["verdict"] == "unknown_issuer"
+    answer = result(signed, trust_list(tmp_path, {"issuer.did.json": {"id": did}}))
+    assert (answer["verdict"], answer["issuer"]) == ("verified", did)
+    bare = sign(badge(did), private, did, created=CREATED)
+    assert result(bare, trust_list(tmp_path, {"issuer.did.json": {"id": did}}))["issuer"] == did
+
+
 def test_a_did_web_document_with_multikeys_is_a_source_of_keys(tmp_path):
     """A did:web document kept in the trust list, its keys as Multikey `publicKeyMultibase`
     (Ed25519 `z6Mk...`, P-384 `z82...` with the multicodec 0x1201)."""
