@@ -49,9 +49,9 @@ from joserfc import jws
 from joserfc.errors import JoseError, SecurityWarning
 from joserfc.registry import HeaderParameter
 
-from importers.verification.jwt import dates_check
 from importers.verification.result import Verification, check
 from importers.verification.trust import CertificateTrust, TrustList, as_jwk
+from importers.verification.validity import credential_bounds, dates_check
 
 # What TS 119 312 and the EDC issuer sign with; "EdDSA" is Ed25519 (RFC 9864 renames it).
 ALGORITHMS = (
@@ -166,7 +166,7 @@ def verify(
     checks.append(check("signature", "passed", f"{alg} signature by {trusted.issuer}"))
     checks.append(_signing_time_check(header.get("sigT"), leaf))
     checks.append(_issuer_check(claimed, trusted, leaf, credential))
-    checks.append(dates_check({}, credential, on))
+    checks.append(dates_check(credential_bounds(credential), on))
     checks.append(
         check(
             "timestamps",

@@ -10,10 +10,11 @@ credential's `issuer`); the signature (by joserfc); the issuer: `iss` equals the
 credential's `validFrom`/`validUntil` (VC 2.0) or `issuanceDate`/`expirationDate` (VC 1.1)
 against the day of verification, each bound inclusive.
 
-Not checked: `crit` header extensions (a header naming any is refused by joserfc), the
+Not checked here: `crit` header extensions (a header naming any is refused by joserfc), the
 credential's content against its schema (the importers do that), its `credentialStatus`
-(revocation), `aud`/`nonce` (a presentation's, not a credential's), and certificates in `x5c`
-beyond an exact match with the trust list.
+(services.verify checks a Bitstring Status List at hand, status_list.py), `aud`/`nonce` (a
+presentation's, not a credential's), and certificates in `x5c` beyond an exact match with the
+trust list.
 """
 
 from __future__ import annotations
@@ -32,6 +33,12 @@ from joserfc.errors import JoseError, SecurityWarning
 
 from importers.verification.result import Verification, check
 from importers.verification.trust import TrustedKey, TrustList, as_jwk
+from importers.verification.validity import (
+    credential_bounds,
+    dates_check,
+    issuer_check,
+    issuer_id,
+)
 
 # "EdDSA" is how VC-JWTs name Ed25519 signatures; RFC 9864 renames it "Ed25519".
 ALGORITHMS = ("EdDSA", "Ed25519", "ES256", "RS256")
@@ -47,7 +54,7 @@ def verify(token: str, trust: TrustList, on: dt.date) -> Verification:
         reason = str(error)
         return Verification("invalid", reason, None, [check("format", "failed", reason)])
     credential = claims["vc"] if isinstance(claims.get("vc"), dict) else claims
-    vc_issuer = _issuer_id(credential.get("issuer"))
+    vc_issuer = issuer_id(credential.get("issuer"))
     iss = claims.get("iss") if isinstance(claims.get("iss"), str) else None
     claimed = iss or vc_issuer
     checks = [check("format", "passed", "a compact JWS whose payload is a JSON object")]
@@ -83,7 +90,8 @@ def verify(token: str, trust: TrustList, on: dt.date) -> Verification:
         )
     )
     checks.append(_issuer_check(iss, vc_issuer, signer))
-    checks.append(dates_check(claims, credential, on))
+    token_bounds = [("start", "nbf", claims.get("nbf")), ("end", "exp", claims.get("exp"))]
+    checks.append(dates_check([*token_bounds, *credential_bounds(credential)], on))
     failed = next((item for item in checks if item["result"] == "failed"), None)
     if failed:
         return Verification("invalid", failed["detail"], claimed, checks)
@@ -100,12 +108,6 @@ def _part(text: str, name: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError(f"the JWS {name} is not a JSON object")
     return value
-
-
-def _issuer_id(issuer: Any) -> str | None:
-    if isinstance(issuer, dict):
-        issuer = issuer.get("id")
-    return issuer if isinstance(issuer, str) else None
 
 
 def _candidates(
@@ -161,57 +163,6 @@ def _issuer_check(iss: str | None, vc_issuer: str | None, signer: TrustedKey) ->
         return check(
             "issuer", "failed", f"the JWT's iss {iss} is not the credential's issuer {vc_issuer}"
         )
-    claimed = iss or vc_issuer
-    if claimed is None:
+    if iss is None and vc_issuer is None:
         return check("issuer", "failed", "neither the JWT (iss) nor the credential names an issuer")
-    if signer.issuer != claimed:
-        return check(
-            "issuer",
-            "failed",
-            f"the key stands for {signer.issuer} in the trust list, the credential names {claimed}",
-        )
-    return check("issuer", "passed", f"issuer {claimed}, the one the trusted key stands for")
-
-
-def dates_check(claims: dict, credential: dict, on: dt.date) -> dict[str, str]:
-    """Every start and end bound the token and the credential state, against the day `on`."""
-    bounds: list[tuple[str, str, Any]] = [
-        ("start", "nbf", claims.get("nbf")),
-        ("end", "exp", claims.get("exp")),
-        ("start", "validFrom", credential.get("validFrom")),
-        ("end", "validUntil", credential.get("validUntil")),
-        ("start", "issuanceDate", credential.get("issuanceDate")),
-        ("end", "expirationDate", credential.get("expirationDate")),
-    ]
-    said, problems = [], []
-    for side, name, value in bounds:
-        if value is None:
-            continue
-        day = _day(value)
-        if day is None:
-            problems.append(f"{name} {value!r} is not a date")
-            continue
-        said.append(f"{name} {day}")
-        if side == "start" and day > on:
-            problems.append(f"not valid before {day} ({name}), verified on {on}")
-        if side == "end" and day < on:
-            problems.append(f"expired on {day} ({name}), verified on {on}")
-    if problems:
-        return check("validity", "failed", "; ".join(problems))
-    stated = ", ".join(said) if said else "no validity dates stated"
-    return check("validity", "passed", f"valid on {on} ({stated})")
-
-
-def _day(value: Any) -> dt.date | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        try:
-            return dt.datetime.fromtimestamp(value, dt.UTC).date()
-        except (OverflowError, OSError, ValueError):
-            return None
-    if isinstance(value, str):
-        try:
-            moment = dt.datetime.fromisoformat(value)
-        except ValueError:
-            return None
-        return (moment.astimezone(dt.UTC) if moment.tzinfo else moment).date()
-    return None
+    return issuer_check(iss or vc_issuer, signer.issuer)

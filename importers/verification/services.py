@@ -7,14 +7,16 @@ import binascii
 import datetime as dt
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
 from importers import xmlsafe
 from importers.runner import FileError
-from importers.verification import jades, jwt, xades, xmldsig
+from importers.verification import data_integrity, jades, jwt, status_list, xades, xmldsig
 from importers.verification.result import Verification, check
 from importers.verification.trust import TrustList
+from importers.verification.validity import issuer_id
 from registry.core import inputs
 from registry.core.errors import InvalidData
 
@@ -24,26 +26,61 @@ _COMPACT_JWS = re.compile(rb"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _BASE64URL = re.compile(rb"[A-Za-z0-9_-]+")
 
 
-def verify(data: bytes, *, trust: TrustList, on: dt.date | None = None) -> Verification:
+def verify(
+    data: bytes,
+    *,
+    trust: TrustList,
+    on: dt.date | None = None,
+    status: Iterable[tuple[str, bytes]] = (),
+) -> Verification:
     """The verdict on `data` on the day `on` (today by default): a compact JWS (VC-JWT), a JWS
-    JSON serialization (a JAdES seal) or an XML document with a ds:Signature (XML-DSig, XAdES) is
-    verified; anything else is `unsigned`, its reason naming what was found.
+    JSON serialization (a JAdES seal), a JSON credential with a Data Integrity proof, or an XML
+    document with a ds:Signature (XML-DSig, XAdES) is verified; anything else is `unsigned`, its
+    reason naming what was found. A verified credential that names a status list is checked
+    against the lists at hand: the trust list's `status/` files and `status`, given as (name,
+    bytes). An unknown issuer says what online resolution could not fetch.
 
-    :raise InvalidData: a file larger than MAX_BYTES, or XML or JSON that cannot be read.
+    :raise InvalidData: a file (or status list file) larger than MAX_BYTES, XML or JSON that
+        cannot be read, or a status list file that is not a credential.
     """
-    if len(data) > MAX_BYTES:
-        raise InvalidData(
-            f"The file is larger than {MAX_BYTES} bytes.", errors={"file": ["Too large."]}
-        )
-    answer = _verify(data, trust, on or dt.date.today())
+    given = list(status)
+    for name, content in [("file", data), *given]:
+        if len(content) > MAX_BYTES:
+            raise InvalidData(
+                f"The {name} is larger than {MAX_BYTES} bytes.", errors={"file": ["Too large."]}
+            )
+    on = on or dt.date.today()
+    answer = _checked(data, trust, on, given)
     if answer.verdict == "unknown_issuer" and trust.problems:
         unresolved = check("online_resolution", "failed", "; ".join(trust.problems))
         return replace(answer, checks=[*answer.checks, unresolved])
     return answer
 
 
-def _verify(data: bytes, trust: TrustList, on: dt.date) -> Verification:
+def _checked(
+    data: bytes, trust: TrustList, on: dt.date, given: list[tuple[str, bytes]]
+) -> Verification:
     text = data.removeprefix(b"\xef\xbb\xbf").strip()
+    result = _verdict(text, trust, on)
+    if result.verdict != "verified" or text.startswith(b"<"):
+        return result
+    credential = status_list.credential_of(text)
+    if credential is None or not credential.get("credentialStatus"):
+        return result
+    found = status_list.check_status(
+        credential,
+        result.issuer,
+        status_list.StatusLists.gather(trust, given),
+        lambda listed: _verdict(listed.removeprefix(b"\xef\xbb\xbf").strip(), trust, on),
+    )
+    checks = [*result.checks, found.check]
+    if found.problem:
+        return Verification("invalid", found.problem, result.issuer, checks)
+    return replace(result, checks=checks)
+
+
+def _verdict(text: bytes, trust: TrustList, on: dt.date) -> Verification:
+    """The verdict on a file by its kind, its status not checked."""
     if text.startswith(b"<"):
         return _xml(text, trust, on)
     if text.startswith((b"{", b"[")):
@@ -86,20 +123,11 @@ def _xml(data: bytes, trust: TrustList, on: dt.date) -> Verification:
 
 
 def _json(document: Any, trust: TrustList, on: dt.date) -> Verification:
-    """A JSON credential: a JWS JSON serialization (a JAdES seal) is verified; an embedded proof
-    is named, not checked here."""
+    """A JSON credential: a JWS JSON serialization (a JAdES seal) or a Data Integrity proof."""
     if jades.is_jws_json(document):
         return jades.verify(document, trust, on)
     if isinstance(document, dict) and document.get("proof"):
-        proofs = document["proof"] if isinstance(document["proof"], list) else [document["proof"]]
-        suites = ", ".join(
-            str(proof.get("cryptosuite") or proof.get("type")) if isinstance(proof, dict) else "?"
-            for proof in proofs
-        )
-        reason = f"a Data Integrity proof (cryptosuite {suites}) is not checked by this version"
-        return Verification(
-            "unsigned", reason, _issuer(document), [check("proof", "not_checked", reason)]
-        )
+        return data_integrity.verify(document, trust, on)
     kind = document.get("type") if isinstance(document, dict) else None
     if isinstance(kind, list):
         kind = ", ".join(map(str, kind))
@@ -107,16 +135,9 @@ def _json(document: Any, trust: TrustList, on: dt.date) -> Verification:
     return Verification(
         "unsigned",
         reason,
-        _issuer(document) if isinstance(document, dict) else None,
+        issuer_id(document.get("issuer")) if isinstance(document, dict) else None,
         [check("signature", "failed", reason)],
     )
-
-
-def _issuer(document: dict) -> str | None:
-    issuer = document.get("issuer")
-    if isinstance(issuer, dict):
-        issuer = issuer.get("id")
-    return issuer if isinstance(issuer, str) else None
 
 
 def _jose_header(text: bytes) -> dict | None:

@@ -7,7 +7,7 @@ revocation list. Its files, by name:
 - `*.did.json`: a DID document. Its `id` is the issuer. For `did:web` (and any method but
   did:key) its `verificationMethod` entries give the keys, as `publicKeyJwk` or
   `publicKeyMultibase` (Multikey); for `did:key` the document needs only its `id`: the key is
-  read from the identifier itself (an Ed25519 or P-256 key, multibase base58btc with its
+  read from the identifier itself (an Ed25519, P-256 or P-384 key, multibase base58btc with its
   multicodec prefix).
 - `*.jwk`, `*.json`: a JWK, or a JWK Set (`{"keys": [...]}`), with an `issuer` member (at the
   top, or on each key) naming the issuer the key stands for. A key is found by its `kid` or by
@@ -16,7 +16,8 @@ revocation list. Its files, by name:
   public keys. The issuer is named by a line `Issuer: NAME` before the first PEM block; a
   certificate without one stands for its own subject (RFC 4514), a bare public key must have one.
 
-Other files are ignored. A file that cannot be read as what its name says is an error naming
+Other files are ignored, and so is the `status/` directory: its status list credentials are
+status_list.py's. A file that cannot be read as what its name says is an error naming
 it: a trust list is never half-read.
 """
 
@@ -42,7 +43,12 @@ from registry.core.errors import InvalidData
 
 # The multicodec prefixes (unsigned varints of the codec number) of the public keys did:key and
 # Multikey carry, with the length of the key after them: data from the multicodec table.
-MULTICODEC = {b"\xed\x01": ("Ed25519", 32), b"\x80\x24": ("P-256", 33)}
+MULTICODEC = {
+    b"\xed\x01": ("Ed25519", 32),
+    b"\x80\x24": ("P-256", 33),
+    b"\x81\x24": ("P-384", 49),
+}
+_CURVES = {"P-256": ec.SECP256R1(), "P-384": ec.SECP384R1()}
 BASE58BTC = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 # A certificate chain longer than this between a signer and a trusted CA is not followed.
 MAX_CHAIN = 5
@@ -136,6 +142,13 @@ class TrustList:
             else kid
         )
         return [key for key in self.keys if key.kid == kid or key.thumbprint == bare]
+
+    def by_method(self, method: str) -> list[TrustedKey]:
+        """The keys a Data Integrity `verificationMethod` names: a key whose kid (or DID URL) is
+        exactly that id; a bare `did:key:z...` names its one key `did:key:z...#z...`."""
+        if method.startswith("did:key:") and "#" not in method:
+            method = f"{method}#{method.removeprefix('did:key:')}"
+        return [key for key in self.keys if key.kid == method]
 
     def by_issuer(self, issuer: str) -> list[TrustedKey]:
         return [key for key in self.keys if key.issuer == issuer]
@@ -309,11 +322,20 @@ def base58btc(text: str) -> bytes:
     return b"\0" * (len(text) - len(text.lstrip("1"))) + body
 
 
-def multikey(value: str) -> Any:
-    """A public key from its multibase form (`z6Mk...` Ed25519, `zDn...` P-256), as a joserfc
-    key.
+def base58btc_encode(data: bytes) -> str:
+    """Bytes to base58 (the Bitcoin alphabet), leading zero bytes as `1`s."""
+    number, out = int.from_bytes(data, "big"), ""
+    while number:
+        number, digit = divmod(number, 58)
+        out = BASE58BTC[digit] + out
+    return "1" * (len(data) - len(data.lstrip(b"\0"))) + out
 
-    :raise ValueError: not base58btc multibase, or not an Ed25519 or P-256 public key.
+
+def multikey(value: str) -> Any:
+    """A public key from its multibase form (`z6Mk...` Ed25519, `zDn...` P-256, `z82...` P-384,
+    compressed points), as a joserfc key.
+
+    :raise ValueError: not base58btc multibase, or not an Ed25519, P-256 or P-384 public key.
     """
     if not value.startswith("z"):
         raise ValueError(f"{value[:12]}... is not multibase base58btc (it must start with z)")
@@ -323,9 +345,9 @@ def multikey(value: str) -> Any:
             material = raw[len(prefix) :]
             if curve == "Ed25519":
                 return jwk.OKPKey.import_key(ed25519.Ed25519PublicKey.from_public_bytes(material))
-            point = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), material)
+            point = ec.EllipticCurvePublicKey.from_encoded_point(_CURVES[curve], material)
             return jwk.ECKey.import_key(point)
-    raise ValueError("the multikey is not an Ed25519 or P-256 public key")
+    raise ValueError("the multikey is not an Ed25519, P-256 or P-384 public key")
 
 
 def as_jwk(key: Any) -> Any:

@@ -40,7 +40,15 @@ UPLOAD = {
             "schema": {
                 "type": "object",
                 "required": ["file"],
-                "properties": {"file": {"type": "string", "format": "binary"}},
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "status": {
+                        "type": "array",
+                        "items": {"type": "string", "format": "binary"},
+                        "description": "Status list credentials at hand (Bitstring Status "
+                        "List), besides the trust list's status/ directory.",
+                    },
+                },
             }
         }
     },
@@ -54,7 +62,7 @@ class Verifications(MethodView):
     @blp.response(200, VerificationSchema)
     @writes("verification.run")
     def post(self, on):
-        """Verify a signed file (VC-JWT, ELMO, EDC seal) against the trust list; stores nothing."""
+        """Verify a signed file (VC-JWT, Data Integrity, ELMO, EDC seal); stores nothing."""
         upload = request.files.get("file")
         if upload is None:
             raise InvalidData(
@@ -65,4 +73,8 @@ class Verifications(MethodView):
             online.shared() if current_app.config["TRUST_ONLINE"] else None,
         )
         data = upload.stream.read(services.MAX_BYTES + 1)
-        return services.verify(data, trust=trust, on=on).as_dict()
+        lists = [
+            (item.filename or "status", item.stream.read(services.MAX_BYTES + 1))
+            for item in request.files.getlist("status")
+        ]
+        return services.verify(data, trust=trust, on=on, status=lists).as_dict()

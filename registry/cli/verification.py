@@ -20,26 +20,30 @@ EXIT_NOT_VERIFIED = 1
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--on", "on", default=None, help="Day of verification (YYYY-MM-DD); today.")
+@click.option(
+    "--status",
+    "status",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A status list credential at hand (repeatable), besides the trust list's status/.",
+)
 @json_option
 @domain_command
-def verify(file: Path, on: str | None, as_json: bool) -> None:
-    """Verify FILE's signature (VC-JWT, signed ELMO, EDC JAdES/XAdES seal) against TRUST_LIST.
+def verify(file: Path, on: str | None, status: tuple[Path, ...], as_json: bool) -> None:
+    """Verify FILE's signature (VC-JWT, Data Integrity proof, signed ELMO, EDC JAdES/XAdES seal)
+    against the trust list (TRUST_LIST), and its status list where one is at hand.
 
     Exit code 0 when verified, 1 when invalid, unsigned or from an unknown issuer, 2 for bad
-    input (no such file, a bad date, XML or JSON that cannot be read)."""
+    input (no such file, a bad date, XML or JSON that cannot be read, a status file that is not
+    a credential)."""
     day = date_argument(on)
-    try:
-        with file.open("rb") as stream:
-            data = stream.read(services.MAX_BYTES + 1)
-    except OSError as error:
-        raise InvalidData(
-            f"{file} cannot be read: {error.strerror}", errors={"file": [str(error.strerror)]}
-        ) from None
+    data = _read(file)
+    lists = [(path.name, _read(path)) for path in status]
     settings = load_config()
     trust = TrustList.load(
         settings["TRUST_LIST"], online.shared() if settings["TRUST_ONLINE"] else None
     )
-    answer = services.verify(data, trust=trust, on=day).as_dict()
+    answer = services.verify(data, trust=trust, on=day, status=lists).as_dict()
     lines = [f"{answer['verdict']}: {answer['reason']}"]
     if answer["issuer"]:
         lines.append(f"  issuer: {answer['issuer']}")
@@ -49,3 +53,13 @@ def verify(file: Path, on: str | None, as_json: bool) -> None:
     emit(as_json, answer, None, "\n".join(lines))
     if answer["verdict"] != "verified":
         sys.exit(EXIT_NOT_VERIFIED)
+
+
+def _read(file: Path) -> bytes:
+    try:
+        with file.open("rb") as stream:
+            return stream.read(services.MAX_BYTES + 1)
+    except OSError as error:
+        raise InvalidData(
+            f"{file} cannot be read: {error.strerror}", errors={"file": [str(error.strerror)]}
+        ) from None

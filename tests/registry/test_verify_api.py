@@ -9,9 +9,21 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from importers.verification.data_integrity import sign
+from importers.verification.trust import as_jwk
 from registry.cli import main
 from registry.core import accounts
-from tests.importers.signing import ISSUER, credential, public_pem, rsa_key, sign_jwt, tamper
+from tests.importers.signing import (
+    ISSUER,
+    credential,
+    ed25519_key,
+    public_pem,
+    rsa_key,
+    sign_jwt,
+    tamper,
+)
+from tests.importers.test_status_list import CREATED, METHOD, entry, status_list
+from tests.importers.test_status_list import credential as status_credential
 
 PROBLEM = "application/problem+json"
 
@@ -110,3 +122,56 @@ def test_the_command_prints_the_verdict_and_exits_by_it(tmp_path, signed):
     for args in (["verify", str(tmp_path / "missing.jwt")], ["verify", str(good), "--on", "x"]):
         refused = runner.invoke(main, args)
         assert refused.exit_code == 2 and refused.stderr.startswith("error: "), refused.output
+
+
+@pytest.fixture
+def revoked(tmp_path):
+    """A trust list with one Ed25519 key; a credential it signed (Data Integrity) whose index 5
+    its status list, also signed, revokes."""
+    key = ed25519_key()
+    trust = tmp_path / "trust"
+    trust.mkdir()
+    jwk = {**as_jwk(key.public_key()).as_dict(), "kid": METHOD, "issuer": METHOD.split("#")[0]}
+    (trust / "issuer.json").write_text(json.dumps(jwk))
+    paths = []
+    for name, document in [("c.json", status_credential(entry(5))), ("l.json", status_list({5}))]:
+        paths.append(tmp_path / name)
+        paths[-1].write_text(json.dumps(sign(document, key, METHOD, created=CREATED)))
+    return trust, *paths
+
+
+def test_the_command_takes_status_lists_at_hand(tmp_path, revoked):
+    trust, document, status = revoked
+    runner = CliRunner(env={"TRUST_LIST": str(trust), "SECRET_KEY": "test"})
+    alone = runner.invoke(main, ["verify", str(document), "--on", "2026-06-01"])
+    assert alone.exit_code == 0, alone.output
+    assert "  status: not_checked (no revocation status list credential" in alone.output
+    listed = runner.invoke(main, ["verify", str(document), "--status", str(status)])
+    assert listed.exit_code == 1
+    assert listed.output.startswith("invalid: revoked by its issuer's status list")
+    broken = runner.invoke(main, ["verify", str(document), "--status", str(trust / "nothing")])
+    assert broken.exit_code == 2 and broken.stderr.startswith("error: ")
+
+
+@pytest.mark.db
+def test_the_endpoint_takes_status_lists_at_hand(app, client, headers, revoked):
+    trust, document, status = revoked
+    app.config["TRUST_LIST"] = trust
+
+    def send(*lists: bytes):
+        form = {
+            "file": (io.BytesIO(document.read_bytes()), "credential.json"),
+            "status": [(io.BytesIO(data), f"list{n}.json") for n, data in enumerate(lists)],
+        }
+        return client.post(
+            "/api/v1/verifications",
+            data=form,
+            headers=headers["registrar"],
+            content_type="multipart/form-data",
+        )
+
+    assert send().get_json()["verdict"] == "verified"
+    answer = send(status.read_bytes()).get_json()
+    assert answer["verdict"] == "invalid" and answer["reason"].startswith("revoked by")
+    refused = send(b"not a credential")
+    assert refused.status_code == 400 and refused.mimetype == PROBLEM
