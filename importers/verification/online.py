@@ -30,6 +30,8 @@ from registry.core.errors import InvalidData
 TIMEOUT_SECONDS = 5.0
 MAX_BYTES = 1 << 20
 CACHE_SECONDS = 300.0
+# DID documents and status list credentials, as JSON(-LD) or as a VC-JWT.
+ACCEPT = "application/did+json, application/vc+ld+json, application/vc+jwt, application/json"
 
 
 class ResolutionError(InvalidData):
@@ -132,7 +134,7 @@ class Fetcher:
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         connection = _PinnedConnection(parts.hostname, port, address, self.timeout, self.context)
         try:
-            connection.request("GET", path, headers={"Accept": "application/json"})
+            connection.request("GET", path, headers={"Accept": ACCEPT})
             response = connection.getresponse()
             if response.status != 200:
                 location = response.getheader("Location")

@@ -4,9 +4,10 @@ A credential's `credentialStatus` entry of type `BitstringStatusListEntry` with
 `statusPurpose` revocation or suspension names a status list credential (`statusListCredential`,
 a URL) and an index. The list is looked for among the status list credentials at hand, by its
 `id`: the files of the trust list's `status/` directory and the ones given with the
-verification (`registry verify --status FILE`, the API's `status` file). Nothing is fetched: a
-list not at hand leaves the status `not_checked`, the verdict unchanged, and says so (online
-fetching would add to `StatusLists`).
+verification (`registry verify --status FILE`, the API's `status` file). With online
+resolution on (TRUST_ONLINE=1, `online.py`) a list not at hand is fetched from that URL;
+otherwise nothing is fetched, and a list not at hand leaves the status `not_checked`, the
+verdict unchanged, and says so.
 
 The list credential must itself be verified (Data Integrity proof or VC-JWT, against the trust
 list, valid on the day) and issued by the credential's own issuer. A list that is not trusted
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from importers.verification.online import Fetcher, ResolutionError
 from importers.verification.result import Verification, check
 from importers.verification.trust import TrustList
 from registry.core.errors import InvalidData
@@ -61,6 +63,8 @@ class StatusLists:
     """The status list credentials at hand, found by their `id`."""
 
     files: tuple[ListFile, ...] = ()
+    # Online resolution (TRUST_ONLINE): a list not at hand is fetched from its URL.
+    online: Fetcher | None = None
 
     @classmethod
     def gather(cls, trust: TrustList, given: Iterable[tuple[str, bytes]] = ()) -> StatusLists:
@@ -88,10 +92,22 @@ class StatusLists:
                     errors={"status": [f"{source}: not a credential"]},
                 )
             files.append(ListFile(source, data, credential))
-        return cls(tuple(files))
+        return cls(tuple(files), trust.online)
 
     def find(self, url: str) -> list[ListFile]:
         return [item for item in self.files if item.credential.get("id") == url]
+
+    def fetched(self, url: str) -> ListFile:
+        """The list at `url`, fetched (online resolution on); its `id` must be that URL.
+
+        :raise ResolutionError: not fetched, or not that list.
+        """
+        assert self.online is not None
+        data = self.online.get(url)
+        credential = credential_of(data)
+        if credential is None or credential.get("id") != url:
+            raise ResolutionError(f"{url} is not a status list credential whose id is that URL")
+        return ListFile(f"fetched from {url}", data, credential)
 
 
 @dataclass(frozen=True)
@@ -166,6 +182,12 @@ def _entry(
         reason = f"the {ENTRY} has no statusListCredential URL or no statusListIndex number"
         return StatusOutcome(check("status", "failed", reason), reason)
     at_hand = lists.find(url)
+    if not at_hand and lists.online is not None:
+        try:
+            at_hand = [lists.fetched(url)]
+        except ResolutionError as error:
+            detail = f"the {purpose} status list {url} could not be fetched: {error.detail}"
+            return StatusOutcome(check("status", "not_checked", detail))
     if not at_hand:
         detail = (
             f"no {purpose} status list credential with the id {url} is at hand (in the trust "

@@ -96,6 +96,8 @@ class TrustList:
     directory: str = field(default="", compare=False)
     # What online resolution could not fetch: said when no key is found.
     problems: tuple[str, ...] = field(default=(), compare=False)
+    # The fetcher of online resolution (TRUST_ONLINE), for status lists not at hand; None offline.
+    online: Fetcher | None = field(default=None, compare=False)
 
     @classmethod
     def load(cls, directory: str | Path, online: Fetcher | None = None) -> TrustList:
@@ -131,7 +133,7 @@ class TrustList:
                         f"The trust list's file {path.name} cannot be used: {error}",
                         errors={"trust_list": [f"{path.name}: {error}"]},
                     ) from None
-        return cls(tuple(keys), tuple(certificates), str(root), tuple(problems))
+        return cls(tuple(keys), tuple(certificates), str(root), tuple(problems), online)
 
     def by_kid(self, kid: str) -> list[TrustedKey]:
         """The keys a JOSE `kid` names: a key's own kid or DID URL, or its RFC 7638 thumbprint

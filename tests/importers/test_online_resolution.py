@@ -20,6 +20,7 @@ from importers.verification.services import verify
 from importers.verification.trust import TrustList, TrustListError, as_jwk
 from registry.config import load_config
 from tests.importers import signing
+from tests.importers import test_status_list as status_tests
 
 HOST = "issuer.test"
 ON = dt.date(2026, 6, 1)
@@ -240,3 +241,71 @@ def test_online_resolution_is_off_unless_the_operator_sets_it(monkeypatch):
     assert load_config()["TRUST_ONLINE"] is False
     monkeypatch.setenv("TRUST_ONLINE", "1")
     assert load_config()["TRUST_ONLINE"] is True
+
+
+def _issuer_trust(tmp_path, key):
+    """A trust list with the status tests' issuer key, and a status/ directory left empty."""
+    folder = tmp_path / "trust"
+    (folder / "status").mkdir(parents=True)
+    jwk = {
+        **as_jwk(key.public_key()).as_dict(),
+        "kid": status_tests.METHOD,
+        "issuer": status_tests.ISSUER,
+    }
+    (folder / "issuer.json").write_text(json.dumps(jwk))
+    return folder
+
+
+def _online_list(url: str, document: dict) -> dict:
+    return json.loads(json.dumps(document).replace(status_tests.LIST_URL, url))
+
+
+def test_a_status_list_not_at_hand_is_fetched_when_online(tmp_path, site):
+    fetcher, base, pages = site
+    fetcher.max_bytes = 1 << 20
+    url = f"{base}/status/1"
+    key = status_tests.ed25519_key()
+    folder = _issuer_trust(tmp_path, key)
+    listed = _online_list(url, status_tests.status_list({5}))
+    pages.pages["/status/1"] = (200, status_tests.signed(listed, key), {})
+    trust = TrustList.load(folder, fetcher)
+
+    def answer(index: int) -> dict:
+        document = _online_list(url, status_tests.credential(status_tests.entry(index)))
+        return verify(status_tests.signed(document, key), trust=trust, on=ON).as_dict()
+
+    revoked = answer(5)
+    assert (revoked["verdict"], revoked["reason"]) == (
+        "invalid",
+        f"revoked by its issuer's status list {url} (index 5)",
+    )
+    kept = answer(6)
+    assert kept["verdict"] == "verified"
+    assert f"fetched from {url}" in status_tests.status_check(kept)["detail"]
+    # Offline, the same credential's status is not checked, and nothing is fetched.
+    pages.hits.clear()
+    document = _online_list(url, status_tests.credential(status_tests.entry(5)))
+    offline = verify(
+        status_tests.signed(document, key), trust=TrustList.load(folder), on=ON
+    ).as_dict()
+    assert offline["verdict"] == "verified"
+    assert status_tests.status_check(offline)["result"] == "not_checked"
+    assert pages.hits == []
+
+
+def test_a_status_list_that_cannot_be_fetched_leaves_the_status_not_checked(tmp_path, site):
+    fetcher, base, pages = site
+    url = f"{base}/status/gone"
+    key = status_tests.ed25519_key()
+    folder = _issuer_trust(tmp_path, key)
+    document = _online_list(status_tests.LIST_URL, status_tests.credential(status_tests.entry(5)))
+    document["credentialStatus"]["statusListCredential"] = url
+    answer = verify(
+        status_tests.signed(document, key), trust=TrustList.load(folder, fetcher), on=ON
+    ).as_dict()
+    assert answer["verdict"] == "verified"
+    assert status_tests.status_check(answer) == {
+        "check": "status",
+        "result": "not_checked",
+        "detail": f"the revocation status list {url} could not be fetched: {url} answered 404",
+    }
