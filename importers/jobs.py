@@ -110,6 +110,12 @@ class ImportJob(Base):
     # The run that holds the job while it is running, and until when without a heartbeat.
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # A format that can be signed: the verification of the uploaded file, made when the job was
+    # created (registry.verifications), or why the file could not be verified.
+    verification_id: Mapped[int | None] = mapped_column(
+        ForeignKey("verification.id", ondelete="SET NULL")
+    )
+    verification_error: Mapped[str | None] = mapped_column(Text)
 
 
 class ImportJobError(Base):
