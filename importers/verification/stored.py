@@ -1,0 +1,79 @@
+"""Verify a file and store the verdict: what an import, the desk and `POST /verifications` do.
+
+The trust list is a directory given as a plain value (the `TRUST_LIST` setting, which the API,
+the pages and the CLI read from their configuration); the file's credentials are read with the
+format's reader, so that an assessment can later tell whether what it assesses is what the file
+said (registry.verifications.services.carried).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from importers.batch import credentials
+from importers.runner import FileError
+from importers.transcripts import READERS
+from importers.verification import services
+from importers.verification.trust import TrustList
+from registry.core.permissions import Actor, authorize_role
+from registry.verifications import services as stored
+from registry.verifications.models import StoredVerification
+
+# The formats a file can be signed in, each read by its transcript reader.
+SIGNABLE = tuple(READERS)
+
+
+def trust_list(directory: str | Path) -> TrustList:
+    """The operator's trust list, read from `directory` (TrustListError when a file in it
+    cannot be read as what its name says)."""
+    return TrustList.load(directory)
+
+
+def yielded(data: bytes, fmt: str | None) -> tuple[str | None, list]:
+    """The format that read the file and what it states of each credential it yielded: `fmt`'s
+    reader, or without one the first reader that yields a credential. A file no reader can read
+    yields none (its verdict stands; no assessment can then be covered by it)."""
+    for name in (fmt,) if fmt else SIGNABLE:
+        try:
+            found = [
+                (position, credential)
+                for position, credential in credentials(READERS[name](io.BytesIO(data)))
+                if not isinstance(credential, str)
+            ]
+        except FileError:
+            continue
+        if found:
+            return name, stored.yielded(found)
+    return fmt, []
+
+
+def verify_and_store(
+    session: Session,
+    actor: Actor,
+    data: bytes,
+    *,
+    filename: str | None,
+    trust: TrustList,
+    on: dt.date | None = None,
+    fmt: str | None = None,
+) -> StoredVerification:
+    """Verify `data` on `on` (today by default) and store the verdict, owned by the actor's
+    office. Bad input (too large, unreadable XML or JSON): InvalidData, nothing stored."""
+    authorize_role(actor, stored.ACTION)
+    on = on or dt.date.today()
+    answer = services.verify(data, trust=trust, on=on).as_dict()
+    found_format, found = yielded(data, fmt)
+    return stored.store(
+        session,
+        actor,
+        answer,
+        data=data,
+        filename=filename,
+        on=on,
+        fmt=found_format,
+        credentials=found,
+    )
