@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import zlib
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from importers.runner import FileError
 from importers.transcripts import READERS
 from importers.verification import services
 from importers.verification.trust import TrustList
+from registry.core.errors import InvalidData
 from registry.core.permissions import Actor, authorize_role
 from registry.verifications import services as stored
 from registry.verifications.models import StoredVerification
@@ -77,3 +79,52 @@ def verify_and_store(
         fmt=found_format,
         credentials=found,
     )
+
+
+def unpacked(data: bytes) -> bytes:
+    """The file as it is signed: a gzip upload (which the readers take) inflated, to at most
+    one byte over services.MAX_BYTES (so that `verify` refuses it as too large, never a bomb)."""
+    if not data.startswith(b"\x1f\x8b"):
+        return data
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        return inflater.decompress(data, services.MAX_BYTES + 1)
+    except zlib.error as error:
+        raise InvalidData(
+            f"The gzip file cannot be read: {error}", errors={"file": ["Not gzip."]}
+        ) from None
+
+
+def verify_upload(
+    session: Session,
+    actor: Actor,
+    data: bytes,
+    *,
+    filename: str | None,
+    trust_directory: str | Path,
+    fmt: str | None = None,
+) -> tuple[StoredVerification | None, str | None]:
+    """An uploaded file of an import or a batch verified and stored: (the verification, None),
+    or (None, why it could not be verified: too large, unreadable, a trust list that cannot be
+    read). The import or batch goes on either way; what it stores says which."""
+    try:
+        return (
+            verify_and_store(
+                session,
+                actor,
+                unpacked(data),
+                filename=filename,
+                trust=trust_list(trust_directory),
+                fmt=fmt,
+            ),
+            None,
+        )
+    except InvalidData as error:
+        return None, error.detail
+
+
+def summary(row: StoredVerification | None, error: str | None) -> dict[str, object]:
+    """What a batch's summary says of its file's verification."""
+    if row is None:
+        return {"error": error}
+    return {"id": row.id, "verdict": row.verdict, "reason": row.reason}
