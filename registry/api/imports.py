@@ -29,12 +29,23 @@ class JobSchema(Schema):
     created_at = fields.DateTime()
     started_at = fields.DateTime(allow_none=True)
     finished_at = fields.DateTime(allow_none=True)
+    verification = fields.Method(
+        "file_verification",
+        metadata={
+            "description": "ELMO, ELM, Open Badges: the verification of the uploaded file (id, "
+            "verdict, reason, issuer, verified_on), or {error} when it could not be verified. "
+            "An invalid file is imported all the same, and its transcripts name it."
+        },
+    )
     errors = fields.Method(
         "first_errors",
         metadata={
             "description": "The first 100 rejections; all of them at /imports/{id}/errors.csv."
         },
     )
+
+    def file_verification(self, job):
+        return jobs.job_verification(get_session(), job)
 
     def first_errors(self, job):
         return [
@@ -90,6 +101,7 @@ class Imports(MethodView):
             options,
             current_app.config["IMPORTS_DIR"],
             current_app.config["MAX_CONTENT_LENGTH"],
+            trust_directory=current_app.config["TRUST_LIST"],
         )
         session.commit()  # the worker must see the job
         dispatch(job.id)

@@ -99,6 +99,7 @@ def new_import():
         options_for(fmt, actor),
         current_app.config["IMPORTS_DIR"],
         current_app.config["MAX_CONTENT_LENGTH"],
+        trust_directory=current_app.config["TRUST_LIST"],
     )
     session.commit()  # the worker must see the job
     dispatch(job.id)
@@ -132,6 +133,7 @@ def import_job(job_id: int):
     return render_template(
         "workspace/import_job.html",
         job=job,
+        verification=jobs.job_verification(session, job),
         errors=jobs.job_errors(session, job_id, SHOWN_ERRORS),
         running=job.state in RUNNING,
         labels=FORMAT_LABELS,
