@@ -42,7 +42,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from importers.runner import ImportReport, Stopped
-from registry.verifications.models import StoredVerification
 from registry.core import accounts, audit, csvout
 from registry.core.db import Base, make_engine, make_session_factory
 from registry.core.errors import InvalidData, NotFound, PermissionDenied, Unauthenticated
@@ -50,6 +49,7 @@ from registry.core.inputs import DecimalField, id_field, storable
 from registry.core.instance import INSTANCE_DIR
 from registry.core.permissions import Actor, Target, authorize, authorize_role
 from registry.institutions.private import readable
+from registry.verifications.models import StoredVerification
 
 STATES = ("queued", "running", "completed", "failed", "rolled_back")
 COUNTS = ("read", "inserted", "updated", "unchanged", "rejected")
@@ -339,7 +339,9 @@ def create_job(
     return job
 
 
-def _verify(session, actor, fmt, path, size, source, trust_directory) -> tuple[int | None, str | None]:
+def _verify(
+    session, actor, fmt, path, size, source, trust_directory
+) -> tuple[int | None, str | None]:
     """The uploaded file verified and stored: (its verification's id, None), or (None, why it
     could not be verified)."""
     from importers.verification import services, stored

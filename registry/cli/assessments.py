@@ -102,9 +102,7 @@ def assess_batch(file: Path, fmt: str, target: str, target_type: str | None, out
             writer = csvout.DictWriter(sys.stdout, CSV_COLUMNS, extrasaction="ignore")
             writer.writeheader()
         records = READERS[fmt](io.BytesIO(data))
-        for line in assess_records(
-            session, operator(), records, target, target_type, verification
-        ):
+        for line in assess_records(session, operator(), records, target, target_type, verification):
             if "summary" in line:
                 failure = line["summary"].get("failure")
             if writer is None:
