@@ -340,7 +340,13 @@ def create_job(
 
 
 def _verify(
-    session, actor, fmt, path, size, source, trust_directory
+    session: Session,
+    actor: Actor,
+    fmt: str,
+    path: Path,
+    size: int,
+    source: str,
+    trust_directory: str | Path,
 ) -> tuple[int | None, str | None]:
     """The uploaded file verified and stored: (its verification's id, None), or (None, why it
     could not be verified)."""
