@@ -332,7 +332,7 @@ def create_job(
     )
     if fmt in SIGNABLE and trust_directory is not None:
         job.verification_id, job.verification_error = _verify(
-            session, actor, fmt, path, size, job.source, trust_directory
+            session, actor, fmt, path, job.source, trust_directory
         )
     session.add(job)
     session.flush()
@@ -340,25 +340,14 @@ def create_job(
 
 
 def _verify(
-    session: Session,
-    actor: Actor,
-    fmt: str,
-    path: Path,
-    size: int,
-    source: str,
-    trust_directory: str | Path,
+    session: Session, actor: Actor, fmt: str, path: Path, source: str, trust_directory: str | Path
 ) -> tuple[int | None, str | None]:
     """The uploaded file verified and stored: (its verification's id, None), or (None, why it
     could not be verified)."""
-    from importers.verification import services, stored
+    from importers.verification import stored
 
-    with path.open("rb") as stream:
-        head = stream.read(2)
-        if head != b"\x1f\x8b" and size > services.MAX_BYTES:
-            return None, f"The file is larger than {services.MAX_BYTES} bytes."
-        data = head + stream.read()
-    row, error = stored.verify_upload(
-        session, actor, data, filename=source, trust_directory=trust_directory, fmt=fmt
+    row, error = stored.verify_path(
+        session, actor, path, filename=source, trust_directory=trust_directory, fmt=fmt
     )
     return (row.id if row else None), error
 

@@ -128,3 +128,24 @@ def summary(row: StoredVerification | None, error: str | None) -> dict[str, obje
     if row is None:
         return {"error": error}
     return {"id": row.id, "verdict": row.verdict, "reason": row.reason}
+
+
+def verify_path(
+    session: Session,
+    actor: Actor,
+    path: Path,
+    *,
+    filename: str | None,
+    trust_directory: str | Path,
+    fmt: str | None = None,
+) -> tuple[StoredVerification | None, str | None]:
+    """`verify_upload` for a file on disk, read only when it can be verified: a file (not gzip)
+    over services.MAX_BYTES is not read at all, and the answer says why."""
+    with path.open("rb") as stream:
+        head = stream.read(2)
+        if head != b"\x1f\x8b" and path.stat().st_size > services.MAX_BYTES:
+            return None, f"The file is larger than {services.MAX_BYTES} bytes."
+        data = head + stream.read()
+    return verify_upload(
+        session, actor, data, filename=filename, trust_directory=trust_directory, fmt=fmt
+    )
