@@ -179,3 +179,21 @@ def carried(row: StoredVerification, credential: dict[str, Any]) -> dict[str, An
         "covers": match is not None,
         "position": match["position"] if match else None,
     }
+
+
+def verdicts(session: Session, ids: list[int | None]) -> dict[int, dict[str, Any]]:
+    """The verdict of each stored verification named ({id, verdict, reason, issuer,
+    verified_on}), for an evaluation of stored transcripts to say what their files were found
+    to be. No owner check: the caller has read the transcripts that name them."""
+    found = {}
+    for verification_id in sorted({i for i in ids if i is not None}):
+        row = session.get(StoredVerification, verification_id)
+        if row is not None:
+            found[row.id] = {
+                "id": row.id,
+                "verdict": row.verdict,
+                "reason": row.reason,
+                "issuer": row.issuer,
+                "verified_on": row.verified_on.isoformat(),
+            }
+    return found

@@ -400,4 +400,13 @@ def test_an_import_job_verifies_its_file_and_its_transcripts_name_it(
     alert = page.index('class="problem" role="alert" id="verification"')
     assert alert < page.index('id="job-state"')
     assert "signature is invalid: it may have been altered after it was issued" in page
+    # A transfer evaluation of the stored transcript says what its file was found to be.
+    from mappings.transfer.services import evaluate_transcript
+    from registry.institutions.models import Institution
+
+    [transcript] = session.query(Transcript).all()
+    receiving = session.query(Institution).filter_by(name="University College Dublin").one()
+    evaluation = evaluate_transcript(session, OPERATOR, transcript.id, receiving.id)
+    assert evaluation["verification"]["verdict"] == "invalid"
+    assert evaluation["verification"]["id"] == verdicts["tampered"].id
     assert verdicts["tampered"].reason.split(":")[0] in page
