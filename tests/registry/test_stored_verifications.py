@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from lxml import etree
+from pypdf import PdfReader
 from signxml import XMLSigner
 
 from importers import jobs
@@ -308,8 +309,11 @@ def test_the_desk_refuses_a_tampered_file_as_authenticity(client, files, desk):
     decision = decide_on_desk(client, page)
     assert ": not recognised" in decision
     assert "An invalid signature is a substantial difference in authenticity." in decision
-    statement = html(client.get(re.search(r'href="(/assessments/\d+/statement)"', decision)[1]))
-    assert "invalid signature" in statement
+    link = re.search(r'href="(/assessments/\d+/statement)"', decision)[1]
+    assert "invalid signature" in html(client.get(link))
+    pdf = client.get(link + ".pdf")
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "invalid signature" in text and "authenticity" in text
 
 
 @pytest.mark.db
