@@ -20,6 +20,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from registry.core.errors import InvalidData
+from registry.core.normalise import whole_number
+
 if TYPE_CHECKING:
     from mappings.recognition import Case
 
@@ -102,6 +105,24 @@ def apply(case: Case, verification: dict[str, Any]) -> None:
             f"{verification['reason']} ({named}).{differs}",
             **detail,
         )
+
+
+def named(raw: Any, verification_id: Any = None) -> tuple[Any, int | None]:
+    """The credential without its `verification_id` field, and the id it or the caller named
+    (InvalidData on "verification_id" when it is not an id)."""
+    if isinstance(raw, dict) and "verification_id" in raw:
+        raw = dict(raw)
+        verification_id = raw.pop("verification_id")
+    if verification_id is None:
+        return raw, None
+    plain = isinstance(verification_id, int | str) and not isinstance(verification_id, bool)
+    number = whole_number(str(verification_id), 9) if plain else None
+    if number is None or number < 1:
+        raise InvalidData(
+            "The verification is named by its id.",
+            errors={"verification_id": ["The id of a stored verification."]},
+        )
+    return raw, number
 
 
 def about_signature(rule: dict[str, Any]) -> bool:

@@ -38,7 +38,6 @@ from registry.catalogue import isced
 from registry.catalogue import services as catalogue
 from registry.core import audit
 from registry.core.errors import DomainError, InvalidData, NotFound, Unauthenticated
-from registry.core.normalise import whole_number
 from registry.core.permissions import Actor, Target, authorize, owner_of
 from registry.institutions import services as institutions
 from registry.institutions.private import readable
@@ -727,24 +726,6 @@ def run(
     }
 
 
-def verification_named(raw: Any, verification_id: Any = None) -> tuple[Any, int | None]:
-    """The credential without its `verification_id` field, and the id it or the caller named
-    (InvalidData on "verification_id" when it is not an id)."""
-    if isinstance(raw, dict) and "verification_id" in raw:
-        raw = dict(raw)
-        verification_id = raw.pop("verification_id")
-    if verification_id is None:
-        return raw, None
-    plain = isinstance(verification_id, int | str) and not isinstance(verification_id, bool)
-    number = whole_number(str(verification_id), 9) if plain else None
-    if number is None or number < 1:
-        raise InvalidData(
-            "The verification is named by its id.",
-            errors={"verification_id": ["The id of a stored verification."]},
-        )
-    return raw, number
-
-
 def assess(
     session: Session,
     actor: Actor,
@@ -764,7 +745,7 @@ def assess(
     An institution found only ambiguously is queued for review (registry.match_reviews): at
     once, or with the other `sightings` of a batch when its caller writes them."""
     authorize(actor, "assessment.create", Target("assessment", target or ""))
-    raw, verification_id = verification_named(raw, verification_id)
+    raw, verification_id = authenticity.named(raw, verification_id)
     credential, spec = validate(session, raw, target, target_type)
     inputs = audit.plain(credential)
     verification = None
