@@ -414,3 +414,60 @@ def test_an_import_job_verifies_its_file_and_its_transcripts_name_it(
     assert evaluation["verification"]["verdict"] == "invalid"
     assert evaluation["verification"]["id"] == verdicts["tampered"].id
     assert verdicts["tampered"].reason.split(":")[0] in page
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+def test_the_commands_verify_their_file_and_say_the_verdict(tmp_path):
+    """`registry import elmo` and `registry assess-batch` verify the file first (stored, named
+    by what they store); `registry verify` stays a local check that stores nothing."""
+    import json
+
+    from click.testing import CliRunner
+
+    from registry.cli import main
+
+    key = rsa_key()
+    cert = certificate(key, "UCD contact point")
+    trust = tmp_path / "trust"
+    trust.mkdir()
+    (trust / "ucd.pem").write_bytes(b"Issuer: University College Dublin\n" + pem(cert))
+    good = tmp_path / "signed.xml"
+    good.write_bytes(signed(key, cert, elmo()))
+    bad = tmp_path / "tampered.xml"
+    bad.write_bytes(tampered(good.read_bytes()))
+    database = tmp_path / "registry.sqlite3"
+    runner = CliRunner(env={"DATABASE_URL": f"sqlite:///{database}", "TRUST_LIST": str(trust)})
+
+    def run(*args, code=0):
+        result = runner.invoke(main, list(args))
+        assert result.exit_code == code, (result.output, result.stderr)
+        return result
+
+    run("db", "upgrade")
+    run("load-reference", "--json")
+    imported = json.loads(run("import", "elmo", str(good), "--json").output)
+    assert imported["inserted"] == 1 and imported["verification"]["verdict"] == "verified"
+    text = run("import", "elmo", str(bad)).output
+    assert re.search(r"verification \d+: invalid \(", text)
+    lines = [
+        json.loads(line)
+        for line in run(
+            "assess-batch",
+            str(bad),
+            "--format",
+            "elmo",
+            "--target",
+            "DE",
+            "--target-type",
+            "bachelor",
+        ).output.splitlines()
+    ]
+    # No UCD in this registry: the unidentified institution sends it for review (the more
+    # cautious decision at the same priority), and the difference in authenticity is named.
+    assert lines[0]["signature"] == "invalid" and lines[0]["decision"] == "needs_review"
+    assert any("signature of the credential's file is invalid" in why for why in lines[0]["why"])
+    assert lines[-1]["summary"]["verification"]["verdict"] == "invalid"
+    before = json.loads(run("verify", str(good), "--json").output)
+    assert "id" not in before and before["verdict"] == "verified"
