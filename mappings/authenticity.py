@@ -12,8 +12,8 @@ file (registry.verifications) does to the case.
   a field the file states): the fact is `altered` and confidence x ALTERED: the signature vouches
   for the file, not for the edited data.
 
-With no verification (a typed-in credential) nothing here runs, and the rules about the
-signature are left out of the evaluation, so such an answer is what it was before.
+With no verification (a typed-in credential) nothing here runs, and the default policy's rules
+about the signature are left out of the evaluation, so such an answer is what it was before.
 """
 
 from __future__ import annotations
@@ -126,8 +126,9 @@ def named(raw: Any, verification_id: Any = None) -> tuple[Any, int | None]:
 
 
 def about_signature(rule: dict[str, Any]) -> bool:
-    """Whether a rule's conditions name a signature fact (such rules are left out of a case
-    without a verification, so that its answer and trace are what they were before)."""
+    """Whether a rule's conditions name a signature fact (the default policy's such rules are
+    left out of a case without a verification, so that its answer and trace are what they
+    were before)."""
     return any(name.startswith("credential.signature") for name in _facts(rule.get("when")))
 
 

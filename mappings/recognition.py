@@ -607,14 +607,14 @@ def decide(
     """Evaluate the default policy and the stored rules in force; `institutions` are the ids
     (as text) of the institution deciding, whose own rules then apply too."""
     jurisdictions = [code for code in (case.target.country, case.target.framework) if code]
-    rules = [
-        *rule_engine.load_default_policy(),
-        *stored_rules(session, jurisdictions, institutions),
-    ]
+    policy = rule_engine.load_default_policy()
     if authenticity.FACT not in case.facts:
-        # No file was verified: the signature's rules are not evaluated, so that the answer
-        # (its trace included) is what it was before verifications were stored.
-        rules = [rule for rule in rules if not authenticity.about_signature(rule)]
+        # No file was verified: the default policy's rules on the signature are not evaluated,
+        # so that the answer (its trace included) is what it was before verifications were
+        # stored. An authority's own rule on the signature is evaluated as written (it may
+        # mean to catch a credential no verification vouches for).
+        policy = [rule for rule in policy if not authenticity.about_signature(rule)]
+    rules = [*policy, *stored_rules(session, jurisdictions, institutions)]
     evaluation = rule_engine.evaluate(
         rules, case.facts, jurisdiction=jurisdictions, on=case.credential["awarded_on"]
     )

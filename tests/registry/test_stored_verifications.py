@@ -256,6 +256,32 @@ def test_a_typed_in_credential_is_assessed_exactly_as_before(client, session, fi
     }
 
 
+@pytest.mark.db
+def test_an_authoritys_rule_on_the_signature_is_evaluated_as_written(
+    client, session, files, offices
+):
+    """A ministry may send whatever no verification vouches for to review; its rule is
+    evaluated for a typed-in credential too (only the default policy's are left out)."""
+    account = accounts.get_or_create_account(session, "verification-de", "ministry", ["DE"])
+    ministry = {"Authorization": f"Bearer {accounts.create_token(session, account)[1]}"}
+    session.commit()
+    rule = {
+        "id": "de-unverified-review",
+        "title": "Credentials no verification vouches for: review",
+        "authority": {"kind": "ministry", "country": "DE"},
+        "jurisdiction": "DE",
+        "priority": 100,
+        "when": {"fact": "credential.signature", "op": "exists", "value": False},
+        "then": {"decision": "needs_review", "notes": "Ask for the signed credential."},
+    }
+    assert client.post("/api/v1/rules", json=rule, headers=ministry).status_code == 201
+    typed = assess(client, offices["mine"], credential_of(files["signed"]))
+    assert typed["decision"] == "needs_review"
+    verification = verify(client, offices["mine"], files["signed"])
+    body = {**credential_of(files["signed"]), "verification_id": verification["id"]}
+    assert assess(client, offices["mine"], body)["decision"] == "recognised"
+
+
 # --- the desk, the batch, an import job -------------------------------------------------------
 
 
