@@ -377,7 +377,7 @@ def test_a_batch_verifies_its_file_once_and_names_it_in_each_assessment(
     )
     assert response.status_code == 200, html(response)
     page = html(response)
-    assert re.search(r"Verification \d+ of the file: invalid", page)
+    assert re.search(r"Verification \d+ of the file: invalid signature", page)
     assert "An invalid signature is a substantial difference in authenticity." in page
     from mappings.models import Assessment
 
