@@ -123,23 +123,38 @@ def assess_records(
     records: Iterable[tuple[str, Any]],
     target: str,
     target_type: str | None = None,
+    verification: dict[str, Any] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """One line per credential (assessed and stored, or why not), then the summary line; a file
-    that breaks off ends with the summary naming where (`failure`)."""
+    that breaks off ends with the summary naming where (`failure`).
+
+    `verification`: the file's, verified once ({"id", "verdict", "reason"}, or {"error"} when
+    it could not be); each assessment names it, and the summary repeats it."""
     check_batch_target(session, target, target_type)
     counts: Counter[str] = Counter()
     failure = None
     # Issuers found only ambiguously are queued for review once for the whole file.
     sightings = Sightings()
+    verification_id = (verification or {}).get("id")
     try:
         yield from _assessed(
-            session, actor, credentials(records), target, target_type, counts, sightings
+            session,
+            actor,
+            credentials(records),
+            target,
+            target_type,
+            counts,
+            sightings,
+            verification_id,
         )
     except FileError as error:
         # The lines before the break stand; the summary says where the file broke off.
         failure = f"{error.position}: {error.reason}"
     sightings.write(session)
-    yield {"summary": {**counts, "failure": failure} if failure else dict(counts)}
+    summary: dict[str, Any] = {**counts, "failure": failure} if failure else dict(counts)
+    if verification is not None:
+        summary["verification"] = verification
+    yield {"summary": summary}
 
 
 def _assessed(
@@ -150,6 +165,7 @@ def _assessed(
     target_type: str | None,
     counts: Counter[str],
     sightings: Sightings,
+    verification_id: int | None = None,
 ) -> Iterator[dict[str, Any]]:
     for position, credential in items:
         counts["read"] += 1
@@ -160,7 +176,9 @@ def _assessed(
         grade = credential.pop("grade_stated", None)
         unplaced_credits = credential.pop("credits_stated", None)
         try:
-            answer = assess(session, actor, credential, target, target_type, sightings)
+            answer = assess(
+                session, actor, credential, target, target_type, sightings, verification_id
+            )
         except DomainError as error:
             counts["not_assessed"] += 1
             yield {
@@ -184,6 +202,8 @@ def _assessed(
             "levels": [level["level"] for level in answer["target"].get("levels", [])],
             "why": _why(answer),
         }
+        if "verification" in answer:
+            line["signature"] = answer["facts"]["credential.signature"]
         if unplaced_credits is not None:
             line["credits"] = {
                 **unplaced_credits,

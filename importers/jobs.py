@@ -42,6 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from importers.runner import ImportReport, Stopped
+from importers.verification.trust import TrustSource
 from registry.core import accounts, audit, csvout
 from registry.core.db import Base, make_engine, make_session_factory
 from registry.core.errors import InvalidData, NotFound, PermissionDenied, Unauthenticated
@@ -49,6 +50,7 @@ from registry.core.inputs import DecimalField, id_field, storable
 from registry.core.instance import INSTANCE_DIR
 from registry.core.permissions import Actor, Target, authorize, authorize_role
 from registry.institutions.private import readable
+from registry.verifications.models import StoredVerification
 
 STATES = ("queued", "running", "completed", "failed", "rolled_back")
 COUNTS = ("read", "inserted", "updated", "unchanged", "rejected")
@@ -110,6 +112,12 @@ class ImportJob(Base):
     # The run that holds the job while it is running, and until when without a heartbeat.
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # A format that can be signed: the verification of the uploaded file, made when the job was
+    # created (registry.verifications), or why the file could not be verified.
+    verification_id: Mapped[int | None] = mapped_column(
+        ForeignKey("verification.id", ondelete="SET NULL")
+    )
+    verification_error: Mapped[str | None] = mapped_column(Text)
 
 
 class ImportJobError(Base):
@@ -210,6 +218,8 @@ def _transcripts(fmt: str):
     return start
 
 
+# The formats a file can be signed in: their uploads are verified (create_job).
+SIGNABLE = ("elmo", "elm", "open-badges")
 # format -> (the role check made before a file is accepted, the options schema, the import)
 FORMATS: dict[str, tuple[str, type[Schema], Callable[..., ImportReport]]] = {
     "institutions-json": (
@@ -261,8 +271,17 @@ def create_job(
     options: dict[str, Any],
     directory: Path,
     max_bytes: int,
+    trust_source: TrustSource | None = None,
 ) -> ImportJob:
-    """Check the request, store the file and the job (queued). Nothing is imported yet."""
+    """Check the request, store the file and the job (queued). Nothing is imported yet.
+
+    A file of a format that can be signed (SIGNABLE) is verified now against the trust list in
+    `trust_source` and the verification stored with the job, so that every transcript the
+    job stores names it: now, because the trust list is the configuration of the process that
+    took the upload (a worker knows only the database), the verdict is on the file as it was
+    received, and the import goes on whatever the verdict (an invalid file is imported and
+    marked, never refused silently). Without a trust directory (a test, a script) no
+    verification is made."""
     if fmt not in FORMATS:
         raise InvalidData(
             f"Unknown import format {fmt!r}.", errors={"format": [f"One of {', '.join(FORMATS)}."]}
@@ -312,9 +331,26 @@ def create_job(
         options=loaded,
         actor=_actor_json(actor),
     )
+    if fmt in SIGNABLE and trust_source is not None:
+        job.verification_id, job.verification_error = _verify(
+            session, actor, fmt, path, job.source, trust_source
+        )
     session.add(job)
     session.flush()
     return job
+
+
+def _verify(
+    session: Session, actor: Actor, fmt: str, path: Path, source: str, trust_source: TrustSource
+) -> tuple[int | None, str | None]:
+    """The uploaded file verified and stored: (its verification's id, None), or (None, why it
+    could not be verified)."""
+    from importers.verification import stored
+
+    row, error = stored.verify_path(
+        session, actor, path, filename=source, trust_source=trust_source, fmt=fmt
+    )
+    return (row.id if row else None), error
 
 
 def get_job(session: Session, actor: Actor, job_id: int) -> ImportJob:
@@ -343,6 +379,22 @@ def list_jobs(session: Session, actor: Actor, limit: int = 50, offset: int = 0) 
         if len(found) == limit:
             break
     return found
+
+
+def job_verification(session: Session, job: ImportJob) -> dict[str, Any] | None:
+    """What the job's file was found to be ({id, verdict, reason, issuer, verified_on}), or why
+    it could not be verified ({"error"}); None for a format that cannot be signed, or a job
+    made without a trust list. Whoever reads the job (get_job) reads this."""
+    if job.verification_id is None:
+        return None if job.verification_error is None else {"error": job.verification_error}
+    row = session.get(StoredVerification, job.verification_id)
+    return {
+        "id": row.id,
+        "verdict": row.verdict,
+        "reason": row.reason,
+        "issuer": row.issuer,
+        "verified_on": row.verified_on.isoformat(),
+    }
 
 
 def job_errors(session: Session, job_id: int, limit: int | None = None) -> list[ImportJobError]:
@@ -455,6 +507,9 @@ def run_job(
     with sessions() as session:
         job = session.get(ImportJob, job_id)
         fmt, path, source, options = job.format, job.path, job.source, dict(job.options)
+        if job.verification_id is not None:
+            # Set from the job's own column, never from the options a client sent.
+            options["verification_id"] = job.verification_id
         queued_by = _actor(job.actor)
         try:
             actor = accounts.current_actor_of(session, queued_by)

@@ -74,13 +74,16 @@ def import_transcripts(
     credit_system: str | None = None,
     credits_per_badge: str | None = None,
     parallel: bool | None = None,
+    verification_id: int | None = None,
 ) -> ImportReport:
     """Import the transcripts of one file. Raises InvalidData for an unknown format and
     PermissionDenied (before reading anything) when the actor may not import for `received_by`
     (an institution naming none imports for itself: `receiver`).
     Every record is rejected when `received_by` names no institution. A broken file ends the
     report as failed (records before the break kept unless atomic). A large file is read in a
-    second process while this one stores (importers.parallel; `parallel` forces it either way)."""
+    second process while this one stores (importers.parallel; `parallel` forces it either way).
+    `verification_id`: the stored verification of the file, which every transcript it stores
+    names."""
     authorize_role(actor, ACTION)
     if fmt not in READERS:
         raise InvalidData(
@@ -107,6 +110,7 @@ def import_transcripts(
             received_by=received_by,
             import_source=source[:300],
             stated=stated,
+            verification_id=verification_id,
         )
 
     reader = PACKED_READERS.get(fmt, READERS[fmt])

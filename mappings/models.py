@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Integer, String, Text, func
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.core.db import Base, ExactDecimal
@@ -62,3 +62,5 @@ class Assessment(Base):
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     framework_versions: Mapped[dict[str, str]] = mapped_column(JSON)
     note: Mapped[str | None] = mapped_column(Text)
+    # The stored verification of the file the credential came from, when one was named.
+    verification_id: Mapped[int | None] = mapped_column(ForeignKey("verification.id"))

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from frameworks import services as frameworks
 from frameworks.models import Framework
 from frameworks.schemas import FRAMEWORK_CODE
-from mappings import alternatives, rulebook
+from mappings import alternatives, authenticity, rulebook
 from mappings import rules as rule_engine
 from mappings import services as conversions
 from mappings.grades import ScaleSpec, convert_grade, read_grade
@@ -42,6 +42,7 @@ from registry.core.permissions import Actor, Target, authorize, owner_of
 from registry.institutions import services as institutions
 from registry.institutions.private import readable
 from registry.match_reviews.services import Sightings
+from registry.verifications import services as verifications
 
 DATA = Path(__file__).resolve().parent / "data" / "recognition.json"
 # A qualification title matched within the institution's catalogue at this score or better
@@ -116,13 +117,23 @@ def resolve_target(session: Session, target: str, target_type: str | None) -> Ta
     )
 
 
-def digest(credential: dict[str, Any], target: str, target_type: str | None) -> str:
+def digest(
+    credential: dict[str, Any],
+    target: str,
+    target_type: str | None,
+    verification: dict[str, Any] | None = None,
+) -> str:
+    """sha256 of the canonical inputs. The verification (its id and verdict) counts only when
+    one was named, so that the digest of a typed-in credential is what it always was."""
+    inputs = {
+        "credential": credential,
+        "target": target.strip().upper(),
+        "target_qualification_type": target_type,
+    }
+    if verification is not None:
+        inputs["verification"] = {"id": verification["id"], "verdict": verification["verdict"]}
     canonical = json.dumps(
-        {
-            "credential": credential,
-            "target": target.strip().upper(),
-            "target_qualification_type": target_type,
-        },
+        inputs,
         sort_keys=True,
         ensure_ascii=False,
         default=str,
@@ -596,10 +607,14 @@ def decide(
     """Evaluate the default policy and the stored rules in force; `institutions` are the ids
     (as text) of the institution deciding, whose own rules then apply too."""
     jurisdictions = [code for code in (case.target.country, case.target.framework) if code]
-    rules = [
-        *rule_engine.load_default_policy(),
-        *stored_rules(session, jurisdictions, institutions),
-    ]
+    policy = rule_engine.load_default_policy()
+    if authenticity.FACT not in case.facts:
+        # No file was verified: the default policy's rules on the signature are not evaluated,
+        # so that the answer (its trace included) is what it was before verifications were
+        # stored. An authority's own rule on the signature is evaluated as written (it may
+        # mean to catch a credential no verification vouches for).
+        policy = [rule for rule in policy if not authenticity.about_signature(rule)]
+    rules = [*policy, *stored_rules(session, jurisdictions, institutions)]
     evaluation = rule_engine.evaluate(
         rules, case.facts, jurisdiction=jurisdictions, on=case.credential["awarded_on"]
     )
@@ -658,14 +673,19 @@ def run(
     spec: TargetSpec,
     graph: LevelGraph,
     institutions: frozenset[str] = frozenset(),
+    verification: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Every step on a validated credential; the answer, not yet stored. `institutions`: the
-    institution deciding (its own rules apply), none for a registrar or a ministry."""
+    institution deciding (its own rules apply), none for a registrar or a ministry.
+    `verification`: the stored verification of the credential's file, as
+    registry.verifications.services.carried gives it (mappings.authenticity)."""
     case = Case(credential, spec)
     resolve_institution(session, case)
     stated = resolve_qualification(session, case)
     resolve_level(session, case, graph, stated)
     convert_units(session, case, stated, institutions)
+    if verification is not None:
+        authenticity.apply(case, verification)
     evaluation = decide(session, case, institutions)
     decision = evaluation.decision or "needs_review"
     alternative = alternatives.offered(evaluation, case.facts)
@@ -681,6 +701,7 @@ def run(
         f"Decision: {decision.replace('_', ' ')} (confidence {confidence})."
         + (f" Gaps: {'; '.join(case.gaps)}." if case.gaps else "")
     )
+    named = {} if verification is None else {"verification": audit.plain(verification)}
     return {
         "decision": decision,
         "confidence": str(confidence),
@@ -701,6 +722,7 @@ def run(
         "explanation": case.explanation,
         "framework_versions": dict(sorted(case.versions.items())),
         "facts": audit.plain(case.facts),
+        **named,
     }
 
 
@@ -711,22 +733,34 @@ def assess(
     target: str,
     target_type: str | None = None,
     sightings: Sightings | None = None,
+    verification_id: int | None = None,
 ) -> dict[str, Any]:
     """Assess and store. Bad input: InvalidData listing every field.
+
+    The verification of the credential's file is named by `verification_id` (or the body's
+    field of that name): one the actor's office stored (POST /verifications, the desk's
+    upload, an import); another's, or none: NotFound. Its verdict counts as far as the
+    credential is one the file yielded (registry.verifications.services.carried).
 
     An institution found only ambiguously is queued for review (registry.match_reviews): at
     once, or with the other `sightings` of a batch when its caller writes them."""
     authorize(actor, "assessment.create", Target("assessment", target or ""))
+    raw, verification_id = authenticity.named(raw, verification_id)
     credential, spec = validate(session, raw, target, target_type)
     inputs = audit.plain(credential)
+    verification = None
+    if verification_id is not None:
+        stored = verifications.usable(session, actor, verification_id)
+        verification = verifications.carried(stored, inputs)
     answer = run(
         session,
         credential,
         spec,
         conversions.level_graph(session),
         rulebook.deciding_institutions(actor),
+        verification,
     )
-    answer["inputs_digest"] = digest(inputs, target, target_type)
+    answer["inputs_digest"] = digest(inputs, target, target_type, verification)
     row = Assessment(
         actor=actor.name,
         owner=owner_of(actor),
@@ -740,6 +774,7 @@ def assess(
         confidence=Decimal(answer["confidence"]),
         result=answer,
         framework_versions=answer["framework_versions"],
+        verification_id=verification_id,
     )
     session.add(row)
     session.flush()

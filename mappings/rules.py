@@ -72,10 +72,15 @@ FACTS: Mapping[str, str] = MappingProxyType(
         "field.same_broad": "bool",
         "learning_outcomes.present": "bool",
         "micro_credential": "bool",
+        # The stored verification of the credential's file (mappings.authenticity): verified,
+        # invalid, unsigned, unknown_issuer, or altered (verified, but the data assessed
+        # differs); absent when no file was verified.
+        "credential.signature": "str",
+        "credential.signature_reason": "str",
     }
 )
 DECISIONS = ("recognised", "partially_recognised", "not_recognised", "needs_review")
-ELEMENTS = ("level", "workload", "quality", "profile", "learning_outcomes")
+ELEMENTS = ("level", "workload", "quality", "profile", "learning_outcomes", "authenticity")
 # What a decision may offer instead of the recognition asked for (EAR manual ch. 11).
 ALTERNATIVE_FORMS = ("conditional", "partial", "alternative", "none")
 AUTHORITY_KINDS = ("ministry", "institution", "registry")

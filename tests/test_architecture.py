@@ -26,12 +26,16 @@ ALLOWED = {
     "registry.catalogue": {"registry.core", "frameworks", "registry.institutions"},
     # The review queue of ambiguous matches: fed by assessments (mappings), above institutions.
     "registry.match_reviews": {"registry.core", "frameworks", "registry.institutions"},
+    # Stored verdicts on uploaded files, named by imports and assessments (verifying itself,
+    # the cryptography, is importers.verification's).
+    "registry.verifications": {"registry.core", "registry.institutions"},
     "mappings": {
         "registry.core",
         "frameworks",
         "registry.institutions",
         "registry.catalogue",
         "registry.match_reviews",
+        "registry.verifications",
     },
     "importers": {
         "registry.core",
@@ -39,6 +43,7 @@ ALLOWED = {
         "registry.institutions",
         "registry.catalogue",
         "registry.match_reviews",
+        "registry.verifications",
         "mappings",
     },
 }

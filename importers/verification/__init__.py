@@ -3,7 +3,9 @@
 `services.verify(data, trust=..., on=...)` tells the kind of file by its content and answers a
 `Verification` (result.py): `verified`, `invalid` (with the reason), `unsigned` or
 `unknown_issuer`, with every check made. Keys and certificates come only from the operator's
-trust list (trust.py); no network access is made, by anything here.
+trust list (trust.py); no network access is made, by anything here. `stored.py` verifies an
+uploaded file and stores the verdict (registry.verifications), for imports, the desk, batches
+and `POST /verifications`; `services.verify` itself stores nothing.
 
 Checked in this version:
 - VC-JWT (W3C VCs, Open Badges 3.0) as a compact JWS (jwt.py): algorithm (EdDSA, ES256,

@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from joserfc import jwk
 from joserfc.errors import JoseError
 
 from importers.verification.online import Fetcher, ResolutionError, did_web_document
+from importers.verification.online import shared as shared_fetcher
 from registry.core.errors import InvalidData
 
 # The multicodec prefixes (unsigned varints of the codec number) of the public keys did:key and
@@ -53,6 +54,24 @@ BASE58BTC = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 # A certificate chain longer than this between a signer and a trusted CA is not followed.
 MAX_CHAIN = 5
 _ISSUER_LINE = re.compile(r"^\s*Issuer:\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class TrustSource:
+    """Where the trust list is read from and whether online resolution is on (TRUST_LIST,
+    TRUST_ONLINE): a plain value the API, pages and CLI make from their settings, so domain code
+    reads the list only when a file is verified."""
+
+    directory: Path
+    online: bool = False
+
+    @classmethod
+    def of(cls, settings: Mapping[str, Any]) -> TrustSource:
+        return cls(Path(settings["TRUST_LIST"]), bool(settings.get("TRUST_ONLINE", False)))
+
+    def load(self) -> TrustList:
+        """:raise TrustListError: a file of the list that cannot be used."""
+        return TrustList.load(self.directory, shared_fetcher() if self.online else None)
 
 
 class TrustListError(InvalidData):

@@ -26,7 +26,7 @@ from mappings.pathways.schemas import (
     WhereQuerySchema,
 )
 from mappings.transfer.inputs import inputs as transcript_inputs
-from registry.catalogue.models import Course, Qualification
+from registry.catalogue.models import Course, Qualification, Transcript
 from registry.catalogue.pathways import services as pathways_store
 from registry.catalogue.pathways.models import Pathway, PathwayEvaluation
 from registry.core import audit
@@ -35,6 +35,7 @@ from registry.core.permissions import Actor, Target, authorize, institution_owne
 from registry.institutions.models import Institution
 from registry.institutions.private import readable
 from registry.match_reviews.services import Sightings
+from registry.verifications import services as verifications
 
 # Who may evaluate toward a programme: its institution's account or an admin (the scope check
 # of assessment.create on a non-assessment target, as transfer evaluations take it).
@@ -233,6 +234,19 @@ def evaluate_pathways(session: Session, actor: Actor, raw: Any) -> dict[str, Any
         )
     )
     result = {**run(session, inputs, programme, pathways), "inputs_digest": digest(inputs)}
+    named = [t["transcript_id"] for t in inputs["transcripts"]]
+    if named:
+        # What each stored transcript's file was found to be when imported (not an input).
+        ids = {
+            row.id: row.verification_id
+            for row in session.scalars(select(Transcript).where(Transcript.id.in_(named)))
+        }
+        found = verifications.verdicts(session, list(ids.values()))
+        shown = {t: found[v] for t, v in ids.items() if v in found}
+        if shown:
+            result["verifications"] = [
+                {"transcript_id": t, **verdict} for t, verdict in sorted(shown.items())
+            ]
     row = PathwayEvaluation(
         actor=actor.name,
         institution_id=programme.institution_id,

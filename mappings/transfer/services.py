@@ -23,6 +23,7 @@ from registry.core.permissions import Actor, Target, authorize, institution_owne
 from registry.institutions.models import Institution
 from registry.institutions.private import readable
 from registry.match_reviews.services import Sightings
+from registry.verifications import services as verifications
 
 # Who may evaluate for an institution: its own account or an admin (the scope check of
 # assessment.create on a non-assessment target; registrars and ministries have no such scope).
@@ -67,6 +68,13 @@ def evaluate_transcript(
     receiving = _receiving(session, actor, receiving_institution_id, "transfer.evaluate")
     inputs = read_inputs(session, actor, transcript, receiving.id, on or dt.date.today())
     result = {**run(session, inputs, receiving), "inputs_digest": digest(inputs)}
+    if inputs["transcript_id"] is not None:
+        # What the stored transcript's file was found to be when imported; not an input (the
+        # digest is of the transcript's content), and absent when it was imported unverified.
+        verification_id = session.get(Transcript, inputs["transcript_id"]).verification_id
+        found = verifications.verdicts(session, [verification_id])
+        if verification_id in found:
+            result["verification"] = found[verification_id]
     row = TransferEvaluation(
         actor=actor.name,
         receiving_institution_id=receiving.id,

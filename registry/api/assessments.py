@@ -40,6 +40,13 @@ class AssessmentSchema(Schema):
     explanation = fields.List(fields.String())
     framework_versions = fields.Dict()
     facts = fields.Dict()
+    verification = fields.Dict(
+        metadata={
+            "description": "The stored verification named by the body's verification_id: id, "
+            "verdict, reason, issuer, verified_on, file, and covers (whether the credential "
+            "assessed is one the file yielded). Absent when none was named."
+        }
+    )
     inputs_digest = fields.String()
     inputs = fields.Dict()
     created_at = fields.String()
@@ -72,7 +79,8 @@ class Assessments(MethodView):
     @blp.response(201, AssessmentSchema)
     @writes("assessment.create")
     def post(self, target, target_qualification_type):
-        """Assess a credential for a target country or framework, and store the decision."""
+        """Assess a credential for a target country or framework, and store the decision; the
+        body's `verification_id` names the stored verification of its file."""
         return recognition.assess(
             get_session(), current_actor(), json_body(), target, target_qualification_type
         )

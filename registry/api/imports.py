@@ -5,6 +5,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 
 from importers import jobs
+from importers.verification.trust import TrustSource
 from registry.api import Blueprint, writes
 from registry.auth import current_actor
 from registry.core import inputs
@@ -29,12 +30,23 @@ class JobSchema(Schema):
     created_at = fields.DateTime()
     started_at = fields.DateTime(allow_none=True)
     finished_at = fields.DateTime(allow_none=True)
+    verification = fields.Method(
+        "file_verification",
+        metadata={
+            "description": "ELMO, ELM, Open Badges: the verification of the uploaded file (id, "
+            "verdict, reason, issuer, verified_on), or {error} when it could not be verified. "
+            "An invalid file is imported all the same, and its transcripts name it."
+        },
+    )
     errors = fields.Method(
         "first_errors",
         metadata={
             "description": "The first 100 rejections; all of them at /imports/{id}/errors.csv."
         },
     )
+
+    def file_verification(self, job):
+        return jobs.job_verification(get_session(), job)
 
     def first_errors(self, job):
         return [
@@ -90,6 +102,7 @@ class Imports(MethodView):
             options,
             current_app.config["IMPORTS_DIR"],
             current_app.config["MAX_CONTENT_LENGTH"],
+            trust_source=TrustSource.of(current_app.config),
         )
         session.commit()  # the worker must see the job
         dispatch(job.id)

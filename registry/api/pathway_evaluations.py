@@ -37,6 +37,13 @@ class PathwayEvaluationSchema(Schema):
         metadata={"description": "Credits granted toward the programme, after the cap."}
     )
     explanation = fields.List(fields.String())
+    verifications = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "The stored transcripts imported from a verified file: "
+            "{transcript_id, id, verdict, reason, issuer, verified_on} each. Absent otherwise."
+        },
+    )
     inputs_digest = fields.String()
 
 

@@ -40,6 +40,12 @@ class EvaluationSchema(Schema):
         }
     )
     decisions = fields.List(fields.Dict())
+    verification = fields.Dict(
+        metadata={
+            "description": "A stored transcript imported from a verified file: its verification "
+            "(id, verdict, reason, issuer, verified_on). Absent otherwise."
+        }
+    )
     inputs_digest = fields.String()
 
 

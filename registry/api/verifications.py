@@ -2,12 +2,16 @@
 
 from flask import current_app, request
 from flask.views import MethodView
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
-from importers.verification import online, services
-from importers.verification.trust import TrustList
+from importers.transcripts import READERS
+from importers.verification import services, stored
+from importers.verification.trust import TrustSource
 from registry.api import Blueprint, writes
+from registry.auth import current_actor
 from registry.core.errors import InvalidData
+from registry.sessions import get_session
+from registry.verifications import services as verifications
 
 blp = Blueprint("verifications", __name__, description="Verification of signed credentials")
 
@@ -19,6 +23,9 @@ class CheckSchema(Schema):
 
 
 class VerificationSchema(Schema):
+    id = fields.Integer(
+        metadata={"description": "The stored verification, to name in POST /assessments."}
+    )
     verdict = fields.String(
         metadata={"description": "verified | invalid | unsigned | unknown_issuer"}
     )
@@ -27,9 +34,40 @@ class VerificationSchema(Schema):
     checks = fields.List(fields.Nested(CheckSchema))
 
 
+class StoredFileSchema(Schema):
+    sha256 = fields.String()
+    size = fields.Integer()
+    name = fields.String(allow_none=True)
+
+
+class YieldedSchema(Schema):
+    position = fields.String()
+    digest = fields.String()
+
+
+class StoredVerificationSchema(VerificationSchema):
+    created_at = fields.String()
+    verified_on = fields.String()
+    actor = fields.String()
+    file = fields.Nested(StoredFileSchema)
+    format = fields.String(allow_none=True)
+    credentials = fields.List(
+        fields.Nested(YieldedSchema),
+        metadata={"description": "The credentials the file yielded (digest of what it states)."},
+    )
+
+
 class VerifyQuerySchema(Schema):
     on = fields.Date(
         load_default=None, metadata={"description": "Day of verification; today by default."}
+    )
+    format = fields.String(
+        load_default=None,
+        validate=validate.OneOf(tuple(READERS)),
+        metadata={
+            "description": "The file's format, to read its credentials; told by trying each "
+            "reader when not given."
+        },
     )
 
 
@@ -40,15 +78,7 @@ UPLOAD = {
             "schema": {
                 "type": "object",
                 "required": ["file"],
-                "properties": {
-                    "file": {"type": "string", "format": "binary"},
-                    "status": {
-                        "type": "array",
-                        "items": {"type": "string", "format": "binary"},
-                        "description": "Status list credentials at hand (Bitstring Status "
-                        "List), besides the trust list's status/ directory.",
-                    },
-                },
+                "properties": {"file": {"type": "string", "format": "binary"}},
             }
         }
     },
@@ -60,21 +90,39 @@ class Verifications(MethodView):
     @blp.arguments(VerifyQuerySchema, location="query", as_kwargs=True)
     @blp.doc(requestBody=UPLOAD)
     @blp.response(200, VerificationSchema)
-    @writes("verification.run")
-    def post(self, on):
-        """Verify a signed file (VC-JWT, Data Integrity, ELMO, EDC seal); stores nothing."""
+    @writes("verification.run", audit="verification.create")
+    def post(self, on, format):
+        """Verify a signed file (VC-JWT, Data Integrity, ELMO, EDC seal) against the trust list,
+        with the status lists given as `status` files, and store the verification (its id is
+        named in an assessment)."""
         upload = request.files.get("file")
         if upload is None:
             raise InvalidData(
                 "Send the file as multipart/form-data field 'file'.", errors={"file": ["Missing."]}
             )
-        trust = TrustList.load(
-            current_app.config["TRUST_LIST"],
-            online.shared() if current_app.config["TRUST_ONLINE"] else None,
-        )
+        trust = TrustSource.of(current_app.config).load()
         data = upload.stream.read(services.MAX_BYTES + 1)
         lists = [
             (item.filename or "status", item.stream.read(services.MAX_BYTES + 1))
             for item in request.files.getlist("status")
         ]
-        return services.verify(data, trust=trust, on=on, status=lists).as_dict()
+        row = stored.verify_and_store(
+            get_session(),
+            current_actor(),
+            data,
+            filename=upload.filename,
+            trust=trust,
+            on=on,
+            fmt=format,
+            status=lists,
+        )
+        return verifications.shown(row)
+
+
+@blp.route("/verifications/<int:verification_id>")
+class VerificationById(MethodView):
+    @blp.response(200, StoredVerificationSchema)
+    def get(self, verification_id):
+        """A stored verification: for the office that asked for it and admins (404 to anyone
+        else)."""
+        return verifications.get_verification(get_session(), current_actor(), verification_id)

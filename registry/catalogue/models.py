@@ -126,6 +126,10 @@ class Transcript(Base):
     learner_name: Mapped[str | None] = mapped_column(String(300))
     issued_on: Mapped[dt.date | None] = mapped_column(Date)
     import_source: Mapped[str | None] = mapped_column(String(300))
+    # The verification of the file it was last imported from (registry.verifications).
+    verification_id: Mapped[int | None] = mapped_column(
+        ForeignKey("verification.id", ondelete="SET NULL")
+    )
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )

@@ -677,6 +677,7 @@ def upsert_results(
     received_by: int | None = None,
     import_source: str | None = None,
     stated: dict[int, set[str]] | None = None,
+    verification_id: int | None = None,
 ) -> list[tuple[str, str | None]]:
     """Store a batch of validated records, as loaded or packed (`pack`); (outcome, reason) for
     each, in order: inserted, updated (reason: the changed fields), unchanged, or rejected when
@@ -690,6 +691,13 @@ def upsert_results(
     # Packed, a record's values are in the table's column order (PACKED_FIELDS).
     records = [record if type(record) is tuple else pack(record) for record in records]
     transcript_ids, new_transcripts = _transcripts(session, records, received_by, import_source)
+    if verification_id is not None:
+        # The verification of the file they were (last) imported from.
+        table = Transcript.__table__
+        for chunk in _chunks(sorted(set(transcript_ids)), CHUNK):
+            session.execute(
+                update(table).where(table.c.id.in_(chunk)).values(verification_id=verification_id)
+            )
     keys = list(zip(transcript_ids, map(_local_id, records), strict=True))
     before = {} if stated is None else stated
     now: dict[int, set[str]] = {}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from pathlib import Path
 
 import click
 
+from importers.verification.trust import TrustSource
 from registry.cli.base import (
     DATABASE_ID,
     EXIT_BAD_INPUT,
@@ -20,6 +22,7 @@ from registry.cli.base import (
     operator,
     session_scope,
 )
+from registry.config import load_config
 from registry.core import csvout
 from registry.core.normalise import whole_number
 
@@ -75,18 +78,32 @@ def assess_batch(file: Path, fmt: str, target: str, target_type: str | None, out
     """Assess every credential or transcript in FILE; one line each, then a summary line."""
     from importers.batch import CSV_COLUMNS, assess_records, check_batch_target, csv_row
     from importers.transcripts import READERS
+    from importers.verification import stored
 
     failure = None
     with session_scope() as session, file.open("rb") as stream:
         check_batch_target(
             session, target, target_type
         )  # before the header: a refusal prints nothing
+        data = stream.read()
+        # Verified once; every credential of the file names the verification.
+        verification = stored.summary(
+            *stored.verify_upload(
+                session,
+                operator(),
+                data,
+                filename=file.name,
+                trust_source=TrustSource.of(load_config()),
+                fmt=fmt,
+            )
+        )
         # Titles and names come from the file: no cell may be a spreadsheet formula (csvout).
         writer = None
         if output == "csv":
             writer = csvout.DictWriter(sys.stdout, CSV_COLUMNS, extrasaction="ignore")
             writer.writeheader()
-        for line in assess_records(session, operator(), READERS[fmt](stream), target, target_type):
+        records = READERS[fmt](io.BytesIO(data))
+        for line in assess_records(session, operator(), records, target, target_type, verification):
             if "summary" in line:
                 failure = line["summary"].get("failure")
             if writer is None:
@@ -102,15 +119,25 @@ def assess_batch(file: Path, fmt: str, target: str, target_type: str | None, out
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--target", required=True, help="A country code (DE) or a framework code (GB-SCQF).")
 @click.option("--target-type", default=None, help="The qualification type asked for (bachelor...).")
+@click.option(
+    "--verification",
+    "verification_id",
+    default=None,
+    help="The id of the stored verification of the credential's file (POST /verifications).",
+)
 @json_option
 @domain_command
-def assess(file: Path, target: str, target_type: str | None, as_json: bool) -> None:
+def assess(
+    file: Path, target: str, target_type: str | None, verification_id: str | None, as_json: bool
+) -> None:
     """Assess the credential in FILE (JSON) for TARGET and store the decision."""
     from mappings.recognition import assess as run_assessment
 
     raw = json_file(file, "file")
     with session_scope() as session:
-        answer = run_assessment(session, operator(), raw, target, target_type)
+        answer = run_assessment(
+            session, operator(), raw, target, target_type, verification_id=verification_id
+        )
     text = "\n".join(
         [
             f"Assessment {answer['id']}: {answer['decision']} (confidence {answer['confidence']})",

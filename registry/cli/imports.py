@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from frameworks import reference
+from importers.verification.trust import TrustSource
 from registry.cli.base import (
     DATABASE_ID,
     EXIT_BAD_INPUT,
@@ -24,6 +25,7 @@ from registry.cli.base import (
     operator,
     session_scope,
 )
+from registry.config import load_config
 from registry.core import csvout
 from registry.core.db import make_session_factory
 
@@ -78,8 +80,12 @@ def progress_file(path: Path, enabled: bool):
                 yield stream, update
 
 
-def _print_report(report, as_json: bool, errors_file: Path | None) -> None:
+def _print_report(
+    report, as_json: bool, errors_file: Path | None, verification: dict | None = None
+) -> None:
     data = report.as_dict()
+    if verification is not None:
+        data["verification"] = verification
     if errors_file:
         with errors_file.open("w", newline="", encoding="utf-8") as out:
             writer = csvout.Writer(out)
@@ -93,6 +99,13 @@ def _print_report(report, as_json: bool, errors_file: Path | None) -> None:
         f"{data['inserted']} + updated {data['updated']} + unchanged {data['unchanged']} + "
         f"rejected {data['rejected']}"
     )
+    if verification is not None:
+        click.echo(
+            f"verification: could not be made ({verification['error']})"
+            if "error" in verification
+            else f"verification {verification['id']}: {verification['verdict']} "
+            f"({verification['reason']})"
+        )
     for error in data["errors"][:20]:
         click.echo(f"  {error['position']}: {error['reason']}")
     if len(data["errors"]) > 20:
@@ -102,17 +115,20 @@ def _print_report(report, as_json: bool, errors_file: Path | None) -> None:
         )
 
 
-def _run_import(file: Path, as_json: bool, errors_file: Path | None, start) -> None:
+def _run_import(
+    file: Path, as_json: bool, errors_file: Path | None, start, verification: dict | None = None
+) -> None:
     """Run an import in the foreground with a progress bar. A file that cannot be read (another
     format, malformed, cut off) is bad input: its report, then one `error:` line naming what was
-    found, and exit 2; an atomic import rolled back for rejected records exits 1."""
+    found, and exit 2; an atomic import rolled back for rejected records exits 1. The file's
+    `verification` (transcripts: importers.verification.stored.summary) is printed with it."""
     engine = command_engine(database_url())
     try:
         with progress_file(file, not as_json) as (stream, update):
             report = start(make_session_factory(engine), stream, update)
     finally:
         engine.dispose()
-    _print_report(report, as_json, errors_file)
+    _print_report(report, as_json, errors_file, verification)
     if report.failure:
         click.echo(f"error: {report.failure}", err=True)
         sys.exit(EXIT_BAD_INPUT)
@@ -254,7 +270,21 @@ def _transcript_import(fmt: str, doc: str) -> None:
         file: Path, received_by, credit_system, credits_per_badge, atomic, errors_file, as_json
     ) -> None:
         from importers.transcripts import import_transcripts
+        from importers.verification import stored
 
+        # Verified first and stored (committed), as an import job does; the import goes on
+        # whatever the verdict, and every transcript it stores names the verification.
+        with session_scope() as session:
+            verification = stored.summary(
+                *stored.verify_path(
+                    session,
+                    operator(),
+                    file,
+                    filename=file.name,
+                    trust_source=TrustSource.of(load_config()),
+                    fmt=fmt,
+                )
+            )
         _run_import(
             file,
             as_json,
@@ -270,7 +300,9 @@ def _transcript_import(fmt: str, doc: str) -> None:
                 progress=update,
                 credit_system=credit_system,
                 credits_per_badge=credits_per_badge,
+                verification_id=verification.get("id"),
             ),
+            verification,
         )
 
     command.__doc__ = doc

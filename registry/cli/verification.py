@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from importers.verification import online, services
-from importers.verification.trust import TrustList
+from importers.verification import services
+from importers.verification.trust import TrustSource
 from registry.cli.base import date_argument, domain_command, emit, json_option, main
 from registry.config import load_config
 from registry.core.errors import InvalidData
@@ -39,10 +39,7 @@ def verify(file: Path, on: str | None, status: tuple[Path, ...], as_json: bool) 
     day = date_argument(on)
     data = _read(file)
     lists = [(path.name, _read(path)) for path in status]
-    settings = load_config()
-    trust = TrustList.load(
-        settings["TRUST_LIST"], online.shared() if settings["TRUST_ONLINE"] else None
-    )
+    trust = TrustSource.of(load_config()).load()
     answer = services.verify(data, trust=trust, on=day, status=lists).as_dict()
     lines = [f"{answer['verdict']}: {answer['reason']}"]
     if answer["issuer"]:

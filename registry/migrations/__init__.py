@@ -23,6 +23,7 @@ def target_metadata():
     import registry.core.changes  # noqa: F401
     import registry.institutions.models  # noqa: F401
     import registry.match_reviews.models  # noqa: F401
+    import registry.verifications.models  # noqa: F401
     from registry.core.db import Base
 
     return Base.metadata

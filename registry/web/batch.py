@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import io
 
-from flask import Response, render_template, request
+from flask import Response, current_app, render_template, request
 from flask_babel import gettext, lazy_gettext
 
 from importers.batch import CSV_COLUMNS, assess_records, csv_row
 from importers.transcripts import READERS
+from importers.verification import stored
+from importers.verification.trust import TrustSource
 from registry.auth import current_actor
 from registry.catalogue.models import QUALIFICATION_TYPES
 from registry.core import csvout
@@ -56,8 +58,23 @@ def run_batch():
         raise InvalidData(gettext("Choose the file and what it holds."), errors=errors)
     target = request.form.get("target", "").strip()
     target_type = request.form.get("target_type") or None
+    data = upload.stream.read()
+    session = get_session()
+    # Verified once; every credential of the file names the verification.
+    verification = stored.summary(
+        *stored.verify_upload(
+            session,
+            actor,
+            data,
+            filename=upload.filename,
+            trust_source=TrustSource.of(current_app.config),
+            fmt=fmt,
+        )
+    )
     lines = list(
-        assess_records(get_session(), actor, READERS[fmt](upload.stream), target, target_type)
+        assess_records(
+            session, actor, READERS[fmt](io.BytesIO(data)), target, target_type, verification
+        )
     )
     if request.form.get("output") == "csv":
         return csv_download(as_csv(lines))

@@ -9,22 +9,27 @@ exactly as for POST /api/v1/assessments.
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
-from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 
 from frameworks import services as frameworks
 from importers.batch import credentials
 from importers.runner import FileError
 from importers.transcripts import READERS
+from importers.verification import services as verifier
+from importers.verification import stored
+from importers.verification.trust import TrustSource
 from mappings import recognition
 from mappings.institutions import match_institution
 from registry.auth import current_actor
 from registry.catalogue.models import QUALIFICATION_TYPES
-from registry.core.errors import InvalidData
+from registry.core.errors import InvalidData, NotFound
 from registry.core.permissions import ACTIONS, Actor, authorize_role
 from registry.errors import STATUS_BY_ERROR
+from registry.verifications import services as verifications
 from registry.web.base import blp, field_messages, get_session, task
 
 ASSESSORS = tuple(sorted(ACTIONS["assessment.create"] - {"admin"}))
@@ -45,6 +50,9 @@ CREDENTIAL_FIELDS = (
     "awarded_on",
 )
 TARGET_FIELDS = ("target", "target_qualification_type")
+# The stored verification of the file the form was filled from, carried as a hidden field: the
+# server looks it up again (and checks it is the office's own) when the decision is asked for.
+VERIFICATION = "verification_id"
 FORMATS = {
     "elmo": lazy_gettext("ELMO (EMREX, Erasmus Without Paper)"),
     "elm": lazy_gettext("ELM / Europass digital credential (XML or JSON-LD)"),
@@ -75,7 +83,7 @@ def new_assessment():
     # Query parameters pre-fill the form: a credential of an uploaded file links here.
     values = {
         name: request.args[name]
-        for name in (*CREDENTIAL_FIELDS, *TARGET_FIELDS, "learning_outcomes")
+        for name in (*CREDENTIAL_FIELDS, *TARGET_FIELDS, "learning_outcomes", VERIFICATION)
         if request.args.get(name)
     }
     return form_page(values)
@@ -85,7 +93,8 @@ def new_assessment():
 def create_assessment():
     actor = current_actor()
     values = {
-        name: request.form.get(name, "").strip() for name in (*CREDENTIAL_FIELDS, *TARGET_FIELDS)
+        name: request.form.get(name, "").strip()
+        for name in (*CREDENTIAL_FIELDS, *TARGET_FIELDS, VERIFICATION)
     }
     values["learning_outcomes"] = request.form.get("learning_outcomes", "")
     try:
@@ -95,10 +104,13 @@ def create_assessment():
             credential_of(values),
             values["target"],
             values["target_qualification_type"] or None,
+            verification_id=values[VERIFICATION] or None,
         )
-    except InvalidData as error:
+    except (InvalidData, NotFound) as error:
+        if isinstance(error, NotFound):
+            values.pop(VERIFICATION)
         page = form_page(values, problem=error.detail, messages=list(field_messages(error.errors)))
-        return page, STATUS_BY_ERROR[InvalidData]
+        return page, STATUS_BY_ERROR[type(error)]
     flash(
         gettext(
             "Assessment %(id)s is stored: %(decision)s.",
@@ -111,16 +123,31 @@ def create_assessment():
 
 @blp.post("/assessments/new/file")
 def assessment_from_file():
-    """Read a credential file and show the form filled in from it; nothing is stored."""
-    assessor()
+    """Read a credential file, verify it and store the verification, and show the form filled
+    in from it with the verification's id; no credential is stored. A file that cannot be
+    verified (too large, unreadable) is still read, and the form says why it is not verified."""
+    actor = assessor()
     fmt = request.form.get("format", "")
     upload = request.files.get("file")
     if fmt not in READERS or upload is None or not upload.filename:
         failure = gettext("Choose a credential file and its format.")
         return form_page({}, file_problem=failure), 400
+    data = upload.stream.read(verifier.MAX_BYTES + 1)
+    verification, unverified = None, None
+    try:
+        verification = stored.verify_and_store(
+            get_session(),
+            actor,
+            data,
+            filename=upload.filename,
+            trust=TrustSource.of(current_app.config).load(),
+            fmt=fmt,
+        )
+    except InvalidData as error:
+        unverified = error.detail
     found, refused, readable = [], [], 0
     try:
-        for position, credential in credentials(READERS[fmt](upload.stream)):
+        for position, credential in credentials(READERS[fmt](io.BytesIO(data))):
             if isinstance(credential, str):
                 refused.append((position, credential))
                 continue
@@ -137,10 +164,12 @@ def assessment_from_file():
     if not found:
         failure = gettext("The file holds no credential that can be assessed.")
         return form_page({}, file_problem=failure, refused=refused, fmt=fmt), 400
-    options = [(position, form_values(credential)) for position, credential in found]
+    carried = {VERIFICATION: str(verification.id)} if verification else {}
+    options = [(position, form_values(credential) | carried) for position, credential in found]
     return form_page(
         dict(options[0][1]),
         from_file=upload.filename,
+        unverified=unverified,
         options=options,
         readable=readable,
         refused=refused,
@@ -182,9 +211,20 @@ def form_page(values: dict[str, str], **shown: Any) -> str:
             errors.setdefault(name, []).append(message)
     known = frameworks.list_frameworks(session)
     in_force = [(f, frameworks.version_on(f)) for f in known]
+    verification = None
+    if values.get(VERIFICATION):
+        try:
+            verification = verifications.get_verification(
+                session, current_actor(), int(values[VERIFICATION])
+            )
+        except (NotFound, ValueError):
+            # Not the office's own, or not an id: no verification is carried.
+            values = {key: value for key, value in values.items() if key != VERIFICATION}
     return render_template(
         "desk/new.html",
         values=values,
+        verification=verification,
+        verdicts=VERDICTS,
         errors=errors,
         messages=messages,
         formats=FORMATS,
@@ -256,6 +296,12 @@ def stated_units(credential: dict[str, Any]) -> dict[str, str | None]:
     }
 
 
+VERDICTS = {
+    "verified": lazy_gettext("verified"),
+    "invalid": lazy_gettext("invalid signature"),
+    "unsigned": lazy_gettext("not signed"),
+    "unknown_issuer": lazy_gettext("signed by an issuer the trust list does not hold"),
+}
 DECISIONS = {
     "recognised": lazy_gettext("recognised"),
     "partially_recognised": lazy_gettext("partially recognised"),

@@ -11,6 +11,7 @@ from flask import Response, current_app, flash, jsonify, redirect, render_templa
 from flask_babel import gettext, lazy_gettext
 
 from importers import jobs
+from importers.verification.trust import TrustSource
 from registry.api.imports import dispatch
 from registry.auth import current_actor
 from registry.core.errors import InvalidData, PermissionDenied, Unauthenticated
@@ -99,6 +100,7 @@ def new_import():
         options_for(fmt, actor),
         current_app.config["IMPORTS_DIR"],
         current_app.config["MAX_CONTENT_LENGTH"],
+        trust_source=TrustSource.of(current_app.config),
     )
     session.commit()  # the worker must see the job
     dispatch(job.id)
@@ -132,6 +134,7 @@ def import_job(job_id: int):
     return render_template(
         "workspace/import_job.html",
         job=job,
+        verification=jobs.job_verification(session, job),
         errors=jobs.job_errors(session, job_id, SHOWN_ERRORS),
         running=job.state in RUNNING,
         labels=FORMAT_LABELS,

@@ -287,6 +287,7 @@ def test_every_default_refusal_or_partial_recognition_names_its_alternative_and_
         "default-level-below-target",
         "default-workload-far-short",
         "default-workload-short",
+        "default-authenticity-signature-invalid",
     }
     for rule in deciding:
         alternative = rule["then"]["alternative"]

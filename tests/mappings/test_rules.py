@@ -66,7 +66,14 @@ def only(rules_or_rule, facts=None, **kwargs):
 
 def test_constants():
     assert DECISIONS == ("recognised", "partially_recognised", "not_recognised", "needs_review")
-    assert ELEMENTS == ("level", "workload", "quality", "profile", "learning_outcomes")
+    assert ELEMENTS == (
+        "level",
+        "workload",
+        "quality",
+        "profile",
+        "learning_outcomes",
+        "authenticity",
+    )
     assert FACTS["credits.ects"] == "decimal"
     assert FACTS["award_date"] == "date"
     assert FACTS["level.found"] == "bool"
