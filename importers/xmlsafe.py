@@ -441,7 +441,9 @@ def document(data: bytes, max_bytes: int = MAX_DOCUMENT) -> Any:
         raise FileError("size", f"the document is larger than {max_bytes} bytes")
     if data.startswith(GZIP_MAGIC):
         raise FileError("gzip", "a compressed document: send the XML itself")
-    for _ in Events(io.BytesIO(data), ()):
+    # The whole document is held anyway, within max_bytes: the streaming caps on what is held
+    # unreleased would refuse a large, well-formed document for being one.
+    for _ in Events(io.BytesIO(data), (), max_held=len(data) + 1, max_held_bytes=len(data) + 1):
         pass
     parser = etree.XMLParser(**SAFE)
     parser.resolvers.add(_RefuseLoads())

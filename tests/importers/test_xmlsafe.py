@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from importers import xmlsafe
 from importers.runner import FileError
 from importers.xmlsafe import Events
 
@@ -227,6 +228,7 @@ from lxml import etree
 
 from importers import xmlsafe
 from importers.runner import FileError
+from importers import xmlsafe
 from importers.xmlsafe import Events
 def pieces():
     yield b"<r><a>"
@@ -318,10 +320,15 @@ def test_a_file_cut_anywhere_hands_over_only_elements_that_closed():
     # libxml2 2.14 ends the elements still open when a cut file is closed, with their cut text:
     # those must never reach a reader, on that version or an older one.
     data = b'<r><a k="v">first &amp; whole</a><b><a>second</a></b><a/><a>third</a></r>'
-    closed = [(data.index(end) + len(end), text) for end, text in [
-        (b"whole</a>", "first & whole"), (b"second</a>", "second"), (b"<a/>", None),
-        (b"third</a>", "third"),
-    ]]
+    closed = [
+        (data.index(end) + len(end), text)
+        for end, text in [
+            (b"whole</a>", "first & whole"),
+            (b"second</a>", "second"),
+            (b"<a/>", None),
+            (b"third</a>", "third"),
+        ]
+    ]
     for cut in range(1, len(data)):
         ended = []
         with pytest.raises(FileError):
@@ -393,6 +400,7 @@ sys.path.insert(0, {str(ROOT)!r})
 sys.path.insert(0, {str(Path(__file__).parent)!r})
 from test_xmlsafe import HELD_BOMBS, peak_mb
 from importers.runner import FileError
+from importers import xmlsafe
 from importers.xmlsafe import Events
 start = peak_mb()
 try:
@@ -438,3 +446,14 @@ def test_a_record_read_whole_counts_its_text_not_its_elements():
     data = b"<r><a>" + b'<x k="v">t</x>' * 200_000 + b"</a></r>"
     assert len(events(data, max_held=500_000, max_held_bytes=1 << 20)) == 4
     assert "hold more than" in refused(data, max_held=500_000, max_held_bytes=256 << 10).reason
+
+
+def test_a_whole_document_is_read_however_many_tags_it_holds():
+    """`document` (what a signature is checked on) holds the whole tree within its byte cap, so
+    the streaming cap on unreleased tags does not apply: a large transcript is verified, not
+    refused for its size in tags."""
+    many = xmlsafe.MAX_HELD + 1
+    root = xmlsafe.document(b"<r>" + b"<a/>" * many + b"</r>")
+    assert len(root) == many
+    with pytest.raises(FileError, match="larger than 100 bytes"):
+        xmlsafe.document(b"<r>" + b"<a/>" * 30 + b"</r>", max_bytes=100)
