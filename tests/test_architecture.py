@@ -41,6 +41,16 @@ ALLOWED = {
         "registry.match_reviews",
         "mappings",
     },
+    # Signed statements: the stored answers (mappings, catalogue) signed and checked.
+    "registry.statements": {
+        "registry.core",
+        "frameworks",
+        "registry.institutions",
+        "registry.catalogue",
+        "registry.match_reviews",
+        "mappings",
+        "importers",
+    },
 }
 PROJECT = ("registry", "frameworks", "mappings", "importers")
 CONFINED = {

@@ -5,9 +5,9 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 
 from importers.verification import services
-from importers.verification.trust import TrustList
 from registry.api import Blueprint, writes
 from registry.core.errors import InvalidData
+from registry.issuing import trust_list
 
 blp = Blueprint("verifications", __name__, description="Verification of signed credentials")
 
@@ -54,12 +54,12 @@ class Verifications(MethodView):
     @blp.response(200, VerificationSchema)
     @writes("verification.run")
     def post(self, on):
-        """Verify a signed file (VC-JWT, signed ELMO) against the trust list; stores nothing."""
+        """Verify a signed file against the trust list and the registry's own key; stores nothing."""
         upload = request.files.get("file")
         if upload is None:
             raise InvalidData(
                 "Send the file as multipart/form-data field 'file'.", errors={"file": ["Missing."]}
             )
-        trust = TrustList.load(current_app.config["TRUST_LIST"])
+        trust = trust_list(current_app.config)
         data = upload.stream.read(services.MAX_BYTES + 1)
         return services.verify(data, trust=trust, on=on).as_dict()

@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 
 from importers.verification import services
-from importers.verification.trust import TrustList
 from registry.cli.base import date_argument, domain_command, emit, json_option, main
 from registry.config import load_config
 from registry.core.errors import InvalidData
+from registry.issuing import trust_list
 
 # Exit codes: 0 verified, 1 any other verdict (invalid, unsigned, unknown_issuer), 2 bad input.
 EXIT_NOT_VERIFIED = 1
@@ -25,6 +25,9 @@ EXIT_NOT_VERIFIED = 1
 def verify(file: Path, on: str | None, as_json: bool) -> None:
     """Verify FILE's signature (VC-JWT or signed ELMO) against the trust list (TRUST_LIST).
 
+    The registry's own signing key (SIGNING_KEY) counts as trusted for its issuer (ISSUER_ID),
+    so the statements it signed (`registry assessments credential`) verify too.
+
     Exit code 0 when verified, 1 when invalid, unsigned or from an unknown issuer, 2 for bad
     input (no such file, a bad date, XML or JSON that cannot be read)."""
     day = date_argument(on)
@@ -35,7 +38,7 @@ def verify(file: Path, on: str | None, as_json: bool) -> None:
         raise InvalidData(
             f"{file} cannot be read: {error.strerror}", errors={"file": [str(error.strerror)]}
         ) from None
-    trust = TrustList.load(load_config()["TRUST_LIST"])
+    trust = trust_list(load_config())
     answer = services.verify(data, trust=trust, on=day).as_dict()
     lines = [f"{answer['verdict']}: {answer['reason']}"]
     if answer["issuer"]:
