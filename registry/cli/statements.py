@@ -56,7 +56,13 @@ def keys_show() -> None:
 
 
 def _credential_command(group: click.Group, kind: str, what: str) -> None:
-    @group.command("credential")
+    help_text = (
+        f"Print {what} NUMBER as a W3C Verifiable Credential signed with the registry's key "
+        "(SIGNING_KEY), as its issuer (ISSUER_ID).\n\nSave it to a file and `registry verify` "
+        "checks it. Its id is the check URL, on PUBLIC_URL."
+    )
+
+    @group.command("credential", help=help_text)
     @click.argument("number", type=DATABASE_ID)
     @click.option(
         "--format",
@@ -73,11 +79,6 @@ def _credential_command(group: click.Group, kind: str, what: str) -> None:
                 session, operator(), issuing(load_config()), kind, number, fmt
             )
         click.echo(body if isinstance(body, str) else json.dumps(body, ensure_ascii=False, indent=2))
-
-    command.__doc__ = (
-        f"Print {what} NUMBER as a W3C Verifiable Credential signed with the registry's key."
-        "\n\n`registry verify` checks the file it is saved to. Check URLs use PUBLIC_URL."
-    )
 
 
 @main.group("assessments")

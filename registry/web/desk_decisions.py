@@ -12,12 +12,14 @@ import math
 from pathlib import Path
 from typing import Any
 
-from flask import make_response, render_template, request, url_for
+from flask import current_app, make_response, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 
 from mappings import recognition
 from registry.auth import current_actor
 from registry.core.errors import Unauthenticated
+from registry.issuing import issuing
+from registry.statements import credentials, services
 from registry.web.base import blp, get_session, task
 from registry.web.desk import ASSESSORS, DECISIONS
 
@@ -49,20 +51,22 @@ def signed_in_decision(assessment_id: int) -> dict[str, Any]:
 
 def shown(assessment: dict[str, Any]) -> dict[str, Any]:
     """What the pages draw besides the stored answer: the credentials assessed (one, or each of
-    a stack), the institution as identified, and the sources cited, each once."""
+    a stack), the institution as identified, the sources cited, each once, and the check code
+    and URL anyone holding the statement may check it with."""
     inputs = assessment.get("inputs") or {}
     institution = (assessment.get("source") or {}).get("institution") or {}
     alternative = assessment.get("alternative") or {}
-    citations = [step.get("citation") for step in assessment.get("path") or []]
-    citations.append(alternative.get("basis"))
-    citations.append(institution.get("status_source"))
+    issued = issuing(current_app.config, request.url_root)
+    code = services.check_code(issued, "assessment", assessment)
     return {
         "credentials": inputs.get("stack") or [inputs],
         "institution": institution if institution.get("verdict") == "matched" else None,
-        "citations": [c for c in dict.fromkeys(citations) if c],
+        "citations": credentials.citations(assessment),
         "decision_text": DECISIONS.get(assessment["decision"], assessment["decision"]),
         "alternative_text": ALTERNATIVES.get(alternative.get("form"), alternative.get("form")),
-        "check_url": url_for("web.assessment", assessment_id=assessment["id"], _external=True),
+        "office_url": url_for("web.assessment", assessment_id=assessment["id"], _external=True),
+        "check_code": code,
+        "check_url": issued.check_url(code),
     }
 
 

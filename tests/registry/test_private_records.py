@@ -86,6 +86,14 @@ PUBLIC_READS = {
     # entry's country) and shows only the places the reader may read: test_match_reviews.py.
     "/api/v1/match-reviews",
     "/api/v1/match-reviews/<int:review_id>",
+    # The registry's public key, and the check by a statement's code, which proves its holder
+    # was given the statement: test_statements.py.
+    "/api/v1/keys",
+    "/.well-known/did.json",
+    "/check",
+    "/check/<code>",
+    "/check/<code>/statement.jwt",
+    "/check/<code>/statement.json",
 }
 
 # Each private read: the record it shows, and its URL for a record's id.
@@ -99,6 +107,19 @@ PRIVATE_READS = {
         "/api/v1/pathway-evaluations/{}",
     ),
     "/api/v1/imports/<int:job_id>/errors.csv": ("job", "/api/v1/imports/{}/errors.csv"),
+    # Signed statements, read as their records are.
+    "/api/v1/assessments/<int:assessment_id>/credential": (
+        "assessment",
+        "/api/v1/assessments/{}/credential",
+    ),
+    "/api/v1/transfers/<int:evaluation_id>/credential": (
+        "evaluation",
+        "/api/v1/transfers/{}/credential",
+    ),
+    "/api/v1/pathway-evaluations/<int:evaluation_id>/credential": (
+        "pathway_evaluation",
+        "/api/v1/pathway-evaluations/{}/credential",
+    ),
 }
 
 # The pages behind a sign-in, each with the module whose tests refuse it to the wrong role and
