@@ -32,6 +32,7 @@ from joserfc.errors import JoseError, SecurityWarning
 
 from importers.verification.result import Verification, check
 from importers.verification.trust import TrustedKey, TrustList, as_jwk
+from importers.verification.validity import credential_bounds, dates_check
 
 # "EdDSA" is how VC-JWTs name Ed25519 signatures; RFC 9864 renames it "Ed25519".
 ALGORITHMS = ("EdDSA", "Ed25519", "ES256", "RS256")
@@ -83,7 +84,8 @@ def verify(token: str, trust: TrustList, on: dt.date) -> Verification:
         )
     )
     checks.append(_issuer_check(iss, vc_issuer, signer))
-    checks.append(_dates_check(claims, credential, on))
+    token_bounds = [("start", "nbf", claims.get("nbf")), ("end", "exp", claims.get("exp"))]
+    checks.append(dates_check([*token_bounds, *credential_bounds(credential)], on))
     failed = next((item for item in checks if item["result"] == "failed"), None)
     if failed:
         return Verification("invalid", failed["detail"], claimed, checks)
@@ -171,47 +173,3 @@ def _issuer_check(iss: str | None, vc_issuer: str | None, signer: TrustedKey) ->
             f"the key stands for {signer.issuer} in the trust list, the credential names {claimed}",
         )
     return check("issuer", "passed", f"issuer {claimed}, the one the trusted key stands for")
-
-
-def _dates_check(claims: dict, credential: dict, on: dt.date) -> dict[str, str]:
-    """Every start and end bound the token and the credential state, against the day `on`."""
-    bounds: list[tuple[str, str, Any]] = [
-        ("start", "nbf", claims.get("nbf")),
-        ("end", "exp", claims.get("exp")),
-        ("start", "validFrom", credential.get("validFrom")),
-        ("end", "validUntil", credential.get("validUntil")),
-        ("start", "issuanceDate", credential.get("issuanceDate")),
-        ("end", "expirationDate", credential.get("expirationDate")),
-    ]
-    said, problems = [], []
-    for side, name, value in bounds:
-        if value is None:
-            continue
-        day = _day(value)
-        if day is None:
-            problems.append(f"{name} {value!r} is not a date")
-            continue
-        said.append(f"{name} {day}")
-        if side == "start" and day > on:
-            problems.append(f"not valid before {day} ({name}), verified on {on}")
-        if side == "end" and day < on:
-            problems.append(f"expired on {day} ({name}), verified on {on}")
-    if problems:
-        return check("validity", "failed", "; ".join(problems))
-    stated = ", ".join(said) if said else "no validity dates stated"
-    return check("validity", "passed", f"valid on {on} ({stated})")
-
-
-def _day(value: Any) -> dt.date | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        try:
-            return dt.datetime.fromtimestamp(value, dt.UTC).date()
-        except (OverflowError, OSError, ValueError):
-            return None
-    if isinstance(value, str):
-        try:
-            moment = dt.datetime.fromisoformat(value)
-        except ValueError:
-            return None
-        return (moment.astimezone(dt.UTC) if moment.tzinfo else moment).date()
-    return None

@@ -7,11 +7,13 @@ import binascii
 import datetime as dt
 import json
 import re
+from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from importers import xmlsafe
 from importers.runner import FileError
-from importers.verification import jwt, xmldsig
+from importers.verification import data_integrity, jwt, status_list, xmldsig
 from importers.verification.result import Verification, check
 from importers.verification.trust import TrustList
 from registry.core import inputs
@@ -23,23 +25,54 @@ _COMPACT_JWS = re.compile(rb"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _BASE64URL = re.compile(rb"[A-Za-z0-9_-]+")
 
 
-def verify(data: bytes, *, trust: TrustList, on: dt.date | None = None) -> Verification:
-    """The verdict on `data` on the day `on` (today by default): a compact JWS (VC-JWT) or an
-    XML document with a ds:Signature is verified; anything else is `unsigned`, its reason
-    naming what was found.
+def verify(
+    data: bytes,
+    *,
+    trust: TrustList,
+    on: dt.date | None = None,
+    status: Iterable[tuple[str, bytes]] = (),
+) -> Verification:
+    """The verdict on `data` on the day `on` (today by default): a compact JWS (VC-JWT), a JSON
+    credential with a Data Integrity proof, or an XML document with a ds:Signature is verified;
+    anything else is `unsigned`, its reason naming what was found. A verified credential that
+    names a status list is checked against the lists at hand: the trust list's `status/` files
+    and `status`, given as (name, bytes).
 
-    :raise InvalidData: a file larger than MAX_BYTES, or XML or JSON that cannot be read.
+    :raise InvalidData: a file (or status list file) larger than MAX_BYTES, XML or JSON that
+        cannot be read, or a status list file that is not a credential.
     """
-    if len(data) > MAX_BYTES:
-        raise InvalidData(
-            f"The file is larger than {MAX_BYTES} bytes.", errors={"file": ["Too large."]}
-        )
+    given = list(status)
+    for name, content in [("file", data), *given]:
+        if len(content) > MAX_BYTES:
+            raise InvalidData(
+                f"The {name} is larger than {MAX_BYTES} bytes.", errors={"file": ["Too large."]}
+            )
     on = on or dt.date.today()
     text = data.removeprefix(b"\xef\xbb\xbf").strip()
+    result = _verdict(text, trust, on)
+    if result.verdict != "verified" or text.startswith(b"<"):
+        return result
+    credential = status_list.credential_of(text)
+    if credential is None or not credential.get("credentialStatus"):
+        return result
+    found = status_list.check_status(
+        credential,
+        result.issuer,
+        status_list.StatusLists.gather(trust, given),
+        lambda listed: _verdict(listed.removeprefix(b"\xef\xbb\xbf").strip(), trust, on),
+    )
+    checks = [*result.checks, found.check]
+    if found.problem:
+        return Verification("invalid", found.problem, result.issuer, checks)
+    return replace(result, checks=checks)
+
+
+def _verdict(text: bytes, trust: TrustList, on: dt.date) -> Verification:
+    """The verdict on a file by its kind, its status not checked."""
     if text.startswith(b"<"):
         return _xml(text, trust, on)
     if text.startswith((b"{", b"[")):
-        return _json(inputs.load_json(text, "file"))
+        return _json(inputs.load_json(text, "file"), trust, on)
     if _COMPACT_JWS.fullmatch(text):
         return jwt.verify(text.decode("ascii"), trust, on)
     header = _jose_header(text)
@@ -69,18 +102,10 @@ def _xml(data: bytes, trust: TrustList, on: dt.date) -> Verification:
     return xmldsig.verify(root, trust, on)
 
 
-def _json(document: Any) -> Verification:
-    """A JSON credential: its embedded proof or JSON signature is named, not checked here."""
+def _json(document: Any, trust: TrustList, on: dt.date) -> Verification:
+    """A JSON credential: a Data Integrity proof is verified; a JSON signature is named."""
     if isinstance(document, dict) and document.get("proof"):
-        proofs = document["proof"] if isinstance(document["proof"], list) else [document["proof"]]
-        suites = ", ".join(
-            str(proof.get("cryptosuite") or proof.get("type")) if isinstance(proof, dict) else "?"
-            for proof in proofs
-        )
-        reason = f"a Data Integrity proof (cryptosuite {suites}) is not checked by this version"
-        return Verification(
-            "unsigned", reason, _issuer(document), [check("proof", "not_checked", reason)]
-        )
+        return data_integrity.verify(document, trust, on)
     if isinstance(document, dict) and "payload" in document and "signatures" in document:
         reason = "a JWS JSON serialization (a JAdES seal) is not checked by this version"
         return Verification("unsigned", reason, None, [check("signature", "not_checked", reason)])

@@ -7,7 +7,7 @@ revocation list. Its files, by name:
 - `*.did.json`: a DID document. Its `id` is the issuer. For `did:web` (and any method but
   did:key) its `verificationMethod` entries give the keys, as `publicKeyJwk` or
   `publicKeyMultibase` (Multikey); for `did:key` the document needs only its `id`: the key is
-  read from the identifier itself (an Ed25519 or P-256 key, multibase base58btc with its
+  read from the identifier itself (an Ed25519, P-256 or P-384 key, multibase base58btc with its
   multicodec prefix).
 - `*.jwk`, `*.json`: a JWK, or a JWK Set (`{"keys": [...]}`), with an `issuer` member (at the
   top, or on each key) naming the issuer the key stands for. A key is found by its `kid` or by
@@ -41,7 +41,12 @@ from registry.core.errors import InvalidData
 
 # The multicodec prefixes (unsigned varints of the codec number) of the public keys did:key and
 # Multikey carry, with the length of the key after them: data from the multicodec table.
-MULTICODEC = {b"\xed\x01": ("Ed25519", 32), b"\x80\x24": ("P-256", 33)}
+MULTICODEC = {
+    b"\xed\x01": ("Ed25519", 32),
+    b"\x80\x24": ("P-256", 33),
+    b"\x81\x24": ("P-384", 49),
+}
+_CURVES = {"P-256": ec.SECP256R1(), "P-384": ec.SECP384R1()}
 BASE58BTC = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 # A certificate chain longer than this between a signer and a trusted CA is not followed.
 MAX_CHAIN = 5
@@ -126,6 +131,13 @@ class TrustList:
             else kid
         )
         return [key for key in self.keys if key.kid == kid or key.thumbprint == bare]
+
+    def by_method(self, method: str) -> list[TrustedKey]:
+        """The keys a Data Integrity `verificationMethod` names: a key whose kid (or DID URL) is
+        exactly that id; a bare `did:key:z...` names its one key `did:key:z...#z...`."""
+        if method.startswith("did:key:") and "#" not in method:
+            method = f"{method}#{method.removeprefix('did:key:')}"
+        return [key for key in self.keys if key.kid == method]
 
     def by_issuer(self, issuer: str) -> list[TrustedKey]:
         return [key for key in self.keys if key.issuer == issuer]
@@ -279,10 +291,10 @@ def base58btc(text: str) -> bytes:
 
 
 def multikey(value: str) -> Any:
-    """A public key from its multibase form (`z6Mk...` Ed25519, `zDn...` P-256), as a joserfc
-    key.
+    """A public key from its multibase form (`z6Mk...` Ed25519, `zDn...` P-256, `z82...` P-384,
+    compressed points), as a joserfc key.
 
-    :raise ValueError: not base58btc multibase, or not an Ed25519 or P-256 public key.
+    :raise ValueError: not base58btc multibase, or not an Ed25519, P-256 or P-384 public key.
     """
     if not value.startswith("z"):
         raise ValueError(f"{value[:12]}... is not multibase base58btc (it must start with z)")
@@ -292,9 +304,9 @@ def multikey(value: str) -> Any:
             material = raw[len(prefix) :]
             if curve == "Ed25519":
                 return jwk.OKPKey.import_key(ed25519.Ed25519PublicKey.from_public_bytes(material))
-            point = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), material)
+            point = ec.EllipticCurvePublicKey.from_encoded_point(_CURVES[curve], material)
             return jwk.ECKey.import_key(point)
-    raise ValueError("the multikey is not an Ed25519 or P-256 public key")
+    raise ValueError("the multikey is not an Ed25519, P-256 or P-384 public key")
 
 
 def as_jwk(key: Any) -> Any:
