@@ -36,8 +36,12 @@ CREDENTIAL_DOC = {
 def signed_response(kind: str, number: int, fmt: str) -> Response:
     """The record's statement, read with the caller's rights (404 to whoever may not read it)."""
     media, body = services.signed(
-        get_session(), current_actor(), issuing(current_app.config, request.url_root), kind,
-        number, fmt,
+        get_session(),
+        current_actor(),
+        issuing(current_app.config, request.url_root),
+        kind,
+        number,
+        fmt,
     )
     text = body if isinstance(body, str) else json.dumps(body)
     return Response(text, mimetype=media)

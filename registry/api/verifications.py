@@ -54,7 +54,7 @@ class Verifications(MethodView):
     @blp.response(200, VerificationSchema)
     @writes("verification.run")
     def post(self, on):
-        """Verify a signed file against the trust list and the registry's own key; stores nothing."""
+        """Verify a signed file against the trust list and the registry's own key."""
         upload = request.files.get("file")
         if upload is None:
             raise InvalidData(

@@ -21,7 +21,9 @@ def keys_group() -> None:
 
 
 @keys_group.command("create")
-@click.option("--force", is_flag=True, help="Replace an existing key (old statements stop verifying).")
+@click.option(
+    "--force", is_flag=True, help="Replace an existing key (old statements stop verifying)."
+)
 @click.option(
     "--if-missing", is_flag=True, help="Do nothing when a key exists already (for make run)."
 )
@@ -78,7 +80,9 @@ def _credential_command(group: click.Group, kind: str, what: str) -> None:
             _, body = services.signed(
                 session, operator(), issuing(load_config()), kind, number, fmt
             )
-        click.echo(body if isinstance(body, str) else json.dumps(body, ensure_ascii=False, indent=2))
+        click.echo(
+            body if isinstance(body, str) else json.dumps(body, ensure_ascii=False, indent=2)
+        )
 
 
 @main.group("assessments")

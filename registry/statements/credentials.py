@@ -2,9 +2,13 @@
 
 Each projection is a pure function of the stored answer (as the API's GET presents it): the
 same stored record gives the same credential, key for key, so a statement signed twice is the
-same statement. `credentialSubject` holds what the printed statement says; terms of our own are
-covered by the VC 2.0 context's @vocab. Null members are left out (JSON-LD drops them, and the
-JWT and the Data Integrity form must say the same); nested names are camelCase.
+same statement. `credentialSubject` holds what the printed statement says.
+
+The VC 2.0 context, as the Recommendation publishes it, has no @vocab: our own terms get one
+inline, the IRI W3C names for issuer-dependent terms. Without it a Data Integrity proof would
+not cover them (JSON-LD drops undefined terms; the canonicaliser refuses such data loss). Null
+members are left out (JSON-LD drops them, and the JWT and the Data Integrity form must say the
+same); nested names are camelCase.
 """
 
 from __future__ import annotations
@@ -13,7 +17,10 @@ import datetime as dt
 import re
 from typing import Any
 
-CONTEXT = "https://www.w3.org/ns/credentials/v2"
+CONTEXT = [
+    "https://www.w3.org/ns/credentials/v2",
+    {"@vocab": "https://www.w3.org/ns/credentials/issuer-dependent#"},
+]
 TYPES = {
     "assessment": "StatementOfComparability",
     "transfer": "TransferCreditEvaluation",
@@ -26,7 +33,7 @@ def credential(kind: str, record: dict[str, Any], issuer: str, check_url: str) -
     """The unsigned credential for one stored record of `kind` (a key of TYPES)."""
     subject = {"assessment": _assessment, "transfer": _transfer, "pathway": _pathway}[kind]
     return {
-        "@context": [CONTEXT],
+        "@context": [CONTEXT[0], dict(CONTEXT[1])],
         "id": check_url,
         "type": ["VerifiableCredential", TYPES[kind]],
         "issuer": issuer,
@@ -59,9 +66,14 @@ def citations(assessment: dict[str, Any]) -> list[str]:
 
 
 def compact(value: Any) -> Any:
-    """Nulls left out, snake_case names camelCased, recursively."""
+    """Nulls left out, snake_case names camelCased, and a record's `id` named `recordId`,
+    recursively: in JSON-LD `id` is the node's IRI, which a registry's number is not."""
     if isinstance(value, dict):
-        return {_camel(key): compact(item) for key, item in value.items() if item is not None}
+        return {
+            "recordId" if key == "id" else _camel(key): compact(item)
+            for key, item in value.items()
+            if item is not None
+        }
     if isinstance(value, list):
         return [compact(item) for item in value if item is not None]
     return value
@@ -123,7 +135,10 @@ def _transfer(found: dict[str, Any]) -> dict[str, Any]:
     return {
         "evaluation": found["id"],
         "evaluated_on": found.get("on"),
-        "receiving_institution": {"name": receiving.get("name"), "country": receiving.get("country")},
+        "receiving_institution": {
+            "name": receiving.get("name"),
+            "country": receiving.get("country"),
+        },
         "source_institution": {
             key: source.get(key) for key in ("verdict", "name", "country") if key in source
         },

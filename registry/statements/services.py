@@ -24,8 +24,8 @@ from registry.statements import codes, signing
 from registry.statements.credentials import credential, moment
 from registry.statements.keys import NO_KEY, NoSigningKey, SigningKey
 
-FORMATS = ("jwt",)
-MEDIA_TYPES = {"jwt": signing.JWT_MEDIA_TYPE}
+FORMATS = ("jwt", "di")
+MEDIA_TYPES = {"jwt": signing.JWT_MEDIA_TYPE, "di": signing.DI_MEDIA_TYPE}
 MODELS = {"assessment": Assessment, "transfer": TransferEvaluation, "pathway": PathwayEvaluation}
 NOT_ISSUED = "No statement issued by this registry has this check code."
 
@@ -87,7 +87,8 @@ def signed(
 
 def _sign(issuing: Issuing, kind: str, found: dict[str, Any], fmt: str) -> Any:
     document = statement(issuing, kind, found)
-    return signing.as_jwt(document, _key(issuing))
+    key = _key(issuing)
+    return signing.as_jwt(document, key) if fmt == "jwt" else signing.as_di(document, key)
 
 
 def _key(issuing: Issuing) -> SigningKey:

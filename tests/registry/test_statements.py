@@ -4,6 +4,8 @@ and the check page a printed statement's code leads to."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import json
 import re
@@ -13,6 +15,9 @@ from pathlib import Path
 import jwt as pyjwt
 import pytest
 from click.testing import CliRunner
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pyld import jsonld
 from pypdf import PdfReader
 
 from importers.verification import services as verification
@@ -20,10 +25,15 @@ from importers.verification.trust import TrustList, multikey
 from registry.cli import main
 from registry.core.errors import Conflict
 from registry.issuing import trust_list
-from registry.statements import codes, keys
-from tests.registry.test_private_records import make, tenants  # noqa: F401 (a fixture)
+from registry.statements import codes, credentials, keys, signing
+from tests.registry import test_private_records, test_web_desk
+from tests.registry.test_private_records import make
 from tests.registry.test_web import html, sign_in
-from tests.registry.test_web_desk import REGISTRAR, assess, desk  # noqa: F401 (a fixture)
+from tests.registry.test_web_desk import REGISTRAR, assess
+
+# The fixtures of the records' own tests: their tenants, and the registrar's desk.
+tenants = test_private_records.tenants
+desk = test_web_desk.desk
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "credential.json"
 URLS = {
@@ -52,6 +62,54 @@ def independently_verified(client, token: str) -> dict:
     assert header["alg"] == "EdDSA" and header["typ"] == "vc+jwt"
     assert header["kid"] == public_jwk(client)["kid"]
     return pyjwt.decode(token, key=key, algorithms=["EdDSA"])
+
+
+CONTEXTS = Path(__file__).resolve().parents[2] / "importers" / "verification" / "contexts"
+CONTEXT_FILES = {
+    "https://www.w3.org/ns/credentials/v2": "credentials-v2.jsonld",
+    "https://w3id.org/security/data-integrity/v2": "data-integrity-v2.jsonld",
+}
+
+
+def _offline(url, options=None):
+    """The published contexts, from the files bundled beside the verifier; nothing fetched."""
+    document = json.loads((CONTEXTS / CONTEXT_FILES[url]).read_text())
+    return {"contextUrl": None, "documentUrl": url, "document": document}
+
+
+def _canonical(document: dict) -> bytes:
+    options = {"algorithm": "URDNA2015", "format": "application/n-quads"}
+    return jsonld.normalize(document, {**options, "documentLoader": _offline}).encode()
+
+
+def _base58btc(text: str) -> bytes:
+    alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+    number = 0
+    for char in text:
+        number = number * 58 + alphabet.index(char)
+    return number.to_bytes((number.bit_length() + 7) // 8, "big")
+
+
+def independently_verified_di(client, document: dict) -> bool:
+    """The eddsa-rdfc-2022 proof checked as the vc-di-eddsa specification describes it, with
+    pyld and cryptography and the key the registry publishes, not by our verifier: the
+    canonical proof configuration's SHA-256 then the canonical document's, Ed25519-verified."""
+    proof = dict(document["proof"])
+    assert proof["type"] == "DataIntegrityProof" and proof["cryptosuite"] == "eddsa-rdfc-2022"
+    assert proof["verificationMethod"] == public_jwk(client)["kid"]
+    signature = _base58btc(proof.pop("proofValue").removeprefix("z"))
+    unsecured = {key: value for key, value in document.items() if key != "proof"}
+    config = {**proof, "@context": document["@context"]}
+    data = (
+        hashlib.sha256(_canonical(config)).digest() + hashlib.sha256(_canonical(unsecured)).digest()
+    )
+    x = public_jwk(client)["x"]
+    public = Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(x + "=" * (-len(x) % 4)))
+    try:
+        public.verify(signature, data)
+    except InvalidSignature:
+        return False
+    return True
 
 
 # --- the key --------------------------------------------------------------------------------
@@ -104,14 +162,16 @@ def test_the_public_key_is_published_without_private_material(client, signing_ke
         assert pyjwt.utils.base64url_encode(secret) not in body
 
 
-def test_without_a_key_signing_answers_a_clear_error(app, client, tenants, tmp_path):  # noqa: F811
+def test_without_a_key_signing_answers_a_clear_error(app, client, tenants, tmp_path):
     number = make(client, tenants, "assessment", "registrar")
     app.config["SIGNING_KEY"] = tmp_path / "absent.pem"
     headers = tenants["headers"]["registrar"]
     for url in (URLS["assessment"].format(number), "/api/v1/keys", "/.well-known/did.json"):
         response = client.get(url, headers=headers)
         assert response.status_code == 503, url
-        assert "no signing key configured: run registry keys create" in response.get_json()["detail"]
+        assert (
+            "no signing key configured: run registry keys create" in response.get_json()["detail"]
+        )
     # Still 404 to whoever may not read the record: the record is checked first.
     other = client.get(URLS["assessment"].format(number), headers=tenants["headers"]["inst-b"])
     assert other.status_code == 404
@@ -122,7 +182,10 @@ def test_without_a_key_signing_answers_a_clear_error(app, client, tenants, tmp_p
 
 @pytest.mark.parametrize("kind", list(URLS))
 def test_a_signed_statement_verifies_with_an_independent_library(
-    app, client, tenants, kind  # noqa: F811
+    app,
+    client,
+    tenants,
+    kind,
 ):
     number = make(client, tenants, kind, "inst-a")
     headers = tenants["headers"]["inst-a"]
@@ -132,7 +195,10 @@ def test_a_signed_statement_verifies_with_an_independent_library(
     claims = independently_verified(client, token)
     issuer = public_jwk(client)["kid"].split("#")[0]
     assert claims["iss"] == claims["issuer"] == issuer
-    assert claims["@context"] == ["https://www.w3.org/ns/credentials/v2"]
+    assert claims["@context"] == [
+        "https://www.w3.org/ns/credentials/v2",
+        {"@vocab": "https://www.w3.org/ns/credentials/issuer-dependent#"},
+    ]
     assert claims["type"] == ["VerifiableCredential", TYPES[kind]]
     assert claims["nbf"] == claims["iat"] and claims["validFrom"].endswith("Z")
     assert re.fullmatch(r"http://localhost/check/[ATP]-\d+(-[A-Z2-7]{4}){4}", claims["id"])
@@ -146,7 +212,7 @@ def test_a_signed_statement_verifies_with_an_independent_library(
     assert answer.verdict == "verified" and answer.issuer == issuer, answer
 
 
-def test_the_statement_of_comparability_states_the_decision(client, tenants):  # noqa: F811
+def test_the_statement_of_comparability_states_the_decision(client, tenants):
     number = make(client, tenants, "assessment", "registrar")
     headers = tenants["headers"]["registrar"]
     found = client.get(f"/api/v1/assessments/{number}", headers=headers).get_json()
@@ -172,7 +238,7 @@ def test_the_statement_of_comparability_states_the_decision(client, tenants):  #
     assert "inputs" not in subject and "rules" not in subject
 
 
-def test_a_tampered_statement_is_invalid(app, client, tenants):  # noqa: F811
+def test_a_tampered_statement_is_invalid(app, client, tenants):
     number = make(client, tenants, "assessment", "registrar")
     headers = tenants["headers"]["registrar"]
     token = client.get(URLS["assessment"].format(number), headers=headers).get_data(as_text=True)
@@ -189,7 +255,49 @@ def test_a_tampered_statement_is_invalid(app, client, tenants):  # noqa: F811
     assert alone.verdict == "unknown_issuer"
 
 
-def test_a_bad_format_is_a_400(client, tenants):  # noqa: F811
+@pytest.mark.parametrize("kind", list(URLS))
+def test_a_data_integrity_statement_verifies_independently(app, client, tenants, kind):
+    number = make(client, tenants, kind, "inst-a")
+    headers = tenants["headers"]["inst-a"]
+    response = client.get(URLS[kind].format(number) + "?format=di", headers=headers)
+    assert response.status_code == 200 and response.mimetype == "application/vc"
+    document = json.loads(response.data)
+    assert document["type"] == ["VerifiableCredential", TYPES[kind]]
+    assert independently_verified_di(client, document)
+    token = client.get(URLS[kind].format(number), headers=headers).get_data(as_text=True)
+    # The same statement in both forms, and the same each time it is asked for.
+    claims = pyjwt.decode(token, options={"verify_signature": False})
+    assert {key: claims[key] for key in document if key != "proof"} == {
+        key: value for key, value in document.items() if key != "proof"
+    }
+    again = client.get(URLS[kind].format(number) + "?format=di", headers=headers)
+    assert json.loads(again.data) == document
+    trust = trust_list(app.config)
+    assert verification.verify(response.data, trust=trust).verdict == "verified"
+    document["credentialSubject"]["inputsDigest"] = "0" * 64
+    assert not independently_verified_di(client, document)
+    assert verification.verify(json.dumps(document).encode(), trust=trust).verdict == "invalid"
+
+
+def test_a_pathway_applied_is_signed_whole(app, session):
+    """An evaluation with a pathway applied, its conditions and evidence: every member is a
+    term the proof covers (the canonicaliser refuses to drop one)."""
+    from tests.mappings.test_pathways import World, evaluate, micromasters
+
+    world = World(session)
+    answer = evaluate(session, world, credentials=[micromasters()])
+    assert answer["pathways"] and answer["summary"]["granted"] == "30"
+    key = keys.load(app.config["SIGNING_KEY"])
+    document = credentials.credential("pathway", answer, key.issuer, "https://registry.example/c")
+    signed = signing.as_di(document, key)
+    trust = keys.with_own_key(TrustList(), key)
+    assert verification.verify(json.dumps(signed).encode(), trust=trust).verdict == "verified"
+    applied = signed["credentialSubject"]["pathways"]
+    assert any(item["status"] == "applied" for item in applied)
+    assert "id" not in json.dumps(applied).replace('"recordId"', "").split('"')
+
+
+def test_a_bad_format_is_a_400(client, tenants):
     number = make(client, tenants, "assessment", "registrar")
     response = client.get(
         URLS["assessment"].format(number) + "?format=pdf", headers=tenants["headers"]["registrar"]
@@ -205,7 +313,7 @@ def check_code_of(client, kind, number, headers) -> str:
     return independently_verified(client, token)["id"].rsplit("/", 1)[1]
 
 
-def test_the_check_page_names_the_statement_by_its_code(client, tenants):  # noqa: F811
+def test_the_check_page_names_the_statement_by_its_code(client, tenants):
     headers = tenants["headers"]["registrar"]
     number = make(client, tenants, "assessment", "registrar")
     found = client.get(f"/api/v1/assessments/{number}", headers=headers).get_json()
@@ -230,9 +338,13 @@ def test_the_check_page_names_the_statement_by_its_code(client, tenants):  # noq
     assert "attachment" in download.headers["Content-Disposition"]
     claims = independently_verified(client, download.get_data(as_text=True))
     assert claims["credentialSubject"]["assessment"] == number
+    proved = anonymous.get(f"/check/{code}/statement.json")
+    assert proved.status_code == 200 and proved.mimetype == "application/vc"
+    assert independently_verified_di(client, json.loads(proved.data))
+    assert "statement.jwt" in text and "statement.json" in text
 
 
-def test_a_wrong_code_is_one_404_page(client, tenants):  # noqa: F811
+def test_a_wrong_code_is_one_404_page(client, tenants):
     headers = tenants["headers"]["registrar"]
     first = make(client, tenants, "assessment", "registrar")
     second = make(client, tenants, "assessment", "registrar")
@@ -264,7 +376,7 @@ def test_codes_are_80_bits_and_read_back():
     assert codes.read("P-7") is None and codes.read("X-7-" + "A" * 16) is None
 
 
-def test_the_statement_and_its_pdf_carry_the_check_code_and_url(client, session, desk):  # noqa: F811
+def test_the_statement_and_its_pdf_carry_the_check_code_and_url(client, session, desk):
     sign_in(client, REGISTRAR)
     number = assess(client)
     page = html(client.get(f"/assessments/{number}/statement"))
@@ -318,17 +430,20 @@ def test_the_command_line_makes_the_key_signs_and_verifies(cli, tmp_path):
     assert shown["did_document"]["id"] in made
 
     token = cli("assessments", "credential", str(number)).output.strip()
-    claims = pyjwt.decode(
-        token, key=pyjwt.PyJWK(shown["jwks"]["keys"][0]), algorithms=["EdDSA"]
-    )
+    claims = pyjwt.decode(token, key=pyjwt.PyJWK(shown["jwks"]["keys"][0]), algorithms=["EdDSA"])
     assert claims["id"].startswith(f"https://registry.example/check/A-{number}-")
     statement = tmp_path / "statement.jwt"
     statement.write_text(token)
     verified = json.loads(cli("verify", str(statement), "--json").output)
     assert verified["verdict"] == "verified" and verified["issuer"] == shown["did_document"]["id"]
+    proved = tmp_path / "statement.json"
+    proved.write_text(cli("assessments", "credential", str(number), "--format", "di").output)
+    assert json.loads(cli("verify", str(proved), "--json").output)["verdict"] == "verified"
     tampered = tmp_path / "tampered.jwt"
     tampered.write_text(token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB"))
     assert json.loads(cli("verify", str(tampered), "--json", code=1).output)["verdict"] == "invalid"
-    assert cli("assessments", "credential", "999999", code=2).stderr.startswith("error: No assessment")
+    assert cli("assessments", "credential", "999999", code=2).stderr.startswith(
+        "error: No assessment"
+    )
     assert "transfer evaluation NUMBER" in cli("transfers", "credential", "--help").output
     assert "pathway evaluation" in cli("pathways", "credential", "--help").output
