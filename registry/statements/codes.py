@@ -17,6 +17,8 @@ import hmac
 import re
 from dataclasses import dataclass
 
+from registry.core.db import MAX_ID
+
 KINDS = {"assessment": "A", "transfer": "T", "pathway": "P"}
 TAG_BYTES = 10  # 80 bits
 GROUP = 4
@@ -50,7 +52,9 @@ def read(text: str) -> Code | None:
     if match is None:
         return None
     kind = next(name for name, letter in KINDS.items() if letter == match.group(1))
-    return Code(kind, int(match.group(2)), match.group(3))
+    number = int(match.group(2))
+    # A number no record can have (the ids are 32-bit) names nothing; never asked of the database.
+    return Code(kind, number, match.group(3)) if number <= MAX_ID else None
 
 
 def matches(secret: str, code: Code, inputs_digest: str) -> bool:

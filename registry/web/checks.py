@@ -38,6 +38,14 @@ def _issuing():
     return issuing(current_app.config, request.url_root)
 
 
+@blp.app_template_global()
+def statement_check(kind: str, record: dict) -> dict[str, str]:
+    """A stored record's check code and the public URL it is checked at, for its pages."""
+    issued = _issuing()
+    code = services.check_code(issued, kind, record)
+    return {"code": code, "url": issued.check_url(code)}
+
+
 @blp.get("/check")
 def check():
     code = request.args.get("code", "").strip()[:MAX_CODE]

@@ -12,15 +12,15 @@ import math
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, make_response, render_template, request, url_for
+from flask import make_response, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 
 from mappings import recognition
 from registry.auth import current_actor
 from registry.core.errors import Unauthenticated
-from registry.issuing import issuing
-from registry.statements import credentials, services
+from registry.statements import credentials
 from registry.web.base import blp, get_session, task
+from registry.web.checks import statement_check
 from registry.web.desk import ASSESSORS, DECISIONS
 
 PER_PAGE = 20
@@ -56,8 +56,7 @@ def shown(assessment: dict[str, Any]) -> dict[str, Any]:
     inputs = assessment.get("inputs") or {}
     institution = (assessment.get("source") or {}).get("institution") or {}
     alternative = assessment.get("alternative") or {}
-    issued = issuing(current_app.config, request.url_root)
-    code = services.check_code(issued, "assessment", assessment)
+    check = statement_check("assessment", assessment)
     return {
         "credentials": inputs.get("stack") or [inputs],
         "institution": institution if institution.get("verdict") == "matched" else None,
@@ -65,8 +64,8 @@ def shown(assessment: dict[str, Any]) -> dict[str, Any]:
         "decision_text": DECISIONS.get(assessment["decision"], assessment["decision"]),
         "alternative_text": ALTERNATIVES.get(alternative.get("form"), alternative.get("form")),
         "office_url": url_for("web.assessment", assessment_id=assessment["id"], _external=True),
-        "check_code": code,
-        "check_url": issued.check_url(code),
+        "check_code": check["code"],
+        "check_url": check["url"],
     }
 
 

@@ -344,6 +344,19 @@ def test_the_check_page_names_the_statement_by_its_code(client, tenants):
     assert "statement.jwt" in text and "statement.json" in text
 
 
+def test_the_evaluations_pages_show_their_check_code(client, tenants):
+    """The institution's pages of a transfer and a pathway evaluation name the code the
+    signed statement's id carries, linked to the check page."""
+    headers = tenants["headers"]["inst-a"]
+    page_of = {"evaluation": "/transfers/{}", "pathway_evaluation": "/pathways/evaluations/{}"}
+    for kind, page in page_of.items():
+        number = make(client, tenants, kind, "inst-a")
+        code = check_code_of(client, kind, number, headers)
+        shown = html(client.get(page.format(number), headers=headers))
+        assert f'href="http://localhost/check/{code}">{code}</a>' in shown, kind
+        assert client.get(f"/check/{code}").status_code == 200
+
+
 def test_a_wrong_code_is_one_404_page(client, tenants):
     headers = tenants["headers"]["registrar"]
     first = make(client, tenants, "assessment", "registrar")
@@ -356,6 +369,7 @@ def test_a_wrong_code_is_one_404_page(client, tenants):
         f"A-{second}-{tag}",  # another record's code
         f"T-{first}-{tag}",  # another kind
         "A-999999-AAAA-AAAA-AAAA-AAAA",  # no such record
+        "A-999999999999-AAAA-AAAA-AAAA-AAAA",  # beyond any id
         "nonsense",
     ):
         response = client.get(f"/check/{wrong}")
