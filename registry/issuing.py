@@ -5,6 +5,7 @@ includes the registry's own key."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from importers.verification.trust import TrustList
@@ -18,9 +19,10 @@ DEFAULT_URL = "http://127.0.0.1:5000"
 def issuing(config: Mapping[str, Any], request_url: str | None = None) -> Issuing:
     """PUBLIC_URL when set, else the address the request came to, else DEFAULT_URL."""
     return Issuing(
-        key=keys.load(config["SIGNING_KEY"], config["ISSUER_ID"]),
         secret=config["SECRET_KEY"],
         base_url=config["PUBLIC_URL"] or request_url or DEFAULT_URL,
+        key_file=Path(config["SIGNING_KEY"]),
+        issuer=config["ISSUER_ID"],
     )
 
 

@@ -8,6 +8,8 @@ is public: the code is the proof that its holder was given the statement (codes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -20,7 +22,7 @@ from registry.catalogue.articulations.models import TransferEvaluation
 from registry.catalogue.pathways.models import PathwayEvaluation
 from registry.core.errors import InvalidData, NotFound
 from registry.core.permissions import OPERATOR, Actor
-from registry.statements import codes, signing
+from registry.statements import codes, keys, signing
 from registry.statements.credentials import credential, moment
 from registry.statements.keys import NO_KEY, NoSigningKey, SigningKey
 
@@ -30,14 +32,24 @@ MODELS = {"assessment": Assessment, "transfer": TransferEvaluation, "pathway": P
 NOT_ISSUED = "No statement issued by this registry has this check code."
 
 
-@dataclass(frozen=True)
+@dataclass
 class Issuing:
-    """What signing needs besides the record: the key (None when none is configured), the
-    server's secret the check codes are made with, and the public address of the registry."""
+    """What signing needs besides the record: the server's secret the check codes are made
+    with, the public address of the registry, and the key file with the issuer it signs as.
+    The key is read when first needed: a page that only shows a check code never reads it."""
 
-    key: SigningKey | None
     secret: str
     base_url: str
+    key_file: Path
+    issuer: str | None = None
+
+    @cached_property
+    def key(self) -> SigningKey | None:
+        """The signing key; None when there is no key file.
+
+        :raise InvalidData: a key file that cannot be read as an Ed25519 key.
+        """
+        return keys.load(self.key_file, self.issuer)
 
     def check_url(self, code: str) -> str:
         return f"{self.base_url.rstrip('/')}/check/{code}"

@@ -238,6 +238,23 @@ def test_the_statement_of_comparability_states_the_decision(client, tenants):
     assert "inputs" not in subject and "rules" not in subject
 
 
+def test_an_operator_may_issue_as_a_did_web(app, client, tenants, tmp_path):
+    app.config["ISSUER_ID"] = "did:web:registry.example"
+    number = make(client, tenants, "assessment", "registrar")
+    headers = tenants["headers"]["registrar"]
+    document = client.get("/.well-known/did.json").get_json()
+    assert document["id"] == "did:web:registry.example"
+    assert document["verificationMethod"][0]["id"].startswith("did:web:registry.example#z6Mk")
+    for fmt in ("jwt", "di"):
+        signed = client.get(URLS["assessment"].format(number) + f"?format={fmt}", headers=headers)
+        answer = verification.verify(signed.data, trust=trust_list(app.config))
+        assert answer.verdict == "verified" and answer.issuer == "did:web:registry.example", fmt
+        # A receiver who keeps the DID document the registry serves in its own trust list.
+        (tmp_path / "registry.did.json").write_text(json.dumps(document))
+        theirs = verification.verify(signed.data, trust=TrustList.load(tmp_path))
+        assert theirs.verdict == "verified", (fmt, theirs)
+
+
 def test_a_tampered_statement_is_invalid(app, client, tenants):
     number = make(client, tenants, "assessment", "registrar")
     headers = tenants["headers"]["registrar"]
