@@ -9,6 +9,7 @@ registry serves at /.well-known/did.json. Either way the key's verification meth
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ from registry.core.errors import Conflict, DomainError, InvalidData
 # The multicodec prefix of an Ed25519 public key (0xed, as an unsigned varint).
 ED25519_PUB = b"\xed\x01"
 NO_KEY = "no signing key configured: run registry keys create"
+# An issuer is a URL or a DID (VC Data Model 2.0): a scheme, a colon, no spaces.
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s#]+")
 
 
 class NoSigningKey(DomainError):
@@ -112,6 +115,7 @@ def load(path: str | Path, issuer: str | None = None) -> SigningKey | None:
 
     :raise InvalidData: the file cannot be read, or holds no Ed25519 private key.
     """
+    _check_issuer(issuer)
     path = Path(path)
     if not path.is_file():
         return None
@@ -147,6 +151,7 @@ def create(path: str | Path, issuer: str | None = None, *, force: bool = False) 
     :raise Conflict: a key file is there already and `force` is not given: a key is never
         replaced by mistake (statements signed with it would no longer verify).
     """
+    _check_issuer(issuer)
     path = Path(path)
     if path.exists() and not force:
         raise Conflict(
@@ -166,6 +171,15 @@ def create(path: str | Path, issuer: str | None = None, *, force: bool = False) 
         stream.write(pem)
     os.replace(temporary, path)
     return SigningKey(private, issuer or did_key(private))
+
+
+def _check_issuer(issuer: str | None) -> None:
+    """:raise InvalidData: an ISSUER_ID that is neither a DID nor a URL."""
+    if issuer is not None and not _URI.fullmatch(issuer):
+        raise InvalidData(
+            f"ISSUER_ID {issuer!r} is not a DID or a URL (did:web:registry.example, did:key:...).",
+            errors={"ISSUER_ID": ["Not a DID or a URL."]},
+        )
 
 
 def with_own_key(trust: TrustList, key: SigningKey | None) -> TrustList:

@@ -23,7 +23,7 @@ from pypdf import PdfReader
 from importers.verification import services as verification
 from importers.verification.trust import TrustList, multikey
 from registry.cli import main
-from registry.core.errors import Conflict
+from registry.core.errors import Conflict, InvalidData
 from registry.issuing import trust_list
 from registry.statements import codes, credentials, keys, signing
 from tests.registry import test_private_records, test_web_desk
@@ -141,8 +141,10 @@ def test_the_did_key_names_the_key_itself(tmp_path):
 def test_a_file_that_is_no_ed25519_key_is_a_clear_error(tmp_path):
     path = tmp_path / "key.pem"
     path.write_text("not a key")
-    with pytest.raises(keys.InvalidData, match="cannot be read"):
+    with pytest.raises(InvalidData, match="cannot be read"):
         keys.load(path)
+    with pytest.raises(InvalidData, match="not a DID or a URL"):
+        keys.load(tmp_path / "absent.pem", "registry example")
 
 
 def test_the_public_key_is_published_without_private_material(client, signing_key_file):
