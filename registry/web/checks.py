@@ -9,7 +9,7 @@ page, the same for each: nothing tells a close guess from a wild one.
 from __future__ import annotations
 
 from flask import current_app, json, redirect, render_template, request, url_for
-from flask_babel import gettext, lazy_gettext
+from flask_babel import lazy_gettext
 
 from registry import errors
 from registry.core.errors import NotFound
@@ -59,15 +59,20 @@ def checked(code: str):
     try:
         found = services.check(get_session(), _issuing(), code[:MAX_CODE])
     except NotFound:
-        return render_template("check/form.html", code=code[:MAX_CODE], unknown=True), 404
+        return _unknown(code)
     return render_template(
         "check/statement.html",
         found=found,
         kind_name=KIND_NAMES[found["kind"]],
         decision_text=DECISIONS.get(found["decision"], found["decision"]),
-        formats=[fmt for fmt in DOWNLOADS if fmt in services.FORMATS],
+        formats=list(DOWNLOADS),
         signing=_issuing().key is not None,
     )
+
+
+def _unknown(code: str):
+    """The one answer to a code that names no issued statement: the form again, with it."""
+    return render_template("check/form.html", code=code[:MAX_CODE], unknown=True), 404
 
 
 @blp.get("/check/<code>/statement.jwt")
@@ -82,9 +87,10 @@ def checked_di(code: str):
 
 def _download(code: str, fmt: str):
     """The statement the code names, signed, as a file to keep: its holder passes it on."""
-    if fmt not in services.FORMATS:
-        raise NotFound(gettext("No such download."))
-    media, body = services.signed_by_code(get_session(), _issuing(), code[:MAX_CODE], fmt)
+    try:
+        media, body = services.signed_by_code(get_session(), _issuing(), code[:MAX_CODE], fmt)
+    except NotFound:
+        return _unknown(code)
     text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False, indent=2)
     response = current_app.response_class(text, mimetype=media)
     response.headers["Content-Disposition"] = f'attachment; filename="{DOWNLOADS[fmt]}"'
