@@ -16,7 +16,7 @@ APT    := $(if $(filter 0,$(shell id -u)),,sudo) sh -c 'apt-get update -qq && DE
 CATALOGUES := registry/web/translations
 MO     := $(patsubst %.po,%.mo,$(wildcard $(CATALOGUES)/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test install install-test db reference bench clean lock test-latest system system-test translations
+.PHONY: run test install install-test db reference signing-key bench clean lock test-latest system system-test translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,7 +56,11 @@ db: install
 reference: db
 	$(BIN)/registry load-reference
 
-run: reference
+# The key the registry signs its statements with, made once (kept when it exists).
+signing-key: install
+	$(BIN)/registry keys create --if-missing
+
+run: reference signing-key
 	$(BIN)/registry serve --host $(HOST) --port $(PORT)
 
 test: install-test

@@ -66,6 +66,14 @@ def load_config(overrides: dict | None = None) -> dict:
     settings["TRUST_LIST"] = Path(os.environ.get("TRUST_LIST", INSTANCE_DIR / "trust"))
     # Off by default: did:web documents and status lists are fetched only when this is 1.
     settings["TRUST_ONLINE"] = os.environ.get("TRUST_ONLINE", "0") == "1"
+    # The operator's Ed25519 key the registry signs its statements with (`registry keys create`),
+    # the issuer it signs as (its did:key by default; a did:web the operator publishes), and the
+    # public address printed in check URLs (the request's own address when unset).
+    settings["SIGNING_KEY"] = Path(
+        os.environ.get("SIGNING_KEY", INSTANCE_DIR / "signing" / "registry-ed25519.pem")
+    )
+    settings["ISSUER_ID"] = os.environ.get("ISSUER_ID") or None
+    settings["PUBLIC_URL"] = os.environ.get("PUBLIC_URL") or None
     # Tests run an import inside the request; a server hands it to the queue.
     settings["IMPORTS_INLINE"] = False
     settings["DATABASE_BUSY_TIMEOUT"] = float(

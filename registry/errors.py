@@ -22,6 +22,7 @@ from registry.core.errors import (
     Unauthenticated,
 )
 from registry.sessions import get_session
+from registry.statements.keys import NoSigningKey
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
     InvalidData: 400,
@@ -29,6 +30,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     PermissionDenied: 403,
     NotFound: 404,
     Conflict: 409,
+    NoSigningKey: 503,
 }
 
 PROBLEM_TYPE = "https://registry.invalid/problems/"

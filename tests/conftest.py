@@ -92,12 +92,23 @@ def fresh_caches():
     yield
 
 
+@pytest.fixture(scope="session")
+def signing_key_file(tmp_path_factory) -> Path:
+    """The registry's signing key, made once, as `make run` makes it."""
+    from registry.statements import keys
+
+    path = tmp_path_factory.mktemp("signing") / "registry-ed25519.pem"
+    keys.create(path)
+    return path
+
+
 @pytest.fixture
-def app(engine, session, tmp_path):
+def app(engine, session, tmp_path, signing_key_file):
     """The app, its requests served by the test's session; imports run inside the request."""
     app = create_app(
         {
             "DATABASE_URL": str(engine.url.render_as_string(hide_password=False)),
+            "SIGNING_KEY": signing_key_file,
             "TESTING": True,
             "IMPORTS_INLINE": True,
             "IMPORTS_DIR": tmp_path / "uploads",

@@ -46,6 +46,16 @@ ALLOWED = {
         "registry.verifications",
         "mappings",
     },
+    # Signed statements: the stored answers (mappings, catalogue) signed and checked.
+    "registry.statements": {
+        "registry.core",
+        "frameworks",
+        "registry.institutions",
+        "registry.catalogue",
+        "registry.match_reviews",
+        "mappings",
+        "importers",
+    },
 }
 PROJECT = ("registry", "frameworks", "mappings", "importers")
 CONFINED = {

@@ -26,8 +26,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,20 +58,19 @@ _ISSUER_LINE = re.compile(r"^\s*Issuer:\s*(.+?)\s*$", re.IGNORECASE | re.MULTILI
 
 @dataclass(frozen=True)
 class TrustSource:
-    """Where the trust list is read from and whether online resolution is on (TRUST_LIST,
-    TRUST_ONLINE): a plain value the API, pages and CLI make from their settings, so domain code
-    reads the list only when a file is verified."""
+    """Where the trust list is read from, whether online resolution is on (TRUST_LIST,
+    TRUST_ONLINE), and the keys trusted besides it (the registry's own, `own`, read when the
+    list is): a plain value the API, pages and CLI make from their settings
+    (registry.issuing.trust_source), so domain code reads the list only when a file is verified."""
 
     directory: Path
     online: bool = False
-
-    @classmethod
-    def of(cls, settings: Mapping[str, Any]) -> TrustSource:
-        return cls(Path(settings["TRUST_LIST"]), bool(settings.get("TRUST_ONLINE", False)))
+    own: Callable[[], Iterable[TrustedKey]] = field(default=tuple, compare=False)
 
     def load(self) -> TrustList:
         """:raise TrustListError: a file of the list that cannot be used."""
-        return TrustList.load(self.directory, shared_fetcher() if self.online else None)
+        listed = TrustList.load(self.directory, shared_fetcher() if self.online else None)
+        return replace(listed, keys=(*listed.keys, *self.own()))
 
 
 class TrustListError(InvalidData):

@@ -132,6 +132,7 @@ def init_app(app: Flask) -> Api:
         match_reviews,
         pathway_evaluations,
         pathways,
+        statements,
         transfers,
         verifications,
     )
@@ -163,6 +164,7 @@ def init_app(app: Flask) -> Api:
         pathway_evaluations,
         pathways,
         match_reviews,
+        statements,
         audit,
     )
     for module in modules:

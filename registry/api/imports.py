@@ -5,11 +5,11 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 
 from importers import jobs
-from importers.verification.trust import TrustSource
 from registry.api import Blueprint, writes
 from registry.auth import current_actor
 from registry.core import inputs
 from registry.core.errors import InvalidData
+from registry.issuing import trust_source
 from registry.sessions import get_session
 
 blp = Blueprint("imports", __name__, description="Bulk imports, run as background jobs")
@@ -102,7 +102,7 @@ class Imports(MethodView):
             options,
             current_app.config["IMPORTS_DIR"],
             current_app.config["MAX_CONTENT_LENGTH"],
-            trust_source=TrustSource.of(current_app.config),
+            trust_source=trust_source(current_app.config),
         )
         session.commit()  # the worker must see the job
         dispatch(job.id)

@@ -6,10 +6,10 @@ from marshmallow import Schema, fields, validate
 
 from importers.transcripts import READERS
 from importers.verification import services, stored
-from importers.verification.trust import TrustSource
 from registry.api import Blueprint, writes
 from registry.auth import current_actor
 from registry.core.errors import InvalidData
+from registry.issuing import trust_list
 from registry.sessions import get_session
 from registry.verifications import services as verifications
 
@@ -92,15 +92,15 @@ class Verifications(MethodView):
     @blp.response(200, VerificationSchema)
     @writes("verification.run", audit="verification.create")
     def post(self, on, format):
-        """Verify a signed file (VC-JWT, Data Integrity, ELMO, EDC seal) against the trust list,
-        with the status lists given as `status` files, and store the verification (its id is
-        named in an assessment)."""
+        """Verify a signed file (VC-JWT, Data Integrity, ELMO, EDC seal) against the trust list
+        and the registry's own key, with the status lists given as `status` files, and store the
+        verification (its id is named in an assessment)."""
         upload = request.files.get("file")
         if upload is None:
             raise InvalidData(
                 "Send the file as multipart/form-data field 'file'.", errors={"file": ["Missing."]}
             )
-        trust = TrustSource.of(current_app.config).load()
+        trust = trust_list(current_app.config)
         data = upload.stream.read(services.MAX_BYTES + 1)
         lists = [
             (item.filename or "status", item.stream.read(services.MAX_BYTES + 1))

@@ -14,6 +14,7 @@ from registry.cli import (  # noqa: F401 (each module adds its commands to the g
     pathway_evaluations,
     pathways,
     service,
+    statements,
     verification,
 )
 from registry.cli.base import main

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 
-from importers.verification.trust import TrustSource
 from registry.cli.base import (
     DATABASE_ID,
     EXIT_BAD_INPUT,
@@ -25,6 +24,7 @@ from registry.cli.base import (
 from registry.config import load_config
 from registry.core import csvout
 from registry.core.normalise import whole_number
+from registry.issuing import trust_source
 
 
 @main.command()
@@ -93,7 +93,7 @@ def assess_batch(file: Path, fmt: str, target: str, target_type: str | None, out
                 operator(),
                 data,
                 filename=file.name,
-                trust_source=TrustSource.of(load_config()),
+                trust_source=trust_source(load_config()),
                 fmt=fmt,
             )
         )

@@ -11,7 +11,6 @@ from pathlib import Path
 import click
 
 from frameworks import reference
-from importers.verification.trust import TrustSource
 from registry.cli.base import (
     DATABASE_ID,
     EXIT_BAD_INPUT,
@@ -28,6 +27,7 @@ from registry.cli.base import (
 from registry.config import load_config
 from registry.core import csvout
 from registry.core.db import make_session_factory
+from registry.issuing import trust_source
 
 
 @main.group("import")
@@ -281,7 +281,7 @@ def _transcript_import(fmt: str, doc: str) -> None:
                     operator(),
                     file,
                     filename=file.name,
-                    trust_source=TrustSource.of(load_config()),
+                    trust_source=trust_source(load_config()),
                     fmt=fmt,
                 )
             )

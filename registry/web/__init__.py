@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 from registry.web import home, desk, desk_decisions, imports, transfers, batch  # noqa: F401
 from registry.web import pathways_own, pathway_evaluations  # noqa: F401
 from registry.web import ministry, reviews, compare, frameworks, catalogue  # noqa: F401
-from registry.web import calculators, pathways  # noqa: F401
+from registry.web import calculators, pathways, checks  # noqa: F401
 
 # isort: on
 from registry.web import base

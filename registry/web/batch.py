@@ -12,12 +12,12 @@ from flask_babel import gettext, lazy_gettext
 from importers.batch import CSV_COLUMNS, assess_records, csv_row
 from importers.transcripts import READERS
 from importers.verification import stored
-from importers.verification.trust import TrustSource
 from registry.auth import current_actor
 from registry.catalogue.models import QUALIFICATION_TYPES
 from registry.core import csvout
 from registry.core.errors import InvalidData
 from registry.core.permissions import authorize_role
+from registry.issuing import trust_source
 from registry.web.base import blp, field_messages, get_session, task
 
 ACTION = "assessment.create"
@@ -67,7 +67,7 @@ def run_batch():
             actor,
             data,
             filename=upload.filename,
-            trust_source=TrustSource.of(current_app.config),
+            trust_source=trust_source(current_app.config),
             fmt=fmt,
         )
     )

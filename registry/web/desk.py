@@ -21,7 +21,6 @@ from importers.runner import FileError
 from importers.transcripts import READERS
 from importers.verification import services as verifier
 from importers.verification import stored
-from importers.verification.trust import TrustSource
 from mappings import recognition
 from mappings.institutions import match_institution
 from registry.auth import current_actor
@@ -29,6 +28,7 @@ from registry.catalogue.models import QUALIFICATION_TYPES
 from registry.core.errors import InvalidData, NotFound
 from registry.core.permissions import ACTIONS, Actor, authorize_role
 from registry.errors import STATUS_BY_ERROR
+from registry.issuing import trust_list
 from registry.verifications import services as verifications
 from registry.web.base import blp, field_messages, get_session, task
 
@@ -140,7 +140,7 @@ def assessment_from_file():
             actor,
             data,
             filename=upload.filename,
-            trust=TrustSource.of(current_app.config).load(),
+            trust=trust_list(current_app.config),
             fmt=fmt,
         )
     except InvalidData as error:

@@ -18,7 +18,9 @@ from flask_babel import gettext, lazy_gettext
 from mappings import recognition
 from registry.auth import current_actor
 from registry.core.errors import Unauthenticated
+from registry.statements import credentials
 from registry.web.base import blp, get_session, task
+from registry.web.checks import statement_check
 from registry.web.desk import ASSESSORS, DECISIONS
 
 PER_PAGE = 20
@@ -49,20 +51,21 @@ def signed_in_decision(assessment_id: int) -> dict[str, Any]:
 
 def shown(assessment: dict[str, Any]) -> dict[str, Any]:
     """What the pages draw besides the stored answer: the credentials assessed (one, or each of
-    a stack), the institution as identified, and the sources cited, each once."""
+    a stack), the institution as identified, the sources cited, each once, and the check code
+    and URL anyone holding the statement may check it with."""
     inputs = assessment.get("inputs") or {}
     institution = (assessment.get("source") or {}).get("institution") or {}
     alternative = assessment.get("alternative") or {}
-    citations = [step.get("citation") for step in assessment.get("path") or []]
-    citations.append(alternative.get("basis"))
-    citations.append(institution.get("status_source"))
+    check = statement_check("assessment", assessment)
     return {
         "credentials": inputs.get("stack") or [inputs],
         "institution": institution if institution.get("verdict") == "matched" else None,
-        "citations": [c for c in dict.fromkeys(citations) if c],
+        "citations": credentials.citations(assessment),
         "decision_text": DECISIONS.get(assessment["decision"], assessment["decision"]),
         "alternative_text": ALTERNATIVES.get(alternative.get("form"), alternative.get("form")),
-        "check_url": url_for("web.assessment", assessment_id=assessment["id"], _external=True),
+        "office_url": url_for("web.assessment", assessment_id=assessment["id"], _external=True),
+        "check_code": check["code"],
+        "check_url": check["url"],
     }
 
 

@@ -11,11 +11,11 @@ from flask import Response, current_app, flash, jsonify, redirect, render_templa
 from flask_babel import gettext, lazy_gettext
 
 from importers import jobs
-from importers.verification.trust import TrustSource
 from registry.api.imports import dispatch
 from registry.auth import current_actor
 from registry.core.errors import InvalidData, PermissionDenied, Unauthenticated
 from registry.core.permissions import Actor, authorize_role
+from registry.issuing import trust_source
 from registry.web.base import blp, get_session, task
 from registry.web.workspace import institution_of, page_number
 
@@ -100,7 +100,7 @@ def new_import():
         options_for(fmt, actor),
         current_app.config["IMPORTS_DIR"],
         current_app.config["MAX_CONTENT_LENGTH"],
-        trust_source=TrustSource.of(current_app.config),
+        trust_source=trust_source(current_app.config),
     )
     session.commit()  # the worker must see the job
     dispatch(job.id)

@@ -26,6 +26,7 @@ from registry.core.db import make_engine
 from registry.core.permissions import OPERATOR
 from registry.institutions import services as institutions
 from registry.migrations import upgrade
+from registry.statements import keys
 
 try:
     from axe_playwright_python.sync_playwright import Axe
@@ -100,8 +101,17 @@ def serve(tmp_path: Path, **config: Any) -> Iterator[Site]:
             set_password(account, PASSWORD)
         session.commit()
     engine.dispose()
+    # The signing key `make run` makes, so that statements are signed as they are there.
+    signing_key = tmp_path / "signing" / "registry-ed25519.pem"
+    keys.create(signing_key)
     app = create_app(
-        {"DATABASE_URL": url, "IMPORTS_INLINE": True, "IMPORTS_DIR": tmp_path / "uploads"} | config
+        {
+            "DATABASE_URL": url,
+            "IMPORTS_INLINE": True,
+            "IMPORTS_DIR": tmp_path / "uploads",
+            "SIGNING_KEY": signing_key,
+        }
+        | config
     )
     http = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)

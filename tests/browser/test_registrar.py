@@ -76,6 +76,26 @@ def test_registrar_assesses_and_gives_the_applicant_a_statement(page, site):
     flat = re.sub(r"\s+", "", text)
     assert "Statement of comparability" in text and "not recognised" in text
     assert digest in flat and f"{site.url}/assessments/{number}" in flat
+    code = page.locator(".check-code").inner_text()
+    assert code in text and f"{site.url}/check/{code}" in flat
+
+    # The applicant, or whoever receives the statement, checks it by its code.
+    visitor = page.context.browser.new_context(base_url=site.url, accept_downloads=True)
+    checker = visitor.new_page()
+    checker.goto("/")
+    checker.get_by_role("link", name="Check a statement").first.click()
+    checker.get_by_label("Check code").fill(code.lower().replace("-", " "))
+    checker.get_by_role("button", name="Check").click()
+    expect(checker.get_by_role("status")).to_have_text("This registry issued this statement.")
+    expect(checker.locator("code.digest")).to_have_text(digest)
+    check_page(checker, "check-statement")
+    with checker.expect_download() as downloaded:
+        checker.get_by_role("link", name="VC-JWT (compact JWS)").click()
+    assert downloaded.value.suggested_filename == "statement.jwt"
+    checker.goto(f"/check/A-{number}-AAAA-AAAA-AAAA-AAAA")
+    expect(checker.get_by_role("alert")).to_contain_text("No statement issued by this registry")
+    check_page(checker, "check-unknown")
+    visitor.close()
 
     page.get_by_role("navigation", name="Tasks").get_by_role("link", name="My assessments").click()
     expect(page.get_by_role("status")).to_have_text("1 decision found.")

@@ -86,6 +86,14 @@ PUBLIC_READS = {
     # entry's country) and shows only the places the reader may read: test_match_reviews.py.
     "/api/v1/match-reviews",
     "/api/v1/match-reviews/<int:review_id>",
+    # The registry's public key, and the check by a statement's code, which proves its holder
+    # was given the statement: test_statements.py.
+    "/api/v1/keys",
+    "/.well-known/did.json",
+    "/check",
+    "/check/<code>",
+    "/check/<code>/statement.jwt",
+    "/check/<code>/statement.json",
 }
 
 # Each private read: the record it shows, and its URL for a record's id.
@@ -99,6 +107,20 @@ PRIVATE_READS = {
         "/api/v1/pathway-evaluations/{}",
     ),
     "/api/v1/imports/<int:job_id>/errors.csv": ("job", "/api/v1/imports/{}/errors.csv"),
+    "/api/v1/verifications/<int:verification_id>": ("verification", "/api/v1/verifications/{}"),
+    # Signed statements, read as their records are.
+    "/api/v1/assessments/<int:assessment_id>/credential": (
+        "assessment",
+        "/api/v1/assessments/{}/credential",
+    ),
+    "/api/v1/transfers/<int:evaluation_id>/credential": (
+        "evaluation",
+        "/api/v1/transfers/{}/credential",
+    ),
+    "/api/v1/pathway-evaluations/<int:evaluation_id>/credential": (
+        "pathway_evaluation",
+        "/api/v1/pathway-evaluations/{}/credential",
+    ),
 }
 
 # The pages behind a sign-in, each with the module whose tests refuse it to the wrong role and
@@ -265,6 +287,19 @@ CASES = {
         {"inst-a", "inst-a-2", "admin"},
         {"inst-b", "ministry-ie", "ministry-de", "registrar", "anonymous"},
     ),
+    # A stored verification is its office's, as an assessment is.
+    "verification-by-registrar": (
+        "verification",
+        "registrar",
+        {"registrar", "admin"},
+        {"registrar-2", "inst-a", "ministry-ie", "anonymous"},
+    ),
+    "verification-by-institution": (
+        "verification",
+        "inst-a",
+        {"inst-a", "inst-a-2", "admin"},
+        {"inst-b", "ministry-ie", "ministry-de", "registrar", "anonymous"},
+    ),
     # The programme's institution's, whichever of its accounts made it.
     "pathway_evaluation": (
         "pathway_evaluation",
@@ -295,6 +330,14 @@ def make(client, tenants, kind, who):
             headers=headers,
         )
         assert response.status_code == 201, response.get_data(as_text=True)
+        return response.get_json()["id"]
+    if kind == "verification":
+        response = client.post(
+            "/api/v1/verifications",
+            data={"file": (io.BytesIO(document(report(course("A")))), "t.xml")},
+            headers=headers,
+        )
+        assert response.status_code == 200, response.get_data(as_text=True)
         return response.get_json()["id"]
     # An import with one rejected record, so that its rejections are there to be read.
     bad = course("B", before="<iscedCode>x</iscedCode>")

@@ -17,12 +17,12 @@ from signxml import XMLSigner
 from importers import jobs
 from importers.batch import credentials
 from importers.transcripts import READERS
-from importers.verification.trust import TrustSource
 from mappings import authenticity, recognition
 from registry.catalogue.models import Transcript
 from registry.core import accounts
 from registry.core.permissions import OPERATOR
 from registry.institutions import services as institutions
+from registry.issuing import trust_source
 from registry.verifications.models import StoredVerification
 from tests.importers.signing import certificate, pem, rsa_key
 from tests.registry.test_web import PASSWORD, csrf_token, html, sign_in
@@ -402,7 +402,7 @@ def test_an_import_job_verifies_its_file_and_its_transcripts_name_it(
             {},
             tmp_path / "uploads",
             10_000_000,
-            trust_source=TrustSource.of(app.config),
+            trust_source=trust_source(app.config),
         )
         session.commit()
         done = jobs.run_job(lambda: session, job.id)
