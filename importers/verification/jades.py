@@ -51,7 +51,7 @@ from joserfc.registry import HeaderParameter
 
 from importers.verification.result import Verification, check
 from importers.verification.trust import CertificateTrust, TrustList, as_jwk
-from importers.verification.validity import credential_bounds, dates_check
+from importers.verification.validity import credential_bounds, dates_check, signing_time_check
 
 # What TS 119 312 and the EDC issuer sign with; "EdDSA" is Ed25519 (RFC 9864 renames it).
 ALGORITHMS = (
@@ -317,26 +317,7 @@ def _signed(document: dict, certificate: x509.Certificate, alg: str) -> bool:
 def _signing_time_check(value: Any, certificate: x509.Certificate) -> dict[str, str]:
     if value is None:
         return check("signing_time", "not_checked", "the seal states no signing time (sigT)")
-    try:
-        moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return check("signing_time", "failed", f"sigT {value!r} is not a time")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    start, end = certificate.not_valid_before_utc, certificate.not_valid_after_utc
-    if not start <= moment <= end:
-        return check(
-            "signing_time",
-            "failed",
-            f"sigT {value} is outside the certificate's validity ({start:%Y-%m-%d} to "
-            f"{end:%Y-%m-%d})",
-        )
-    return check(
-        "signing_time",
-        "passed",
-        f"sigT {value}, inside the certificate's validity (the signer's claim; not proven by a "
-        "verified timestamp)",
-    )
+    return signing_time_check("sigT", value, certificate)
 
 
 def _issuer_check(

@@ -76,3 +76,28 @@ def day(value: Any) -> dt.date | None:
             return None
         return (moment.astimezone(dt.UTC) if moment.tzinfo else moment).date()
     return None
+
+
+def signing_time_check(name: str, value: Any, certificate: Any) -> dict[str, str]:
+    """A seal's claimed signing time (JAdES `sigT`, XAdES `SigningTime`, named `name`) inside
+    its certificate's validity; a claim only, since no timestamp is verified."""
+    try:
+        moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return check("signing_time", "failed", f"{name} {value!r} is not a time")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    start, end = certificate.not_valid_before_utc, certificate.not_valid_after_utc
+    if not start <= moment <= end:
+        return check(
+            "signing_time",
+            "failed",
+            f"{name} {value} is outside the certificate's validity ({start:%Y-%m-%d} to "
+            f"{end:%Y-%m-%d})",
+        )
+    return check(
+        "signing_time",
+        "passed",
+        f"{name} {value}, inside the certificate's validity (the signer's claim; not proven by a "
+        "verified timestamp)",
+    )

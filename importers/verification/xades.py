@@ -39,6 +39,7 @@ from signxml.xades import XAdESSignatureConfiguration, XAdESVerifier, XAdESVerif
 from importers.verification import xmldsig
 from importers.verification.result import Verification, check
 from importers.verification.trust import TrustList
+from importers.verification.validity import signing_time_check
 from importers.verification.xmldsig import DSIG, ENVELOPED
 
 XADES = "http://uri.etsi.org/01903/v1.3.2#"
@@ -220,24 +221,4 @@ def _signing_time_check(signature: Any, certificate: Any) -> dict[str, str]:
     node = signature.find(f".//{{{XADES}}}SignedProperties//{{{XADES}}}SigningTime")
     if node is None or not (node.text or "").strip():
         return check("signing_time", "not_checked", "the signed properties state no SigningTime")
-    value = node.text.strip()
-    try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return check("signing_time", "failed", f"SigningTime {value!r} is not a time")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    start, end = certificate.not_valid_before_utc, certificate.not_valid_after_utc
-    if not start <= moment <= end:
-        return check(
-            "signing_time",
-            "failed",
-            f"SigningTime {value} is outside the certificate's validity ({start:%Y-%m-%d} to "
-            f"{end:%Y-%m-%d})",
-        )
-    return check(
-        "signing_time",
-        "passed",
-        f"SigningTime {value}, inside the certificate's validity (the signer's claim; its "
-        "timestamps are not verified)",
-    )
+    return signing_time_check("SigningTime", node.text.strip(), certificate)
