@@ -50,6 +50,7 @@ from registry.core.inputs import DecimalField, id_field, storable
 from registry.core.instance import INSTANCE_DIR
 from registry.core.permissions import Actor, Target, authorize, authorize_role
 from registry.institutions.private import readable
+from registry.verifications import services as verifications
 from registry.verifications.models import StoredVerification
 
 STATES = ("queued", "running", "completed", "failed", "rolled_back")
@@ -387,14 +388,7 @@ def job_verification(session: Session, job: ImportJob) -> dict[str, Any] | None:
     made without a trust list. Whoever reads the job (get_job) reads this."""
     if job.verification_id is None:
         return None if job.verification_error is None else {"error": job.verification_error}
-    row = session.get(StoredVerification, job.verification_id)
-    return {
-        "id": row.id,
-        "verdict": row.verdict,
-        "reason": row.reason,
-        "issuer": row.issuer,
-        "verified_on": row.verified_on.isoformat(),
-    }
+    return verifications.brief(session.get(StoredVerification, job.verification_id))
 
 
 def job_errors(session: Session, job_id: int, limit: int | None = None) -> list[ImportJobError]:

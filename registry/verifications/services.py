@@ -155,6 +155,17 @@ def usable(session: Session, actor: Actor, verification_id: int) -> StoredVerifi
     return row
 
 
+def brief(row: StoredVerification) -> dict[str, Any]:
+    """What an import job or an assessment says of the verification it names."""
+    return {
+        "id": row.id,
+        "verdict": row.verdict,
+        "reason": row.reason,
+        "issuer": row.issuer,
+        "verified_on": row.verified_on.isoformat(),
+    }
+
+
 def carried(row: StoredVerification, credential: dict[str, Any]) -> dict[str, Any]:
     """What a verification says of the credential assessed: its verdict, and whether the
     credential is one the file yielded (`covers`: every field the file states of one of them is
@@ -170,11 +181,7 @@ def carried(row: StoredVerification, credential: dict[str, Any]) -> dict[str, An
         None,
     )
     return {
-        "id": row.id,
-        "verdict": row.verdict,
-        "reason": row.reason,
-        "issuer": row.issuer,
-        "verified_on": row.verified_on.isoformat(),
+        **brief(row),
         "file": {"sha256": row.sha256, "name": row.filename},
         "covers": match is not None,
         "position": match["position"] if match else None,
