@@ -49,6 +49,16 @@ def get_session() -> Session:
     return g.db_session
 
 
+def release() -> None:
+    """End the request's transaction now, committing what it wrote so far (signing in): on
+    SQLite a writer's transaction holds the one write lock while it lasts, and the work that
+    follows (verifying a file: up to seconds of CPU) needs no database. The next query begins a
+    new transaction."""
+    session = g.get("db_session")
+    if session is not None:
+        session.commit()
+
+
 def current_tokens(names: tuple[str, ...]) -> tuple[str, ...]:
     """The change tokens `names` (one query), read outside any transaction: on PostgreSQL one
     round trip instead of three (BEGIN, SELECT, COMMIT), for a public read answered from memory

@@ -12,7 +12,9 @@ import datetime as dt
 import io
 import zlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -48,6 +50,51 @@ def yielded(data: bytes, fmt: str | None) -> tuple[str | None, list]:
     return fmt, []
 
 
+@dataclass(frozen=True)
+class Examined:
+    """A file verified and read, before anything is stored."""
+
+    data: bytes
+    on: dt.date
+    answer: dict[str, Any]
+    fmt: str | None
+    credentials: list
+
+
+def examine(
+    data: bytes,
+    *,
+    trust: TrustList,
+    on: dt.date | None = None,
+    fmt: str | None = None,
+    status: Iterable[tuple[str, bytes]] = (),
+) -> Examined:
+    """Verify `data` on `on` (today by default) and read its credentials, with no database: the
+    seconds it may take are spent outside any transaction where the caller ends its own first
+    (registry.sessions.release). Bad input (too large, unreadable XML or JSON): InvalidData."""
+    on = on or dt.date.today()
+    answer = services.verify(data, trust=trust, on=on, status=status).as_dict()
+    found_format, found = yielded(data, fmt)
+    return Examined(data, on, answer, found_format, found)
+
+
+def keep(
+    session: Session, actor: Actor, examined: Examined, *, filename: str | None
+) -> StoredVerification:
+    """Store what `examine` found, owned by the actor's office."""
+    authorize_role(actor, stored.ACTION)
+    return stored.store(
+        session,
+        actor,
+        examined.answer,
+        data=examined.data,
+        filename=filename,
+        on=examined.on,
+        fmt=examined.fmt,
+        credentials=examined.credentials,
+    )
+
+
 def verify_and_store(
     session: Session,
     actor: Actor,
@@ -59,23 +106,11 @@ def verify_and_store(
     fmt: str | None = None,
     status: Iterable[tuple[str, bytes]] = (),
 ) -> StoredVerification:
-    """Verify `data` on `on` (today by default) and store the verdict, owned by the actor's
-    office; `status`: status list files at hand, as (name, bytes). Bad input (too large,
-    unreadable XML or JSON): InvalidData, nothing stored."""
+    """Verify `data` and store the verdict (`examine`, then `keep`); `status`: status list files
+    at hand, as (name, bytes). Bad input: InvalidData, nothing stored."""
     authorize_role(actor, stored.ACTION)
-    on = on or dt.date.today()
-    answer = services.verify(data, trust=trust, on=on, status=status).as_dict()
-    found_format, found = yielded(data, fmt)
-    return stored.store(
-        session,
-        actor,
-        answer,
-        data=data,
-        filename=filename,
-        on=on,
-        fmt=found_format,
-        credentials=found,
-    )
+    examined = examine(data, trust=trust, on=on, fmt=fmt, status=status)
+    return keep(session, actor, examined, filename=filename)
 
 
 def unpacked(data: bytes) -> bytes:

@@ -10,7 +10,7 @@ from registry.api import Blueprint, writes
 from registry.auth import current_actor
 from registry.core.errors import InvalidData
 from registry.issuing import trust_list
-from registry.sessions import get_session
+from registry.sessions import get_session, release
 from registry.verifications import services as verifications
 
 blp = Blueprint("verifications", __name__, description="Verification of signed credentials")
@@ -106,16 +106,10 @@ class Verifications(MethodView):
             (item.filename or "status", item.stream.read(services.MAX_BYTES + 1))
             for item in request.files.getlist("status")
         ]
-        row = stored.verify_and_store(
-            get_session(),
-            current_actor(),
-            data,
-            filename=upload.filename,
-            trust=trust,
-            on=on,
-            fmt=format,
-            status=lists,
-        )
+        actor = current_actor()
+        release()
+        examined = stored.examine(data, trust=trust, on=on, fmt=format, status=lists)
+        row = stored.keep(get_session(), actor, examined, filename=upload.filename)
         return verifications.shown(row)
 
 

@@ -29,6 +29,7 @@ from registry.core.errors import InvalidData, NotFound
 from registry.core.permissions import ACTIONS, Actor, authorize_role
 from registry.errors import STATUS_BY_ERROR
 from registry.issuing import trust_list
+from registry.sessions import release
 from registry.verifications import services as verifications
 from registry.web.base import blp, field_messages, get_session, task
 
@@ -135,14 +136,10 @@ def assessment_from_file():
     data = upload.stream.read(verifier.MAX_BYTES + 1)
     verification, unverified = None, None
     try:
-        verification = stored.verify_and_store(
-            get_session(),
-            actor,
-            data,
-            filename=upload.filename,
-            trust=trust_list(current_app.config),
-            fmt=fmt,
-        )
+        trust = trust_list(current_app.config)
+        release()
+        examined = stored.examine(data, trust=trust, fmt=fmt)
+        verification = stored.keep(get_session(), actor, examined, filename=upload.filename)
     except InvalidData as error:
         unverified = error.detail
     found, refused, readable = [], [], 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
+import time
 import json
 from pathlib import Path
 
@@ -337,6 +338,26 @@ def test_a_poison_graph_is_refused_quickly():
     ]
     with pytest.raises(CanonicalizationError, match="too many blank nodes alike"):
         canonicalize({"@graph": nodes})
+
+
+def test_a_document_of_too_many_objects_is_refused_before_its_conversion():
+    """pyld's RDF conversion is quadratic: 30,000 objects took minutes and held a request."""
+    items = [{"name": f"n{i}"} for i in range(canonical.MAX_OBJECTS)]
+    document = {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            {"@vocab": "https://www.w3.org/ns/credentials/issuer-dependent#"},
+        ],
+        "type": ["VerifiableCredential"],
+        "credentialSubject": {"items": items},
+    }
+    started = time.perf_counter()
+    with pytest.raises(CanonicalizationError, match=r"3003 JSON objects, more than the 3000"):
+        canonicalize(document)
+    assert time.perf_counter() - started < 1
+    # Below the cap it is canonicalised as ever: each item a blank node.
+    document["credentialSubject"]["items"] = items[:10]
+    assert canonicalize(document).count('<https://schema.org/name> "n') == 10
 
 
 def test_the_bundled_contexts_are_the_published_ones():
