@@ -61,7 +61,7 @@ signing-key: install
 	$(BIN)/registry keys create --if-missing
 
 run: reference signing-key
-	$(BIN)/registry serve --host $(HOST) --port $(PORT)
+	PUBLIC_URL="$${PUBLIC_URL:-http://$(HOST):$(PORT)}" $(BIN)/registry serve --host $(HOST) --port $(PORT)
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

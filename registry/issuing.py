@@ -12,15 +12,16 @@ from importers.verification.trust import TrustedKey, TrustList, TrustSource
 from registry.statements import keys
 from registry.statements.services import Issuing
 
-# Where check URLs point when neither PUBLIC_URL nor a request says: `make run`'s address.
+# Where check URLs point when PUBLIC_URL is unset: `make run`'s address.
 DEFAULT_URL = "http://127.0.0.1:5000"
 
 
-def issuing(config: Mapping[str, Any], request_url: str | None = None) -> Issuing:
-    """PUBLIC_URL when set, else the address the request came to, else DEFAULT_URL."""
+def issuing(config: Mapping[str, Any]) -> Issuing:
+    """Check URLs under PUBLIC_URL, else DEFAULT_URL: never the address a request names (its
+    Host header), which anyone may set, and which would then be signed into a statement."""
     return Issuing(
         secret=config["SECRET_KEY"],
-        base_url=config["PUBLIC_URL"] or request_url or DEFAULT_URL,
+        base_url=config["PUBLIC_URL"] or DEFAULT_URL,
         key_file=Path(config["SIGNING_KEY"]),
         issuer=config["ISSUER_ID"],
     )

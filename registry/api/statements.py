@@ -1,7 +1,7 @@
 """Signed statements: assessments, transfer evaluations and pathway evaluations as W3C
 Verifiable Credentials signed with the registry's key, and the key itself."""
 
-from flask import Response, current_app, json, request
+from flask import Response, current_app, json
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
@@ -38,7 +38,7 @@ def signed_response(kind: str, number: int, fmt: str) -> Response:
     media, body = services.signed(
         get_session(),
         current_actor(),
-        issuing(current_app.config, request.url_root),
+        issuing(current_app.config),
         kind,
         number,
         fmt,

@@ -35,7 +35,7 @@ task(
 
 
 def _issuing():
-    return issuing(current_app.config, request.url_root)
+    return issuing(current_app.config)
 
 
 @blp.app_template_global()

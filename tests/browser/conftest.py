@@ -114,6 +114,8 @@ def serve(tmp_path: Path, **config: Any) -> Iterator[Site]:
         | config
     )
     http = make_server("127.0.0.1", 0, app, threaded=True)
+    # The address statements are signed with, as `make run` sets it to the one it serves.
+    app.config["PUBLIC_URL"] = f"http://127.0.0.1:{http.server_port}"
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
     yield Site(f"http://127.0.0.1:{http.server_port}", url, ids)

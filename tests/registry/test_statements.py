@@ -24,7 +24,7 @@ from importers.verification import services as verification
 from importers.verification.trust import TrustList, multikey
 from registry.cli import main
 from registry.core.errors import Conflict, InvalidData
-from registry.issuing import trust_list
+from registry.issuing import issuing, trust_list
 from registry.statements import codes, credentials, keys, signing
 from tests.registry import test_private_records, test_web_desk
 from tests.registry.test_private_records import make
@@ -203,7 +203,8 @@ def test_a_signed_statement_verifies_with_an_independent_library(
     ]
     assert claims["type"] == ["VerifiableCredential", TYPES[kind]]
     assert claims["nbf"] == claims["iat"] and claims["validFrom"].endswith("Z")
-    assert re.fullmatch(r"http://localhost/check/[ATP]-\d+(-[A-Z2-7]{4}){4}", claims["id"])
+    base = re.escape(issuing(app.config).base_url)
+    assert re.fullmatch(base + r"/check/[ATP]-\d+(-[A-Z2-7]{4}){4}", claims["id"])
     subject = claims["credentialSubject"]
     read = client.get(URLS[kind].removesuffix("/credential").format(number), headers=headers)
     assert subject["inputsDigest"] == read.get_json()["inputs_digest"]
@@ -366,13 +367,14 @@ def test_the_check_page_names_the_statement_by_its_code(client, tenants):
 def test_the_evaluations_pages_show_their_check_code(client, tenants):
     """The institution's pages of a transfer and a pathway evaluation name the code the
     signed statement's id carries, linked to the check page."""
+    base = issuing(client.application.config).base_url
     headers = tenants["headers"]["inst-a"]
     page_of = {"evaluation": "/transfers/{}", "pathway_evaluation": "/pathways/evaluations/{}"}
     for kind, page in page_of.items():
         number = make(client, tenants, kind, "inst-a")
         code = check_code_of(client, kind, number, headers)
         shown = html(client.get(page.format(number), headers=headers))
-        assert f'href="http://localhost/check/{code}">{code}</a>' in shown, kind
+        assert f'href="{base}/check/{code}">{code}</a>' in shown, kind
         assert client.get(f"/check/{code}").status_code == 200
 
 
@@ -415,11 +417,12 @@ def test_the_statement_and_its_pdf_carry_the_check_code_and_url(client, session,
     page = html(client.get(f"/assessments/{number}/statement"))
     code = re.search(r'class="check-code">([^<]+)<', page).group(1)
     assert re.fullmatch(rf"A-{number}(-[A-Z2-7]{{4}}){{4}}", code)
-    assert f"http://localhost/check/{code}" in page
+    base = issuing(client.application.config).base_url
+    assert f"{base}/check/{code}" in page
     pdf = client.get(f"/assessments/{number}/statement.pdf")
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
     assert code in text
-    assert f"http://localhost/check/{code}" in re.sub(r"\s+", "", text)
+    assert f"{base}/check/{code}" in re.sub(r"\s+", "", text)
     assert client.application.test_client().get(f"/check/{code}").status_code == 200
 
 
@@ -480,3 +483,19 @@ def test_the_command_line_makes_the_key_signs_and_verifies(cli, tmp_path):
     )
     assert "transfer evaluation NUMBER" in cli("transfers", "credential", "--help").output
     assert "pathway evaluation" in cli("pathways", "credential", "--help").output
+
+
+def test_a_request_s_host_header_is_never_signed_into_a_statement(app, client, tenants):
+    """The check page is public: with the request's address signed in, anyone could have a
+    genuine statement point at a "check" site of their own (Host: evil.example)."""
+    headers = tenants["headers"]["registrar"]
+    number = make(client, tenants, "assessment", "registrar")
+    code = check_code_of(client, "assessment", number, headers)
+    forged = {"Host": "evil.example"}
+    token = client.get(URLS["assessment"].format(number), headers={**headers, **forged})
+    download = client.application.test_client().get(f"/check/{code}/statement.jwt", headers=forged)
+    base = issuing(app.config).base_url
+    for signed in (token.get_data(as_text=True), download.get_data(as_text=True)):
+        claims = independently_verified(client, signed)
+        assert claims["id"] == f"{base}/check/{code}", claims["id"]
+    assert "evil.example" not in html(client.get(f"/check/{code}", headers=forged))
