@@ -147,12 +147,21 @@ def _candidates(
     return [], "no kid, jwk, x5c or issuer", None
 
 
+def _registry(alg: str) -> jws.JWSRegistry:
+    """joserfc's checks for one algorithm, with the file's bounds (the whole token is at most
+    services' MAX_BYTES) instead of its defaults for small tokens: a header carrying an `x5c`
+    chain or an RSA `jwk` is over its 512 bytes, a whole credential over its 128,000."""
+    registry = jws.JWSRegistry(algorithms=[alg])
+    registry.max_header_length = registry.max_payload_length = 16 << 20
+    return registry
+
+
 def _signed_by(token: str, key: TrustedKey, alg: str) -> bool:
     try:
         with warnings.catch_warnings():
             # joserfc warns that "EdDSA" is deprecated (RFC 9864); VC-JWTs are signed with it.
             warnings.simplefilter("ignore", SecurityWarning)
-            jws.deserialize_compact(token, key.key, algorithms=[alg])
+            jws.deserialize_compact(token, key.key, registry=_registry(alg))
     except (JoseError, ValueError, TypeError):
         return False
     return True

@@ -10,6 +10,7 @@ import re
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from lxml import etree
 from signxml import XMLSigner
 
@@ -96,6 +97,24 @@ def test_es256_by_a_jwk_kid_and_rs256_by_the_issuer_are_verified(tmp_path):
     answer = result(rs256, trust)
     assert answer["verdict"] == "verified" and answer["issuer"] == ISSUER
     assert "issuer " + ISSUER in answer["checks"][2]["detail"]
+
+
+def test_a_large_header_or_credential_is_verified_not_cut_by_token_limits(tmp_path):
+    """An `x5c` certificate makes the header over 512 bytes, a whole credential the payload
+    over 128,000: joserfc's defaults for tokens refused both as a bad signature."""
+    private = rsa_key()
+    leaf = certificate(private, "University Example seal")
+    trust = trust_list(tmp_path, {"seal.pem": b"Issuer: " + ISSUER.encode() + b"\n" + pem(leaf)})
+    x5c = base64.b64encode(leaf.public_bytes(serialization.Encoding.DER)).decode()
+    assert len(x5c) > 512
+    token = sign_jwt(private, {"alg": "RS256", "x5c": [x5c]}, credential())
+    answer = result(token, trust)
+    assert answer["verdict"] == "verified", answer
+    claims = credential()
+    claims["vc"]["credentialSubject"]["note"] = "x" * 200_000
+    answer = result(sign_jwt(private, {"alg": "RS256", "x5c": [x5c]}, claims), trust)
+    assert answer["verdict"] == "verified", answer
+    assert result(tamper(token), trust)["verdict"] == "invalid"
 
 
 def test_a_tampered_vc_jwt_is_invalid(tmp_path):
