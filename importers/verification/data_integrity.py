@@ -200,6 +200,10 @@ def _verify_proof(
     if not isinstance(method, str) or not method:
         return "invalid", None, [*checks, check("key", "failed", "no verificationMethod")]
     keys, how = _keys(method, trust)
+    if not keys and claimed and trust.by_issuer(claimed):
+        # A credential in a listed issuer's name, proved by a key that is not one of the
+        # issuer's: only its own keys may vouch for it; a forgery is no unknown issuer.
+        keys, how = trust.by_issuer(claimed), f"issuer {claimed} ({how} is none of its keys)"
     if not keys:
         reason = f"no key of the trust list is the verification method {method} ({how})"
         return "unknown_issuer", None, [*checks, check("key", "not_checked", reason)]

@@ -68,6 +68,10 @@ def verify(token: str, trust: TrustList, on: dt.date) -> Verification:
     checks.append(check("algorithm", "passed", str(alg)))
 
     keys, how, problem = _candidates(header, claimed, trust, on)
+    if not keys and not problem and claimed and trust.by_issuer(claimed):
+        # A token in a listed issuer's name, naming a key that is not one of the issuer's: only
+        # the issuer's own keys may vouch for it, and a forgery must not pass for an unknown.
+        keys, how = trust.by_issuer(claimed), f"issuer {claimed} ({how} is none of its keys)"
     if problem:
         return Verification("invalid", problem, claimed, [*checks, check("key", "failed", problem)])
     if not keys:

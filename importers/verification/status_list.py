@@ -12,7 +12,8 @@ verdict unchanged, and says so.
 The list credential must itself be verified (Data Integrity proof or VC-JWT, against the trust
 list, valid on the day) and issued by the credential's own issuer. A list that is not trusted
 (unknown_issuer, unsigned, another issuer's) is no evidence either way: the status is
-`not_checked`. A list that fails (a broken or forged proof under a trusted key, expired, not a
+`not_checked`. A list that fails (a broken proof, or one in the issuer's name by a key that is
+none of the issuer's: a forgery; expired, not a
 status list of that purpose, shorter than the spec's 16KB minimum, an index outside it) makes
 the status `failed` and the credential `invalid`: its status cannot be established from the
 issuer's own list. Then `encodedList` (multibase base64url of the GZIP-compressed bitstring) is

@@ -430,8 +430,10 @@ def test_the_did_key_sample_verifies_when_the_trust_list_binds_its_key_to_its_is
         "proof", "key", "signature", "purpose", "proof dates", "issuer", "validity"
     ]  # fmt: skip
     assert result(tamper_subject(document), trust)["verdict"] == "invalid"
+    # Another key bound to that issuer: the proof's key is none of the issuer's, a forgery.
     other = _did_key_for(tmp_path / "o", did_key(ed25519_key()), document["issuer"]["id"])
-    assert result(document, other)["verdict"] == "unknown_issuer"
+    forged = result(document, other)
+    assert forged["verdict"] == "invalid" and "is none of its keys" in forged["reason"]
 
 
 @pytest.mark.parametrize(

@@ -147,18 +147,18 @@ def test_a_list_not_at_hand_leaves_the_status_not_checked(trust_dir, key):
     }
 
 
-def test_a_list_signed_by_a_stranger_is_no_evidence(trust_dir, key):
-    """A list naming the issuer but signed by a key the trust list does not hold."""
+def test_a_list_in_the_issuer_s_name_signed_by_a_stranger_is_a_forgery(trust_dir, key):
+    """A list naming the issuer but signed by a key that is none of the issuer's listed keys:
+    the issuer's list at hand is forged, so the status cannot be established from it."""
     forged = sign(status_list({5}), ed25519_key(), "https://stranger.example/k#1", created=CREATED)
     (trust_dir / "status" / "l.json").write_text(json.dumps(forged))
-    answer = result(signed(credential(entry(5)), key), trust_dir)
-    assert answer["verdict"] == "verified"
-    assert status_check(answer) == {
-        "check": "status",
-        "result": "not_checked",
-        "detail": f"the revocation status list {LIST_URL} at hand is not one {ISSUER} is trusted "
-        "to have signed: status/l.json (unknown_issuer); the status is not checked",
-    }
+    answer = result(signed(credential(entry(6)), key), trust_dir)
+    assert answer["verdict"] == "invalid"
+    assert answer["reason"].startswith(
+        f"the status list {LIST_URL} at hand (status/l.json) is invalid: the proof's signature "
+        "does not match the trusted key(s) of issuer"
+    )
+    assert status_check(answer)["result"] == "failed"
 
 
 def test_a_list_of_another_trusted_issuer_is_no_evidence(trust_dir, key):

@@ -128,16 +128,31 @@ def test_a_tampered_vc_jwt_is_invalid(tmp_path):
     assert outcome(answer, "signature") == "failed"
 
 
-def test_a_wrong_key_under_the_same_kid_is_invalid_and_a_key_not_listed_unknown(tmp_path):
+def test_a_wrong_key_is_invalid_under_the_issuer_s_kid_or_any_other(tmp_path):
     signer, other = p256_key(), p256_key()
     listed = {**as_jwk(other.public_key()).as_dict(), "kid": "k1", "issuer": ISSUER}
     trust = trust_list(tmp_path, {"keys.json": {"keys": [listed]}})
     token = sign_jwt(signer, {"alg": "ES256", "kid": "k1"}, credential())
     assert result(token, trust)["verdict"] == "invalid"
-    unknown = result(sign_jwt(signer, {"alg": "ES256", "kid": "k2"}, credential()), trust)
+    # A forger naming a kid of their own, or carrying their key in the header, claims a listed
+    # issuer all the same: only the issuer's keys may vouch, and the forgery is invalid (it was
+    # unknown_issuer, a milder verdict, in an outside trial).
+    public = as_jwk(signer.public_key()).as_dict()
+    for header in ({"kid": "k2"}, {"jwk": public}):
+        forged = result(sign_jwt(signer, {"alg": "ES256", **header}, credential()), trust)
+        assert forged["verdict"] == "invalid", forged
+        assert forged["reason"].startswith(
+            f"the signature does not match the trusted key(s) found for issuer {ISSUER} ("
+        )
+        assert "is none of its keys" in forged["reason"]
+    # The issuer's own key under a kid the list does not name: its signature still counts.
+    ok = result(sign_jwt(other, {"alg": "ES256", "kid": "k9"}, credential()), trust)
+    assert ok["verdict"] == "verified"
+    # An issuer with no key listed at all is unknown, as ever.
+    stranger = credential("https://elsewhere.example/issuers/2")
+    unknown = result(sign_jwt(signer, {"alg": "ES256", "kid": "k2"}, stranger), trust)
     assert unknown["verdict"] == "unknown_issuer"
     assert unknown["reason"] == "no key of the trust list matches kid k2"
-    assert unknown["issuer"] == ISSUER
 
 
 @pytest.mark.parametrize(
