@@ -39,8 +39,12 @@ def apply(case: Case, verification: dict[str, Any]) -> None:
     case.facts[FACT] = fact
     case.facts["credential.signature_reason"] = verification["reason"]
     named = f"verification {verification['id']} of {verification['file']['name'] or 'the file'}"
+    changed = ", ".join(verification.get("differs") or [])
     differs = (
-        "" if covers else " The credential assessed is not one the file states as it is assessed."
+        ""
+        if covers
+        else " The credential assessed is not one the file states as it is assessed"
+        + (f" (it differs in: {changed})." if changed else ".")
     )
     detail = {
         "verification_id": verification["id"],
@@ -75,8 +79,9 @@ def apply(case: Case, verification: dict[str, Any]) -> None:
             "authenticity",
             "altered",
             f"The file was verified ({named}, signed by {verification['issuer']}), but the "
-            "credential assessed differs from every credential the file states: the "
-            "verification does not carry over to it.",
+            "credential assessed differs from every credential the file states"
+            + (f" (the closest differs in: {changed})" if changed else "")
+            + ": the verification does not carry over to it.",
             **detail,
         )
     elif fact == "unsigned":

@@ -172,19 +172,21 @@ def carried(row: StoredVerification, credential: dict[str, Any]) -> dict[str, An
     assessed as the file states it; fields the file leaves empty may be filled in). A credential
     the file did not yield, or one edited since, is not covered: the verdict does not carry."""
     assessed = stated_fields(credential)
-    match = next(
-        (
-            item
-            for item in row.credentials
-            if all(assessed.get(name) == value for name, value in item["fields"].items())
-        ),
-        None,
-    )
+
+    def differing(item: dict[str, Any]) -> list[str]:
+        return sorted(name for name, value in item["fields"].items() if assessed.get(name) != value)
+
+    # The credential of the file closest to the one assessed: none of its fields differ when
+    # the verdict carries over; otherwise the fields that do are named.
+    closest = min(row.credentials, key=lambda item: len(differing(item)), default=None)
+    differs = differing(closest) if closest else []
+    covers = closest is not None and not differs
     return {
         **brief(row),
         "file": {"sha256": row.sha256, "name": row.filename},
-        "covers": match is not None,
-        "position": match["position"] if match else None,
+        "covers": covers,
+        "position": closest["position"] if covers else None,
+        "differs": differs,
     }
 
 
@@ -196,11 +198,5 @@ def verdicts(session: Session, ids: list[int | None]) -> dict[int, dict[str, Any
     for verification_id in sorted({i for i in ids if i is not None}):
         row = session.get(StoredVerification, verification_id)
         if row is not None:
-            found[row.id] = {
-                "id": row.id,
-                "verdict": row.verdict,
-                "reason": row.reason,
-                "issuer": row.issuer,
-                "verified_on": row.verified_on.isoformat(),
-            }
+            found[row.id] = brief(row)
     return found

@@ -225,13 +225,16 @@ def test_an_edited_credential_is_not_covered_by_the_verdict(client, files, offic
     edited = {**credential_of(files["signed"]), "title": "BA (Hons) History and Politics"}
     answer = assess(client, offices["mine"], {**edited, "verification_id": verification["id"]})
     assert answer["verification"]["covers"] is False
+    assert answer["verification"]["differs"] == ["title"]
     assert answer["facts"]["credential.signature"] == "altered"
+    assert any("(the closest differs in: title)" in s for s in answer["explanation"])
     assert Decimal(answer["confidence"]) < Decimal(plain["confidence"])
     assert any("the verification does not carry over" in s for s in answer["explanation"])
     # A field the file leaves empty may be filled in: the verdict still carries.
     filled = {**credential_of(files["signed"]), "field": "0222"}
     covered = assess(client, offices["mine"], {**filled, "verification_id": verification["id"]})
     assert covered["verification"]["covers"] is True
+    assert covered["verification"]["differs"] == []
     # An invalid file stays a difference in authenticity however its data is edited.
     invalid = verify(client, offices["mine"], files["tampered"])
     still = assess(client, offices["mine"], {**edited, "verification_id": invalid["id"]})
@@ -430,7 +433,7 @@ def test_an_import_job_verifies_its_file_and_its_transcripts_name_it(
     page = html(client.get(f"/imports/{job.id}"))
     alert = page.index('class="problem" role="alert" id="verification"')
     assert alert < page.index('id="job-state"')
-    assert "signature is invalid: it may have been altered after it was issued" in page
+    assert "The file did not verify: it may have been altered" in page
     # A transfer evaluation of the stored transcript says what its file was found to be.
     from mappings.transfer.services import evaluate_transcript
     from registry.institutions.models import Institution
@@ -494,7 +497,7 @@ def test_the_commands_verify_their_file_and_say_the_verdict(tmp_path):
     # No UCD in this registry: the unidentified institution sends it for review (the more
     # cautious decision at the same priority), and the difference in authenticity is named.
     assert lines[0]["signature"] == "invalid" and lines[0]["decision"] == "needs_review"
-    assert any("signature of the credential's file is invalid" in why for why in lines[0]["why"])
+    assert any("The credential's file did not verify" in why for why in lines[0]["why"])
     assert lines[-1]["summary"]["verification"]["verdict"] == "invalid"
     before = json.loads(run("verify", str(good), "--json").output)
     assert "id" not in before and before["verdict"] == "verified"
