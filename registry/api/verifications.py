@@ -43,6 +43,12 @@ class StoredFileSchema(Schema):
 class YieldedSchema(Schema):
     position = fields.String()
     digest = fields.String()
+    # Named `stated` here: a Schema's own `fields` attribute is its declared fields.
+    stated = fields.Dict(
+        attribute="fields",
+        data_key="fields",
+        metadata={"description": "What the file states of it: an assessment must match these."},
+    )
 
 
 class StoredVerificationSchema(VerificationSchema):
@@ -53,7 +59,7 @@ class StoredVerificationSchema(VerificationSchema):
     format = fields.String(allow_none=True)
     credentials = fields.List(
         fields.Nested(YieldedSchema),
-        metadata={"description": "The credentials the file yielded (digest of what it states)."},
+        metadata={"description": "The credentials the file yielded, and what it states of each."},
     )
 
 

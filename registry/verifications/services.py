@@ -127,8 +127,10 @@ def shown(row: StoredVerification) -> dict[str, Any]:
         "reason": row.reason,
         "issuer": row.issuer,
         "checks": row.checks,
+        # What the file states of each credential: what an assessment must match to be covered.
         "credentials": [
-            {"position": item["position"], "digest": item["digest"]} for item in row.credentials
+            {"position": item["position"], "digest": item["digest"], "fields": item["fields"]}
+            for item in row.credentials
         ],
     }
 

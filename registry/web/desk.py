@@ -9,6 +9,7 @@ exactly as for POST /api/v1/assessments.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from typing import Any
 
@@ -133,12 +134,18 @@ def assessment_from_file():
     if fmt not in READERS or upload is None or not upload.filename:
         failure = gettext("Choose a credential file and its format.")
         return form_page({}, file_problem=failure), 400
+    verify_on = request.form.get("verify_on", "").strip()
+    try:
+        on = dt.date.fromisoformat(verify_on) if verify_on else None
+    except ValueError:
+        failure = gettext("The day to verify as of is not a date (YYYY-MM-DD).")
+        return form_page({}, file_problem=failure, fmt=fmt, verify_on=verify_on), 400
     data = upload.stream.read(verifier.MAX_BYTES + 1)
     verification, unverified = None, None
     try:
         trust = trust_list(current_app.config)
         release()
-        examined = stored.examine(data, trust=trust, fmt=fmt)
+        examined = stored.examine(data, trust=trust, fmt=fmt, on=on)
         verification = stored.keep(get_session(), actor, examined, filename=upload.filename)
     except InvalidData as error:
         unverified = error.detail
@@ -172,6 +179,7 @@ def assessment_from_file():
         refused=refused,
         stated=stated_units(found[0][1]),
         fmt=fmt,
+        verify_on=verify_on,
     )
 
 

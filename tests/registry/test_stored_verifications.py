@@ -5,6 +5,7 @@ and a credential typed in is assessed exactly as before."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from decimal import Decimal
@@ -129,7 +130,11 @@ def test_a_verification_is_stored_and_private_to_its_office(client, session, fil
     stored = client.get(f"/api/v1/verifications/{row.id}", headers=offices["mine"]).get_json()
     assert stored["file"]["sha256"] == row.sha256 and stored["verified_on"]
     assert stored["credentials"] == [
-        {"position": row.credentials[0]["position"], "digest": row.credentials[0]["digest"]}
+        {
+            "position": row.credentials[0]["position"],
+            "digest": row.credentials[0]["digest"],
+            "fields": row.credentials[0]["fields"],
+        }
     ]
     assert (
         client.get(f"/api/v1/verifications/{row.id}", headers=offices["admin"]).status_code == 200
@@ -297,13 +302,14 @@ def desk(session, offices):
     session.commit()
 
 
-def upload_to_desk(client, data: bytes):
+def upload_to_desk(client, data: bytes, **extra: str):
     return client.post(
         "/assessments/new/file",
         data={
             "format": "elmo",
             "file": (io.BytesIO(data), "ucd.xml"),
             "csrf_token": csrf_token(client.get("/assessments/new")),
+            **extra,
         },
         content_type="multipart/form-data",
     )
@@ -329,6 +335,22 @@ def test_the_desk_verifies_the_upload_and_carries_the_verdict(client, session, f
     assert "Signature of the credential's file" in decision
     assert "Signed by University College Dublin, whose key the trust list holds." in decision
     assert "Assessment" in decision and ": recognised" in decision
+
+
+@pytest.mark.db
+def test_the_desk_verifies_as_of_the_day_the_registrar_gives(client, session, files, desk):
+    """A seal whose certificate has expired since is verified as of its sealing day, and the
+    verification says the day; a day that is no date is refused, nothing stored."""
+    sign_in(client, REGISTRAR)
+    later = html(upload_to_desk(client, files["signed"], verify_on="2050-01-01"))
+    assert "invalid" in later and "not on 2050-01-01" in later
+    assert 'name="verify_on" type="date" value="2050-01-01"' in later
+    earlier = html(upload_to_desk(client, files["signed"], verify_on="2026-06-01"))
+    number = re.search(r'name="verification_id" value="(\d+)"', earlier).group(1)
+    assert f"Verification {number}: verified" in earlier
+    assert session.get(StoredVerification, int(number)).verified_on == dt.date(2026, 6, 1)
+    wrong = upload_to_desk(client, files["signed"], verify_on="tomorrow")
+    assert wrong.status_code == 400 and "is not a date" in html(wrong)
 
 
 @pytest.mark.db
