@@ -8,6 +8,7 @@ from flask import Flask, Response, current_app, got_request_exception, json, req
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from importers.verification.trust import TrustListError
 from registry import limits
 from registry.auth import actor_or_anonymous
 from registry.core import audit
@@ -52,6 +53,16 @@ REFUSALS = (Unauthenticated, PermissionDenied, Conflict)
 
 
 def handle_domain_error(error: DomainError) -> Response:
+    if isinstance(error, TrustListError):
+        # The operator's configuration, not the caller's request: a 503 that names no file of
+        # the server's, the file and its fault in the log.
+        current_app.logger.error("The trust list cannot be read: %s", error.detail)
+        return problem(
+            503,
+            "Service Unavailable",
+            "The registry's trust list cannot be read, so nothing can be verified until its "
+            "operator mends it.",
+        )
     status = next(code for kind, code in STATUS_BY_ERROR.items() if isinstance(error, kind))
     if request.method in WRITE_METHODS and isinstance(error, (*REFUSALS, Hidden)):
         record_refusal(error)

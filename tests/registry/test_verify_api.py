@@ -175,3 +175,18 @@ def test_the_endpoint_takes_status_lists_at_hand(app, client, headers, revoked):
     assert answer["verdict"] == "invalid" and answer["reason"].startswith("revoked by")
     refused = send(b"not a credential")
     assert refused.status_code == 400 and refused.mimetype == PROBLEM
+
+
+def test_a_broken_trust_list_is_the_operator_s_fault_not_the_caller_s(
+    app, client, headers, tmp_path
+):
+    """A trust list file that cannot be read: 503, naming no file of the server's (the log
+    does); the operator's command names it."""
+    trust = tmp_path / "broken-trust"
+    trust.mkdir()
+    (trust / "secret-name.jwk").write_text("{not json")
+    app.config["TRUST_LIST"] = trust
+    response = post(client, headers["registrar"], b'{"type": "VerifiableCredential"}')
+    assert response.status_code == 503 and response.mimetype == PROBLEM
+    assert "trust list cannot be read" in response.get_json()["detail"]
+    assert "secret-name" not in response.get_data(as_text=True)
