@@ -181,7 +181,7 @@ def test_a_broken_trust_list_is_the_operator_s_fault_not_the_caller_s(
     app, client, headers, tmp_path
 ):
     """A trust list file that cannot be read: 503, naming no file of the server's (the log
-    does); the operator's command names it."""
+    does)."""
     trust = tmp_path / "broken-trust"
     trust.mkdir()
     (trust / "secret-name.jwk").write_text("{not json")
