@@ -43,7 +43,13 @@ def statement_check(kind: str, record: dict) -> dict[str, str]:
     """A stored record's check code and the public URL it is checked at, for its pages."""
     issued = _issuing()
     code = services.check_code(issued, kind, record)
-    return {"code": code, "url": issued.check_url(code)}
+    # `url` is what a statement prints and signs (PUBLIC_URL); `path` is this site's own link
+    # to the check page, for the pages that are read here.
+    return {
+        "code": code,
+        "url": issued.check_url(code),
+        "path": url_for("web.checked", code=code),
+    }
 
 
 @blp.get("/check")
