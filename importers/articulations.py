@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import IO, Any
 
 from marshmallow import Schema, fields, pre_load, validate
@@ -136,6 +137,36 @@ class ArticulationRowSchema(Schema):
         return data
 
 
+def whole_file(
+    stream: IO[bytes], columns: tuple[str, ...], required: tuple[str, ...]
+) -> tuple[list[tuple[str, Any]], Iterator[tuple[str, Any]]]:
+    """A long-format CSV read whole first (a rule's rows may be anywhere in it): its rows, and
+    the records to run. Where the file breaks off, every row read is refused naming where (a
+    rule is applied whole, and what the cut took is unknown), then the break is raised."""
+    rows: list[tuple[str, Any]] = []
+    broken: FileError | None = None
+    try:
+        rows.extend(read_csv(stream, columns, required))
+    except FileError as error:
+        broken = error
+
+    def records() -> Iterator[tuple[str, Any]]:
+        for position, row in rows:
+            cut = broken and not isinstance(row, Rejected)
+            yield (
+                position,
+                (
+                    Rejected(f"not applied: the file breaks off at {broken.position}")
+                    if cut
+                    else row
+                ),
+            )
+        if broken:
+            raise broken
+
+    return rows, records()
+
+
 class RuleRows:
     """The positions of each rule's rows as a long-format file has them (a rule is applied whole,
     so a batch must know which of its rows are still to come), and the institutions named in
@@ -162,6 +193,33 @@ class RuleRows:
                     found = None
             self.institutions[key] = found
         return self.institutions[key]
+
+    def inconsistent(
+        self,
+        noun: str,
+        rule_id: str,
+        members: list[tuple[int, str, dict[str, Any]]],
+        columns: tuple[str, ...],
+    ) -> str | None:
+        """Why a rule cannot be applied from its valid rows `members`, or None: one of its rows
+        is invalid (a rule is applied whole or not at all), or its rows disagree on a column
+        every row of the rule repeats."""
+        arrived = {position for _, position, _ in members}
+        missing = [position for position in self.positions[rule_id] if position not in arrived]
+        if missing:
+            return (
+                f"{noun} {rule_id!r} is applied whole or not at all, and its "
+                f"{', '.join(missing)} is invalid"
+            )
+        first_position, first = members[0][1], members[0][2]
+        for _, position, row in members[1:]:
+            for name in columns:
+                if row[name] != first[name]:
+                    return (
+                        f"{noun} {rule_id!r}: {position} states {name} {row[name]}, "
+                        f"but {first_position} states {first[name]}"
+                    )
+        return None
 
 
 class _Rules(RuleRows):
@@ -203,21 +261,10 @@ def _rule(
     members: list[tuple[int, str, dict[str, Any]]],
 ) -> tuple[str, str | None]:
     """What becomes of one rule, given its valid rows: (outcome, reason)."""
-    arrived = {position for _, position, _ in members}
-    missing = [position for position in rules.positions[rule_id] if position not in arrived]
-    if missing:
-        return "rejected", (
-            f"rule {rule_id!r} is applied whole or not at all, and its "
-            f"{', '.join(missing)} is invalid"
-        )
-    first_position, first = members[0][1], members[0][2]
-    for _, position, row in members[1:]:
-        for name in RULE_FIELDS:
-            if row[name] != first[name]:
-                return "rejected", (
-                    f"rule {rule_id!r}: {position} states {name} {row[name]}, "
-                    f"but {first_position} states {first[name]}"
-                )
+    problem = rules.inconsistent("rule", rule_id, members, RULE_FIELDS)
+    if problem:
+        return "rejected", problem
+    first = members[0][2]
     sides = {}
     for side in ("source", "target"):
         scheme, value = first[f"{side}_scheme"], first[f"{side}_institution"]
@@ -264,34 +311,15 @@ def import_articulations(
     """Import articulations from an `articulations-csv` file. Raises PermissionDenied before
     reading when the actor's role may not edit catalogues at all."""
     authorize_role(actor, articulations.ACTION)
-    rows: list[tuple[str, Any]] = []
-    broken: FileError | None = None
-    try:
-        rows.extend(read_csv(stream, COLUMNS, REQUIRED))
-    except FileError as error:
-        broken = error
+    rows, records = whole_file(stream, COLUMNS, REQUIRED)
     rules = _Rules(rows)
-
-    def records():
-        for position, row in rows:
-            yield (
-                position,
-                (
-                    Rejected(f"not applied: the file breaks off at {broken.position}")
-                    if broken and not isinstance(row, Rejected)
-                    else row
-                ),
-            )
-        if broken:
-            raise broken
-
     report = ImportReport(FORMAT, source, atomic=atomic)
     # One batch: the rows of a rule may be anywhere in the file, and a rule is applied whole.
     return run(
         sessions,
         actor,
         report,
-        records(),
+        records,
         ArticulationRowSchema(),
         _apply(actor, rules),
         batch_size=len(rows) + 1,

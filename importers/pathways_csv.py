@@ -52,9 +52,8 @@ from typing import IO, Any
 from marshmallow import Schema, fields, pre_load, validate
 from sqlalchemy.orm import Session, sessionmaker
 
-from importers.articulations import DECIMAL_COMMA, SCHEMES, RuleRows
-from importers.csv import read_csv
-from importers.runner import FileError, ImportReport, Rejected, run
+from importers.articulations import DECIMAL_COMMA, SCHEMES, RuleRows, whole_file
+from importers.runner import ImportReport, run
 from registry.catalogue.pathways import services
 from registry.catalogue.pathways.models import STATUSES
 from registry.catalogue.pathways.schemas import KINDS
@@ -169,21 +168,10 @@ def _pathway(
     members: list[tuple[int, str, dict[str, Any]]],
 ) -> tuple[str, str | None]:
     """What becomes of one pathway, given its valid rows: (outcome, reason)."""
-    arrived = {position for _, position, _ in members}
-    missing = [position for position in pathways.positions[rule_id] if position not in arrived]
-    if missing:
-        return "rejected", (
-            f"pathway {rule_id!r} is applied whole or not at all, and its "
-            f"{', '.join(missing)} is invalid"
-        )
-    first_position, first = members[0][1], members[0][2]
-    for _, position, row in members[1:]:
-        for name in PATHWAY_COLUMNS:
-            if row[name] != first[name]:
-                return "rejected", (
-                    f"pathway {rule_id!r}: {position} states {name} {row[name]}, "
-                    f"but {first_position} states {first[name]}"
-                )
+    problem = pathways.inconsistent("pathway", rule_id, members, PATHWAY_COLUMNS)
+    if problem:
+        return "rejected", problem
+    first = members[0][2]
     owner = pathways.institution(session, first["institution_scheme"], first["institution"])
     if owner is None:
         return "rejected", (
@@ -234,33 +222,15 @@ def import_pathways_csv(
     """Import pathways from a `pathways-csv` file. Raises PermissionDenied before reading when
     the actor's role may not edit catalogues at all."""
     authorize_role(actor, services.ACTION)
-    rows: list[tuple[str, Any]] = []
-    broken: FileError | None = None
-    try:
-        rows.extend(read_csv(stream, COLUMNS, REQUIRED))
-    except FileError as error:
-        broken = error
+    rows, records = whole_file(stream, COLUMNS, REQUIRED)
     pathways = RuleRows(rows)
-
-    def records():
-        for position, row in rows:
-            yield (
-                position,
-                (
-                    Rejected(f"not applied: the file breaks off at {broken.position}")
-                    if broken and not isinstance(row, Rejected)
-                    else row
-                ),
-            )
-        if broken:
-            raise broken
 
     # One batch: the rows of a pathway may be anywhere in the file, and it is applied whole.
     return run(
         sessions,
         actor,
         ImportReport(FORMAT, source, atomic=atomic),
-        records(),
+        records,
         PathwayRowSchema(),
         _apply(actor, pathways),
         batch_size=len(rows) + 1,
