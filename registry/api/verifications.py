@@ -84,7 +84,14 @@ UPLOAD = {
             "schema": {
                 "type": "object",
                 "required": ["file"],
-                "properties": {"file": {"type": "string", "format": "binary"}},
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "status": {
+                        "type": "array",
+                        "items": {"type": "string", "format": "binary"},
+                        "description": "Status list credentials at hand for this verification.",
+                    },
+                },
             }
         }
     },

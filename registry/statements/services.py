@@ -117,12 +117,7 @@ def check(session: Session, issuing: Issuing, text: str) -> dict[str, Any]:
         or a tag that is not the record's): the same answer for each, so that nothing tells
         a guess that came close from one that did not.
     """
-    code = codes.read(text)
-    row = session.get(MODELS[code.kind], code.number) if code else None
-    if row is None or not codes.matches(issuing.secret, code, row.inputs_digest):
-        raise NotFound(NOT_ISSUED)
-    # The code proved its holder was given the statement: read as the registry itself.
-    found = read(session, OPERATOR, code.kind, code.number)
+    code, found = _named(session, issuing, text)
     return {
         "kind": code.kind,
         "number": code.number,
@@ -139,9 +134,21 @@ def signed_by_code(session: Session, issuing: Issuing, text: str, fmt: str) -> t
     :raise NotFound: not a code the registry issued.
     :raise NoSigningKey: no key is configured.
     """
-    checked = check(session, issuing, text)
-    found = read(session, OPERATOR, checked["kind"], checked["number"])
-    return MEDIA_TYPES[fmt], _sign(issuing, checked["kind"], found, fmt)
+    code, found = _named(session, issuing, text)
+    return MEDIA_TYPES[fmt], _sign(issuing, code.kind, found, fmt)
+
+
+def _named(session: Session, issuing: Issuing, text: str) -> tuple[codes.Code, dict[str, Any]]:
+    """The code and the record it names, read as its GET answers it.
+
+    :raise NotFound: not a code the registry issued (see `check`).
+    """
+    code = codes.read(text)
+    row = session.get(MODELS[code.kind], code.number) if code else None
+    if row is None or not codes.matches(issuing.secret, code, row.inputs_digest):
+        raise NotFound(NOT_ISSUED)
+    # The code proved its holder was given the statement: read as the registry itself.
+    return code, read(session, OPERATOR, code.kind, code.number)
 
 
 def _outcome(kind: str, found: dict[str, Any]) -> dict[str, Any]:
