@@ -59,18 +59,12 @@ def stated_fields(credential: dict[str, Any], prefix: str = "") -> dict[str, str
     return fields
 
 
-def digest(fields: dict[str, str]) -> str:
-    return hashlib.sha256(
-        json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
-    ).hexdigest()
-
-
 def yielded(credentials: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
     """What is stored of the credentials a file yielded: (position, credential) each."""
     found = []
     for position, credential in credentials:
         fields = stated_fields(credential)
-        found.append({"position": position, "digest": digest(fields), "fields": fields})
+        found.append({"position": position, "digest": audit.chain_hash(fields), "fields": fields})
     return found
 
 
